@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// The `hive` command: `hive start` (queen + local drone), `hive queen`, `hive drone`.
+// TypeScript runs through tsx, so there is no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const [command, ...rest] = process.argv.slice(2);
+const usage = 'usage: hive start [--no-local-drone] | hive queen | hive drone --queen ws://host:8080 --token T [--capacity N] [--labels a,b] [--name X]';
+
+switch (command) {
+  case 'start':
+    process.argv = [process.argv[0], 'server/main.ts', ...rest];
+    await import('../server/main.ts');
+    break;
+  case 'queen':
+    process.argv = [process.argv[0], 'server/main.ts', '--no-local-drone', ...rest];
+    await import('../server/main.ts');
+    break;
+  case 'drone':
+    process.argv = [process.argv[0], 'drone/main.ts', ...rest];
+    await import('../drone/main.ts');
+    break;
+  case undefined:
+  case '-h':
+  case '--help':
+    console.log(usage);
+    break;
+  default:
+    console.error(`unknown command "${command}"\n${usage}`);
+    process.exit(2);
+}

@@ -1,0 +1,114 @@
+/**
+ * The queen's configuration: a pure function of the environment, validated in full at
+ * start so a typo fails loudly ("Expected HIVE_PORT to be …, got …") instead of later.
+ * This is the only module of the queen that reads the environment. Secrets may be given
+ * as `NAME_FILE` (a path whose contents are the value), for Docker/Kubernetes secrets.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from './errors.ts';
+
+export interface QueenConfig {
+  port: number;
+  host: string;
+  /** Where PGlite's data, repository mirrors and other state live. */
+  dataDir: string;
+  /** PostgreSQL URL; when absent the embedded PGlite under dataDir is used. */
+  databaseUrl?: string;
+  /** The public base URL of the web UI (links in commit statuses). */
+  publicUrl: string;
+  adminToken?: string;
+  droneToken?: string;
+  /** Whether `hive start` runs a drone beside the queen. */
+  localDrone: boolean;
+  localDroneCapacity?: number;
+  /** How long a drone may be silent before its jobs are given up (ms). */
+  leaseMs: number;
+  /** How often drones send heartbeats (ms). */
+  heartbeatMs: number;
+  /** Default whole-job timeout (ms) when the project sets none. */
+  defaultJobTimeoutMs: number;
+  /** Request body limit for the API (bytes). */
+  maxBodyBytes: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function readSecret(env: Env, name: string): string | undefined {
+  const direct = env[name];
+  if (direct) return direct;
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (cause) {
+    throw new ConfigError(`Expected ${name}_FILE to be a readable file, got "${file}"`, { cause });
+  }
+}
+
+function integer(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`Expected ${name} to be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`Expected ${name} to be true or false, got "${env[name]}"`);
+}
+
+function token(env: Env, name: string): string | undefined {
+  const value = readSecret(env, name);
+  if (value !== undefined && value.length < 16) {
+    throw new ConfigError(`Expected ${name} to be at least 16 characters, got ${value.length}`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = readSecret(env, name);
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch (cause) {
+    throw new ConfigError(`Expected ${name} to be a URL, got a malformed value`, { cause });
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`Expected ${name} to use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+/** `argv` are the command-line flags after the command (e.g. `--no-local-drone`). */
+export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
+  const unknown = argv.filter((a) => a !== '--no-local-drone');
+  if (unknown.length > 0) throw new ConfigError(`Expected no flags other than --no-local-drone, got "${unknown.join(' ')}"`);
+  const port = integer(env, 'HIVE_PORT', 8080, 0, 65535);
+  const host = env.HIVE_HOST || '0.0.0.0';
+  const publicUrl = (url(env, 'HIVE_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/$/, '');
+  return {
+    port,
+    host,
+    dataDir: resolve(env.HIVE_DATA_DIR || './.hive'),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    publicUrl,
+    adminToken: token(env, 'HIVE_ADMIN_TOKEN'),
+    droneToken: token(env, 'HIVE_DRONE_TOKEN'),
+    localDrone: !argv.includes('--no-local-drone') && boolean(env, 'HIVE_LOCAL_DRONE', true),
+    localDroneCapacity: env.HIVE_LOCAL_DRONE_CAPACITY ? integer(env, 'HIVE_LOCAL_DRONE_CAPACITY', 1, 1, 1024) : undefined,
+    leaseMs: integer(env, 'HIVE_LEASE_MS', 60_000, 1000),
+    heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),
+    defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
+    maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
+    logLevel: env.HIVE_LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * A job's numbered event stream: appended in batches (one transaction per batch, never a
+ * round trip per line) and read back page by page, so memory stays bounded whatever the
+ * size of the log. Appending also applies what the events mean to the job's row and its
+ * commands, in the same transaction, so state and log never disagree.
+ */
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
+import type { JobEvent } from '../protocol/index.ts';
+import type { Db } from './client.ts';
+import { ACTIVE_STATUSES, type Job } from './jobs.ts';
+import { jobCommands, jobLogChunks, jobs } from './schema.ts';
+
+/** An event as stored and as sent to browsers: without the drone-side jobId and lease. */
+export type StoredEvent = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, 'jobId' | 'lease'> : never) : never;
+
+/** Chunk rows are cut at about this size so no row grows large. */
+const CHUNK_BODY_BYTES = 256 * 1024;
+
+export function toStoredEvent(event: JobEvent): StoredEvent {
+  const { jobId: _j, lease: _l, ...rest } = event;
+  return rest as StoredEvent;
+}
+
+function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; body: string }[] {
+  const chunks: { seqFrom: number; seqTo: number; body: string }[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  let from = 0;
+  let to = 0;
+  for (const e of events) {
+    const json = JSON.stringify(e);
+    if (parts.length > 0 && size + json.length > CHUNK_BODY_BYTES) {
+      chunks.push({ seqFrom: from, seqTo: to, body: `[${parts.join(',')}]` });
+      parts = [];
+      size = 0;
+    }
+    if (parts.length === 0) from = e.seq;
+    parts.push(json);
+    size += json.length + 1;
+    to = e.seq;
+  }
+  if (parts.length > 0) chunks.push({ seqFrom: from, seqTo: to, body: `[${parts.join(',')}]` });
+  return chunks;
+}
+
+/**
+ * Appends consecutive events (seq lastSeq+1 … ) of the job's current lease and applies
+ * them. Returns the updated job, or undefined when the lease is stale, the job is no
+ * longer active, or the seqs do not follow on (nothing is written then).
+ */
+export async function appendJobEvents(
+  db: Db,
+  jobId: string,
+  lease: string,
+  events: StoredEvent[],
+): Promise<Job | undefined> {
+  if (events.length === 0) return undefined;
+  const seqFrom = events[0].seq;
+  const seqTo = events[events.length - 1].seq;
+  return db.transaction(async (tx) => {
+    const [fenced] = await tx
+      .update(jobs)
+      .set({ lastSeq: seqTo })
+      .where(and(
+        eq(jobs.id, jobId),
+        eq(jobs.lease, lease),
+        eq(jobs.lastSeq, seqFrom - 1),
+        inArray(jobs.status, ACTIVE_STATUSES),
+      ))
+      .returning({ attempt: jobs.attempt });
+    if (!fenced) return undefined;
+    const chunks = cutIntoChunks(events);
+    await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
+    for (const e of events) await applyEvent(tx, jobId, e);
+    const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
+    return job;
+  });
+}
+
+async function applyEvent(db: Db, jobId: string, e: StoredEvent): Promise<void> {
+  const at = new Date(e.at);
+  switch (e.type) {
+    case 'job:started':
+      await db.update(jobs).set({ status: 'running', startedAt: at }).where(eq(jobs.id, jobId));
+      return;
+    case 'job:cmd:start':
+      await db
+        .insert(jobCommands)
+        .values({ jobId, idx: e.cmd, phase: e.phase, command: e.command, startedAt: at })
+        .onConflictDoNothing();
+      return;
+    case 'job:cmd:done':
+      await db
+        .update(jobCommands)
+        .set({ exitCode: e.exitCode, durationMs: Math.round(e.durationMs), error: e.error ?? null, finishedAt: at })
+        .where(and(eq(jobCommands.jobId, jobId), eq(jobCommands.idx, e.cmd)));
+      return;
+    case 'job:phase:done': {
+      const entry = JSON.stringify({ [e.phase]: { status: e.status, durationMs: Math.round(e.durationMs) } });
+      await db
+        .update(jobs)
+        .set({ phases: sql`${jobs.phases} || ${entry}::jsonb` })
+        .where(eq(jobs.id, jobId));
+      return;
+    }
+    case 'job:done':
+      await db
+        .update(jobs)
+        .set({ status: e.status, message: e.message ?? null, finishedAt: at, leaseExpiresAt: null })
+        .where(eq(jobs.id, jobId));
+      return;
+    default:
+      return; // output and log lines change no state
+  }
+}
+
+/** Stored events with seq > afterSeq, in order, at most about `limit` of them. */
+export async function readJobEvents(db: Db, jobId: string, afterSeq: number, limitChunks = 16): Promise<StoredEvent[]> {
+  const rows = await db
+    .select({ body: jobLogChunks.body })
+    .from(jobLogChunks)
+    .where(and(eq(jobLogChunks.jobId, jobId), gt(jobLogChunks.seqTo, afterSeq)))
+    .orderBy(asc(jobLogChunks.seqFrom))
+    .limit(limitChunks);
+  const events: StoredEvent[] = [];
+  for (const row of rows) {
+    for (const e of JSON.parse(row.body) as StoredEvent[]) if (e.seq > afterSeq) events.push(e);
+  }
+  return events;
+}
+
+/** Every stored event of a job in order, fetched page by page so memory stays bounded. */
+export async function* iterateJobEvents(db: Db, jobId: string, afterSeq = 0): AsyncGenerator<StoredEvent[]> {
+  let cursor = afterSeq;
+  for (;;) {
+    const page = await readJobEvents(db, jobId, cursor);
+    if (page.length === 0) return;
+    yield page;
+    cursor = page[page.length - 1].seq;
+  }
+}
+
+export async function listJobCommands(db: Db, jobId: string) {
+  return db.select().from(jobCommands).where(eq(jobCommands.jobId, jobId)).orderBy(asc(jobCommands.idx));
+}

@@ -1,0 +1,219 @@
+/** Queries on jobs: creation, the queue, assignment with leases, and final states. */
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../protocol/index.ts';
+import type { Db } from './client.ts';
+import { takeJobNumber } from './projects.ts';
+import { jobCommands, jobLogChunks, jobs, type JobRef, type JobTrigger } from './schema.ts';
+
+export type Job = typeof jobs.$inferSelect;
+export const ACTIVE_STATUSES: JobStatus[] = ['assigned', 'running'];
+
+export interface NewJob {
+  projectId: string;
+  type: JobType;
+  ref: JobRef;
+  trigger: JobTrigger;
+}
+
+/** Inserts a queued job with the project's next number; undefined when the project is gone. */
+export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined> {
+  return db.transaction(async (tx) => {
+    const number = await takeJobNumber(tx, input.projectId);
+    if (number === undefined) return undefined;
+    const [row] = await tx.insert(jobs).values({ id: randomUUID(), number, ...input }).returning();
+    return row;
+  });
+}
+
+export async function findJob(db: Db, id: string): Promise<Job | undefined> {
+  const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return row;
+}
+
+export async function listProjectJobs(
+  db: Db,
+  projectId: string,
+  page: { limit: number; beforeNumber?: number },
+): Promise<Job[]> {
+  const where = page.beforeNumber === undefined
+    ? eq(jobs.projectId, projectId)
+    : and(eq(jobs.projectId, projectId), lt(jobs.number, page.beforeNumber));
+  return db.select().from(jobs).where(where).orderBy(desc(jobs.number)).limit(page.limit);
+}
+
+/** Queued jobs that still need their spec resolved, oldest first. */
+export async function listUnresolvedJobs(db: Db, limit: number): Promise<Job[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.status, 'queued'), sql`${jobs.spec} is null`))
+    .orderBy(asc(jobs.createdAt))
+    .limit(limit);
+}
+
+export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({ spec, ref, resolvedAt: sql`now()` })
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/** A position in the queue, which is ordered by (createdAt, id). */
+export interface QueueCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Queued jobs ready to run (spec resolved) after the cursor, oldest first: the scheduler's input. */
+export async function listRunnableJobs(
+  db: Db,
+  limit: number,
+  after?: QueueCursor,
+): Promise<Pick<Job, 'id' | 'spec' | 'createdAt'>[]> {
+  const runnable = and(eq(jobs.status, 'queued'), isNotNull(jobs.spec));
+  const where = after
+    ? and(runnable, or(gt(jobs.createdAt, after.createdAt), and(eq(jobs.createdAt, after.createdAt), gt(jobs.id, after.id))))
+    : runnable;
+  return db
+    .select({ id: jobs.id, spec: jobs.spec, createdAt: jobs.createdAt })
+    .from(jobs)
+    .where(where)
+    .orderBy(asc(jobs.createdAt), asc(jobs.id))
+    .limit(limit);
+}
+
+/**
+ * Claims a queued job for a drone: row-locked with SKIP LOCKED so queens sharing one
+ * PostgreSQL never assign the same job twice. Returns the claimed job, or undefined when
+ * another claimer (or a cancel) got there first.
+ */
+export async function claimJob(
+  db: Db,
+  id: string,
+  drone: { id: string; name: string },
+  lease: string,
+  leaseMs: number,
+): Promise<Job | undefined> {
+  return db.transaction(async (tx) => {
+    const [locked] = await tx
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
+      .for('update', { skipLocked: true });
+    if (!locked) return undefined;
+    const [row] = await tx
+      .update(jobs)
+      .set({
+        status: 'assigned',
+        droneId: drone.id,
+        droneName: drone.name,
+        lease,
+        leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+        lastSeq: 0,
+        assignedAt: sql`now()`,
+      })
+      .where(eq(jobs.id, id))
+      .returning();
+    return row;
+  });
+}
+
+/**
+ * Puts an assigned job back in the queue (drone refused it, or was lost and the project
+ * retries). The abandoned attempt's output is dropped so the new attempt's numbered
+ * events start again from 1.
+ */
+export async function requeueJob(db: Db, id: string, lease: string, bumpAttempt: boolean): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const requeued = await requeueRow(tx, id, lease, bumpAttempt);
+    if (requeued) {
+      await tx.delete(jobLogChunks).where(eq(jobLogChunks.jobId, id));
+      await tx.delete(jobCommands).where(eq(jobCommands.jobId, id));
+    }
+    return requeued;
+  });
+}
+
+async function requeueRow(db: Db, id: string, lease: string, bumpAttempt: boolean): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({
+      status: 'queued',
+      droneId: null,
+      droneName: null,
+      lease: null,
+      leaseExpiresAt: null,
+      lastSeq: 0,
+      phases: {},
+      startedAt: null,
+      assignedAt: null,
+      attempt: bumpAttempt ? sql`${jobs.attempt} + 1` : jobs.attempt,
+    })
+    .where(and(eq(jobs.id, id), eq(jobs.lease, lease), inArray(jobs.status, ACTIVE_STATUSES)))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/**
+ * Ends a job from the queen's side (resolution failure, cancel while queued, lost drone).
+ * Only a job still in one of `from` changes; returns the updated row or undefined.
+ */
+export async function finishJob(
+  db: Db,
+  id: string,
+  status: FinalJobStatus,
+  message: string | null,
+  from: JobStatus[],
+  lease?: string,
+): Promise<Job | undefined> {
+  const conditions = [eq(jobs.id, id), inArray(jobs.status, from)];
+  if (lease) conditions.push(eq(jobs.lease, lease));
+  const [row] = await db
+    .update(jobs)
+    .set({ status, message, finishedAt: sql`now()`, leaseExpiresAt: null })
+    .where(and(...conditions))
+    .returning();
+  return row;
+}
+
+export async function requestCancel(db: Db, id: string): Promise<Job | undefined> {
+  const [row] = await db
+    .update(jobs)
+    .set({ cancelRequested: true })
+    .where(and(eq(jobs.id, id), inArray(jobs.status, ACTIVE_STATUSES)))
+    .returning();
+  return row;
+}
+
+/** Extends the leases a drone's heartbeat vouches for. */
+export async function extendLeases(db: Db, droneId: string, leases: string[], leaseMs: number): Promise<void> {
+  if (leases.length === 0) return;
+  await db
+    .update(jobs)
+    .set({ leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'` })
+    .where(and(eq(jobs.droneId, droneId), inArray(jobs.lease, leases), inArray(jobs.status, ACTIVE_STATUSES)));
+}
+
+export async function listExpiredLeases(db: Db, limit: number): Promise<Job[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(inArray(jobs.status, ACTIVE_STATUSES), lte(jobs.leaseExpiresAt, sql`now()`)))
+    .limit(limit);
+}
+
+export async function listDroneActiveJobs(db: Db, droneId: string): Promise<Job[]> {
+  return db.select().from(jobs).where(and(eq(jobs.droneId, droneId), inArray(jobs.status, ACTIVE_STATUSES)));
+}
+
+export async function countJobsByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .select({ status: jobs.status, n: sql<number>`count(*)::int` })
+    .from(jobs)
+    .where(inArray(jobs.status, ['queued', 'assigned', 'running']))
+    .groupBy(jobs.status);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

@@ -1,0 +1,58 @@
+/** Queries on projects. */
+import { randomUUID } from 'node:crypto';
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Db } from './client.ts';
+import { projects, type PluginRef, type ProjectConfig } from './schema.ts';
+
+export type Project = typeof projects.$inferSelect;
+
+export interface NewProject {
+  name: string;
+  repoUrl: string;
+  defaultBranch?: string;
+  plugins?: PluginRef[];
+  config?: ProjectConfig;
+}
+
+export async function insertProject(db: Db, input: NewProject): Promise<Project> {
+  const [row] = await db.insert(projects).values({ id: randomUUID(), ...input }).returning();
+  return row;
+}
+
+export async function findProject(db: Db, id: string): Promise<Project | undefined> {
+  const [row] = await db.select().from(projects).where(eq(projects.id, id));
+  return row;
+}
+
+export async function findProjectByName(db: Db, name: string): Promise<Project | undefined> {
+  const [row] = await db.select().from(projects).where(eq(projects.name, name));
+  return row;
+}
+
+export async function listProjects(db: Db): Promise<Project[]> {
+  return db.select().from(projects).orderBy(asc(projects.name));
+}
+
+export async function updateProject(db: Db, id: string, patch: Partial<NewProject>): Promise<Project | undefined> {
+  const [row] = await db
+    .update(projects)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(eq(projects.id, id))
+    .returning();
+  return row;
+}
+
+export async function deleteProject(db: Db, id: string): Promise<boolean> {
+  const rows = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+  return rows.length > 0;
+}
+
+/** Takes the next job number of a project; call inside the transaction that inserts the job. */
+export async function takeJobNumber(db: Db, projectId: string): Promise<number | undefined> {
+  const [row] = await db
+    .update(projects)
+    .set({ nextJobNumber: sql`${projects.nextJobNumber} + 1` })
+    .where(eq(projects.id, projectId))
+    .returning({ number: sql<number>`${projects.nextJobNumber} - 1` });
+  return row?.number;
+}

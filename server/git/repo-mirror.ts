@@ -1,0 +1,133 @@
+/**
+ * Bare mirrors of project repositories on the queen, used to resolve a branch to its
+ * exact commit and to read `.hive.yml` at that commit. One mirror per repository URL;
+ * operations on one mirror run one at a time. Credentials are never written into the
+ * mirror's config: every fetch names its URL and refspecs explicitly.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { ResolveError } from '../errors.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
+
+export interface RefRequest {
+  branch?: string;
+  sha?: string;
+  /** e.g. `+refs/pull/7/merge` or `refs/merge-requests/3/head`. */
+  refspec?: string;
+}
+
+const MAX_CONFIG_BYTES = 256 * 1024;
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' };
+
+/** `+refs/pull/7/merge` → `+refs/pull/7/merge:refs/pull/7/merge` (keeps an explicit destination). */
+export function normalizeRefspec(refspec: string): { spec: string; dst: string } {
+  const forced = refspec.startsWith('+');
+  const body = forced ? refspec.slice(1) : refspec;
+  const [src, dst = src] = body.split(':');
+  return { spec: `+${src}:${dst}`, dst };
+}
+
+/** Git's own message, without a URL's userinfo should one ever appear in it. */
+function gitMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\/\/[^/@\s]+@/g, '//').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ');
+}
+
+export class RepoMirrors {
+  readonly #locks = new KeyedMutex();
+
+  constructor(private readonly dir: string) {}
+
+  #pathFor(repoUrl: string): string {
+    return join(this.dir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 24)}.git`);
+  }
+
+  #git(path: string): SimpleGit {
+    return simpleGit({ baseDir: path, timeout: { block: 120_000 } }).env({ ...process.env, ...GIT_ENV });
+  }
+
+  async #ensure(repoUrl: string): Promise<string> {
+    const path = this.#pathFor(repoUrl);
+    if (await stat(path).then(() => true, () => false)) return path;
+    // Created under a temporary name and renamed, so a crash never leaves half a mirror.
+    const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    await mkdir(tmp, { recursive: true });
+    await simpleGit({ baseDir: tmp }).init(true);
+    await rename(tmp, path);
+    return path;
+  }
+
+  /** Fetches what the request needs and returns the exact commit to build. */
+  async resolve(repoUrl: string, ref: RefRequest): Promise<{ sha: string }> {
+    return this.#locks.run(repoUrl, async () => {
+      const path = await this.#ensure(repoUrl);
+      const git = this.#git(path);
+      const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : ['+refs/heads/*:refs/heads/*'];
+      const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
+      if (extra) refspecs.push(extra.spec);
+      try {
+        await git.raw(['fetch', '--no-tags', '--prune', '--quiet', repoUrl, ...refspecs]);
+      } catch (err) {
+        throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${gitMessage(err)}`, { cause: err });
+      }
+      if (ref.sha) {
+        if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
+        // An older commit no longer at the branch tip: look in every branch and tag.
+        await git.raw(['fetch', '--quiet', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
+        if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
+        throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
+      }
+      const target = extra ? extra.dst : `refs/heads/${ref.branch}`;
+      if (!ref.branch && !extra) throw new ResolveError('A branch, a commit or a refspec is needed to build');
+      try {
+        return { sha: (await git.revparse([`${target}^{commit}`])).trim() };
+      } catch (err) {
+        throw new ResolveError(`${describe(ref)} does not exist in ${redactUrl(repoUrl)}`, { cause: err });
+      }
+    });
+  }
+
+  /** A file's text at a commit (already fetched by `resolve`), or undefined when absent. */
+  async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
+    return this.#locks.run(repoUrl, async () => {
+      const git = this.#git(this.#pathFor(repoUrl));
+      const listing = await git.raw(['ls-tree', '-l', sha, '--', file]);
+      const match = /^\d+ blob ([0-9a-f]+)\s+(\d+)\t/.exec(listing);
+      if (!match) return undefined;
+      if (Number(match[2]) > MAX_CONFIG_BYTES) {
+        throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
+      }
+      return git.raw(['cat-file', 'blob', match[1]]);
+    });
+  }
+
+  async remove(repoUrl: string): Promise<void> {
+    await this.#locks.run(repoUrl, () => rm(this.#pathFor(repoUrl), { recursive: true, force: true }));
+  }
+}
+
+async function hasCommit(git: SimpleGit, sha: string): Promise<boolean> {
+  return git.raw(['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
+}
+
+function describe(ref: RefRequest): string {
+  if (ref.refspec) return `ref ${ref.refspec}`;
+  if (ref.branch) return `branch "${ref.branch}"`;
+  return `commit ${ref.sha}`;
+}
+
+/** A URL as shown to users: any userinfo (user:token@) removed. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@\s]+@/, '//');
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Receives numbered job events from drones and persists them in batches.
+ *
+ * Per (job, lease) the ingest keeps an inbox; a flush — a few milliseconds after the first
+ * event, or at once for a large inbox or a `job:done` — writes every consecutive event in
+ * one transaction, then acknowledges the drone and tells observers. Duplicates (replays
+ * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
+ * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
+ * before it is stored, so the drone still holds whatever the queen has not.
+ */
+import type { Db } from '../db/client.ts';
+import { appendJobEvents, toStoredEvent, type StoredEvent } from '../db/job-log.ts';
+import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
+import type { Logger } from '../logger.ts';
+import { FINAL_STATUSES, type JobEvent, type QueenMessage } from '../protocol/index.ts';
+import type { LiveBus } from './live-bus.ts';
+
+export interface IngestDeps {
+  db: Db;
+  bus: LiveBus;
+  log: Logger;
+  /** Called once a job's final event is stored. */
+  onJobFinished(job: Job): void;
+  flushDelayMs?: number;
+}
+
+/** Whoever sent the events, to acknowledge or stop them. */
+export interface EventSender {
+  send(message: QueenMessage): void;
+}
+
+interface Stream {
+  jobId: string;
+  lease: string;
+  /** Highest stored seq; undefined until read from the database. */
+  storedSeq?: number;
+  inbox: JobEvent[];
+  inboxChars: number;
+  sender: EventSender;
+  timer?: NodeJS.Timeout;
+  flushing?: Promise<void>;
+  retryMs: number;
+  /** The lease is not (or no longer) the job's: drop everything. */
+  stale: boolean;
+  lastStatus?: string;
+}
+
+const FLUSH_NOW_CHARS = 512 * 1024;
+
+export class EventIngest {
+  readonly #streams = new Map<string, Stream>();
+  readonly #flushDelayMs: number;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.#flushDelayMs = deps.flushDelayMs ?? 15;
+  }
+
+  accept(sender: EventSender, event: JobEvent): void {
+    const key = `${event.jobId}\n${event.lease}`;
+    let stream = this.#streams.get(key);
+    if (!stream) {
+      stream = { jobId: event.jobId, lease: event.lease, inbox: [], inboxChars: 0, sender, retryMs: 100, stale: false };
+      this.#streams.set(key, stream);
+    }
+    stream.sender = sender; // after a reconnect, acknowledge on the new socket
+    if (stream.stale) return;
+    stream.inbox.push(event);
+    if ('data' in event) stream.inboxChars += event.data.length;
+    const urgent = event.type === 'job:done' || stream.inboxChars >= FLUSH_NOW_CHARS;
+    this.#schedule(stream, urgent ? 0 : this.#flushDelayMs);
+  }
+
+  /** Writes everything received so far (shutdown, tests). */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.#streams.values()].map((s) => this.#flush(s)));
+  }
+
+  /** The highest stored seq of a job's lease, as known here (for resume at reconnect). */
+  storedSeq(jobId: string, lease: string): number | undefined {
+    return this.#streams.get(`${jobId}\n${lease}`)?.storedSeq;
+  }
+
+  #schedule(stream: Stream, delayMs: number): void {
+    if (stream.timer && delayMs > 0) return;
+    clearTimeout(stream.timer);
+    stream.timer = setTimeout(() => {
+      stream.timer = undefined;
+      void this.#flush(stream);
+    }, delayMs);
+  }
+
+  #flush(stream: Stream): Promise<void> {
+    // Flushes of one stream run one after another, so writes stay in seq order.
+    const previous = stream.flushing ?? Promise.resolve();
+    const next = previous.then(() => this.#write(stream));
+    stream.flushing = next;
+    return next;
+  }
+
+  async #write(stream: Stream): Promise<void> {
+    if (stream.inbox.length === 0 || stream.stale) return;
+    try {
+      if (stream.storedSeq === undefined && !(await this.#load(stream))) return;
+      const batch = this.#takeConsecutive(stream);
+      if (batch.length === 0) return;
+      const job = await appendJobEvents(this.deps.db, stream.jobId, stream.lease, batch);
+      if (!job) {
+        // The lease changed or the job ended under us: re-read the truth next time.
+        stream.storedSeq = undefined;
+        stream.inbox.unshift(...batch.map((e) => ({ ...e, jobId: stream.jobId, lease: stream.lease }) as JobEvent));
+        if (await this.#load(stream)) this.#schedule(stream, 0);
+        return;
+      }
+      stream.retryMs = 100;
+      stream.storedSeq = batch[batch.length - 1].seq;
+      this.#ack(stream);
+      this.deps.bus.emit('job-events', stream.jobId, batch);
+      if (job.status !== stream.lastStatus) {
+        stream.lastStatus = job.status;
+        this.deps.bus.emit('job-status', job);
+      }
+      if ((FINAL_STATUSES as readonly string[]).includes(job.status)) {
+        this.#forget(stream);
+        this.deps.onJobFinished(job);
+      }
+    } catch (err) {
+      this.deps.log.error({ err, jobId: stream.jobId }, 'storing job events failed; retrying');
+      stream.retryMs = Math.min(stream.retryMs * 2, 5000);
+      this.#schedule(stream, stream.retryMs);
+      return;
+    }
+    if (stream.inbox.length > 0 && !stream.stale) this.#schedule(stream, 0);
+  }
+
+  /** Reads the job's lease and stored seq; false (and the stream goes stale) when the lease is not current. */
+  async #load(stream: Stream): Promise<boolean> {
+    const job = await findJob(this.deps.db, stream.jobId);
+    if (!job || job.lease !== stream.lease || !ACTIVE_STATUSES.includes(job.status)) {
+      this.#markStale(stream, job);
+      return false;
+    }
+    stream.storedSeq = job.lastSeq;
+    stream.lastStatus = job.status;
+    return true;
+  }
+
+  /** Removes duplicates and returns the events that follow the stored seq without a gap. */
+  #takeConsecutive(stream: Stream): StoredEvent[] {
+    stream.inbox.sort((a, b) => a.seq - b.seq);
+    const batch: StoredEvent[] = [];
+    let expected = stream.storedSeq! + 1;
+    let sawDuplicate = false;
+    let i = 0;
+    for (; i < stream.inbox.length; i++) {
+      const e = stream.inbox[i];
+      if (e.seq < expected) {
+        sawDuplicate = true;
+        continue;
+      }
+      if (e.seq > expected) break; // a gap: wait for the missing events (replay or query-info)
+      batch.push(toStoredEvent(e));
+      expected++;
+    }
+    const rest = stream.inbox.slice(i);
+    stream.inbox = rest;
+    stream.inboxChars = rest.reduce((n, e) => n + ('data' in e ? e.data.length : 0), 0);
+    if (sawDuplicate && batch.length === 0) this.#ack(stream); // the drone replayed what we have
+    if (batch.length === 0 && rest.length > 0) {
+      // Something was lost on the way: ask the drone for everything it still holds.
+      stream.sender.send({ type: 'job:query-info', jobId: stream.jobId });
+    }
+    return batch;
+  }
+
+  #ack(stream: Stream): void {
+    try {
+      stream.sender.send({ type: 'job:ack', jobId: stream.jobId, lease: stream.lease, seq: stream.storedSeq! });
+    } catch {
+      // The socket is gone; the drone learns the stored seq at its next hello.
+    }
+  }
+
+  #markStale(stream: Stream, job: Job | undefined): void {
+    stream.stale = true;
+    stream.inbox = [];
+    stream.inboxChars = 0;
+    this.deps.log.warn({ jobId: stream.jobId, status: job?.status }, 'ignoring events of a stale assignment');
+    try {
+      stream.sender.send({ type: 'job:cancel', jobId: stream.jobId, lease: stream.lease, reason: 'assignment is no longer current' });
+    } catch {
+      // Nothing to tell: the drone is gone.
+    }
+    // Keep the stale marker a while so a burst of late events is dropped cheaply.
+    setTimeout(() => this.#streams.delete(`${stream.jobId}\n${stream.lease}`), 60_000).unref();
+  }
+
+  #forget(stream: Stream): void {
+    clearTimeout(stream.timer);
+    this.#streams.delete(`${stream.jobId}\n${stream.lease}`);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The commands users give about jobs — trigger, cancel, re-run — shared by the API, the
+ * web UI, the CLI and (later) webhooks, so each rule lives in one place.
+ */
+import type { Db } from '../db/client.ts';
+import { findJob, finishJob, insertJob, requestCancel, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
+import { findProject } from '../db/projects.ts';
+import type { JobRef, JobTrigger } from '../db/schema.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { JobType } from '../protocol/index.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+import type { LiveBus } from './live-bus.ts';
+
+export interface JobControlDeps {
+  db: Db;
+  bus: LiveBus;
+  hub: DroneHub;
+  log: Logger;
+  /** A new job needs its spec resolved. */
+  onQueued(): void;
+  /** A job ended from the queen's side (e.g. cancelled while queued). */
+  onFinished(job: Job): void;
+  /** How long a drone may take to confirm a cancel before the queen ends the job itself. */
+  cancelGraceMs?: number;
+}
+
+export interface TriggerRequest {
+  type: JobType;
+  ref: JobRef;
+  trigger: Omit<JobTrigger, 'at'>;
+}
+
+export class JobControl {
+  constructor(private readonly deps: JobControlDeps) {}
+
+  async trigger(projectId: string, request: TriggerRequest): Promise<Job> {
+    const project = await findProject(this.deps.db, projectId);
+    if (!project) throw new NotFoundError(`Project ${projectId} does not exist`);
+    const ref = request.ref.branch || request.ref.sha || request.ref.refspec
+      ? request.ref
+      : { branch: project.defaultBranch };
+    const job = await insertJob(this.deps.db, {
+      projectId,
+      type: request.type,
+      ref,
+      trigger: { ...request.trigger, at: new Date().toISOString() },
+    });
+    if (!job) throw new NotFoundError(`Project ${projectId} does not exist`);
+    this.deps.log.info({ jobId: job.id, project: project.name, number: job.number, ref }, 'job queued');
+    this.deps.bus.emit('job-status', job);
+    this.deps.onQueued();
+    return job;
+  }
+
+  /** Re-runs a job: the same commit (when it was resolved), type and ref, as a new job. */
+  async rerun(jobId: string, trigger: Omit<JobTrigger, 'at' | 'rerunOf'>): Promise<Job> {
+    const original = await this.#get(jobId);
+    return this.trigger(original.projectId, {
+      type: original.type,
+      ref: original.ref,
+      trigger: { ...trigger, message: original.trigger.message, rerunOf: original.id },
+    });
+  }
+
+  async cancel(jobId: string, by: string): Promise<Job> {
+    const job = await this.#get(jobId);
+    const message = `Cancelled by ${by}`;
+    if (job.status === 'queued') {
+      const ended = await finishJob(this.deps.db, jobId, 'cancelled', message, ['queued']);
+      if (ended) return this.#ended(ended);
+      return this.cancel(jobId, by); // it was assigned meanwhile: cancel it on the drone
+    }
+    if (!ACTIVE_STATUSES.includes(job.status)) {
+      throw new ConflictError(`Job ${job.id} has already ended (${job.status})`);
+    }
+    const flagged = await requestCancel(this.deps.db, jobId);
+    if (!flagged) return this.cancel(jobId, by);
+    const drone = flagged.droneId ? this.deps.hub.get(flagged.droneId) : undefined;
+    if (!drone || !flagged.lease) {
+      // No drone to tell: end it here; should the drone return, its events are stale.
+      const ended = await finishJob(this.deps.db, jobId, 'cancelled', message, ACTIVE_STATUSES);
+      return ended ? this.#ended(ended) : this.#get(jobId);
+    }
+    drone.link.send({ type: 'job:cancel', jobId, lease: flagged.lease, reason: message });
+    this.#forceAfterGrace(jobId, flagged.lease, message);
+    return flagged;
+  }
+
+  /** A drone that never confirms a cancel (hung, partitioned) must not keep the job alive. */
+  #forceAfterGrace(jobId: string, lease: string, message: string): void {
+    setTimeout(async () => {
+      try {
+        const ended = await finishJob(this.deps.db, jobId, 'cancelled', `${message} (the drone did not confirm)`, ACTIVE_STATUSES, lease);
+        if (ended) this.#ended(ended);
+      } catch (err) {
+        this.deps.log.error({ err, jobId }, 'forcing a cancel failed');
+      }
+    }, this.deps.cancelGraceMs ?? 30_000).unref();
+  }
+
+  #ended(job: Job): Job {
+    this.deps.hub.release(job.id, job.droneId);
+    this.deps.bus.emit('job-status', job);
+    this.deps.onFinished(job);
+    return job;
+  }
+
+  async #get(jobId: string): Promise<Job> {
+    const job = await findJob(this.deps.db, jobId);
+    if (!job) throw new NotFoundError(`Job ${jobId} does not exist`);
+    return job;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * In-process fan-out of what happens to jobs, for observers (browser sockets, plugin
+ * hooks, the web UI). Emitted only after the change is persisted, so an observer that
+ * reads the database after an event always finds what the event announced.
+ */
+import { EventEmitter } from 'node:events';
+import type { Job } from '../db/jobs.ts';
+import type { StoredEvent } from '../db/job-log.ts';
+
+export interface LiveBusEvents {
+  /** Consecutive events of a job, just persisted. */
+  'job-events': [jobId: string, events: StoredEvent[]];
+  /** A job's row changed status (queued, assigned, running, final …). */
+  'job-status': [job: Job];
+}
+
+export class LiveBus extends EventEmitter<LiveBusEvents> {
+  constructor() {
+    super();
+    // One listener per open browser subscription: there is no fixed bound.
+    this.setMaxListeners(0);
+  }
+}

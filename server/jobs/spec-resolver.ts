@@ -1,0 +1,91 @@
+/**
+ * Turns queued jobs into runnable ones: fetches the repository, pins the exact commit,
+ * reads `.hive.yml` there and compiles the spec. Runs after the trigger has been
+ * answered, so triggers return in milliseconds. A job whose resolution fails ends
+ * `errored` with the reason in words (unreachable repository, unknown branch, bad YAML).
+ */
+import type { Db } from '../db/client.ts';
+import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.ts';
+import { findProject } from '../db/projects.ts';
+import { HiveError } from '../errors.ts';
+import type { RepoMirrors } from '../git/repo-mirror.ts';
+import type { Logger } from '../logger.ts';
+import { CoalescedLoop } from '../util/coalesced-loop.ts';
+import { buildJobSpec } from './build-spec.ts';
+import type { LiveBus } from './live-bus.ts';
+import { parseBuildConfig, parseHiveYml } from './repo-config.ts';
+
+export interface ResolverDeps {
+  db: Db;
+  mirrors: RepoMirrors;
+  bus: LiveBus;
+  log: Logger;
+  defaultTimeoutMs: number;
+  /** Called when a job became runnable. */
+  onRunnable(): void;
+}
+
+const PAGE = 50;
+const PARALLEL = 4;
+
+export class SpecResolver {
+  readonly #loop: CoalescedLoop;
+  readonly #inFlight = new Set<string>();
+
+  constructor(private readonly deps: ResolverDeps) {
+    this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
+  }
+
+  kick(): void {
+    this.#loop.kick();
+  }
+
+  settled(): Promise<void> {
+    return this.#loop.settled();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  async #round(): Promise<boolean> {
+    const pending = (await listUnresolvedJobs(this.deps.db, PAGE)).filter((j) => !this.#inFlight.has(j.id));
+    // A few at once: different repositories fetch in parallel, one repository in turn.
+    for (let i = 0; i < pending.length; i += PARALLEL) {
+      await Promise.all(pending.slice(i, i + PARALLEL).map((job) => this.#resolveOne(job)));
+    }
+    return pending.length === PAGE;
+  }
+
+  async #resolveOne(job: Job): Promise<void> {
+    this.#inFlight.add(job.id);
+    try {
+      const project = await findProject(this.deps.db, job.projectId);
+      if (!project) return; // deleted meanwhile; its jobs went with it
+      const { sha } = await this.deps.mirrors.resolve(project.repoUrl, job.ref);
+      const yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
+      const spec = buildJobSpec({
+        job,
+        project,
+        checkout: { sha, branch: job.ref.branch, refspec: job.ref.refspec },
+        projectConfig: parseBuildConfig(project.config, 'project config'),
+        repoConfig: yml === undefined ? undefined : parseHiveYml(yml),
+        defaultTimeoutMs: this.deps.defaultTimeoutMs,
+      });
+      if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha })) {
+        this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
+        this.deps.onRunnable();
+      }
+    } catch (err) {
+      const message = err instanceof HiveError ? err.message : `Resolving the job failed: ${String(err)}`;
+      this.deps.log.warn({ jobId: job.id, err }, 'job resolution failed');
+      const ended = await finishJob(this.deps.db, job.id, 'errored', message, ['queued']).catch((e) => {
+        this.deps.log.error({ err: e, jobId: job.id }, 'could not mark job errored');
+        return undefined;
+      });
+      if (ended) this.deps.bus.emit('job-status', ended);
+    } finally {
+      this.#inFlight.delete(job.id);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The structured logger (pino, JSON lines). Secrets never reach it: known secret-bearing
+ * keys are redacted wherever they appear, as a last line of defence.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export const REDACTED_KEYS = [
+  'token', 'password', 'secret', 'secrets', 'authorization', 'credentials', 'sshKey', 'webhookSecret', 'forgeToken',
+];
+
+export function createLogger(level: string, name = 'queen'): Logger {
+  return pino({
+    name,
+    level,
+    redact: {
+      paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** A logger that writes nothing, for tests that do not look at logs. */
+export const silentLogger = (): Logger => pino({ level: 'silent' });

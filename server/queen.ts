@@ -1,0 +1,124 @@
+/**
+ * Assembles a running queen from its configuration: database, scheduler, event ingest,
+ * HTTP API and WebSockets. `main.ts` and the tests both start queens through here.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
+import type { QueenConfig } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { markAllDisconnected } from './db/drones.ts';
+import type { Job } from './db/jobs.ts';
+import { RepoMirrors } from './git/repo-mirror.ts';
+import { EventIngest } from './jobs/event-ingest.ts';
+import { JobControl } from './jobs/job-control.ts';
+import { LiveBus } from './jobs/live-bus.ts';
+import { SpecResolver } from './jobs/spec-resolver.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { handleEventsSocket } from './routes/events-socket.ts';
+import { attachSocketUpgrades } from './routes/socket-upgrades.ts';
+import { Dispatcher } from './scheduler/dispatcher.ts';
+import { DroneHub } from './scheduler/drone-hub.ts';
+import { DroneSession } from './scheduler/drone-session.ts';
+import { startLeaseReaper } from './scheduler/lease-reaper.ts';
+import { LostJobHandler } from './scheduler/lost-jobs.ts';
+
+export interface StartOptions {
+  /** An already open database (tests); otherwise opened from the config. */
+  database?: Database;
+  log?: Logger;
+  /** An extra drone token valid for this process only (the local drone of `hive start`). */
+  localDroneToken?: string;
+}
+
+export interface Queen {
+  url: string;
+  port: number;
+  database: Database;
+  bootstrap: BootstrapResult;
+  hub: DroneHub;
+  bus: LiveBus;
+  control: JobControl;
+  dispatcher: Dispatcher;
+  resolver: SpecResolver;
+  ingest: EventIngest;
+  app: ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+export async function startQueen(config: QueenConfig, options: StartOptions = {}): Promise<Queen> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const database = options.database ?? (await openDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') },
+  ));
+  const { db } = database;
+  await markAllDisconnected(db);
+  const bootstrap = await bootstrapTokens(db, config);
+
+  const bus = new LiveBus();
+  const hub = new DroneHub();
+  let dispatcher: Dispatcher;
+  const onFinished = (job: Job) => {
+    hub.release(job.id, job.droneId);
+    dispatcher.kick();
+  };
+  dispatcher = new Dispatcher({
+    db, hub, log, leaseMs: config.leaseMs,
+    prepareSpec: async (spec) => spec,
+    onAssigned: (job) => bus.emit('job-status', job),
+  });
+  const kick = () => dispatcher.kick();
+  const resolver = new SpecResolver({
+    db, bus, log, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors')),
+    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kick,
+  });
+  const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });
+  const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kick, onFinished });
+  const control = new JobControl({ db, bus, hub, log, onQueued: () => resolver.kick(), onFinished });
+  const app = createApp({ db, control, hub, log, maxBodyBytes: config.maxBodyBytes, onCapacityChange: kick });
+
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const sockets = attachSocketUpgrades(server, {
+    log,
+    pingMs: Math.max(config.heartbeatMs * 2, 1000),
+    authorizeDrone: async (token) =>
+      (!!options.localDroneToken && secretsEqual(token, options.localDroneToken)) ||
+      !!(await verifyToken(db, token, ['drone'])),
+    authorizeEvents: async (token) => !!token && !!(await verifyToken(db, token, ['admin', 'user'])),
+    onDrone: (ws) => {
+      const session = new DroneSession(
+        { db, hub, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, onCapacityChange: kick },
+        { send: (m) => ws.send(JSON.stringify(m)), close: (code, reason) => ws.close(code, reason) },
+      );
+      ws.on('message', (raw) => void session.receive(raw as Buffer));
+      ws.on('close', () => void session.closed().then(kick));
+    },
+    onEvents: (ws) => handleEventsSocket(ws, { db, bus, log }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const stopReaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
+
+  // Work left over from before a restart: jobs to resolve, jobs to schedule.
+  resolver.kick();
+  dispatcher.kick();
+
+  return {
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    port, database, bootstrap, hub, bus, control, dispatcher, resolver, ingest, app,
+    async close() {
+      stopReaper();
+      sockets.close();
+      await Promise.all([dispatcher.stop(), resolver.stop()]);
+      await ingest.flushAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.database) await database.close();
+    },
+  };
+}

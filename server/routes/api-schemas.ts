@@ -1,0 +1,53 @@
+/** Request bodies and queries of the REST API, validated with zod. */
+import { z } from 'zod';
+import { JOB_TYPES } from '../protocol/index.ts';
+import { buildConfigSchema } from '../jobs/repo-config.ts';
+
+/** A branch name git would accept (git check-ref-format rules that matter here). */
+export const branchName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine(
+    (b) => !/(^[-/.]|\.\.|[\s~^:?*[\\\x00-\x1f\x7f]|@\{|\/\/|\/$|\.lock$|\.$)/.test(b),
+    'is not a valid branch name',
+  );
+export const commitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hexadecimal commit id');
+
+/** A clone URL or local path, without credentials (those belong in the project's credential fields). */
+export const repoUrl = z
+  .string()
+  .min(1)
+  .max(2000)
+  .refine((u) => !/\s/.test(u), 'must not contain spaces')
+  .refine((u) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(u), 'must not contain a password');
+
+export const pluginRef = z.strictObject({
+  name: z.string().min(1).max(214),
+  enabled: z.boolean().default(true),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const createProjectBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
+  repoUrl,
+  defaultBranch: branchName.optional(),
+  plugins: z.array(pluginRef).max(100).optional(),
+  config: buildConfigSchema.optional(),
+});
+
+export const updateProjectBody = createProjectBody.partial();
+
+export const triggerJobBody = z.strictObject({
+  branch: branchName.optional(),
+  sha: commitSha.optional(),
+  type: z.enum(JOB_TYPES).default('TEST'),
+  message: z.string().max(10_000).optional(),
+});
+
+export const jobListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().min(1).optional(),
+});
+
+export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);

@@ -1,0 +1,164 @@
+/**
+ * The REST API under /api: JSON in and out, every call authenticated with a bearer
+ * token. Validation errors name the field; unknown ids are 404.
+ */
+import { Hono, type Context } from 'hono';
+import { stream } from 'hono/streaming';
+import type { z } from 'zod';
+import type { Db } from '../db/client.ts';
+import { listDrones, updateDrone } from '../db/drones.ts';
+import { findJob, listProjectJobs } from '../db/jobs.ts';
+import { listJobCommands } from '../db/job-log.ts';
+import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject } from '../db/projects.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { JobControl } from '../jobs/job-control.ts';
+import { jobLogText } from '../jobs/log-text.ts';
+import { describeZodError } from '../jobs/repo-config.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody, uuid } from './api-schemas.ts';
+import type { AuthVariables } from './auth-middleware.ts';
+import { droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
+
+export interface ApiDeps {
+  db: Db;
+  control: JobControl;
+  hub: DroneHub;
+  /** Something changed that may let queued jobs run (a drone drained, etc.). */
+  onCapacityChange(): void;
+}
+
+type Env = { Variables: AuthVariables };
+
+async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch (cause) {
+    throw new ValidationError('Request body is not valid JSON', { cause });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(describeZodError(parsed.error), { cause: parsed.error });
+  return parsed.data;
+}
+
+function idParam(c: Context, what: string): string {
+  const id = c.req.param('id') ?? '';
+  if (!uuid.safeParse(id).success) throw new NotFoundError(`${what} ${id.slice(0, 100)} does not exist`);
+  return id;
+}
+
+/** Whether the request comes from the CLI (it says so) or another API client. */
+function triggerSource(c: Context): 'cli' | 'api' {
+  return c.req.header('x-hive-client') === 'cli' ? 'cli' : 'api';
+}
+
+export function apiRoutes(deps: ApiDeps) {
+  const { db, control, hub } = deps;
+  const api = new Hono<Env>();
+
+  api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(projectView) }));
+
+  api.post('/projects', async (c) => {
+    const body = await readBody(c, createProjectBody);
+    if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
+    return c.json(projectView(await insertProject(db, body)), 201);
+  });
+
+  api.get('/projects/:id', async (c) => {
+    const project = await findProject(db, idParam(c, 'Project'));
+    if (!project) throw new NotFoundError(`Project ${c.req.param('id')} does not exist`);
+    return c.json(projectView(project));
+  });
+
+  api.patch('/projects/:id', async (c) => {
+    const id = idParam(c, 'Project');
+    const body = await readBody(c, updateProjectBody);
+    if (body.name) {
+      const other = await findProjectByName(db, body.name);
+      if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
+    }
+    const project = await updateProject(db, id, body);
+    if (!project) throw new NotFoundError(`Project ${id} does not exist`);
+    return c.json(projectView(project));
+  });
+
+  api.delete('/projects/:id', async (c) => {
+    const id = idParam(c, 'Project');
+    if (!(await deleteProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
+    return c.body(null, 204);
+  });
+
+  api.post('/projects/:id/jobs', async (c) => {
+    const id = idParam(c, 'Project');
+    const body = await readBody(c, triggerJobBody);
+    const job = await control.trigger(id, {
+      type: body.type,
+      ref: { branch: body.branch, sha: body.sha },
+      trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },
+    });
+    return c.json(jobSummaryView(job), 201);
+  });
+
+  api.get('/projects/:id/jobs', async (c) => {
+    const id = idParam(c, 'Project');
+    const query = jobListQuery.safeParse(c.req.query());
+    if (!query.success) throw new ValidationError(describeZodError(query.error));
+    if (!(await findProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
+    const rows = await listProjectJobs(db, id, { limit: query.data.limit + 1, beforeNumber: query.data.before });
+    const page = rows.slice(0, query.data.limit);
+    const next = rows.length > query.data.limit ? page[page.length - 1].number : null;
+    return c.json({ jobs: page.map(jobSummaryView), next });
+  });
+
+  api.get('/jobs/:id', async (c) => {
+    const id = idParam(c, 'Job');
+    const job = await findJob(db, id);
+    if (!job) throw new NotFoundError(`Job ${id} does not exist`);
+    return c.json(jobDetailView(job, await listJobCommands(db, id)));
+  });
+
+  api.get('/jobs/:id/log', async (c) => {
+    const id = idParam(c, 'Job');
+    if (!(await findJob(db, id))) throw new NotFoundError(`Job ${id} does not exist`);
+    c.header('Content-Type', 'text/plain; charset=utf-8');
+    c.header('X-Content-Type-Options', 'nosniff');
+    return stream(c, async (out) => {
+      for await (const text of jobLogText(db, id)) await out.write(text);
+    });
+  });
+
+  api.post('/jobs/:id/cancel', async (c) => {
+    const job = await control.cancel(idParam(c, 'Job'), c.get('actor'));
+    return c.json(jobSummaryView(job));
+  });
+
+  api.post('/jobs/:id/rerun', async (c) => {
+    const job = await control.rerun(idParam(c, 'Job'), {
+      source: { type: triggerSource(c) },
+      author: { username: c.get('actor') },
+    });
+    return c.json(jobSummaryView(job), 201);
+  });
+
+  api.get('/drones', async (c) => {
+    const rows = await listDrones(db);
+    return c.json({
+      drones: rows.map((d) => {
+        const live = hub.get(d.id);
+        return droneView(d, live && { running: live.running, jobs: [...live.jobs] });
+      }),
+    });
+  });
+
+  api.post('/drones/:id/drain', async (c) => {
+    const id = idParam(c, 'Drone');
+    const live = hub.get(id);
+    if (!live) throw new NotFoundError(`Drone ${id} is not connected`);
+    live.draining = true;
+    await updateDrone(db, id, { draining: true });
+    live.link.send({ type: 'drone:drain' });
+    return c.json({ draining: true });
+  });
+
+  return api;
+}

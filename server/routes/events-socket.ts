@@ -1,0 +1,82 @@
+/**
+ * `/api/events`: the WebSocket browsers and the CLI use to follow jobs live.
+ *
+ * Client → queen: `{"type":"subscribe","jobId":"…","after":0}` (after = last seq seen,
+ * to resume after a reconnect) and `{"type":"unsubscribe","jobId":"…"}`.
+ * Queen → client: `{"type":"job","job":{…}}` (a snapshot at subscribe and on every status
+ * change), `{"type":"events","jobId":"…","events":[…]}` (consecutive stored events) and
+ * `{"type":"error","code":"…","message":"…"}`.
+ */
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { Db } from '../db/client.ts';
+import { findJob, type Job } from '../db/jobs.ts';
+import type { StoredEvent } from '../db/job-log.ts';
+import type { LiveBus } from '../jobs/live-bus.ts';
+import { describeZodError } from '../jobs/repo-config.ts';
+import { JobSubscription, type SubscriberSocket } from '../live/job-subscription.ts';
+import type { Logger } from '../logger.ts';
+import { uuid } from './api-schemas.ts';
+import { jobSummaryView } from './json-views.ts';
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), jobId: uuid, after: z.number().int().min(0).default(0) }),
+  z.object({ type: z.literal('unsubscribe'), jobId: uuid }),
+]);
+
+/** The job as subscribers see it: the API summary plus how far its log goes. */
+const statusView = (job: Job) => ({ ...jobSummaryView(job), lastSeq: job.lastSeq });
+
+const MAX_SUBSCRIPTIONS = 100;
+
+export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; log: Logger }): void {
+  const subs = new Map<string, JobSubscription>();
+  const socket: SubscriberSocket = {
+    send: (message, done) => ws.send(JSON.stringify(message), () => done()),
+    get bufferedAmount() { return ws.bufferedAmount; },
+    get open() { return ws.readyState === ws.OPEN; },
+  };
+  const reply = (message: unknown) => socket.send(message, () => {});
+
+  const onEvents = (jobId: string, events: StoredEvent[]) => subs.get(jobId)?.onLive(events);
+  const onStatus = (job: Job) => subs.get(job.id)?.sendStatus(job, statusView);
+  deps.bus.on('job-events', onEvents);
+  deps.bus.on('job-status', onStatus);
+
+  ws.on('message', async (raw) => {
+    let parsed;
+    try {
+      parsed = clientMessage.safeParse(JSON.parse(raw.toString()));
+    } catch {
+      return reply({ type: 'error', code: 'protocol_error', message: 'message is not valid JSON' });
+    }
+    if (!parsed.success) return reply({ type: 'error', code: 'protocol_error', message: describeZodError(parsed.error) });
+    const msg = parsed.data;
+    if (msg.type === 'unsubscribe') {
+      subs.get(msg.jobId)?.close();
+      subs.delete(msg.jobId);
+      return;
+    }
+    if (subs.size >= MAX_SUBSCRIPTIONS) {
+      return reply({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} at once` });
+    }
+    try {
+      const job = await findJob(deps.db, msg.jobId);
+      if (!job) return reply({ type: 'error', code: 'not_found', message: `Job ${msg.jobId} does not exist`, jobId: msg.jobId });
+      subs.get(msg.jobId)?.close();
+      const sub = new JobSubscription(msg.jobId, msg.after, socket, deps.db, deps.log);
+      subs.set(msg.jobId, sub);
+      sub.start(job, statusView);
+    } catch (err) {
+      deps.log.error({ err }, 'subscribe failed');
+      reply({ type: 'error', code: 'internal_error', message: 'subscribe failed' });
+    }
+  });
+
+  ws.on('close', () => {
+    deps.bus.off('job-events', onEvents);
+    deps.bus.off('job-status', onStatus);
+    for (const s of subs.values()) s.close();
+    subs.clear();
+  });
+}

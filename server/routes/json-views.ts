@@ -1,0 +1,92 @@
+/**
+ * How entities look in API responses. Everything leaves through these functions, so
+ * no column is exposed by accident (credentials and secrets never are).
+ */
+import type { DroneRow } from '../db/drones.ts';
+import type { Job } from '../db/jobs.ts';
+import type { Project } from '../db/projects.ts';
+import type { jobCommands } from '../db/schema.ts';
+import { PHASES } from '../protocol/index.ts';
+
+type CommandRow = typeof jobCommands.$inferSelect;
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+export function projectView(p: Project) {
+  return {
+    id: p.id,
+    name: p.name,
+    repoUrl: p.repoUrl,
+    defaultBranch: p.defaultBranch,
+    plugins: p.plugins,
+    config: p.config,
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}
+
+export function jobSummaryView(j: Job) {
+  const durationMs = j.startedAt && j.finishedAt ? j.finishedAt.getTime() - j.startedAt.getTime() : null;
+  return {
+    id: j.id,
+    projectId: j.projectId,
+    number: j.number,
+    type: j.type,
+    status: j.status,
+    message: j.message,
+    ref: j.ref,
+    trigger: j.trigger,
+    drone: j.droneId ? { id: j.droneId, name: j.droneName } : null,
+    attempt: j.attempt,
+    createdAt: iso(j.createdAt),
+    assignedAt: iso(j.assignedAt),
+    startedAt: iso(j.startedAt),
+    finishedAt: iso(j.finishedAt),
+    durationMs,
+  };
+}
+
+export function jobDetailView(j: Job, commands: CommandRow[]) {
+  return {
+    ...jobSummaryView(j),
+    cancelRequested: j.cancelRequested,
+    lastSeq: j.lastSeq,
+    phases: PHASES.map((name) => ({
+      name,
+      status: j.phases[name]?.status ?? null,
+      durationMs: j.phases[name]?.durationMs ?? null,
+      commands: commands.filter((c) => c.phase === name).map(commandView),
+    })),
+    commands: commands.map(commandView),
+    spec: j.spec,
+  };
+}
+
+function commandView(c: CommandRow) {
+  return {
+    idx: c.idx,
+    phase: c.phase,
+    command: c.command,
+    exitCode: c.exitCode,
+    durationMs: c.durationMs,
+    error: c.error,
+    startedAt: iso(c.startedAt),
+    finishedAt: iso(c.finishedAt),
+  };
+}
+
+export function droneView(d: DroneRow, live?: { running: number; jobs: string[] }) {
+  return {
+    id: d.id,
+    name: d.name,
+    labels: d.labels,
+    plugins: d.plugins,
+    capacity: d.capacity,
+    speed: d.speed,
+    connected: !!live,
+    draining: d.draining,
+    running: live?.running ?? 0,
+    runningJobs: live?.jobs ?? [],
+    lastSeenAt: iso(d.lastSeenAt),
+  };
+}

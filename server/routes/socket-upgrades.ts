@@ -1,0 +1,88 @@
+/**
+ * Routes WebSocket upgrades on the queen's HTTP server: `/drone` for drones (drone token)
+ * and `/api/events` for browsers and the CLI (API token in the Authorization header or
+ * the `token` query parameter, since browsers cannot set headers on a WebSocket).
+ * A refused upgrade is answered with a plain HTTP status and nothing is created.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_MESSAGE_BYTES } from '../protocol/index.ts';
+import { bearerToken } from '../auth/tokens.ts';
+import type { Logger } from '../logger.ts';
+
+export interface UpgradeHandlers {
+  log: Logger;
+  /** Whether a token may connect as a drone. */
+  authorizeDrone(token: string): Promise<boolean>;
+  /** Whether a token (or session) may follow jobs. */
+  authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<boolean>;
+  onDrone(ws: WebSocket): void;
+  onEvents(ws: WebSocket): void;
+  /** Ping interval; a peer that misses two pongs is dropped. */
+  pingMs: number;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { close(): void } {
+  const drones = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const events = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  const track = (ws: WebSocket) => {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('error', (err) => h.log.debug({ err }, 'websocket error'));
+  };
+
+  server.on('upgrade', async (req, socket, head) => {
+    socket.on('error', () => {});
+    try {
+      const url = new URL(req.url ?? '/', 'http://queen');
+      if (url.pathname === '/drone') {
+        const token = bearerToken(req.headers.authorization);
+        if (!token || !(await h.authorizeDrone(token))) return refuse(socket, 401, 'Unauthorized');
+        drones.handleUpgrade(req, socket, head, (ws) => {
+          track(ws);
+          h.onDrone(ws);
+        });
+      } else if (url.pathname === '/api/events') {
+        const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
+        if (!(await h.authorizeEvents(token, req))) return refuse(socket, 401, 'Unauthorized');
+        events.handleUpgrade(req, socket, head, (ws) => {
+          track(ws);
+          h.onEvents(ws);
+        });
+      } else {
+        refuse(socket, 404, 'Not Found');
+      }
+    } catch (err) {
+      h.log.error({ err }, 'websocket upgrade failed');
+      refuse(socket, 500, 'Internal Server Error');
+    }
+  });
+
+  const timer = setInterval(() => {
+    for (const ws of [...drones.clients, ...events.clients]) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, h.pingMs);
+  timer.unref();
+
+  return {
+    close() {
+      clearInterval(timer);
+      for (const ws of [...drones.clients, ...events.clients]) ws.terminate();
+      drones.close();
+      events.close();
+    },
+  };
+}

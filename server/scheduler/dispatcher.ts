@@ -1,0 +1,86 @@
+/**
+ * Matches queued jobs with connected drones and pushes each assignment over the drone's
+ * socket at once — nothing polls. A round runs whenever something changes (a job becomes
+ * runnable, a drone connects or frees a slot); rounds never overlap.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/client.ts';
+import { claimJob, listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import type { Logger } from '../logger.ts';
+import type { JobSpec } from '../protocol/index.ts';
+import { CoalescedLoop } from '../util/coalesced-loop.ts';
+import type { DroneHub } from './drone-hub.ts';
+import { hasFreeSlot, selectDrone } from './select-drone.ts';
+
+export interface DispatcherDeps {
+  db: Db;
+  hub: DroneHub;
+  log: Logger;
+  leaseMs: number;
+  /** Turns the stored (redacted) spec into the one sent: secrets and credentials added back. */
+  prepareSpec(spec: JobSpec): Promise<JobSpec>;
+  /** Called after a job was claimed and sent. */
+  onAssigned(job: Job): void;
+}
+
+const PAGE = 200;
+
+export class Dispatcher {
+  readonly #loop: CoalescedLoop;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.#loop = new CoalescedLoop(
+      () => this.#round(),
+      (err) => deps.log.error({ err }, 'scheduling round failed'),
+    );
+  }
+
+  /** Asks for a scheduling round soon; cheap to call often. */
+  kick(): void {
+    this.#loop.kick();
+  }
+
+  /** Resolves when no round is running (tests and shutdown). */
+  settled(): Promise<void> {
+    return this.#loop.settled();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** Walks the whole queue in pages (so jobs no free drone fits never block the ones behind). */
+  async #round(): Promise<void> {
+    const { hub } = this.deps;
+    let cursor: QueueCursor | undefined;
+    while (hub.all().some(hasFreeSlot)) {
+      const page = await listRunnableJobs(this.deps.db, PAGE, cursor);
+      for (const candidate of page) {
+        if (!hub.all().some(hasFreeSlot)) return;
+        await this.#tryAssign(candidate.id, candidate.spec!);
+      }
+      if (page.length < PAGE) return;
+      const last = page[page.length - 1];
+      cursor = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  async #tryAssign(jobId: string, spec: JobSpec): Promise<void> {
+    const { db, hub } = this.deps;
+    const drone = selectDrone(hub.all(), spec.requires);
+    if (!drone) return; // no eligible drone free now: the job waits for the first freed slot
+    const lease = randomUUID();
+    const claimed = await claimJob(db, jobId, drone, lease, this.deps.leaseMs);
+    if (!claimed) return; // cancelled meanwhile, or another queen took it
+    const live = hub.get(drone.id);
+    if (!live) return; // drone left during the claim: its lease expires and the job is re-queued
+    live.jobs.add(claimed.id);
+    try {
+      live.link.send({ type: 'job:assign', lease, spec: await this.deps.prepareSpec(spec) });
+    } catch (err) {
+      this.deps.log.warn({ err, jobId }, 'sending an assignment failed; the lease will expire');
+    }
+    this.deps.log.info({ jobId, drone: drone.name }, 'job assigned');
+    this.deps.onAssigned(claimed);
+  }
+}

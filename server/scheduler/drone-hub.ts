@@ -1,0 +1,69 @@
+/**
+ * The drones connected to this queen, with what the scheduler needs to know of each:
+ * their declared capacity and the jobs they hold (counted from assignment, before the
+ * drone confirms, so two dispatch rounds never overfill a drone).
+ */
+import { EventEmitter } from 'node:events';
+import type { QueenMessage } from '../protocol/index.ts';
+import type { DroneCandidate } from './select-drone.ts';
+
+export interface DroneLink {
+  send(message: QueenMessage): void;
+  close(code: number, reason: string): void;
+}
+
+export interface ConnectedDrone extends DroneCandidate {
+  readonly jobs: Set<string>;
+  readonly link: DroneLink;
+  readonly connectedAt: Date;
+}
+
+export interface DroneHubEvents {
+  connected: [drone: ConnectedDrone];
+  disconnected: [drone: ConnectedDrone];
+}
+
+export class DroneHub extends EventEmitter<DroneHubEvents> {
+  readonly #drones = new Map<string, ConnectedDrone>();
+
+  add(info: Omit<DroneCandidate, 'running'>, link: DroneLink, heldJobs: Iterable<string> = []): ConnectedDrone {
+    const jobs = new Set<string>(heldJobs);
+    const drone: ConnectedDrone = {
+      ...info,
+      jobs,
+      link,
+      connectedAt: new Date(),
+      get running() { return jobs.size; },
+    };
+    this.#drones.set(info.id, drone);
+    this.emit('connected', drone);
+    return drone;
+  }
+
+  /** Removes the drone only if `drone` is still the registered session (not a newer one). */
+  remove(drone: ConnectedDrone): void {
+    if (this.#drones.get(drone.id) !== drone) return;
+    this.#drones.delete(drone.id);
+    this.emit('disconnected', drone);
+  }
+
+  get(id: string): ConnectedDrone | undefined {
+    return this.#drones.get(id);
+  }
+
+  byName(name: string): ConnectedDrone | undefined {
+    for (const d of this.#drones.values()) if (d.name === name) return d;
+    return undefined;
+  }
+
+  all(): ConnectedDrone[] {
+    return [...this.#drones.values()];
+  }
+
+  /** Drops a job from whichever drone holds it; true when a slot was freed. */
+  release(jobId: string, droneId?: string | null): boolean {
+    if (droneId) return this.#drones.get(droneId)?.jobs.delete(jobId) ?? false;
+    for (const d of this.#drones.values()) if (d.jobs.delete(jobId)) return true;
+    return false;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * A real queen for a test file: its own database, a real HTTP server on a free port,
+ * real WebSockets. `api()` calls the REST API with the admin token.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type QueenConfig } from '../../server/config.ts';
+import { findJob, type Job } from '../../server/db/jobs.ts';
+import { silentLogger, createLogger } from '../../server/logger.ts';
+import { FINAL_STATUSES, type JobStatus } from '../../server/protocol/index.ts';
+import { startQueen, type Queen } from '../../server/queen.ts';
+import { nextEvent } from './events.ts';
+import { createTestDatabase, type TestDatabase } from './test-db.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const DRONE_TOKEN = 'test-drone-token-0123456789';
+
+export interface TestQueen extends Queen {
+  dataDir: string;
+  config: QueenConfig;
+  testDb: TestDatabase;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  /** Resolves with the job once it has one of `statuses` (default: any final status). */
+  waitForJob(jobId: string, statuses?: JobStatus[], timeoutMs?: number): Promise<Job>;
+  waitForDrones(count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestQueen(env: Record<string, string> = {}): Promise<TestQueen> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hive-queen-'));
+  const config = loadConfig({
+    HIVE_PORT: '0',
+    HIVE_HOST: '127.0.0.1',
+    HIVE_DATA_DIR: dataDir,
+    HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
+    HIVE_DRONE_TOKEN: DRONE_TOKEN,
+    HIVE_HEARTBEAT_MS: '1000',
+    ...env,
+  });
+  const testDb = await createTestDatabase();
+  const log = process.env.HIVE_TEST_LOG ? createLogger(process.env.HIVE_TEST_LOG) : silentLogger();
+  const queen = await startQueen(config, { database: testDb, log });
+
+  const api: TestQueen['api'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(`${queen.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed, text };
+  };
+
+  const waitForJob: TestQueen['waitForJob'] = (jobId, statuses = [...FINAL_STATUSES], timeoutMs = 30_000) =>
+    new Promise((resolve, reject) => {
+      const finish = (job?: Job, err?: Error) => {
+        clearTimeout(timer);
+        queen.bus.off('job-status', listener);
+        if (job) resolve(job);
+        else reject(err);
+      };
+      const listener = (job: Job) => {
+        if (job.id === jobId && statuses.includes(job.status)) finish(job);
+      };
+      const timer = setTimeout(async () => {
+        const last = await findJob(testDb.db, jobId).catch(() => undefined);
+        finish(undefined, new Error(`job ${jobId} did not reach ${statuses.join('|')} within ${timeoutMs} ms (now ${last?.status}: ${last?.message})`));
+      }, timeoutMs);
+      queen.bus.on('job-status', listener);
+      // It may have got there already, before we listened.
+      findJob(testDb.db, jobId).then((job) => {
+        if (job && statuses.includes(job.status)) finish(job);
+      }, (err) => finish(undefined, err));
+    });
+
+  const waitForDrones: TestQueen['waitForDrones'] = async (count) => {
+    while (queen.hub.all().length < count) await nextEvent(queen.hub, 'connected');
+  };
+
+  return {
+    ...queen,
+    dataDir,
+    config,
+    testDb,
+    api,
+    waitForJob,
+    waitForDrones,
+    async stop() {
+      await queen.close();
+      await testDb.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
