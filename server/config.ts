@@ -31,7 +31,14 @@ export interface QueenConfig {
   /** Request body limit for the API (bytes). */
   maxBodyBytes: number;
   logLevel: string;
+  /** The environment git runs with on the queen: only what git needs (proxies, CA files, PATH). */
+  gitEnv: Record<string, string>;
 }
+
+const GIT_ENV_PASSTHROUGH = [
+  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SSH_AUTH_SOCK', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+];
 
 type Env = Record<string, string | undefined>;
 
@@ -110,5 +117,8 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
     maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
     logLevel: env.HIVE_LOG_LEVEL || 'info',
+    gitEnv: Object.fromEntries(
+      GIT_ENV_PASSTHROUGH.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])),
+    ),
   };
 }

@@ -72,7 +72,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   });
   const kick = () => dispatcher.kick();
   const resolver = new SpecResolver({
-    db, bus, log, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors')),
+    db, bus, log, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors'), config.gitEnv),
     defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kick,
   });
   const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });

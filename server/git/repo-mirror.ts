@@ -19,7 +19,8 @@ export interface RefRequest {
 }
 
 const MAX_CONFIG_BYTES = 256 * 1024;
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' };
+/** Variables simple-git guards that the queen's git may legitimately need. */
+const ALLOWED_GIT_ENV = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_TERMINAL_PROMPT'];
 
 /** `+refs/pull/7/merge` → `+refs/pull/7/merge:refs/pull/7/merge` (keeps an explicit destination). */
 export function normalizeRefspec(refspec: string): { spec: string; dst: string } {
@@ -38,14 +39,19 @@ function gitMessage(err: unknown): string {
 export class RepoMirrors {
   readonly #locks = new KeyedMutex();
 
-  constructor(private readonly dir: string) {}
+  /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
+  constructor(
+    private readonly dir: string,
+    private readonly env: Record<string, string>,
+  ) {}
 
   #pathFor(repoUrl: string): string {
     return join(this.dir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 24)}.git`);
   }
 
   #git(path: string): SimpleGit {
-    return simpleGit({ baseDir: path, timeout: { block: 120_000 } }).env({ ...process.env, ...GIT_ENV });
+    return simpleGit({ baseDir: path, timeout: { block: 120_000 }, allowEnvironment: ALLOWED_GIT_ENV, unsafe: { allowUnsafeCredentialHelper: true }, config: ['credential.helper='] })
+      .env({ ...this.env, GIT_TERMINAL_PROMPT: '0' });
   }
 
   async #ensure(repoUrl: string): Promise<string> {

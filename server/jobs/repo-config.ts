@@ -7,7 +7,11 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { PHASES } from '../protocol/index.ts';
 
-const commandList = z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).max(500)]);
+// One command may be written as a plain string; errors still name the list item.
+const commandList = z.preprocess(
+  (v) => (typeof v === 'string' ? [v] : v),
+  z.array(z.string().min(1, 'must not be empty')).max(500),
+);
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 

@@ -103,3 +103,23 @@ export async function startTestQueen(env: Record<string, string> = {}): Promise<
     },
   };
 }
+
+/** Resolves once the job's stored output matches `pattern` (listening to persisted events). */
+export function waitForOutput(queen: Queen, jobId: string, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => {
+      queen.bus.off('job-events', listener);
+      reject(new Error(`output of ${jobId} never matched ${pattern}; got:\n${text}`));
+    }, timeoutMs);
+    const listener = (id: string, events: { type: string; data?: string }[]) => {
+      if (id !== jobId) return;
+      for (const e of events) if (e.data !== undefined) text += e.data;
+      if (!pattern.test(text)) return;
+      clearTimeout(timer);
+      queen.bus.off('job-events', listener);
+      resolve(text);
+    };
+    queen.bus.on('job-events', listener);
+  });
+}

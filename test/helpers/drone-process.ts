@@ -1,0 +1,93 @@
+/**
+ * A real drone process for a test: `drone/main.ts` run by node through tsx, connected to
+ * the test queen over a real WebSocket.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DRONE_TOKEN, type TestQueen } from './queen.ts';
+
+const droneMain = fileURLToPath(new URL('../../drone/main.ts', import.meta.url));
+
+export interface DroneOptions {
+  name: string;
+  capacity?: number;
+  labels?: string[];
+  speed?: number;
+  token?: string;
+  /** Connect to this port instead of the queen's (e.g. a queen that will start later). */
+  port?: number;
+}
+
+export interface TestDrone {
+  name: string;
+  process: ChildProcess;
+  dataDir: string;
+  /** Everything the drone printed (its JSON log). */
+  output(): string;
+  /** Stops the drone (SIGTERM, then SIGKILL) and removes its data. */
+  stop(): Promise<void>;
+  /** Kills the drone at once, as a crash would. */
+  kill(): Promise<void>;
+}
+
+export async function startDrone(queen: TestQueen | undefined, opts: DroneOptions): Promise<TestDrone> {
+  const dataDir = await mkdtemp(join(tmpdir(), `hive-drone-${opts.name}-`));
+  const port = opts.port ?? queen!.port;
+  const args = [
+    '--import', 'tsx', droneMain,
+    '--queen', `ws://127.0.0.1:${port}`,
+    '--name', opts.name,
+    '--capacity', String(opts.capacity ?? 1),
+    '--data-dir', dataDir,
+  ];
+  if (opts.labels?.length) args.push('--labels', opts.labels.join(','));
+  if (opts.speed !== undefined) args.push('--speed', String(opts.speed));
+  const child = spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DRONE_TOKEN: opts.token ?? DRONE_TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    name: opts.name,
+    process: child,
+    dataDir,
+    output: () => output,
+    async stop() {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await kill('SIGTERM');
+      clearTimeout(timer);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      await kill('SIGKILL');
+    },
+  };
+}
+
+/** Starts a drone and waits until the queen has it. */
+export async function connectDrone(queen: TestQueen, opts: DroneOptions): Promise<TestDrone> {
+  const connected = new Promise<void>((resolve) => {
+    const onConnected = (d: { name: string }) => {
+      if (d.name !== opts.name) return;
+      queen.hub.off('connected', onConnected);
+      resolve();
+    };
+    queen.hub.on('connected', onConnected);
+  });
+  const drone = await startDrone(queen, opts);
+  const died = new Promise<never>((_, reject) =>
+    drone.process.once('exit', (code) => reject(new Error(`drone ${opts.name} exited (${code}) before connecting:\n${drone.output()}`))));
+  await Promise.race([connected, died]);
+  died.catch(() => {});
+  return drone;
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../server/config.ts';
+import { ConfigError } from '../../server/errors.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.match(c.dataDir, /\.hive$/);
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.localDrone, true);
+    assert.equal(c.publicUrl, 'http://localhost:8080');
+  });
+
+  it('says what it expected and what it got', () => {
+    assert.throws(() => loadConfig({ HIVE_PORT: 'eighty' }), (e: Error) =>
+      e instanceof ConfigError && /Expected HIVE_PORT to be an integer between 0 and 65535, got "eighty"/.test(e.message));
+    assert.throws(() => loadConfig({ HIVE_LOCAL_DRONE: 'maybe' }), /Expected HIVE_LOCAL_DRONE to be true or false/);
+    assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x/y' }), /Expected DATABASE_URL to use postgres: or postgresql:/);
+    assert.throws(() => loadConfig({ HIVE_ADMIN_TOKEN: 'short' }), /at least 16 characters/);
+    assert.throws(() => loadConfig({}, ['--frobnicate']), /--frobnicate/);
+  });
+
+  it('never echoes a malformed secret URL', () => {
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:sekrit@ho st/db' }), (e: Error) => !e.message.includes('sekrit'));
+  });
+
+  it('reads secrets from *_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hive-config-'));
+    writeFileSync(join(dir, 'token'), 'from-a-file-0123456789\n');
+    assert.equal(loadConfig({ HIVE_ADMIN_TOKEN_FILE: join(dir, 'token') }).adminToken, 'from-a-file-0123456789');
+    assert.throws(() => loadConfig({ HIVE_ADMIN_TOKEN_FILE: join(dir, 'missing') }), /HIVE_ADMIN_TOKEN_FILE to be a readable file/);
+  });
+
+  it('turns the local drone off by flag or environment', () => {
+    assert.equal(loadConfig({}, ['--no-local-drone']).localDrone, false);
+    assert.equal(loadConfig({ HIVE_LOCAL_DRONE: 'false' }).localDrone, false);
+  });
+});

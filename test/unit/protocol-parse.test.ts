@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../server/protocol/index.ts';
+
+const hello = { type: 'drone:hello', version: PROTOCOL_VERSION, name: 'd1', capacity: 2, speed: 1, labels: ['a'], plugins: [], running: [] };
+const ev = { jobId: 'j1', lease: 'l1', seq: 1, at: 1 };
+
+describe('protocol parser', () => {
+  it('accepts every well-formed drone message', () => {
+    for (const m of [
+      hello,
+      { type: 'drone:info', capacity: 4 },
+      { type: 'job:accepted', jobId: 'j', lease: 'l' },
+      { type: 'job:rejected', jobId: 'j', lease: 'l', reason: 'full' },
+      { type: 'job:heartbeat', jobs: [{ jobId: 'j', lease: 'l' }] },
+      { type: 'job:started', ...ev },
+      { type: 'job:cmd:start', ...ev, cmd: 0, phase: 'test', command: 'npm test' },
+      { type: 'job:cmd:stdout', ...ev, cmd: 0, data: 'hi\n' },
+      { type: 'job:cmd:stderr', ...ev, cmd: 0, data: 'oops\n' },
+      { type: 'job:cmd:done', ...ev, cmd: 0, exitCode: null, durationMs: 5, error: 'killed' },
+      { type: 'job:phase:done', ...ev, phase: 'test', status: 'passed', durationMs: 5 },
+      { type: 'job:done', ...ev, status: 'failed' },
+      { type: 'job:log', ...ev, data: 'checkout\n' },
+      { type: 'job:info', jobId: 'j', lease: 'l', events: [{ type: 'job:started', ...ev }] },
+    ]) {
+      assert.deepEqual(parseDroneMessage(JSON.stringify(m)), m, m.type);
+    }
+  });
+
+  it('rejects what is not JSON, not an object, or has no known type', () => {
+    for (const raw of ['{nope', '[]', '"hello"', 'null', '{}', '{"type":5}', '{"type":"job:explode"}', '{"type":"__proto__"}', '{"type":"toString"}']) {
+      assert.throws(() => parseDroneMessage(raw), ProtocolError, raw);
+    }
+  });
+
+  it('names the malformed field', () => {
+    assert.throws(() => parseDroneMessage(JSON.stringify({ ...hello, capacity: -1 })), /capacity/);
+    assert.throws(() => parseDroneMessage(JSON.stringify({ ...hello, labels: 'a,b' })), /labels: expected array/);
+    assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:cmd:stdout', ...ev, seq: 0, cmd: 0, data: '' })), /seq/);
+    assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:done', ...ev, status: 'great' })), /status/);
+    assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:phase:done', ...ev, phase: 'lint', status: 'passed', durationMs: 1 })), /phase/);
+    assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:info', jobId: 'j', lease: 'l', events: [{ type: 'drone:hello' }] })), /events\[0\]/);
+  });
+
+  it('refuses oversized frames', () => {
+    assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:log', ...ev, data: 'x'.repeat(2 * 1024 * 1024) })), /exceeds/);
+  });
+
+  it('parses queen messages, including a full job spec', () => {
+    const spec = {
+      jobId: 'j', projectId: 'p', projectName: 'demo', number: 1, type: 'TEST',
+      checkout: { repoUrl: '/r', sha: 'abc1234' }, env: {}, secrets: {},
+      phases: { environment: [], prepare: [], test: [{ run: 'true' }], deploy: [], cleanup: [] },
+      timeoutMs: 1000, requires: { labels: [], plugins: [] },
+    };
+    assert.deepEqual(parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec })).type, 'job:assign');
+    assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, phases: {} } })), /phases/);
+    assert.throws(() => parseQueenMessage(JSON.stringify(hello)), /unknown message type/);
+  });
+});
