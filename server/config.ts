@@ -19,6 +19,8 @@ export interface QueenConfig {
   publicUrl: string;
   adminToken?: string;
   droneToken?: string;
+  /** 32-byte key for secrets at rest (hex or base64); generated into dataDir when absent. */
+  secretKey?: string;
   /** Whether `hive start` runs a drone beside the queen. */
   localDrone: boolean;
   localDroneCapacity?: number;
@@ -110,6 +112,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     publicUrl,
     adminToken: token(env, 'HIVE_ADMIN_TOKEN'),
     droneToken: token(env, 'HIVE_DRONE_TOKEN'),
+    secretKey: readSecret(env, 'HIVE_SECRET_KEY'),
     localDrone: !argv.includes('--no-local-drone') && boolean(env, 'HIVE_LOCAL_DRONE', true),
     localDroneCapacity: env.HIVE_LOCAL_DRONE_CAPACITY ? integer(env, 'HIVE_LOCAL_DRONE_CAPACITY', 1, 1, 1024) : undefined,
     leaseMs: integer(env, 'HIVE_LEASE_MS', 60_000, 1000),

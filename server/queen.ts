@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
 import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -39,6 +40,7 @@ export interface Queen {
   port: number;
   database: Database;
   bootstrap: BootstrapResult;
+  secretBox: SecretBox;
   hub: DroneHub;
   bus: LiveBus;
   control: JobControl;
@@ -57,6 +59,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const { db } = database;
   await markAllDisconnected(db);
   const bootstrap = await bootstrapTokens(db, config);
+  const secretBox = await loadSecretBox(config.secretKey, join(config.dataDir, 'secret.key'));
 
   const bus = new LiveBus();
   const hub = new DroneHub();
@@ -111,7 +114,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, hub, bus, control, dispatcher, resolver, ingest, app,
+    port, database, bootstrap, secretBox, hub, bus, control, dispatcher, resolver, ingest, app,
     async close() {
       stopReaper();
       sockets.close();

@@ -28,6 +28,22 @@ export interface ProjectConfig {
   retryOnLostDrone?: boolean;
 }
 
+/** Which triggers build. Globs use `*` (within a path segment) and `**` (across). */
+export interface BranchRules {
+  include?: string[];
+  exclude?: string[];
+  /** Build pull/merge requests (default true). */
+  pullRequests?: boolean;
+  /** Build pull requests from forks (default false); fork builds never get secrets. */
+  forks?: boolean;
+  /** Build pushed tags (default false). */
+  tags?: boolean;
+  /** Skip draft pull requests until ready for review (default true). */
+  skipDrafts?: boolean;
+  /** Cancel queued and running builds of the same branch or PR when a newer commit arrives. */
+  cancelSuperseded?: boolean;
+}
+
 export const projects = pgTable('projects', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
@@ -36,6 +52,21 @@ export const projects = pgTable('projects', {
   plugins: jsonb('plugins').$type<PluginRef[]>().notNull().default([]),
   config: jsonb('config').$type<ProjectConfig>().notNull().default({}),
   nextJobNumber: integer('next_job_number').notNull().default(1),
+  /** The forge that sends webhooks and receives commit statuses. */
+  provider: text('provider').$type<'github' | 'gitlab'>(),
+  /** `owner/name` on GitHub, the path with namespace on GitLab: how webhooks find the project. */
+  forgeRepo: text('forge_repo'),
+  /** API base URL (GitHub Enterprise, self-hosted GitLab); null means the public service. */
+  forgeApiUrl: text('forge_api_url'),
+  /** Encrypted (secret-box) token for the forge API. Write-only through the API. */
+  forgeTokenEnc: text('forge_token_enc'),
+  /** Encrypted webhook secret (needed in clear to check signatures, so encrypted, not hashed). */
+  webhookSecretEnc: text('webhook_secret_enc'),
+  /** Encrypted JSON `{username?, password?}` or `{sshKey}` for cloning private repositories. */
+  cloneCredentialsEnc: text('clone_credentials_enc'),
+  /** Encrypted secret env vars: name → secret-box ciphertext. */
+  secretsEnc: jsonb('secrets_enc').$type<Record<string, string>>().notNull().default({}),
+  branchRules: jsonb('branch_rules').$type<BranchRules>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('projects_name_unique').on(t.name)]);
@@ -44,12 +75,17 @@ export interface JobRef {
   branch?: string;
   sha?: string;
   refspec?: string;
+  tag?: string;
+  /** Pull/merge request builds. */
+  pullRequest?: { number: number; baseBranch: string; headBranch?: string; headSha?: string; fork?: boolean; title?: string; url?: string };
 }
 
 export interface JobTrigger {
   source: { type: 'api' | 'ui' | 'cli' | 'webhook' | 'rerun'; provider?: string };
   author?: { name?: string; email?: string; username?: string; avatarUrl?: string };
   message?: string;
+  commitUrl?: string;
+  compareUrl?: string;
   /** For re-runs: the job this one repeats. */
   rerunOf?: string;
   at: string;
@@ -133,9 +169,43 @@ export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
   kind: text('kind').$type<'admin' | 'user' | 'drone'>().notNull(),
+  /** The user a personal token belongs to (null for the bootstrap admin and drone tokens). */
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
   /** sha256 of the token: tokens are random, so a fast hash is enough and lookups stay O(1). */
   tokenHash: text('token_hash').notNull(),
   createdAt: createdAt(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 }, (t) => [uniqueIndex('api_tokens_hash_unique').on(t.tokenHash)]);
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  username: text('username').notNull(),
+  /** scrypt: `scrypt$N$r$p$salt$hash`, base64 parts. */
+  passwordHash: text('password_hash').notNull(),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('users_username_unique').on(t.username)]);
+
+/** Browser sessions; the cookie holds a random id whose sha256 is the key here. */
+export const sessions = pgTable('sessions', {
+  idHash: text('id_hash').primaryKey(),
+  userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  /** Double-submit token for forms (CSRF). */
+  csrfToken: text('csrf_token').notNull(),
+  createdAt: createdAt(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
+/** Every accepted webhook delivery, so a redelivery of the same id creates no second job. */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: uuid('id').primaryKey(),
+  provider: text('provider').$type<'github' | 'gitlab'>().notNull(),
+  deliveryId: text('delivery_id').notNull(),
+  event: text('event').notNull(),
+  projectId: uuid('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  /** `queued`, `ignored: <reason>`, `skipped: [skip ci]` … */
+  outcome: text('outcome').notNull(),
+  jobIds: jsonb('job_ids').$type<string[]>().notNull().default([]),
+}, (t) => [uniqueIndex('webhook_deliveries_unique').on(t.provider, t.deliveryId)]);
