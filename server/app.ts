@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { SecretBox } from './auth/secret-box.ts';
 import type { Db } from './db/client.ts';
 import { HiveError, PayloadTooLargeError } from './errors.ts';
 import type { JobControl } from './jobs/job-control.ts';
@@ -15,6 +16,7 @@ import type { DroneHub } from './scheduler/drone-hub.ts';
 
 export interface AppDeps {
   db: Db;
+  secretBox: SecretBox;
   control: JobControl;
   hub: DroneHub;
   log: Logger;

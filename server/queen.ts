@@ -14,6 +14,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { markAllDisconnected } from './db/drones.ts';
 import type { Job } from './db/jobs.ts';
 import { RepoMirrors } from './git/repo-mirror.ts';
+import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { JobControl } from './jobs/job-control.ts';
 import { LiveBus } from './jobs/live-bus.ts';
@@ -70,8 +71,12 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   };
   dispatcher = new Dispatcher({
     db, hub, log, leaseMs: config.leaseMs,
-    prepareSpec: async (spec) => spec,
+    prepareSpec: (spec, job) => assignmentSpec(db, secretBox, spec, job),
     onAssigned: (job) => bus.emit('job-status', job),
+    onFailed: (job) => {
+      bus.emit('job-status', job);
+      onFinished(job);
+    },
   });
   const kick = () => dispatcher.kick();
   const resolver = new SpecResolver({
@@ -81,7 +86,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });
   const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kick, onFinished });
   const control = new JobControl({ db, bus, hub, log, onQueued: () => resolver.kick(), onFinished });
-  const app = createApp({ db, control, hub, log, maxBodyBytes: config.maxBodyBytes, onCapacityChange: kick });
+  const app = createApp({ db, secretBox, control, hub, log, maxBodyBytes: config.maxBodyBytes, onCapacityChange: kick });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachSocketUpgrades(server, {

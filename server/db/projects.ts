@@ -2,17 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { projects, type PluginRef, type ProjectConfig } from './schema.ts';
+import { projects } from './schema.ts';
 
 export type Project = typeof projects.$inferSelect;
 
-export interface NewProject {
-  name: string;
-  repoUrl: string;
-  defaultBranch?: string;
-  plugins?: PluginRef[];
-  config?: ProjectConfig;
-}
+export type NewProject = Omit<typeof projects.$inferInsert, 'id' | 'createdAt' | 'updatedAt' | 'nextJobNumber'>;
 
 export async function insertProject(db: Db, input: NewProject): Promise<Project> {
   const [row] = await db.insert(projects).values({ id: randomUUID(), ...input }).returning();

@@ -28,12 +28,24 @@ export const pluginRef = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name').max(200);
+
+/** Clone credentials: an HTTPS token (with an optional user name) or an SSH deploy key. */
+export const cloneCredentials = z.union([
+  z.strictObject({ username: z.string().min(1).max(200).optional(), password: z.string().min(1).max(10_000) }),
+  z.strictObject({ sshKey: z.string().min(1).max(20_000).refine((k) => k.includes('PRIVATE KEY'), 'must be a PEM/OpenSSH private key') }),
+]);
+
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
   repoUrl,
   defaultBranch: branchName.optional(),
   plugins: z.array(pluginRef).max(100).optional(),
   config: buildConfigSchema.optional(),
+  /** Write-only secret env vars: a value sets, null removes. Masked in every log line. */
+  secrets: z.record(envName, z.string().min(1).max(64 * 1024).nullable()).optional(),
+  /** Write-only clone credentials; null removes them. */
+  credentials: cloneCredentials.nullable().optional(),
 });
 
 export const updateProjectBody = createProjectBody.partial();

@@ -5,11 +5,12 @@
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import type { z } from 'zod';
+import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import { listDrones, updateDrone } from '../db/drones.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listJobCommands } from '../db/job-log.ts';
-import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject } from '../db/projects.ts';
+import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { jobLogText } from '../jobs/log-text.ts';
@@ -18,9 +19,11 @@ import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody, uuid } from './api-schemas.ts';
 import type { AuthVariables } from './auth-middleware.ts';
 import { droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
+import { projectFields } from './project-fields.ts';
 
 export interface ApiDeps {
   db: Db;
+  secretBox: SecretBox;
   control: JobControl;
   hub: DroneHub;
   /** Something changed that may let queued jobs run (a drone drained, etc.). */
@@ -53,21 +56,23 @@ function triggerSource(c: Context): 'cli' | 'api' {
 }
 
 export function apiRoutes(deps: ApiDeps) {
-  const { db, control, hub } = deps;
+  const { db, control, hub, secretBox } = deps;
   const api = new Hono<Env>();
+  const view = (p: Project) => projectView(p, secretBox);
 
-  api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(projectView) }));
+  api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(view) }));
 
   api.post('/projects', async (c) => {
     const body = await readBody(c, createProjectBody);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
-    return c.json(projectView(await insertProject(db, body)), 201);
+    const { secrets: _s, credentials: _c, ...plain } = body;
+    return c.json(view(await insertProject(db, { ...plain, ...projectFields(secretBox, body, undefined) })), 201);
   });
 
   api.get('/projects/:id', async (c) => {
     const project = await findProject(db, idParam(c, 'Project'));
     if (!project) throw new NotFoundError(`Project ${c.req.param('id')} does not exist`);
-    return c.json(projectView(project));
+    return c.json(view(project));
   });
 
   api.patch('/projects/:id', async (c) => {
@@ -77,9 +82,12 @@ export function apiRoutes(deps: ApiDeps) {
       const other = await findProjectByName(db, body.name);
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
     }
-    const project = await updateProject(db, id, body);
+    const existing = await findProject(db, id);
+    if (!existing) throw new NotFoundError(`Project ${id} does not exist`);
+    const { secrets: _s, credentials: _c, ...plain } = body;
+    const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });
     if (!project) throw new NotFoundError(`Project ${id} does not exist`);
-    return c.json(projectView(project));
+    return c.json(view(project));
   });
 
   api.delete('/projects/:id', async (c) => {

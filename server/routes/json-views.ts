@@ -2,7 +2,9 @@
  * How entities look in API responses. Everything leaves through these functions, so
  * no column is exposed by accident (credentials and secrets never are).
  */
+import type { SecretBox } from '../auth/secret-box.ts';
 import type { DroneRow } from '../db/drones.ts';
+import { describeCredentials } from '../jobs/project-secrets.ts';
 import type { Job } from '../db/jobs.ts';
 import type { Project } from '../db/projects.ts';
 import type { jobCommands } from '../db/schema.ts';
@@ -12,7 +14,7 @@ type CommandRow = typeof jobCommands.$inferSelect;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
-export function projectView(p: Project) {
+export function projectView(p: Project, box: SecretBox) {
   return {
     id: p.id,
     name: p.name,
@@ -20,6 +22,9 @@ export function projectView(p: Project) {
     defaultBranch: p.defaultBranch,
     plugins: p.plugins,
     config: p.config,
+    /** Names only: secret values are write-only. */
+    secrets: Object.keys(p.secretsEnc).sort(),
+    credentials: describeCredentials(box, p),
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

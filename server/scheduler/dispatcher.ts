@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { claimJob, listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import { claimJob, finishJob, listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobSpec } from '../protocol/index.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
@@ -18,9 +19,11 @@ export interface DispatcherDeps {
   log: Logger;
   leaseMs: number;
   /** Turns the stored (redacted) spec into the one sent: secrets and credentials added back. */
-  prepareSpec(spec: JobSpec): Promise<JobSpec>;
+  prepareSpec(spec: JobSpec, job: Job): Promise<JobSpec>;
   /** Called after a job was claimed and sent. */
   onAssigned(job: Job): void;
+  /** Called when a claimed job could not be prepared and was ended errored. */
+  onFailed(job: Job): void;
 }
 
 const PAGE = 200;
@@ -74,9 +77,20 @@ export class Dispatcher {
     if (!claimed) return; // cancelled meanwhile, or another queen took it
     const live = hub.get(drone.id);
     if (!live) return; // drone left during the claim: its lease expires and the job is re-queued
+    let sent: JobSpec;
+    try {
+      sent = await this.deps.prepareSpec(spec, claimed);
+    } catch (err) {
+      // E.g. a secret that no longer decrypts: the job cannot run anywhere, so it ends here.
+      this.deps.log.error({ err, jobId }, 'preparing the assignment failed');
+      const message = err instanceof HiveError ? err.message : 'Preparing the job for its drone failed';
+      const ended = await finishJob(db, jobId, 'errored', message, ['assigned'], lease);
+      if (ended) this.deps.onFailed(ended);
+      return;
+    }
     live.jobs.add(claimed.id);
     try {
-      live.link.send({ type: 'job:assign', lease, spec: await this.deps.prepareSpec(spec) });
+      live.link.send({ type: 'job:assign', lease, spec: sent });
     } catch (err) {
       this.deps.log.warn({ err, jobId }, 'sending an assignment failed; the lease will expire');
     }

@@ -138,6 +138,33 @@ describe('a build end to end', () => {
     assert.equal(rerun.ref.sha, (await queen.api('GET', `/api/jobs/${first}`)).body.ref.sha);
   });
 
+  it('passes secrets to commands but never shows them: masked in logs, absent from API and stored spec', async () => {
+    const secret = 'sup3r-s3cret-value';
+    const created = await queen.api('POST', '/api/projects', {
+      name: 'secrets', repoUrl: repo.url,
+      secrets: { API_TOKEN: secret },
+      // In `prepare`: the repository's .hive.yml replaces `test`.
+      config: { phases: { prepare: ['echo "token=$API_TOKEN"', 'test "$(printf %s "$API_TOKEN" | wc -c)" -eq 18 && echo matches'] } },
+    });
+    assert.equal(created.status, 201);
+    assert.doesNotMatch(created.text, new RegExp(secret));
+    assert.deepEqual(created.body.secrets, ['API_TOKEN']);
+    const jobId = await trigger(created.body.id);
+    const job = await queen.waitForJob(jobId);
+    assert.equal(job.status, 'passed', job.message ?? '');
+    const text = await log(jobId);
+    assert.match(text, /token=\*{8}/);
+    assert.match(text, /matches/);
+    for (const body of [text, (await queen.api('GET', `/api/jobs/${jobId}`)).text, (await queen.api('GET', `/api/projects/${created.body.id}`)).text]) {
+      assert.doesNotMatch(body, new RegExp(secret));
+    }
+    assert.ok(!JSON.stringify(job.spec).includes(secret), 'the stored spec holds no secret');
+
+    // Removing the secret with null.
+    const patched = await queen.api('PATCH', `/api/projects/${created.body.id}`, { secrets: { API_TOKEN: null } });
+    assert.deepEqual(patched.body.secrets, []);
+  });
+
   it('reports the drone with its labels, capacity and last contact', async () => {
     const drones = (await queen.api('GET', '/api/drones')).body.drones;
     assert.equal(drones.length, 1);
