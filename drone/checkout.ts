@@ -1,0 +1,224 @@
+/**
+ * Gets the exact commit of a job into a clean per-job workspace.
+ *
+ * Each repository has a bare cache under `<dataDir>/repos/<hash of the URL>`, created
+ * once and updated with `git fetch --prune` on every job, so a job downloads only what is
+ * new. Only the refs the job needs are fetched (its branch and its `refspec`, e.g. a pull
+ * request's `refs/pull/7/merge`): mirroring everything would pull every pull request of a
+ * big repository. If the commit is not on those refs (a force-pushed branch), all
+ * branches and tags are fetched once more before giving up.
+ *
+ * One lock per cache serialises fetch and workspace clone across jobs of one repository.
+ * The workspace `<dataDir>/work/<jobId>` is a local clone of the cache — objects are
+ * hardlinked, not shared through alternates, because the workspace is later bind-mounted
+ * into a container where the cache path does not exist — checked out detached at the sha.
+ *
+ * Failures are `CheckoutError`s with a message fit for users: git's own complaint, and
+ * never a credential.
+ */
+import { createHash } from 'node:crypto';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
+import type { CheckoutSpec } from '../server/protocol/index.ts';
+import { prepareGitAuth } from './git-credentials.ts';
+import type { GitAuth } from './git-credentials.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+import { removeTree } from './remove-tree.ts';
+
+export class CheckoutError extends Error {
+  override name = 'CheckoutError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface CheckoutRequest {
+  jobId: string;
+  checkout: CheckoutSpec;
+  /** Aborting kills the running git process; the checkout then rejects. */
+  signal?: AbortSignal;
+  /** Progress lines for the job log, e.g. "Fetching https://… (branch main)". */
+  onProgress?: (line: string) => void;
+}
+
+export interface CheckoutResult {
+  workspace: string;
+  /** The full sha checked out. */
+  sha: string;
+}
+
+export interface RepoCacheOptions {
+  dataDir: string;
+  /** Host variables git may see (PATH, HOME for ~/.ssh/known_hosts, …). */
+  hostEnv: Record<string, string>;
+}
+
+const ALL_REFS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+// Variables simple-git blocks unless named; all are set by us, never taken from the host.
+const GIT_ENV_ALLOWED = ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'];
+
+export class RepoCache {
+  private readonly locks = new KeyedMutex();
+
+  constructor(private readonly options: RepoCacheOptions) {}
+
+  /** The workspace directory of a job (whether or not it exists). */
+  workspacePath(jobId: string): string {
+    return join(this.options.dataDir, 'work', safeDirName(jobId));
+  }
+
+  cachePath(repoUrl: string): string {
+    return join(this.options.dataDir, 'repos', createHash('sha256').update(repoUrl).digest('hex').slice(0, 16));
+  }
+
+  async checkout(request: CheckoutRequest): Promise<CheckoutResult> {
+    const spec = request.checkout;
+    validate(spec);
+    const progress = request.onProgress ?? (() => {});
+    const workspace = this.workspacePath(request.jobId);
+    const cacheDir = this.cachePath(spec.repoUrl);
+    const auth = await prepareGitAuth(spec.credentials);
+    const clean = (text: string) => redact(text, auth.secrets);
+    try {
+      return await this.locks.run(cacheDir, async () => {
+        await this.ensureCache(cacheDir, request.signal);
+        const cache = this.git(cacheDir, auth, request.signal);
+        const refs = refspecsFor(spec);
+        const fetched = [...refs];
+        progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
+        const started = Date.now();
+        await this.fetch(cache, spec.repoUrl, refs, clean);
+        let sha = await resolveCommit(cache, spec.sha);
+        if (!sha && refs !== ALL_REFS) {
+          progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
+          await this.fetch(cache, spec.repoUrl, ALL_REFS, clean);
+          fetched.push(...ALL_REFS);
+          sha = await resolveCommit(cache, spec.sha);
+        }
+        if (!sha) {
+          throw new CheckoutError(`commit ${spec.sha} not found in ${clean(spec.repoUrl)} after fetching ${fetched.join(', ')}`);
+        }
+        progress(`Fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+        await removeTree(workspace);
+        await mkdir(dirname(workspace), { recursive: true });
+        await this.git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
+        const ws = this.git(workspace, auth, request.signal);
+        // Builds that look at their remote should see the real one, not the cache.
+        await ws.raw(['remote', 'set-url', 'origin', spec.repoUrl]);
+        await ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]);
+        const subject = (await ws.raw(['log', '-1', '--format=%s', sha])).trim();
+        progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
+        return { workspace, sha };
+      });
+    } catch (err) {
+      await removeTree(workspace).catch(() => {});
+      if (err instanceof CheckoutError) throw err;
+      if (request.signal?.aborted) throw new CheckoutError('checkout aborted', { cause: err });
+      throw new CheckoutError(`checkout of ${clean(spec.repoUrl)} failed: ${clean(gitMessage(err))}`, { cause: err });
+    } finally {
+      await auth.dispose();
+    }
+  }
+
+  async removeWorkspace(jobId: string): Promise<void> {
+    await removeTree(this.workspacePath(jobId));
+  }
+
+  /** Creates the bare cache, or re-creates it when a crash left it broken. */
+  private async ensureCache(cacheDir: string, signal: AbortSignal | undefined): Promise<void> {
+    const exists = await access(join(cacheDir, 'HEAD')).then(() => true, () => false);
+    if (exists) {
+      const bare = await this.git(cacheDir, undefined, signal).raw(['rev-parse', '--is-bare-repository']).catch(() => '');
+      if (bare.trim() === 'true') return;
+    }
+    await removeTree(cacheDir);
+    await mkdir(cacheDir, { recursive: true });
+    await this.git(cacheDir, undefined, signal).raw(['init', '--bare']);
+  }
+
+  private async fetch(cache: SimpleGit, url: string, refspecs: string[], clean: (s: string) => string): Promise<void> {
+    try {
+      await cache.raw(['fetch', '--prune', '--no-tags', '--verbose', url, ...refspecs]);
+    } catch (err) {
+      throw new CheckoutError(`could not fetch ${clean(url)}: ${clean(gitMessage(err))}`, { cause: err });
+    }
+  }
+
+  // No `--quiet` on purpose: simple-git waits an extra 50 ms after a git process that
+  // printed nothing, which would add up to a noticeable delay per job.
+  private git(baseDir: string, auth: GitAuth | undefined, signal: AbortSignal | undefined): SimpleGit {
+    return simpleGit({
+      baseDir,
+      abort: signal,
+      allowEnvironment: GIT_ENV_ALLOWED,
+      unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true },
+      // No credential helper of the host may answer (or store) for us.
+      config: ['credential.helper='],
+    }).env({ ...this.options.hostEnv, GIT_TERMINAL_PROMPT: '0', ...auth?.env });
+  }
+}
+
+/** The refspecs a job needs in the cache: its branch and its extra ref, or everything. */
+export function refspecsFor(spec: CheckoutSpec): string[] {
+  const refs: string[] = [];
+  if (spec.branch) refs.push(`+refs/heads/${spec.branch}:refs/heads/${spec.branch}`);
+  if (spec.refspec) refs.push(normalizeRefspec(spec.refspec));
+  return refs.length ? refs : ALL_REFS;
+}
+
+/** `refs/pull/7/merge` → `+refs/pull/7/merge:refs/pull/7/merge` (kept under its own name). */
+export function normalizeRefspec(refspec: string): string {
+  const body = refspec.startsWith('+') ? refspec.slice(1) : refspec;
+  const [src, dst] = body.split(':', 2);
+  return `+${src}:${dst || src}`;
+}
+
+function describeRefs(spec: CheckoutSpec): string {
+  const parts: string[] = [];
+  if (spec.branch) parts.push(`branch ${spec.branch}`);
+  if (spec.refspec) parts.push(normalizeRefspec(spec.refspec).slice(1).split(':')[0]);
+  return parts.length ? parts.join(', ') : 'all branches and tags';
+}
+
+async function resolveCommit(git: SimpleGit, sha: string): Promise<string | undefined> {
+  // `--quiet` makes a missing commit an empty answer rather than an error.
+  const out = await git.raw(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).catch(() => '');
+  return out.trim() || undefined;
+}
+
+function validate(spec: CheckoutSpec): void {
+  // Anything starting with "-" would be read by git as an option.
+  const bad = (s: string) => s.startsWith('-') || /[\s\0]/.test(s);
+  if (bad(spec.repoUrl)) throw new CheckoutError(`invalid repository URL ${JSON.stringify(redact(spec.repoUrl, []))}`);
+  if (!/^[0-9a-fA-F]{4,64}$/.test(spec.sha)) throw new CheckoutError(`invalid commit sha ${JSON.stringify(spec.sha)}`);
+  if (spec.branch !== undefined && (bad(spec.branch) || spec.branch.includes(':') || spec.branch === '')) {
+    throw new CheckoutError(`invalid branch name ${JSON.stringify(spec.branch)}`);
+  }
+  if (spec.refspec !== undefined) {
+    const body = spec.refspec.replace(/^\+/, '');
+    if (bad(body) || !body.startsWith('refs/')) throw new CheckoutError(`invalid refspec ${JSON.stringify(spec.refspec)}; expected refs/…`);
+  }
+}
+
+function gitMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.join(' ').slice(0, 2_000) || 'git failed';
+}
+
+/** Removes credentials from text: user:password in URLs and the given secret values. */
+export function redact(text: string, secrets: string[]): string {
+  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
+  return out;
+}
+
+/** A directory name for a job id: readable when the id is, unique always. */
+function safeDirName(jobId: string): string {
+  if (/^[A-Za-z0-9._-]{1,100}$/.test(jobId) && !/^\.+$/.test(jobId)) return jobId;
+  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 12);
+  return `${jobId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60)}-${hash}`;
+}

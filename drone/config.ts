@@ -1,0 +1,195 @@
+/**
+ * Drone configuration: the only place that looks at argv and the environment. Everything
+ * is validated here at start so a misconfigured drone fails at once with a message that
+ * says what was expected, instead of failing later on the first job.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
+
+export interface DroneConfig {
+  /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
+  queenUrl: string;
+  token: string;
+  name: string;
+  /** How many jobs run at once. */
+  capacity: number;
+  /** Relative speed reported to the scheduler (higher is faster). */
+  speed: number;
+  labels: string[];
+  plugins: string[];
+  /** Absolute path of the drone's cache, workspaces and event spill files. */
+  dataDir: string;
+  /** Keep each job's workspace after the job (for debugging). */
+  keepWorkspaces: boolean;
+  /**
+   * The few host variables handed to build commands run as plain processes. Never the
+   * whole environment: it holds the drone token.
+   */
+  hostEnv: Record<string, string>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Host variables a build command may see when it runs as a plain process. */
+export const HOST_ENV_WHITELIST = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL'] as const;
+
+export function pickHostEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of HOST_ENV_WHITELIST) {
+    const value = env[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}
+
+/** Facts about the machine, injectable so `loadDroneConfig` stays a pure function in tests. */
+export interface SystemFacts {
+  hostname: string;
+  parallelism: number;
+  cwd: string;
+  readFile: (path: string) => string;
+}
+
+const defaultSystem = (): SystemFacts => ({
+  hostname: os.hostname(),
+  parallelism: os.availableParallelism(),
+  cwd: process.cwd(),
+  readFile: (path) => readFileSync(path, 'utf8'),
+});
+
+// flag name → env fallback. Boolean flags take no value.
+const VALUE_FLAGS = {
+  queen: 'HIVE_QUEEN_URL',
+  token: 'HIVE_DRONE_TOKEN',
+  'token-file': 'HIVE_DRONE_TOKEN_FILE',
+  capacity: 'HIVE_DRONE_CAPACITY',
+  labels: 'HIVE_DRONE_LABELS',
+  plugins: 'HIVE_DRONE_PLUGINS',
+  name: 'HIVE_DRONE_NAME',
+  speed: 'HIVE_DRONE_SPEED',
+  'data-dir': 'HIVE_DRONE_DATA_DIR',
+} as const;
+const BOOLEAN_FLAGS = { 'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES' } as const;
+type ValueFlag = keyof typeof VALUE_FLAGS;
+type BooleanFlag = keyof typeof BOOLEAN_FLAGS;
+
+// Limits of the `drone:hello` message (server/protocol/parse.ts).
+const MAX_CAPACITY = 10_000;
+const MAX_NAME = 200;
+
+export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: SystemFacts = defaultSystem()): DroneConfig {
+  const flags = parseArgv(argv);
+  const value = (flag: ValueFlag): string | undefined => {
+    const v = flags.values.get(flag) ?? env[VALUE_FLAGS[flag]];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const bool = (flag: BooleanFlag): boolean => {
+    if (flags.booleans.has(flag)) return true;
+    const raw = env[BOOLEAN_FLAGS[flag]]?.trim().toLowerCase();
+    if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+    if (raw === '1' || raw === 'true') return true;
+    throw new ConfigError(`Expected ${BOOLEAN_FLAGS[flag]} to be true or false, got ${JSON.stringify(raw)}`);
+  };
+
+  const name = value('name') ?? system.hostname;
+  if (name.length > MAX_NAME) throw new ConfigError(`Expected --name to be at most ${MAX_NAME} characters, got ${name.length}`);
+
+  return {
+    queenUrl: parseQueenUrl(value('queen')),
+    token: readToken(value('token'), value('token-file'), system),
+    name,
+    capacity: parseCapacity(value('capacity'), system.parallelism),
+    speed: parseSpeed(value('speed')),
+    labels: parseList('labels', value('labels')),
+    plugins: parseList('plugins', value('plugins')),
+    dataDir: resolve(system.cwd, value('data-dir') ?? '.hive/drone'),
+    keepWorkspaces: bool('keep-workspaces'),
+    hostEnv: pickHostEnv(env),
+  };
+}
+
+function parseArgv(argv: string[]): { values: Map<string, string>; booleans: Set<string> } {
+  const values = new Map<string, string>();
+  const booleans = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument ${JSON.stringify(arg)}; options look like --capacity 2`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq === -1 ? undefined : eq);
+    if (Object.hasOwn(BOOLEAN_FLAGS, flag)) {
+      if (eq !== -1) throw new ConfigError(`Option --${flag} takes no value`);
+      booleans.add(flag);
+    } else if (Object.hasOwn(VALUE_FLAGS, flag)) {
+      const v = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new ConfigError(`Expected a value after --${flag}`);
+      values.set(flag, v);
+    } else {
+      const known = [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOLEAN_FLAGS)].map((f) => `--${f}`).join(', ');
+      throw new ConfigError(`Unknown option --${flag}; known options: ${known}`);
+    }
+  }
+  return { values, booleans };
+}
+
+function parseQueenUrl(raw: string | undefined): string {
+  if (raw === undefined) throw new ConfigError('Expected the queen URL: pass --queen ws://host:8080 or set HIVE_QUEEN_URL');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new ConfigError(`Expected --queen to be a ws:// or wss:// URL, got ${JSON.stringify(raw)}`, { cause });
+  }
+  // Accept the queen's http(s) address too: it is what users copy from the browser.
+  const protocols: Record<string, string> = { 'ws:': 'ws:', 'wss:': 'wss:', 'http:': 'ws:', 'https:': 'wss:' };
+  const protocol = protocols[url.protocol];
+  if (!protocol) throw new ConfigError(`Expected --queen to be a ws:// or wss:// URL, got ${JSON.stringify(raw)}`);
+  if (url.username || url.password) throw new ConfigError('Expected --queen without credentials; pass the token with --token or HIVE_DRONE_TOKEN');
+  url.protocol = protocol;
+  return url.toString().replace(/\/+$/, '');
+}
+
+function readToken(token: string | undefined, file: string | undefined, system: SystemFacts): string {
+  if (token !== undefined) return token;
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = system.readFile(file);
+    } catch (cause) {
+      throw new ConfigError(`Could not read the drone token file ${JSON.stringify(file)}`, { cause });
+    }
+    const t = content.trim();
+    if (t) return t;
+    throw new ConfigError(`Expected the drone token file ${JSON.stringify(file)} to contain a token, got an empty file`);
+  }
+  throw new ConfigError('Expected a drone token: pass --token or set HIVE_DRONE_TOKEN (or HIVE_DRONE_TOKEN_FILE)');
+}
+
+function parseCapacity(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return Math.min(Math.max(1, fallback), MAX_CAPACITY);
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`Expected --capacity to be a positive integer, got ${JSON.stringify(raw)}`);
+  if (n > MAX_CAPACITY) throw new ConfigError(`Expected --capacity to be at most ${MAX_CAPACITY}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseSpeed(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`Expected --speed to be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseList(flag: 'labels' | 'plugins', raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const items = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+  for (const item of items) {
+    if (item.length > 200) throw new ConfigError(`Expected each of --${flag} to be at most 200 characters, got ${JSON.stringify(item.slice(0, 40))}…`);
+  }
+  return items;
+}

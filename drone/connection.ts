@@ -1,0 +1,258 @@
+/**
+ * The drone's WebSocket to the queen (`<queenUrl>/drone`), kept alive forever: on open it
+ * says `drone:hello`, waits for `queen:welcome`, then relays queen messages as typed
+ * events. Whenever the socket closes, errors, or stops answering pings, it reconnects
+ * with exponential backoff and jitter (200 ms doubling to 10 s; reset after a welcome)
+ * until `stop()`.
+ *
+ * It is also the transport of the EventOutbox: `canSend()` is true only after the welcome
+ * and while the socket's send buffer is below a high-water mark, so job events are never
+ * sent to a queen that has not yet said where to resume, and never pile up in memory.
+ *
+ * Control stays with the caller: the connection neither runs nor cancels jobs, it reports
+ * `connected` (with the welcome's resume list), `assign`, `cancel`, `ack`, `query-info`,
+ * `drain` and `disconnected`. Malformed frames are logged and ignored.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../server/protocol/index.ts';
+import type {
+  DroneDrain, DroneHello, DroneMessage, JobAck, JobAssign, JobCancel, JobQueryInfo, QueenMessage, QueenWelcome,
+} from '../server/protocol/index.ts';
+import type { OutboxTransport } from './event-outbox.ts';
+import type { Logger } from './logger.ts';
+
+export interface ConnectionEvents {
+  /** The queen welcomed us; apply `welcome.resume` before anything else is sent. */
+  connected: [welcome: QueenWelcome];
+  /** A welcomed connection was lost; a reconnect is already scheduled (unless stopped). */
+  disconnected: [reason: string];
+  assign: [message: JobAssign];
+  cancel: [message: JobCancel];
+  ack: [message: JobAck];
+  'query-info': [message: JobQueryInfo];
+  drain: [message: DroneDrain];
+}
+
+export interface QueenConnectionOptions {
+  /** `ws://` or `wss://` base URL of the queen; `/drone` is appended. */
+  queenUrl: string;
+  token: string;
+  /** Builds the hello each time a socket opens: the running jobs change between connections. */
+  hello: () => Omit<DroneHello, 'type' | 'version'>;
+  /** The jobs `job:heartbeat` keeps alive. */
+  heartbeatJobs: () => { jobId: string; lease: string }[];
+  logger: Logger;
+  pingIntervalMs?: number;
+  /** How long an open socket may wait for `queen:welcome` before it is dropped. */
+  welcomeTimeoutMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Send-buffer bytes above which `canSend()` is false. */
+  highWaterMark?: number;
+}
+
+export class QueenConnection extends EventEmitter<ConnectionEvents> implements OutboxTransport {
+  private readonly options: Required<Omit<QueenConnectionOptions, 'backoff'>> & { backoff: { initialMs: number; maxMs: number } };
+  private readonly log: Logger;
+  private ws: WebSocket | undefined;
+  private welcomed = false;
+  private stopped = false;
+  private attempt = 0;
+  private missedPongs = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private welcomeTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+
+  constructor(options: QueenConnectionOptions) {
+    super();
+    this.options = {
+      pingIntervalMs: 10_000,
+      welcomeTimeoutMs: 10_000,
+      highWaterMark: 1024 * 1024,
+      ...options,
+      backoff: options.backoff ?? { initialMs: 200, maxMs: 10_000 },
+    };
+    this.log = options.logger.child({ queen: options.queenUrl });
+  }
+
+  /** True between the queen's welcome and the loss of that socket. */
+  get isConnected(): boolean {
+    return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    if (this.ws || this.stopped) return;
+    this.connect();
+  }
+
+  /** Sends a message; false (and nothing sent) when not connected. */
+  send(message: DroneMessage): boolean {
+    if (!this.isConnected) return false;
+    const frame = JSON.stringify(message);
+    if (Buffer.byteLength(frame) > MAX_MESSAGE_BYTES) {
+      this.log.error({ type: message.type, bytes: Buffer.byteLength(frame) }, 'message exceeds the protocol limit; not sent');
+      return false;
+    }
+    this.ws!.send(frame);
+    return true;
+  }
+
+  canSend(): boolean {
+    return this.isConnected && this.ws!.bufferedAmount < this.options.highWaterMark;
+  }
+
+  sendFrame(frame: string, onWritten: () => void): void {
+    if (!this.isConnected) {
+      setImmediate(onWritten);
+      return;
+    }
+    this.ws!.send(frame, () => onWritten());
+  }
+
+  /** Closes the socket and stops reconnecting. Resolves once the socket is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    if (ws.readyState === WebSocket.OPEN) {
+      ws.close(1000, 'drone stopping');
+      // A queen that does not answer the close handshake must not hold the drone up.
+      const force = setTimeout(() => ws.terminate(), 2_000);
+      await closed;
+      clearTimeout(force);
+    } else {
+      ws.terminate();
+      await closed;
+    }
+  }
+
+  private connect(): void {
+    const url = `${this.options.queenUrl}/drone`;
+    const ws = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${this.options.token}` },
+      maxPayload: MAX_MESSAGE_BYTES,
+      handshakeTimeout: this.options.welcomeTimeoutMs,
+    });
+    this.ws = ws;
+    this.welcomed = false;
+    this.lastError = undefined;
+
+    ws.on('open', () => {
+      this.log.debug('connected; saying hello');
+      const hello: DroneHello = { type: 'drone:hello', version: PROTOCOL_VERSION, ...this.options.hello() };
+      ws.send(JSON.stringify(hello));
+      this.missedPongs = 0;
+      this.pingTimer = setInterval(() => this.ping(ws), this.options.pingIntervalMs);
+      this.welcomeTimer = setTimeout(() => {
+        this.log.warn({ timeoutMs: this.options.welcomeTimeoutMs }, 'no welcome from the queen; reconnecting');
+        ws.terminate();
+      }, this.options.welcomeTimeoutMs);
+    });
+    ws.on('message', (data) => {
+      this.missedPongs = 0;
+      const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      let message: QueenMessage;
+      try {
+        message = parseQueenMessage(raw);
+      } catch (err) {
+        this.log.warn({ err }, 'ignored a malformed message from the queen');
+        return;
+      }
+      this.onMessage(ws, message);
+    });
+    ws.on('pong', () => {
+      this.missedPongs = 0;
+    });
+    // Reported with the close that always follows, as one log line per attempt.
+    ws.on('error', (err) => {
+      this.lastError = err.message;
+    });
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+  }
+
+  private onMessage(ws: WebSocket, message: QueenMessage): void {
+    if (message.type === 'error') {
+      this.log.error({ code: message.code, message: message.message }, 'the queen reported an error');
+      return;
+    }
+    if (!this.welcomed) {
+      if (message.type === 'queen:welcome') this.onWelcome(ws, message);
+      else this.log.warn({ type: message.type }, 'ignored a message that came before the welcome');
+      return;
+    }
+    switch (message.type) {
+      case 'queen:welcome':
+        this.log.warn('ignored a second welcome');
+        return;
+      case 'job:assign':
+        this.emit('assign', message);
+        return;
+      case 'job:cancel':
+        this.emit('cancel', message);
+        return;
+      case 'job:ack':
+        this.emit('ack', message);
+        return;
+      case 'job:query-info':
+        this.emit('query-info', message);
+        return;
+      case 'drone:drain':
+        this.emit('drain', message);
+        return;
+    }
+  }
+
+  private onWelcome(ws: WebSocket, welcome: QueenWelcome): void {
+    clearTimeout(this.welcomeTimer);
+    if (welcome.version !== PROTOCOL_VERSION) {
+      this.log.error({ queenVersion: welcome.version, droneVersion: PROTOCOL_VERSION }, 'the queen speaks another protocol version; upgrade the drone or the queen');
+      ws.close(1002, 'protocol version mismatch');
+      return;
+    }
+    this.welcomed = true;
+    this.attempt = 0;
+    this.log.info({ droneId: welcome.droneId, resume: welcome.resume.length }, 'welcomed by the queen');
+    this.heartbeatTimer = setInterval(() => {
+      this.send({ type: 'job:heartbeat', jobs: this.options.heartbeatJobs() });
+    }, welcome.heartbeatMs);
+    this.emit('connected', welcome);
+  }
+
+  private ping(ws: WebSocket): void {
+    if (this.missedPongs >= 2) {
+      this.log.warn('the queen stopped answering pings; reconnecting');
+      ws.terminate();
+      return;
+    }
+    this.missedPongs++;
+    ws.ping();
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    clearInterval(this.pingTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.welcomeTimer);
+    const wasWelcomed = this.welcomed;
+    this.welcomed = false;
+    if (this.ws === ws) this.ws = undefined;
+    const why = reason ? `${code} ${reason}` : String(code);
+    if (wasWelcomed) this.emit('disconnected', why);
+    if (this.stopped) return;
+    // Exponential backoff with jitter, so a restarted queen is not hit by every drone at once.
+    const { initialMs, maxMs } = this.options.backoff;
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
+    const delay = Math.round(base / 2 + (Math.random() * base) / 2);
+    this.attempt++;
+    const error = this.lastError;
+    const hint = error && /\b(401|403)\b/.test(error) ? ' (is the drone token right?)' : '';
+    const fields = { code: why, ...(error && { error }), retryInMs: delay };
+    // Loud for a lost queen or a first failure; quieter for the retries that follow.
+    if (wasWelcomed || this.attempt === 1) this.log.warn(fields, `queen connection closed${hint}; reconnecting`);
+    else this.log.info(fields, `queen connection closed${hint}; reconnecting`);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+}

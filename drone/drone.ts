@@ -1,0 +1,234 @@
+/**
+ * The drone: takes jobs from the queen up to its capacity, runs them concurrently, and
+ * streams their events back through the outbox, across reconnects.
+ *
+ * - `job:assign`: accepted (`job:accepted`) when a slot is free and the drone has the
+ *   labels and plugins the job requires, else `job:rejected` with the reason. A repeated
+ *   assign of a job the drone already runs under the same lease is accepted again.
+ * - `job:cancel` with the job's current lease stops it (status `cancelled`).
+ * - `queen:welcome` after a reconnect: jobs the queen abandons are stopped and their
+ *   events dropped; the others replay from the last acknowledged seq.
+ * - `drone:drain`: no new jobs; the drone stops once its jobs are done and acknowledged.
+ * - `stop()` (SIGTERM/SIGINT): no new jobs, running ones are stopped (they end `errored`,
+ *   so the queen may re-queue them), their last events flushed for a bounded time.
+ *
+ * One drone per data directory: it owns the repository caches, workspaces and spill files
+ * under it, and clears stale workspaces and spill files of an earlier run at start.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { JobAssign, JobCancel, JobQueryInfo, QueenWelcome } from '../server/protocol/index.ts';
+import { RepoCache } from './checkout.ts';
+import type { DroneConfig } from './config.ts';
+import { QueenConnection } from './connection.ts';
+import type { QueenConnectionOptions } from './connection.ts';
+import { EventOutbox } from './event-outbox.ts';
+import type { Executor } from './executors/executor.ts';
+import type { Logger } from './logger.ts';
+import { removeTree } from './remove-tree.ts';
+import { runJob } from './runner.ts';
+import type { JobOutcome, StopReason } from './runner.ts';
+
+export interface DroneOptions {
+  config: DroneConfig;
+  logger: Logger;
+  executor: Executor;
+  /** Connection tuning (tests use short intervals). */
+  connection?: Partial<Pick<QueenConnectionOptions, 'pingIntervalMs' | 'welcomeTimeoutMs' | 'backoff' | 'highWaterMark'>>;
+  outboxMemoryLimitBytes?: number;
+  cleanupTimeoutMs?: number;
+  /** How long `stop()` waits for the queen to acknowledge the last events. */
+  flushTimeoutMs?: number;
+}
+
+export interface DroneEvents {
+  'job:started': [jobId: string];
+  'job:finished': [jobId: string, outcome: JobOutcome];
+  /** After `stop()` or a completed drain: the connection is closed. */
+  stopped: [];
+}
+
+interface RunningJob {
+  lease: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class Drone extends EventEmitter<DroneEvents> {
+  readonly connection: QueenConnection;
+  readonly outbox: EventOutbox;
+  private readonly config: DroneConfig;
+  private readonly log: Logger;
+  private readonly repos: RepoCache;
+  private readonly jobs = new Map<string, RunningJob>();
+  private draining = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: DroneOptions) {
+    super();
+    this.config = options.config;
+    this.log = options.logger;
+    this.repos = new RepoCache({ dataDir: this.config.dataDir, hostEnv: this.config.hostEnv });
+    this.outbox = new EventOutbox({
+      spillDir: join(this.config.dataDir, 'outbox'),
+      memoryLimitBytes: options.outboxMemoryLimitBytes,
+      logger: this.log,
+    });
+    this.connection = new QueenConnection({
+      ...options.connection,
+      queenUrl: this.config.queenUrl,
+      token: this.config.token,
+      logger: this.log,
+      hello: () => ({
+        name: this.config.name,
+        capacity: this.config.capacity,
+        speed: this.config.speed,
+        labels: this.config.labels,
+        plugins: this.config.plugins,
+        running: this.outbox.runningRefs(),
+      }),
+      heartbeatJobs: () => this.outbox.runningRefs().map(({ jobId, lease }) => ({ jobId, lease })),
+    });
+    this.outbox.on('closed', () => this.stopIfIdle());
+    this.connection.on('connected', (welcome) => this.onWelcome(welcome));
+    this.connection.on('disconnected', (reason) => this.log.warn({ reason, running: this.jobs.size }, 'lost the queen; jobs keep running'));
+    this.connection.on('assign', (m) => this.onAssign(m));
+    this.connection.on('cancel', (m) => this.onCancel(m));
+    this.connection.on('ack', (m) => this.outbox.ack(m.jobId, m.lease, m.seq));
+    this.connection.on('query-info', (m) => this.onQueryInfo(m));
+    this.connection.on('drain', () => {
+      this.log.info({ running: this.jobs.size }, 'draining: no new jobs, stopping when idle');
+      this.draining = true;
+      this.stopIfIdle();
+    });
+  }
+
+  /** Jobs currently running (not counting finished jobs whose events are still unacknowledged). */
+  get running(): number {
+    return this.jobs.size;
+  }
+
+  async start(): Promise<void> {
+    // Workspaces of a previous run belong to jobs that died with it.
+    if (!this.config.keepWorkspaces) await removeTree(join(this.config.dataDir, 'work'));
+    this.log.info({ drone: this.config.name, capacity: this.config.capacity, labels: this.config.labels }, 'drone starting');
+    this.outbox.attach(this.connection);
+    this.connection.start();
+  }
+
+  /** Graceful stop: see the file comment. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.draining = true;
+    const reason: StopReason = { status: 'errored', message: `Drone ${this.config.name} shut down while the job was running` };
+    for (const job of this.jobs.values()) job.controller.abort(reason);
+    await Promise.all([...this.jobs.values()].map((j) => j.done));
+    await this.waitForAcks(this.options.flushTimeoutMs ?? 5_000);
+    await this.connection.stop();
+    this.outbox.dispose();
+    this.log.info('drone stopped');
+    this.emit('stopped');
+  }
+
+  private stopIfIdle(): void {
+    if (this.draining && !this.stopping && this.jobs.size === 0 && this.outbox.size === 0) void this.stop();
+  }
+
+  private waitForAcks(timeoutMs: number): Promise<void> {
+    if (this.outbox.size === 0 || !this.connection.isConnected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.outbox.off('closed', onClosed);
+        this.connection.off('disconnected', done);
+        resolve();
+      };
+      const onClosed = () => {
+        if (this.outbox.size === 0) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.outbox.on('closed', onClosed);
+      this.connection.on('disconnected', done);
+    });
+  }
+
+  private onWelcome(welcome: QueenWelcome): void {
+    const abandoned = this.outbox.applyWelcome(welcome.resume);
+    for (const jobId of abandoned) {
+      this.log.warn({ jobId }, 'the queen abandoned a job on reconnect; stopping it');
+      this.jobs.get(jobId)?.controller.abort({ status: 'cancelled', message: 'The queen abandoned the job' } satisfies StopReason);
+    }
+  }
+
+  private onAssign({ lease, spec }: JobAssign): void {
+    const jobId = spec.jobId;
+    const reject = (reason: string) => {
+      this.log.info({ jobId, reason }, 'rejected a job');
+      this.connection.send({ type: 'job:rejected', jobId, lease, reason });
+    };
+    const current = this.jobs.get(jobId)?.lease ?? this.outbox.leaseOf(jobId);
+    if (current !== undefined) {
+      if (current === lease) this.connection.send({ type: 'job:accepted', jobId, lease });
+      else reject('the job is already on this drone under another lease');
+      return;
+    }
+    if (this.draining) return reject('the drone is draining');
+    if (this.jobs.size >= this.config.capacity) return reject(`no free slot (capacity ${this.config.capacity})`);
+    const missingLabels = spec.requires.labels.filter((l) => !this.config.labels.includes(l));
+    if (missingLabels.length) return reject(`missing labels: ${missingLabels.join(', ')}`);
+    const missingPlugins = spec.requires.plugins.filter((p) => !this.config.plugins.includes(p));
+    if (missingPlugins.length) return reject(`missing plugins: ${missingPlugins.join(', ')}`);
+
+    this.outbox.open(jobId, lease);
+    this.connection.send({ type: 'job:accepted', jobId, lease });
+    const log = this.log.child({ jobId, lease });
+    log.info({ project: spec.projectName, number: spec.number }, 'job accepted');
+    const controller = new AbortController();
+    const done = runJob({
+      spec,
+      emit: (event) => this.outbox.push(jobId, event),
+      signal: controller.signal,
+      executor: this.options.executor,
+      workspaces: this.repos,
+      keepWorkspaces: this.config.keepWorkspaces,
+      cleanupTimeoutMs: this.options.cleanupTimeoutMs,
+    }).catch((err: unknown): JobOutcome => {
+      // A bug in the runner must still end the job for the queen.
+      log.error({ err }, 'job runner crashed');
+      const outcome: JobOutcome = { status: 'errored', message: 'The drone failed while running the job' };
+      this.outbox.push(jobId, { type: 'job:done', ...outcome } as const);
+      return outcome;
+    }).then((outcome) => {
+      log.info({ status: outcome.status }, 'job finished');
+      this.jobs.delete(jobId);
+      this.emit('job:finished', jobId, outcome);
+      this.stopIfIdle();
+    });
+    this.jobs.set(jobId, { lease, controller, done });
+    this.emit('job:started', jobId);
+  }
+
+  private onCancel({ jobId, lease, reason }: JobCancel): void {
+    const job = this.jobs.get(jobId);
+    if (!job || job.lease !== lease) {
+      this.log.debug({ jobId, lease }, 'ignored a cancel for a job not running here under that lease');
+      return;
+    }
+    this.log.info({ jobId, reason }, 'cancelling a job');
+    job.controller.abort({ status: 'cancelled', message: reason ?? 'Cancelled' } satisfies StopReason);
+  }
+
+  private onQueryInfo({ jobId }: JobQueryInfo): void {
+    let sent = 0;
+    for (const frame of this.outbox.infoFrames(jobId)) {
+      this.connection.sendFrame(frame, () => {});
+      sent++;
+    }
+    // The protocol has no "unknown job" answer (job:info needs a lease).
+    if (sent === 0) this.log.warn({ jobId }, 'the queen asked about a job this drone does not hold');
+  }
+}

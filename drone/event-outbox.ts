@@ -1,0 +1,337 @@
+/**
+ * Numbers, holds and (re)sends the job events of every job on this drone until the queen
+ * acknowledges them. This is what lets a drone keep running its jobs while the queen is
+ * unreachable and catch up afterwards with no gap and no duplicate.
+ *
+ * Per job: events get `seq` 1, 2, 3 … in the order they are pushed, and are stamped with
+ * jobId, lease and time. Every event stays held until a `job:ack` with a seq at or above
+ * it; after a reconnect everything not acknowledged is sent again, in order. A job's
+ * outbox closes once its `job:done` is acknowledged.
+ *
+ * Memory is bounded: once the held events of all jobs reach `memoryLimitBytes`, further
+ * events of a job go to an append-only file (one per job, under `spillDir`) and are read
+ * back from it when sent. Nothing is ever dropped. Sending follows the transport's
+ * backpressure, so replaying a large backlog does not pile it up in the socket buffer.
+ *
+ * Everything is synchronous (including the small spill-file reads and writes), which keeps
+ * the order of events trivially right: a push is numbered, stored and sent in one step.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_MESSAGE_BYTES } from '../server/protocol/index.ts';
+import type { JobEvent, QueenWelcome, RunningJobRef } from '../server/protocol/index.ts';
+import type { Logger } from './logger.ts';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A job event as the runner produces it; the outbox adds jobId, lease, seq and at. */
+export type JobEventBody = DistributiveOmit<JobEvent, 'jobId' | 'lease' | 'seq' | 'at'>;
+
+/** Where the outbox sends frames; implemented by the queen connection. */
+export interface OutboxTransport {
+  /** True while the queen has welcomed us and the socket's send buffer has room. */
+  canSend(): boolean;
+  /** Sends one frame; `onWritten` runs once it has left the process (or failed to). */
+  sendFrame(frame: string, onWritten: () => void): void;
+}
+
+export interface EventOutboxOptions {
+  /** Directory of the spill files; emptied when the outbox is created. */
+  spillDir: string;
+  /** Bytes of held events kept in memory across all jobs before spilling to disk. */
+  memoryLimitBytes?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface EventOutboxEvents {
+  /** A job's outbox is gone: its `job:done` was acknowledged, or it was dropped. */
+  closed: [jobId: string, why: 'acked' | 'dropped'];
+}
+
+interface MemEntry { seq: number; frame: string; bytes: number }
+interface DiskEntry { seq: number; offset: number; length: number }
+interface SpillFile { path: string; fd: number; size: number }
+
+interface JobBox {
+  jobId: string;
+  lease: string;
+  lastSeq: number;
+  ackedSeq: number;
+  /** Highest seq handed to the transport on the current connection. */
+  sentSeq: number;
+  doneSeq: number | undefined;
+  // Held events: seqs ackedSeq+1 … are in `mem`, then the rest in `disk` (both queues
+  // with a head index). Once a job has events on disk, its new events go there too, so
+  // the two parts never interleave.
+  mem: MemEntry[];
+  memHead: number;
+  disk: DiskEntry[];
+  diskHead: number;
+  file: SpillFile | undefined;
+}
+
+export const DEFAULT_OUTBOX_MEMORY_LIMIT = 8 * 1024 * 1024;
+
+export class EventOutbox extends EventEmitter<EventOutboxEvents> {
+  private readonly boxes = new Map<string, JobBox>();
+  private readonly spillDir: string;
+  private readonly memoryLimit: number;
+  private readonly logger: Logger | undefined;
+  private readonly now: () => number;
+  private transport: OutboxTransport | undefined;
+  private memBytes = 0;
+  private pumping = false;
+  private pumpScheduled = false;
+
+  constructor(options: EventOutboxOptions) {
+    super();
+    this.spillDir = options.spillDir;
+    this.memoryLimit = options.memoryLimitBytes ?? DEFAULT_OUTBOX_MEMORY_LIMIT;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    // Spill files of a previous drone process belong to jobs that died with it.
+    rmSync(this.spillDir, { recursive: true, force: true });
+  }
+
+  /** Connects the outbox to its transport; events pushed before are sent once it can. */
+  attach(transport: OutboxTransport): void {
+    this.transport = transport;
+    this.pump();
+  }
+
+  /** Starts holding events for a job. */
+  open(jobId: string, lease: string): void {
+    if (this.boxes.has(jobId)) throw new Error(`job ${jobId} already has an outbox`);
+    this.boxes.set(jobId, {
+      jobId, lease, lastSeq: 0, ackedSeq: 0, sentSeq: 0, doneSeq: undefined,
+      mem: [], memHead: 0, disk: [], diskHead: 0, file: undefined,
+    });
+  }
+
+  has(jobId: string): boolean {
+    return this.boxes.has(jobId);
+  }
+
+  leaseOf(jobId: string): string | undefined {
+    return this.boxes.get(jobId)?.lease;
+  }
+
+  get size(): number {
+    return this.boxes.size;
+  }
+
+  /** Bytes of held events in memory, across all jobs. */
+  get memoryBytes(): number {
+    return this.memBytes;
+  }
+
+  /** Held events currently in spill files, across all jobs. */
+  get spilledEvents(): number {
+    let n = 0;
+    for (const box of this.boxes.values()) n += box.disk.length - box.diskHead;
+    return n;
+  }
+
+  /**
+   * Numbers and stores an event, and sends it when the transport can. Returns the stamped
+   * event, or undefined when the job has no outbox (dropped, or already done).
+   */
+  push(jobId: string, body: JobEventBody): JobEvent | undefined {
+    const box = this.boxes.get(jobId);
+    if (!box || box.doneSeq !== undefined) return undefined;
+    const seq = box.lastSeq + 1;
+    const event = { ...body, jobId, lease: box.lease, seq, at: this.now() } as JobEvent;
+    const frame = JSON.stringify(event);
+    const bytes = Buffer.byteLength(frame);
+    if (box.disk.length > box.diskHead || this.memBytes + bytes > this.memoryLimit) {
+      this.spill(box, seq, frame);
+    } else {
+      box.mem.push({ seq, frame, bytes });
+      this.memBytes += bytes;
+    }
+    box.lastSeq = seq;
+    if (event.type === 'job:done') box.doneSeq = seq;
+    this.pump();
+    return event;
+  }
+
+  /** The queen has stored every event of the job up to `seq`: free them. */
+  ack(jobId: string, lease: string, seq: number): void {
+    const box = this.boxes.get(jobId);
+    if (!box || box.lease !== lease) return;
+    const upTo = Math.min(seq, box.lastSeq);
+    if (upTo <= box.ackedSeq) return;
+    box.ackedSeq = upTo;
+    box.sentSeq = Math.max(box.sentSeq, upTo);
+    while (box.memHead < box.mem.length && box.mem[box.memHead].seq <= upTo) {
+      this.memBytes -= box.mem[box.memHead].bytes;
+      box.mem[box.memHead++] = undefined as never; // let the frame be collected
+    }
+    compact(box, 'mem', 'memHead');
+    while (box.diskHead < box.disk.length && box.disk[box.diskHead].seq <= upTo) box.diskHead++;
+    if (box.file && box.diskHead === box.disk.length) this.removeSpill(box);
+    else compact(box, 'disk', 'diskHead');
+    if (box.doneSeq !== undefined && upTo >= box.doneSeq) this.close(box, 'acked');
+  }
+
+  /**
+   * Applies the queen's welcome after a (re)connect: jobs it resumes are replayed from
+   * just after the seq it acknowledged; jobs it does not resume (keep=false, another
+   * lease, or not mentioned at all) are dropped. Returns the dropped job ids, whose
+   * runners the caller must cancel.
+   */
+  applyWelcome(resume: QueenWelcome['resume']): string[] {
+    const byJob = new Map(resume.map((r) => [r.jobId, r]));
+    const abandoned: string[] = [];
+    for (const box of [...this.boxes.values()]) {
+      const r = byJob.get(box.jobId);
+      if (!r || !r.keep || r.lease !== box.lease) {
+        abandoned.push(box.jobId);
+        this.drop(box.jobId);
+        continue;
+      }
+      if (r.ackedSeq < box.ackedSeq) {
+        // The queen lost acknowledged events (e.g. a restored database); they are freed here.
+        this.logger?.warn({ jobId: box.jobId, queenAcked: r.ackedSeq, droneAcked: box.ackedSeq }, 'queen acknowledged less than before; events between are gone');
+      }
+      box.sentSeq = box.ackedSeq;
+      this.ack(box.jobId, box.lease, r.ackedSeq);
+    }
+    this.pump();
+    return abandoned;
+  }
+
+  /** Forgets a job and its held events (the queen abandoned it). */
+  drop(jobId: string): void {
+    const box = this.boxes.get(jobId);
+    if (box) this.close(box, 'dropped');
+  }
+
+  /** `drone:hello.running`: every job with an outbox and the last seq produced. */
+  runningRefs(): RunningJobRef[] {
+    return [...this.boxes.values()].map((b) => ({ jobId: b.jobId, lease: b.lease, lastSeq: b.lastSeq }));
+  }
+
+  /**
+   * `job:info` frames with every event still held for the job, in order, split so no
+   * frame exceeds the protocol's message limit. Lazy, so a large spilled backlog is read
+   * one frame at a time. Yields nothing for an unknown job.
+   */
+  *infoFrames(jobId: string): Generator<string> {
+    const box = this.boxes.get(jobId);
+    if (!box) return;
+    const head = `{"type":"job:info","jobId":${JSON.stringify(box.jobId)},"lease":${JSON.stringify(box.lease)},"events":[`;
+    const budget = MAX_MESSAGE_BYTES - Buffer.byteLength(head) - 2;
+    let parts: string[] = [];
+    let bytes = 0;
+    for (let seq = box.ackedSeq + 1; seq <= box.lastSeq; seq++) {
+      const frame = this.frameAt(box, seq);
+      const size = Buffer.byteLength(frame) + 1;
+      if (parts.length && bytes + size > budget) {
+        yield `${head}${parts.join(',')}]}`;
+        parts = [];
+        bytes = 0;
+      }
+      parts.push(frame);
+      bytes += size;
+    }
+    yield `${head}${parts.join(',')}]}`;
+  }
+
+  /** Sends held events not yet sent on this connection, in seq order, while the transport can. */
+  pump(): void {
+    const transport = this.transport;
+    if (!transport || this.pumping) return;
+    this.pumping = true;
+    try {
+      for (const box of this.boxes.values()) {
+        while (box.sentSeq < box.lastSeq) {
+          if (!transport.canSend()) return;
+          const frame = this.frameAt(box, box.sentSeq + 1);
+          box.sentSeq++;
+          transport.sendFrame(frame, this.onWritten);
+        }
+      }
+    } catch (err) {
+      // A failing spill-file read must not take the drone down; the next pump retries.
+      this.logger?.error({ err }, 'could not send held job events');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Drops every job and removes the spill files. */
+  dispose(): void {
+    for (const box of [...this.boxes.values()]) this.close(box, 'dropped');
+  }
+
+  private readonly onWritten = (): void => {
+    // Batched: one pump after a burst of written frames, not one per frame.
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  };
+
+  private frameAt(box: JobBox, seq: number): string {
+    const firstMem = box.memHead < box.mem.length ? box.mem[box.memHead].seq : Infinity;
+    const lastMem = box.memHead < box.mem.length ? box.mem[box.mem.length - 1].seq : -Infinity;
+    if (seq >= firstMem && seq <= lastMem) return box.mem[box.memHead + (seq - firstMem)].frame;
+    const entry = box.disk[box.diskHead + (seq - box.disk[box.diskHead].seq)];
+    const buf = Buffer.alloc(entry.length);
+    readSync(box.file!.fd, buf, 0, entry.length, entry.offset);
+    return buf.toString('utf8');
+  }
+
+  private spill(box: JobBox, seq: number, frame: string): void {
+    if (!box.file) {
+      mkdirSync(this.spillDir, { recursive: true });
+      const name = createHash('sha256').update(`${box.jobId}\0${box.lease}`).digest('hex').slice(0, 32);
+      const path = join(this.spillDir, `${name}.jsonl`);
+      box.file = { path, fd: openSync(path, 'w+', 0o600), size: 0 };
+      this.logger?.info({ jobId: box.jobId, path }, 'held job events exceed the memory limit; spilling to disk');
+    }
+    const data = Buffer.from(`${frame}\n`);
+    writeSync(box.file.fd, data, 0, data.length, box.file.size);
+    box.disk.push({ seq, offset: box.file.size, length: data.length - 1 });
+    box.file.size += data.length;
+  }
+
+  private removeSpill(box: JobBox): void {
+    if (!box.file) return;
+    try {
+      closeSync(box.file.fd);
+      rmSync(box.file.path, { force: true });
+    } catch (err) {
+      this.logger?.warn({ err, path: box.file.path }, 'could not remove a spill file');
+    }
+    box.file = undefined;
+    box.disk = [];
+    box.diskHead = 0;
+  }
+
+  private close(box: JobBox, why: 'acked' | 'dropped'): void {
+    for (let i = box.memHead; i < box.mem.length; i++) this.memBytes -= box.mem[i].bytes;
+    box.mem = [];
+    box.memHead = 0;
+    this.removeSpill(box);
+    this.boxes.delete(box.jobId);
+    this.emit('closed', box.jobId, why);
+  }
+}
+
+/** Drops the consumed front of a queue once it is empty or mostly consumed. */
+function compact(box: JobBox, key: 'mem' | 'disk', headKey: 'memHead' | 'diskHead'): void {
+  const head = box[headKey];
+  if (head === box[key].length) {
+    box[key] = [];
+    box[headKey] = 0;
+  } else if (head > 1024 && head * 2 > box[key].length) {
+    (box[key] as unknown[]) = box[key].slice(head);
+    box[headKey] = 0;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Where a job's commands run. The runner does not know whether that is a Docker
+ * container or plain processes on the host; it only knows this contract.
+ *
+ * Lifecycle: `start()` once per job, after checkout, with the job's workspace and env; it
+ * prepares whatever the job runs in (for Docker: pull the image, create the container
+ * with the workspace mounted) and fails with an `ExecutorError` when it cannot — the job
+ * then ends `errored`. The session then runs the job's commands, and `dispose()` is called
+ * exactly once at the end, whatever happened, even after a failed command or an abort.
+ *
+ * Concurrency: one executor serves many jobs at once (one session each). Within a session
+ * the runner calls `run()` one command at a time and never concurrently.
+ *
+ * Errors: `run()` resolves for everything a command can do — exit with any code, be
+ * killed, fail to start — and rejects only when the executor itself broke.
+ */
+import type { JobSpec } from '../../server/protocol/index.ts';
+
+export interface ExecutorJob {
+  spec: JobSpec;
+  /** Host path of the checked-out workspace; commands start in it. */
+  workspace: string;
+  /** The complete environment of the job's commands (CI variables, job env, secrets). */
+  env: Record<string, string>;
+  /** Aborted when the job is stopped; `start()` should then give up promptly (e.g. an image pull). */
+  signal?: AbortSignal;
+}
+
+export interface CommandIo {
+  /** Raw output as it comes; chunks may split lines and UTF-8 characters. */
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /**
+   * Aborting kills the command and everything it started. `run()` then resolves promptly
+   * (after a short grace period at most), with `exitCode: null`.
+   */
+  signal: AbortSignal;
+}
+
+export interface CommandResult {
+  /** The exit code, or null when the command was killed or could not start. */
+  exitCode: number | null;
+  /** The signal that ended the command, when one did. */
+  signal?: NodeJS.Signals;
+  /** Why there is no exit code: killed by a signal, or could not start (with the reason). */
+  error?: string;
+}
+
+export interface ExecSession {
+  /** Runs one shell command (`sh -c`) in the workspace; see CommandIo and CommandResult. */
+  run(command: string, io: CommandIo): Promise<CommandResult>;
+  /** Frees everything the session holds: leftover processes, the container. Never rejects. */
+  dispose(): Promise<void>;
+}
+
+export interface Executor {
+  readonly kind: 'process' | 'docker';
+  start(job: ExecutorJob): Promise<ExecSession>;
+}
+
+/** The executor could not prepare or keep up a job's environment (a system failure). */
+export class ExecutorError extends Error {
+  override name = 'ExecutorError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Runs commands as plain child processes on the host: for machines without Docker and
+ * for fast tests.
+ *
+ * Each command is `sh -c <command>` in its own process group (`detached`), so killing the
+ * group on abort also kills everything the command started (`make` → `cc`, `sleep &`).
+ * Commands see only the job's env plus a few whitelisted host variables (PATH, HOME, …):
+ * never the drone's own environment, which holds its token.
+ *
+ * A command has ended when its shell has exited and its output pipes have closed. A
+ * background process may keep the pipes open forever, so after the exit we wait for the
+ * close only a bounded time. Such leftovers are killed by `dispose()` at the end of the job
+ * (commands may rely on a service started in an earlier command).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } from './executor.ts';
+
+export interface ProcessExecutorOptions {
+  /** The whitelisted host variables (see `pickHostEnv` in config.ts). */
+  hostEnv: Record<string, string>;
+  /** Between SIGTERM and SIGKILL when killing a command's process group. */
+  killGraceMs?: number;
+  /** How long to wait for the output pipes to close once the shell has exited. */
+  closeWaitMs?: number;
+}
+
+export class ProcessExecutor implements Executor {
+  readonly kind = 'process';
+  private readonly options: Required<ProcessExecutorOptions>;
+
+  constructor(options: ProcessExecutorOptions) {
+    this.options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...options };
+  }
+
+  async start(job: ExecutorJob): Promise<ExecSession> {
+    return new ProcessSession(job, { ...this.options.hostEnv, ...job.env }, this.options);
+  }
+}
+
+class ProcessSession implements ExecSession {
+  /** Process group ids of every command of this job, killed again on dispose. */
+  private readonly groups = new Set<number>();
+
+  constructor(
+    private readonly job: ExecutorJob,
+    private readonly env: Record<string, string>,
+    private readonly options: Required<ProcessExecutorOptions>,
+  ) {}
+
+  run(command: string, io: CommandIo): Promise<CommandResult> {
+    if (io.signal.aborted) return Promise.resolve({ exitCode: null, error: 'not started: aborted' });
+    return new Promise((resolve) => {
+      let child: ChildProcess;
+      try {
+        child = spawn('sh', ['-c', command], {
+          cwd: this.job.workspace,
+          env: this.env,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+      } catch (err) {
+        resolve({ exitCode: null, error: `could not start: ${(err as Error).message}` });
+        return;
+      }
+      const pid = child.pid;
+      if (pid !== undefined) this.groups.add(pid);
+      child.stdout!.on('data', (chunk: Buffer) => io.onStdout(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => io.onStderr(chunk));
+
+      const onAbort = () => {
+        if (pid === undefined) return;
+        killGroup(pid, 'SIGTERM');
+        // Whatever ignores SIGTERM dies after the grace period (the timer must not keep the drone alive).
+        setTimeout(() => killGroup(pid, 'SIGKILL'), this.options.killGraceMs).unref();
+      };
+      io.signal.addEventListener('abort', onAbort, { once: true });
+
+      let settled = false;
+      const finish = (result: CommandResult) => {
+        if (settled) return;
+        settled = true;
+        io.signal.removeEventListener('abort', onAbort);
+        // The pipes may still be held by a background process: stop reading them.
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        resolve(result);
+      };
+
+      let exited = false;
+      // `on`, not `once`: an 'error' without a listener would crash the drone.
+      child.on('error', (err) => {
+        // Spawn failures (e.g. a missing workspace) come here, without an 'exit'.
+        if (!exited) finish({ exitCode: null, error: `could not start: ${err.message}` });
+      });
+      child.once('exit', (code, signal) => {
+        exited = true;
+        const result: CommandResult = signal
+          ? { exitCode: null, signal, error: `killed by ${signal}` }
+          : { exitCode: code };
+        const closeWait = setTimeout(() => finish(result), this.options.closeWaitMs);
+        child.once('close', () => {
+          clearTimeout(closeWait);
+          finish(result);
+        });
+      });
+    });
+  }
+
+  async dispose(): Promise<void> {
+    // Kills what commands left running in the background. (A group id could in theory be
+    // reused by an unrelated group after the pid space wraps within one job; accepted.)
+    for (const pgid of this.groups) killGroup(pgid, 'SIGKILL');
+    this.groups.clear();
+  }
+}
+
+/**
+ * Signals a whole process group. A group that is already gone (ESRCH) is the usual case
+ * after a clean exit; any other failure cannot be helped here and must not crash the drone.
+ */
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // gone already, or not ours to signal
+  }
+}

@@ -1,0 +1,29 @@
+/** Starts a drone: `node --import tsx drone/main.ts --queen ws://host:8080 --token … [--capacity N …]`. */
+import pino from 'pino';
+import { ConfigError, loadDroneConfig } from './config.ts';
+import { Drone } from './drone.ts';
+import { ProcessExecutor } from './executors/process.ts';
+
+let config;
+try {
+  config = loadDroneConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`hive drone: ${err.message}`);
+  process.exit(2);
+}
+
+// The token is never logged: it is not in any log binding, and redacted if it ever were.
+const logger = pino({ name: 'hive-drone', redact: ['token', '*.token', 'headers.authorization'] });
+const drone = new Drone({ config, logger, executor: new ProcessExecutor({ hostEnv: config.hostEnv }) });
+
+drone.on('stopped', () => process.exit(0));
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ signal }, 'stopping: cancelling running jobs');
+    void drone.stop();
+    // A second signal means "now".
+    process.once(signal, () => process.exit(1));
+  });
+}
+await drone.start();

@@ -1,0 +1,311 @@
+/**
+ * Runs one job from its JobSpec and reports everything it does as job events:
+ *
+ *   job:started → job:log (checkout) → per phase, per command: job:cmd:start,
+ *   job:cmd:stdout/stderr…, job:cmd:done → job:phase:done … → job:done
+ *
+ * Phases run in order environment → prepare → test → deploy → cleanup; every phase gets a
+ * `job:phase:done`, `skipped` when it does not run (not part of the job type, empty, or
+ * after a failure). The first failing command fails its phase and the job skips straight
+ * to `cleanup`, which always runs once the job's executor session is up — after a failure,
+ * a cancel or a timeout too — with its own time limit; cleanup runs all its commands even when one
+ * fails, since each usually tears down something different.
+ *
+ * `deploy` runs for TEST_AND_DEPLOY (after test passed) and DEPLOY (which has no test).
+ *
+ * The final status is decided by what happened first: a failing command (`failed`), a
+ * system failure such as checkout or executor (`errored`), a stop request (`cancelled`, or
+ * whatever the StopReason says), the whole-job timeout (`timed_out`). Without any of them
+ * a failing or overrunning cleanup decides; otherwise the job `passed`.
+ *
+ * Every text users see — output, command text, errors — goes through the secret masker.
+ */
+import { PHASES } from '../server/protocol/index.ts';
+import type { FinalJobStatus, JobSpec, PhaseName, PhaseStatus, SpecCommand } from '../server/protocol/index.ts';
+import { MAX_OUTPUT_CHUNK_CHARS } from '../server/protocol/index.ts';
+import type { CheckoutRequest, CheckoutResult } from './checkout.ts';
+import type { JobEventBody } from './event-outbox.ts';
+import type { CommandResult, ExecSession, Executor } from './executors/executor.ts';
+import { OutputCoalescer } from './output-coalescer.ts';
+import { SecretMasker } from './secret-masker.ts';
+
+/** Why a job was stopped from outside; pass it as the reason of the job's AbortSignal. */
+export interface StopReason {
+  status: Extract<FinalJobStatus, 'cancelled' | 'errored' | 'timed_out'>;
+  message: string;
+}
+
+export interface JobOutcome {
+  status: FinalJobStatus;
+  message?: string;
+}
+
+/** What the runner needs from the repository cache (see RepoCache). */
+export interface Workspaces {
+  checkout(request: CheckoutRequest): Promise<CheckoutResult>;
+  removeWorkspace(jobId: string): Promise<void>;
+}
+
+export interface RunJobOptions {
+  spec: JobSpec;
+  /** Receives every event in order; the outbox numbers and stamps them. */
+  emit: (event: JobEventBody) => void;
+  /** Aborting stops the job; the reason (a StopReason) decides its final status. */
+  signal: AbortSignal;
+  executor: Executor;
+  workspaces: Workspaces;
+  keepWorkspaces: boolean;
+  /** Time limit of the cleanup phase, which runs even after a timeout. */
+  cleanupTimeoutMs?: number;
+  now?: () => number;
+}
+
+const MAIN_PHASES = PHASES.filter((p) => p !== 'cleanup');
+const MAX_ERROR_CHARS = 10_000;
+
+/** The phases a job type runs at all; the others are always `skipped`. */
+export function phasesOfType(type: JobSpec['type']): ReadonlySet<PhaseName> {
+  if (type === 'TEST') return new Set(['environment', 'prepare', 'test', 'cleanup']);
+  if (type === 'DEPLOY') return new Set(['environment', 'prepare', 'deploy', 'cleanup']);
+  return new Set(PHASES);
+}
+
+export function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  return new JobRun(options).run();
+}
+
+type CommandOutcome = 'ok' | 'failed' | 'errored' | 'aborted';
+
+class JobRun {
+  private readonly spec: JobSpec;
+  private readonly emit: RunJobOptions['emit'];
+  private readonly now: () => number;
+  private readonly masker: SecretMasker;
+  /** Aborted on a stop request or the job timeout; the main phases run under it. */
+  private readonly main = new AbortController();
+  /** The first thing that decided the job's fate (see the file comment). */
+  private verdict: JobOutcome | undefined;
+  private session: ExecSession | undefined;
+  private sha: string | undefined;
+  private cmdIndex = 0;
+  /** What the last failing command did, for the job's final message. */
+  private lastFailure = '';
+
+  constructor(private readonly options: RunJobOptions) {
+    this.spec = options.spec;
+    this.emit = options.emit;
+    this.now = options.now ?? Date.now;
+    // Clone credentials never reach commands, but git messages must not show them either.
+    const { password, sshKey } = options.spec.checkout.credentials ?? {};
+    this.masker = new SecretMasker([...Object.values(options.spec.secrets), ...[password, sshKey].filter((v) => v !== undefined)]);
+  }
+
+  async run(): Promise<JobOutcome> {
+    const { spec, signal } = this.options;
+    this.emit({ type: 'job:started' });
+    const onStop = () => this.stop(toStopReason(signal.reason));
+    signal.addEventListener('abort', onStop, { once: true });
+    if (signal.aborted) onStop();
+    // setTimeout cannot wait longer than 2^31-1 ms (~24 days).
+    const timeout = setTimeout(() => {
+      this.stop({ status: 'timed_out', message: `Job exceeded its timeout of ${formatDuration(spec.timeoutMs)}` });
+    }, Math.min(spec.timeoutMs, 2 ** 31 - 1));
+
+    let workspace: string | undefined;
+    let cleanupOutcome: JobOutcome | undefined;
+    try {
+      workspace = await this.checkout();
+      if (workspace) this.session = await this.startExecutor(workspace);
+      for (const phase of MAIN_PHASES) {
+        if (!this.session || this.verdict || !this.willRun(phase)) this.phaseDone(phase, 'skipped', 0);
+        else await this.runPhase(phase, this.main.signal, false);
+      }
+      clearTimeout(timeout);
+      cleanupOutcome = this.session && this.willRun('cleanup') ? await this.runCleanup() : this.skipCleanup();
+    } finally {
+      clearTimeout(timeout);
+      signal.removeEventListener('abort', onStop);
+      await this.session?.dispose().catch(() => {});
+    }
+    const outcome = this.verdict ?? cleanupOutcome ?? { status: 'passed' };
+    const message = outcome.message === undefined ? undefined : this.text(outcome.message, MAX_ERROR_CHARS);
+    this.emit({ type: 'job:done', status: outcome.status, ...(message !== undefined && { message }) });
+    if (workspace && !this.options.keepWorkspaces) await this.options.workspaces.removeWorkspace(spec.jobId).catch(() => {});
+    return { status: outcome.status, ...(message !== undefined && { message }) };
+  }
+
+  private stop(reason: StopReason): void {
+    this.verdict ??= { status: reason.status, message: reason.message };
+    this.main.abort(reason);
+  }
+
+  private willRun(phase: PhaseName): boolean {
+    return phasesOfType(this.spec.type).has(phase) && this.spec.phases[phase].length > 0;
+  }
+
+  private async checkout(): Promise<string | undefined> {
+    if (this.main.signal.aborted) return undefined;
+    try {
+      const result = await this.options.workspaces.checkout({
+        jobId: this.spec.jobId,
+        checkout: this.spec.checkout,
+        signal: this.main.signal,
+        onProgress: (line) => this.log(line),
+      });
+      this.sha = result.sha;
+      return result.workspace;
+    } catch (err) {
+      if (!this.verdict) {
+        const message = `Checkout failed: ${(err as Error).message}`;
+        this.log(message);
+        this.verdict = { status: 'errored', message };
+      }
+      return undefined;
+    }
+  }
+
+  private async startExecutor(workspace: string): Promise<ExecSession | undefined> {
+    const { executor } = this.options;
+    if (this.spec.image && executor.kind === 'process') {
+      this.log(`Image ${this.spec.image} is not used: this drone runs jobs as plain processes`);
+    }
+    try {
+      return await executor.start({ spec: this.spec, workspace, env: this.jobEnv(workspace), signal: this.main.signal });
+    } catch (err) {
+      const message = `Could not prepare the ${executor.kind} executor: ${(err as Error).message}`;
+      this.log(message);
+      this.verdict ??= { status: 'errored', message };
+      return undefined;
+    }
+  }
+
+  private jobEnv(workspace: string): Record<string, string> {
+    const { spec } = this;
+    return {
+      CI: 'true',
+      HIVE: 'true',
+      HIVE_JOB_ID: spec.jobId,
+      HIVE_JOB_NUMBER: String(spec.number),
+      HIVE_PROJECT: spec.projectName,
+      HIVE_COMMIT: this.sha ?? spec.checkout.sha,
+      ...(spec.checkout.branch && { HIVE_BRANCH: spec.checkout.branch }),
+      HIVE_JOB_TYPE: spec.type,
+      HIVE_WORKSPACE: workspace,
+      ...spec.env,
+      ...spec.secrets,
+    };
+  }
+
+  private async runCleanup(): Promise<JobOutcome | undefined> {
+    const limit = this.options.cleanupTimeoutMs ?? 60_000;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort({ status: 'timed_out', message: `Cleanup exceeded its limit of ${formatDuration(limit)}` } satisfies StopReason);
+    }, limit);
+    try {
+      const status = await this.runPhase('cleanup', controller.signal, true);
+      if (status === 'timed_out') return { status: 'timed_out', message: `Cleanup exceeded its limit of ${formatDuration(limit)}` };
+      if (status === 'failed') return { status: 'failed', message: this.lastFailure };
+      // ('errored' has already set the verdict, in runCommand.)
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private skipCleanup(): undefined {
+    this.phaseDone('cleanup', 'skipped', 0);
+    return undefined;
+  }
+
+  /** Runs a phase's commands; in the main phases the first failure ends the phase. */
+  private async runPhase(phase: PhaseName, signal: AbortSignal, keepGoing: boolean): Promise<PhaseStatus> {
+    const started = this.now();
+    let status: PhaseStatus = 'passed';
+    for (const command of this.spec.phases[phase]) {
+      const outcome = signal.aborted ? 'aborted' : await this.runCommand(phase, command, signal);
+      if (outcome === 'ok') continue;
+      if (outcome === 'aborted') {
+        status = toStopReason(signal.reason).status;
+        break;
+      }
+      if (status === 'passed') status = outcome;
+      if (!keepGoing || outcome === 'errored') break;
+    }
+    if (!keepGoing && status === 'failed') this.verdict ??= { status: 'failed', message: this.lastFailure };
+    this.phaseDone(phase, status, this.now() - started);
+    return status;
+  }
+
+  private async runCommand(phase: PhaseName, command: SpecCommand, signal: AbortSignal): Promise<CommandOutcome> {
+    const cmd = this.cmdIndex++;
+    const shown = this.text(command.display ?? command.run, MAX_OUTPUT_CHUNK_CHARS);
+    this.emit({ type: 'job:cmd:start', cmd, phase, command: shown });
+    const output = new OutputCoalescer({
+      emit: (stream, data) => this.emit({ type: stream === 'stdout' ? 'job:cmd:stdout' : 'job:cmd:stderr', cmd, data }),
+      createFilter: () => this.masker.stream(),
+    });
+    const started = this.now();
+    let result: CommandResult;
+    let broken = false;
+    try {
+      result = await this.session!.run(command.run, {
+        onStdout: (chunk) => output.write('stdout', chunk),
+        onStderr: (chunk) => output.write('stderr', chunk),
+        signal,
+      });
+    } catch (err) {
+      broken = true;
+      result = { exitCode: null, error: `executor failed: ${(err as Error).message}` };
+    }
+    output.end();
+    const aborted = result.exitCode !== 0 && signal.aborted && !broken;
+    const error = aborted ? toStopReason(signal.reason).message : result.error;
+    this.emit({
+      type: 'job:cmd:done',
+      cmd,
+      exitCode: result.exitCode,
+      durationMs: this.now() - started,
+      ...(error !== undefined && { error: this.text(error, MAX_ERROR_CHARS) }),
+    });
+    if (result.exitCode === 0) return 'ok';
+    if (aborted) return 'aborted';
+    // No exit code and no signal: the command never ran — a system failure, not the build's.
+    if (broken || (result.exitCode === null && !result.signal)) {
+      this.verdict ??= { status: 'errored', message: `Command could not run: ${error ?? 'unknown error'}` };
+      return 'errored';
+    }
+    const what = result.exitCode !== null ? `exited with code ${result.exitCode}` : (error ?? 'failed');
+    this.lastFailure = `Command ${JSON.stringify(shown.length > 200 ? `${shown.slice(0, 199)}…` : shown)} (${phase}) ${what}`;
+    return 'failed';
+  }
+
+  private phaseDone(phase: PhaseName, status: PhaseStatus, durationMs: number): void {
+    this.emit({ type: 'job:phase:done', phase, status, durationMs });
+  }
+
+  private log(line: string): void {
+    this.emit({ type: 'job:log', data: `${this.text(line, MAX_OUTPUT_CHUNK_CHARS - 1)}\n` });
+  }
+
+  /** Secret-masked and cut to the protocol's limit. */
+  private text(s: string, max: number): string {
+    const masked = this.masker.mask(s);
+    return masked.length > max ? `${masked.slice(0, max - 1)}…` : masked;
+  }
+}
+
+function toStopReason(reason: unknown): StopReason {
+  const r = reason as Partial<StopReason> | undefined;
+  if (r && (r.status === 'cancelled' || r.status === 'errored' || r.status === 'timed_out') && typeof r.message === 'string') {
+    return { status: r.status, message: r.message };
+  }
+  return { status: 'cancelled', message: 'Cancelled' };
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 60_000) return `${+(ms / 1_000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)} min`;
+  return `${+(ms / 3_600_000).toFixed(1)} h`;
+}

@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { CheckoutError, RepoCache } from '../../drone/checkout.ts';
+import { prepareGitAuth } from '../../drone/git-credentials.ts';
+import { pickHostEnv } from '../../drone/config.ts';
+import { createGitRepo } from '../helpers/git-repo.ts';
+import type { GitRepo } from '../helpers/git-repo.ts';
+
+const exec = promisify(execFile);
+
+/**
+ * Serves a repository over smart HTTP (git http-backend as CGI) behind Basic auth, like a
+ * forge does for private repositories. Resolves to the clone URL and a close function.
+ */
+async function serveOverHttp(repo: GitRepo, user: string, password: string) {
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const authorizations: string[] = [];
+  const server = createServer((req, res) => {
+    authorizations.push(req.headers.authorization ?? '');
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="hive-test"' }).end();
+      return;
+    }
+    const url = new URL(req.url!, 'http://x');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH,
+        GIT_PROJECT_ROOT: join(repo.dir, '..'),
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method,
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_USER: user,
+        ...(req.headers['git-protocol'] && { GIT_PROTOCOL: String(req.headers['git-protocol']) }),
+      },
+    });
+    req.pipe(cgi.stdin);
+    const chunks: Buffer[] = [];
+    cgi.stdout.on('data', (c: Buffer) => chunks.push(c));
+    cgi.on('close', () => {
+      const out = Buffer.concat(chunks);
+      const split = out.indexOf('\r\n\r\n');
+      const headers: Record<string, string> = {};
+      let status = 200;
+      for (const line of out.subarray(0, split).toString().split('\r\n')) {
+        const [k, ...v] = line.split(': ');
+        if (k.toLowerCase() === 'status') status = Number.parseInt(v.join(': '), 10);
+        else headers[k] = v.join(': ');
+      }
+      res.writeHead(status, headers).end(out.subarray(split + 4));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/repo`,
+    authorizations,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+const headOf = async (dir: string) => (await exec('git', ['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
+
+describe('RepoCache.checkout', () => {
+  let dataDir: string;
+  let repo: GitRepo;
+  let cache: RepoCache;
+  let first: string;
+  let second: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(os.tmpdir(), 'hive-drone-checkout-'));
+    repo = await createGitRepo({ files: { 'README.md': 'v1\n', 'src/app.txt': 'app v1\n' } });
+    first = repo.initialSha;
+    second = await repo.commit({ files: { 'README.md': 'v2\n' }, message: 'second' });
+    cache = new RepoCache({ dataDir, hostEnv: pickHostEnv(process.env) });
+  });
+  after(async () => {
+    await repo.cleanup();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('checks out the tip of a branch into a clean workspace and reports progress', async () => {
+    const lines: string[] = [];
+    const result = await cache.checkout({
+      jobId: 'job-branch',
+      checkout: { repoUrl: repo.url, sha: second, branch: 'main' },
+      onProgress: (l) => lines.push(l),
+    });
+    assert.equal(result.sha, second);
+    assert.equal(result.workspace, join(dataDir, 'work', 'job-branch'));
+    assert.equal(await readFile(join(result.workspace, 'README.md'), 'utf8'), 'v2\n');
+    assert.equal(await headOf(result.workspace), second);
+    assert.equal(lines[0], `Fetching ${repo.url} (branch main)`);
+    assert.match(lines.at(-1)!, new RegExp(`^Checked out ${second.slice(0, 7)} second$`));
+    // The workspace's remote is the real repository, not the cache.
+    const remote = (await exec('git', ['remote', 'get-url', 'origin'], { cwd: result.workspace })).stdout.trim();
+    assert.equal(remote, repo.url);
+    // A local clone, not one borrowing objects through alternates.
+    await assert.rejects(stat(join(result.workspace, '.git/objects/info/alternates')));
+    await cache.removeWorkspace('job-branch');
+    await assert.rejects(stat(result.workspace));
+  });
+
+  it('checks out an exact older sha of a branch', async () => {
+    const result = await cache.checkout({ jobId: 'job-old', checkout: { repoUrl: repo.url, sha: first, branch: 'main' } });
+    assert.equal(await headOf(result.workspace), first);
+    assert.equal(await readFile(join(result.workspace, 'README.md'), 'utf8'), 'v1\n');
+  });
+
+  it('checks out a pull request through its refspec', async () => {
+    const pr = await repo.commit({ files: { 'feature.txt': 'pr\n' }, branch: 'contributor', from: second, message: 'pr work' });
+    const merge = await repo.commit({ files: { 'merged.txt': 'merge\n' }, branch: 'pr-merge', from: pr, message: 'merge pr' });
+    await repo.setRef('refs/pull/7/merge', merge);
+    // Only the pull-request ref leads to the merge commit, as on a forge.
+    await repo.deleteBranch('pr-merge');
+    await repo.deleteBranch('contributor');
+    const lines: string[] = [];
+    const result = await cache.checkout({
+      jobId: 'job-pr',
+      checkout: { repoUrl: repo.url, sha: merge, refspec: '+refs/pull/7/merge' },
+      onProgress: (l) => lines.push(l),
+    });
+    assert.equal(await headOf(result.workspace), merge);
+    assert.equal(await readFile(join(result.workspace, 'merged.txt'), 'utf8'), 'merge\n');
+    assert.equal(lines[0], `Fetching ${repo.url} (refs/pull/7/merge)`);
+    assert.equal(lines.length, 3, `fetched more than the refspec: ${lines.join(' | ')}`);
+  });
+
+  it('checks out a GitLab merge-request ref given without "+" and a destination', async () => {
+    const mr = await repo.commit({ files: { 'mr.txt': 'mr\n' }, branch: 'mr-3', from: first, message: 'mr' });
+    await repo.setRef('refs/merge-requests/3/head', mr);
+    const result = await cache.checkout({ jobId: 'job-mr', checkout: { repoUrl: repo.url, sha: mr, refspec: 'refs/merge-requests/3/head' } });
+    assert.equal(await headOf(result.workspace), mr);
+  });
+
+  it('fetches the new commits of a branch on the next job', async () => {
+    const third = await repo.commit({ files: { 'README.md': 'v3\n' }, message: 'third' });
+    const result = await cache.checkout({ jobId: 'job-new', checkout: { repoUrl: repo.url, sha: third, branch: 'main' } });
+    assert.equal(await readFile(join(result.workspace, 'README.md'), 'utf8'), 'v3\n');
+  });
+
+  it('runs concurrent checkouts of one repository safely', async () => {
+    const results = await Promise.all(
+      ['c1', 'c2', 'c3'].map((id) => cache.checkout({ jobId: id, checkout: { repoUrl: repo.url, sha: first, branch: 'main' } })),
+    );
+    for (const r of results) assert.equal(await headOf(r.workspace), first);
+  });
+
+  it('fails clearly on a bad URL', async () => {
+    const url = 'file:///nonexistent/hive/repo.git';
+    await assert.rejects(
+      cache.checkout({ jobId: 'job-bad-url', checkout: { repoUrl: url, sha: first, branch: 'main' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof CheckoutError);
+        assert.match(err.message, /^could not fetch file:\/\/\/nonexistent\/hive\/repo\.git: .*does not appear to be a git repository/);
+        assert.ok(err.cause, 'carries git\'s error as its cause');
+        return true;
+      },
+    );
+    await assert.rejects(stat(join(dataDir, 'work', 'job-bad-url')));
+  });
+
+  it('authenticates over HTTPS-style Basic auth with a token, through askpass', async () => {
+    const http = await serveOverHttp(repo, 'x-access-token', 'tok-3n7-secret');
+    try {
+      const result = await cache.checkout({
+        jobId: 'job-http',
+        checkout: { repoUrl: http.url, sha: first, branch: 'main', credentials: { password: 'tok-3n7-secret' } },
+      });
+      assert.equal(await headOf(result.workspace), first);
+      // The token reached the server, yet is nowhere in the workspace's config.
+      assert.ok(http.authorizations.some((a) => a.startsWith('Basic ')));
+      const config = await readFile(join(result.workspace, '.git/config'), 'utf8');
+      assert.ok(!config.includes('tok-3n7-secret'));
+
+      await assert.rejects(
+        cache.checkout({
+          jobId: 'job-http-wrong',
+          checkout: { repoUrl: http.url, sha: first, branch: 'main', credentials: { password: 'wrong-token' } },
+        }),
+        (err: unknown) => {
+          assert.ok(err instanceof CheckoutError);
+          assert.match(err.message, /Authentication failed|401/);
+          assert.ok(!err.message.includes('wrong-token'));
+          return true;
+        },
+      );
+      // Without credentials git must fail at once instead of prompting.
+      await assert.rejects(
+        cache.checkout({ jobId: 'job-http-none', checkout: { repoUrl: http.url, sha: first, branch: 'main' } }),
+        CheckoutError,
+      );
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('never shows credentials in errors', async () => {
+    const url = 'http://127.0.0.1:9/repo.git';
+    await assert.rejects(
+      cache.checkout({ jobId: 'job-creds', checkout: { repoUrl: url, sha: first, credentials: { username: 'u', password: 'sup3r-s3cret' } } }),
+      (err: unknown) => {
+        assert.ok(err instanceof CheckoutError);
+        assert.ok(!JSON.stringify({ m: err.message, c: String(err.cause) }).includes('sup3r-s3cret'));
+        return true;
+      },
+    );
+  });
+
+  it('fails clearly when the commit does not exist', async () => {
+    const missing = 'deadbeef'.repeat(5);
+    await assert.rejects(
+      cache.checkout({ jobId: 'job-missing', checkout: { repoUrl: repo.url, sha: missing, branch: 'main' } }),
+      (err: unknown) => {
+        assert.ok(err instanceof CheckoutError);
+        assert.equal(
+          err.message,
+          `commit ${missing} not found in ${repo.url} after fetching +refs/heads/main:refs/heads/main, +refs/heads/*:refs/heads/*, +refs/tags/*:refs/tags/*`,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('rejects values git would read as options', async () => {
+    await assert.rejects(cache.checkout({ jobId: 'x', checkout: { repoUrl: '--upload-pack=touch /tmp/pwned', sha: first } }), CheckoutError);
+    await assert.rejects(cache.checkout({ jobId: 'x', checkout: { repoUrl: repo.url, sha: '--all' } }), /invalid commit sha/);
+    await assert.rejects(cache.checkout({ jobId: 'x', checkout: { repoUrl: repo.url, sha: first, branch: '-x' } }), /invalid branch/);
+  });
+
+  it('stops when aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      cache.checkout({ jobId: 'job-abort', checkout: { repoUrl: repo.url, sha: first, branch: 'main' }, signal: controller.signal }),
+      CheckoutError,
+    );
+  });
+});
+
+describe('prepareGitAuth', () => {
+  it('never prompts, even without credentials', async () => {
+    const auth = await prepareGitAuth(undefined);
+    assert.equal(auth.env.GIT_TERMINAL_PROMPT, '0');
+    assert.match(auth.env.GIT_SSH_COMMAND, /BatchMode=yes/);
+    await auth.dispose();
+  });
+
+  it('writes an SSH key to a private file used only through GIT_SSH_COMMAND, and removes it', async () => {
+    const auth = await prepareGitAuth({ sshKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----' });
+    const keyFile = /-i '([^']+)'/.exec(auth.env.GIT_SSH_COMMAND)![1];
+    assert.match(auth.env.GIT_SSH_COMMAND, /-o IdentitiesOnly=yes/);
+    assert.equal((await stat(keyFile)).mode & 0o777, 0o600);
+    assert.ok((await readFile(keyFile, 'utf8')).endsWith('KEY-----\n'), 'ssh needs the final newline');
+    assert.equal((await stat(join(keyFile, '..'))).mode & 0o777, 0o700);
+    await auth.dispose();
+    await assert.rejects(stat(keyFile));
+  });
+
+  it('hands a token to git through an askpass script and env vars, not argv or URL', async () => {
+    const auth = await prepareGitAuth({ password: 'tok' });
+    assert.equal((await stat(auth.env.GIT_ASKPASS)).mode & 0o777, 0o700);
+    assert.deepEqual([auth.env.HIVE_GIT_USERNAME, auth.env.HIVE_GIT_PASSWORD], ['x-access-token', 'tok']);
+    const ask = (prompt: string) => promisify(execFile)(auth.env.GIT_ASKPASS, [prompt], { env: { ...auth.env, PATH: process.env.PATH } });
+    assert.equal((await ask("Username for 'https://example.com': ")).stdout, 'x-access-token\n');
+    assert.equal((await ask("Password for 'https://x-access-token@example.com': ")).stdout, 'tok\n');
+    await auth.dispose();
+  });
+});

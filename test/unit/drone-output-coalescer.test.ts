@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OutputCoalescer, splitChunks } from '../../drone/output-coalescer.ts';
+import type { OutputStream } from '../../drone/output-coalescer.ts';
+import { MASK, SecretMasker } from '../../drone/secret-masker.ts';
+
+function collector() {
+  const events: { stream: OutputStream; data: string }[] = [];
+  let waiter: (() => void) | undefined;
+  return {
+    events,
+    emit: (stream: OutputStream, data: string) => {
+      events.push({ stream, data });
+      waiter?.();
+    },
+    /** Resolves at the next emitted event (the flush timer firing). */
+    next: () => new Promise<void>((resolve) => { waiter = resolve; }),
+  };
+}
+
+describe('OutputCoalescer', () => {
+  it('coalesces many small writes into one event per stream', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit });
+    for (let i = 0; i < 1000; i++) out.write('stdout', Buffer.from(`line ${i}\n`));
+    out.end();
+    assert.equal(c.events.length, 1);
+    assert.equal(c.events[0].data, Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join(''));
+  });
+
+  it('flushes on its own after the flush interval', async () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit, flushMs: 5 });
+    const flushed = c.next();
+    out.write('stdout', Buffer.from('hello\n'));
+    assert.equal(c.events.length, 0, 'buffered, not sent per write');
+    await flushed;
+    assert.deepEqual(c.events, [{ stream: 'stdout', data: 'hello\n' }]);
+    out.end();
+    assert.equal(c.events.length, 1, 'nothing left to flush');
+  });
+
+  it('keeps stdout and stderr apart, each in order, the first written first', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit });
+    out.write('stderr', Buffer.from('e1 '));
+    out.write('stdout', Buffer.from('o1 '));
+    out.write('stderr', Buffer.from('e2 '));
+    out.write('stdout', Buffer.from('o2 '));
+    out.end();
+    assert.deepEqual(c.events, [
+      { stream: 'stderr', data: 'e1 e2 ' },
+      { stream: 'stdout', data: 'o1 o2 ' },
+    ]);
+  });
+
+  it('flushes at the buffer limit without waiting for the timer', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit, flushMs: 60_000, maxBufferChars: 100 });
+    out.write('stdout', Buffer.from('x'.repeat(60)));
+    assert.equal(c.events.length, 0);
+    out.write('stdout', Buffer.from('y'.repeat(60)));
+    assert.equal(c.events.length, 1);
+    assert.equal(c.events[0].data.length, 120);
+    out.end();
+  });
+
+  it('splits output longer than the chunk limit', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit, maxChunkChars: 10 });
+    out.write('stdout', Buffer.from('0123456789abcdefghij012'));
+    out.end();
+    assert.deepEqual(c.events.map((e) => e.data), ['0123456789', 'abcdefghij', '012']);
+  });
+
+  it('keeps UTF-8 characters whole when a read splits their bytes', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit });
+    const bytes = Buffer.from('héllo wörld 🐝 ok');
+    // Feed one byte at a time: every multibyte character is split.
+    for (const b of bytes) out.write('stdout', Buffer.from([b]));
+    out.end();
+    assert.equal(c.events.map((e) => e.data).join(''), 'héllo wörld 🐝 ok');
+    assert.ok(!c.events.some((e) => e.data.includes('\ufffd')));
+  });
+
+  it('emits an incomplete UTF-8 sequence at the end as a replacement character', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit });
+    out.write('stdout', Buffer.from([0x61, 0xe2, 0x82]));
+    out.end();
+    assert.equal(c.events.map((e) => e.data).join(''), 'a\ufffd');
+  });
+
+  it('never splits a surrogate pair', () => {
+    assert.deepEqual(splitChunks('ab🐝cd', 3), ['ab', '🐝c', 'd']);
+    for (const chunk of splitChunks('🐝'.repeat(50), 7)) {
+      assert.ok(!/[\ud800-\udbff]$/.test(chunk), 'ends with a lone high surrogate');
+    }
+  });
+
+  it('masks secrets that a read splits, through the filter', () => {
+    const masker = new SecretMasker(['hunter2']);
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit, createFilter: () => masker.stream() });
+    out.write('stdout', Buffer.from('pw: hun'));
+    out.write('stdout', Buffer.from('ter2\n'));
+    out.write('stderr', Buffer.from('err hunter'));
+    out.end();
+    assert.equal(c.events.filter((e) => e.stream === 'stdout').map((e) => e.data).join(''), `pw: ${MASK}\n`);
+    assert.equal(c.events.filter((e) => e.stream === 'stderr').map((e) => e.data).join(''), 'err hunter');
+  });
+
+  it('ignores writes after end', () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit });
+    out.end();
+    out.write('stdout', Buffer.from('late'));
+    assert.equal(c.events.length, 0);
+  });
+});
