@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
+import { EXECUTOR_MODES } from './executors/choose.ts';
+import type { ExecutorMode } from './executors/choose.ts';
 
 export interface DroneConfig {
   /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
@@ -27,6 +29,10 @@ export interface DroneConfig {
    * whole environment: it holds the drone token.
    */
   hostEnv: Record<string, string>;
+  /** Where jobs run: `auto` (Docker for jobs with an image, when an engine answers), `docker`, `process`. Default `auto`. */
+  executor?: ExecutorMode;
+  /** The Docker engine's address (`unix:///var/run/docker.sock`, `tcp://host:2375`); default the local socket. */
+  dockerHost?: string;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +80,8 @@ const VALUE_FLAGS = {
   name: 'HIVE_DRONE_NAME',
   speed: 'HIVE_DRONE_SPEED',
   'data-dir': 'HIVE_DRONE_DATA_DIR',
+  executor: 'HIVE_DRONE_EXECUTOR',
+  'docker-host': 'DOCKER_HOST',
 } as const;
 const BOOLEAN_FLAGS = { 'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES' } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
@@ -100,6 +108,7 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
   const name = value('name') ?? system.hostname;
   if (name.length > MAX_NAME) throw new ConfigError(`Expected --name to be at most ${MAX_NAME} characters, got ${name.length}`);
 
+  const dockerHost = value('docker-host');
   return {
     queenUrl: parseQueenUrl(value('queen')),
     token: readToken(value('token'), value('token-file'), system),
@@ -111,6 +120,8 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
     dataDir: resolve(system.cwd, value('data-dir') ?? '.hive/drone'),
     keepWorkspaces: bool('keep-workspaces'),
     hostEnv: pickHostEnv(env),
+    executor: parseExecutor(value('executor')),
+    ...(dockerHost !== undefined && { dockerHost: parseDockerHost(dockerHost) }),
   };
 }
 
@@ -183,6 +194,18 @@ function parseSpeed(raw: string | undefined): number {
   const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`Expected --speed to be a positive number, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function parseExecutor(raw: string | undefined): ExecutorMode {
+  if (raw === undefined) return 'auto';
+  const mode = EXECUTOR_MODES.find((m) => m === raw.toLowerCase());
+  if (!mode) throw new ConfigError(`Expected --executor to be one of ${EXECUTOR_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return mode;
+}
+
+function parseDockerHost(raw: string): string {
+  if (/^(unix:\/\/)?\//.test(raw) || /^(tcp|http):\/\/[^/\s]+\/?$/.test(raw)) return raw;
+  throw new ConfigError(`Expected --docker-host to be unix:///path/to/docker.sock or tcp://host:port, got ${JSON.stringify(raw)}`);
 }
 
 function parseList(flag: 'labels' | 'plugins', raw: string | undefined): string[] {

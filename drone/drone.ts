@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { JobAssign, JobCancel, JobQueryInfo, QueenWelcome } from '../server/protocol/index.ts';
+import type { JobAssign, JobCancel, JobQueryInfo, JobSpec, QueenWelcome } from '../server/protocol/index.ts';
 import { RepoCache } from './checkout.ts';
 import type { DroneConfig } from './config.ts';
 import { QueenConnection } from './connection.ts';
@@ -32,7 +32,8 @@ import type { JobOutcome, StopReason } from './runner.ts';
 export interface DroneOptions {
   config: DroneConfig;
   logger: Logger;
-  executor: Executor;
+  /** One executor for every job, or a choice per job (see executors/choose.ts). */
+  executor: Executor | ((spec: JobSpec) => Executor);
   /** Connection tuning (tests use short intervals). */
   connection?: Partial<Pick<QueenConnectionOptions, 'pingIntervalMs' | 'welcomeTimeoutMs' | 'backoff' | 'highWaterMark'>>;
   outboxMemoryLimitBytes?: number;
@@ -192,7 +193,7 @@ export class Drone extends EventEmitter<DroneEvents> {
       spec,
       emit: (event) => this.outbox.push(jobId, event),
       signal: controller.signal,
-      executor: this.options.executor,
+      executor: typeof this.options.executor === 'function' ? this.options.executor(spec) : this.options.executor,
       workspaces: this.repos,
       keepWorkspaces: this.config.keepWorkspaces,
       cleanupTimeoutMs: this.options.cleanupTimeoutMs,

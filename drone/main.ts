@@ -2,7 +2,7 @@
 import pino from 'pino';
 import { ConfigError, loadDroneConfig } from './config.ts';
 import { Drone } from './drone.ts';
-import { ProcessExecutor } from './executors/process.ts';
+import { EngineUnavailableError, setupExecutors } from './executors/setup.ts';
 
 let config;
 try {
@@ -15,7 +15,15 @@ try {
 
 // The token is never logged: it is not in any log binding, and redacted if it ever were.
 const logger = pino({ name: 'hive-drone', redact: ['token', '*.token', 'headers.authorization'] });
-const drone = new Drone({ config, logger, executor: new ProcessExecutor({ hostEnv: config.hostEnv }) });
+let executors;
+try {
+  executors = await setupExecutors(config, logger);
+} catch (err) {
+  if (!(err instanceof EngineUnavailableError)) throw err;
+  console.error(`hive drone: ${err.message}`);
+  process.exit(2);
+}
+const drone = new Drone({ config: { ...config, labels: executors.labels }, logger, executor: executors.choose });
 
 drone.on('stopped', () => process.exit(0));
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

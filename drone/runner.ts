@@ -275,7 +275,8 @@ class JobRun {
       this.verdict ??= { status: 'errored', message: `Command could not run: ${error ?? 'unknown error'}` };
       return 'errored';
     }
-    const what = result.exitCode !== null ? `exited with code ${result.exitCode}` : (error ?? 'failed');
+    // An error beside an exit code explains it (e.g. "killed: out of memory").
+    const what = result.exitCode !== null ? `exited with code ${result.exitCode}${error ? ` (${error})` : ''}` : (error ?? 'failed');
     this.lastFailure = `Command ${JSON.stringify(shown.length > 200 ? `${shown.slice(0, 199)}…` : shown)} (${phase}) ${what}`;
     return 'failed';
   }

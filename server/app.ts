@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { PluginRegistry } from '../plugins/loader.ts';
 import type { SecretBox } from './auth/secret-box.ts';
 import type { Db } from './db/client.ts';
 import { HiveError, PayloadTooLargeError } from './errors.ts';
@@ -12,33 +13,48 @@ import type { JobControl } from './jobs/job-control.ts';
 import type { Logger } from './logger.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
+import { hookRoutes } from './routes/hooks.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
+import { errorPage, uiRoutes, wantsHtml } from './routes/ui.tsx';
 
 export interface AppDeps {
   db: Db;
   secretBox: SecretBox;
+  plugins: PluginRegistry;
   control: JobControl;
   hub: DroneHub;
   log: Logger;
   maxBodyBytes: number;
+  /** Body limit of `/hooks/*` (webhook payloads are larger than API requests). */
+  webhookMaxBytes?: number;
   onCapacityChange(): void;
+  /** Base URL users reach the queen by (the web UI shows and links it). */
+  publicUrl?: string;
 }
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
 
-  app.use('*', bodyLimit({
-    maxSize: deps.maxBodyBytes,
+  const limit = (maxSize: number) => bodyLimit({
+    maxSize,
     onError: () => {
-      throw new PayloadTooLargeError(`Request body is larger than ${deps.maxBodyBytes} bytes`);
+      throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes`);
     },
-  }));
+  });
+  const apiLimit = limit(deps.maxBodyBytes);
+  // Webhooks get their own, larger limit: GitHub's push payloads can be several MB.
+  app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? next() : apiLimit(c, next)));
+  app.use('/hooks/*', limit(deps.webhookMaxBytes ?? deps.maxBodyBytes));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.use('/api/*', requireApiToken(deps.db));
   app.route('/api', apiRoutes(deps));
+  app.route('/hooks', hookRoutes(deps));
+  app.route('/', uiRoutes({ ...deps, publicUrl: deps.publicUrl ?? 'http://localhost:8080' }));
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => !c.req.path.startsWith('/api/') && wantsHtml(c)
+    ? errorPage(c, 404, `There is no page at ${c.req.path}.`)
+    : c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
 
   app.onError((err, c) => {
     if (err instanceof PayloadTooLargeError) {

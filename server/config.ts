@@ -19,6 +19,8 @@ export interface QueenConfig {
   publicUrl: string;
   adminToken?: string;
   droneToken?: string;
+  /** Password of the `admin` user created at first start; generated (and printed once) when absent. */
+  adminPassword?: string;
   /** 32-byte key for secrets at rest (hex or base64); generated into dataDir when absent. */
   secretKey?: string;
   /** Whether `hive start` runs a drone beside the queen. */
@@ -32,7 +34,13 @@ export interface QueenConfig {
   defaultJobTimeoutMs: number;
   /** Request body limit for the API (bytes). */
   maxBodyBytes: number;
+  /** Request body limit for webhooks (bytes); GitHub caps its payloads at 25 MB. */
+  webhookMaxBytes: number;
   logLevel: string;
+  /** npm packages to load as plugins besides the built-ins. */
+  plugins: string[];
+  /** Where plugin packages are looked up (`node_modules` from here upwards). */
+  pluginDir: string;
   /** The environment git runs with on the queen: only what git needs (proxies, CA files, PATH). */
   gitEnv: Record<string, string>;
 }
@@ -82,6 +90,14 @@ function token(env: Env, name: string): string | undefined {
   return value;
 }
 
+function password(env: Env, name: string): string | undefined {
+  const value = readSecret(env, name);
+  if (value !== undefined && (value.length < 8 || value.length > 1024)) {
+    throw new ConfigError(`Expected ${name} to be 8 to 1024 characters, got ${value.length}`);
+  }
+  return value;
+}
+
 function url(env: Env, name: string, protocols: string[]): string | undefined {
   const raw = readSecret(env, name);
   if (!raw) return undefined;
@@ -95,6 +111,16 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(`Expected ${name} to use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
   }
   return raw;
+}
+
+function pluginList(raw: string | undefined): string[] {
+  const names = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(n)) {
+      throw new ConfigError(`Expected HIVE_PLUGINS to be a comma-separated list of npm package names, got "${n}"`);
+    }
+  }
+  return names;
 }
 
 /** `argv` are the command-line flags after the command (e.g. `--no-local-drone`). */
@@ -111,6 +137,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     publicUrl,
     adminToken: token(env, 'HIVE_ADMIN_TOKEN'),
+    adminPassword: password(env, 'HIVE_ADMIN_PASSWORD'),
     droneToken: token(env, 'HIVE_DRONE_TOKEN'),
     secretKey: readSecret(env, 'HIVE_SECRET_KEY'),
     localDrone: !argv.includes('--no-local-drone') && boolean(env, 'HIVE_LOCAL_DRONE', true),
@@ -119,7 +146,10 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),
     defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
     maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
+    webhookMaxBytes: integer(env, 'HIVE_WEBHOOK_MAX_BYTES', 25 * 1024 * 1024, 1024),
     logLevel: env.HIVE_LOG_LEVEL || 'info',
+    plugins: pluginList(env.HIVE_PLUGINS),
+    pluginDir: resolve(env.HIVE_PLUGIN_DIR || '.'),
     gitEnv: Object.fromEntries(
       GIT_ENV_PASSTHROUGH.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])),
     ),

@@ -14,6 +14,9 @@ const banner = [`Hive is running at ${config.publicUrl} (API: ${queen.url}/api)`
 for (const { kind, token } of queen.bootstrap.created) {
   banner.push(`Generated ${kind} token (shown once, store it now): ${token}`);
 }
+if (queen.generatedAdminPassword) {
+  banner.push(`Log in to the web UI as "admin" with this generated password (shown once): ${queen.generatedAdminPassword}`);
+}
 // Tokens are printed to the terminal once, deliberately outside the structured log.
 process.stdout.write(`\n${banner.join('\n')}\n\n`);
 

@@ -6,16 +6,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
+import { loadPlugins, type PluginRegistry } from '../plugins/loader.ts';
 import { createApp } from './app.ts';
+import { ensureAdminUser } from './auth/admin-user.ts';
 import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
+import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
 import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
+import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { markAllDisconnected } from './db/drones.ts';
 import type { Job } from './db/jobs.ts';
 import { RepoMirrors } from './git/repo-mirror.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
+import { PluginHooks } from './jobs/plugin-hooks.ts';
 import { JobControl } from './jobs/job-control.ts';
 import { LiveBus } from './jobs/live-bus.ts';
 import { SpecResolver } from './jobs/spec-resolver.ts';
@@ -41,13 +46,19 @@ export interface Queen {
   port: number;
   database: Database;
   bootstrap: BootstrapResult;
+  /** The `admin` user's password when it was generated at this start (to print once). */
+  generatedAdminPassword?: string;
   secretBox: SecretBox;
+  plugins: PluginRegistry;
+  hooks: PluginHooks;
   hub: DroneHub;
   bus: LiveBus;
   control: JobControl;
   dispatcher: Dispatcher;
   resolver: SpecResolver;
   ingest: EventIngest;
+  /** Commit statuses to GitHub/GitLab, fed by 'job-status' events. */
+  statuses: CommitStatusReporter;
   app: ReturnType<typeof createApp>;
   close(): Promise<void>;
 }
@@ -60,10 +71,14 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const { db } = database;
   await markAllDisconnected(db);
   const bootstrap = await bootstrapTokens(db, config);
+  const { generatedPassword: generatedAdminPassword } = await ensureAdminUser(db, config.adminPassword);
   const secretBox = await loadSecretBox(config.secretKey, join(config.dataDir, 'secret.key'));
 
+  const plugins = await loadPlugins({ names: config.plugins, resolveFrom: config.pluginDir });
+  for (const f of plugins.failures) log.error({ plugin: f.name, error: f.error }, 'plugin failed to load; starting without it');
   const bus = new LiveBus();
   const hub = new DroneHub();
+  hub.setMaxListeners(0); // the drones page's sockets each listen for (dis)connections
   let dispatcher: Dispatcher;
   const onFinished = (job: Job) => {
     hub.release(job.id, job.droneId);
@@ -80,13 +95,16 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   });
   const kick = () => dispatcher.kick();
   const resolver = new SpecResolver({
-    db, bus, log, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors'), config.gitEnv),
-    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kick,
+    db, bus, log, secretBox, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors'), config.gitEnv),
+    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kick, plugins, publicUrl: config.publicUrl,
   });
+  const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl });
+  const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });
+  bus.on('job-status', (job) => statuses.report(job));
   const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });
   const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kick, onFinished });
   const control = new JobControl({ db, bus, hub, log, onQueued: () => resolver.kick(), onFinished });
-  const app = createApp({ db, secretBox, control, hub, log, maxBodyBytes: config.maxBodyBytes, onCapacityChange: kick });
+  const app = createApp({ db, secretBox, plugins, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachSocketUpgrades(server, {
@@ -95,7 +113,13 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     authorizeDrone: async (token) =>
       (!!options.localDroneToken && secretsEqual(token, options.localDroneToken)) ||
       !!(await verifyToken(db, token, ['drone'])),
-    authorizeEvents: async (token) => !!token && !!(await verifyToken(db, token, ['admin', 'user'])),
+    authorizeEvents: async (token, req) => {
+      if (token) return !!(await verifyToken(db, token, ['admin', 'user']));
+      // A browser's socket: its session cookie, and only from our own pages.
+      const h = req.headers;
+      const fetchSite = h['sec-fetch-site'] as string | undefined;
+      return sameSite({ origin: h.origin, host: h.host, fetchSite }) && !!(await loadSession(db, sessionCookieFrom(h.cookie)));
+    },
     onDrone: (ws) => {
       const session = new DroneSession(
         { db, hub, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, onCapacityChange: kick },
@@ -104,7 +128,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       ws.on('message', (raw) => void session.receive(raw as Buffer));
       ws.on('close', () => void session.closed().then(kick));
     },
-    onEvents: (ws) => handleEventsSocket(ws, { db, bus, log }),
+    onEvents: (ws) => handleEventsSocket(ws, { db, bus, log, hub }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -119,12 +143,14 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, secretBox, hub, bus, control, dispatcher, resolver, ingest, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, app,
     async close() {
       stopReaper();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
       await ingest.flushAll();
+      await hooks.stop();
+      await statuses.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.database) await database.close();
     },

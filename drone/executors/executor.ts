@@ -42,7 +42,10 @@ export interface CommandResult {
   exitCode: number | null;
   /** The signal that ended the command, when one did. */
   signal?: NodeJS.Signals;
-  /** Why there is no exit code: killed by a signal, or could not start (with the reason). */
+  /**
+   * Why there is no exit code: killed by a signal, or could not start (with the reason).
+   * Beside an exit code: what explains it, e.g. "killed: out of memory (limit 64 MiB)".
+   */
   error?: string;
 }
 

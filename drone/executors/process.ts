@@ -11,10 +11,15 @@
  * background process may keep the pipes open forever, so after the exit we wait for the
  * close only a bounded time. Such leftovers are killed by `dispose()` at the end of the job
  * (commands may rely on a service started in an earlier command).
+ *
+ * With a `cacheRoot`, commands get `HIVE_CACHE_DIR`: the project's cache directory on the
+ * host, kept across jobs (see project-cache.ts).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } from './executor.ts';
+import { ExecutorError } from './executor.ts';
+import { projectCacheDir } from './project-cache.ts';
 
 export interface ProcessExecutorOptions {
   /** The whitelisted host variables (see `pickHostEnv` in config.ts). */
@@ -23,18 +28,31 @@ export interface ProcessExecutorOptions {
   killGraceMs?: number;
   /** How long to wait for the output pipes to close once the shell has exited. */
   closeWaitMs?: number;
+  /** Where per-project cache directories are made (`<dataDir>/cache`); none without it. */
+  cacheRoot?: string;
 }
+
+type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot'>> & Pick<ProcessExecutorOptions, 'cacheRoot'>;
 
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
-  private readonly options: Required<ProcessExecutorOptions>;
+  private readonly options: SessionOptions;
 
   constructor(options: ProcessExecutorOptions) {
     this.options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...options };
   }
 
   async start(job: ExecutorJob): Promise<ExecSession> {
-    return new ProcessSession(job, { ...this.options.hostEnv, ...job.env }, this.options);
+    const { cacheRoot } = this.options;
+    let cache: Record<string, string> = {};
+    if (cacheRoot !== undefined) {
+      try {
+        cache = { HIVE_CACHE_DIR: await projectCacheDir(cacheRoot, job.spec.projectId) };
+      } catch (err) {
+        throw new ExecutorError(`could not create the project cache directory: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    return new ProcessSession(job, { ...this.options.hostEnv, ...cache, ...job.env }, this.options);
   }
 }
 
@@ -45,7 +63,7 @@ class ProcessSession implements ExecSession {
   constructor(
     private readonly job: ExecutorJob,
     private readonly env: Record<string, string>,
-    private readonly options: Required<ProcessExecutorOptions>,
+    private readonly options: SessionOptions,
   ) {}
 
   run(command: string, io: CommandIo): Promise<CommandResult> {

@@ -42,6 +42,15 @@ export async function listProjectJobs(
   return db.select().from(jobs).where(where).orderBy(desc(jobs.number)).limit(page.limit);
 }
 
+/** A project's jobs that have not ended (queued, assigned, running), oldest first. */
+export async function listActiveProjectJobs(db: Db, projectId: string): Promise<Job[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.projectId, projectId), inArray(jobs.status, ['queued', ...ACTIVE_STATUSES])))
+    .orderBy(asc(jobs.number));
+}
+
 /** Queued jobs that still need their spec resolved, oldest first. */
 export async function listUnresolvedJobs(db: Db, limit: number): Promise<Job[]> {
   return db

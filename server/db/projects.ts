@@ -1,6 +1,6 @@
 /** Queries on projects. */
 import { randomUUID } from 'node:crypto';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { projects } from './schema.ts';
 
@@ -49,4 +49,18 @@ export async function takeJobNumber(db: Db, projectId: string): Promise<number |
     .where(eq(projects.id, projectId))
     .returning({ number: sql<number>`${projects.nextJobNumber} - 1` });
   return row?.number;
+}
+
+/**
+ * Projects a webhook may be for: those of this provider (or none set) whose `forgeRepo`
+ * is `fullName` (case-insensitively, as forges treat names), plus every such project
+ * without a `forgeRepo`, which the caller matches by clone URL.
+ */
+export async function listWebhookCandidates(db: Db, provider: 'github' | 'gitlab', fullName: string | undefined): Promise<Project[]> {
+  const sameRepo = fullName ? sql`lower(${projects.forgeRepo}) = ${fullName.toLowerCase()}` : sql`false`;
+  return db
+    .select()
+    .from(projects)
+    .where(and(or(isNull(projects.provider), eq(projects.provider, provider)), or(sameRepo, isNull(projects.forgeRepo))))
+    .orderBy(asc(projects.name));
 }

@@ -16,7 +16,10 @@ export interface PluginRef {
   config: Record<string, unknown>;
 }
 
-/** Per-project build settings; `.hive.yml` at the built commit merges over them. */
+/**
+ * Per-project build settings (validated by `projectConfigSchema` in server/jobs/repo-config.ts);
+ * `.hive.yml` at the built commit merges over them.
+ */
 export interface ProjectConfig {
   phases?: Partial<Record<PhaseName, string[]>>;
   env?: Record<string, string>;
@@ -24,6 +27,8 @@ export interface ProjectConfig {
   /** Whole-job timeout in seconds. */
   timeout?: number;
   labels?: string[];
+  services?: { name: string; image: string; env?: Record<string, string>; command?: string[] }[];
+  branches?: Record<string, Omit<ProjectConfig, 'branches' | 'retryOnLostDrone'>>;
   /** Re-queue a job whose drone was lost instead of ending it `errored`. */
   retryOnLostDrone?: boolean;
 }

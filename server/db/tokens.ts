@@ -1,13 +1,16 @@
 /** Queries on API and drone tokens (stored as sha256 hashes only). */
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { apiTokens } from './schema.ts';
 
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type TokenKind = ApiToken['kind'];
 
-export async function insertToken(db: Db, input: { name: string; kind: TokenKind; tokenHash: string }): Promise<ApiToken> {
+export async function insertToken(
+  db: Db,
+  input: { name: string; kind: TokenKind; tokenHash: string; userId?: string },
+): Promise<ApiToken> {
   const [row] = await db.insert(apiTokens).values({ id: randomUUID(), ...input }).onConflictDoNothing().returning();
   return row;
 }
@@ -30,4 +33,19 @@ export async function countTokens(db: Db, kind: TokenKind): Promise<number> {
 
 export async function touchToken(db: Db, id: string): Promise<void> {
   await db.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, id));
+}
+
+/** A user's personal tokens, newest first, revoked ones included (so the page can show them). */
+export async function listUserTokens(db: Db, userId: string): Promise<ApiToken[]> {
+  return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(desc(apiTokens.createdAt));
+}
+
+/** Revokes one of a user's tokens; the revoked row, or undefined when it is not theirs or already revoked. */
+export async function revokeUserToken(db: Db, id: string, userId: string): Promise<ApiToken | undefined> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning();
+  return row;
 }

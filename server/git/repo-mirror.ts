@@ -2,7 +2,8 @@
  * Bare mirrors of project repositories on the queen, used to resolve a branch to its
  * exact commit and to read `.hive.yml` at that commit. One mirror per repository URL;
  * operations on one mirror run one at a time. Credentials are never written into the
- * mirror's config: every fetch names its URL and refspecs explicitly.
+ * mirror's config: every fetch names its URL and refspecs explicitly, and a private
+ * repository's token or deploy key reaches git only through its environment (git-auth.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
+import { prepareGitAuth, redactSecrets, type GitCredentials } from './git-auth.ts';
 
 export interface RefRequest {
   branch?: string;
@@ -20,7 +22,7 @@ export interface RefRequest {
 
 const MAX_CONFIG_BYTES = 256 * 1024;
 /** Variables simple-git guards that the queen's git may legitimately need. */
-const ALLOWED_GIT_ENV = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_TERMINAL_PROMPT'];
+const ALLOWED_GIT_ENV = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_TERMINAL_PROMPT', 'GIT_ASKPASS', 'GIT_SSH_COMMAND'];
 
 /** `+refs/pull/7/merge` → `+refs/pull/7/merge:refs/pull/7/merge` (keeps an explicit destination). */
 export function normalizeRefspec(refspec: string): { spec: string; dst: string } {
@@ -49,9 +51,15 @@ export class RepoMirrors {
     return join(this.dir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 24)}.git`);
   }
 
-  #git(path: string): SimpleGit {
-    return simpleGit({ baseDir: path, timeout: { block: 120_000 }, allowEnvironment: ALLOWED_GIT_ENV, unsafe: { allowUnsafeCredentialHelper: true }, config: ['credential.helper='] })
-      .env({ ...this.env, GIT_TERMINAL_PROMPT: '0' });
+  /** `authEnv` (from git-auth.ts) is set by us, never taken from the host. */
+  #git(path: string, authEnv: Record<string, string> = {}): SimpleGit {
+    return simpleGit({
+      baseDir: path,
+      timeout: { block: 120_000 },
+      allowEnvironment: ALLOWED_GIT_ENV,
+      unsafe: { allowUnsafeCredentialHelper: true, allowUnsafeAskPass: true, allowUnsafeSshCommand: true },
+      config: ['credential.helper='],
+    }).env({ ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv });
   }
 
   async #ensure(repoUrl: string): Promise<string> {
@@ -65,23 +73,37 @@ export class RepoMirrors {
     return path;
   }
 
-  /** Fetches what the request needs and returns the exact commit to build. */
-  async resolve(repoUrl: string, ref: RefRequest): Promise<{ sha: string }> {
+  /**
+   * Fetches what the request needs and returns the exact commit to build. A request with
+   * a refspec and no branch (a pull request, a tag) fetches just that ref: a big
+   * repository's every branch is not needed to build one pull request.
+   */
+  async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
+    const auth = await prepareGitAuth(credentials);
+    try {
+      return await this.#resolve(repoUrl, ref, auth.env, (err) => redactSecrets(gitMessage(err), auth.secrets));
+    } finally {
+      await auth.dispose();
+    }
+  }
+
+  async #resolve(repoUrl: string, ref: RefRequest, authEnv: Record<string, string>, message: (err: unknown) => string): Promise<{ sha: string }> {
     return this.#locks.run(repoUrl, async () => {
       const path = await this.#ensure(repoUrl);
-      const git = this.#git(path);
-      const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : ['+refs/heads/*:refs/heads/*'];
+      const git = this.#git(path, authEnv);
       const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
+      const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
       if (extra) refspecs.push(extra.spec);
       try {
-        await git.raw(['fetch', '--no-tags', '--prune', '--quiet', repoUrl, ...refspecs]);
+        // --verbose, not --quiet: simple-git waits an extra 50 ms after a command that prints nothing.
+        await git.raw(['fetch', '--no-tags', '--prune', '--verbose', repoUrl, ...refspecs]);
       } catch (err) {
-        throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${gitMessage(err)}`, { cause: err });
+        throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
       if (ref.sha) {
         if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
         // An older commit no longer at the branch tip: look in every branch and tag.
-        await git.raw(['fetch', '--quiet', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
+        await git.raw(['fetch', '--verbose', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
         if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
         throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
       }
@@ -95,17 +117,27 @@ export class RepoMirrors {
     });
   }
 
+  /** The parents of a commit already fetched by `resolve` (a merge commit has two). */
+  async parents(repoUrl: string, sha: string): Promise<string[]> {
+    return this.#locks.run(repoUrl, async () => {
+      const line = await this.#git(this.#pathFor(repoUrl)).raw(['rev-list', '--parents', '-n', '1', sha]);
+      return line.trim().split(/\s+/).slice(1);
+    });
+  }
+
   /** A file's text at a commit (already fetched by `resolve`), or undefined when absent. */
   async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
     return this.#locks.run(repoUrl, async () => {
       const git = this.#git(this.#pathFor(repoUrl));
-      const listing = await git.raw(['ls-tree', '-l', sha, '--', file]);
-      const match = /^\d+ blob ([0-9a-f]+)\s+(\d+)\t/.exec(listing);
-      if (!match) return undefined;
-      if (Number(match[2]) > MAX_CONFIG_BYTES) {
+      // The whole root listing rather than `-- file`: a listing that is never empty
+      // spares simple-git's extra wait after silent commands.
+      const listing = await git.raw(['ls-tree', '-l', '-z', sha]);
+      const entry = listing.split('\0').map((l) => /^\d+ blob ([0-9a-f]+)\s+(\d+)\t(.*)$/s.exec(l)).find((m) => m?.[3] === file);
+      if (!entry) return undefined;
+      if (Number(entry[2]) > MAX_CONFIG_BYTES) {
         throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
       }
-      return git.raw(['cat-file', 'blob', match[1]]);
+      return git.raw(['cat-file', 'blob', entry[1]]);
     });
   }
 
@@ -115,7 +147,8 @@ export class RepoMirrors {
 }
 
 async function hasCommit(git: SimpleGit, sha: string): Promise<boolean> {
-  return git.raw(['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
+  // `-t` prints the type where `-e` prints nothing (see the note on --verbose above).
+  return git.raw(['cat-file', '-t', `${sha}^{commit}`]).then(() => true, () => false);
 }
 
 function describe(ref: RefRequest): string {

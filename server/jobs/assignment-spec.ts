@@ -7,6 +7,7 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import type { Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
+import { ResolveError } from '../errors.ts';
 import type { JobSpec } from '../protocol/index.ts';
 import { openCredentials, openSecrets } from './project-secrets.ts';
 
@@ -15,9 +16,19 @@ export async function assignmentSpec(db: Db, box: SecretBox, spec: JobSpec, job:
   if (!project) return spec;
   const trusted = job.ref.pullRequest?.fork !== true;
   const credentials = openCredentials(box, project);
+  let secrets: Record<string, string> = {};
+  if (trusted) {
+    const values = openSecrets(box, project);
+    secrets = { ...values };
+    for (const [envName, secretName] of Object.entries(spec.secretRefs ?? {})) {
+      const value = values[secretName];
+      if (value === undefined) throw new ResolveError(`The job uses the secret "${secretName}", which project ${project.name} does not have`);
+      secrets[envName] = value;
+    }
+  }
   return {
     ...spec,
-    secrets: trusted ? { ...spec.secrets, ...openSecrets(box, project) } : {},
+    secrets,
     checkout: credentials ? { ...spec.checkout, credentials } : spec.checkout,
   };
 }

@@ -1,38 +1,62 @@
 /**
- * Compiles a job's complete spec from the project's settings and the repository's
- * `.hive.yml` — the one place where configuration is resolved, so plugins can slot in.
+ * Compiles a job's complete spec from the merged configuration (see merge-config.ts) and
+ * what the enabled plugins contributed — pure, so every rule is unit-tested.
  *
- * Merge rules (repository over project): each phase's command list in `.hive.yml`
- * replaces the project's list for that phase; `env` merges key by key; `image`,
- * `timeout` and `labels` replace.
+ * Commands: each plugin's, in plugin order, then the configuration's own `phases`.
+ * Env: plugins' env in order, then the configuration's `env` over them.
+ * Image, container options: the last plugin that sets one, then the configuration's
+ * `image` over it. Services: plugins' then the configuration's. Labels: all of them.
  */
-import { PHASES, type JobSpec, type JobType, type PhaseName, type SpecCommand } from '../protocol/index.ts';
-import type { BuildConfig } from './repo-config.ts';
+import type { PhaseContribution, PluginCommand } from '../../plugins/api.ts';
+import {
+  PHASES, type ContainerOptions, type JobSpec, type JobType, type PhaseName, type SpecCommand,
+} from '../protocol/index.ts';
+import type { MergedConfig } from './merge-config.ts';
+
+export interface Contribution {
+  plugin: string;
+  requiresDrone: boolean;
+  contribution: PhaseContribution;
+}
 
 export interface SpecInput {
   job: { id: string; number: number; type: JobType };
   project: { id: string; name: string; repoUrl: string };
   checkout: { sha: string; branch?: string; refspec?: string };
-  projectConfig: BuildConfig;
-  repoConfig?: BuildConfig;
+  config: MergedConfig;
+  contributions: Contribution[];
   defaultTimeoutMs: number;
 }
 
-export function mergeBuildConfig(project: BuildConfig, repo: BuildConfig | undefined): BuildConfig {
-  if (!repo) return project;
-  return {
-    ...project,
-    ...repo,
-    phases: { ...project.phases, ...repo.phases },
-    env: { ...project.env, ...repo.env },
-  };
-}
+const toCommand = (c: PluginCommand): SpecCommand => (typeof c === 'string' ? { run: c } : c.display ? { run: c.run, display: c.display } : { run: c.run });
+const DEFAULT_CONTAINER: ContainerOptions = { pull: 'if-not-present', privileged: false };
 
 export function buildJobSpec(input: SpecInput): JobSpec {
-  const config = mergeBuildConfig(input.projectConfig, input.repoConfig);
-  const phases = Object.fromEntries(
-    PHASES.map((phase) => [phase, (config.phases?.[phase] ?? []).map((run): SpecCommand => ({ run }))]),
-  ) as Record<PhaseName, SpecCommand[]>;
+  const { config, contributions } = input;
+  const phases = Object.fromEntries(PHASES.map((p) => [p, [] as SpecCommand[]])) as Record<PhaseName, SpecCommand[]>;
+  let env: Record<string, string> = {};
+  let secretRefs: Record<string, string> = {};
+  let image: string | undefined;
+  let container: Partial<ContainerOptions> | undefined;
+  const services: NonNullable<JobSpec['services']> = [];
+  const labels = new Set<string>(config.labels ?? []);
+  const plugins: string[] = [];
+
+  for (const { plugin, requiresDrone, contribution: c } of contributions) {
+    for (const phase of PHASES) phases[phase].push(...(c.commands?.[phase] ?? []).map(toCommand));
+    env = { ...env, ...c.env };
+    secretRefs = { ...secretRefs, ...c.secretEnv };
+    if (c.image) image = c.image;
+    if (c.container) container = { ...container, ...c.container };
+    services.push(...(c.services ?? []));
+    for (const l of c.labels ?? []) labels.add(l);
+    if (requiresDrone) plugins.push(plugin);
+  }
+  for (const phase of PHASES) phases[phase].push(...(config.phases?.[phase] ?? []).map((run) => ({ run })));
+  env = { ...env, ...config.env };
+  if (config.image) image = config.image;
+  for (const s of config.services ?? []) services.push({ ...s });
+
   const spec: JobSpec = {
     jobId: input.job.id,
     projectId: input.project.id,
@@ -40,12 +64,17 @@ export function buildJobSpec(input: SpecInput): JobSpec {
     number: input.job.number,
     type: input.job.type,
     checkout: { repoUrl: input.project.repoUrl, ...input.checkout },
-    env: config.env ?? {},
+    env,
     secrets: {},
     phases,
     timeoutMs: config.timeout ? config.timeout * 1000 : input.defaultTimeoutMs,
-    requires: { labels: config.labels ?? [], plugins: [] },
+    requires: { labels: [...labels].sort(), plugins: plugins.sort() },
   };
-  if (config.image) spec.image = config.image;
+  if (image) {
+    spec.image = image;
+    spec.container = { ...DEFAULT_CONTAINER, ...container };
+  }
+  if (services.length) spec.services = services;
+  if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;
   return spec;
 }

@@ -3,7 +3,7 @@
  * web UI, the CLI and (later) webhooks, so each rule lives in one place.
  */
 import type { Db } from '../db/client.ts';
-import { findJob, finishJob, insertJob, requestCancel, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
+import { findJob, finishJob, insertJob, listActiveProjectJobs, requestCancel, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import type { JobRef, JobTrigger } from '../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -87,6 +87,26 @@ export class JobControl {
     return flagged;
   }
 
+  /**
+   * Cancels the project's older unfinished jobs of the same type on the same line of work
+   * as `job` — the same pull/merge request, or the same branch (branch pushes only) — so
+   * only the newest commit builds. Returns the jobs it cancelled.
+   */
+  async cancelSuperseded(job: Job): Promise<Job[]> {
+    const older = (await listActiveProjectJobs(this.deps.db, job.projectId)).filter(
+      (other) => other.id !== job.id && other.number < job.number && other.type === job.type && sameLine(other.ref, job.ref),
+    );
+    const cancelled: Job[] = [];
+    for (const other of older) {
+      try {
+        cancelled.push(await this.cancel(other.id, `a newer build (#${job.number})`));
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // it ended meanwhile: nothing to do
+      }
+    }
+    return cancelled;
+  }
+
   /** A drone that never confirms a cancel (hung, partitioned) must not keep the job alive. */
   #forceAfterGrace(jobId: string, lease: string, message: string): void {
     setTimeout(async () => {
@@ -111,4 +131,10 @@ export class JobControl {
     if (!job) throw new NotFoundError(`Job ${jobId} does not exist`);
     return job;
   }
+}
+
+/** Whether two refs are the same pull request, or pushes to the same branch. */
+function sameLine(a: JobRef, b: JobRef): boolean {
+  if (b.pullRequest) return a.pullRequest?.number === b.pullRequest.number;
+  return !!b.branch && !b.tag && !a.pullRequest && !a.tag && a.branch === b.branch;
 }

@@ -15,19 +15,49 @@ const commandList = z.preprocess(
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 
-export const buildConfigSchema = z.strictObject({
+export const serviceSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lowercase host name'),
+  image: z.string().min(1).max(500),
+  env: z.record(z.string(), envValue).optional(),
+  command: z.array(z.string()).optional(),
+});
+
+export const pluginEntrySchema = z.strictObject({
+  name: z.string().min(1).max(214),
+  enabled: z.boolean().optional(),
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** What a branch section (`branches: {"release/*": {...}}`) may set. */
+const sectionFields = {
   phases: z.partialRecord(z.enum(PHASES), commandList).optional(),
   env: z.record(envName, envValue).optional(),
   image: z.string().min(1).max(500).optional(),
   /** Whole-job timeout, in seconds. */
   timeout: z.number().int().positive().max(7 * 24 * 3600).optional(),
   labels: z.array(z.string().min(1).max(200)).max(50).optional(),
+  services: z.array(serviceSchema).max(10).optional(),
+  /** Added to or overriding the project's plugins, matched by name. */
+  plugins: z.array(pluginEntrySchema).max(100).optional(),
+};
+
+export const branchSectionSchema = z.strictObject(sectionFields);
+
+export const buildConfigSchema = z.strictObject({
+  ...sectionFields,
   retryOnLostDrone: z.boolean().optional(),
+  /** Per-branch sections, applied in order when their glob matches the built branch. */
+  branches: z.record(z.string().min(1), branchSectionSchema).optional(),
 });
 
-export type BuildConfig = z.output<typeof buildConfigSchema>;
+/** A project's own config: plugins are a separate, ordered project field, not part of it. */
+export const projectConfigSchema = buildConfigSchema.omit({ plugins: true });
 
-/** "phases.test[0]: expected string" — the path and the problem of the first issue. */
+export type BuildConfig = z.output<typeof buildConfigSchema>;
+export type BranchSection = z.output<typeof branchSectionSchema>;
+export type PluginEntry = z.output<typeof pluginEntrySchema>;
+
+/** "phases.test[0]: expected string" — the path and the problem of the first issues. */
 export function describeZodError(error: z.ZodError, prefix = ''): string {
   return error.issues
     .slice(0, 3)

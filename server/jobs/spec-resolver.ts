@@ -4,23 +4,34 @@
  * answered, so triggers return in milliseconds. A job whose resolution fails ends
  * `errored` with the reason in words (unreachable repository, unknown branch, bad YAML).
  */
+import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { HiveError } from '../errors.ts';
+import { pinJobRef } from '../git/pull-request-ref.ts';
 import type { RepoMirrors } from '../git/repo-mirror.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
+import type { PluginRegistry } from '../../plugins/loader.ts';
 import { buildJobSpec } from './build-spec.ts';
+import { mergeConfigs } from './merge-config.ts';
+import { collectContributions } from './plugin-phases.ts';
+import { pluginJobView } from './plugin-views.ts';
 import type { LiveBus } from './live-bus.ts';
+import { openCredentials } from './project-secrets.ts';
 import { parseBuildConfig, parseHiveYml } from './repo-config.ts';
 
 export interface ResolverDeps {
   db: Db;
   mirrors: RepoMirrors;
+  /** Opens a private repository's clone credentials for the queen's own fetch. */
+  secretBox: SecretBox;
   bus: LiveBus;
   log: Logger;
   defaultTimeoutMs: number;
+  plugins: PluginRegistry;
+  publicUrl: string;
   /** Called when a job became runnable. */
   onRunnable(): void;
 }
@@ -62,17 +73,27 @@ export class SpecResolver {
     try {
       const project = await findProject(this.deps.db, job.projectId);
       if (!project) return; // deleted meanwhile; its jobs went with it
-      const { sha } = await this.deps.mirrors.resolve(project.repoUrl, job.ref);
+      const credentials = openCredentials(this.deps.secretBox, project);
+      const { sha, refspec, note } = await pinJobRef(this.deps.mirrors, project.repoUrl, job.ref, credentials);
+      if (note) this.deps.log.info({ jobId: job.id, note }, 'pull request ref fallback');
       const yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
+      const config = mergeConfigs(
+        { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
+        yml === undefined ? undefined : parseHiveYml(yml),
+        job.ref.branch,
+      );
+      const contributions = await collectContributions(
+        this.deps.plugins, config.plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
+      );
       const spec = buildJobSpec({
         job,
         project,
-        checkout: { sha, branch: job.ref.branch, refspec: job.ref.refspec },
-        projectConfig: parseBuildConfig(project.config, 'project config'),
-        repoConfig: yml === undefined ? undefined : parseHiveYml(yml),
+        checkout: { sha, branch: job.ref.branch, refspec },
+        config,
+        contributions,
         defaultTimeoutMs: this.deps.defaultTimeoutMs,
       });
-      if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha })) {
+      if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) })) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
         this.deps.onRunnable();
       }

@@ -32,6 +32,27 @@ export interface CheckoutSpec {
   credentials?: { username?: string; password?: string; sshKey?: string };
 }
 
+/** A side container (database, cache …) reachable from the job by `name`. */
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  env?: Record<string, string>;
+  /** Overrides the image's command. */
+  command?: string[];
+}
+
+export type PullPolicy = 'always' | 'if-not-present' | 'never';
+
+/** How the job's container runs (Docker executor only). */
+export interface ContainerOptions {
+  pull: PullPolicy;
+  privileged: boolean;
+  /** Memory limit in MiB; exceeding it kills the command (reported as out of memory). */
+  memoryMb?: number;
+  /** CPU limit, e.g. 1.5. */
+  cpus?: number;
+}
+
 export interface JobSpec {
   jobId: string;
   projectId: string;
@@ -41,12 +62,19 @@ export interface JobSpec {
   checkout: CheckoutSpec;
   /** Container image; absent means the job runs as plain processes. */
   image?: string;
+  container?: ContainerOptions;
+  services?: ServiceSpec[];
   env: Record<string, string>;
   /** Secret env vars; masked in every line of output. Empty in the stored spec. */
   secrets: Record<string, string>;
   phases: Record<PhaseName, SpecCommand[]>;
   /** Whole-job timeout in milliseconds. */
   timeoutMs: number;
+  /**
+   * Env vars filled from project secrets at assignment: env name → secret name. Only
+   * names are stored; the values join `secrets` in the assignment.
+   */
+  secretRefs?: Record<string, string>;
   /** What a drone must have to take this job. */
   requires: { labels: string[]; plugins: string[] };
 }

@@ -69,6 +69,16 @@ const jobSpec = object({
     credentials: optional(object({ username: optional(str()), password: optional(str()), sshKey: optional(str()) })),
   }),
   image: optional(str()),
+  container: optional(object({
+    pull: oneOf(['always', 'if-not-present', 'never']),
+    privileged: bool,
+    memoryMb: optional(int(4)),
+    cpus: optional(num(0.01)),
+  })),
+  services: optional(arrayOf(object({
+    name: nonEmptyStr(100), image: nonEmptyStr(500), env: optional(recordOf(str())), command: optional(arrayOf(str())),
+  }), 20)),
+  secretRefs: optional(recordOf(str())),
   env: recordOf(str()),
   secrets: recordOf(str()),
   phases: object(Object.fromEntries(PHASES.map((ph) => [ph, arrayOf(command)]))),

@@ -1,7 +1,7 @@
 /** Request bodies and queries of the REST API, validated with zod. */
 import { z } from 'zod';
 import { JOB_TYPES } from '../protocol/index.ts';
-import { buildConfigSchema } from '../jobs/repo-config.ts';
+import { projectConfigSchema } from '../jobs/repo-config.ts';
 
 /** A branch name git would accept (git check-ref-format rules that matter here). */
 export const branchName = z
@@ -36,16 +36,48 @@ export const cloneCredentials = z.union([
   z.strictObject({ sshKey: z.string().min(1).max(20_000).refine((k) => k.includes('PRIVATE KEY'), 'must be a PEM/OpenSSH private key') }),
 ]);
 
+const branchGlob = z.string().min(1).max(255).refine((g) => !/\s/.test(g), 'must not contain spaces');
+
+/** Which webhook triggers build (see server/forges/branch-rules.ts). */
+export const branchRules = z.strictObject({
+  include: z.array(branchGlob).max(100).optional(),
+  exclude: z.array(branchGlob).max(100).optional(),
+  pullRequests: z.boolean().optional(),
+  forks: z.boolean().optional(),
+  tags: z.boolean().optional(),
+  skipDrafts: z.boolean().optional(),
+  cancelSuperseded: z.boolean().optional(),
+});
+
+const httpUrl = z.string().max(2000).refine((u) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(u).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL');
+
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
   repoUrl,
   defaultBranch: branchName.optional(),
   plugins: z.array(pluginRef).max(100).optional(),
-  config: buildConfigSchema.optional(),
+  config: projectConfigSchema.optional(),
   /** Write-only secret env vars: a value sets, null removes. Masked in every log line. */
   secrets: z.record(envName, z.string().min(1).max(64 * 1024).nullable()).optional(),
   /** Write-only clone credentials; null removes them. */
   credentials: cloneCredentials.nullable().optional(),
+  /** The forge that sends webhooks and receives commit statuses. */
+  provider: z.enum(['github', 'gitlab']).nullable().optional(),
+  /** `owner/name` (GitLab: the path with namespace); derived from repoUrl when a provider is set without it. */
+  forgeRepo: z.string().max(500).regex(/^[\w.-]+(\/[\w.-]+)+$/, 'must be "owner/name" (GitLab: "group/subgroup/name")').nullable().optional(),
+  /** GitHub Enterprise (`https://host/api/v3`) or self-hosted GitLab (`https://host/api/v4`); null: the public service. */
+  forgeApiUrl: httpUrl.nullable().optional(),
+  /** Write-only token for commit statuses; null removes it. */
+  forgeToken: z.string().min(1).max(10_000).nullable().optional(),
+  /** Write-only; generated (and shown once) when a project is created without one. */
+  webhookSecret: z.string().min(16).max(1000).optional(),
+  branchRules: branchRules.optional(),
 });
 
 export const updateProjectBody = createProjectBody.partial();

@@ -5,10 +5,12 @@
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import type { z } from 'zod';
+import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import { listDrones, updateDrone } from '../db/drones.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
+import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands } from '../db/job-log.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
@@ -18,11 +20,14 @@ import { describeZodError } from '../jobs/repo-config.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody, uuid } from './api-schemas.ts';
 import type { AuthVariables } from './auth-middleware.ts';
-import { droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
-import { projectFields } from './project-fields.ts';
+import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
+import { generateWebhookSecret, projectFields } from './project-fields.ts';
+import { checkPluginList, pluginListView } from './plugin-config-check.ts';
+import { tokenRoutes } from './api-tokens.ts';
 
 export interface ApiDeps {
   db: Db;
+  plugins: PluginRegistry;
   secretBox: SecretBox;
   control: JobControl;
   hub: DroneHub;
@@ -64,9 +69,14 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.post('/projects', async (c) => {
     const body = await readBody(c, createProjectBody);
+    if (body.plugins) checkPluginList(deps.plugins, body.plugins);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
-    const { secrets: _s, credentials: _c, ...plain } = body;
-    return c.json(view(await insertProject(db, { ...plain, ...projectFields(secretBox, body, undefined) })), 201);
+    const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
+    // Every project can receive webhooks; a generated secret is shown in this answer only.
+    const generated = body.webhookSecret ? undefined : generateWebhookSecret();
+    const fields = projectFields(secretBox, { ...body, webhookSecret: body.webhookSecret ?? generated }, undefined);
+    const project = await insertProject(db, { ...plain, ...fields });
+    return c.json({ ...view(project), ...(generated && { webhookSecret: generated }) }, 201);
   });
 
   api.get('/projects/:id', async (c) => {
@@ -78,16 +88,31 @@ export function apiRoutes(deps: ApiDeps) {
   api.patch('/projects/:id', async (c) => {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
+    if (body.plugins) checkPluginList(deps.plugins, body.plugins);
     if (body.name) {
       const other = await findProjectByName(db, body.name);
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
     }
     const existing = await findProject(db, id);
     if (!existing) throw new NotFoundError(`Project ${id} does not exist`);
-    const { secrets: _s, credentials: _c, ...plain } = body;
+    const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
     const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });
     if (!project) throw new NotFoundError(`Project ${id} does not exist`);
     return c.json(view(project));
+  });
+
+  /** A new webhook secret, shown in this answer only; the old one stops working at once. */
+  api.post('/projects/:id/webhook-secret', async (c) => {
+    const id = idParam(c, 'Project');
+    const webhookSecret = generateWebhookSecret();
+    if (!(await updateProject(db, id, { webhookSecretEnc: secretBox.seal(webhookSecret) }))) throw new NotFoundError(`Project ${id} does not exist`);
+    return c.json({ webhookSecret });
+  });
+
+  api.get('/projects/:id/webhook-deliveries', async (c) => {
+    const id = idParam(c, 'Project');
+    if (!(await findProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
+    return c.json({ deliveries: (await listProjectDeliveries(db, id)).map(deliveryView) });
   });
 
   api.delete('/projects/:id', async (c) => {
@@ -148,6 +173,8 @@ export function apiRoutes(deps: ApiDeps) {
     return c.json(jobSummaryView(job), 201);
   });
 
+  api.get('/plugins', (c) => c.json(pluginListView(deps.plugins)));
+
   api.get('/drones', async (c) => {
     const rows = await listDrones(db);
     return c.json({
@@ -167,6 +194,8 @@ export function apiRoutes(deps: ApiDeps) {
     live.link.send({ type: 'drone:drain' });
     return c.json({ draining: true });
   });
+
+  api.route('/tokens', tokenRoutes(db));
 
   return api;
 }

@@ -1,21 +1,61 @@
-/** Requires `Authorization: Bearer <token>` of an admin or user token on every API call. */
-import type { MiddlewareHandler } from 'hono';
+/**
+ * Authenticates every API call: `Authorization: Bearer <token>` of an admin or user token,
+ * or — for the web UI's own scripts and links such as the raw log download — the browser's
+ * session cookie. Cookie-authenticated calls that change something must also carry the
+ * session's CSRF token (header `X-CSRF-Token`) and must not come from another site.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import {
+  CSRF_HEADER, CsrfError, SESSION_COOKIE, csrfMatches, loadSession, sameSite, type LiveSession, type SessionUser,
+} from '../auth/sessions.ts';
 import { bearerToken, verifyToken } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
+import { touchToken } from '../db/tokens.ts';
+import { findUser } from '../db/users.ts';
 import { UnauthorizedError } from '../errors.ts';
 
 export type AuthVariables = {
   /** Who makes the request, for the record (job triggers, cancels). */
   actor: string;
+  /** The user behind the request: the session's, or the owner of a personal token. */
+  user?: SessionUser;
+  /** Set when the request is authenticated by the session cookie. */
+  session?: LiveSession;
 };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** `last used` is advisory: write it at most this often per token, not on every call. */
+const TOUCH_EVERY_MS = 60_000;
+
+export const isSafeMethod = (method: string) => SAFE_METHODS.has(method);
+
+/** Whether the request comes from our own pages (see `sameSite`). */
+export const fromSameSite = (c: Context) =>
+  sameSite({ origin: c.req.header('origin'), host: c.req.header('host'), fetchSite: c.req.header('sec-fetch-site') });
 
 export function requireApiToken(db: Db): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header('authorization'));
-    if (!token) throw new UnauthorizedError('Missing "Authorization: Bearer <token>" header');
-    const record = await verifyToken(db, token, ['admin', 'user']);
-    if (!record) throw new UnauthorizedError('Invalid or revoked token');
-    c.set('actor', record.kind === 'admin' ? 'admin' : record.name);
-    await next();
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const token = bearerToken(header);
+      if (!token) throw new UnauthorizedError('Malformed Authorization header; expected "Bearer <token>"');
+      const record = await verifyToken(db, token, ['admin', 'user']);
+      if (!record) throw new UnauthorizedError('Invalid or revoked token');
+      if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) await touchToken(db, record.id);
+      const owner = record.userId ? await findUser(db, record.userId) : undefined;
+      if (owner) c.set('user', { id: owner.id, username: owner.username, isAdmin: owner.isAdmin });
+      c.set('actor', owner?.username ?? (record.kind === 'admin' ? 'admin' : record.name));
+      return next();
+    }
+    const session = await loadSession(db, getCookie(c, SESSION_COOKIE));
+    if (!session) throw new UnauthorizedError('Missing "Authorization: Bearer <token>" header');
+    if (!isSafeMethod(c.req.method) && (!fromSameSite(c) || !csrfMatches(session, c.req.header(CSRF_HEADER)))) {
+      throw new CsrfError(`Cookie-authenticated ${c.req.method} requests need the session's ${CSRF_HEADER} header`);
+    }
+    c.set('session', session);
+    c.set('user', session.user);
+    c.set('actor', session.user.username);
+    return next();
   };
 }

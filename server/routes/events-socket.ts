@@ -6,6 +6,12 @@
  * Queen → client: `{"type":"job","job":{…}}` (a snapshot at subscribe and on every status
  * change), `{"type":"events","jobId":"…","events":[…]}` (consecutive stored events) and
  * `{"type":"error","code":"…","message":"…"}`.
+ *
+ * For overview pages: `{"type":"subscribe-projects","projectId"?:"…"}` delivers
+ * `{"type":"project-job","job":{…}}` on every status change of any job (of that project),
+ * and `{"type":"subscribe-drones"}` delivers `{"type":"drones-changed"}` when a drone
+ * connects or disconnects. These carry no history: after a reconnect a page re-reads
+ * what it shows.
  */
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
@@ -16,12 +22,16 @@ import type { LiveBus } from '../jobs/live-bus.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import { JobSubscription, type SubscriberSocket } from '../live/job-subscription.ts';
 import type { Logger } from '../logger.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { uuid } from './api-schemas.ts';
 import { jobSummaryView } from './json-views.ts';
 
 const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), jobId: uuid, after: z.number().int().min(0).default(0) }),
   z.object({ type: z.literal('unsubscribe'), jobId: uuid }),
+  z.object({ type: z.literal('subscribe-projects'), projectId: uuid.optional() }),
+  z.object({ type: z.literal('unsubscribe-projects') }),
+  z.object({ type: z.literal('subscribe-drones') }),
 ]);
 
 /** The job as subscribers see it: the API summary plus how far its log goes. */
@@ -29,7 +39,7 @@ const statusView = (job: Job) => ({ ...jobSummaryView(job), lastSeq: job.lastSeq
 
 const MAX_SUBSCRIPTIONS = 100;
 
-export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; log: Logger }): void {
+export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; log: Logger; hub?: DroneHub }): void {
   const subs = new Map<string, JobSubscription>();
   const socket: SubscriberSocket = {
     send: (message, done) => ws.send(JSON.stringify(message), () => done()),
@@ -39,7 +49,14 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
   const reply = (message: unknown) => socket.send(message, () => {});
 
   const onEvents = (jobId: string, events: StoredEvent[]) => subs.get(jobId)?.onLive(events);
-  const onStatus = (job: Job) => subs.get(job.id)?.sendStatus(job, statusView);
+  /** undefined: no overview subscription; null: every project; else one project's id. */
+  let projectsFilter: string | null | undefined;
+  const onStatus = (job: Job) => {
+    subs.get(job.id)?.sendStatus(job, statusView);
+    if (projectsFilter === null || projectsFilter === job.projectId) reply({ type: 'project-job', job: statusView(job) });
+  };
+  let watchingDrones = false;
+  const onDrones = () => reply({ type: 'drones-changed' });
   deps.bus.on('job-events', onEvents);
   deps.bus.on('job-status', onStatus);
 
@@ -52,6 +69,18 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
     }
     if (!parsed.success) return reply({ type: 'error', code: 'protocol_error', message: describeZodError(parsed.error) });
     const msg = parsed.data;
+    if (msg.type === 'subscribe-projects' || msg.type === 'unsubscribe-projects') {
+      projectsFilter = msg.type === 'subscribe-projects' ? msg.projectId ?? null : undefined;
+      return;
+    }
+    if (msg.type === 'subscribe-drones') {
+      if (!watchingDrones && deps.hub) {
+        watchingDrones = true;
+        deps.hub.on('connected', onDrones);
+        deps.hub.on('disconnected', onDrones);
+      }
+      return;
+    }
     if (msg.type === 'unsubscribe') {
       subs.get(msg.jobId)?.close();
       subs.delete(msg.jobId);
@@ -76,6 +105,8 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
   ws.on('close', () => {
     deps.bus.off('job-events', onEvents);
     deps.bus.off('job-status', onStatus);
+    deps.hub?.off('connected', onDrones);
+    deps.hub?.off('disconnected', onDrones);
     for (const s of subs.values()) s.close();
     subs.clear();
   });

@@ -7,6 +7,7 @@ import type { DroneRow } from '../db/drones.ts';
 import { describeCredentials } from '../jobs/project-secrets.ts';
 import type { Job } from '../db/jobs.ts';
 import type { Project } from '../db/projects.ts';
+import type { WebhookDelivery } from '../db/webhook-deliveries.ts';
 import type { jobCommands } from '../db/schema.ts';
 import { PHASES } from '../protocol/index.ts';
 
@@ -25,6 +26,13 @@ export function projectView(p: Project, box: SecretBox) {
     /** Names only: secret values are write-only. */
     secrets: Object.keys(p.secretsEnc).sort(),
     credentials: describeCredentials(box, p),
+    provider: p.provider,
+    forgeRepo: p.forgeRepo,
+    forgeApiUrl: p.forgeApiUrl,
+    /** Write-only values: whether they are set, never what they are. */
+    hasForgeToken: !!p.forgeTokenEnc,
+    hasWebhookSecret: !!p.webhookSecretEnc,
+    branchRules: p.branchRules,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };
@@ -93,5 +101,16 @@ export function droneView(d: DroneRow, live?: { running: number; jobs: string[] 
     running: live?.running ?? 0,
     runningJobs: live?.jobs ?? [],
     lastSeenAt: iso(d.lastSeenAt),
+  };
+}
+
+export function deliveryView(d: WebhookDelivery) {
+  return {
+    provider: d.provider,
+    deliveryId: d.deliveryId,
+    event: d.event,
+    receivedAt: iso(d.receivedAt),
+    outcome: d.outcome,
+    jobIds: d.jobIds,
   };
 }

@@ -1,15 +1,36 @@
-/** Turns the write-only parts of a project request (secrets, credentials) into sealed columns. */
+/**
+ * Turns the write-only parts of a project request — secrets, clone credentials, forge
+ * token, webhook secret — into sealed columns, and fills in `forgeRepo` from the clone
+ * URL when a provider is set without one.
+ */
+import { generateToken } from '../auth/tokens.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { NewProject, Project } from '../db/projects.ts';
+import { forgeRepoFromUrl } from '../forges/repo-url.ts';
 import { mergeSealedSecrets, sealCredentials, type CloneCredentials } from '../jobs/project-secrets.ts';
 
-export function projectFields(
-  box: SecretBox,
-  body: { secrets?: Record<string, string | null>; credentials?: CloneCredentials | null },
-  existing: Project | undefined,
-): Partial<NewProject> {
+export interface WriteOnlyFields {
+  secrets?: Record<string, string | null>;
+  credentials?: CloneCredentials | null;
+  forgeToken?: string | null;
+  webhookSecret?: string;
+  provider?: 'github' | 'gitlab' | null;
+  forgeRepo?: string | null;
+  repoUrl?: string;
+}
+
+/** A new webhook secret: random, to be shown once. */
+export const generateWebhookSecret = () => generateToken('whsec');
+
+export function projectFields(box: SecretBox, body: WriteOnlyFields, existing: Project | undefined): Partial<NewProject> {
   const fields: Partial<NewProject> = {};
   if (body.secrets) fields.secretsEnc = mergeSealedSecrets(box, existing?.secretsEnc ?? {}, body.secrets);
   if (body.credentials !== undefined) fields.cloneCredentialsEnc = sealCredentials(box, body.credentials);
+  if (body.forgeToken !== undefined) fields.forgeTokenEnc = body.forgeToken === null ? null : box.seal(body.forgeToken);
+  if (body.webhookSecret !== undefined) fields.webhookSecretEnc = box.seal(body.webhookSecret);
+  if (body.provider && body.forgeRepo === undefined && !existing?.forgeRepo) {
+    const derived = forgeRepoFromUrl(body.repoUrl ?? existing?.repoUrl ?? '');
+    if (derived) fields.forgeRepo = derived;
+  }
   return fields;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type QueenConfig } from '../../server/config.ts';
 import { findJob, type Job } from '../../server/db/jobs.ts';
-import { silentLogger, createLogger } from '../../server/logger.ts';
+import { silentLogger, createLogger, type Logger } from '../../server/logger.ts';
 import { FINAL_STATUSES, type JobStatus } from '../../server/protocol/index.ts';
 import { startQueen, type Queen } from '../../server/queen.ts';
 import { nextEvent } from './events.ts';
@@ -27,8 +27,19 @@ export interface TestQueen extends Queen {
   stop(): Promise<void>;
 }
 
-export async function startTestQueen(env: Record<string, string> = {}): Promise<TestQueen> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'hive-queen-'));
+export interface RestartFrom {
+  /** The database and data dir of an earlier queen, to start a "restarted" queen on. */
+  testDb: TestDatabase;
+  dataDir: string;
+}
+
+export async function startTestQueen(
+  env: Record<string, string> = {},
+  from?: RestartFrom,
+  /** `log`: a logger of the test's own, e.g. to check that no secret is ever logged. */
+  options: { log?: Logger } = {},
+): Promise<TestQueen> {
+  const dataDir = from?.dataDir ?? (await mkdtemp(join(tmpdir(), 'hive-queen-')));
   const config = loadConfig({
     HIVE_PORT: '0',
     HIVE_HOST: '127.0.0.1',
@@ -38,8 +49,8 @@ export async function startTestQueen(env: Record<string, string> = {}): Promise<
     HIVE_HEARTBEAT_MS: '1000',
     ...env,
   });
-  const testDb = await createTestDatabase();
-  const log = process.env.HIVE_TEST_LOG ? createLogger(process.env.HIVE_TEST_LOG) : silentLogger();
+  const testDb = from?.testDb ?? (await createTestDatabase());
+  const log = options.log ?? (process.env.HIVE_TEST_LOG ? createLogger(process.env.HIVE_TEST_LOG) : silentLogger());
   const queen = await startQueen(config, { database: testDb, log });
 
   const api: TestQueen['api'] = async (method, path, body, headers = {}) => {

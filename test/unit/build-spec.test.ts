@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildJobSpec, mergeBuildConfig } from '../../server/jobs/build-spec.ts';
+import { buildJobSpec, type Contribution } from '../../server/jobs/build-spec.ts';
+import { mergeConfigs } from '../../server/jobs/merge-config.ts';
 import { parseBuildConfig, parseHiveYml } from '../../server/jobs/repo-config.ts';
 
 const base = {
@@ -9,6 +10,7 @@ const base = {
   checkout: { sha: 'a'.repeat(40), branch: 'main' },
   defaultTimeoutMs: 60_000,
 };
+const merged = (config: object, plugins = []) => mergeConfigs({ config: parseBuildConfig(config, 'test'), plugins }, undefined, 'main');
 
 describe('.hive.yml and project config', () => {
   it('parses commands given as a string or a list', () => {
@@ -27,13 +29,15 @@ describe('.hive.yml and project config', () => {
     assert.throws(() => parseHiveYml('timeout: -5\n'), /timeout/);
     assert.throws(() => parseHiveYml('env:\n  "BAD NAME": x\n'), /env/);
     assert.throws(() => parseHiveYml('colour: red\n'), /colour/);
+    assert.throws(() => parseHiveYml('branches:\n  main:\n    colour: red\n'), /branches\.main/);
+    assert.throws(() => parseHiveYml('plugins:\n  - config: {}\n'), /plugins\[0\]\.name/);
     assert.throws(() => parseBuildConfig({ phases: { test: [1] } }, 'project config'), /Invalid project config: phases\.test\[0\]/);
   });
 });
 
 describe('buildJobSpec', () => {
-  it('compiles the project config into every phase, empty where nothing is set', () => {
-    const spec = buildJobSpec({ ...base, projectConfig: { phases: { test: ['npm test'] }, env: { A: '1' } } });
+  it('compiles the config into every phase, empty where nothing is set', () => {
+    const spec = buildJobSpec({ ...base, config: merged({ phases: { test: ['npm test'] }, env: { A: '1' } }), contributions: [] });
     assert.deepEqual(spec.phases, { environment: [], prepare: [], test: [{ run: 'npm test' }], deploy: [], cleanup: [] });
     assert.deepEqual(spec.env, { A: '1' });
     assert.deepEqual(spec.secrets, {});
@@ -41,24 +45,43 @@ describe('buildJobSpec', () => {
     assert.deepEqual(spec.checkout, { repoUrl: '/repo', sha: 'a'.repeat(40), branch: 'main' });
     assert.equal(spec.number, 7);
     assert.equal('image' in spec, false);
+    assert.equal('services' in spec, false);
   });
 
-  it('lets .hive.yml replace a phase list, merge env, and replace image, timeout and labels', () => {
-    const merged = mergeBuildConfig(
-      { phases: { prepare: ['make deps'], test: ['make test'] }, env: { A: '1', B: '1' }, image: 'debian', timeout: 60, labels: ['x'] },
-      { phases: { test: ['make check'] }, env: { B: '2', C: '3' }, timeout: 5, labels: ['y'] },
-    );
-    assert.deepEqual(merged.phases, { prepare: ['make deps'], test: ['make check'] });
-    assert.deepEqual(merged.env, { A: '1', B: '2', C: '3' });
-    assert.equal(merged.image, 'debian');
-    assert.equal(merged.timeout, 5);
-    assert.deepEqual(merged.labels, ['y']);
-    const spec = buildJobSpec({ ...base, projectConfig: { timeout: 60 }, repoConfig: { timeout: 5, labels: ['gpu'] } });
-    assert.equal(spec.timeoutMs, 5000);
-    assert.deepEqual(spec.requires, { labels: ['gpu'], plugins: [] });
+  it('puts plugin commands first, in plugin order, then the config\'s own commands', () => {
+    const contributions: Contribution[] = [
+      { plugin: 'a', requiresDrone: false, contribution: { commands: { test: ['a-test'], prepare: [{ run: 'a-prep', display: 'prep (a)' }] } } },
+      { plugin: 'b', requiresDrone: true, contribution: { commands: { test: ['b-test'] } } },
+    ];
+    const spec = buildJobSpec({ ...base, config: merged({ phases: { test: ['own-test'] } }), contributions });
+    assert.deepEqual(spec.phases.test.map((c) => c.run), ['a-test', 'b-test', 'own-test']);
+    assert.deepEqual(spec.phases.prepare, [{ run: 'a-prep', display: 'prep (a)' }]);
+    assert.deepEqual(spec.requires.plugins, ['b'], 'only plugins that need a drone are required of it');
   });
 
-  it('keeps the project config when the repository has no .hive.yml', () => {
-    assert.deepEqual(mergeBuildConfig({ image: 'x' }, undefined), { image: 'x' });
+  it('layers env, image, container, services, labels and secret refs', () => {
+    const contributions: Contribution[] = [
+      { plugin: 'node', requiresDrone: false, contribution: { image: 'node:20', env: { A: 'node', B: 'node' } } },
+      { plugin: 'docker', requiresDrone: false, contribution: { container: { pull: 'never', memoryMb: 256 }, services: [{ name: 'db', image: 'postgres' }], labels: ['docker'] } },
+      { plugin: 'env', requiresDrone: false, contribution: { env: { B: 'env' }, secretEnv: { TOKEN: 'npm_token' } } },
+    ];
+    const spec = buildJobSpec({ ...base, config: merged({ env: { C: 'own' }, labels: ['linux'], services: [{ name: 'cache', image: 'redis' }] }), contributions });
+    assert.equal(spec.image, 'node:20');
+    assert.deepEqual(spec.container, { pull: 'never', privileged: false, memoryMb: 256 });
+    assert.deepEqual(spec.env, { A: 'node', B: 'env', C: 'own' });
+    assert.deepEqual(spec.services?.map((s) => s.name), ['db', 'cache']);
+    assert.deepEqual(spec.requires.labels, ['docker', 'linux']);
+    assert.deepEqual(spec.secretRefs, { TOKEN: 'npm_token' });
+    assert.deepEqual(spec.secrets, {}, 'values are never in the compiled spec');
+  });
+
+  it('lets the config\'s own image win over a plugin\'s', () => {
+    const spec = buildJobSpec({ ...base, config: merged({ image: 'debian:12' }), contributions: [{ plugin: 'node', requiresDrone: false, contribution: { image: 'node:20' } }] });
+    assert.equal(spec.image, 'debian:12');
+    assert.deepEqual(spec.container, { pull: 'if-not-present', privileged: false });
+  });
+
+  it('converts the timeout from seconds', () => {
+    assert.equal(buildJobSpec({ ...base, config: merged({ timeout: 5 }), contributions: [] }).timeoutMs, 5000);
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * Benchmarks of the queen's hot paths, printing figures (no pass/fail):
+ *   1. trigger → assignment at a free drone (POST /jobs until job:assign arrives);
+ *   2. log ingest throughput and queen memory while a drone streams a large log;
+ *   3. a whole build through a real drone process (trigger → passed).
+ * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { JobAssign } from '../server/protocol/index.ts';
+import { connectDrone } from '../test/helpers/drone-process.ts';
+import { createGitRepo } from '../test/helpers/git-repo.ts';
+import { startTestQueen } from '../test/helpers/queen.ts';
+import { openRawDrone } from '../test/helpers/raw-drone.ts';
+import { testDatabaseKind } from '../test/helpers/test-db.ts';
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
+const repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
+const project = (await queen.api('POST', '/api/projects', { name: 'bench', repoUrl: repo.url })).body;
+console.log(`database: ${testDatabaseKind()}`);
+
+// 1. Trigger → assignment.
+{
+  const drone = await openRawDrone(queen.port);
+  await drone.hello({ name: 'bench-raw', capacity: 1 });
+  const samples: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t0 = performance.now();
+    const res = await queen.api('POST', `/api/projects/${project.id}/jobs`, { branch: 'main' });
+    const assign = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === res.body.id);
+    if (i >= 10) samples.push(performance.now() - t0); // the first runs warm the mirror and JIT
+    drone.send({ type: 'job:done', jobId: assign.spec.jobId, lease: assign.lease, seq: 1, at: Date.now(), status: 'passed' });
+    await queen.waitForJob(assign.spec.jobId);
+  }
+  console.log(`trigger → job:assign at a free drone (incl. git fetch + .hive.yml): p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}, n=${samples.length}`);
+  drone.close();
+}
+
+// 2. Log ingest: one drone streams N output events of ~1 KiB as fast as the socket takes them.
+{
+  const drone = await openRawDrone(queen.port);
+  await drone.hello({ name: 'bench-log', capacity: 1 });
+  const jobId = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
+  const assign = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === jobId);
+  const line = `${'x'.repeat(1000)}\n`;
+  const N = 100_000;
+  const base = { jobId, lease: assign.lease };
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const t0 = performance.now();
+  drone.send({ type: 'job:started', ...base, seq: 1, at: Date.now() });
+  drone.send({ type: 'job:cmd:start', ...base, seq: 2, at: Date.now(), cmd: 0, phase: 'test', command: 'yes' });
+  let seq = 2;
+  // Send in windows, as a real drone does (it waits for acks before running far ahead).
+  const WINDOW = 2000;
+  while (seq < N + 2) {
+    const until = Math.min(seq + WINDOW, N + 2);
+    while (seq < until) drone.send({ type: 'job:cmd:stdout', ...base, seq: ++seq, at: Date.now(), cmd: 0, data: line });
+    const target = seq - WINDOW / 2;
+    await drone.waitFor((m) => m.type === 'job:ack' && m.seq >= Math.max(target, 1), 60_000);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }
+  drone.send({ type: 'job:cmd:done', ...base, seq: ++seq, at: Date.now(), cmd: 0, exitCode: 0, durationMs: 1 });
+  drone.send({ type: 'job:done', ...base, seq: ++seq, at: Date.now(), status: 'passed' });
+  await queen.waitForJob(jobId, ['passed'], 120_000);
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`log ingest: ${N} events (${(N * line.length / 1048576).toFixed(0)} MiB) stored in ${secs.toFixed(2)} s → ${Math.round(N / secs)} events/s, ${(N * line.length / 1048576 / secs).toFixed(1)} MiB/s; queen RSS +${((rssPeak - rssBefore) / 1048576).toFixed(0)} MiB at peak`);
+  const t1 = performance.now();
+  const res = await fetch(`${queen.url}/api/jobs/${jobId}/log`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } });
+  let bytes = 0;
+  for await (const chunk of res.body!) bytes += (chunk as Uint8Array).length;
+  const s2 = (performance.now() - t1) / 1000;
+  console.log(`log download: ${(bytes / 1048576).toFixed(0)} MiB streamed in ${s2.toFixed(2)} s (${(bytes / 1048576 / s2).toFixed(0)} MiB/s)`);
+  drone.close();
+}
+
+// 3. A whole build through a real drone process.
+{
+  const drone = await connectDrone(queen, { name: 'bench-drone', capacity: 1 });
+  const samples: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const t0 = performance.now();
+    const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
+    const job = await queen.waitForJob(id);
+    if (job.status !== 'passed') throw new Error(`bench build ${job.status}: ${job.message}`);
+    if (i >= 2) samples.push(performance.now() - t0);
+  }
+  console.log(`whole build (trigger → checkout → \`true\` → passed) on a real drone: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}, n=${samples.length}`);
+  await drone.stop();
+}
+
+await queen.stop();
+await repo.cleanup();

@@ -1,0 +1,263 @@
+/**
+ * Runs a job in Docker (dockerode): one container per job from the job's image, with the
+ * workspace bind-mounted at /workspace (the working directory) and the project's cache at
+ * /hive-cache; every command a `docker exec` of `sh -c <command>` (see exec-command.ts).
+ * Services run beside it on a network of the job's own, reachable by their names.
+ *
+ * `start()`: pull what the pull policy asks for, create the network, start the services,
+ * create and start the job container — anything missing is an `ExecutorError` with a
+ * message for users (the job ends `errored`), and what was already created is removed.
+ *
+ * Stopping: aborting a command kills the whole job container — that is the only way to
+ * be sure everything the command started is gone, as an exec has no process group we
+ * could signal through the engine. A later command (the `cleanup` phase runs after a
+ * cancel or a timeout) starts the container again: the filesystem is kept, the processes
+ * are not. `dispose()` removes the containers and the network.
+ *
+ * Out of memory: a command that exits non-zero while the kernel killed something in the
+ * container for lack of memory gets an `error` saying so, beside its exit code.
+ *
+ * Files: the bind mount is shared with the host, so files commands create as root are
+ * root's on the host too. A drone not running as root hands the workspace and cache back
+ * to its own user (`chown` in the container) before the container goes, so it can delete
+ * them.
+ *
+ * The job's workspace must be on the engine's host: the engine mounts the drone's path.
+ */
+import type Docker from 'dockerode';
+import type { ContainerOptions } from '../../server/protocol/index.ts';
+import { ContainerEvents } from '../docker/container-events.ts';
+import { CACHE_DIR, WORKSPACE_DIR, describeMemoryLimit, jobContainerConfig, serviceContainerConfig } from '../docker/container-config.ts';
+import { engineMessage, engineStatus } from '../docker/engine-error.ts';
+import { execCommand } from '../docker/exec-command.ts';
+import { ensureImage } from '../docker/images.ts';
+import { JobResources } from '../docker/job-resources.ts';
+import { resourceLabels, resourceName } from '../docker/labels.ts';
+import type { Logger } from '../logger.ts';
+import { ExecutorError } from './executor.ts';
+import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } from './executor.ts';
+import { projectCacheDir } from './project-cache.ts';
+
+export interface DockerExecutorOptions {
+  docker: Docker;
+  /** Goes into every resource's `hive.drone` label (see removeStaleResources). */
+  droneName: string;
+  /** Where per-project caches live on the host (`<dataDir>/cache`). */
+  cacheRoot: string;
+  logger?: Logger;
+  /** How long a command's output may still flow after its container was killed. */
+  graceMs?: number;
+  /**
+   * Who gets the workspace back after the job. Default: the drone's own user when it is
+   * not root (root can delete anything); null never changes owners.
+   */
+  workspaceOwner?: { uid: number; gid: number } | null;
+}
+
+const DEFAULT_CONTAINER: ContainerOptions = { pull: 'if-not-present', privileged: false };
+
+export class DockerExecutor implements Executor {
+  readonly kind = 'docker';
+  private readonly owner: { uid: number; gid: number } | null;
+
+  constructor(private readonly options: DockerExecutorOptions) {
+    const uid = process.getuid?.() ?? 0;
+    this.owner = options.workspaceOwner !== undefined ? options.workspaceOwner : uid === 0 ? null : { uid, gid: process.getgid?.() ?? uid };
+  }
+
+  async start(job: ExecutorJob): Promise<ExecSession> {
+    const { spec, signal } = job;
+    const { docker, droneName } = this.options;
+    if (!spec.image) throw new ExecutorError('the job has no image, and this drone runs every job in Docker (--executor docker)');
+    const container = spec.container ?? DEFAULT_CONTAINER;
+    const services = spec.services ?? [];
+    const log = this.options.logger?.child({ jobId: spec.jobId });
+    const resources = new JobResources(log);
+    let events: ContainerEvents | undefined;
+
+    /** One step of the setup: gives up on an abort, and says what failed. */
+    const step = async <T>(what: string, action: () => Promise<T>): Promise<T> => {
+      if (signal?.aborted) throw new ExecutorError('stopped while preparing the container');
+      try {
+        return await action();
+      } catch (err) {
+        if (err instanceof ExecutorError) throw err;
+        throw new ExecutorError(`${what}: ${engineMessage(err)}`, { cause: err });
+      }
+    };
+
+    try {
+      for (const image of new Set([spec.image, ...services.map((s) => s.image)])) {
+        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, signal));
+      }
+      const cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.options.cacheRoot, spec.projectId));
+      const networkName = resourceName(spec.jobId, 'net');
+      const network = await step('could not create the job network', () => docker.createNetwork({
+        Name: networkName,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: resourceLabels(spec.jobId, droneName, 'network'),
+      }));
+      resources.setNetwork(network);
+
+      for (const service of services) {
+        const what = `could not start service "${service.name}" (${service.image})`;
+        const created = await step(what, () => docker.createContainer(serviceContainerConfig({
+          name: resourceName(spec.jobId, `svc-${service.name}`),
+          service,
+          labels: resourceLabels(spec.jobId, droneName, 'service'),
+          network: networkName,
+        })));
+        resources.addContainer(created);
+        await step(what, () => created.start());
+      }
+
+      const main = await step(`could not create the job container from image "${spec.image}"`, () => docker.createContainer(jobContainerConfig({
+        name: resourceName(spec.jobId, 'job'),
+        image: spec.image!,
+        workspace: job.workspace,
+        cacheDir,
+        env: job.env,
+        labels: resourceLabels(spec.jobId, droneName, 'job'),
+        network: networkName,
+        options: container,
+      })));
+      resources.addContainer(main);
+      // Before the start, so that no OOM kill goes unseen.
+      events = await ContainerEvents.watch(docker, main.id).catch((err: unknown) => {
+        log?.warn({ err: engineMessage(err) }, 'cannot watch container events; out-of-memory kills will not be reported as such');
+        return undefined;
+      });
+      await step(`could not start the job container from image "${spec.image}"`, () => main.start());
+      return new DockerSession(main, resources, events, {
+        memoryMb: container.memoryMb,
+        graceMs: this.options.graceMs ?? 5_000,
+        owner: this.owner,
+        log,
+      });
+    } catch (err) {
+      events?.close();
+      await resources.removeAll();
+      throw err;
+    }
+  }
+}
+
+interface SessionOptions {
+  memoryMb: number | undefined;
+  graceMs: number;
+  owner: { uid: number; gid: number } | null;
+  log: Logger | undefined;
+}
+
+/** How long to wait for the engine's word on how a failed command ended (OOM or not). */
+const EXEC_END_WAIT_MS = 2_000;
+
+class DockerSession implements ExecSession {
+  /** Set by a kill; the next command starts the container again. */
+  private stopped = false;
+  private killing: Promise<void> | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly container: Docker.Container,
+    private readonly resources: JobResources,
+    private readonly events: ContainerEvents | undefined,
+    private readonly options: SessionOptions,
+  ) {}
+
+  async run(command: string, io: CommandIo): Promise<CommandResult> {
+    if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
+    await this.ensureRunning();
+    const oomBefore = this.events?.oomCount ?? 0;
+    const onAbort = () => void this.kill();
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const end = await this.exec(command, io);
+      if (io.signal.aborted) return { exitCode: null, signal: 'SIGKILL', error: 'killed: the job was stopped' };
+      if (end.exitCode === 0) {
+        this.events?.forget(end.execId);
+        return { exitCode: 0 };
+      }
+      // The engine reports an OOM kill before the end of the exec it happened in.
+      if (this.events) await this.events.waitForExecEnd(end.execId, EXEC_END_WAIT_MS);
+      this.events?.forget(end.execId);
+      const oom = (this.events?.oomCount ?? 0) > oomBefore;
+      const error = oom ? `killed: out of memory${describeMemoryLimit(this.options.memoryMb)}` : undefined;
+      if (end.exitCode === null) return { exitCode: null, signal: 'SIGKILL', error: error ?? 'killed: the job container stopped' };
+      return { exitCode: end.exitCode, ...(error !== undefined && { error }) };
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.killing;
+    if (this.options.owner) await this.handBackFiles(this.options.owner);
+    this.events?.close();
+    await this.resources.removeAll();
+  }
+
+  /** Runs the command; a container that died by itself (e.g. `kill 1`) is started again once. */
+  private async exec(command: string, io: CommandIo) {
+    const run = () => execCommand(this.container, ['sh', '-c', command], io, {
+      workingDir: WORKSPACE_DIR,
+      signal: io.signal,
+      graceMs: this.options.graceMs,
+    });
+    try {
+      return await run();
+    } catch (err) {
+      if (engineStatus(err) !== 409 || io.signal.aborted) throw new ExecutorError(`docker exec failed: ${engineMessage(err)}`, { cause: err });
+      this.options.log?.warn({ err: engineMessage(err) }, 'the job container was not running; starting it again');
+      this.stopped = true;
+      await this.ensureRunning();
+      return run();
+    }
+  }
+
+  /** Kills the job container (and so every process in it); idempotent while in progress. */
+  private kill(): Promise<void> {
+    this.stopped = true;
+    this.killing ??= (async () => {
+      try {
+        await this.container.kill();
+      } catch {
+        // not running (409) or gone (404): either way nothing runs in it any more
+      }
+      await this.container.wait({ condition: 'not-running' }).catch(() => {});
+    })().finally(() => {
+      this.killing = undefined;
+    });
+    return this.killing;
+  }
+
+  private async ensureRunning(): Promise<void> {
+    await this.killing;
+    if (!this.stopped) return;
+    try {
+      await this.container.start();
+    } catch (err) {
+      // 304: it is running already.
+      if (engineStatus(err) !== 304) throw new ExecutorError(`could not start the job container again: ${engineMessage(err)}`, { cause: err });
+    }
+    this.stopped = false;
+  }
+
+  /** Best effort: a failure here only means the drone may be unable to delete some files. */
+  private async handBackFiles(owner: { uid: number; gid: number }): Promise<void> {
+    try {
+      await this.ensureRunning();
+      await execCommand(this.container, ['chown', '-R', `${owner.uid}:${owner.gid}`, WORKSPACE_DIR, CACHE_DIR], { onStdout() {}, onStderr() {} }, {
+        workingDir: '/',
+        user: '0',
+        signal: AbortSignal.timeout(60_000),
+        graceMs: 0,
+      });
+    } catch (err) {
+      this.options.log?.warn({ err: engineMessage(err) }, 'could not hand the workspace back to the drone user');
+    }
+  }
+}

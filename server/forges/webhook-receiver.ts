@@ -1,0 +1,150 @@
+/**
+ * What happens to a webhook, whichever forge sent it:
+ *
+ *   payload names no repository        → 202 ignored (nothing to verify against; nothing stored)
+ *   no project for the repository      → 404, nothing stored
+ *   signature/token matches no project → 401, nothing stored
+ *   delivery id seen before            → the first delivery's answer, nothing new created
+ *   ping                               → 200
+ *   otherwise                          → the project's branch rules decide: 202 {jobs} or 202 {ignored}
+ *
+ * Several projects may share one repository (each with its own webhook and secret);
+ * a delivery goes to the projects whose secret it proves. Jobs are only inserted here —
+ * the spec resolver fetches and compiles them afterwards — so the answer takes
+ * milliseconds, well within GitHub's and GitLab's delivery timeouts.
+ */
+import type { SecretBox } from '../auth/secret-box.ts';
+import type { Db } from '../db/client.ts';
+import type { Job } from '../db/jobs.ts';
+import { listWebhookCandidates, type Project } from '../db/projects.ts';
+import {
+  claimDelivery, findDelivery, PROCESSING, recordDeliveryOutcome, releaseDelivery, type WebhookDelivery,
+} from '../db/webhook-deliveries.ts';
+import { NotFoundError, UnauthorizedError } from '../errors.ts';
+import type { JobControl } from '../jobs/job-control.ts';
+import type { Logger } from '../logger.ts';
+import { decide } from './branch-rules.ts';
+import { repoUrlKey } from './repo-url.ts';
+import type { ForgeProvider, RepoIdentity, WebhookEvent } from './trigger.ts';
+
+export interface IncomingWebhook {
+  provider: ForgeProvider;
+  /** The forge's event name (`push`, `Merge Request Hook` …). */
+  event: string;
+  /** The forge's delivery id; a hash of the body when the forge sends none. */
+  deliveryId: string;
+  repo: RepoIdentity | undefined;
+  /** Whether the request proves knowledge of this webhook secret. */
+  verify(secret: string): Promise<boolean> | boolean;
+  parse(): WebhookEvent;
+}
+
+export interface WebhookAnswer {
+  status: 200 | 202;
+  body: { pong?: true; jobs?: string[]; ignored?: string; duplicate?: true };
+}
+
+export interface ReceiverDeps {
+  db: Db;
+  secretBox: SecretBox;
+  control: JobControl;
+  log: Logger;
+}
+
+export class WebhookReceiver {
+  constructor(private readonly deps: ReceiverDeps) {}
+
+  async receive(hook: IncomingWebhook): Promise<WebhookAnswer> {
+    if (!hook.repo) return { status: 202, body: { ignored: 'the payload names no repository; add the webhook to a repository or project' } };
+    const candidates = await this.#candidates(hook.provider, hook.repo);
+    if (candidates.length === 0) {
+      const name = hook.repo.fullName ?? hook.repo.urls[0] ?? 'unknown';
+      throw new NotFoundError(
+        `No Hive project for ${hook.provider} repository "${name}": set the project's forgeRepo to it (or its repoUrl to the repository's clone URL)`,
+      );
+    }
+    const projects = await this.#verified(hook, candidates);
+    if (projects.length === 0) {
+      throw new UnauthorizedError(
+        hook.provider === 'github' ? 'X-Hub-Signature-256 is missing or does not match the project\'s webhook secret' : 'X-Gitlab-Token does not match the project\'s webhook secret',
+      );
+    }
+
+    const delivery = await claimDelivery(this.deps.db, {
+      provider: hook.provider, deliveryId: hook.deliveryId, event: hook.event, projectId: projects[0].id,
+    });
+    if (!delivery) {
+      const first = await findDelivery(this.deps.db, hook.provider, hook.deliveryId);
+      this.deps.log.info({ provider: hook.provider, deliveryId: hook.deliveryId, outcome: first?.outcome }, 'webhook redelivered; answering as before');
+      return { ...answerFor(first), body: { ...answerFor(first).body, duplicate: true } };
+    }
+    try {
+      const { outcome, jobs } = await this.#act(hook.parse(), projects);
+      await recordDeliveryOutcome(this.deps.db, delivery.id, outcome, jobs.map((j) => j.id));
+      this.deps.log.info(
+        { provider: hook.provider, event: hook.event, deliveryId: hook.deliveryId, project: projects[0].name, outcome, jobs: jobs.map((j) => j.id) },
+        'webhook received',
+      );
+      return answerFor({ outcome, jobIds: jobs.map((j) => j.id) });
+    } catch (err) {
+      // Let the forge's retry do it again rather than answer "duplicate" for nothing.
+      await releaseDelivery(this.deps.db, delivery.id).catch((e) => this.deps.log.error({ err: e }, 'could not release a failed delivery'));
+      throw err;
+    }
+  }
+
+  async #candidates(provider: ForgeProvider, repo: RepoIdentity): Promise<Project[]> {
+    const rows = await listWebhookCandidates(this.deps.db, provider, repo.fullName);
+    const named = rows.filter((p) => p.forgeRepo);
+    if (named.length > 0) return named;
+    const keys = new Set(repo.urls.map(repoUrlKey).filter(Boolean));
+    return rows.filter((p) => keys.has(repoUrlKey(p.repoUrl)));
+  }
+
+  async #verified(hook: IncomingWebhook, candidates: Project[]): Promise<Project[]> {
+    const verified: Project[] = [];
+    for (const project of candidates) {
+      if (!project.webhookSecretEnc) continue;
+      let secret: string;
+      try {
+        secret = this.deps.secretBox.open(project.webhookSecretEnc);
+      } catch (err) {
+        this.deps.log.warn({ err, projectId: project.id }, 'the webhook secret cannot be decrypted');
+        continue;
+      }
+      if (await hook.verify(secret)) verified.push(project);
+    }
+    return verified;
+  }
+
+  async #act(event: WebhookEvent, projects: Project[]): Promise<{ outcome: string; jobs: Job[] }> {
+    if (event.kind === 'ping') return { outcome: 'pong', jobs: [] };
+    if (event.kind === 'ignored') return { outcome: `ignored: ${event.reason}`, jobs: [] };
+    const { trigger } = event;
+    const jobs: Job[] = [];
+    let outcome: string | undefined;
+    for (const project of projects) {
+      const decision = decide(trigger, project.branchRules);
+      if (!decision.build) {
+        outcome ??= `${decision.skipped ? 'skipped' : 'ignored'}: ${decision.reason}`;
+        continue;
+      }
+      const job = await this.deps.control.trigger(project.id, { type: 'TEST', ref: trigger.ref, trigger: trigger.trigger });
+      jobs.push(job);
+      if (project.branchRules.cancelSuperseded) {
+        // In the background: the forge is waiting for the answer, and a cancel tells drones.
+        this.deps.control.cancelSuperseded(job).catch((err) => this.deps.log.error({ err, jobId: job.id }, 'cancelling superseded builds failed'));
+      }
+    }
+    return jobs.length > 0 ? { outcome: 'queued', jobs } : { outcome: outcome ?? 'ignored', jobs };
+  }
+}
+
+/** The answer a delivery's stored outcome stands for (also for redeliveries). */
+function answerFor(d: Pick<WebhookDelivery, 'outcome' | 'jobIds'> | undefined): WebhookAnswer {
+  if (!d) return { status: 202, body: { ignored: 'duplicate delivery' } };
+  if (d.outcome === 'pong') return { status: 200, body: { pong: true } };
+  if (d.outcome === 'queued') return { status: 202, body: { jobs: d.jobIds } };
+  if (d.outcome === PROCESSING) return { status: 202, body: { ignored: 'this delivery is being processed' } };
+  return { status: 202, body: { ignored: d.outcome.replace(/^(ignored|skipped): /, '') } };
+}

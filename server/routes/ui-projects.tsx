@@ -1,0 +1,90 @@
+/** The dashboard and a project's pages: builds list, run form, new project, settings. */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { DashboardPage, DashboardTable } from '../../web/pages/dashboard.tsx';
+import { ProjectPage, type ProjectPageData } from '../../web/pages/project.tsx';
+import { NewProjectPage, ProjectSettingsPage } from '../../web/pages/project-form.tsx';
+import { buildPath } from '../../web/urls.ts';
+import { STATUS_FILTERS, activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
+import type { Db } from '../db/client.ts';
+import { findProject, type Project } from '../db/projects.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { JobControl } from '../jobs/job-control.ts';
+import { describeZodError } from '../jobs/repo-config.ts';
+import { JOB_TYPES } from '../protocol/index.ts';
+import { branchName, uuid } from './api-schemas.ts';
+import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
+import { requireSession } from './ui-session.ts';
+
+export const PAGE_SIZE = 50;
+
+const listQuery = z.object({
+  branch: z.string().trim().max(255).optional().transform((b) => b || undefined),
+  status: z.union([z.enum(STATUS_FILTERS), z.literal('')]).optional().transform((s) => s || undefined),
+  before: z.coerce.number().int().min(1).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+});
+
+const runForm = z.object({
+  branch: branchName,
+  type: z.enum(JOB_TYPES).default('TEST'),
+});
+
+export async function projectOr404(db: Db, id: string | undefined): Promise<Project> {
+  const project = id && uuid.safeParse(id).success ? await findProject(db, id) : undefined;
+  if (!project) throw new NotFoundError('No such project; it may have been deleted');
+  return project;
+}
+
+/** The list filter from a query string; bad values are ignored rather than refused. */
+export function parseListQuery(query: Record<string, string>) {
+  const parsed = listQuery.safeParse(query);
+  return parsed.success ? parsed.data : { branch: undefined, status: undefined, before: undefined, after: undefined };
+}
+
+export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string }) {
+  const { db, control } = deps;
+  const auth = requireSession(db);
+
+  const dashboardData = async () => ({ projects: await listProjectOverviews(db), counts: await activeCountsByProject(db) });
+
+  ui.get('/', auth, async (c) => html(c, <DashboardPage ctx={await pageContext(c)} data={await dashboardData()} />));
+  ui.get('/fragments/dashboard', auth, async (c) => html(c, <DashboardTable data={await dashboardData()} />, 200, false));
+
+  ui.get('/projects/new', auth, async (c) => html(c, <NewProjectPage ctx={await pageContext(c)} />));
+
+  const projectPage = async (c: UiContext, project: Project, error?: string, status = 200) => {
+    const q = parseListQuery(c.req.query());
+    const filter: BuildFilter = { branch: q.branch, status: q.status };
+    const [page, counts] = await Promise.all([
+      listBuilds(db, project.id, filter, { limit: PAGE_SIZE, before: q.before, after: q.after }),
+      activeCountsByProject(db),
+    ]);
+    const data: ProjectPageData = { project, page, filter, counts: counts.get(project.id) ?? { queued: 0, running: 0 }, error };
+    return html(c, <ProjectPage ctx={await pageContext(c)} data={data} />, status);
+  };
+
+  ui.get('/projects/:id', auth, async (c) => projectPage(c, await projectOr404(db, c.req.param('id'))));
+
+  ui.get('/projects/:id/settings', auth, async (c) => {
+    const project = await projectOr404(db, c.req.param('id'));
+    return html(c, <ProjectSettingsPage ctx={await pageContext(c)} project={project} publicUrl={deps.publicUrl} />);
+  });
+
+  ui.post('/projects/:id/run', auth, async (c) => {
+    const project = await projectOr404(db, c.req.param('id'));
+    const form = runForm.safeParse(await c.req.parseBody());
+    if (!form.success) return projectPage(c, project, `Cannot run: ${describeZodError(form.error)}`, 400);
+    try {
+      const job = await control.trigger(project.id, {
+        type: form.data.type,
+        ref: { branch: form.data.branch },
+        trigger: { source: { type: 'ui' }, author: { username: c.get('session')!.user.username } },
+      });
+      return c.redirect(buildPath(job.id), 303);
+    } catch (err) {
+      if (err instanceof ValidationError) return projectPage(c, project, err.message, 400);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The Docker engine for tests (started, with its images, by scripts/docker-test-engine.sh).
+ * Tests that need it ask `dockerSkipReason()` — computed from a real ping — and are
+ * skipped with that reason when no engine answers or an image is missing:
+ *
+ *   const skip = await dockerSkipReason();
+ *   describe('in Docker', { skip }, () => { … });
+ */
+import type Docker from 'dockerode';
+import { createDockerClient, pingEngine } from '../../drone/docker/engine.ts';
+import { hasImage } from '../../drone/docker/images.ts';
+import { LABEL_DRONE, LABEL_JOB } from '../../drone/docker/labels.ts';
+import { removeStaleResources } from '../../drone/docker/stale-resources.ts';
+
+export const BUSYBOX_IMAGE = 'hive-test/busybox:latest';
+export const NODE_IMAGE = 'hive-test/node:20';
+
+export const testDocker: Docker = createDockerClient(process.env.DOCKER_HOST);
+
+/** Undefined when the engine answers and has `images`; else why Docker tests cannot run. */
+export async function dockerSkipReason(images: string[] = [BUSYBOX_IMAGE]): Promise<string | undefined> {
+  const ping = await pingEngine(testDocker, 2_000);
+  if (!ping.ok) return `no Docker engine: ${ping.reason} (start one with scripts/docker-test-engine.sh)`;
+  for (const image of images) {
+    const present = await hasImage(testDocker, image).catch(() => false);
+    if (!present) return `no image ${image} on the engine (build it with scripts/docker-test-engine.sh)`;
+  }
+  return undefined;
+}
+
+export interface LabelledResources {
+  containers: string[];
+  networks: string[];
+}
+
+/** Containers (any state) and networks carrying a Hive label, e.g. `{ job: 'job-1' }`. */
+export async function listLabelled(by: { job?: string; drone?: string }): Promise<LabelledResources> {
+  const label = [
+    ...(by.job !== undefined ? [`${LABEL_JOB}=${by.job}`] : []),
+    ...(by.drone !== undefined ? [`${LABEL_DRONE}=${by.drone}`] : []),
+  ];
+  const filters = { label };
+  const containers = await testDocker.listContainers({ all: true, filters });
+  const networks = await testDocker.listNetworks({ filters });
+  return { containers: containers.map((c) => c.Names[0] ?? c.Id), networks: networks.map((n) => n.Name) };
+}
+
+/** Removes whatever a test left with a drone's label (a failed assertion must not leak containers). */
+export async function removeLabelled(drone: string): Promise<void> {
+  await removeStaleResources(testDocker, drone);
+}

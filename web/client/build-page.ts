@@ -1,0 +1,133 @@
+/**
+ * The build page, live: follows the job over the page's WebSocket (resuming after a
+ * reconnect from the last seq it has), feeds events to the log, and refreshes the
+ * server-rendered header and phase list when the job's state changes.
+ */
+import { isFinal } from '../format.ts';
+import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket.ts';
+import { LogModel, type LogEvent } from './log-model.ts';
+import { LogView } from './log-view.ts';
+
+interface Boot {
+  jobId: string;
+  status: string;
+  attempt: number;
+  lastSeq: number;
+}
+
+const boot = JSON.parse(document.getElementById('build-data')!.textContent!) as Boot;
+const model = new LogModel();
+const view = new LogView(document.getElementById('log')!, model);
+const info = document.getElementById('log-info')!;
+const followButton = document.getElementById('log-follow')!;
+let status = boot.status;
+let attempt = boot.attempt;
+/** Events up to this seq were already reflected in the server-rendered page. */
+let renderedSeq = boot.lastSeq;
+let pendingLine = -1;
+let socket: LiveSocket;
+
+view.onFollowChange = (on) => followButton.setAttribute('aria-pressed', String(on));
+followButton.addEventListener('click', () => view.setFollow(followButton.getAttribute('aria-pressed') !== 'true'));
+
+const refreshHeader = debounce(async () => {
+  const html = await fetchFragment(`/builds/${boot.jobId}/header`);
+  const el = document.getElementById('build-header');
+  if (html && el) replaceOuter(el, html);
+}, 100);
+
+const refreshPhases = debounce(async () => {
+  const container = document.getElementById('phases');
+  const html = await fetchFragment(`/builds/${boot.jobId}/phases`);
+  if (!container || html === null) return;
+  // Keep the phases the user closed closed.
+  const closed = new Set([...container.querySelectorAll<HTMLElement>('.phase')].filter((p) => !p.querySelector('details')?.open).map((p) => p.dataset.phase));
+  container.innerHTML = html;
+  for (const p of container.querySelectorAll<HTMLElement>('.phase')) if (closed.has(p.dataset.phase)) p.querySelector('details')?.removeAttribute('open');
+}, 150);
+
+function updateInfo(): void {
+  const lines = model.lineCount.toLocaleString('en');
+  const state = isFinal(status) && model.lastSeq >= renderedSeq ? 'complete' : status === 'queued' || status === 'assigned' ? 'waiting for the build to start' : 'streaming';
+  info.textContent = `${lines} line${model.lineCount === 1 ? '' : 's'} · ${state}`;
+}
+const scheduleInfo = debounce(updateInfo, 250);
+
+/** `#L123` selects a line, `#cmd-4` a command's first line; they apply once those lines exist. */
+function applyHash(): void {
+  const line = /^#L(\d+)$/.exec(location.hash);
+  const cmd = /^#cmd-(\d+)$/.exec(location.hash);
+  if (line) pendingLine = Number(line[1]) - 1;
+  else if (cmd) pendingLine = model.commands.get(Number(cmd[1]))?.line ?? -1;
+  else return;
+  view.setFollow(false);
+  if (pendingLine >= 0 && pendingLine < model.lineCount && view.revealLine(pendingLine)) pendingLine = -1;
+}
+
+function onEvents(events: LogEvent[]): void {
+  if (events.length === 0) return;
+  if (events[0].seq > model.lastSeq + 1) {
+    // A gap cannot happen on one subscription; resubscribe from what we have to be safe.
+    socket.send({ type: 'subscribe', jobId: boot.jobId, after: model.lastSeq });
+    return;
+  }
+  model.apply(events);
+  const last = events[events.length - 1].seq;
+  if (last > renderedSeq) {
+    if (events.some((e) => e.seq > renderedSeq && e.type !== 'job:cmd:stdout' && e.type !== 'job:cmd:stderr' && e.type !== 'job:log')) refreshPhases();
+    renderedSeq = Math.max(renderedSeq, last);
+  }
+  if (pendingLine >= 0 && pendingLine < model.lineCount && view.revealLine(pendingLine)) pendingLine = -1;
+  view.schedule();
+  scheduleInfo();
+}
+
+function onJob(job: { status: string; attempt: number; lastSeq: number }): void {
+  if (job.attempt !== attempt) {
+    // The job was re-queued: its new attempt numbers its events from 1 again.
+    attempt = job.attempt;
+    model.reset();
+    renderedSeq = 0;
+    socket.send({ type: 'subscribe', jobId: boot.jobId, after: 0 });
+    refreshPhases();
+  }
+  if (job.status !== status) {
+    status = job.status;
+    refreshHeader();
+    refreshPhases();
+  }
+  scheduleInfo();
+}
+
+socket = new LiveSocket({
+  onOpen: (s, reconnected) => {
+    s.send({ type: 'subscribe', jobId: boot.jobId, after: model.lastSeq });
+    if (reconnected) {
+      refreshHeader();
+      refreshPhases();
+    }
+  },
+  onMessage: (m) => {
+    if (m.type === 'events' && m.jobId === boot.jobId) onEvents(m.events);
+    else if (m.type === 'job' && m.job?.id === boot.jobId) onJob(m.job);
+    else if (m.type === 'error') info.textContent = `Live updates failed: ${m.message}`;
+  },
+});
+
+document.getElementById('log-search')!.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const query = (document.getElementById('log-find') as HTMLInputElement).value;
+  if (!query) return;
+  const found = view.find(query, view.firstVisibleLine() + 1);
+  if (found < 0) {
+    info.textContent = `No line contains "${query}"`;
+    return;
+  }
+  history.replaceState(null, '', `#L${found + 1}`);
+  view.revealLine(found);
+});
+
+window.addEventListener('hashchange', applyHash);
+applyHash();
+updateInfo();
+view.schedule();

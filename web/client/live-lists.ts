@@ -1,0 +1,94 @@
+/**
+ * Live lists: the dashboard, a project's builds and the drones refresh themselves from
+ * server-rendered fragments when the page's WebSocket says something changed. After a
+ * reconnect they re-read everything, since overview subscriptions carry no history.
+ */
+import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket.ts';
+
+function refreshFragment(id: string): () => void {
+  return debounce(async () => {
+    const el = document.getElementById(id);
+    const url = el?.dataset.fragment;
+    if (!el || !url) return;
+    const html = await fetchFragment(url);
+    if (html !== null) replaceOuter(el, html);
+  }, 250);
+}
+
+const dashboard = document.querySelector('[data-live-list="dashboard"]');
+const drones = document.querySelector('[data-live-list="drones"]');
+const builds = document.querySelector<HTMLTableElement>('table#builds');
+
+if (dashboard) {
+  const refresh = refreshFragment('dashboard');
+  new LiveSocket({
+    onOpen: (s, reconnected) => {
+      s.send({ type: 'subscribe-projects' });
+      if (reconnected) refresh();
+    },
+    onMessage: (m) => {
+      if (m.type === 'project-job') refresh();
+    },
+  });
+}
+
+if (drones) {
+  const refresh = refreshFragment('drones');
+  new LiveSocket({
+    onOpen: (s, reconnected) => {
+      s.send({ type: 'subscribe-drones' });
+      s.send({ type: 'subscribe-projects' });
+      if (reconnected) refresh();
+    },
+    onMessage: (m) => {
+      if (m.type === 'drones-changed' || (m.type === 'project-job' && m.job.status !== 'queued')) refresh();
+    },
+  });
+}
+
+if (builds) {
+  const projectId = builds.dataset.projectId!;
+  const prepend = builds.dataset.liveRows === 'prepend';
+  const filter = builds.dataset.filter ?? '';
+  const body = builds.tBodies[0];
+  const pending = new Set<string>();
+
+  const refreshRow = debounce(async () => {
+    const ids = [...pending];
+    pending.clear();
+    for (const id of ids) {
+      const row = body.querySelector<HTMLElement>(`tr[data-job-id="${id}"]`);
+      if (!row && !prepend) continue; // an older page shows only its own builds
+      const html = await fetchFragment(`/builds/${id}/row?${filter}`);
+      const current = body.querySelector<HTMLElement>(`tr[data-job-id="${id}"]`);
+      if (html === null) {
+        current?.remove(); // no longer matches the filter
+      } else if (current) {
+        replaceOuter(current, html);
+      } else {
+        body.insertAdjacentHTML('afterbegin', html);
+        document.querySelector('.empty')?.remove();
+      }
+    }
+  }, 150);
+
+  const reloadAll = async () => {
+    const html = await fetchFragment(location.href);
+    if (!html) return;
+    const doc = new DOMParser().parseFromString(html, 'text/html');
+    const fresh = doc.querySelector('table#builds tbody');
+    if (fresh) body.innerHTML = fresh.innerHTML;
+  };
+
+  new LiveSocket({
+    onOpen: (s, reconnected) => {
+      s.send({ type: 'subscribe-projects', projectId });
+      if (reconnected) void reloadAll();
+    },
+    onMessage: (m) => {
+      if (m.type !== 'project-job' || m.job.projectId !== projectId) return;
+      pending.add(m.job.id);
+      refreshRow();
+    },
+  });
+}

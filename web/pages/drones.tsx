@@ -1,0 +1,70 @@
+/** The drones: who is connected, with what labels and capacity, running what; drain or disconnect. */
+import type { DroneRow } from '../../server/db/drones.ts';
+import { RelTime } from '../components/times.tsx';
+import { CsrfField, Layout, type PageContext } from '../layout.tsx';
+import { buildPath } from '../urls.ts';
+
+export interface DroneListItem {
+  row: DroneRow;
+  live?: { running: number; jobs: { id: string; label: string }[] };
+}
+
+export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneListItem[] }) {
+  if (drones.length === 0) {
+    return <div id="drones" data-fragment="/fragments/drones"><p class="empty">No drone has connected yet. Start one with <code>npx hive drone --queen ws://this-host:8080 --token …</code>.</p></div>;
+  }
+  return (
+    <div id="drones" data-fragment="/fragments/drones" class="table-wrap">
+      <table class="list">
+        <caption class="sr-only">Drones</caption>
+        <thead>
+          <tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Labels</th><th scope="col">Running</th><th scope="col">Speed</th><th scope="col">Plugins</th><th scope="col">Last seen</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
+        </thead>
+        <tbody>
+          {drones.map(({ row, live }) => {
+            const state = !live ? 'disconnected' : row.draining ? 'draining' : 'connected';
+            return (
+              <tr data-drone={row.name}>
+                <th scope="row">{row.name}</th>
+                <td><span class={`status status-drone-${state}`}>{state}</span></td>
+                <td>{row.labels.length ? row.labels.map((l) => <span class="tag">{l}</span>) : <span class="muted">none</span>}</td>
+                <td>
+                  {live ? `${live.running} of ${row.capacity}` : <span class="muted">— of {row.capacity}</span>}
+                  {live?.jobs.length ? <ul class="plain-list small">{live.jobs.map((j) => <li><a href={buildPath(j.id)}>{j.label}</a></li>)}</ul> : ''}
+                </td>
+                <td>{row.speed}</td>
+                <td>{row.plugins.length ? row.plugins.join(', ') : <span class="muted">none</span>}</td>
+                <td><RelTime at={row.lastSeenAt} /></td>
+                <td class="actions">
+                  {live && !row.draining ? (
+                    <form method="post" action={`/drones/${row.id}/drain`} class="inline" data-confirm={`Drain ${row.name}? It finishes its jobs and takes no new ones.`}>
+                      <CsrfField token={ctx.csrf} />
+                      <button type="submit" aria-label={`Drain ${row.name}`}>Drain</button>
+                    </form>
+                  ) : ''}
+                  {live ? (
+                    <form method="post" action={`/drones/${row.id}/disconnect`} class="inline" data-confirm={`Disconnect ${row.name}? Its running jobs continue on the drone, which reconnects by itself unless stopped.`}>
+                      <CsrfField token={ctx.csrf} />
+                      <button type="submit" class="danger" aria-label={`Disconnect ${row.name}`}>Disconnect</button>
+                    </form>
+                  ) : ''}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function DronesPage({ ctx, drones, notice }: { ctx: PageContext; drones: DroneListItem[]; notice?: string }) {
+  return (
+    <Layout ctx={ctx} title="Drones" nav="drones" scripts={['lists.js']} live>
+      <h1>Drones</h1>
+      {notice ? <p class="notice" role="status">{notice}</p> : ''}
+      <p class="muted small">Draining a drone lets it finish its jobs and gives it no new ones. Disconnecting closes its connection; a drone that is still running reconnects with backoff.</p>
+      <div data-live-list="drones"><DronesTable ctx={ctx} drones={drones} /></div>
+    </Layout>
+  );
+}

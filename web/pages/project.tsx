@@ -1,0 +1,94 @@
+/** A project's builds (filtered, paginated by build number) and the buttons that start one. */
+import type { ActiveCounts, BuildFilter, BuildPage } from '../../server/db/build-lists.ts';
+import { STATUS_FILTERS } from '../../server/db/build-lists.ts';
+import type { Project } from '../../server/db/projects.ts';
+import { BuildRow } from '../components/build-row.tsx';
+import { CsrfField, Layout, type PageContext } from '../layout.tsx';
+import { STATUS_LABELS } from '../format.ts';
+import { projectPath } from '../urls.ts';
+
+export interface ProjectPageData {
+  project: Project;
+  page: BuildPage;
+  filter: BuildFilter;
+  counts: ActiveCounts;
+  /** Set when a trigger failed, to show above the form. */
+  error?: string;
+}
+
+function pageLink(project: Project, filter: BuildFilter, cursor: Record<string, number>) {
+  const q = new URLSearchParams();
+  if (filter.branch) q.set('branch', filter.branch);
+  if (filter.status) q.set('status', filter.status);
+  for (const [k, v] of Object.entries(cursor)) q.set(k, String(v));
+  return `${projectPath(project.id)}?${q}`;
+}
+
+export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPageData }) {
+  const { project, page, filter, counts } = data;
+  const firstPage = page.newer === null;
+  const filtered = !!(filter.branch || filter.status);
+  return (
+    <Layout ctx={ctx} title={project.name} nav="dashboard" scripts={['lists.js']} live>
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <span aria-current="page">{project.name}</span></nav>
+      <div class="page-head">
+        <div>
+          <h1>{project.name}</h1>
+          <p class="muted small"><code>{project.repoUrl}</code> · default branch <code>{project.defaultBranch}</code></p>
+        </div>
+        <a class="button" href={`${projectPath(project.id)}/settings`}>Settings</a>
+      </div>
+
+      <section class="card" aria-labelledby="run-title">
+        <h2 id="run-title" class="h3">Run a build</h2>
+        {data.error ? <p class="alert" role="alert">{data.error}</p> : ''}
+        <form method="post" action={`${projectPath(project.id)}/run`} class="row-form">
+          <CsrfField token={ctx.csrf} />
+          <label for="run-branch">Branch</label>
+          <input id="run-branch" name="branch" value={project.defaultBranch} required maxlength={255} autocomplete="off" spellcheck={false} />
+          <button type="submit" name="type" value="TEST" class="primary">Run tests</button>
+          <button type="submit" name="type" value="TEST_AND_DEPLOY">Run tests and deploy</button>
+        </form>
+      </section>
+
+      <section aria-labelledby="builds-title">
+        <div class="page-head">
+          <h2 id="builds-title">Builds</h2>
+          <p class="summary" id="project-active"><strong>{counts.running}</strong> running · <strong>{counts.queued}</strong> queued</p>
+        </div>
+        <form method="get" action={projectPath(project.id)} class="row-form filters" role="search" aria-label="Filter builds">
+          <label for="filter-branch">Branch</label>
+          <input id="filter-branch" name="branch" value={filter.branch ?? ''} placeholder="any" autocomplete="off" spellcheck={false} />
+          <label for="filter-status">Status</label>
+          <select id="filter-status" name="status">
+            <option value="">any</option>
+            {STATUS_FILTERS.map((s) => (
+              <option value={s} selected={filter.status === s}>{s === 'active' ? 'running' : STATUS_LABELS[s]}</option>
+            ))}
+          </select>
+          <button type="submit">Filter</button>
+          {filtered ? <a href={projectPath(project.id)}>Clear</a> : ''}
+        </form>
+        <div class="table-wrap">
+          <table class="list" id="builds"
+            data-project-id={project.id}
+            data-live-rows={firstPage ? 'prepend' : 'update'}
+            data-filter={new URLSearchParams({ branch: filter.branch ?? '', status: filter.status ?? '' }).toString()}>
+            <caption class="sr-only">Builds of {project.name}, newest first</caption>
+            <thead>
+              <tr><th scope="col">Status</th><th scope="col">Build</th><th scope="col">Branch</th><th scope="col">Commit</th><th scope="col">Trigger</th><th scope="col">Duration</th><th scope="col">Created</th></tr>
+            </thead>
+            <tbody>
+              {page.builds.map((b) => <BuildRow build={b} />)}
+            </tbody>
+          </table>
+        </div>
+        {page.builds.length === 0 ? <p class="empty">{filtered ? 'No build matches the filter.' : 'No builds yet: run one above.'}</p> : ''}
+        <nav class="pager" aria-label="Pages of builds">
+          {page.newer !== null ? <a href={pageLink(project, filter, { after: page.newer })} rel="prev">← Newer</a> : <span />}
+          {page.older !== null ? <a href={pageLink(project, filter, { before: page.older })} rel="next">Older →</a> : <span />}
+        </nav>
+      </section>
+    </Layout>
+  );
+}
