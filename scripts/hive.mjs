@@ -5,7 +5,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const [command, ...rest] = process.argv.slice(2);
-const usage = 'usage: hive start [--no-local-drone] | hive queen | hive drone --queen ws://host:8080 --token T [--capacity N] [--labels a,b] [--name X]';
+const usage = `usage: hive start [--no-local-drone] | hive queen | hive drone --queen ws://host:8080 --token T [--capacity N] [--labels a,b] [--name X]
+       hive run|logs|projects|jobs|cancel … (the API client; hive help-cli for details)`;
 
 switch (command) {
   case 'start':
@@ -19,6 +20,17 @@ switch (command) {
   case 'drone':
     process.argv = [process.argv[0], 'drone/main.ts', ...rest];
     await import('../drone/main.ts');
+    break;
+  case 'run':
+  case 'logs':
+  case 'projects':
+  case 'jobs':
+  case 'cancel':
+    process.argv = [process.argv[0], 'scripts/cli/main.ts', command, ...rest];
+    await import('./cli/main.ts');
+    break;
+  case 'help-cli':
+    console.log((await import('./cli/commands.ts')).CLI_USAGE);
     break;
   case undefined:
   case '-h':

@@ -1,0 +1,76 @@
+/**
+ * The CLI's commands. Each returns the process exit code: 0 on success; for `run --follow`
+ * and `logs --follow`, 0 when the job passed, 1 when it failed, 2 otherwise.
+ */
+import { api, followJob } from './client.ts';
+import { CliUsageError, loadCliConfig, parseArgs } from './config.ts';
+
+type Out = { write(text: string): void; error(text: string): void };
+
+const statusExit = (status: string) => (status === 'passed' ? 0 : status === 'failed' ? 1 : 2);
+
+async function findProject(config: ReturnType<typeof loadCliConfig>, nameOrId: string) {
+  const { projects } = await api(config, 'GET', '/api/projects');
+  const project = projects.find((p: { id: string; name: string }) => p.id === nameOrId || p.name === nameOrId);
+  if (!project) throw new CliUsageError(`No project named "${nameOrId}"`);
+  return project;
+}
+
+export const CLI_USAGE = `usage:
+  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--follow]
+  hive logs <job id> [--follow]
+  hive projects
+  hive jobs <project> [--limit N]
+  hive cancel <job id>
+options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
+
+export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
+  const [command, ...rest] = argv;
+  const { positional, flags } = parseArgs(rest, ['follow', 'deploy']);
+  const config = loadCliConfig(flags, env);
+  switch (command) {
+    case 'run': {
+      if (!positional[0]) throw new CliUsageError('hive run needs a project name or id');
+      const project = await findProject(config, positional[0]);
+      const job = await api(config, 'POST', `/api/projects/${project.id}/jobs`, {
+        ...(flags.branch ? { branch: String(flags.branch) } : {}),
+        ...(flags.sha ? { sha: String(flags.sha) } : {}),
+        ...(flags.message ? { message: String(flags.message) } : {}),
+        type: flags.deploy ? 'TEST_AND_DEPLOY' : 'TEST',
+      });
+      out.error(`${project.name} #${job.number} queued: ${job.id}\n`);
+      if (!flags.follow) return 0;
+      const final = await followJob(config, job.id, out.write);
+      out.error(`${project.name} #${job.number} ${final.status}${final.message ? `: ${final.message}` : ''}\n`);
+      return statusExit(final.status);
+    }
+    case 'logs': {
+      if (!positional[0]) throw new CliUsageError('hive logs needs a job id');
+      if (flags.follow) return statusExit((await followJob(config, positional[0], out.write)).status);
+      const res = await fetch(`${config.url}/api/jobs/${positional[0]}/log`, { headers: { authorization: `Bearer ${config.token}` } });
+      if (!res.ok) throw new CliUsageError(`No log for job ${positional[0]} (${res.status})`);
+      out.write(await res.text());
+      return 0;
+    }
+    case 'projects': {
+      const { projects } = await api(config, 'GET', '/api/projects');
+      for (const p of projects) out.write(`${p.id}  ${p.name}  ${p.repoUrl}\n`);
+      return 0;
+    }
+    case 'jobs': {
+      if (!positional[0]) throw new CliUsageError('hive jobs needs a project name or id');
+      const project = await findProject(config, positional[0]);
+      const { jobs } = await api(config, 'GET', `/api/projects/${project.id}/jobs?limit=${Number(flags.limit ?? 20)}`);
+      for (const j of jobs) out.write(`#${j.number}  ${j.status.padEnd(9)}  ${j.ref.branch ?? j.ref.sha ?? ''}  ${j.id}\n`);
+      return 0;
+    }
+    case 'cancel': {
+      if (!positional[0]) throw new CliUsageError('hive cancel needs a job id');
+      const job = await api(config, 'POST', `/api/jobs/${positional[0]}/cancel`);
+      out.error(`job ${job.id}: ${job.status}\n`);
+      return 0;
+    }
+    default:
+      throw new CliUsageError(`unknown command "${command}"`);
+  }
+}

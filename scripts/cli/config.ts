@@ -1,0 +1,36 @@
+/** The CLI's settings: where the queen is and the token to use (flags win over the environment). */
+export interface CliConfig {
+  url: string;
+  token: string;
+}
+
+export class CliUsageError extends Error {
+  override name = 'CliUsageError';
+}
+
+export function loadCliConfig(flags: Record<string, string | boolean>, env: Record<string, string | undefined>): CliConfig {
+  const url = String(flags.url ?? env.HIVE_URL ?? 'http://localhost:8080').replace(/\/$/, '');
+  if (!/^https?:\/\//.test(url)) throw new CliUsageError(`Expected --url or HIVE_URL to be an http(s) URL, got "${url}"`);
+  const token = flags.token ?? env.HIVE_TOKEN;
+  if (typeof token !== 'string' || !token) throw new CliUsageError('Expected an API token in --token or HIVE_TOKEN');
+  return { url, token };
+}
+
+/** Splits `--name value`, `--name=value` and `--flag` from positional arguments. */
+export function parseArgs(argv: string[], booleans: string[]): { positional: string[]; flags: Record<string, string | boolean> } {
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (booleans.includes(name)) flags[name] = true;
+    else if (inline !== undefined) flags[name] = inline;
+    else if (i + 1 < argv.length) flags[name] = argv[++i];
+    else throw new CliUsageError(`--${name} needs a value`);
+  }
+  return { positional, flags };
+}
