@@ -21,6 +21,8 @@ export interface JobControlDeps {
   onQueued(): void;
   /** A job ended from the queen's side (e.g. cancelled while queued). */
   onFinished(job: Job): void;
+  /** Asks other queens to cancel on a drone connected to them; false when there are none. */
+  relayCancel?(jobId: string, lease: string, reason: string): boolean;
   /** How long a drone may take to confirm a cancel before the queen ends the job itself. */
   cancelGraceMs?: number;
 }
@@ -77,6 +79,11 @@ export class JobControl {
     const flagged = await requestCancel(this.deps.db, jobId);
     if (!flagged) return this.cancel(jobId, by);
     const drone = flagged.droneId ? this.deps.hub.get(flagged.droneId) : undefined;
+    if (!drone && flagged.lease && this.deps.relayCancel?.(jobId, flagged.lease, message)) {
+      // The drone may be connected to another queen sharing the database: it relays the cancel.
+      this.#forceAfterGrace(jobId, flagged.lease, message);
+      return flagged;
+    }
     if (!drone || !flagged.lease) {
       // No drone to tell: end it here; should the drone return, its events are stale.
       const ended = await finishJob(this.deps.db, jobId, 'cancelled', message, ACTIVE_STATUSES);

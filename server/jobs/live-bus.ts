@@ -12,6 +12,10 @@ export interface LiveBusEvents {
   'job-events': [jobId: string, events: StoredEvent[]];
   /** A job's row changed status (queued, assigned, running, final …). */
   'job-status': [job: Job];
+  /** Another queen stored events of this job (read them from the database). */
+  'job-events-remote': [jobId: string];
+  /** Another queen changed this job's status; for observers only (hooks ran there). */
+  'job-status-remote': [job: Job];
 }
 
 export class LiveBus extends EventEmitter<LiveBusEvents> {

@@ -64,6 +64,13 @@ export class JobSubscription {
     this.#sendEvents(events);
   }
 
+  /** Events were stored elsewhere (another queen): read them from the database. */
+  onStored(): void {
+    if (this.#closed) return;
+    this.#dirty = true;
+    if (!this.#catchingUp) void this.#catchUp();
+  }
+
   #sendEvents(events: StoredEvent[]): void {
     const fresh = events.filter((e) => e.seq > this.#cursor);
     if (fresh.length === 0) return;

@@ -1,0 +1,101 @@
+/**
+ * Lets queens that share one PostgreSQL act as one: what happens on one queen is announced
+ * with NOTIFY and replayed on the others' buses, so a browser on queen A follows a job whose
+ * drone is connected to queen B, a job queued on A starts on a drone of B, and a cancel
+ * given on A reaches the drone through B. Payloads are small (ids and seqs); receivers read
+ * what they need from the database, which already holds it when the notice arrives.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/client.ts';
+import { findJob, type Job } from '../db/jobs.ts';
+import type { StoredEvent } from '../db/job-log.ts';
+import type { Notifier } from '../db/notifier.ts';
+import type { LiveBus } from '../jobs/live-bus.ts';
+import type { Logger } from '../logger.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+
+const EVENTS = 'hive_job_events';
+const STATUS = 'hive_job_status';
+const QUEUE = 'hive_queue';
+const CANCEL = 'hive_cancel';
+
+interface Deps {
+  db: Db;
+  bus: LiveBus;
+  hub: DroneHub;
+  notifier: Notifier;
+  log: Logger;
+  /** A job became runnable somewhere: schedule onto this queen's drones. */
+  onQueueChanged(): void;
+}
+
+export class ClusterRelay {
+  readonly queenId = randomUUID();
+  #unlisten: (() => Promise<void>)[] = [];
+  readonly #onEvents = (jobId: string, events: StoredEvent[]) =>
+    this.#send(EVENTS, { j: jobId, s: events[events.length - 1]?.seq ?? 0 });
+  readonly #onStatus = (job: Job) => this.#send(STATUS, { j: job.id });
+
+  constructor(private readonly deps: Deps) {}
+
+  get shared(): boolean {
+    return this.deps.notifier.shared;
+  }
+
+  async start(): Promise<void> {
+    if (!this.shared) return;
+    const { bus, notifier } = this.deps;
+    bus.on('job-events', this.#onEvents);
+    bus.on('job-status', this.#onStatus);
+    const on = async (channel: string, handle: (p: Record<string, string>) => void | Promise<void>) => {
+      this.#unlisten.push(await notifier.listen(channel, (raw) => {
+        let payload: Record<string, string>;
+        try {
+          payload = JSON.parse(raw);
+        } catch {
+          return;
+        }
+        if (payload.q === this.queenId) return; // our own notice
+        Promise.resolve(handle(payload)).catch((err) => this.deps.log.warn({ err, channel }, 'handling a notice from another queen failed'));
+      }));
+    };
+    await on(EVENTS, (p) => {
+      bus.emit('job-events-remote', p.j);
+    });
+    await on(STATUS, async (p) => {
+      const job = await findJob(this.deps.db, p.j);
+      if (job) bus.emit('job-status-remote', job);
+    });
+    await on(QUEUE, () => this.deps.onQueueChanged());
+    await on(CANCEL, (p) => {
+      const drone = this.deps.hub.all().find((d) => d.jobs.has(p.j));
+      drone?.link.send({ type: 'job:cancel', jobId: p.j, lease: p.l, reason: p.r });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.deps.bus.off('job-events', this.#onEvents);
+    this.deps.bus.off('job-status', this.#onStatus);
+    await Promise.all(this.#unlisten.map((u) => u().catch(() => {})));
+    this.#unlisten = [];
+  }
+
+  /** Tells the other queens that a job became runnable. */
+  queueChanged(): void {
+    this.#send(QUEUE, {});
+  }
+
+  /** Asks whichever queen holds the job's drone to cancel it; false when there are no other queens. */
+  cancel(jobId: string, lease: string, reason: string): boolean {
+    if (!this.shared) return false;
+    this.#send(CANCEL, { j: jobId, l: lease, r: reason });
+    return true;
+  }
+
+  #send(channel: string, payload: Record<string, unknown>): void {
+    if (!this.shared) return;
+    this.deps.notifier.notify(channel, JSON.stringify({ q: this.queenId, ...payload })).catch((err) => {
+      this.deps.log.warn({ err, channel }, 'notifying other queens failed');
+    });
+  }
+}
