@@ -20,6 +20,7 @@ import type { Job } from './db/jobs.ts';
 import { RepoMirrors } from './git/repo-mirror.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
+import { ClusterRelay } from './live/cluster-relay.ts';
 import { PluginHooks } from './jobs/plugin-hooks.ts';
 import { JobControl } from './jobs/job-control.ts';
 import { LiveBus } from './jobs/live-bus.ts';
@@ -94,16 +95,26 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     },
   });
   const kick = () => dispatcher.kick();
+  const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, onQueueChanged: kick });
+  await relay.start();
+  /** A job became runnable: schedule here, and tell queens sharing the database. */
+  const kickRunnable = () => {
+    kick();
+    relay.queueChanged();
+  };
   const resolver = new SpecResolver({
     db, bus, log, secretBox, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors'), config.gitEnv),
-    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kick, plugins, publicUrl: config.publicUrl,
+    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kickRunnable, plugins, publicUrl: config.publicUrl,
   });
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });
   bus.on('job-status', (job) => statuses.report(job));
   const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });
-  const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kick, onFinished });
-  const control = new JobControl({ db, bus, hub, log, onQueued: () => resolver.kick(), onFinished });
+  const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kickRunnable, onFinished });
+  const control = new JobControl({
+    db, bus, hub, log, onQueued: () => resolver.kick(), onFinished,
+    relayCancel: (jobId, lease, reason) => relay.cancel(jobId, lease, reason),
+  });
   const app = createApp({ db, secretBox, plugins, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -122,7 +133,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     },
     onDrone: (ws) => {
       const session = new DroneSession(
-        { db, hub, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, onCapacityChange: kick },
+        { db, hub, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, onCapacityChange: kickRunnable },
         { send: (m) => ws.send(JSON.stringify(m)), close: (code, reason) => ws.close(code, reason) },
       );
       ws.on('message', (raw) => void session.receive(raw as Buffer));
@@ -146,6 +157,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, app,
     async close() {
       stopReaper();
+      await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
       await ingest.flushAll();

@@ -15,7 +15,8 @@
  * are not. `dispose()` removes the containers and the network.
  *
  * Out of memory: a command that exits non-zero while the kernel killed something in the
- * container for lack of memory gets an `error` saying so, beside its exit code.
+ * container for lack of memory gets an `error` saying so, beside its exit code (see
+ * oom-counter.ts and container-events.ts for how that is known).
  *
  * Files: the bind mount is shared with the host, so files commands create as root are
  * root's on the host too. A drone not running as root hands the workspace and cache back
@@ -32,6 +33,7 @@ import { engineMessage, engineStatus } from '../docker/engine-error.ts';
 import { execCommand } from '../docker/exec-command.ts';
 import { ensureImage } from '../docker/images.ts';
 import { JobResources } from '../docker/job-resources.ts';
+import { readOomKills } from '../docker/oom-counter.ts';
 import { resourceLabels, resourceName } from '../docker/labels.ts';
 import type { Logger } from '../logger.ts';
 import { ExecutorError } from './executor.ts';
@@ -150,12 +152,14 @@ interface SessionOptions {
   log: Logger | undefined;
 }
 
-/** How long to wait for the engine's word on how a failed command ended (OOM or not). */
+/** How long to wait for the engine's word on how a failed command ended (fallback OOM check). */
 const EXEC_END_WAIT_MS = 2_000;
 
 class DockerSession implements ExecSession {
   /** Set by a kill; the next command starts the container again. */
   private stopped = false;
+  /** The container's OOM-kill count when last read (a new container starts at 0). */
+  private oomKills = 0;
   private killing: Promise<void> | undefined;
   private disposed = false;
 
@@ -169,7 +173,7 @@ class DockerSession implements ExecSession {
   async run(command: string, io: CommandIo): Promise<CommandResult> {
     if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
     await this.ensureRunning();
-    const oomBefore = this.events?.oomCount ?? 0;
+    const oomEventsBefore = this.events?.oomCount ?? 0;
     const onAbort = () => void this.kill();
     io.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -179,10 +183,7 @@ class DockerSession implements ExecSession {
         this.events?.forget(end.execId);
         return { exitCode: 0 };
       }
-      // The engine reports an OOM kill before the end of the exec it happened in.
-      if (this.events) await this.events.waitForExecEnd(end.execId, EXEC_END_WAIT_MS);
-      this.events?.forget(end.execId);
-      const oom = (this.events?.oomCount ?? 0) > oomBefore;
+      const oom = await this.outOfMemory(end.execId, oomEventsBefore);
       const error = oom ? `killed: out of memory${describeMemoryLimit(this.options.memoryMb)}` : undefined;
       if (end.exitCode === null) return { exitCode: null, signal: 'SIGKILL', error: error ?? 'killed: the job container stopped' };
       return { exitCode: end.exitCode, ...(error !== undefined && { error }) };
@@ -198,6 +199,25 @@ class DockerSession implements ExecSession {
     if (this.options.owner) await this.handBackFiles(this.options.owner);
     this.events?.close();
     await this.resources.removeAll();
+  }
+
+  /**
+   * Whether the OOM killer struck since the last failed command. The cgroup's counter is
+   * exact; the engine's events are the fallback for containers that do not show it. (A
+   * kill inside a command that still succeeded is counted against the next failing one.)
+   */
+  private async outOfMemory(execId: string, eventsBefore: number): Promise<boolean> {
+    const kills = await readOomKills(this.container);
+    if (kills !== undefined) {
+      this.events?.forget(execId);
+      const more = kills > this.oomKills;
+      this.oomKills = kills;
+      return more;
+    }
+    if (!this.events) return false;
+    await this.events.waitForExecEnd(execId, EXEC_END_WAIT_MS);
+    this.events.forget(execId);
+    return this.events.oomCount > eventsBefore;
   }
 
   /** Runs the command; a container that died by itself (e.g. `kill 1`) is started again once. */
@@ -244,6 +264,7 @@ class DockerSession implements ExecSession {
       if (engineStatus(err) !== 304) throw new ExecutorError(`could not start the job container again: ${engineMessage(err)}`, { cause: err });
     }
     this.stopped = false;
+    this.oomKills = (await readOomKills(this.container)) ?? 0;
   }
 
   /** Best effort: a failure here only means the drone may be unable to delete some files. */

@@ -57,8 +57,11 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
   };
   let watchingDrones = false;
   const onDrones = () => reply({ type: 'drones-changed' });
+  const onRemoteEvents = (jobId: string) => subs.get(jobId)?.onStored();
   deps.bus.on('job-events', onEvents);
   deps.bus.on('job-status', onStatus);
+  deps.bus.on('job-events-remote', onRemoteEvents);
+  deps.bus.on('job-status-remote', onStatus);
 
   ws.on('message', async (raw) => {
     let parsed;
@@ -105,6 +108,8 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
   ws.on('close', () => {
     deps.bus.off('job-events', onEvents);
     deps.bus.off('job-status', onStatus);
+    deps.bus.off('job-events-remote', onRemoteEvents);
+    deps.bus.off('job-status-remote', onStatus);
     deps.hub?.off('connected', onDrones);
     deps.hub?.off('disconnected', onDrones);
     for (const s of subs.values()) s.close();

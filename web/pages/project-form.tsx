@@ -116,7 +116,7 @@ function ApiForm(props: { method: string; url: string; redirect: string; base: u
   return (
     <form class="stack api-form" data-api-method={props.method} data-api-url={props.url} data-redirect={props.redirect}>
       <script type="application/json" class="form-base" dangerouslySetInnerHTML={{ __html: scriptJson(props.base) }}></script>
-      <p class="alert" role="alert" data-form-error="" hidden></p>
+      <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
       {props.children}
       <div class="form-actions">
         <button type="submit" class="primary">{props.submit}</button>
@@ -155,7 +155,7 @@ export function ProjectSettingsPage({ ctx, project, publicUrl }: SettingsSection
         <h2 id="delete-title" class="h3">Delete project</h2>
         <p>Deletes the project with all its builds and logs.</p>
         <form class="api-form" data-api-method="DELETE" data-api-url={`/api/projects/${project.id}`} data-redirect="/" data-confirm={`Delete ${project.name} and all its builds?`}>
-          <p class="alert" role="alert" data-form-error="" hidden></p>
+          <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
           <button type="submit" class="danger">Delete {project.name}</button>
         </form>
       </section>

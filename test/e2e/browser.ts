@@ -1,0 +1,33 @@
+/**
+ * A real browser for end-to-end tests: Debian's chromium driven by playwright-core.
+ * `.ci/run` installs chromium when it is missing; HIVE_CHROMIUM points elsewhere.
+ * `step()` saves a screenshot to test-artifacts/ when what it wraps fails.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.HIVE_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** Runs `body`; on failure saves `test-artifacts/<name>.png` of the page, then rethrows. */
+export async function step(page: Page, name: string, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    const file = `${ARTIFACTS_DIR}${name.replace(/[^\w-]+/g, '-')}.png`;
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    throw Object.assign(err as Error, { message: `${(err as Error).message}\n(screenshot: ${file}; page: ${page.url()})` });
+  }
+}

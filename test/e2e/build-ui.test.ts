@@ -1,0 +1,184 @@
+/**
+ * The web UI in a real browser, end to end against a real queen, a real drone process and
+ * a real git repository: log in, create a project, trigger a build and watch its log
+ * stream in, see its status change without a reload, cancel a running build, re-run it,
+ * and get sent to the login page without a session.
+ *
+ * With HIVE_UPDATE_SCREENSHOT=1 it also writes docs/build-page.png (the README shows it).
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { launchBrowser, step } from './browser.ts';
+
+const PASSWORD = 'e2e-password-4711';
+const SCREENSHOT = fileURLToPath(new URL('../../docs/build-page.png', import.meta.url));
+
+// Prints `count` coloured lines, one per 100 ms, with a warning on stderr halfway.
+const LINES_SH = `n=$(cat count)
+i=1
+while [ $i -le $n ]; do
+  printf '\\033[32m✓\\033[0m line %d \\033[2m(%d ms)\\033[0m\\n' $i $((i * 100))
+  if [ $i -eq 5 ]; then echo "warning: something to look at" >&2; fi
+  i=$((i+1))
+  sleep 0.1
+done
+printf '\\033[1;32m%d passing\\033[0m\\n' $n
+`;
+
+let queen: TestQueen;
+let drone: TestDrone;
+let repo: GitRepo;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let projectUrl: string;
+
+before(async () => {
+  [queen, repo, browser] = await Promise.all([
+    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
+    createGitRepo({ files: { 'lines.sh': LINES_SH, count: '20\n' } }),
+    launchBrowser(),
+  ]);
+  await repo.commit({ branch: 'slow', files: { count: '3000\n' }, message: 'a long build' });
+  drone = await connectDrone(queen, { name: 'e2e-drone', capacity: 2 });
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await drone?.stop();
+  await queen?.stop();
+  await repo?.cleanup();
+});
+
+const headerStatus = () => page.locator('#build-header').getAttribute('data-status');
+const logLine = (text: string | RegExp) => page.locator('#log .ln-tx').filter({ hasText: text });
+
+describe('web UI', { concurrency: false }, () => {
+  it('sends an unauthenticated visit to the login page, and back after logging in', () => step(page, 'login', async () => {
+    await page.goto(`${queen.url}/drones`);
+    assert.match(page.url(), /\/login\?next=%2Fdrones$/);
+
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${queen.url}/drones`);
+    await page.locator('tr[data-drone="e2e-drone"]').waitFor();
+  }));
+
+  it('creates a project pointing at a local git repository', () => step(page, 'create-project', async () => {
+    await page.goto(`${queen.url}/`);
+    await page.getByRole('link', { name: 'New project' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('web-e2e');
+    await page.getByLabel('Git URL').fill(repo.url);
+    await page.locator('#f-phase-environment').fill('echo "sh: $(command -v sh)"');
+    await page.locator('#f-phase-prepare').fill("printf '\\033[1mPreparing\\033[0m the workspace\\n'");
+    await page.locator('#f-phase-test').fill('sh lines.sh');
+    await page.locator('#f-phase-cleanup').fill('echo cleaned up');
+    await page.getByLabel(/Environment variables/).fill('GREETING=hello');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    projectUrl = page.url();
+    assert.equal(await page.locator('h1').textContent(), 'web-e2e');
+    const project = (await queen.api('GET', `/api/projects/${projectUrl.split('/').pop()}`)).body;
+    assert.deepEqual(project.config, {
+      phases: { environment: ['echo "sh: $(command -v sh)"'], prepare: ["printf '\\033[1mPreparing\\033[0m the workspace\\n'"], test: ['sh lines.sh'], cleanup: ['echo cleaned up'] },
+      env: { GREETING: 'hello' },
+    });
+  }));
+
+  it('triggers a build and shows its log live, then its final status without a reload', () => step(page, 'live-build', async () => {
+    await page.goto(projectUrl);
+    await page.getByRole('button', { name: 'Run tests', exact: true }).click();
+    await page.waitForURL(/\/builds\/[0-9a-f-]{36}$/);
+    // Anything reloading the page would lose this marker.
+    await page.evaluate(() => ((window as any).hiveMarker = 'same page'));
+
+    await logLine(/line 3 \(/).waitFor();
+    const early = await page.locator('#log').innerText();
+    assert.ok(!early.includes('line 20 ('), 'line 3 shows while the build still runs');
+    assert.ok(!['passed', 'failed'].includes((await headerStatus())!), 'the build is not over yet');
+
+    await page.locator('#build-header[data-status="passed"]').waitFor();
+    await logLine('20 passing').waitFor();
+    assert.equal(await page.evaluate(() => (window as any).hiveMarker), 'same page');
+    await page.locator('.phase[data-phase="test"] .cmd[data-state="passed"]').waitFor();
+    assert.match((await page.locator('.phase[data-phase="test"] .cmd-exit').textContent())!, /exit 0/);
+    await page.locator('#log-info', { hasText: 'complete' }).waitFor();
+
+    // Colours are rendered, stderr is marked, each line links to itself.
+    assert.ok(await page.locator('#log .ln-tx .f-c2', { hasText: '✓' }).count() > 0);
+    await page.locator('#log .ln.err', { hasText: 'warning: something to look at' }).waitFor();
+    const third = page.locator('#log .ln', { has: page.locator('.ln-tx', { hasText: /line 3 \(/ }) });
+    await third.locator('a.ln-no').click();
+    assert.match(page.url(), /#L\d+$/);
+    assert.equal(await third.getAttribute('class').then((c) => c?.includes('hl')), true);
+
+    // The raw log downloads with the session cookie.
+    const raw = await page.evaluate(async (href) => (await fetch(href)).text(), await page.getByRole('link', { name: 'Download raw log' }).getAttribute('href'));
+    assert.match(raw, /\$ sh lines\.sh\n/);
+
+    if (process.env.HIVE_UPDATE_SCREENSHOT === '1') {
+      await page.evaluate(() => history.replaceState(null, '', location.pathname));
+      await page.locator('#log').evaluate((el) => (el.scrollTop = 0));
+      await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    }
+  }));
+
+  it('cancels a running build and re-runs it', () => step(page, 'cancel-rerun', async () => {
+    await page.goto(projectUrl);
+    await page.locator('#run-branch').fill('slow');
+    await page.getByRole('button', { name: 'Run tests', exact: true }).click();
+    await page.waitForURL(/\/builds\/[0-9a-f-]{36}$/);
+    const cancelledUrl = page.url();
+    await logLine(/line 2 \(/).waitFor();
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#build-header[data-status="cancelled"]').waitFor();
+    await page.locator('#build-header .alert', { hasText: 'Cancelled by admin' }).waitFor();
+
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((url) => /\/builds\/[0-9a-f-]{36}$/.test(url.pathname) && url.href !== cancelledUrl);
+    await page.locator('#build-header', { hasText: 're-run of #' }).waitFor();
+    await page.locator('#build-header .branch', { hasText: 'slow' }).waitFor();
+    await logLine(/line 1 \(/).waitFor();
+    await page.locator('#build-header[data-status="running"]').waitFor();
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#build-header[data-status="cancelled"]').waitFor();
+  }));
+
+  it('lists a new build on the project page and the dashboard as it happens', () => step(page, 'live-lists', async () => {
+    await page.goto(projectUrl);
+    await page.locator('#live-state[data-state="live"]').waitFor();
+    const projectId = projectUrl.split('/').pop();
+    const job = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body;
+    await page.locator(`tr[data-job-id="${job.id}"]`).waitFor();
+    await page.locator(`tr[data-job-id="${job.id}"][data-status="passed"]`).waitFor();
+
+    await page.goto(`${queen.url}/`);
+    const row = page.locator('tr[data-project-id]', { hasText: 'web-e2e' });
+    await row.locator(`text=#${job.number}`).waitFor();
+  }));
+
+  it('logs out', () => step(page, 'logout', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${queen.url}/`);
+    assert.match(page.url(), /\/login$/);
+  }));
+});

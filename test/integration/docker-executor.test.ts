@@ -1,0 +1,291 @@
+/**
+ * The Docker executor under the real runner: real git checkouts, a real engine, images
+ * built locally by scripts/docker-test-engine.sh. Skipped, with the reason, when no
+ * engine answers.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RepoCache } from '../../drone/checkout.ts';
+import { pickHostEnv } from '../../drone/config.ts';
+import { EventOutbox } from '../../drone/event-outbox.ts';
+import { DockerExecutor } from '../../drone/executors/docker.ts';
+import type { DockerExecutorOptions } from '../../drone/executors/docker.ts';
+import type { Executor } from '../../drone/executors/executor.ts';
+import { runJob } from '../../drone/runner.ts';
+import type { JobOutcome, StopReason } from '../../drone/runner.ts';
+import { parseDroneMessage } from '../../server/protocol/index.ts';
+import type { CmdDoneEvent, JobEvent, JobSpec, PhaseName } from '../../server/protocol/index.ts';
+import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
+import { createGitRepo } from '../helpers/git-repo.ts';
+import type { GitRepo } from '../helpers/git-repo.ts';
+
+const skip = await dockerSkipReason();
+const DRONE = `docker-executor-test-${process.pid}`;
+
+let dataDir: string;
+let repo: GitRepo;
+let repos: RepoCache;
+let executor: DockerExecutor;
+let jobs = 0;
+
+before(async () => {
+  if (skip) return;
+  dataDir = await mkdtemp(join(os.tmpdir(), 'hive-docker-executor-'));
+  repo = await createGitRepo({ files: { 'hello.sh': 'echo "hello from $HIVE_PROJECT"\n', 'data.txt': 'checked out\n' } });
+  repos = new RepoCache({ dataDir, hostEnv: pickHostEnv(process.env) });
+  executor = newExecutor();
+});
+after(async () => {
+  if (skip) return;
+  await removeLabelled(DRONE);
+  await repo.cleanup();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function newExecutor(options: Partial<DockerExecutorOptions> = {}): DockerExecutor {
+  return new DockerExecutor({ docker: testDocker, droneName: DRONE, cacheRoot: join(dataDir, 'cache'), graceMs: 2_000, ...options });
+}
+
+function makeSpec(phases: Partial<Record<PhaseName, string[]>>, overrides: Partial<JobSpec> = {}): JobSpec {
+  const all = { environment: [], prepare: [], test: [], deploy: [], cleanup: [], ...phases };
+  return {
+    jobId: `docker-job-${process.pid}-${++jobs}`,
+    projectId: 'proj-1',
+    projectName: 'demo',
+    number: jobs,
+    type: 'TEST',
+    checkout: { repoUrl: repo.url, sha: repo.initialSha, branch: 'main' },
+    image: BUSYBOX_IMAGE,
+    container: { pull: 'never', privileged: false },
+    env: {},
+    secrets: {},
+    phases: Object.fromEntries(Object.entries(all).map(([p, cmds]) => [p, cmds.map((run) => ({ run }))])) as JobSpec['phases'],
+    timeoutMs: 60_000,
+    requires: { labels: [], plugins: [] },
+    ...overrides,
+  };
+}
+
+interface RunOptions {
+  signal?: AbortSignal;
+  onEvent?: (event: JobEvent) => void;
+  keepWorkspaces?: boolean;
+  executor?: Executor;
+}
+
+/** Runs a job through the real runner and outbox; returns the events as the queen would get them. */
+async function run(spec: JobSpec, options: RunOptions = {}) {
+  const events: JobEvent[] = [];
+  const outbox = new EventOutbox({ spillDir: join(dataDir, `outbox-${spec.jobId}`) });
+  outbox.attach({
+    canSend: () => true,
+    sendFrame: (frame, onWritten) => {
+      const event = parseDroneMessage(frame) as JobEvent;
+      events.push(event);
+      options.onEvent?.(event);
+      onWritten();
+    },
+  });
+  outbox.open(spec.jobId, 'lease-1');
+  const outcome: JobOutcome = await runJob({
+    spec,
+    emit: (e) => outbox.push(spec.jobId, e),
+    signal: options.signal ?? new AbortController().signal,
+    executor: options.executor ?? executor,
+    workspaces: repos,
+    keepWorkspaces: options.keepWorkspaces ?? false,
+    cleanupTimeoutMs: 10_000,
+  });
+  return { events, outcome };
+}
+
+const cmdDone = (events: JobEvent[], cmd: number) =>
+  events.find((e): e is CmdDoneEvent => e.type === 'job:cmd:done' && e.cmd === cmd);
+const output = (events: JobEvent[], type: 'job:cmd:stdout' | 'job:cmd:stderr', cmd?: number) =>
+  events.flatMap((e) => (e.type === type && (cmd === undefined || e.cmd === cmd) ? [e.data] : [])).join('');
+const phaseStatuses = (events: JobEvent[]) =>
+  Object.fromEntries(events.flatMap((e) => (e.type === 'job:phase:done' ? [[e.phase, e.status]] : [])));
+
+/** Aborts `controller` with `reason` once some stdout contains `marker` (the command is then surely running). */
+function stopOnOutput(controller: AbortController, marker: string, reason: StopReason) {
+  let seen = '';
+  return (event: JobEvent) => {
+    if (event.type !== 'job:cmd:stdout' || controller.signal.aborted) return;
+    seen += event.data;
+    if (seen.includes(marker)) controller.abort(reason);
+  };
+}
+
+async function assertNothingLeft(jobId: string) {
+  assert.deepEqual(await listLabelled({ job: jobId }), { containers: [], networks: [] }, 'no container or network of the job is left');
+}
+
+describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
+  it('runs each command in the job container, streaming stdout and stderr apart and in order, with exit codes', async () => {
+    const spec = makeSpec({
+      environment: ['echo "pwd=$(pwd) ws=$HIVE_WORKSPACE cache=$HIVE_CACHE_DIR greeting=$GREETING ci=$CI"; test -f /.dockerenv && echo in-docker'],
+      test: [
+        'sh hello.sh; cat data.txt',
+        'echo out-1; echo err-1 >&2; echo out-2; echo err-2 >&2',
+        'echo cached > "$HIVE_CACHE_DIR/marker"; test -d /workspace/.git',
+      ],
+      cleanup: ['echo bye'],
+    }, { env: { GREETING: 'hi there' } });
+    const { events, outcome } = await run(spec);
+    assert.deepEqual(outcome, { status: 'passed' });
+    assert.equal(output(events, 'job:cmd:stdout', 0), 'pwd=/workspace ws=/workspace cache=/hive-cache greeting=hi there ci=true\nin-docker\n');
+    assert.equal(output(events, 'job:cmd:stdout', 1), 'hello from demo\nchecked out\n');
+    assert.equal(output(events, 'job:cmd:stdout', 2), 'out-1\nout-2\n');
+    assert.equal(output(events, 'job:cmd:stderr', 2), 'err-1\nerr-2\n');
+    assert.equal(output(events, 'job:cmd:stdout', 4), 'bye\n');
+    assert.deepEqual(events.filter((e) => e.type === 'job:cmd:done').map((e) => (e as CmdDoneEvent).exitCode), [0, 0, 0, 0, 0]);
+    // The project cache is the drone's directory, kept after the job; the workspace is not.
+    assert.ok((await stat(join(dataDir, 'cache', 'proj-1', 'marker'))).isFile());
+    await assert.rejects(stat(repos.workspacePath(spec.jobId)));
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('reports a failing command with its exit code, skips to cleanup and ends failed', async () => {
+    const spec = makeSpec({ test: ['echo before', 'exit 3', 'echo never'], cleanup: ['echo cleaning'] });
+    const { events, outcome } = await run(spec);
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.message!, /"exit 3" \(test\) exited with code 3$/);
+    assert.equal(cmdDone(events, 1)?.exitCode, 3);
+    assert.equal(cmdDone(events, 1)?.error, undefined);
+    assert.equal(output(events, 'job:cmd:stdout', 2), 'cleaning\n');
+    assert.deepEqual(phaseStatuses(events), { environment: 'skipped', prepare: 'skipped', test: 'failed', deploy: 'skipped', cleanup: 'passed' });
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('starts services on the job network, reachable by name, and removes them with the job', async () => {
+    const spec = makeSpec({
+      test: [
+        // The job waits for its service as real jobs do (a database takes a moment too).
+        'for i in $(seq 1 100); do wget -q -O - http://web:8080/ 2>/dev/null && exit 0; sleep 0.1; done; echo "service never answered" >&2; exit 1',
+      ],
+    }, {
+      services: [{
+        name: 'web',
+        image: BUSYBOX_IMAGE,
+        env: { ANSWER: 'hello from the service' },
+        command: ['sh', '-c', 'mkdir -p /www && echo "$ANSWER" > /www/index.html && exec httpd -f -p 8080 -h /www'],
+      }],
+    });
+    const { events, outcome } = await run(spec);
+    assert.deepEqual(outcome, { status: 'passed' }, output(events, 'job:cmd:stderr'));
+    assert.equal(output(events, 'job:cmd:stdout', 0), 'hello from the service\n');
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('applies the memory and CPU limits and keeps privileged off', async () => {
+    // The command holds the container up until the test has looked at it.
+    const spec = makeSpec({ test: ['echo ready; while [ ! -f inspected ]; do sleep 0.05; done'] }, {
+      container: { pull: 'never', privileged: false, memoryMb: 96, cpus: 0.5 },
+    });
+    let host: { Memory?: number; MemorySwap?: number; NanoCpus?: number; Privileged?: boolean } | undefined;
+    let inspecting = false;
+    const { outcome } = await run(spec, {
+      onEvent: (e) => {
+        if (e.type !== 'job:cmd:stdout' || inspecting) return;
+        inspecting = true;
+        void (async () => {
+          const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
+          host = (await testDocker.getContainer(info.Id).inspect()).HostConfig;
+        })().finally(() => writeFile(join(repos.workspacePath(spec.jobId), 'inspected'), ''));
+      },
+    });
+    assert.deepEqual(outcome, { status: 'passed' });
+    assert.equal(host?.Memory, 96 * 1024 * 1024);
+    assert.equal(host?.MemorySwap, 96 * 1024 * 1024, 'no swap beyond the limit');
+    assert.equal(host?.NanoCpus, 500_000_000);
+    assert.equal(host?.Privileged, false);
+  });
+
+  it('reports a command killed for lack of memory as out of memory', async () => {
+    // busybox tail keeps its whole input in memory: 200 MiB against a 48 MiB limit.
+    const spec = makeSpec({ test: ['echo allocating; head -c 200m /dev/zero | tail > /dev/null'] }, {
+      container: { pull: 'never', privileged: false, memoryMb: 48 },
+    });
+    const { events, outcome } = await run(spec);
+    assert.equal(outcome.status, 'failed');
+    const done = cmdDone(events, 0)!;
+    assert.equal(done.exitCode, 137);
+    assert.equal(done.error, 'killed: out of memory (limit 48 MiB)');
+    assert.match(outcome.message!, /exited with code 137 \(killed: out of memory \(limit 48 MiB\)\)/);
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('cancels: kills the running command, still runs cleanup, then removes container and network', async () => {
+    const controller = new AbortController();
+    const spec = makeSpec({ test: ['echo started; sleep 60; echo never'], cleanup: ['echo "cleanup ran in $(pwd)"'] }, {
+      services: [{ name: 'idle', image: BUSYBOX_IMAGE, command: ['sleep', '600'] }],
+    });
+    const started = Date.now();
+    const { events, outcome } = await run(spec, {
+      signal: controller.signal,
+      onEvent: stopOnOutput(controller, 'started', { status: 'cancelled', message: 'Cancelled by a test' }),
+    });
+    assert.deepEqual(outcome, { status: 'cancelled', message: 'Cancelled by a test' });
+    assert.ok(Date.now() - started < 20_000, 'the sleep did not run out');
+    const done = cmdDone(events, 0)!;
+    assert.equal(done.exitCode, null);
+    assert.equal(done.error, 'Cancelled by a test');
+    assert.equal(output(events, 'job:cmd:stdout', 1), 'cleanup ran in /workspace\n');
+    assert.deepEqual(phaseStatuses(events), { environment: 'skipped', prepare: 'skipped', test: 'cancelled', deploy: 'skipped', cleanup: 'passed' });
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('times out: stops the container and removes it', async () => {
+    const spec = makeSpec({ test: ['sleep 60'] }, { timeoutMs: 5_000 });
+    const { events, outcome } = await run(spec);
+    assert.deepEqual(outcome, { status: 'timed_out', message: 'Job exceeded its timeout of 5 s' });
+    // On a loaded machine the timeout may strike while the container is still being set up.
+    if (events.some((e) => e.type === 'job:cmd:start')) assert.equal(cmdDone(events, 0)?.exitCode, null);
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('ends a job whose image is missing errored, with a clear message, and leaves nothing behind', async () => {
+    const spec = makeSpec({ test: ['echo never'] }, { image: 'hive-test/missing:1', container: { pull: 'never', privileged: false } });
+    const { events, outcome } = await run(spec);
+    assert.equal(outcome.status, 'errored');
+    assert.match(outcome.message!, /image "hive-test\/missing:1" is not available on this drone \(pull policy never\)/);
+    assert.ok(!events.some((e) => e.type === 'job:cmd:start'));
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('ends a job errored when its image (or a service image) cannot be pulled', async () => {
+    // A registry on a closed local port: the pull fails at once, and nothing leaves the machine.
+    const image = '127.0.0.1:9/hive-test/absent:1';
+    const job = makeSpec({ test: ['echo never'] }, { image, container: { pull: 'if-not-present', privileged: false } });
+    const service = makeSpec({ test: ['echo never'] }, {
+      container: { pull: 'if-not-present', privileged: false },
+      services: [{ name: 'db', image }],
+    });
+    for (const spec of [job, service]) {
+      const { outcome } = await run(spec);
+      assert.equal(outcome.status, 'errored');
+      assert.match(outcome.message!, /image "127\.0\.0\.1:9\/hive-test\/absent:1" is not available on this drone: the pull failed: .+/);
+      await assertNothingLeft(spec.jobId);
+    }
+  });
+
+  it('hands files written by root in the workspace back to the drone user', async () => {
+    const owner = { uid: 4242, gid: 4343 };
+    const spec = makeSpec({ test: ['mkdir -p out/deep && echo x > out/deep/file && chmod 500 out/deep'] });
+    const { outcome } = await run(spec, { keepWorkspaces: true, executor: newExecutor({ workspaceOwner: owner }) });
+    assert.deepEqual(outcome, { status: 'passed' });
+    const file = await stat(join(repos.workspacePath(spec.jobId), 'out', 'deep', 'file'));
+    assert.deepEqual([file.uid, file.gid], [owner.uid, owner.gid]);
+    await repos.removeWorkspace(spec.jobId);
+  });
+
+  it('refuses a job without an image when the drone runs every job in Docker', async () => {
+    const spec = makeSpec({ test: ['echo never'] }, { image: undefined, container: undefined });
+    const { outcome } = await run(spec);
+    assert.equal(outcome.status, 'errored');
+    assert.match(outcome.message!, /the job has no image/);
+  });
+});
