@@ -3,6 +3,7 @@
  * port, so tests call `app.request()` directly; WebSockets are attached by the server.
  */
 import { Hono } from 'hono';
+import type { Registry } from 'prom-client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { PluginRegistry } from '../plugins/loader.ts';
@@ -21,6 +22,7 @@ export interface AppDeps {
   db: Db;
   secretBox: SecretBox;
   plugins: PluginRegistry;
+  metrics: Registry;
   control: JobControl;
   hub: DroneHub;
   log: Logger;
@@ -49,6 +51,11 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.use('/api/*', requireApiToken(deps.db));
   app.route('/api', apiRoutes(deps));
+  // Prometheus scrapes with `authorization: Bearer <API token>` (bearer_token in its config).
+  app.get('/metrics', requireApiToken(deps.db), async (c) => {
+    c.header('Content-Type', deps.metrics.contentType);
+    return c.body(await deps.metrics.metrics());
+  });
   app.route('/hooks', hookRoutes(deps));
   app.route('/', uiRoutes({ ...deps, publicUrl: deps.publicUrl ?? 'http://localhost:8080' }));
 

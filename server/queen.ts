@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { loadPlugins, type PluginRegistry } from '../plugins/loader.ts';
 import { createApp } from './app.ts';
+import { createMetrics } from './metrics.ts';
 import { ensureAdminUser } from './auth/admin-user.ts';
 import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
 import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
@@ -115,7 +116,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     db, bus, hub, log, onQueued: () => resolver.kick(), onFinished,
     relayCancel: (jobId, lease, reason) => relay.cancel(jobId, lease, reason),
   });
-  const app = createApp({ db, secretBox, plugins, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
+  const metrics = createMetrics({ db, bus, hub });
+  const app = createApp({ db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachSocketUpgrades(server, {

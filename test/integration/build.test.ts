@@ -165,6 +165,17 @@ describe('a build end to end', () => {
     assert.deepEqual(patched.body.secrets, []);
   });
 
+  it('exposes Prometheus metrics to API tokens only', async () => {
+    assert.equal((await fetch(`${queen.url}/metrics`)).status, 401);
+    const res = await queen.api('GET', '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /^hive_drones_connected 1$/m);
+    assert.match(res.text, /^hive_jobs_finished_total\{status="passed"\} [1-9]\d*$/m);
+    assert.match(res.text, /^hive_jobs\{status="queued"\} 0$/m);
+    assert.match(res.text, /^hive_job_events_total [1-9]\d*$/m);
+    assert.match(res.text, /^hive_job_queue_seconds_count [1-9]\d*$/m);
+  });
+
   it('reports the drone with its labels, capacity and last contact', async () => {
     const drones = (await queen.api('GET', '/api/drones')).body.drones;
     assert.equal(drones.length, 1);
