@@ -73,6 +73,8 @@ interface JobBox {
 }
 
 export const DEFAULT_OUTBOX_MEMORY_LIMIT = 8 * 1024 * 1024;
+/** Unacknowledged events in flight per job (output events are at most 64 KiB each). */
+export const SEND_WINDOW = 256;
 
 export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   private readonly boxes = new Map<string, JobBox>();
@@ -174,6 +176,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     if (box.file && box.diskHead === box.disk.length) this.removeSpill(box);
     else compact(box, 'disk', 'diskHead');
     if (box.doneSeq !== undefined && upTo >= box.doneSeq) this.close(box, 'acked');
+    else this.pump(); // the window moved on
   }
 
   /**
@@ -247,7 +250,9 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     this.pumping = true;
     try {
       for (const box of this.boxes.values()) {
-        while (box.sentSeq < box.lastSeq) {
+        // At most SEND_WINDOW events beyond the last ack are in flight: the queen's memory
+        // per job stays bounded even when its database is slower than the network.
+        while (box.sentSeq < box.lastSeq && box.sentSeq - box.ackedSeq < SEND_WINDOW) {
           if (!transport.canSend()) return;
           const frame = this.frameAt(box, box.sentSeq + 1);
           box.sentSeq++;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EventOutbox } from '../../drone/event-outbox.ts';
+import { EventOutbox, SEND_WINDOW } from '../../drone/event-outbox.ts';
 import type { OutboxTransport } from '../../drone/event-outbox.ts';
 import { MAX_MESSAGE_BYTES, parseDroneMessage } from '../../server/protocol/index.ts';
 import type { JobEvent, JobInfo } from '../../server/protocol/index.ts';
@@ -57,6 +57,21 @@ const log = (data: string) => ({ type: 'job:log' as const, data });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('EventOutbox', () => {
+  it('keeps at most SEND_WINDOW unacknowledged events in flight per job, and moves on with acks', async () => {
+    const { outbox, transport } = setup();
+    outbox.open('j', 'l');
+    for (let i = 0; i < SEND_WINDOW + 50; i++) outbox.push('j', log(`line ${i}\n`));
+    await settle();
+    assert.equal(transport.frames.length, SEND_WINDOW, 'the queen is not flooded ahead of its acks');
+    outbox.ack('j', 'l', 30);
+    await settle();
+    assert.equal(transport.frames.length, SEND_WINDOW + 30);
+    outbox.ack('j', 'l', SEND_WINDOW + 30);
+    await settle();
+    const seqs = transport.events().map((e) => e.seq);
+    assert.deepEqual(seqs, Array.from({ length: SEND_WINDOW + 50 }, (_, i) => i + 1), 'all sent once, in order');
+  });
+
   it('numbers events per job from 1 without gaps and stamps them', () => {
     const { outbox, transport } = setup();
     outbox.open('job-a', 'lease-a');
