@@ -2,7 +2,8 @@
  * Benchmarks of the queen's hot paths, printing figures (no pass/fail):
  *   1. trigger → assignment at a free drone (POST /jobs until job:assign arrives);
  *   2. log ingest throughput and queen memory while a drone streams a large log;
- *   3. a whole build through a real drone process (trigger → passed).
+ *   3. a whole build through a real drone process (trigger → passed);
+ *   4. a 200 MiB log streamed by a real drone: throughput and the queen's memory.
  * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench`.
  */
 import { performance } from 'node:perf_hooks';
@@ -88,6 +89,26 @@ console.log(`database: ${testDatabaseKind()}`);
     if (i >= 2) samples.push(performance.now() - t0);
   }
   console.log(`whole build (trigger → checkout → \`true\` → passed) on a real drone: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}, n=${samples.length}`);
+  await drone.stop();
+}
+
+// 4. A 200 MiB log from a real drone: throughput and the queen's memory while it streams.
+{
+  const drone = await connectDrone(queen, { name: 'bench-big', capacity: 1 });
+  const big = (await queen.api('POST', '/api/projects', {
+    name: 'bench-big-log', repoUrl: repo.url,
+    config: { phases: { prepare: ["head -c 209715200 /dev/zero | tr '\\0' x | fold -w 99"] } },
+  })).body;
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  const id = (await queen.api('POST', `/api/projects/${big.id}/jobs`, {})).body.id;
+  const job = await queen.waitForJob(id, undefined, 600_000);
+  const secs = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  console.log(`200 MiB log from a real drone: ${job.status} in ${secs.toFixed(1)} s (${(200 / secs).toFixed(1)} MiB/s), ${job.lastSeq} events; queen RSS ${(rssBefore / 1048576).toFixed(0)} → peak ${(rssPeak / 1048576).toFixed(0)} MiB`);
   await drone.stop();
 }
 
