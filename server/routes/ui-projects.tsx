@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { DashboardPage, DashboardTable } from '../../web/pages/dashboard.tsx';
-import { ProjectPage, type ProjectPageData } from '../../web/pages/project.tsx';
+import { ActiveSummary, ProjectPage, type ProjectPageData } from '../../web/pages/project.tsx';
 import { NewProjectPage, ProjectSettingsPage } from '../../web/pages/project-form.tsx';
 import { buildPath } from '../../web/urls.ts';
 import { STATUS_FILTERS, activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
@@ -65,6 +65,12 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
   };
 
   ui.get('/projects/:id', auth, async (c) => projectPage(c, await projectOr404(db, c.req.param('id'))));
+
+  ui.get('/projects/:id/active', auth, async (c) => {
+    const project = await projectOr404(db, c.req.param('id'));
+    const counts = (await activeCountsByProject(db)).get(project.id) ?? { queued: 0, running: 0 };
+    return html(c, <ActiveSummary projectId={project.id} counts={counts} />, 200, false);
+  });
 
   ui.get('/projects/:id/settings', auth, async (c) => {
     const project = await projectOr404(db, c.req.param('id'));

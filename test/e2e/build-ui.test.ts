@@ -89,6 +89,9 @@ describe('web UI', { concurrency: false }, () => {
     await page.locator('#f-phase-cleanup').fill('echo cleaned up');
     await page.getByLabel(/Environment variables/).fill('GREETING=hello');
     await page.getByRole('button', { name: 'Create project' }).click();
+    // The generated webhook secret is shown once before going on to the project.
+    assert.match((await page.locator('code.secret-value').textContent())!, /\S{16,}/);
+    await page.getByRole('link', { name: 'Continue' }).click();
     await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
     projectUrl = page.url();
     assert.equal(await page.locator('h1').textContent(), 'web-e2e');
@@ -127,12 +130,15 @@ describe('web UI', { concurrency: false }, () => {
     assert.equal(await third.getAttribute('class').then((c) => c?.includes('hl')), true);
 
     // The raw log downloads with the session cookie.
-    const raw = await page.evaluate(async (href) => (await fetch(href)).text(), await page.getByRole('link', { name: 'Download raw log' }).getAttribute('href'));
+    const href = (await page.getByRole('link', { name: 'Download raw log' }).getAttribute('href'))!;
+    const raw = await page.evaluate(async (url) => (await fetch(url)).text(), href);
     assert.match(raw, /\$ sh lines\.sh\n/);
 
     if (process.env.HIVE_UPDATE_SCREENSHOT === '1') {
-      await page.evaluate(() => history.replaceState(null, '', location.pathname));
+      await page.goto(page.url().replace(/#.*$/, ''));
+      await page.locator('#log-info', { hasText: 'complete' }).waitFor();
       await page.locator('#log').evaluate((el) => (el.scrollTop = 0));
+      await page.locator('#log .ln-no', { hasText: /^1$/ }).waitFor();
       await page.screenshot({ path: SCREENSHOT, fullPage: false });
     }
   }));

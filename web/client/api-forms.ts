@@ -58,6 +58,31 @@ function formBody(form: HTMLFormElement): Json {
   return body;
 }
 
+function showOnce(form: HTMLFormElement, label: string, value: string, next: string | undefined): void {
+  const box = document.createElement('div');
+  box.className = 'notice';
+  box.setAttribute('role', 'status');
+  box.tabIndex = -1;
+  const text = document.createElement('p');
+  text.textContent = `${label} (shown once; copy it now):`;
+  const code = document.createElement('code');
+  code.className = 'secret-value';
+  code.textContent = value;
+  const line = document.createElement('p');
+  line.className = 'token-line';
+  line.append(code);
+  box.append(text, line);
+  if (next) {
+    const link = document.createElement('a');
+    link.href = next;
+    link.className = 'button primary';
+    link.textContent = 'Continue';
+    box.append(link);
+  }
+  form.replaceWith(box);
+  box.focus();
+}
+
 for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) {
   const errorBox = form.querySelector<HTMLElement>('[data-form-error]');
   const status = form.querySelector<HTMLElement>('[data-form-status]');
@@ -78,9 +103,15 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) 
       });
       const json = res.status === 204 ? {} : await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(json?.error?.message ?? `The queen answered ${res.status}`);
-      const redirect = form.dataset.redirect;
+      const redirect = form.dataset.redirect?.replace('{id}', encodeURIComponent(json.id ?? ''));
+      const once = form.dataset.showOnce;
+      if (once && typeof json[once] === 'string') {
+        // A secret the API shows only in this answer: show it, and go on when the user has it.
+        showOnce(form, form.dataset.showOnceLabel ?? once, json[once], redirect);
+        return;
+      }
       if (redirect) {
-        location.href = redirect.replace('{id}', encodeURIComponent(json.id ?? ''));
+        location.href = redirect;
         return;
       }
       if (status) status.textContent = 'Saved.';

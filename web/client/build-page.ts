@@ -48,7 +48,7 @@ const refreshPhases = debounce(async () => {
 
 function updateInfo(): void {
   const lines = model.lineCount.toLocaleString('en');
-  const state = isFinal(status) && model.lastSeq >= renderedSeq ? 'complete' : status === 'queued' || status === 'assigned' ? 'waiting for the build to start' : 'streaming';
+  const state = isFinal(status) && queue.length === 0 && model.lastSeq >= renderedSeq ? 'complete' : status === 'queued' || status === 'assigned' ? 'waiting for the build to start' : 'streaming';
   info.textContent = `${lines} line${model.lineCount === 1 ? '' : 's'} · ${state}`;
 }
 const scheduleInfo = debounce(updateInfo, 250);
@@ -64,13 +64,44 @@ function applyHash(): void {
   if (pendingLine >= 0 && pendingLine < model.lineCount && view.revealLine(pendingLine)) pendingLine = -1;
 }
 
+/**
+ * Incoming events wait here and are applied a slice at a time (about 8 ms of work per
+ * task), so a catch-up of hundreds of megabytes never blocks input or painting for long.
+ */
+const queue: LogEvent[][] = [];
+/** The highest seq received (queued or applied), for gap detection and resubscribing. */
+let receivedSeq = 0;
+let pumping = false;
+
 function onEvents(events: LogEvent[]): void {
-  if (events.length === 0) return;
-  if (events[0].seq > model.lastSeq + 1) {
+  const fresh = events.filter((e) => e.seq > receivedSeq);
+  if (fresh.length === 0) return;
+  if (fresh[0].seq > receivedSeq + 1) {
     // A gap cannot happen on one subscription; resubscribe from what we have to be safe.
-    socket.send({ type: 'subscribe', jobId: boot.jobId, after: model.lastSeq });
+    socket.send({ type: 'subscribe', jobId: boot.jobId, after: receivedSeq });
     return;
   }
+  receivedSeq = fresh[fresh.length - 1].seq;
+  queue.push(fresh);
+  if (!pumping) {
+    pumping = true;
+    setTimeout(pump, 0);
+  }
+}
+
+function pump(): void {
+  const until = performance.now() + 8;
+  while (queue.length > 0 && performance.now() < until) {
+    const batch = queue[0];
+    const slice = batch.splice(0, 64);
+    if (batch.length === 0) queue.shift();
+    applyEvents(slice);
+  }
+  if (queue.length > 0) setTimeout(pump, 0);
+  else pumping = false;
+}
+
+function applyEvents(events: LogEvent[]): void {
   model.apply(events);
   const last = events[events.length - 1].seq;
   if (last > renderedSeq) {
@@ -87,6 +118,8 @@ function onJob(job: { status: string; attempt: number; lastSeq: number }): void 
     // The job was re-queued: its new attempt numbers its events from 1 again.
     attempt = job.attempt;
     model.reset();
+    queue.length = 0;
+    receivedSeq = 0;
     renderedSeq = 0;
     socket.send({ type: 'subscribe', jobId: boot.jobId, after: 0 });
     refreshPhases();
@@ -101,7 +134,7 @@ function onJob(job: { status: string; attempt: number; lastSeq: number }): void 
 
 socket = new LiveSocket({
   onOpen: (s, reconnected) => {
-    s.send({ type: 'subscribe', jobId: boot.jobId, after: model.lastSeq });
+    s.send({ type: 'subscribe', jobId: boot.jobId, after: receivedSeq });
     if (reconnected) {
       refreshHeader();
       refreshPhases();

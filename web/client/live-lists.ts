@@ -53,6 +53,7 @@ if (builds) {
   const body = builds.tBodies[0];
   const pending = new Set<string>();
 
+  const refreshCounts = refreshFragment('project-active');
   const refreshRow = debounce(async () => {
     const ids = [...pending];
     pending.clear();
@@ -83,12 +84,16 @@ if (builds) {
   new LiveSocket({
     onOpen: (s, reconnected) => {
       s.send({ type: 'subscribe-projects', projectId });
-      if (reconnected) void reloadAll();
+      if (reconnected) {
+        void reloadAll();
+        refreshCounts();
+      }
     },
     onMessage: (m) => {
       if (m.type !== 'project-job' || m.job.projectId !== projectId) return;
       pending.add(m.job.id);
       refreshRow();
+      refreshCounts();
     },
   });
 }

@@ -106,15 +106,38 @@ export interface SettingsSectionProps {
   publicUrl: string;
 }
 
+function WebhookSection({ project, publicUrl }: SettingsSectionProps) {
+  const base = publicUrl.replace(/\/$/, '');
+  return (
+    <section class="card" aria-labelledby="webhook-title" id="webhook-section">
+      <h2 id="webhook-title" class="h3">Webhook</h2>
+      <p>Point a webhook of the repository at this URL (content type JSON), with the project's webhook secret:</p>
+      <ul class="plain-list">
+        {(project.provider ? [project.provider] : ['github', 'gitlab']).map((p) => (
+          <li><span class="muted">{p === 'github' ? 'GitHub' : 'GitLab'}:</span> <code class="token-line">{`${base}/hooks/${p}`}</code></li>
+        ))}
+      </ul>
+      <form class="api-form" data-api-method="POST" data-api-url={`/api/projects/${project.id}/webhook-secret`} data-redirect=""
+        data-show-once="webhookSecret" data-show-once-label="The new webhook secret" data-confirm="Make a new webhook secret? The current one stops working.">
+        <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
+        <p class="muted small">The secret is stored encrypted and shown only when it is made.</p>
+        <button type="submit">New webhook secret</button>
+      </form>
+    </section>
+  );
+}
+
 /** The sections of the settings page after the main form, in order. Add new ones here. */
 export const SETTINGS_SECTIONS: ((props: SettingsSectionProps) => Child)[] = [
+  (props) => <WebhookSection {...props} />,
   ({ project }) => <PluginsSection project={project} />,
   ({ project }) => <BranchRulesSection project={project} />,
 ];
 
-function ApiForm(props: { method: string; url: string; redirect: string; base: unknown; submit: string; children?: Child }) {
+function ApiForm(props: { method: string; url: string; redirect: string; base: unknown; submit: string; showOnce?: [field: string, label: string]; children?: Child }) {
   return (
-    <form class="stack api-form" data-api-method={props.method} data-api-url={props.url} data-redirect={props.redirect}>
+    <form class="stack api-form" data-api-method={props.method} data-api-url={props.url} data-redirect={props.redirect}
+      data-show-once={props.showOnce?.[0]} data-show-once-label={props.showOnce?.[1]}>
       <script type="application/json" class="form-base" dangerouslySetInnerHTML={{ __html: scriptJson(props.base) }}></script>
       <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
       {props.children}
@@ -131,7 +154,8 @@ export function NewProjectPage({ ctx }: { ctx: PageContext }) {
     <Layout ctx={ctx} title="New project" nav="dashboard" scripts={['forms.js']}>
       <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <span aria-current="page">New project</span></nav>
       <h1>New project</h1>
-      <ApiForm method="POST" url="/api/projects" redirect="/projects/{id}" base={{ config: {} }} submit="Create project">
+      <ApiForm method="POST" url="/api/projects" redirect="/projects/{id}" base={{ config: {} }} submit="Create project"
+        showOnce={['webhookSecret', 'Project created. Its webhook secret, to paste into GitHub or GitLab with the webhook URL from the settings page,']}>
         <GeneralFields />
         <BuildConfigFields config={{ phases: { test: [] } }} />
       </ApiForm>

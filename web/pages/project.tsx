@@ -16,6 +16,15 @@ export interface ProjectPageData {
   error?: string;
 }
 
+/** Served alone too (`/projects/:id/active`), so the page can refresh it live. */
+export function ActiveSummary({ projectId, counts }: { projectId: string; counts: ActiveCounts }) {
+  return (
+    <p class="summary" id="project-active" data-fragment={`${projectPath(projectId)}/active`}>
+      <strong>{counts.running}</strong> running · <strong>{counts.queued}</strong> queued
+    </p>
+  );
+}
+
 function pageLink(project: Project, filter: BuildFilter, cursor: Record<string, number>) {
   const q = new URLSearchParams();
   if (filter.branch) q.set('branch', filter.branch);
@@ -54,7 +63,7 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
       <section aria-labelledby="builds-title">
         <div class="page-head">
           <h2 id="builds-title">Builds</h2>
-          <p class="summary" id="project-active"><strong>{counts.running}</strong> running · <strong>{counts.queued}</strong> queued</p>
+          <ActiveSummary projectId={project.id} counts={counts} />
         </div>
         <form method="get" action={projectPath(project.id)} class="row-form filters" role="search" aria-label="Filter builds">
           <label for="filter-branch">Branch</label>

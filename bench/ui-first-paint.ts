@@ -1,0 +1,57 @@
+/**
+ * First paint of a project page with 10,000 builds (and of the dashboard and a build
+ * page), measured in chromium: server response time and first-contentful-paint.
+ *   node --import tsx bench/ui-first-paint.ts
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { jobs, projects } from '../server/db/schema.ts';
+import { loggedInBrowser } from './ui-helpers.ts';
+
+const BUILDS = 10_000;
+const RUNS = 5;
+const { queen, context, close } = await loggedInBrowser();
+const db = queen.testDb.db;
+const project = (await queen.api('POST', '/api/projects', { name: 'big', repoUrl: '/srv/git/big' })).body;
+const statuses = ['passed', 'failed', 'passed', 'errored', 'cancelled', 'passed'] as const;
+const t0 = Date.now();
+for (let from = 1; from <= BUILDS; from += 1000) {
+  await db.insert(jobs).values(Array.from({ length: 1000 }, (_, i) => {
+    const n = from + i;
+    const at = new Date(Date.now() - (BUILDS - n) * 60_000);
+    return {
+      id: randomUUID(), projectId: project.id, number: n, type: 'TEST' as const, status: statuses[n % statuses.length],
+      ref: { branch: n % 7 === 0 ? `feature-${n % 13}` : 'main', sha: n.toString(16).padStart(40, 'a') },
+      trigger: { source: { type: 'webhook' as const, provider: 'github' }, author: { username: 'dev' }, message: `commit ${n}: change things`, at: at.toISOString() },
+      createdAt: at, startedAt: at, finishedAt: new Date(at.getTime() + 42_000),
+    };
+  }));
+}
+await db.update(projects).set({ nextJobNumber: BUILDS + 1 }).where(sql`${projects.id} = ${project.id}`);
+console.log(`inserted ${BUILDS} builds in ${Date.now() - t0} ms`);
+const lastJob = (await queen.api('GET', `/api/projects/${project.id}/jobs?limit=1`)).body.jobs[0];
+
+// One tab navigating from page to page, as a user does (a fresh tab adds process start-up).
+const page = await context.newPage();
+async function measure(label: string, path: string) {
+  const results: { server: number; fcp: number }[] = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    await page.goto('about:blank');
+    await page.goto(`${queen.url}${path}`, { waitUntil: 'load' });
+    await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0);
+    const result = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      return { server: nav.responseEnd - nav.requestStart, fcp: fcp.startTime };
+    });
+    if (i > 0) results.push(result); // the first run warms caches (assets, query plans)
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`${label.padEnd(42)} response ${median(results.map((r) => r.server)).toFixed(1)} ms, first contentful paint ${median(results.map((r) => r.fcp)).toFixed(1)} ms (median of ${RUNS})`);
+}
+await measure('project page, 10,000 builds', `/projects/${project.id}`);
+await measure('project page, filtered (branch, status)', `/projects/${project.id}?branch=feature-3&status=failed`);
+await measure('project page, 100 pages back', `/projects/${project.id}?before=5000`);
+await measure('dashboard', '/');
+await measure('build page', `/builds/${lastJob.id}`);
+await close();
