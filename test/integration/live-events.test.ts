@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { openEventsClient } from '../helpers/events-client.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
+import { ADMIN_TOKEN, startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
 
 let queen: TestQueen;
 let drone: TestDrone;
@@ -67,6 +67,37 @@ it('sends a mid-job subscriber the earlier output, then the rest, without gaps o
   assertContiguous(resumed, resumeFrom + 1);
   client.close();
   again.close();
+});
+
+it('never lets a subscriber that stops reading slow the build, and still gives it every line', async () => {
+  const project = (await queen.api('POST', '/api/projects', {
+    // About 20 MB of output: far more than the socket and the server's send buffer hold.
+    name: 'firehose', repoUrl: repo.url, config: { phases: { prepare: ["head -c 20000000 /dev/zero | tr '\\0' x | fold -w 99"] } },
+  })).body;
+  const ws = new WebSocket(`${queen.url.replace('http', 'ws')}/api/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  await new Promise((resolve) => ws.once('open', resolve));
+  const jobId = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
+  const received: { type: string; events?: { seq: number; type: string; data?: string }[]; job?: { status: string; lastSeq: number } }[] = [];
+  ws.on('message', (raw) => received.push(JSON.parse(raw.toString())));
+  ws.send(JSON.stringify({ type: 'subscribe', jobId }));
+  await new Promise<void>((resolve) => ws.once('message', () => resolve()));
+  ws.pause(); // a browser tab that stopped reading
+
+  const job = await queen.waitForJob(jobId, ['passed', 'failed', 'errored'], 120_000);
+  assert.equal(job.status, 'passed', 'the build finished while its subscriber read nothing');
+
+  ws.resume();
+  const all = () => received.filter((m) => m.type === 'events').flatMap((m) => m.events!);
+  await new Promise<void>((resolve) => {
+    const check = () => (all().at(-1)?.seq === job.lastSeq ? resolve() : setImmediate(check));
+    ws.on('message', () => check());
+    check();
+  });
+  const events = all();
+  events.forEach((e, i) => assert.equal(e.seq, i + 1));
+  const bytes = events.filter((e) => e.type === 'job:cmd:stdout').reduce((n, e) => n + e.data!.length, 0);
+  assert.equal(bytes, 20_000_000 + Math.floor(20_000_000 / 99), 'every byte and newline arrived');
+  ws.close();
 });
 
 it('answers bad subscriptions with an error and keeps the socket', async () => {
