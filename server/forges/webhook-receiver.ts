@@ -76,7 +76,8 @@ export class WebhookReceiver {
     if (!delivery) {
       const first = await findDelivery(this.deps.db, hook.provider, hook.deliveryId);
       this.deps.log.info({ provider: hook.provider, deliveryId: hook.deliveryId, outcome: first?.outcome }, 'webhook redelivered; answering as before');
-      return { ...answerFor(first), body: { ...answerFor(first).body, duplicate: true } };
+      const answer = answerFor(first);
+      return { ...answer, body: { ...answer.body, duplicate: true } };
     }
     try {
       const { outcome, jobs } = await this.#act(hook.parse(), projects);
@@ -129,7 +130,15 @@ export class WebhookReceiver {
         outcome ??= `${decision.skipped ? 'skipped' : 'ignored'}: ${decision.reason}`;
         continue;
       }
-      const job = await this.deps.control.trigger(project.id, { type: 'TEST', ref: trigger.ref, trigger: trigger.trigger });
+      let job: Job;
+      try {
+        job = await this.deps.control.trigger(project.id, { type: 'TEST', ref: trigger.ref, trigger: trigger.trigger });
+      } catch (err) {
+        // One project: fail the delivery so the forge retries. Several: keep what the others got.
+        if (projects.length === 1) throw err;
+        this.deps.log.error({ err, projectId: project.id }, 'queueing a webhook build failed');
+        continue;
+      }
       jobs.push(job);
       if (project.branchRules.cancelSuperseded) {
         // In the background: the forge is waiting for the answer, and a cancel tells drones.

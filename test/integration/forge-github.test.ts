@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Webhooks } from '@octokit/webhooks';
 import webhookExamples from '@octokit/webhooks-examples';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { startFakeForgeApi, type FakeForgeApi } from '../helpers/fake-forge-api.ts';
@@ -211,6 +212,16 @@ describe('GitHub webhook payloads', () => {
     const issue = retarget(webhookExamples.find((d) => d.name === 'issues')!.examples[0], 'hive-test/other');
     const res = await sendGithubHook(queen.url, 'issues', issue, { secret: project.secret });
     assert.deepEqual([res.status, res.body], [202, { ignored: 'event "issues" does not build' }]);
+    // GitHub's other content type: the JSON in a `payload` form field, the signature over the form body.
+    const form = new URLSearchParams({ payload: JSON.stringify(retarget(examples('ping')[0], 'hive-test/other')) }).toString();
+    const formRes = await fetch(`${queen.url}/hooks/github`, {
+      method: 'POST', body: form,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'ping', 'x-github-delivery': 'form-1',
+        'x-hub-signature-256': await new Webhooks({ secret: project.secret }).sign(form),
+      },
+    });
+    assert.equal(formRes.status, 200);
     const notJson = await fetch(`${queen.url}/hooks/github`, { method: 'POST', headers: { 'x-github-event': 'push' }, body: '{oops' });
     assert.equal(notJson.status, 400);
     const noEvent = await fetch(`${queen.url}/hooks/github`, { method: 'POST', body: '{}' });
