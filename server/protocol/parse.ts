@@ -90,7 +90,7 @@ const queenShapes: Record<string, Check> = {
   'queen:welcome': object({
     version: int(0),
     droneId: id,
-    heartbeatMs: int(100, 3_600_000),
+    heartbeatMs: int(10, 3_600_000),
     resume: arrayOf(object({ jobId: id, lease: id, ackedSeq: int(0), keep: bool })),
   }),
   'job:assign': object({ lease: id, spec: jobSpec }),
