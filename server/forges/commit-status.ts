@@ -7,6 +7,7 @@
  *
  * `assigned` reports nothing: to the forge it is still pending.
  */
+import { buildUrl } from '../../web/urls.ts';
 import type { Job } from '../db/jobs.ts';
 import type { JobStatus } from '../protocol/index.ts';
 
@@ -55,7 +56,7 @@ export function commitStatusFor(job: Job, publicUrl: string): CommitStatus | und
     state,
     context: statusContext(job),
     description: describe(job),
-    targetUrl: `${publicUrl}/jobs/${job.id}`,
+    targetUrl: buildUrl(publicUrl, job.id),
   };
 }
 

@@ -3,7 +3,8 @@
  * what the enabled plugins contributed — pure, so every rule is unit-tested.
  *
  * Commands: each plugin's, in plugin order, then the configuration's own `phases`.
- * Env: plugins' env in order, then the configuration's `env` over them.
+ * Env: the ref's (HIVE_TAG, HIVE_PULL_REQUEST …), plugins' env in order, then the
+ * configuration's `env` over them.
  * Image, container options: the last plugin that sets one, then the configuration's
  * `image` over it. Services: plugins' then the configuration's. Labels: all of them.
  */
@@ -11,6 +12,7 @@ import type { PhaseContribution, PluginCommand } from '../../plugins/api.ts';
 import {
   PHASES, type ContainerOptions, type JobSpec, type JobType, type PhaseName, type SpecCommand,
 } from '../protocol/index.ts';
+import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
 
 export interface Contribution {
@@ -23,9 +25,24 @@ export interface SpecInput {
   job: { id: string; number: number; type: JobType };
   project: { id: string; name: string; repoUrl: string };
   checkout: { sha: string; branch?: string; refspec?: string };
+  /** What was triggered: tags and pull requests become env vars commands can read. */
+  ref?: JobRef;
   config: MergedConfig;
   contributions: Contribution[];
   defaultTimeoutMs: number;
+}
+
+/** HIVE_TAG, HIVE_PULL_REQUEST, HIVE_TARGET_BRANCH, HIVE_SOURCE_BRANCH for the builds they concern. */
+export function refEnv(ref: JobRef | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (ref?.tag) env.HIVE_TAG = ref.tag;
+  const pr = ref?.pullRequest;
+  if (pr) {
+    env.HIVE_PULL_REQUEST = String(pr.number);
+    env.HIVE_TARGET_BRANCH = pr.baseBranch;
+    if (pr.headBranch) env.HIVE_SOURCE_BRANCH = pr.headBranch;
+  }
+  return env;
 }
 
 const toCommand = (c: PluginCommand): SpecCommand => (typeof c === 'string' ? { run: c } : c.display ? { run: c.run, display: c.display } : { run: c.run });
@@ -34,7 +51,7 @@ const DEFAULT_CONTAINER: ContainerOptions = { pull: 'if-not-present', privileged
 export function buildJobSpec(input: SpecInput): JobSpec {
   const { config, contributions } = input;
   const phases = Object.fromEntries(PHASES.map((p) => [p, [] as SpecCommand[]])) as Record<PhaseName, SpecCommand[]>;
-  let env: Record<string, string> = {};
+  let env: Record<string, string> = refEnv(input.ref);
   let secretRefs: Record<string, string> = {};
   let image: string | undefined;
   let container: Partial<ContainerOptions> | undefined;

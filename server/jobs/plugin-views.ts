@@ -1,4 +1,5 @@
 /** What plugins see of jobs and projects: a narrow, secret-free view. */
+import { buildUrl } from '../../web/urls.ts';
 import type { PluginJob } from '../../plugins/api.ts';
 import type { Job } from '../db/jobs.ts';
 
@@ -21,7 +22,7 @@ export function pluginJobView(job: Job, publicUrl: string): PluginJob {
       author: job.trigger.author ? { name: job.trigger.author.name, username: job.trigger.author.username } : undefined,
       message: job.trigger.message,
     },
-    url: `${publicUrl}/jobs/${job.id}`,
+    url: buildUrl(publicUrl, job.id),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
     durationMs: job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null,

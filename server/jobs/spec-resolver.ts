@@ -80,7 +80,8 @@ export class SpecResolver {
       const config = mergeConfigs(
         { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
         yml === undefined ? undefined : parseHiveYml(yml),
-        job.ref.branch,
+        // A pull request builds for its target branch: its branch sections apply.
+        job.ref.branch ?? job.ref.pullRequest?.baseBranch,
       );
       const contributions = await collectContributions(
         this.deps.plugins, config.plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
@@ -89,6 +90,7 @@ export class SpecResolver {
         job,
         project,
         checkout: { sha, branch: job.ref.branch, refspec },
+        ref: job.ref,
         config,
         contributions,
         defaultTimeoutMs: this.deps.defaultTimeoutMs,

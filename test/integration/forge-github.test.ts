@@ -370,7 +370,7 @@ describe('pull request builds and commit statuses', () => {
     assert.ok(success.headers['user-agent']);
     assert.deepEqual(Object.keys(success.body).sort(), ['context', 'description', 'state', 'target_url']);
     assert.equal(success.body.context, 'hive/test');
-    assert.equal(success.body.target_url, `${PUBLIC_URL}/jobs/${jobId}`);
+    assert.equal(success.body.target_url, `${PUBLIC_URL}/builds/${jobId}`);
     assert.match(success.body.description, /^Build #1 passed in \d+s$/);
     const states = github.requests.filter((r) => r.body?.target_url?.endsWith(jobId)).map((r) => r.body.state);
     assert.equal(states[0], 'pending', 'queued is reported first');
@@ -410,7 +410,7 @@ describe('pull request builds and commit statuses', () => {
     const tries = github.requests.filter((r) => r.path === `/repos/hive-test/retry/statuses/${sha}`);
     assert.deepEqual(tries.map((r) => r.answered), [502, 201]);
     assert.deepEqual(tries[0].body, tries[1].body);
-    assert.deepEqual(accepted.body, { state: 'pending', target_url: `${PUBLIC_URL}/jobs/${jobId}`, description: 'Build #1 is queued', context: 'hive/test' });
+    assert.deepEqual(accepted.body, { state: 'pending', target_url: `${PUBLIC_URL}/builds/${jobId}`, description: 'Build #1 is queued', context: 'hive/test' });
     const cancelled = await queen.api('POST', `/api/jobs/${jobId}/cancel`);
     assert.equal(cancelled.body.status, 'cancelled');
     const last = await github.waitFor((r) => r.path.startsWith('/repos/hive-test/retry/') && r.body.state === 'error');

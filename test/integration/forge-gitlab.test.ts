@@ -162,7 +162,7 @@ describe('merge requests', () => {
     assert.deepEqual(Object.keys(success.body).sort(), ['description', 'name', 'ref', 'state', 'target_url']);
     assert.equal(success.body.name, 'hive/test');
     assert.equal(success.body.ref, 'feature');
-    assert.equal(success.body.target_url, `${PUBLIC_URL}/jobs/${jobId}`);
+    assert.equal(success.body.target_url, `${PUBLIC_URL}/builds/${jobId}`);
     const states = gitlab.requests.filter((r) => r.body?.target_url?.endsWith(jobId)).map((r) => r.body.state);
     assert.equal(states[0], 'pending');
     assert.ok(states.includes('running'), `GitLab hears "running": ${states}`);

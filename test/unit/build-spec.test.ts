@@ -81,6 +81,13 @@ describe('buildJobSpec', () => {
     assert.deepEqual(spec.container, { pull: 'if-not-present', privileged: false });
   });
 
+  it('tells commands about tags and pull requests', () => {
+    const pr = buildJobSpec({ ...base, ref: { refspec: '+refs/pull/7/merge', pullRequest: { number: 7, baseBranch: 'main', headBranch: 'fix' } }, config: merged({}), contributions: [] });
+    assert.deepEqual(pr.env, { HIVE_PULL_REQUEST: '7', HIVE_TARGET_BRANCH: 'main', HIVE_SOURCE_BRANCH: 'fix' });
+    const tag = buildJobSpec({ ...base, ref: { tag: 'v1.2.0' }, config: merged({ env: { A: '1' } }), contributions: [] });
+    assert.deepEqual(tag.env, { HIVE_TAG: 'v1.2.0', A: '1' });
+  });
+
   it('converts the timeout from seconds', () => {
     assert.equal(buildJobSpec({ ...base, config: merged({ timeout: 5 }), contributions: [] }).timeoutMs, 5000);
   });
