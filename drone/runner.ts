@@ -170,7 +170,13 @@ class JobRun {
       this.log(`Image ${this.spec.image} is not used: this drone runs jobs as plain processes`);
     }
     try {
-      return await executor.start({ spec: this.spec, workspace, env: this.jobEnv(workspace), signal: this.main.signal });
+      return await executor.start({
+        spec: this.spec,
+        workspace,
+        env: this.jobEnv(workspace),
+        signal: this.main.signal,
+        log: (line) => this.log(line),
+      });
     } catch (err) {
       const message = `Could not prepare the ${executor.kind} executor: ${(err as Error).message}`;
       this.log(message);

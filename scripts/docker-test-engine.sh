@@ -127,6 +127,21 @@ build_node() {
   rm -rf "$root"
 }
 
+# A daemon that is still starting (or shutting down) holds the pid file: let it settle.
+settle_running_engine() {
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null) || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  say "dockerd (pid $pid) is running but not answering yet; waiting for it"
+  for _ in $(seq 1 120); do
+    ping_engine && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  die "dockerd (pid $pid) neither answers nor exits; see $LOG"
+}
+
+ping_engine || settle_running_engine
 ping_engine || start_engine
 image_current hive-test/busybox:latest || build_busybox
 image_current hive-test/node:20 || build_node

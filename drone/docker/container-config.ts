@@ -95,3 +95,12 @@ function toEnvList(env: Record<string, string>): string[] {
 export function describeMemoryLimit(memoryMb: number | undefined): string {
   return memoryMb === undefined ? '' : ` (limit ${+memoryMb.toFixed(1)} MiB)`;
 }
+
+/** " (memory 64 MiB, 1.5 CPUs, privileged)" for the job log; "" without limits. */
+export function describeLimits(options: ContainerOptions): string {
+  const parts: string[] = [];
+  if (options.memoryMb !== undefined) parts.push(`memory ${+options.memoryMb.toFixed(1)} MiB`);
+  if (options.cpus !== undefined) parts.push(`${options.cpus} CPU${options.cpus === 1 ? '' : 's'}`);
+  if (options.privileged) parts.push('privileged');
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}

@@ -10,10 +10,18 @@ import type { PullPolicy } from '../../server/protocol/index.ts';
 import { ExecutorError } from '../executors/executor.ts';
 import { engineMessage, engineStatus } from './engine-error.ts';
 
-export async function ensureImage(docker: Docker, image: string, policy: PullPolicy, signal?: AbortSignal): Promise<void> {
+export async function ensureImage(
+  docker: Docker,
+  image: string,
+  policy: PullPolicy,
+  options: { signal?: AbortSignal; log?: (line: string) => void } = {},
+): Promise<void> {
   if (policy !== 'always' && (await hasImage(docker, image))) return;
   if (policy === 'never') throw new ExecutorError(`image "${image}" is not available on this drone (pull policy never)`);
-  await pullImage(docker, image, signal);
+  options.log?.(`Pulling image ${image} (pull policy ${policy})`);
+  const started = Date.now();
+  await pullImage(docker, image, options.signal);
+  options.log?.(`Pulled image ${image} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 export async function hasImage(docker: Docker, image: string): Promise<boolean> {

@@ -28,7 +28,9 @@
 import type Docker from 'dockerode';
 import type { ContainerOptions } from '../../server/protocol/index.ts';
 import { ContainerEvents } from '../docker/container-events.ts';
-import { CACHE_DIR, WORKSPACE_DIR, describeMemoryLimit, jobContainerConfig, serviceContainerConfig } from '../docker/container-config.ts';
+import {
+  CACHE_DIR, WORKSPACE_DIR, describeLimits, describeMemoryLimit, jobContainerConfig, serviceContainerConfig,
+} from '../docker/container-config.ts';
 import { engineMessage, engineStatus } from '../docker/engine-error.ts';
 import { execCommand } from '../docker/exec-command.ts';
 import { ensureImage } from '../docker/images.ts';
@@ -90,7 +92,7 @@ export class DockerExecutor implements Executor {
 
     try {
       for (const image of new Set([spec.image, ...services.map((s) => s.image)])) {
-        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, signal));
+        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log }));
       }
       const cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.options.cacheRoot, spec.projectId));
       const networkName = resourceName(spec.jobId, 'net');
@@ -112,6 +114,7 @@ export class DockerExecutor implements Executor {
         })));
         resources.addContainer(created);
         await step(what, () => created.start());
+        job.log?.(`Started service ${service.name} (${service.image})`);
       }
 
       const main = await step(`could not create the job container from image "${spec.image}"`, () => docker.createContainer(jobContainerConfig({
@@ -131,6 +134,7 @@ export class DockerExecutor implements Executor {
         return undefined;
       });
       await step(`could not start the job container from image "${spec.image}"`, () => main.start());
+      job.log?.(`Running in a container of ${spec.image}${describeLimits(container)}`);
       return new DockerSession(main, resources, events, {
         memoryMb: container.memoryMb,
         graceMs: this.options.graceMs ?? 5_000,
@@ -173,12 +177,21 @@ class DockerSession implements ExecSession {
   async run(command: string, io: CommandIo): Promise<CommandResult> {
     if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
     await this.ensureRunning();
+    if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
     const oomEventsBefore = this.events?.oomCount ?? 0;
     const onAbort = () => void this.kill();
     io.signal.addEventListener('abort', onAbort, { once: true });
+    const killed: CommandResult = { exitCode: null, signal: 'SIGKILL', error: 'killed: the job was stopped' };
     try {
-      const end = await this.exec(command, io);
-      if (io.signal.aborted) return { exitCode: null, signal: 'SIGKILL', error: 'killed: the job was stopped' };
+      let end;
+      try {
+        end = await this.exec(command, io);
+      } catch (err) {
+        // The kill may have beaten the exec to the container: that is a stop, not a breakage.
+        if (io.signal.aborted) return killed;
+        throw err;
+      }
+      if (io.signal.aborted) return killed;
       if (end.exitCode === 0) {
         this.events?.forget(end.execId);
         return { exitCode: 0 };

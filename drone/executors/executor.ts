@@ -24,6 +24,8 @@ export interface ExecutorJob {
   env: Record<string, string>;
   /** Aborted when the job is stopped; `start()` should then give up promptly (e.g. an image pull). */
   signal?: AbortSignal;
+  /** A line for the job log about the preparation (an image pull, a service started). */
+  log?: (line: string) => void;
 }
 
 export interface CommandIo {

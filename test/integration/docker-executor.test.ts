@@ -106,6 +106,7 @@ const cmdDone = (events: JobEvent[], cmd: number) =>
   events.find((e): e is CmdDoneEvent => e.type === 'job:cmd:done' && e.cmd === cmd);
 const output = (events: JobEvent[], type: 'job:cmd:stdout' | 'job:cmd:stderr', cmd?: number) =>
   events.flatMap((e) => (e.type === type && (cmd === undefined || e.cmd === cmd) ? [e.data] : [])).join('');
+const logText = (events: JobEvent[]) => events.flatMap((e) => (e.type === 'job:log' ? [e.data] : [])).join('');
 const phaseStatuses = (events: JobEvent[]) =>
   Object.fromEntries(events.flatMap((e) => (e.type === 'job:phase:done' ? [[e.phase, e.status]] : [])));
 
@@ -136,6 +137,7 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     }, { env: { GREETING: 'hi there' } });
     const { events, outcome } = await run(spec);
     assert.deepEqual(outcome, { status: 'passed' });
+    assert.match(logText(events), /^Running in a container of hive-test\/busybox:latest$/m);
     assert.equal(output(events, 'job:cmd:stdout', 0), 'pwd=/workspace ws=/workspace cache=/hive-cache greeting=hi there ci=true\nin-docker\n');
     assert.equal(output(events, 'job:cmd:stdout', 1), 'hello from demo\nchecked out\n');
     assert.equal(output(events, 'job:cmd:stdout', 2), 'out-1\nout-2\n');
@@ -177,6 +179,7 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     const { events, outcome } = await run(spec);
     assert.deepEqual(outcome, { status: 'passed' }, output(events, 'job:cmd:stderr'));
     assert.equal(output(events, 'job:cmd:stdout', 0), 'hello from the service\n');
+    assert.match(logText(events), /^Started service web \(hive-test\/busybox:latest\)$/m);
     await assertNothingLeft(spec.jobId);
   });
 
@@ -187,7 +190,7 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     });
     let host: { Memory?: number; MemorySwap?: number; NanoCpus?: number; Privileged?: boolean } | undefined;
     let inspecting = false;
-    const { outcome } = await run(spec, {
+    const { events, outcome } = await run(spec, {
       onEvent: (e) => {
         if (e.type !== 'job:cmd:stdout' || inspecting) return;
         inspecting = true;
@@ -202,6 +205,7 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     assert.equal(host?.MemorySwap, 96 * 1024 * 1024, 'no swap beyond the limit');
     assert.equal(host?.NanoCpus, 500_000_000);
     assert.equal(host?.Privileged, false);
+    assert.match(logText(events), /^Running in a container of hive-test\/busybox:latest \(memory 96 MiB, 0\.5 CPUs\)$/m);
   });
 
   it('reports a command killed for lack of memory as out of memory', async () => {
@@ -265,7 +269,8 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
       services: [{ name: 'db', image }],
     });
     for (const spec of [job, service]) {
-      const { outcome } = await run(spec);
+      const { events, outcome } = await run(spec);
+      assert.match(logText(events), /^Pulling image 127\.0\.0\.1:9\/hive-test\/absent:1 \(pull policy if-not-present\)$/m);
       assert.equal(outcome.status, 'errored');
       assert.match(outcome.message!, /image "127\.0\.0\.1:9\/hive-test\/absent:1" is not available on this drone: the pull failed: .+/);
       await assertNothingLeft(spec.jobId);

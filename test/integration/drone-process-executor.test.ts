@@ -56,6 +56,21 @@ describe('ProcessExecutor', () => {
     }
   });
 
+  it('gives commands the project cache directory in HIVE_CACHE_DIR, created on the host and kept', async () => {
+    const cacheRoot = join(workspace, 'cache');
+    const executor = new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! }, cacheRoot });
+    const session = await executor.start({ spec: { ...spec, projectId: 'p/1' }, workspace, env: {} });
+    try {
+      const r = await runIn(session, 'echo "$HIVE_CACHE_DIR"; echo kept > "$HIVE_CACHE_DIR/file"');
+      assert.equal(r.exitCode, 0, r.stderr);
+      const dir = r.stdout.trim();
+      assert.ok(dir.startsWith(`${cacheRoot}/p_1-`), dir);
+      assert.equal(readFileSync(join(dir, 'file'), 'utf8'), 'kept\n');
+    } finally {
+      await session.dispose();
+    }
+  });
+
   it('reports exit codes, and a killing signal', async () => {
     const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! } }).start({ spec, workspace, env: {} });
     assert.equal((await runIn(session, 'exit 7')).exitCode, 7);

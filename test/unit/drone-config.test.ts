@@ -20,6 +20,7 @@ describe('loadDroneConfig', () => {
     const config = load([
       '--queen', 'ws://queen.example:8080/', '--token', 'secret', '--capacity', '3', '--labels', 'a, b,,a',
       '--name', 'X', '--speed', '2.5', '--data-dir', 'data', '--plugins', 'node', '--keep-workspaces',
+      '--executor', 'docker', '--docker-host', 'unix:///run/docker.sock',
     ]);
     assert.deepEqual(config, {
       queenUrl: 'ws://queen.example:8080',
@@ -32,6 +33,8 @@ describe('loadDroneConfig', () => {
       dataDir: '/srv/hive/data',
       keepWorkspaces: true,
       hostEnv: {},
+      executor: 'docker',
+      dockerHost: 'unix:///run/docker.sock',
     });
   });
 
@@ -117,5 +120,14 @@ describe('loadDroneConfig', () => {
     rejects([...base, '--capacity'], {}, 'Expected a value after --capacity');
     rejects([...base, 'stray'], {}, /Unexpected argument "stray"/);
     rejects([...base], { HIVE_DRONE_KEEP_WORKSPACES: 'maybe' }, /Expected HIVE_DRONE_KEEP_WORKSPACES to be true or false/);
+  });
+
+  it('runs jobs with an image in Docker when an engine answers, unless told otherwise', () => {
+    assert.equal(load(base).executor, 'auto');
+    assert.equal(load(base).dockerHost, undefined);
+    assert.equal(load(base, { HIVE_DRONE_EXECUTOR: 'process' }).executor, 'process');
+    assert.equal(load(base, { DOCKER_HOST: 'tcp://10.0.0.5:2375' }).dockerHost, 'tcp://10.0.0.5:2375');
+    assert.throws(() => load([...base, '--executor', 'podman']), /Expected --executor to be one of auto, docker, process, got "podman"/);
+    assert.throws(() => load([...base, '--docker-host', 'ssh://box']), /Expected --docker-host to be unix:\/\/\/path/);
   });
 });

@@ -37,7 +37,7 @@ describe('commit statuses', () => {
     }), 'https://ci.example.com')!;
     assert.deepEqual(status, {
       sha: HEAD, ref: 'feat', state: 'success', context: 'hive/test_and_deploy',
-      description: 'Build #12 passed in 1m 15s', targetUrl: 'https://ci.example.com/jobs/11111111-2222-4333-8444-555555555555',
+      description: 'Build #12 passed in 1m 15s', targetUrl: 'https://ci.example.com/builds/11111111-2222-4333-8444-555555555555',
     });
     assert.equal(commitStatusFor(job({ ref: { branch: 'main' } }), 'https://ci'), undefined, 'no commit known yet');
     assert.equal(commitStatusFor(job({ status: 'errored', message: 'Could not fetch' }), 'x')!.description, 'Build #12 errored: Could not fetch');
