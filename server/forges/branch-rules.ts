@@ -12,7 +12,7 @@
  * - `[skip ci]`, `[ci skip]` (and `[no ci]`) in the head commit message skip the build.
  */
 import type { BranchRules } from '../db/schema.ts';
-import { globMatches } from './glob.ts';
+import { branchGlobMatches as globMatches } from '../util/branch-glob.ts';
 import type { Trigger } from './trigger.ts';
 
 export type Decision = { build: true } | { build: false; reason: string; skipped?: boolean };

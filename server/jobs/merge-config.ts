@@ -10,7 +10,7 @@
  * 3. Plugins merge by name: a repository entry overrides `enabled` and merges its
  *    `config` keys over the project's; new names are appended in the order written.
  */
-import picomatch from 'picomatch';
+import { branchGlobMatches } from '../util/branch-glob.ts';
 import type { PluginRef } from '../db/schema.ts';
 import type { BranchSection, BuildConfig, PluginEntry } from './repo-config.ts';
 
@@ -18,10 +18,7 @@ export interface MergedConfig extends Omit<BuildConfig, 'branches' | 'plugins'> 
   plugins: PluginRef[];
 }
 
-export function branchMatches(glob: string, branch: string | undefined): boolean {
-  if (!branch) return false;
-  return picomatch(glob, { dot: true })(branch);
-}
+export const branchMatches = branchGlobMatches;
 
 /** Merges `over` onto `base` with the repository-over-project rules (2). */
 export function mergeSection<T extends BranchSection>(base: T, over: BranchSection): T {

@@ -7,9 +7,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { MAX_TOKEN_NAME, createUserToken, listTokensOf, revokeTokenOf, tokenOwner, tokenView } from '../auth/user-tokens.ts';
 import type { Db } from '../db/client.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
-import { describeZodError } from '../jobs/repo-config.ts';
-import { uuid } from './api-schemas.ts';
+import { idParam, readBody } from './request-input.ts';
 import type { AuthVariables } from './auth-middleware.ts';
 
 const createTokenBody = z.strictObject({ name: z.string().trim().min(1).max(MAX_TOKEN_NAME) });
@@ -21,21 +19,13 @@ export function tokenRoutes(db: Db) {
   api.get('/', async (c) => c.json({ tokens: (await listTokensOf(db, await owner(c))).map(tokenView) }));
 
   api.post('/', async (c) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch (cause) {
-      throw new ValidationError('Request body is not valid JSON', { cause });
-    }
-    const body = createTokenBody.safeParse(raw);
-    if (!body.success) throw new ValidationError(describeZodError(body.error), { cause: body.error });
-    const { token, row } = await createUserToken(db, await owner(c), body.data.name);
+    const body = await readBody(c, createTokenBody);
+    const { token, row } = await createUserToken(db, await owner(c), body.name);
     return c.json({ ...tokenView(row), token }, 201);
   });
 
   api.delete('/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!uuid.safeParse(id).success) throw new NotFoundError(`Token ${id.slice(0, 100)} does not exist`);
+    const id = idParam(c, 'Token');
     await revokeTokenOf(db, await owner(c), id);
     return c.body(null, 204);
   });

@@ -4,7 +4,6 @@
  */
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
-import type { z } from 'zod';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
@@ -18,10 +17,11 @@ import type { JobControl } from '../jobs/job-control.ts';
 import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
-import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody, uuid } from './api-schemas.ts';
+import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import type { AuthVariables } from './auth-middleware.ts';
 import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
+import { idParam, readBody } from './request-input.ts';
 import { checkPluginList, pluginListView } from './plugin-config-check.ts';
 import { tokenRoutes } from './api-tokens.ts';
 
@@ -36,24 +36,6 @@ export interface ApiDeps {
 }
 
 type Env = { Variables: AuthVariables };
-
-async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch (cause) {
-    throw new ValidationError('Request body is not valid JSON', { cause });
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(describeZodError(parsed.error), { cause: parsed.error });
-  return parsed.data;
-}
-
-function idParam(c: Context, what: string): string {
-  const id = c.req.param('id') ?? '';
-  if (!uuid.safeParse(id).success) throw new NotFoundError(`${what} ${id.slice(0, 100)} does not exist`);
-  return id;
-}
 
 /** Whether the request comes from the CLI (it says so) or another API client. */
 function triggerSource(c: Context): 'cli' | 'api' {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { branchMatches, decide, wantsSkipCi } from '../../server/forges/branch-rules.ts';
-import { globMatches } from '../../server/forges/glob.ts';
+import { branchGlobMatches as globMatches } from '../../server/util/branch-glob.ts';
 import type { Trigger } from '../../server/forges/trigger.ts';
 
 const source = { source: { type: 'webhook' as const, provider: 'github' } };
