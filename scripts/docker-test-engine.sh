@@ -145,4 +145,6 @@ ping_engine || settle_running_engine
 ping_engine || start_engine
 image_current hive-test/busybox:latest || build_busybox
 image_current hive-test/node:20 || build_node
+# The `node` plugin asks for `node:<version>`; with no registry, the local build stands in.
+docker tag hive-test/node:20 node:20
 say "engine and test images ready"

@@ -1,7 +1,8 @@
 /**
  * A Node package built end to end in Docker: a real queen, a real drone process that
  * finds the engine at start, a local git repository, and the package's own tests run by
- * `npm test` inside a `hive-test/node:20` container. Skipped, with the reason, when no
+ * `npm test` inside a container of `node:20` (the local test build), prepared by the `node`
+ * plugin. Skipped, with the reason, when no
  * engine answers.
  */
 import assert from 'node:assert/strict';
@@ -41,6 +42,7 @@ before(async () => {
       'package.json': PACKAGE_JSON,
       'sum.js': 'exports.sum = (a, b) => a + b;\n',
       'sum.test.js': SUM_TEST,
+      'package-lock.json': JSON.stringify({ name: 'tiny-sum', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'tiny-sum', version: '1.0.0' } } }),
     },
   });
   brokenSha = await repo.commit({ branch: 'broken', files: { 'sum.js': 'exports.sum = (a, b) => a - b;\n' }, message: 'break sum' });
@@ -67,12 +69,12 @@ describe('a Node package built in Docker through the queen', { skip }, () => {
     const res = await queen.api('POST', '/api/projects', {
       name: 'tiny-sum',
       repoUrl: repo.url,
-      config: {
-        image: NODE_IMAGE,
-        // No registry is asked anything: npm's update check stays off.
-        env: { NPM_CONFIG_UPDATE_NOTIFIER: 'false' },
-        phases: { test: ['node --version', 'npm test'] },
-      },
+      // The node plugin picks the `node:20` image (the engine script tags the local build so),
+      // runs `npm ci` with its lockfile-keyed cache, then `npm test`; docker never pulls.
+      plugins: [
+        { name: 'node', config: { version: '20' } },
+        { name: 'docker', config: { pull: 'never' } },
+      ],
     });
     assert.equal(res.status, 201, res.text);
     projectId = res.body.id;
@@ -101,8 +103,10 @@ describe('a Node package built in Docker through the queen', { skip }, () => {
 
     const detail = (await queen.api('GET', `/api/jobs/${failing}`)).body;
     assert.deepEqual(detail.commands.map((c: { command: string; exitCode: number }) => [c.command, c.exitCode]), [
-      ['node --version', 0], ['npm test', 1],
+      ['node --version && npm --version', 0], ['npm ci (cache keyed by package-lock.json)', 0], ['npm test', 1],
     ]);
+    assert.equal(detail.spec.image, 'node:20', 'the node plugin chose the image');
+    assert.deepEqual(detail.spec.container, { pull: 'never', privileged: false });
     assert.deepEqual(await listLabelled({ drone: DRONE }), { containers: [], networks: [] }, 'the jobs left no container or network');
   });
 });
