@@ -15,7 +15,9 @@ let drone: TestDrone;
 let repo: GitRepo;
 
 before(async () => {
-  queen = await startTestQueen();
+  // Pings every minute: the test's paused reader must not be dropped as a dead peer while
+  // it is paused (a real frozen tab would be, and would resume after reconnecting).
+  queen = await startTestQueen({ HIVE_HEARTBEAT_MS: '30000' });
   repo = await createGitRepo({ files: { 'lines.sh': 'i=1\nwhile [ $i -le 40 ]; do echo "line $i"; i=$((i+1)); sleep 0.03; done\n' } });
   drone = await connectDrone(queen, { name: 'streamer', capacity: 1 });
 });
@@ -89,10 +91,12 @@ it('never lets a subscriber that stops reading slow the build, and still gives i
   ws.resume();
   const all = () => received.filter((m) => m.type === 'events').flatMap((m) => m.events!);
   // Each message that arrives may be the last one; nothing spins while waiting.
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${all().length} of ${job.lastSeq} events arrived`)), 60_000);
     const check = () => {
       if (all().at(-1)?.seq !== job.lastSeq) return;
       ws.off('message', check);
+      clearTimeout(timer);
       resolve();
     };
     ws.on('message', check);
