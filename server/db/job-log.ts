@@ -4,6 +4,8 @@
  * size of the log. Appending also applies what the events mean to the job's row and its
  * commands, in the same transaction, so state and log never disagree.
  */
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { JobEvent } from '../protocol/index.ts';
 import type { Db } from './client.ts';
@@ -19,6 +21,26 @@ const CHUNK_BODY_BYTES = 256 * 1024;
 export function toStoredEvent(event: JobEvent): StoredEvent {
   const { jobId: _j, lease: _l, ...rest } = event;
   return rest as StoredEvent;
+}
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * Chunk bodies are gzip'd JSON, stored as base64 text: logs shrink several times over,
+ * compression runs on libuv's thread pool beside the event loop, and text (unlike bytea,
+ * which PGlite converts byte by byte in JavaScript) travels fast through both drivers.
+ * Rows that would not shrink (and rows from before compression) hold the JSON itself,
+ * which always starts with `[`.
+ */
+export async function encodeChunkBody(json: string): Promise<string> {
+  const packed = (await gzipAsync(json, { level: 1 })).toString('base64');
+  // Output that does not compress (already compressed, random) is kept as it is.
+  return packed.length < json.length * 0.8 ? packed : json;
+}
+export async function decodeChunkBody(body: string): Promise<string> {
+  if (body.startsWith('[')) return body;
+  return (await gunzipAsync(Buffer.from(body, 'base64'))).toString('utf8');
 }
 
 function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; body: string }[] {
@@ -57,6 +79,8 @@ export async function appendJobEvents(
   if (events.length === 0) return undefined;
   const seqFrom = events[0].seq;
   const seqTo = events[events.length - 1].seq;
+  // Compressed before the transaction opens, so it stays short.
+  const chunks = await Promise.all(cutIntoChunks(events).map(async (c) => ({ ...c, body: await encodeChunkBody(c.body) })));
   return db.transaction(async (tx) => {
     const [fenced] = await tx
       .update(jobs)
@@ -69,7 +93,6 @@ export async function appendJobEvents(
       ))
       .returning({ attempt: jobs.attempt });
     if (!fenced) return undefined;
-    const chunks = cutIntoChunks(events);
     await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
     for (const e of events) await applyEvent(tx, jobId, e);
     const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
@@ -123,8 +146,8 @@ export async function readJobEvents(db: Db, jobId: string, afterSeq: number, lim
     .orderBy(asc(jobLogChunks.seqFrom))
     .limit(limitChunks);
   const events: StoredEvent[] = [];
-  for (const row of rows) {
-    for (const e of JSON.parse(row.body) as StoredEvent[]) if (e.seq > afterSeq) events.push(e);
+  for (const json of await Promise.all(rows.map((row) => decodeChunkBody(row.body)))) {
+    for (const e of JSON.parse(json) as StoredEvent[]) if (e.seq > afterSeq) events.push(e);
   }
   return events;
 }
