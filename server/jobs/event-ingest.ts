@@ -1,9 +1,10 @@
 /**
  * Receives numbered job events from drones and persists them in batches.
  *
- * Per (job, lease) the ingest keeps an inbox; a flush — a few milliseconds after the first
- * event, or at once for a large inbox or a `job:done` — writes every consecutive event in
- * one transaction, then acknowledges the drone and tells observers. Duplicates (replays
+ * Per (job, lease) the ingest keeps an inbox; a flush writes every consecutive event in
+ * one transaction, then acknowledges the drone and tells observers. Writes are group
+ * commits: an idle job's event is written at once, and whatever arrives during a write
+ * goes in the next one, so a busy job costs one transaction per batch, not per event. Duplicates (replays
  * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
  * before it is stored, so the drone still holds whatever the queen has not.
@@ -21,7 +22,6 @@ export interface IngestDeps {
   log: Logger;
   /** Called once a job's final event is stored. */
   onJobFinished(job: Job): void;
-  flushDelayMs?: number;
 }
 
 /** Whoever sent the events, to acknowledge or stop them. */
@@ -35,39 +35,36 @@ interface Stream {
   /** Highest stored seq; undefined until read from the database. */
   storedSeq?: number;
   inbox: JobEvent[];
-  inboxChars: number;
   sender: EventSender;
   timer?: NodeJS.Timeout;
   flushing?: Promise<void>;
   retryMs: number;
   /** The lease is not (or no longer) the job's: drop everything. */
   stale: boolean;
+  /** A write of this stream is in flight. */
+  writing?: boolean;
   lastStatus?: string;
 }
 
-const FLUSH_NOW_CHARS = 512 * 1024;
-
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
-  readonly #flushDelayMs: number;
-
-  constructor(private readonly deps: IngestDeps) {
-    this.#flushDelayMs = deps.flushDelayMs ?? 15;
-  }
+  constructor(private readonly deps: IngestDeps) {}
 
   accept(sender: EventSender, event: JobEvent): void {
     const key = `${event.jobId}\n${event.lease}`;
     let stream = this.#streams.get(key);
     if (!stream) {
-      stream = { jobId: event.jobId, lease: event.lease, inbox: [], inboxChars: 0, sender, retryMs: 100, stale: false };
+      stream = { jobId: event.jobId, lease: event.lease, inbox: [], sender, retryMs: 100, stale: false };
       this.#streams.set(key, stream);
     }
     stream.sender = sender; // after a reconnect, acknowledge on the new socket
     if (stream.stale) return;
     stream.inbox.push(event);
-    if ('data' in event) stream.inboxChars += event.data.length;
-    const urgent = event.type === 'job:done' || stream.inboxChars >= FLUSH_NOW_CHARS;
-    this.#schedule(stream, urgent ? 0 : this.#flushDelayMs);
+    // Group commit: while a write is in flight, events gather and go in the next one
+    // (scheduled when it ends), so a busy job is written in batches and an idle one at once.
+    // A pending write (or retry) timer will take this event along too.
+    if (stream.writing || stream.timer) return;
+    this.#schedule(stream, 0);
   }
 
   /** Writes everything received so far (shutdown, tests). */
@@ -81,7 +78,6 @@ export class EventIngest {
   }
 
   #schedule(stream: Stream, delayMs: number): void {
-    if (stream.timer && delayMs > 0) return;
     clearTimeout(stream.timer);
     stream.timer = setTimeout(() => {
       stream.timer = undefined;
@@ -98,18 +94,32 @@ export class EventIngest {
   }
 
   async #write(stream: Stream): Promise<void> {
-    if (stream.inbox.length === 0 || stream.stale) return;
+    stream.writing = true;
+    let stored = false;
     try {
-      if (stream.storedSeq === undefined && !(await this.#load(stream))) return;
+      stored = await this.#writeBatch(stream);
+    } finally {
+      stream.writing = false;
+    }
+    // What arrived during the write goes next. After no progress (a gap waiting for a
+    // replay, a retry already timed) the next event or the retry timer moves things on.
+    if (stored && stream.inbox.length > 0 && !stream.stale && !stream.timer) this.#schedule(stream, 0);
+  }
+
+  /** Writes one batch; true when events were stored. */
+  async #writeBatch(stream: Stream): Promise<boolean> {
+    if (stream.inbox.length === 0 || stream.stale) return false;
+    try {
+      if (stream.storedSeq === undefined && !(await this.#load(stream))) return false;
       const batch = this.#takeConsecutive(stream);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return false;
       const job = await appendJobEvents(this.deps.db, stream.jobId, stream.lease, batch);
       if (!job) {
         // The lease changed or the job ended under us: re-read the truth next time.
         stream.storedSeq = undefined;
         stream.inbox.unshift(...batch.map((e) => ({ ...e, jobId: stream.jobId, lease: stream.lease }) as JobEvent));
         if (await this.#load(stream)) this.#schedule(stream, 0);
-        return;
+        return false;
       }
       stream.retryMs = 100;
       stream.storedSeq = batch[batch.length - 1].seq;
@@ -123,13 +133,13 @@ export class EventIngest {
         this.#forget(stream);
         this.deps.onJobFinished(job);
       }
+      return true;
     } catch (err) {
       this.deps.log.error({ err, jobId: stream.jobId }, 'storing job events failed; retrying');
       stream.retryMs = Math.min(stream.retryMs * 2, 5000);
       this.#schedule(stream, stream.retryMs);
-      return;
+      return false;
     }
-    if (stream.inbox.length > 0 && !stream.stale) this.#schedule(stream, 0);
   }
 
   /** Reads the job's lease and stored seq; false (and the stream goes stale) when the lease is not current. */
@@ -163,7 +173,6 @@ export class EventIngest {
     }
     const rest = stream.inbox.slice(i);
     stream.inbox = rest;
-    stream.inboxChars = rest.reduce((n, e) => n + ('data' in e ? e.data.length : 0), 0);
     if (sawDuplicate && batch.length === 0) this.#ack(stream); // the drone replayed what we have
     if (batch.length === 0 && rest.length > 0) {
       // Something was lost on the way: ask the drone for everything it still holds.
@@ -183,7 +192,6 @@ export class EventIngest {
   #markStale(stream: Stream, job: Job | undefined): void {
     stream.stale = true;
     stream.inbox = [];
-    stream.inboxChars = 0;
     this.deps.log.warn({ jobId: stream.jobId, status: job?.status }, 'ignoring events of a stale assignment');
     try {
       stream.sender.send({ type: 'job:cancel', jobId: stream.jobId, lease: stream.lease, reason: 'assignment is no longer current' });
