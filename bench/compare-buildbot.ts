@@ -1,0 +1,432 @@
+/**
+ * Hive side by side with Buildbot on this machine: the same git repository, the same shell
+ * commands, the same concurrency, both warmed up. Prints a table (no pass/fail):
+ *   1. trivial build (`true`): trigger → build finished, sequential, p50/p95;
+ *   2. trigger → build started (Hive: the drone's job:started is stored; Buildbot: the build
+ *      exists, i.e. a worker was picked and its first step, worker_preparation, runs);
+ *   3. a 20 MB log (`head -c 20000000 /dev/zero | tr '\0' x | fold -w 99`): trigger → finished
+ *      with the whole log stored (checked afterwards through each one's API);
+ *   4. throughput: 20 trivial builds triggered at once, until all finished.
+ *
+ *   node --import tsx bench/compare-buildbot.ts
+ *
+ * Needs Debian's `buildbot` and `buildbot-worker` (3.7): `apt-get install -y buildbot buildbot-worker`.
+ * Environment: BENCH_CONCURRENCY (default 2: Hive drone capacity = number of Buildbot
+ * workers), BENCH_N (sequential samples, default 20), BENCH_BIG_RUNS (default 2),
+ * BUILDBOT_GIT_MODE (`incremental` default, or `full/fresh`, `full/clean`, `full/clobber`),
+ * BUILDBOT_LOG_COMPRESSION (`gz` — Buildbot's default — `raw`, …), BENCH_HIVE_DB (`disk`, Hive's
+ * default: PGlite in the queen's data dir; or `memory`), BENCH_BUILDBOT_WATCH (`ws` or `poll`);
+ * BENCH_KEEP_BUILDBOT=1 keeps Buildbot's dirs (twistd.log, state.sqlite) for a look afterwards.
+ *
+ * Buildbot: master and workers are started with `buildbot start` / `buildbot-worker start`
+ * in a temp dir and stopped at the end, also on failure or Ctrl-C. Builds are triggered by
+ * the REST API's JSON-RPC `force` on a ForceScheduler and followed on the master's
+ * WebSocket, or by polling the REST API with BENCH_BUILDBOT_WATCH=poll (see POLL_MS).
+ * Hive: a queen in this process (test/helpers/queen.ts, PGlite) and one real drone process,
+ * triggered by its REST API and followed on the queen's bus, as bench/run.ts.
+ * Every temp dir is under os.tmpdir(), on the same disk for both.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
+import { connectDrone, type TestDrone } from '../test/helpers/drone-process.ts';
+import { createGitRepo, type GitRepo } from '../test/helpers/git-repo.ts';
+import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../test/helpers/queen.ts';
+import type { TestDatabase } from '../test/helpers/test-db.ts';
+import { openDatabase } from '../server/db/client.ts';
+
+const exec = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const N_SEQ = Number(process.env.BENCH_N ?? 20);
+const WARMUP = 5;
+const BATCH = 20;
+const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 2);
+const BIG_BYTES = 20_000_000;
+const BIG_CMD = `head -c ${BIG_BYTES} /dev/zero | tr '\\0' x | fold -w 99`;
+const GIT_MODE = process.env.BUILDBOT_GIT_MODE ?? 'incremental';
+const LOG_COMPRESSION = process.env.BUILDBOT_LOG_COMPRESSION ?? 'gz';
+const HIVE_DB = process.env.BENCH_HIVE_DB ?? 'disk';
+/**
+ * With BENCH_BUILDBOT_WATCH=poll, Buildbot is followed by polling its REST API every POLL_MS: a Buildbot figure is late by
+ * up to POLL_MS plus one request's round trip (a few ms), which bounds the resolution of
+ * every Buildbot measurement. Hive's figures come from the queen's in-process bus.
+ */
+const POLL_MS = 20;
+const WATCH = process.env.BENCH_BUILDBOT_WATCH ?? 'ws';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const median = (xs: number[]) => pct(xs, 50);
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Counts the characters of the big log's payload: the lines made only of `x`. */
+function countPayload(text: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) if (/^x+$/.test(line)) n += line.length;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------
+// Buildbot
+
+interface Buildbot {
+  url: string;
+  get(path: string): Promise<any>;
+  /** Forces one build; resolves with its build request id. */
+  force(cmd: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startBuildbot(repo: GitRepo, workers: number): Promise<Buildbot> {
+  const root = await mkdtemp(join(tmpdir(), 'hive-bench-buildbot-'));
+  const masterDir = join(root, 'master');
+  // The master needs a "base" www plugin to serve the REST API; Debian has no buildbot-www.
+  const env = { ...process.env, PYTHONPATH: [join(here, 'buildbot', 'www-stub'), process.env.PYTHONPATH].filter(Boolean).join(':') };
+  const [pbPort, wwwPort] = [await freePort(), await freePort()];
+  const names = Array.from({ length: workers }, (_, i) => `worker-${i}`);
+  const [mode, method] = GIT_MODE.split('/');
+  const py = (v: unknown) => (v === undefined ? 'None' : JSON.stringify(v));
+  const started: string[] = [];
+  const stop = async () => {
+    for (const dir of started.reverse()) {
+      const cmd = dir === masterDir ? 'buildbot' : 'buildbot-worker';
+      await exec(cmd, ['stop', dir], { env }).catch((err) => console.error(`${cmd} stop ${dir}: ${err.message}`));
+    }
+    if (process.env.BENCH_KEEP_BUILDBOT) console.error(`Buildbot dirs kept in ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  };
+  try {
+    await exec('buildbot', ['create-master', '-r', masterDir], { env });
+    const template = await readFile(join(here, 'buildbot', 'master.cfg.template'), 'utf8');
+    const cfg = template
+      .replaceAll('@REPO_URL@', py(repo.url))
+      .replaceAll('@WORKERS@', py(names))
+      .replaceAll('@PB_PORT@', String(pbPort))
+      .replaceAll('@WWW_PORT@', String(wwwPort))
+      .replaceAll('@GIT_MODE@', py(mode))
+      .replaceAll('@GIT_METHOD@', py(method))
+      .replaceAll('@LOG_COMPRESSION@', py(LOG_COMPRESSION));
+    await writeFile(join(masterDir, 'master.cfg'), cfg);
+    started.push(masterDir);
+    await exec('buildbot', ['start', masterDir], { env }).catch(async (err) => {
+      const log = await readFile(join(masterDir, 'twistd.log'), 'utf8').catch(() => '');
+      throw new Error(`buildbot start failed: ${err.message}\n${log.slice(-4000)}`);
+    });
+    for (const name of names) {
+      const dir = join(root, name);
+      await exec('buildbot-worker', ['create-worker', '-r', dir, `127.0.0.1:${pbPort}`, name, 'bench-pass'], { env });
+      started.push(dir);
+      await exec('buildbot-worker', ['start', dir], { env });
+    }
+    const url = `http://127.0.0.1:${wwwPort}/api/v2`;
+    const get = async (path: string) => {
+      const res = await fetch(`${url}${path}`);
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    let rpcId = 0;
+    const force = async (cmd: string) => {
+      const res = await fetch(`${url}/forceschedulers/force`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: ++rpcId, params: { builderNames: ['bench'], cmd } }),
+      });
+      const body = await res.json() as any;
+      if (body.error) throw new Error(`force: ${JSON.stringify(body.error)}`);
+      // result: [buildsetid, {builderid: buildrequestid}]
+      return Object.values(body.result[1] as Record<string, number>)[0];
+    };
+    for (const deadline = Date.now() + 30_000; ;) {
+      const { workers: ws } = await get('/workers');
+      if (ws.filter((w: any) => w.connected_to.length > 0).length === workers) break;
+      if (Date.now() > deadline) throw new Error(`Buildbot workers did not connect: ${JSON.stringify(ws)}`);
+      await sleep(100);
+    }
+    return { url, get, force, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * When Buildbot's build requests finished and their builds started, seen either on the
+ * master's WebSocket (`/ws`, the same message queue its UI listens to: pushed, no load on
+ * the master) or by polling the REST API every POLL_MS (BENCH_BUILDBOT_WATCH=poll).
+ */
+interface BuildbotWatch {
+  finished(brid: number): Promise<{ at: number; results: number }>;
+  started(brid: number): Promise<number>;
+  close(): void;
+}
+
+async function watchBuildbot(bb: Buildbot): Promise<BuildbotWatch> {
+  if (WATCH === 'poll') {
+    return {
+      async finished(brid) {
+        for (;;) {
+          const [br] = (await bb.get(`/buildrequests/${brid}`)).buildrequests;
+          if (br.complete) return { at: performance.now(), results: br.results };
+          await sleep(POLL_MS);
+        }
+      },
+      async started(brid) {
+        for (;;) {
+          const { builds } = await bb.get(`/builds?buildrequestid=${brid}`);
+          if (builds.length > 0) return performance.now();
+          await sleep(POLL_MS);
+        }
+      },
+      close() {},
+    };
+  }
+  const done = new Map<number, { at: number; results: number }>();
+  const begun = new Map<number, number>();
+  const waiters = new Set<() => void>();
+  const ws = new WebSocket(bb.url.replace(/^http/, 'ws').replace(/\/api\/v2$/, '/ws'));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let acks = 0;
+  const subscribed = new Promise<void>((resolve, reject) => {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data));
+      if (msg._id !== undefined) {
+        if (msg.code !== 200) reject(new Error(`Buildbot ws: ${JSON.stringify(msg)}`));
+        if (++acks === 2) resolve();
+        return;
+      }
+      const at = performance.now();
+      const key: string = msg.k;
+      if (key.startsWith('buildrequests/') && key.endsWith('/complete')) done.set(msg.m.buildrequestid, { at, results: msg.m.results });
+      else if (key.startsWith('builds/') && key.endsWith('/new') && !begun.has(msg.m.buildrequestid)) begun.set(msg.m.buildrequestid, at);
+      else return;
+      for (const w of waiters) w();
+    });
+  });
+  ws.send(JSON.stringify({ cmd: 'startConsuming', path: 'buildrequests/*/*', _id: 1 }));
+  ws.send(JSON.stringify({ cmd: 'startConsuming', path: 'builds/*/*', _id: 2 }));
+  await subscribed;
+  const until = <T>(get: () => T | undefined) => new Promise<T>((resolve) => {
+    const check = () => {
+      const v = get();
+      if (v === undefined) return;
+      waiters.delete(check);
+      resolve(v);
+    };
+    waiters.add(check);
+    check();
+  });
+  return {
+    finished: (brid) => until(() => done.get(brid)),
+    started: (brid) => until(() => begun.get(brid)),
+    close: () => ws.close(),
+  };
+}
+
+async function bbBuild(bb: Buildbot, watch: BuildbotWatch, cmd: string) {
+  const t0 = performance.now();
+  const brid = await bb.force(cmd);
+  const { at, results } = await watch.finished(brid);
+  if (results !== 0) throw new Error(`Buildbot build request ${brid} ended with results=${results}`);
+  return { ms: at - t0, brid };
+}
+
+// ---------------------------------------------------------------------------------------
+// Hive
+
+interface Hive {
+  queen: TestQueen;
+  drone: TestDrone;
+  trivial: string;
+  big: string;
+  /** When the queen stored each job's job:started event. */
+  startedAt: Map<string, number>;
+}
+
+async function startHive(repo: GitRepo, capacity: number): Promise<Hive> {
+  // Hive's own default is PGlite on disk under its data dir (Buildbot's sqlite is on disk
+  // too); the test helper's default, in memory, is there with BENCH_HIVE_DB=memory.
+  let from: { testDb: TestDatabase; dataDir: string } | undefined;
+  if (HIVE_DB === 'disk') {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-queen-'));
+    from = { dataDir, testDb: await openDatabase({ dataDir: join(dataDir, 'db') }) };
+  }
+  const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, from);
+  try {
+    const project = async (name: string, command: string) =>
+      (await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, config: { phases: { test: [command] } } })).body.id as string;
+    const trivial = await project('bench-trivial', 'true');
+    const big = await project('bench-big-log', BIG_CMD);
+    const startedAt = new Map<string, number>();
+    queen.bus.on('job-events', (jobId: string, events: { type: string }[]) => {
+      if (events.some((e) => e.type === 'job:started')) startedAt.set(jobId, performance.now());
+    });
+    const drone = await connectDrone(queen, { name: 'bench-drone', capacity });
+    return { queen, drone, trivial, big, startedAt };
+  } catch (err) {
+    await queen.stop();
+    throw err;
+  }
+}
+
+async function hiveTrigger(hive: Hive, project: string): Promise<string> {
+  const res = await hive.queen.api('POST', `/api/projects/${project}/jobs`, {});
+  if (res.status !== 201 && res.status !== 200) throw new Error(`trigger: ${res.status} ${res.text}`);
+  return res.body.id;
+}
+
+async function hiveBuild(hive: Hive, project: string, timeoutMs = 60_000) {
+  const t0 = performance.now();
+  const id = await hiveTrigger(hive, project);
+  const job = await hive.queen.waitForJob(id, undefined, timeoutMs);
+  const ms = performance.now() - t0;
+  if (job.status !== 'passed') throw new Error(`Hive job ${id} ${job.status}: ${job.message}`);
+  return { ms, id, t0 };
+}
+
+// ---------------------------------------------------------------------------------------
+// The workloads
+
+interface Row { name: string; hive: string; buildbot: string; ratio: string }
+const rows: Row[] = [];
+const ms = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
+const ratio = (bb: number, hive: number) => `${(bb / hive).toFixed(1)}×`;
+function row(name: string, hive: number[], buildbot: number[]) {
+  const both = (xs: number[]) => (xs.length > 2 ? `${ms(median(xs))} / ${ms(pct(xs, 95))}` : xs.map(ms).join(', '));
+  rows.push({ name, hive: both(hive), buildbot: both(buildbot), ratio: ratio(median(buildbot), median(hive)) });
+  console.error(`  ${name}: Hive ${both(hive)}, Buildbot ${both(buildbot)}`);
+}
+
+const repo = await createGitRepo({ files: { 'README.md': '# bench\n', 'src/main.c': 'int main(void) { return 0; }\n' } });
+let hive: Hive | undefined;
+let bb: Buildbot | undefined;
+let watch: BuildbotWatch;
+const cleanup = async () => {
+  watch?.close();
+  await bb?.stop().catch((err) => console.error(err));
+  await hive?.drone.stop().catch((err) => console.error(err));
+  await hive?.queen.stop().catch((err) => console.error(err));
+  await repo.cleanup();
+};
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${sig}: stopping Buildbot and Hive…`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  const version = (await exec('buildbot', ['--version'])).stdout.match(/Buildbot version: (\S+)/)?.[1];
+  console.error(`starting Buildbot ${version} (${CONCURRENCY} workers, git mode ${GIT_MODE}, log compression ${LOG_COMPRESSION}) and Hive (drone capacity ${CONCURRENCY})…`);
+  bb = await startBuildbot(repo, CONCURRENCY);
+  watch = await watchBuildbot(bb);
+  hive = await startHive(repo, CONCURRENCY);
+
+  // Warm-up: sequential builds, then a concurrent burst so that every Buildbot worker has
+  // its clone (incremental mode) and the Hive drone both slots.
+  console.error('warming up…');
+  for (let i = 0; i < WARMUP; i++) {
+    await bbBuild(bb, watch, 'true');
+    await hiveBuild(hive, hive.trivial);
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY * 2 }, () => bbBuild(bb!, watch, 'true')));
+  await Promise.all(Array.from({ length: CONCURRENCY * 2 }, () => hiveBuild(hive!, hive!.trivial)));
+
+  // 1 + 2. Sequential trivial builds, alternating between the two so that any change in
+  // the machine's load hits both alike. Buildbot's "started" is measured on separate
+  // builds: polling two endpoints at once would slow the other measurement.
+  console.error(`1, 2. ${N_SEQ} sequential trivial builds each…`);
+  const hiveDone: number[] = [];
+  const hiveStarted: number[] = [];
+  const bbDone: number[] = [];
+  const bbStarted: number[] = [];
+  for (let i = 0; i < N_SEQ; i++) {
+    const h = await hiveBuild(hive, hive.trivial);
+    hiveDone.push(h.ms);
+    hiveStarted.push(hive.startedAt.get(h.id)! - h.t0);
+    bbDone.push((await bbBuild(bb, watch, 'true')).ms);
+    const t0 = performance.now();
+    const brid = await bb.force('true');
+    bbStarted.push((await watch.started(brid)) - t0);
+    const { results } = await watch.finished(brid);
+    if (results !== 0) throw new Error(`Buildbot build request ${brid}: results=${results}`);
+  }
+  row(`trivial build: trigger → finished (p50 / p95, n=${N_SEQ})`, hiveDone, bbDone);
+  row(`trigger → build started (p50 / p95, n=${N_SEQ})`, hiveStarted, bbStarted);
+
+  // 3. The big log.
+  console.error(`3. ${BIG_BYTES / 1e6} MB log, ${BIG_RUNS} run(s) each…`);
+  const hiveBig: number[] = [];
+  const bbBig: number[] = [];
+  for (let i = 0; i < BIG_RUNS; i++) {
+    const h = await hiveBuild(hive, hive.big, 600_000);
+    hiveBig.push(h.ms);
+    const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const hiveChars = countPayload(await res.text());
+    if (hiveChars !== BIG_BYTES) throw new Error(`Hive stored ${hiveChars} of ${BIG_BYTES} log characters`);
+
+    const b = await bbBuild(bb, watch, BIG_CMD);
+    bbBig.push(b.ms);
+    const [build] = (await bb.get(`/builds?buildrequestid=${b.brid}`)).builds;
+    const [log] = (await bb.get(`/builds/${build.buildid}/steps/shell/logs/stdio`)).logs;
+    const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
+    const bbChars = countPayload(raw);
+    if (bbChars !== BIG_BYTES) throw new Error(`Buildbot stored ${bbChars} of ${BIG_BYTES} log characters (num_lines ${log.num_lines})`);
+    console.error(`  run ${i + 1}: Hive ${ms(h.ms)}, Buildbot ${ms(b.ms)} (Buildbot stdio log: ${log.num_lines} lines)`);
+  }
+  row(`${BIG_BYTES / 1e6} MB log: trigger → finished, log complete (each run)`, hiveBig, bbBig);
+
+  // 4. Throughput: a burst of builds on CONCURRENCY slots.
+  console.error(`4. ${BATCH} builds at once, ${CONCURRENCY} at a time…`);
+  const hiveBurst: number[] = [];
+  const bbBurst: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    {
+      const t0 = performance.now();
+      const ids = await Promise.all(Array.from({ length: BATCH }, () => hiveTrigger(hive!, hive!.trivial)));
+      const jobs = await Promise.all(ids.map((id) => hive!.queen.waitForJob(id, undefined, 120_000)));
+      hiveBurst.push(performance.now() - t0);
+      const bad = jobs.filter((j) => j.status !== 'passed');
+      if (bad.length) throw new Error(`Hive burst: ${bad.length} jobs not passed: ${bad[0].status} ${bad[0].message}`);
+    }
+    {
+      const t0 = performance.now();
+      const brids = await Promise.all(Array.from({ length: BATCH }, () => bb!.force('true')));
+      // In request order, so that polling costs one request at a time, as for one build.
+      const done: { at: number; results: number }[] = [];
+      for (const brid of brids) done.push(await watch.finished(brid));
+      bbBurst.push(Math.max(...done.map((d) => d.at)) - t0);
+      const bad = done.filter((r) => r.results !== 0);
+      if (bad.length) throw new Error(`Buildbot burst: ${bad.length} requests failed: ${JSON.stringify(bad[0])}`);
+    }
+  }
+  row(`${BATCH} trivial builds at once, ${CONCURRENCY} slots: all finished (each run)`, hiveBurst, bbBurst);
+
+  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  console.log(`\nHive vs Buildbot ${version} — ${new Date().toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} CPUs, load ${load}`);
+  console.log(`Buildbot: ${CONCURRENCY} workers (max_builds=1), Git mode ${GIT_MODE}, sqlite, log compression ${LOG_COMPRESSION}, followed by ${WATCH === 'ws' ? 'its WebSocket' : `polling every ${POLL_MS} ms`}; Hive: drone capacity ${CONCURRENCY}, PGlite (${HIVE_DB}).`);
+  const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(4, ...rows.map((r) => r.hive.length)), Math.max(8, ...rows.map((r) => r.buildbot.length))];
+  const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])} | ${b.padStart(w[1])} | ${c.padStart(w[2])} | ${d}`;
+  console.log(line('', 'Hive', 'Buildbot', 'Buildbot / Hive'));
+  console.log(`${'-'.repeat(w[0])}-|-${'-'.repeat(w[1])}-|-${'-'.repeat(w[2])}-|----------------`);
+  for (const r of rows) console.log(line(r.name, r.hive, r.buildbot, r.ratio));
+} finally {
+  if (!stopping) await cleanup();
+}
