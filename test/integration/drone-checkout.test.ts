@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -11,61 +9,11 @@ import { CheckoutError, RepoCache } from '../../drone/checkout.ts';
 import { prepareGitAuth } from '../../drone/git-credentials.ts';
 import { pickHostEnv } from '../../drone/config.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
+import { serveRepoOverHttp } from '../helpers/git-http-server.ts';
 import type { GitRepo } from '../helpers/git-repo.ts';
 
 const exec = promisify(execFile);
 
-/**
- * Serves a repository over smart HTTP (git http-backend as CGI) behind Basic auth, like a
- * forge does for private repositories. Resolves to the clone URL and a close function.
- */
-async function serveOverHttp(repo: GitRepo, user: string, password: string) {
-  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const authorizations: string[] = [];
-  const server = createServer((req, res) => {
-    authorizations.push(req.headers.authorization ?? '');
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="hive-test"' }).end();
-      return;
-    }
-    const url = new URL(req.url!, 'http://x');
-    const cgi = spawn('git', ['http-backend'], {
-      env: {
-        PATH: process.env.PATH,
-        GIT_PROJECT_ROOT: join(repo.dir, '..'),
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: url.pathname,
-        QUERY_STRING: url.search.slice(1),
-        REQUEST_METHOD: req.method,
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        REMOTE_USER: user,
-        ...(req.headers['git-protocol'] && { GIT_PROTOCOL: String(req.headers['git-protocol']) }),
-      },
-    });
-    req.pipe(cgi.stdin);
-    const chunks: Buffer[] = [];
-    cgi.stdout.on('data', (c: Buffer) => chunks.push(c));
-    cgi.on('close', () => {
-      const out = Buffer.concat(chunks);
-      const split = out.indexOf('\r\n\r\n');
-      const headers: Record<string, string> = {};
-      let status = 200;
-      for (const line of out.subarray(0, split).toString().split('\r\n')) {
-        const [k, ...v] = line.split(': ');
-        if (k.toLowerCase() === 'status') status = Number.parseInt(v.join(': '), 10);
-        else headers[k] = v.join(': ');
-      }
-      res.writeHead(status, headers).end(out.subarray(split + 4));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/repo`,
-    authorizations,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 const headOf = async (dir: string) => (await exec('git', ['rev-parse', 'HEAD'], { cwd: dir })).stdout.trim();
 
 describe('RepoCache.checkout', () => {
@@ -169,7 +117,7 @@ describe('RepoCache.checkout', () => {
   });
 
   it('authenticates over HTTPS-style Basic auth with a token, through askpass', async () => {
-    const http = await serveOverHttp(repo, 'x-access-token', 'tok-3n7-secret');
+    const http = await serveRepoOverHttp(repo, { username: 'x-access-token', password: 'tok-3n7-secret' });
     try {
       const result = await cache.checkout({
         jobId: 'job-http',
