@@ -1,7 +1,7 @@
 /** Cancel kills the running command and everything it started, and the job ends cancelled. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
+import { isAlive } from '../helpers/processes.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
@@ -21,19 +21,7 @@ after(async () => {
   await repo?.cleanup();
 });
 
-/** Gone, or a zombie waiting to be reaped (it no longer runs). */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
+
 
 it('kills the running command and its children, runs cleanup, and ends cancelled', async () => {
   const project = (await queen.api('POST', '/api/projects', {
@@ -44,13 +32,13 @@ it('kills the running command and its children, runs cleanup, and ends cancelled
   const output = await waitForOutput(queen, jobId, /child=\d+\s+child=\d+/);
   const pids = [...output.matchAll(/child=(\d+)/g)].map((m) => Number(m[1]));
   assert.equal(pids.length, 2);
-  assert.ok(pids.every((pid) => !isGone(pid)), 'the children run before the cancel');
+  assert.ok(pids.every(isAlive), 'the children run before the cancel');
 
   const res = await queen.api('POST', `/api/jobs/${jobId}/cancel`);
   assert.equal(res.status, 200);
   const job = await queen.waitForJob(jobId);
   assert.equal(job.status, 'cancelled');
-  assert.ok(pids.every(isGone), `children still running: ${pids.filter((p) => !isGone(p))}`);
+  assert.ok(pids.every((pid) => !isAlive(pid)), `children still running: ${pids.filter(isAlive)}`);
 
   const detail = (await queen.api('GET', `/api/jobs/${jobId}`)).body;
   const commands = detail.commands.map((c: { command: string }) => c.command);

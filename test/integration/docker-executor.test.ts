@@ -10,16 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RepoCache } from '../../drone/checkout.ts';
 import { pickHostEnv } from '../../drone/config.ts';
-import { EventOutbox } from '../../drone/event-outbox.ts';
 import { DockerExecutor } from '../../drone/executors/docker.ts';
 import type { DockerExecutorOptions } from '../../drone/executors/docker.ts';
 import type { Executor } from '../../drone/executors/executor.ts';
-import { runJob } from '../../drone/runner.ts';
-import type { JobOutcome, StopReason } from '../../drone/runner.ts';
-import { parseDroneMessage } from '../../server/protocol/index.ts';
+import type { StopReason } from '../../drone/runner.ts';
 import type { CmdDoneEvent, JobEvent, JobSpec, PhaseName } from '../../server/protocol/index.ts';
 import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
+import { cmdDone, output, phaseStatuses, runJobForEvents } from '../helpers/run-job.ts';
 import type { GitRepo } from '../helpers/git-repo.ts';
 
 const skip = await dockerSkipReason();
@@ -76,40 +74,10 @@ interface RunOptions {
   executor?: Executor;
 }
 
-/** Runs a job through the real runner and outbox; returns the events as the queen would get them. */
-async function run(spec: JobSpec, options: RunOptions = {}) {
-  const events: JobEvent[] = [];
-  const outbox = new EventOutbox({ spillDir: join(dataDir, `outbox-${spec.jobId}`) });
-  outbox.attach({
-    canSend: () => true,
-    sendFrame: (frame, onWritten) => {
-      const event = parseDroneMessage(frame) as JobEvent;
-      events.push(event);
-      options.onEvent?.(event);
-      onWritten();
-    },
-  });
-  outbox.open(spec.jobId, 'lease-1');
-  const outcome: JobOutcome = await runJob({
-    spec,
-    emit: (e) => outbox.push(spec.jobId, e),
-    signal: options.signal ?? new AbortController().signal,
-    executor: options.executor ?? executor,
-    workspaces: repos,
-    keepWorkspaces: options.keepWorkspaces ?? false,
-    cleanupTimeoutMs: 10_000,
-  });
-  return { events, outcome };
-}
+const run = (spec: JobSpec, options: RunOptions = {}) =>
+  runJobForEvents(spec, { ...options, executor: options.executor ?? executor, workspaces: repos, dataDir, cleanupTimeoutMs: 10_000 });
 
-const cmdDone = (events: JobEvent[], cmd: number) =>
-  events.find((e): e is CmdDoneEvent => e.type === 'job:cmd:done' && e.cmd === cmd);
-const output = (events: JobEvent[], type: 'job:cmd:stdout' | 'job:cmd:stderr', cmd?: number) =>
-  events.flatMap((e) => (e.type === type && (cmd === undefined || e.cmd === cmd) ? [e.data] : [])).join('');
 const logText = (events: JobEvent[]) => events.flatMap((e) => (e.type === 'job:log' ? [e.data] : [])).join('');
-const phaseStatuses = (events: JobEvent[]) =>
-  Object.fromEntries(events.flatMap((e) => (e.type === 'job:phase:done' ? [[e.phase, e.status]] : [])));
-
 /** Aborts `controller` with `reason` once some stdout contains `marker` (the command is then surely running). */
 function stopOnOutput(controller: AbortController, marker: string, reason: StopReason) {
   let seen = '';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
+import { isAlive } from '../helpers/processes.ts';
 import type { CommandResult, ExecSession } from '../../drone/executors/executor.ts';
 import type { JobSpec } from '../../server/protocol/index.ts';
 
@@ -27,14 +28,7 @@ async function runIn(session: ExecSession, command: string, signal = new AbortCo
   return { ...result, stdout, stderr };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+
 
 describe('ProcessExecutor', () => {
   it('runs commands with sh in the workspace, with only the job env and whitelisted host vars', async () => {

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RepoCache } from '../../drone/checkout.ts';
 import { pickHostEnv } from '../../drone/config.ts';
-import { EventOutbox } from '../../drone/event-outbox.ts';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
-import { runJob } from '../../drone/runner.ts';
-import type { JobOutcome, StopReason } from '../../drone/runner.ts';
+import type { StopReason } from '../../drone/runner.ts';
 import { MASK } from '../../drone/secret-masker.ts';
-import { parseDroneMessage } from '../../server/protocol/index.ts';
-import type { CmdDoneEvent, JobEvent, JobSpec, PhaseName, SpecCommand } from '../../server/protocol/index.ts';
+import type { JobEvent, JobSpec, PhaseName, SpecCommand } from '../../server/protocol/index.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
+import { isAlive } from '../helpers/processes.ts';
+import { cmdDone, output, phaseStatuses, runJobForEvents } from '../helpers/run-job.ts';
 import type { GitRepo } from '../helpers/git-repo.ts';
 
 let dataDir: string;
@@ -55,51 +53,11 @@ function makeSpec(phases: Phases, overrides: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-/**
- * Runs a job through the real runner, checkout, process executor and outbox, and returns
- * the events as the queen would receive them (parsed from the wire frames).
- */
-async function run(spec: JobSpec, options: { signal?: AbortSignal; onEvent?: (e: JobEvent) => void; keepWorkspaces?: boolean } = {}) {
-  const events: JobEvent[] = [];
-  const outbox = new EventOutbox({ spillDir: join(dataDir, `outbox-${spec.jobId}`) });
-  outbox.attach({
-    canSend: () => true,
-    sendFrame: (frame, onWritten) => {
-      const event = parseDroneMessage(frame) as JobEvent;
-      events.push(event);
-      options.onEvent?.(event);
-      onWritten();
-    },
-  });
-  outbox.open(spec.jobId, 'lease-1');
-  const outcome: JobOutcome = await runJob({
-    spec,
-    emit: (e) => outbox.push(spec.jobId, e),
-    signal: options.signal ?? new AbortController().signal,
-    executor,
-    workspaces: repos,
-    keepWorkspaces: options.keepWorkspaces ?? false,
-  });
-  return { events, outcome };
-}
+const run = (spec: JobSpec, options: { signal?: AbortSignal; onEvent?: (e: JobEvent) => void; keepWorkspaces?: boolean } = {}) =>
+  runJobForEvents(spec, { ...options, executor, workspaces: repos, dataDir });
 
-const cmdDone = (events: JobEvent[], cmd: number) =>
-  events.find((e): e is CmdDoneEvent => e.type === 'job:cmd:done' && e.cmd === cmd);
 const types = (events: JobEvent[]) => events.map((e) => e.type);
-const phaseStatuses = (events: JobEvent[]) =>
-  Object.fromEntries(events.flatMap((e) => (e.type === 'job:phase:done' ? [[e.phase, e.status]] : [])));
-const output = (events: JobEvent[], type: 'job:cmd:stdout' | 'job:cmd:stderr', cmd?: number) =>
-  events.flatMap((e) => (e.type === type && (cmd === undefined || e.cmd === cmd) ? [e.data] : [])).join('');
 
-/** Alive means running or stopped, not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('runJob with the process executor', { concurrency: true }, () => {
   it('reports a passing job as an exact, gapless sequence of events', async () => {

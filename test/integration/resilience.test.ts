@@ -8,9 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
+import { connectDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
+import { startTestQueen, waitForOutput } from '../helpers/queen.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
