@@ -32,6 +32,8 @@ export interface QueenConfig {
   heartbeatMs: number;
   /** Default whole-job timeout (ms) when the project sets none. */
   defaultJobTimeoutMs: number;
+  /** How often the embedded database checks whether tables need VACUUM/ANALYZE (ms). */
+  dbMaintenanceMs: number;
   /** Request body limit for the API (bytes). */
   maxBodyBytes: number;
   /** Request body limit for webhooks (bytes); GitHub caps its payloads at 25 MB. */
@@ -145,6 +147,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     leaseMs: integer(env, 'HIVE_LEASE_MS', 60_000, 1000),
     heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),
     defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
+    dbMaintenanceMs: integer(env, 'HIVE_DB_MAINTENANCE_MS', 60_000, 1000),
     maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
     webhookMaxBytes: integer(env, 'HIVE_WEBHOOK_MAX_BYTES', 25 * 1024 * 1024, 1024),
     logLevel: env.HIVE_LOG_LEVEL || 'info',

@@ -32,6 +32,7 @@ import { attachSocketUpgrades } from './routes/socket-upgrades.ts';
 import { Dispatcher } from './scheduler/dispatcher.ts';
 import { DroneHub } from './scheduler/drone-hub.ts';
 import { DroneSession } from './scheduler/drone-session.ts';
+import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { startLeaseReaper } from './scheduler/lease-reaper.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
@@ -148,6 +149,9 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const stopMaintenance = database.pglite
+    ? startPgliteMaintenance({ client: database.pglite, log, intervalMs: config.dbMaintenanceMs })
+    : async () => {};
   const stopReaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
 
   // Work left over from before a restart: jobs to resolve, jobs to schedule.
@@ -159,6 +163,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, app,
     async close() {
       stopReaper();
+      const maintenanceStopped = stopMaintenance();
       await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
@@ -166,6 +171,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       await hooks.stop();
       await statuses.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await maintenanceStopped;
       if (!options.database) await database.close();
     },
   };

@@ -49,19 +49,6 @@ export const STATUS_LABELS: Record<string, string> = {
   pending: 'pending',
 };
 
-/** A symbol per status, so status never depends on colour alone. */
-export const STATUS_ICONS: Record<string, string> = {
-  queued: '◷',
-  assigned: '◔',
-  running: '◑',
-  passed: '✓',
-  failed: '✗',
-  errored: '!',
-  cancelled: '⊘',
-  timed_out: '⌛',
-  skipped: '–',
-  pending: '○',
-};
 
 export const FINAL = new Set(['passed', 'failed', 'errored', 'cancelled', 'timed_out']);
 export const isFinal = (status: string) => FINAL.has(status);

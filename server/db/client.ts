@@ -21,6 +21,8 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   notifier: Notifier;
+  /** The embedded engine, for the maintenance PostgreSQL's autovacuum would do (pglite-maintenance.ts). */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -48,5 +50,5 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, close: () => client.close() };
+  return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, pglite: client, close: () => client.close() };
 }

@@ -129,6 +129,8 @@ export const jobs = pgTable('jobs', {
   uniqueIndex('jobs_project_number_unique').on(t.projectId, t.number),
   index('jobs_queue_idx').on(t.createdAt).where(sql`status = 'queued'`),
   index('jobs_active_idx').on(t.status).where(sql`status in ('assigned', 'running')`),
+  /** Queued and running counts per project (dashboard, project page) without a table scan. */
+  index('jobs_unfinished_idx').on(t.projectId, t.status).where(sql`status in ('queued', 'assigned', 'running')`),
 ]);
 
 export const jobCommands = pgTable('job_commands', {

@@ -16,8 +16,8 @@ export function RefLabel({ ref }: { ref: JobRef }) {
 
 export function CommitLabel({ ref, trigger }: { ref: JobRef; trigger: JobTrigger }) {
   if (!ref.sha) return <span class="muted">not resolved yet</span>;
-  const sha = <code>{shortSha(ref.sha)}</code>;
-  return trigger.commitUrl ? <a href={trigger.commitUrl} rel="noreferrer" title={ref.sha}>{sha}</a> : <span title={ref.sha}>{sha}</span>;
+  const sha = <code title={ref.sha}>{shortSha(ref.sha)}</code>;
+  return trigger.commitUrl ? <a href={trigger.commitUrl} rel="noreferrer">{sha}</a> : sha;
 }
 
 const SOURCE_WORDS: Record<string, string> = { api: 'API', ui: 'web UI', cli: 'CLI', webhook: 'webhook', rerun: 're-run' };

@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_unfinished_idx" ON "jobs" USING btree ("project_id","status") WHERE status in ('queued', 'assigned', 'running');
