@@ -34,6 +34,12 @@ export interface QueenConfig {
   defaultJobTimeoutMs: number;
   /** How often the embedded database checks whether tables need VACUUM/ANALYZE (ms). */
   dbMaintenanceMs: number;
+  /** Days a finished job's log is kept; 0 keeps logs forever. */
+  logRetentionDays: number;
+  /** The logs of each project's newest this many builds are kept whatever their age; 0 for none. */
+  keepBuilds: number;
+  /** Days webhook delivery records are kept (they make redeliveries idempotent); 0 keeps them forever. */
+  webhookDeliveryRetentionDays: number;
   /** Request body limit for the API (bytes). */
   maxBodyBytes: number;
   /** Request body limit for webhooks (bytes); GitHub caps its payloads at 25 MB. */
@@ -53,6 +59,9 @@ const GIT_ENV_PASSTHROUGH = [
 ];
 
 type Env = Record<string, string | undefined>;
+
+/** A century: beyond it a retention is "forever" anyway, and the cutoff date stays valid. */
+const MAX_RETENTION_DAYS = 36_500;
 
 function readSecret(env: Env, name: string): string | undefined {
   const direct = env[name];
@@ -148,6 +157,12 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),
     defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
     dbMaintenanceMs: integer(env, 'HIVE_DB_MAINTENANCE_MS', 60_000, 1000),
+    // Logs are users' data: kept forever unless the operator opts in (as in Buildbot and
+    // Concourse). Deliveries are only bookkeeping, and forges redeliver for days, not
+    // weeks (GitHub: 3 days), so a month is safe.
+    logRetentionDays: integer(env, 'HIVE_LOG_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS),
+    keepBuilds: integer(env, 'HIVE_KEEP_BUILDS', 0, 0),
+    webhookDeliveryRetentionDays: integer(env, 'HIVE_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, MAX_RETENTION_DAYS),
     maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
     webhookMaxBytes: integer(env, 'HIVE_WEBHOOK_MAX_BYTES', 25 * 1024 * 1024, 1024),
     logLevel: env.HIVE_LOG_LEVEL || 'info',

@@ -29,6 +29,11 @@ export class ConflictError extends HiveError {
   override readonly status = 409;
   override readonly code = 'conflict';
 }
+/** The thing existed but was deliberately removed (a log pruned by retention): not coming back. */
+export class GoneError extends HiveError {
+  override readonly status = 410;
+  override readonly code = 'gone';
+}
 export class PayloadTooLargeError extends HiveError {
   override readonly status = 413;
   override readonly code = 'payload_too_large';

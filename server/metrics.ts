@@ -6,10 +6,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Db } from './db/client.ts';
 import { countJobsByStatus, type Job } from './db/jobs.ts';
 import type { LiveBus } from './jobs/live-bus.ts';
+import type { RetentionLoop } from './jobs/retention-loop.ts';
 import { FINAL_STATUSES } from './protocol/index.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
 
-export function createMetrics(deps: { db: Db; bus: LiveBus; hub: DroneHub }): Registry {
+export function createMetrics(deps: { db: Db; bus: LiveBus; hub: DroneHub; retention?: RetentionLoop }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hive_process_' });
 
@@ -59,6 +60,15 @@ export function createMetrics(deps: { db: Db; bus: LiveBus; hub: DroneHub }): Re
   });
   const events = new Counter({ name: 'hive_job_events_total', help: 'Job events stored by this queen', registers: [registry] });
 
+  const prunedLogs = new Counter({ name: 'hive_retention_job_logs_removed_total', help: 'Finished jobs whose log retention removed', registers: [registry] });
+  const prunedChunks = new Counter({ name: 'hive_retention_log_chunks_deleted_total', help: 'Log chunk rows retention deleted', registers: [registry] });
+  const prunedDeliveries = new Counter({ name: 'hive_retention_webhook_deliveries_deleted_total', help: 'Webhook delivery records retention deleted', registers: [registry] });
+
+  deps.retention?.on('pass', (r) => {
+    prunedLogs.inc(r.jobs);
+    prunedChunks.inc(r.chunks);
+    prunedDeliveries.inc(r.deliveries);
+  });
   deps.bus.on('job-events', (_jobId, batch) => events.inc(batch.length));
   deps.bus.on('job-status', (job: Job) => {
     if (job.status === 'assigned' && job.assignedAt) waited.observe((job.assignedAt.getTime() - job.createdAt.getTime()) / 1000);

@@ -34,6 +34,7 @@ import { DroneHub } from './scheduler/drone-hub.ts';
 import { DroneSession } from './scheduler/drone-session.ts';
 import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { startLeaseReaper } from './scheduler/lease-reaper.ts';
+import { RetentionLoop } from './jobs/retention-loop.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
 export interface StartOptions {
@@ -62,6 +63,8 @@ export interface Queen {
   ingest: EventIngest;
   /** Commit statuses to GitHub/GitLab, fed by 'job-status' events. */
   statuses: CommitStatusReporter;
+  /** Removes old job logs and webhook deliveries (at start, then hourly). */
+  retention: RetentionLoop;
   app: ReturnType<typeof createApp>;
   close(): Promise<void>;
 }
@@ -117,7 +120,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     db, bus, hub, log, onQueued: () => resolver.kick(), onFinished,
     relayCancel: (jobId, lease, reason) => relay.cancel(jobId, lease, reason),
   });
-  const metrics = createMetrics({ db, bus, hub });
+  const retention = new RetentionLoop({
+    db, log,
+    policy: { logRetentionDays: config.logRetentionDays, keepBuilds: config.keepBuilds, webhookDeliveryRetentionDays: config.webhookDeliveryRetentionDays },
+  });
+  const metrics = createMetrics({ db, bus, hub, retention });
   const app = createApp({ db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -153,6 +160,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     ? startPgliteMaintenance({ client: database.pglite, log, intervalMs: config.dbMaintenanceMs })
     : async () => {};
   const stopReaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
+  retention.start();
 
   // Work left over from before a restart: jobs to resolve, jobs to schedule.
   resolver.kick();
@@ -160,10 +168,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, retention, app,
     async close() {
       stopReaper();
       const maintenanceStopped = stopMaintenance();
+      const retentionStopped = retention.stop();
       await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
@@ -171,7 +180,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       await hooks.stop();
       await statuses.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await maintenanceStopped;
+      await Promise.all([maintenanceStopped, retentionStopped]);
       if (!options.database) await database.close();
     },
   };

@@ -125,8 +125,15 @@ export const jobs = pgTable('jobs', {
   assignedAt: timestamp('assigned_at', { withTimezone: true }),
   startedAt: timestamp('started_at', { withTimezone: true }),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
+  /** When retention deleted this job's log (its row, status, times and exit codes stay). */
+  logPrunedAt: timestamp('log_pruned_at', { withTimezone: true }),
 }, (t) => [
   uniqueIndex('jobs_project_number_unique').on(t.projectId, t.number),
+  /**
+   * The retention pass's candidates, oldest first. Partial, so pruned jobs leave the index
+   * and each pass reads only the jobs whose logs are still kept.
+   */
+  index('jobs_log_retention_idx').on(t.finishedAt).where(sql`log_pruned_at is null`),
   index('jobs_queue_idx').on(t.createdAt).where(sql`status = 'queued'`),
   index('jobs_active_idx').on(t.status).where(sql`status in ('assigned', 'running')`),
   /** Queued and running counts per project (dashboard, project page) without a table scan. */
@@ -215,4 +222,8 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   /** `queued`, `ignored: <reason>`, `skipped: [skip ci]` … */
   outcome: text('outcome').notNull(),
   jobIds: jsonb('job_ids').$type<string[]>().notNull().default([]),
-}, (t) => [uniqueIndex('webhook_deliveries_unique').on(t.provider, t.deliveryId)]);
+}, (t) => [
+  uniqueIndex('webhook_deliveries_unique').on(t.provider, t.deliveryId),
+  /** Retention deletes by age in batches; without this each batch would scan the table. */
+  index('webhook_deliveries_received_idx').on(t.receivedAt),
+]);

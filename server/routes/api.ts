@@ -12,7 +12,7 @@ import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands } from '../db/job-log.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, GoneError, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
@@ -134,7 +134,9 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.get('/jobs/:id/log', async (c) => {
     const id = idParam(c, 'Job');
-    if (!(await findJob(db, id))) throw new NotFoundError(`Job ${id} does not exist`);
+    const job = await findJob(db, id);
+    if (!job) throw new NotFoundError(`Job ${id} does not exist`);
+    if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     c.header('X-Content-Type-Options', 'nosniff');
     return stream(c, async (out) => {

@@ -56,6 +56,8 @@ export function jobSummaryView(j: Job) {
     startedAt: iso(j.startedAt),
     finishedAt: iso(j.finishedAt),
     durationMs,
+    /** When retention removed the log (`GET /api/jobs/:id/log` answers 410 then); null while it is kept. */
+    logPrunedAt: iso(j.logPrunedAt),
   };
 }
 

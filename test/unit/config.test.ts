@@ -36,6 +36,19 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ HIVE_ADMIN_TOKEN_FILE: join(dir, 'missing') }), /HIVE_ADMIN_TOKEN_FILE to be a readable file/);
   });
 
+  it('keeps logs forever and webhook deliveries for 30 days unless told otherwise', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.logRetentionDays, 0);
+    assert.equal(defaults.keepBuilds, 0);
+    assert.equal(defaults.webhookDeliveryRetentionDays, 30);
+    const set = loadConfig({ HIVE_LOG_RETENTION_DAYS: '14', HIVE_KEEP_BUILDS: '5', HIVE_WEBHOOK_DELIVERY_RETENTION_DAYS: '0' });
+    assert.deepEqual([set.logRetentionDays, set.keepBuilds, set.webhookDeliveryRetentionDays], [14, 5, 0]);
+    assert.throws(() => loadConfig({ HIVE_LOG_RETENTION_DAYS: '-1' }), /Expected HIVE_LOG_RETENTION_DAYS to be an integer between 0 and 36500, got "-1"/);
+    assert.throws(() => loadConfig({ HIVE_LOG_RETENTION_DAYS: '1.5' }), /Expected HIVE_LOG_RETENTION_DAYS to be an integer/);
+    assert.throws(() => loadConfig({ HIVE_KEEP_BUILDS: 'all' }), /Expected HIVE_KEEP_BUILDS to be an integer/);
+    assert.throws(() => loadConfig({ HIVE_WEBHOOK_DELIVERY_RETENTION_DAYS: '100000' }), /between 0 and 36500, got "100000"/);
+  });
+
   it('turns the local drone off by flag or environment', () => {
     assert.equal(loadConfig({}, ['--no-local-drone']).localDrone, false);
     assert.equal(loadConfig({ HIVE_LOCAL_DRONE: 'false' }).localDrone, false);

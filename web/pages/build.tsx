@@ -10,7 +10,7 @@ import { PHASES, type JobSpec, type PhaseName } from '../../server/protocol/inde
 import { CommitLabel, RefLabel, triggerText } from '../components/build-labels.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { BuildDuration, RelTime } from '../components/times.tsx';
-import { formatDuration, isFinal } from '../format.ts';
+import { formatDuration, formatTimestamp, isFinal } from '../format.ts';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { buildPath, projectPath, rawLogPath } from '../urls.ts';
 
@@ -50,7 +50,7 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
               <button type="submit">Re-run</button>
             </form>
           ) : ''}
-          <a class="button" href={rawLogPath(job.id)} download={`build-${job.number}.log`}>Download raw log</a>
+          {job.logPrunedAt ? '' : <a class="button" href={rawLogPath(job.id)} download={`build-${job.number}.log`}>Download raw log</a>}
         </div>
       </div>
       {job.message && job.status !== 'passed' ? <p class={`alert alert-${job.status}`} role="status">{job.message}</p> : ''}
@@ -67,6 +67,16 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         {job.attempt > 1 ? <div><dt>Attempt</dt><dd>{job.attempt}</dd></div> : ''}
       </dl>
     </div>
+  );
+}
+
+/** Said where the log would be once retention removed it, so an empty log is never mistaken for a silent build. */
+function LogPrunedNote({ at }: { at: Date }) {
+  return (
+    <span id="log-pruned" role="status">
+      Log removed by retention on <time datetime={at.toISOString()} title={formatTimestamp(at)}>{at.toISOString().slice(0, 10)}</time>;
+      the phases, commands and exit codes are kept.
+    </span>
   );
 }
 
@@ -156,6 +166,8 @@ export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g
 
 export function BuildPage({ ctx, data }: { ctx: PageContext; data: BuildPageData }) {
   const { job, project } = data;
+  // The log's controls stay in the page, hidden, for the page script that expects them.
+  const pruned = !!job.logPrunedAt;
   const boot = { jobId: job.id, projectId: project.id, status: job.status, attempt: job.attempt, lastSeq: job.lastSeq, number: job.number };
   return (
     <Layout ctx={ctx} title={`#${job.number} · ${project.name}`} nav="dashboard" scripts={['build-page.js']} live>
@@ -169,19 +181,20 @@ export function BuildPage({ ctx, data }: { ctx: PageContext; data: BuildPageData
         <section class="card log-card" aria-labelledby="log-title">
           <div class="log-toolbar">
             <h2 id="log-title" class="h3">Log</h2>
-            <span id="log-info" class="muted small" role="status" aria-live="polite"></span>
-            <form id="log-search" class="inline" role="search" aria-label="Search the log">
+            {job.logPrunedAt ? <LogPrunedNote at={job.logPrunedAt} /> : ''}
+            <span id="log-info" class="muted small" role="status" aria-live="polite" hidden={pruned}></span>
+            <form id="log-search" class="inline" role="search" aria-label="Search the log" hidden={pruned}>
               <label for="log-find" class="sr-only">Find in log</label>
               <input id="log-find" type="search" placeholder="Find in log" autocomplete="off" spellcheck={false} />
               <button type="submit">Find</button>
             </form>
-            <button type="button" id="log-follow" aria-pressed="true" title="Keep the newest line in view">Follow</button>
+            <button type="button" id="log-follow" aria-pressed="true" title="Keep the newest line in view" hidden={pruned}>Follow</button>
           </div>
-          <div id="log" class="log-viewport" tabindex={0} role="log" aria-live="off" aria-label={`Log of build ${job.number}`}>
+          <div id="log" class="log-viewport" tabindex={0} role="log" aria-live="off" aria-label={`Log of build ${job.number}`} hidden={pruned}>
             <div class="log-spacer"></div>
             <div class="log-window"></div>
           </div>
-          <noscript><p>The live log needs JavaScript; <a href={rawLogPath(job.id)}>read the raw log</a> instead.</p></noscript>
+          {pruned ? '' : <noscript><p>The live log needs JavaScript; <a href={rawLogPath(job.id)}>read the raw log</a> instead.</p></noscript>}
         </section>
       </div>
       <details class="card spec">
