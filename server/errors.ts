@@ -21,6 +21,11 @@ export class UnauthorizedError extends HiveError {
   override readonly status = 401;
   override readonly code = 'unauthorized';
 }
+/** Authenticated, but not allowed: e.g. a non-admin managing projects, drones or users. */
+export class ForbiddenError extends HiveError {
+  override readonly status = 403;
+  override readonly code = 'forbidden';
+}
 export class NotFoundError extends HiveError {
   override readonly status = 404;
   override readonly code = 'not_found';

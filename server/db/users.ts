@@ -37,7 +37,31 @@ export async function setUserPassword(db: Db, id: string, passwordHash: string):
   await db.update(users).set({ passwordHash }).where(eq(users.id, id));
 }
 
-export async function deleteUser(db: Db, id: string): Promise<boolean> {
-  const rows = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id });
-  return rows.length > 0;
+export async function setUserAdmin(db: Db, id: string, isAdmin: boolean): Promise<User | undefined> {
+  const [row] = await db.update(users).set({ isAdmin }).where(eq(users.id, id)).returning();
+  return row;
+}
+
+/** What a change guarded by the last-admin rule did: the user as changed (or as deleted), or why nothing. */
+export type GuardedChange = { done: User } | { refused: 'not_found' | 'last_admin' };
+
+/**
+ * Demotes or deletes a user unless that leaves no admin. Every admin row is locked first
+ * (FOR UPDATE), so two admins demoting each other at the same moment cannot both pass the
+ * check: the second waits for the first, then sees one admin left. Deleting a user also
+ * deletes their sessions and personal API tokens (foreign keys cascade), in this statement.
+ */
+export async function demoteOrDeleteUnlessLastAdmin(db: Db, id: string, change: 'demote' | 'delete'): Promise<GuardedChange> {
+  return db.transaction(async (tx) => {
+    const admins = await tx.select({ id: users.id }).from(users).where(eq(users.isAdmin, true)).for('update');
+    const [target] = await tx.select().from(users).where(eq(users.id, id)).for('update');
+    if (!target) return { refused: 'not_found' };
+    if (target.isAdmin && admins.length <= 1) return { refused: 'last_admin' };
+    if (change === 'delete') {
+      await tx.delete(users).where(eq(users.id, id));
+      return { done: target };
+    }
+    const [row] = await tx.update(users).set({ isAdmin: false }).where(eq(users.id, id)).returning();
+    return { done: row };
+  });
 }

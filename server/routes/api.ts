@@ -1,6 +1,10 @@
 /**
  * The REST API under /api: JSON in and out, every call authenticated with a bearer
  * token. Validation errors name the field; unknown ids are 404.
+ *
+ * Everyone signed in reads everything and runs, cancels and re-runs builds; creating,
+ * changing and deleting projects, draining drones and managing users need an admin
+ * (`adminOnly`, 403 otherwise). README's "Users and roles" says the same to people.
  */
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
@@ -16,14 +20,16 @@ import { ConflictError, GoneError, NotFoundError, ValidationError } from '../err
 import type { JobControl } from '../jobs/job-control.ts';
 import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
+import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
-import type { AuthVariables } from './auth-middleware.ts';
+import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { idParam, readBody } from './request-input.ts';
 import { checkPluginList, pluginListView } from './plugin-config-check.ts';
 import { tokenRoutes } from './api-tokens.ts';
+import { userRoutes } from './api-users.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -31,6 +37,7 @@ export interface ApiDeps {
   secretBox: SecretBox;
   control: JobControl;
   hub: DroneHub;
+  log: Logger;
   /** Something changed that may let queued jobs run (a drone drained, etc.). */
   onCapacityChange(): void;
 }
@@ -46,10 +53,11 @@ export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
   const api = new Hono<Env>();
   const view = (p: Project) => projectView(p, secretBox);
+  const projectAdmins = adminOnly('create, change or delete projects');
 
   api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(view) }));
 
-  api.post('/projects', async (c) => {
+  api.post('/projects', projectAdmins, async (c) => {
     const body = await readBody(c, createProjectBody);
     if (body.plugins) checkPluginList(deps.plugins, body.plugins);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
@@ -67,7 +75,7 @@ export function apiRoutes(deps: ApiDeps) {
     return c.json(view(project));
   });
 
-  api.patch('/projects/:id', async (c) => {
+  api.patch('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
     if (body.plugins) checkPluginList(deps.plugins, body.plugins);
@@ -84,7 +92,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   /** A new webhook secret, shown in this answer only; the old one stops working at once. */
-  api.post('/projects/:id/webhook-secret', async (c) => {
+  api.post('/projects/:id/webhook-secret', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const webhookSecret = generateWebhookSecret();
     if (!(await updateProject(db, id, { webhookSecretEnc: secretBox.seal(webhookSecret) }))) throw new NotFoundError(`Project ${id} does not exist`);
@@ -97,7 +105,7 @@ export function apiRoutes(deps: ApiDeps) {
     return c.json({ deliveries: (await listProjectDeliveries(db, id)).map(deliveryView) });
   });
 
-  api.delete('/projects/:id', async (c) => {
+  api.delete('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     if (!(await deleteProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
     return c.body(null, 204);
@@ -169,7 +177,7 @@ export function apiRoutes(deps: ApiDeps) {
     });
   });
 
-  api.post('/drones/:id/drain', async (c) => {
+  api.post('/drones/:id/drain', adminOnly('drain drones'), async (c) => {
     const id = idParam(c, 'Drone');
     const live = hub.get(id);
     if (!live) throw new NotFoundError(`Drone ${id} is not connected`);
@@ -180,6 +188,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   api.route('/tokens', tokenRoutes(db));
+  api.route('/users', userRoutes(db, deps.log));
 
   return api;
 }

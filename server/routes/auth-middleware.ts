@@ -3,6 +3,11 @@
  * or — for the web UI's own scripts and links such as the raw log download — the browser's
  * session cookie. Cookie-authenticated calls that change something must also carry the
  * session's CSRF token (header `X-CSRF-Token`) and must not come from another site.
+ *
+ * Authorization has two roles. Admins are the bootstrap admin token (`HIVE_ADMIN_TOKEN`),
+ * sessions of admin users and personal tokens of admin users; everyone else is a user.
+ * Routes that only admins may call say so with `adminOnly`. A personal token carries its
+ * owner's role as it is now, so unmaking an admin takes effect on their tokens at once.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -13,7 +18,7 @@ import { bearerToken, verifyToken } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
 import { touchToken } from '../db/tokens.ts';
 import { findUser } from '../db/users.ts';
-import { UnauthorizedError } from '../errors.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 
 export type AuthVariables = {
   /** Who makes the request, for the record (job triggers, cancels). */
@@ -22,6 +27,8 @@ export type AuthVariables = {
   user?: SessionUser;
   /** Set when the request is authenticated by the session cookie. */
   session?: LiveSession;
+  /** Whether the caller may do what only admins may (see the module comment). */
+  isAdmin: boolean;
 };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -46,6 +53,7 @@ export function requireApiToken(db: Db): MiddlewareHandler<{ Variables: AuthVari
       const owner = record.userId ? await findUser(db, record.userId) : undefined;
       if (owner) c.set('user', { id: owner.id, username: owner.username, isAdmin: owner.isAdmin });
       c.set('actor', owner?.username ?? (record.kind === 'admin' ? 'admin' : record.name));
+      c.set('isAdmin', record.kind === 'admin' || !!owner?.isAdmin);
       return next();
     }
     const session = await loadSession(db, getCookie(c, SESSION_COOKIE));
@@ -56,6 +64,15 @@ export function requireApiToken(db: Db): MiddlewareHandler<{ Variables: AuthVari
     c.set('session', session);
     c.set('user', session.user);
     c.set('actor', session.user.username);
+    c.set('isAdmin', session.user.isAdmin);
+    return next();
+  };
+}
+
+/** Refuses (403) callers who are not admins; `what` completes "Only admins can …". */
+export function adminOnly(what: string): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    if (!c.get('isAdmin')) throw new ForbiddenError(`Only admins can ${what}`);
     return next();
   };
 }
