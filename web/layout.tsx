@@ -16,7 +16,7 @@ export interface PageContext {
 export interface LayoutProps {
   ctx: PageContext;
   title: string;
-  nav?: 'dashboard' | 'drones' | 'account';
+  nav?: 'dashboard' | 'drones' | 'users' | 'account';
   scripts?: AssetName[];
   /** Marks pages that keep a live connection (for the connection indicator). */
   live?: boolean;
@@ -52,6 +52,7 @@ export function Layout({ ctx, title, nav, scripts = [], live, children }: Layout
             <nav aria-label="Main">
               {link('dashboard', '/', 'Dashboard')}
               {link('drones', '/drones', 'Drones')}
+              {ctx.user.isAdmin ? link('users', '/users', 'Users') : ''}
               {link('account', '/account', 'Account')}
             </nav>
           ) : ''}

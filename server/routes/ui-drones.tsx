@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { uuid } from './api-schemas.ts';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
-import { requireSession } from './ui-session.ts';
+import { requireAdmin, requireSession } from './ui-session.ts';
 
 /** Close code a drone sees when an operator disconnects it (4000–4999 are for applications). */
 export const DISCONNECTED_BY_OPERATOR = 4003;
@@ -16,6 +16,7 @@ export const DISCONNECTED_BY_OPERATOR = 4003;
 export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneHub; onCapacityChange(): void }) {
   const { db, hub } = deps;
   const auth = requireSession(db);
+  const admins = requireAdmin('drain or disconnect drones');
 
   const droneList = async (): Promise<DroneListItem[]> => {
     const rows = await listDrones(db);
@@ -39,7 +40,7 @@ export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneH
   ui.get('/drones', auth, async (c) => html(c, <DronesPage ctx={await pageContext(c)} drones={await droneList()} />));
   ui.get('/fragments/drones', auth, async (c) => html(c, <DronesTable ctx={await pageContext(c)} drones={await droneList()} />, 200, false));
 
-  ui.post('/drones/:id/drain', auth, async (c) => {
+  ui.post('/drones/:id/drain', auth, admins, async (c) => {
     const live = connected(c.req.param('id'));
     live.draining = true;
     await updateDrone(db, live.id, { draining: true });
@@ -48,7 +49,7 @@ export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneH
     return c.redirect('/drones', 303);
   });
 
-  ui.post('/drones/:id/disconnect', auth, async (c) => {
+  ui.post('/drones/:id/disconnect', auth, admins, async (c) => {
     const live = connected(c.req.param('id'));
     live.link.close(DISCONNECTED_BY_OPERATOR, `disconnected by ${c.get('session')!.user.username}`);
     return c.redirect('/drones', 303);

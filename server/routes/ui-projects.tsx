@@ -14,7 +14,7 @@ import { describeZodError } from '../jobs/repo-config.ts';
 import { JOB_TYPES } from '../protocol/index.ts';
 import { branchName, uuid } from './api-schemas.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
-import { requireSession } from './ui-session.ts';
+import { requireAdmin, requireSession } from './ui-session.ts';
 
 /**
  * Builds per page, as GitHub Actions (25) and GitLab (20) show. Chromium lays out every row
@@ -50,13 +50,15 @@ export function parseListQuery(query: Record<string, string>) {
 export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string }) {
   const { db, control } = deps;
   const auth = requireSession(db);
+  const admins = requireAdmin('create projects and change their settings');
 
   const dashboardData = async () => ({ projects: await listProjectOverviews(db), counts: await activeCountsByProject(db) });
 
   ui.get('/', auth, async (c) => html(c, <DashboardPage ctx={await pageContext(c)} data={await dashboardData()} />));
-  ui.get('/fragments/dashboard', auth, async (c) => html(c, <DashboardTable data={await dashboardData()} />, 200, false));
+  ui.get('/fragments/dashboard', auth, async (c) =>
+    html(c, <DashboardTable data={await dashboardData()} canCreate={!!c.get('session')?.user.isAdmin} />, 200, false));
 
-  ui.get('/projects/new', auth, async (c) => html(c, <NewProjectPage ctx={await pageContext(c)} />));
+  ui.get('/projects/new', auth, admins, async (c) => html(c, <NewProjectPage ctx={await pageContext(c)} />));
 
   const projectPage = async (c: UiContext, project: Project, error?: string, status = 200) => {
     const q = parseListQuery(c.req.query());
@@ -77,7 +79,7 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
     return html(c, <ActiveSummary projectId={project.id} counts={counts} />, 200, false);
   });
 
-  ui.get('/projects/:id/settings', auth, async (c) => {
+  ui.get('/projects/:id/settings', auth, admins, async (c) => {
     const project = await projectOr404(db, c.req.param('id'));
     return html(c, <ProjectSettingsPage ctx={await pageContext(c)} project={project} publicUrl={deps.publicUrl} />);
   });

@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { CSRF_FIELD, CSRF_HEADER, CsrfError, SESSION_COOKIE, csrfMatches, loadSession } from '../auth/sessions.ts';
 import type { Db } from '../db/client.ts';
+import { ForbiddenError } from '../errors.ts';
 import { fromSameSite, isSafeMethod } from './auth-middleware.ts';
 import type { UiEnv } from './ui-render.tsx';
 
@@ -37,6 +38,17 @@ export function requireSession(db: Db): MiddlewareHandler<UiEnv> {
       }
     }
     c.set('session', session);
+    await next();
+  };
+}
+
+/**
+ * After `requireSession`: pages and actions only admins may use (the API's `adminOnly`
+ * rule). Others get the 403 page; the pages they can see do not offer these links.
+ */
+export function requireAdmin(what: string): MiddlewareHandler<UiEnv> {
+  return async (c, next) => {
+    if (!c.get('session')?.user.isAdmin) throw new ForbiddenError(`Only admins can ${what}.`);
     await next();
   };
 }

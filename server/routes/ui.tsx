@@ -19,6 +19,7 @@ import { registerAuthRoutes } from './ui-auth.tsx';
 import { registerBuildRoutes } from './ui-builds.tsx';
 import { registerDroneRoutes } from './ui-drones.tsx';
 import { registerProjectRoutes } from './ui-projects.tsx';
+import { registerUserRoutes } from './ui-users.tsx';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
 
 export interface UiDeps {
@@ -60,6 +61,7 @@ export function uiRoutes(deps: UiDeps) {
   registerBuildRoutes(ui, deps);
   registerDroneRoutes(ui, deps);
   registerAccountRoutes(ui, deps);
+  registerUserRoutes(ui, deps);
 
   ui.onError(async (err, c) => {
     if (err instanceof CsrfError) return errorPage(c, 403, err.message);

@@ -11,7 +11,8 @@ export interface DashboardData {
   counts: Map<string, ActiveCounts>;
 }
 
-export function DashboardTable({ data }: { data: DashboardData }) {
+/** `canCreate`: the viewer is an admin, who may create projects (others are not offered it). */
+export function DashboardTable({ data, canCreate }: { data: DashboardData; canCreate: boolean }) {
   let running = 0;
   let queued = 0;
   for (const c of data.counts.values()) {
@@ -22,7 +23,9 @@ export function DashboardTable({ data }: { data: DashboardData }) {
     <div id="dashboard" data-fragment="/fragments/dashboard">
       <p class="summary" id="active-summary"><strong>{running}</strong> running · <strong>{queued}</strong> queued</p>
       {data.projects.length === 0 ? (
-        <p class="empty">No projects yet. <a href="/projects/new">Create the first one</a>: a name, a git URL and the commands to run.</p>
+        canCreate
+          ? <p class="empty">No projects yet. <a href="/projects/new">Create the first one</a>: a name, a git URL and the commands to run.</p>
+          : <p class="empty">No projects yet; an admin can create them.</p>
       ) : (
         <div class="table-wrap">
           <table class="list">
@@ -66,10 +69,10 @@ export function DashboardPage({ ctx, data }: { ctx: PageContext; data: Dashboard
     <Layout ctx={ctx} title="Dashboard" nav="dashboard" scripts={['lists.js']} live>
       <div class="page-head">
         <h1>Projects</h1>
-        <a class="button primary" href="/projects/new">New project</a>
+        {ctx.user?.isAdmin ? <a class="button primary" href="/projects/new">New project</a> : ''}
       </div>
       <div data-live-list="dashboard">
-        <DashboardTable data={data} />
+        <DashboardTable data={data} canCreate={!!ctx.user?.isAdmin} />
       </div>
     </Layout>
   );

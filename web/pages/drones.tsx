@@ -36,13 +36,13 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
                 <td>{row.plugins.length ? row.plugins.join(', ') : <span class="muted">none</span>}</td>
                 <td><RelTime at={row.lastSeenAt} /></td>
                 <td class="actions">
-                  {live && !row.draining ? (
+                  {live && !row.draining && ctx.user?.isAdmin ? (
                     <form method="post" action={`/drones/${row.id}/drain`} class="inline" data-confirm={`Drain ${row.name}? It finishes its jobs and takes no new ones.`}>
                       <CsrfField token={ctx.csrf} />
                       <button type="submit" aria-label={`Drain ${row.name}`}>Drain</button>
                     </form>
                   ) : ''}
-                  {live ? (
+                  {live && ctx.user?.isAdmin ? (
                     <form method="post" action={`/drones/${row.id}/disconnect`} class="inline" data-confirm={`Disconnect ${row.name}? Its running jobs continue on the drone, which reconnects by itself unless stopped.`}>
                       <CsrfField token={ctx.csrf} />
                       <button type="submit" class="danger" aria-label={`Disconnect ${row.name}`}>Disconnect</button>

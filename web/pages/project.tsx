@@ -45,7 +45,7 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
           <h1>{project.name}</h1>
           <p class="muted small"><code>{project.repoUrl}</code> · default branch <code>{project.defaultBranch}</code></p>
         </div>
-        <a class="button" href={`${projectPath(project.id)}/settings`}>Settings</a>
+        {ctx.user?.isAdmin ? <a class="button" href={`${projectPath(project.id)}/settings`}>Settings</a> : ''}
       </div>
 
       <section class="card" aria-labelledby="run-title">
