@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// The `hive` command: `hive start` (queen + local drone), `hive queen`, `hive drone`.
+// The `hive` command: `hive start` (queen + local drone), `hive queen`, `hive drone`,
+// `hive users` (user administration on the queen's machine).
 // TypeScript runs through tsx, so there is no build step.
 import { register } from 'tsx/esm/api';
 
 register();
 const [command, ...rest] = process.argv.slice(2);
 const usage = `usage: hive start [--no-local-drone] | hive queen | hive drone --queen ws://host:8080 --token T [--capacity N] [--labels a,b] [--name X]
-       hive run|logs|projects|jobs|cancel … (the API client; hive help-cli for details)`;
+       hive run|logs|projects|jobs|cancel … (the API client; hive help-cli for details)
+       hive users list | hive users reset-password <username> [--password-stdin] (on the queen's machine)`;
 
 switch (command) {
   case 'start':
@@ -28,6 +30,10 @@ switch (command) {
   case 'cancel':
     process.argv = [process.argv[0], 'scripts/cli/main.ts', command, ...rest];
     await import('./cli/main.ts');
+    break;
+  case 'users':
+    process.argv = [process.argv[0], 'scripts/cli/users-main.ts', ...rest];
+    await import('./cli/users-main.ts');
     break;
   case 'help-cli':
     console.log((await import('./cli/commands.ts')).CLI_USAGE);
