@@ -46,24 +46,27 @@ export function UsersPage({ ctx, data }: { ctx: PageContext; data: UsersPageData
       <h1>Users</h1>
       {data.notice ? <p class="notice" role="status">{data.notice}</p> : ''}
       <p class="muted small">Everyone can see builds and run, cancel and re-run them. Admins also create and change projects, drain and disconnect drones, and manage users.</p>
-      <div class="table-wrap">
-        <table class="list" id="users">
-          <caption class="sr-only">Users</caption>
-          <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Created</th></tr></thead>
-          <tbody>
-            {data.users.map((u) => (
-              <tr data-user={u.username}>
-                <th scope="row">
-                  <a href={userPath(u.id)}>{u.username}</a>
-                  {u.id === ctx.user?.id ? <span class="muted"> (you)</span> : ''}
-                </th>
-                <td><RoleLabel isAdmin={u.isAdmin} /></td>
-                <td><RelTime at={u.createdAt} /></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <section class="card" aria-labelledby="all-users-title">
+        <h2 id="all-users-title" class="h3">All users</h2>
+        <div class="table-wrap">
+          <table class="list" id="users">
+            <caption class="sr-only">Users</caption>
+            <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Created</th></tr></thead>
+            <tbody>
+              {data.users.map((u) => (
+                <tr data-user={u.username}>
+                  <th scope="row">
+                    <a href={userPath(u.id)}>{u.username}</a>
+                    {u.id === ctx.user?.id ? <span class="muted"> (you)</span> : ''}
+                  </th>
+                  <td><RoleLabel isAdmin={u.isAdmin} /></td>
+                  <td><RelTime at={u.createdAt} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
       <NewUserForm ctx={ctx} form={data.form} error={data.error} />
     </Layout>
   );
