@@ -48,7 +48,11 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (!positional[0]) throw new CliUsageError('hive logs needs a job id');
       if (flags.follow) return statusExit((await followJob(config, positional[0], out.write)).status);
       const res = await fetch(`${config.url}/api/jobs/${positional[0]}/log`, { headers: { authorization: `Bearer ${config.token}` } });
-      if (!res.ok) throw new CliUsageError(`No log for job ${positional[0]} (${res.status})`);
+      if (!res.ok) {
+        // The queen's reason (unknown job, log removed by retention …) rather than a bare status.
+        const reason = await res.json().then((b) => b?.error?.message as string | undefined, () => undefined);
+        throw new CliUsageError(`No log for job ${positional[0]}: ${reason ?? `the queen answered ${res.status}`}`);
+      }
       out.write(await res.text());
       return 0;
     }

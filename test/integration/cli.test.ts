@@ -62,4 +62,7 @@ it('says what is wrong with a bad token or an unknown project', async () => {
   const unknown = await cli(['run', 'nope']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /No project named "nope"/);
+  const noLog = await cli(['logs', '00000000-0000-4000-8000-000000000000']);
+  assert.equal(noLog.code, 2);
+  assert.match(noLog.stderr, /No log for job 00000000-0000-4000-8000-000000000000: Job 00000000-0000-4000-8000-000000000000 does not exist/);
 });
