@@ -9,18 +9,18 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Runs every command in a Docker container, with optional service containers.',
   configSchema: z.strictObject({
-    image: z.string().min(1).optional(),
-    pull: z.enum(['always', 'if-not-present', 'never']).default('if-not-present'),
+    image: z.string().min(1).optional().describe('Image the build runs in, e.g. node:20 or alpine:3.20'),
+    pull: z.enum(['always', 'if-not-present', 'never']).default('if-not-present').describe('When the drone pulls the image'),
     /** Off by default: a privileged container can take over the drone's host. */
-    privileged: z.boolean().default(false),
-    memoryMb: z.number().int().min(4).optional(),
-    cpus: z.number().positive().max(256).optional(),
+    privileged: z.boolean().default(false).describe('Privileged container: only for trusted projects, it can take over the drone'),
+    memoryMb: z.number().int().min(4).optional().describe('Memory limit in MiB; a build past it ends with an out-of-memory message'),
+    cpus: z.number().positive().max(256).optional().describe('CPU limit, e.g. 1.5'),
     services: z.array(z.strictObject({
       name,
       image: z.string().min(1),
       env: z.record(z.string(), z.string()).optional(),
       command: z.array(z.string()).optional(),
-    })).max(10).default([]),
+    })).max(10).default([]).describe('Service containers reachable by name, e.g. [{"name": "db", "image": "postgres:16", "env": {"POSTGRES_PASSWORD": "x"}}]'),
   }),
   phases: ({ config }) => ({
     ...(config.image ? { image: config.image } : {}),

@@ -13,9 +13,9 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Sets environment variables, including ones taken from project secrets.',
   configSchema: z.strictObject({
-    vars: z.record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+    vars: z.record(envName, z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}).describe('Plain variables; not for secrets'),
     /** Env var name → name of a project secret whose value it receives (masked in logs). */
-    secrets: z.record(envName, z.string().min(1)).default({}),
+    secrets: z.record(envName, z.string().min(1)).default({}).describe('Variable name = name of a project secret it receives'),
   }),
   phases: ({ config }) => ({ env: config.vars, secretEnv: config.secrets }),
 });

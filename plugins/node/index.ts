@@ -15,12 +15,12 @@ export default definePlugin({
   description: 'Installs dependencies with npm ci (cached by lockfile) and runs npm test.',
   configSchema: z.strictObject({
     /** Node.js major version or full tag, used as `node:<version>`; empty keeps the job's image. */
-    version: z.string().regex(/^[\w.-]+$/, 'must be a version such as 20 or 20.11-slim').default('20'),
+    version: z.string().regex(/^[\w.-]+$/, 'must be a version such as 20 or 20.11-slim').default('20').describe('Node.js version: the node image tag, e.g. 22 or 20.11-slim'),
     /** Use the node image (true) or run on the drone's own Node.js (false). */
-    image: z.boolean().default(true),
-    install: z.enum(['ci', 'install', 'none']).default('ci'),
+    image: z.boolean().default(true).describe("Run in the node image (off: on the drone's own Node.js)"),
+    install: z.enum(['ci', 'install', 'none']).default('ci').describe('How dependencies are installed: npm ci, npm install, or not at all'),
     /** npm scripts run in the test phase, in order. */
-    scripts: z.array(z.string().min(1)).default(['test']),
+    scripts: z.array(z.string().min(1)).default(['test']).describe('npm scripts run in the test phase, in order'),
   }),
   phases: ({ config }) => {
     const prepare: PluginCommand[] = [{ run: 'node --version && npm --version', display: 'node --version && npm --version' }];

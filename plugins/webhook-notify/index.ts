@@ -7,10 +7,10 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Sends a JSON summary of every finished job to a URL (chat bots, dashboards).',
   configSchema: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }),
+    url: z.url({ protocol: /^https?$/ }).describe('Where the JSON report is POSTed'),
     /** Only jobs ending in these statuses are reported. */
-    on: z.array(z.enum(['passed', 'failed', 'errored', 'cancelled', 'timed_out'])).default(['passed', 'failed', 'errored', 'timed_out']),
-    headers: z.record(z.string(), z.string()).default({}),
+    on: z.array(z.enum(['passed', 'failed', 'errored', 'cancelled', 'timed_out'])).default(['passed', 'failed', 'errored', 'timed_out']).describe('Builds ending in these statuses are reported'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization=Bearer …'),
   }),
   hookTimeoutMs: 10_000,
   hooks: {

@@ -15,6 +15,9 @@ type CommandRow = typeof jobCommands.$inferSelect;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
+export type ProjectView = ReturnType<typeof projectView>;
+export type DeliveryView = ReturnType<typeof deliveryView>;
+
 export function projectView(p: Project, box: SecretBox) {
   return {
     id: p.id,

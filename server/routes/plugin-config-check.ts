@@ -29,3 +29,6 @@ export function pluginListView(registry: PluginRegistry) {
     failed: registry.failures,
   };
 }
+
+/** A plugin as the API and the settings page describe it. */
+export type PluginInfo = ReturnType<typeof pluginListView>['plugins'][number];

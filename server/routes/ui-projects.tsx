@@ -3,7 +3,13 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { DashboardPage, DashboardTable } from '../../web/pages/dashboard.tsx';
 import { ActiveSummary, ProjectPage, type ProjectPageData } from '../../web/pages/project.tsx';
-import { NewProjectPage, ProjectSettingsPage } from '../../web/pages/project-form.tsx';
+import { NewProjectPage } from '../../web/pages/project-form.tsx';
+import { ProjectSettingsPage, type SettingsPageData } from '../../web/pages/project-settings.tsx';
+import type { PluginRegistry } from '../../plugins/loader.ts';
+import type { SecretBox } from '../auth/secret-box.ts';
+import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
+import { deliveryView, projectView } from './json-views.ts';
+import { pluginListView } from './plugin-config-check.ts';
 import { buildPath } from '../../web/urls.ts';
 import { STATUS_FILTERS, activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
@@ -47,7 +53,7 @@ export function parseListQuery(query: Record<string, string>) {
   return parsed.success ? parsed.data : { branch: undefined, status: undefined, before: undefined, after: undefined };
 }
 
-export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string }) {
+export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry }) {
   const { db, control } = deps;
   const auth = requireSession(db);
   const admins = requireAdmin('create projects and change their settings');
@@ -81,7 +87,13 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
 
   ui.get('/projects/:id/settings', auth, admins, async (c) => {
     const project = await projectOr404(db, c.req.param('id'));
-    return html(c, <ProjectSettingsPage ctx={await pageContext(c)} project={project} publicUrl={deps.publicUrl} />);
+    const data: SettingsPageData = {
+      project: projectView(project, deps.secretBox),
+      plugins: pluginListView(deps.plugins).plugins,
+      deliveries: (await listProjectDeliveries(db, project.id, 20)).map(deliveryView),
+      publicUrl: deps.publicUrl,
+    };
+    return html(c, <ProjectSettingsPage ctx={await pageContext(c)} data={data} />);
   });
 
   ui.post('/projects/:id/run', auth, async (c) => {

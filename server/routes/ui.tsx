@@ -9,6 +9,8 @@ import { Hono, type Context } from 'hono';
 import { ErrorPage } from '../../web/pages/error-page.tsx';
 import { CsrfError, secureCookies } from '../auth/sessions.ts';
 import type { Db } from '../db/client.ts';
+import type { SecretBox } from '../auth/secret-box.ts';
+import type { PluginRegistry } from '../../plugins/loader.ts';
 import { HiveError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import type { Logger } from '../logger.ts';
@@ -24,6 +26,8 @@ import { html, pageContext, type UiEnv } from './ui-render.tsx';
 
 export interface UiDeps {
   db: Db;
+  secretBox: SecretBox;
+  plugins: PluginRegistry;
   control: JobControl;
   hub: DroneHub;
   log: Logger;

@@ -1,61 +1,19 @@
 /**
  * Forms that talk to the REST API as JSON (`form.api-form`): project creation, settings,
- * deletion. Each field's `name` is a path into the body (`config.phases.test`) and its
- * `data-kind` how its text becomes JSON: `lines` (one item per line), `csv`, `env`
- * (NAME=value lines), `int`, `bool`; anything else is a string. An empty field removes its
- * key. The body starts from the form's `.form-base` JSON, so settings this page does not
- * show survive a save. Errors from the API appear above the form.
+ * secrets, deletion. The body is built from the form's fields (form-values.ts) on top of
+ * its `.form-base` JSON, so settings a form does not show survive a save; a form with
+ * `data-body="plugins"` sends its plugin cards instead (plugin-list.ts). Errors from the
+ * API appear above the form. After success the page goes to `data-redirect` (`{id}` is
+ * the answer's id), reloads (`data-after="reload"`), or shows a once-only secret.
  */
+import { FieldError, fieldForError, fieldsBody, formBase, type Json } from './form-values.ts';
+import { pluginListBody, setUpPluginList } from './plugin-list.ts';
+
 const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 
-type Json = Record<string, unknown>;
-
-function setPath(target: Json, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-    node = node[key] as Json;
-  }
-  const last = path[path.length - 1];
-  if (value === undefined) delete node[last];
-  else node[last] = value;
-}
-
-function fieldValue(el: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement): unknown {
-  const kind = el.dataset.kind;
-  if (kind === 'bool') return (el as HTMLInputElement).checked || undefined;
-  const text = el.value.trim();
-  if (!text) return undefined;
-  switch (kind) {
-    case 'lines':
-      return text.split('\n').map((l) => l.trim()).filter(Boolean);
-    case 'csv':
-      return text.split(',').map((l) => l.trim()).filter(Boolean);
-    case 'int':
-      return Number(text);
-    case 'env': {
-      const env: Record<string, string> = {};
-      for (const line of text.split('\n')) {
-        const trimmed = line.trim();
-        if (!trimmed || trimmed.startsWith('#')) continue;
-        const eq = trimmed.indexOf('=');
-        env[eq === -1 ? trimmed : trimmed.slice(0, eq).trim()] = eq === -1 ? '' : trimmed.slice(eq + 1);
-      }
-      return env;
-    }
-    default:
-      return text;
-  }
-}
-
 function formBody(form: HTMLFormElement): Json {
-  const base = form.querySelector('script.form-base')?.textContent;
-  const body = (base ? JSON.parse(base) : {}) as Json;
-  for (const el of form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>('[name]')) {
-    if (el.name === '_csrf' || el.disabled) continue;
-    setPath(body, el.name.split('.'), fieldValue(el));
-  }
-  return body;
+  if (form.dataset.body === 'plugins') return pluginListBody(form);
+  return fieldsBody(form, formBase(form));
 }
 
 function showOnce(form: HTMLFormElement, label: string, value: string, next: string | undefined): void {
@@ -84,6 +42,7 @@ function showOnce(form: HTMLFormElement, label: string, value: string, next: str
 }
 
 for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) {
+  if (form.dataset.body === 'plugins') setUpPluginList(form);
   const errorBox = form.querySelector<HTMLElement>('[data-form-error]');
   const status = form.querySelector<HTMLElement>('[data-form-status]');
   form.addEventListener('submit', async (e) => {
@@ -93,13 +52,15 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) 
     const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
     if (button) button.disabled = true;
     if (errorBox) errorBox.hidden = true;
+    for (const invalid of form.querySelectorAll('[aria-invalid="true"]')) invalid.removeAttribute('aria-invalid');
     if (status) status.textContent = 'Saving…';
     try {
+      const body = method === 'DELETE' ? undefined : JSON.stringify(formBody(form));
       const res = await fetch(form.dataset.apiUrl!, {
         method,
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, accept: 'application/json' },
-        body: method === 'DELETE' ? undefined : JSON.stringify(formBody(form)),
+        body,
       });
       const json = res.status === 204 ? {} : await res.json().catch(() => ({}));
       if (!res.ok) throw new Error(json?.error?.message ?? `The queen answered ${res.status}`);
@@ -114,13 +75,24 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) 
         location.href = redirect;
         return;
       }
+      if (form.dataset.after === 'reload') {
+        location.reload();
+        return;
+      }
       if (status) status.textContent = 'Saved.';
     } catch (err) {
       if (status) status.textContent = '';
       if (errorBox) {
         errorBox.textContent = (err as Error).message;
         errorBox.hidden = false;
-        errorBox.focus();
+      }
+      // The field to correct takes the focus (marked invalid until the next try); otherwise the message does.
+      const field = err instanceof FieldError ? err.field : fieldForError(form, (err as Error).message);
+      if (field) {
+        field.setAttribute('aria-invalid', 'true');
+        field.focus();
+      } else {
+        errorBox?.focus();
       }
     } finally {
       if (button) button.disabled = false;

@@ -13,6 +13,7 @@ import { BuildDuration, RelTime } from '../components/times.tsx';
 import { formatDuration, formatTimestamp, isFinal } from '../format.ts';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { buildPath, projectPath, rawLogPath } from '../urls.ts';
+import { JsonScript } from '../components/json-script.tsx';
 
 type CommandRow = typeof jobCommands.$inferSelect;
 
@@ -162,7 +163,6 @@ export function redactedSpec(spec: JobSpec | null): unknown {
 }
 
 /** JSON for a `<script type="application/json">`: nothing in it can close the tag. */
-export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 export function BuildPage({ ctx, data }: { ctx: PageContext; data: BuildPageData }) {
   const { job, project } = data;
@@ -201,7 +201,7 @@ export function BuildPage({ ctx, data }: { ctx: PageContext; data: BuildPageData
         <summary><h2 class="h3 inline-heading">Resolved spec</h2></summary>
         {job.spec ? <pre><code>{JSON.stringify(redactedSpec(job.spec), null, 2)}</code></pre> : <p class="muted">Not resolved yet.</p>}
       </details>
-      <script type="application/json" id="build-data" dangerouslySetInnerHTML={{ __html: scriptJson(boot) }}></script>
+      <JsonScript id="build-data" value={boot} />
     </Layout>
   );
 }

@@ -1,19 +1,15 @@
 /**
- * Creating a project and editing its settings. The form is sent as JSON to the REST API
- * (`POST /api/projects`, `PATCH /api/projects/:id`) by api-forms.ts, so validation, secret
- * handling and errors are the API's, in one place. Field names are paths into the JSON
- * body (`config.phases.test`); `data-kind` says how a field's text becomes JSON.
- *
- * The settings page is a list of sections (`SETTINGS_SECTIONS`); forge, plugin, branch
- * rule and secret sections are added there as those features land.
+ * Creating a project, and the repository and build fields the settings page shares. The
+ * form is sent as JSON to the REST API (`POST /api/projects`) by api-forms.ts, so
+ * validation, secret handling and errors are the API's, in one place. Field names are
+ * paths into the JSON body (`config.phases.test`); `data-kind` says how a field's text
+ * becomes JSON.
  */
-import type { Child } from 'hono/jsx';
-import type { Project } from '../../server/db/projects.ts';
+import type { ProjectView } from '../../server/routes/json-views.ts';
 import type { ProjectConfig } from '../../server/db/schema.ts';
 import { PHASES } from '../../server/protocol/index.ts';
 import { Layout, type PageContext } from '../layout.tsx';
-import { projectPath } from '../urls.ts';
-import { scriptJson } from './build.tsx';
+import { ApiForm } from '../components/api-form.tsx';
 
 const PHASE_HINTS: Record<string, string> = {
   environment: 'Runs first, e.g. print tool versions',
@@ -23,7 +19,7 @@ const PHASE_HINTS: Record<string, string> = {
   cleanup: 'Always runs, also after a failure',
 };
 
-export function GeneralFields({ project }: { project?: Project }) {
+export function GeneralFields({ project }: { project?: Pick<ProjectView, 'name' | 'repoUrl' | 'defaultBranch'> }) {
   return (
     <fieldset>
       <legend>Repository</legend>
@@ -74,81 +70,6 @@ export function BuildConfigFields({ config }: { config: ProjectConfig }) {
   );
 }
 
-/** What the project JSON holds beyond the editable fields, shown as it is until its own section exists. */
-function PluginsSection({ project }: { project: Project }) {
-  return (
-    <section class="card" aria-labelledby="plugins-title" id="plugins-section">
-      <h2 id="plugins-title" class="h3">Plugins</h2>
-      {project.plugins.length === 0 ? <p class="muted">No plugins configured.</p> : (
-        <ol class="plain-list">
-          {project.plugins.map((p) => (
-            <li><code>{p.name}</code> {p.enabled ? '' : <span class="muted">(disabled)</span>} {Object.keys(p.config).length ? <pre class="small">{JSON.stringify(p.config, null, 2)}</pre> : ''}</li>
-          ))}
-        </ol>
-      )}
-    </section>
-  );
-}
-
-function BranchRulesSection({ project }: { project: Project }) {
-  const rules = project.branchRules ?? {};
-  return (
-    <section class="card" aria-labelledby="rules-title" id="branch-rules-section">
-      <h2 id="rules-title" class="h3">Branch rules</h2>
-      {Object.keys(rules).length === 0 ? <p class="muted">Every branch builds (default rules).</p> : <pre>{JSON.stringify(rules, null, 2)}</pre>}
-    </section>
-  );
-}
-
-export interface SettingsSectionProps {
-  ctx: PageContext;
-  project: Project;
-  publicUrl: string;
-}
-
-function WebhookSection({ project, publicUrl }: SettingsSectionProps) {
-  const base = publicUrl.replace(/\/$/, '');
-  return (
-    <section class="card" aria-labelledby="webhook-title" id="webhook-section">
-      <h2 id="webhook-title" class="h3">Webhook</h2>
-      <p>Point a webhook of the repository at this URL (content type JSON), with the project's webhook secret:</p>
-      <ul class="plain-list">
-        {(project.provider ? [project.provider] : ['github', 'gitlab']).map((p) => (
-          <li><span class="muted">{p === 'github' ? 'GitHub' : 'GitLab'}:</span> <code class="token-line">{`${base}/hooks/${p}`}</code></li>
-        ))}
-      </ul>
-      <form class="api-form" data-api-method="POST" data-api-url={`/api/projects/${project.id}/webhook-secret`} data-redirect=""
-        data-show-once="webhookSecret" data-show-once-label="The new webhook secret" data-confirm="Make a new webhook secret? The current one stops working.">
-        <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
-        <p class="muted small">The secret is stored encrypted and shown only when it is made.</p>
-        <button type="submit">New webhook secret</button>
-      </form>
-    </section>
-  );
-}
-
-/** The sections of the settings page after the main form, in order. Add new ones here. */
-export const SETTINGS_SECTIONS: ((props: SettingsSectionProps) => Child)[] = [
-  (props) => <WebhookSection {...props} />,
-  ({ project }) => <PluginsSection project={project} />,
-  ({ project }) => <BranchRulesSection project={project} />,
-];
-
-function ApiForm(props: { method: string; url: string; redirect: string; base: unknown; submit: string; showOnce?: [field: string, label: string]; children?: Child }) {
-  return (
-    <form class="stack api-form" data-api-method={props.method} data-api-url={props.url} data-redirect={props.redirect}
-      data-show-once={props.showOnce?.[0]} data-show-once-label={props.showOnce?.[1]}>
-      <script type="application/json" class="form-base" dangerouslySetInnerHTML={{ __html: scriptJson(props.base) }}></script>
-      <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
-      {props.children}
-      <div class="form-actions">
-        <button type="submit" class="primary">{props.submit}</button>
-        <span class="muted small" data-form-status="" role="status"></span>
-      </div>
-    </form>
-  );
-}
-
 export function NewProjectPage({ ctx }: { ctx: PageContext }) {
   return (
     <Layout ctx={ctx} title="New project" nav="dashboard" scripts={['forms.js']}>
@@ -159,30 +80,6 @@ export function NewProjectPage({ ctx }: { ctx: PageContext }) {
         <GeneralFields />
         <BuildConfigFields config={{ phases: { test: [] } }} />
       </ApiForm>
-    </Layout>
-  );
-}
-
-export function ProjectSettingsPage({ ctx, project, publicUrl }: SettingsSectionProps) {
-  return (
-    <Layout ctx={ctx} title={`Settings · ${project.name}`} nav="dashboard" scripts={['forms.js']}>
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <a href={projectPath(project.id)}>{project.name}</a> › <span aria-current="page">Settings</span></nav>
-      <h1>Settings of {project.name}</h1>
-      <section class="card" aria-label="Repository and build">
-        <ApiForm method="PATCH" url={`/api/projects/${project.id}`} redirect="" base={{ config: project.config }} submit="Save">
-          <GeneralFields project={project} />
-          <BuildConfigFields config={project.config} />
-        </ApiForm>
-      </section>
-      {SETTINGS_SECTIONS.map((Section) => Section({ ctx, project, publicUrl }))}
-      <section class="card danger-zone" aria-labelledby="delete-title">
-        <h2 id="delete-title" class="h3">Delete project</h2>
-        <p>Deletes the project with all its builds and logs.</p>
-        <form class="api-form" data-api-method="DELETE" data-api-url={`/api/projects/${project.id}`} data-redirect="/" data-confirm={`Delete ${project.name} and all its builds?`}>
-          <p class="alert" role="alert" data-form-error="" tabindex={-1} hidden></p>
-          <button type="submit" class="danger">Delete {project.name}</button>
-        </form>
-      </section>
     </Layout>
   );
 }

@@ -1,0 +1,172 @@
+/**
+ * A project's settings page in a real browser: plugins added from their generated forms,
+ * reordered with the keyboard-usable buttons, switched off and saved in order; a plugin
+ * config error pointing at its field; write-only secrets; branch rules; the forge token;
+ * and a build run by a real drone that uses what was set.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { launchBrowser, step } from './browser.ts';
+
+const PASSWORD = 'e2e-settings-password';
+const SECRET_VALUE = 's3cr3t-value-from-the-browser';
+const FORGE_TOKEN = 'ghp_forge-token-typed-in-the-browser';
+
+let queen: TestQueen;
+let drone: TestDrone;
+let repo: GitRepo;
+let browser: Browser;
+let page: Page;
+let projectId: string;
+let settingsUrl: string;
+
+before(async () => {
+  [queen, repo, browser] = await Promise.all([
+    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
+    createGitRepo({ files: { 'README.md': 'settings e2e\n' } }),
+    launchBrowser(),
+  ]);
+  drone = await connectDrone(queen, { name: 'settings-drone', capacity: 1 });
+  const login = await fetch(`${queen.url}/login`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ username: 'admin', password: PASSWORD }),
+  });
+  const session = /hive_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1];
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await context.addCookies([{ name: 'hive_session', value: session, url: queen.url }]);
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('dialog', (dialog) => void dialog.accept()); // the confirm() of Remove buttons
+  const created = await queen.api('POST', '/api/projects', {
+    name: 'settings-e2e', repoUrl: repo.url, config: { phases: { test: ['echo "greeting=$GREETING token=$TOKEN"'] } },
+  });
+  projectId = created.body.id;
+  settingsUrl = `${queen.url}/projects/${projectId}/settings`;
+});
+
+after(async () => {
+  await browser?.close();
+  await drone?.stop();
+  await queen?.stop();
+  await repo?.cleanup();
+});
+
+const project = async () => (await queen.api('GET', `/api/projects/${projectId}`)).body;
+const card = (name: string) => page.locator(`.plugin-card[data-plugin="${name}"]`);
+const pluginsForm = () => page.locator('#plugins-section form');
+const focusedLabel = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id ?? null);
+
+describe('project settings page', { concurrency: false }, () => {
+  it('adds plugins from their generated forms, reorders and disables them, and saves them in order', () => step(page, 'settings-plugins', async () => {
+    await page.goto(settingsUrl);
+    await page.locator('#plugins-section [data-plugins-empty]').waitFor();
+
+    await page.getByLabel('Add a plugin').selectOption('env');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await card('env').getByLabel('Vars').fill('GREETING=hello from settings');
+    await card('env').getByLabel('Secrets').fill('TOKEN=API_TOKEN');
+
+    await page.getByLabel('Add a plugin').selectOption('node');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await card('node').getByLabel('Version').fill('22');
+    await card('node').getByLabel('Image').uncheck();
+    await card('node').getByLabel('Install').selectOption('none');
+
+    // Keyboard use: the moved card keeps the focus on its button.
+    await page.getByRole('button', { name: 'Move node up' }).focus();
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await page.locator('.plugin-card').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.plugin)), ['node', 'env']);
+    assert.equal(await focusedLabel(), 'Move node down', 'node is first now, so focus moved to its other arrow');
+    await card('node').getByLabel('Enabled').uncheck();
+
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual((await project()).plugins, [
+      { name: 'node', enabled: false, config: { version: '22', image: false, install: 'none' } },
+      { name: 'env', enabled: true, config: { vars: { GREETING: 'hello from settings' }, secrets: { TOKEN: 'API_TOKEN' } } },
+    ]);
+
+    // What was saved is what the page shows after a reload.
+    await page.reload();
+    assert.equal(await card('node').getByLabel('Version').inputValue(), '22');
+    assert.equal(await card('node').getByLabel('Enabled').isChecked(), false);
+    assert.equal(await card('node').getByLabel('Install').inputValue(), 'none');
+    assert.equal(await card('env').getByLabel('Vars').inputValue(), 'GREETING=hello from settings');
+  }));
+
+  it('names the plugin field the queen refused, and saves nothing', () => step(page, 'settings-plugin-error', async () => {
+    await card('node').getByLabel('Version').fill('not a version!');
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('alert').filter({ hasText: 'plugins[0].config.version' }).waitFor();
+    assert.equal(await card('node').getByLabel('Version').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'version');
+    assert.equal((await project()).plugins[0].config.version, '22', 'nothing changed');
+
+    await card('node').getByLabel('Remove node').click();
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual((await project()).plugins.map((p: { name: string }) => p.name), ['env']);
+  }));
+
+  it('keeps secrets write-only: names listed, values never shown', () => step(page, 'settings-secrets', async () => {
+    await page.reload();
+    await page.getByLabel('Name', { exact: true }).last().fill('API_TOKEN');
+    const form = page.getByRole('form', { name: 'Add or replace a secret' });
+    await form.getByLabel('Value').fill(SECRET_VALUE);
+    await form.getByRole('button', { name: 'Save secret' }).click();
+    await page.locator('.secret-list code', { hasText: 'API_TOKEN' }).waitFor();
+    assert.deepEqual((await project()).secrets, ['API_TOKEN']);
+    assert.ok(!(await page.content()).includes(SECRET_VALUE), 'the value is not on the page');
+  }));
+
+  it('saves branch rules', () => step(page, 'settings-branch-rules', async () => {
+    const form = page.getByRole('form', { name: 'Branch rules' });
+    await form.getByLabel('Build branches matching').fill('main\nrelease/*');
+    await form.getByLabel(/Build pull\/merge requests/).uncheck();
+    await form.getByLabel('Build pushed tags').check();
+    await form.getByRole('button', { name: 'Save branch rules' }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual((await project()).branchRules, {
+      include: ['main', 'release/*'], pullRequests: false, forks: false, skipDrafts: true, tags: true, cancelSuperseded: false,
+    });
+  }));
+
+  it('sets and removes the forge token without ever showing it', () => step(page, 'settings-forge', async () => {
+    const form = page.getByRole('form', { name: 'Forge', exact: true });
+    await form.getByLabel('Forge', { exact: true }).selectOption('github');
+    await form.getByLabel('Repository on the forge').fill('acme/settings-e2e');
+    await form.getByLabel('API token for commit statuses').fill(FORGE_TOKEN);
+    await form.getByRole('button', { name: 'Save forge settings' }).click();
+    await page.getByRole('button', { name: 'Remove API token' }).waitFor();
+    let saved = await project();
+    assert.equal(saved.provider, 'github');
+    assert.equal(saved.forgeRepo, 'acme/settings-e2e');
+    assert.equal(saved.hasForgeToken, true);
+    assert.ok(!(await page.content()).includes(FORGE_TOKEN));
+    assert.equal(await page.getByLabel('API token for commit statuses').getAttribute('placeholder'), 'set; leave empty to keep it');
+
+    await page.getByRole('button', { name: 'Remove API token' }).click();
+    await page.getByLabel('API token for commit statuses').and(page.locator('[placeholder="not set"]')).waitFor();
+    saved = await project();
+    assert.equal(saved.hasForgeToken, false);
+    assert.equal(saved.provider, 'github', 'removing the token left the rest');
+  }));
+
+  it('runs a build with what the settings page set: env plugin variables and the masked secret', () => step(page, 'settings-build', async () => {
+    const job = (await queen.api('POST', `/api/projects/${projectId}/jobs`, { branch: 'main' })).body;
+    assert.equal((await queen.waitForJob(job.id)).status, 'passed');
+    const log = (await queen.api('GET', `/api/jobs/${job.id}/log`)).text;
+    assert.match(log, /greeting=hello from settings token=\*{8}/);
+    assert.ok(!log.includes(SECRET_VALUE));
+  }));
+
+  it('removes a secret', () => step(page, 'settings-remove-secret', async () => {
+    await page.goto(settingsUrl);
+    await page.getByRole('button', { name: 'Remove' }).and(page.locator('.secret-list button')).click();
+    await page.locator('#secrets-section').getByText('No secrets yet.').waitFor();
+    assert.deepEqual((await project()).secrets, []);
+  }));
+});

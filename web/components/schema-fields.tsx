@@ -1,0 +1,228 @@
+/**
+ * Form fields generated from a plugin's config JSON Schema (as `GET /api/plugins` serves
+ * it, made by zod's toJSONSchema). Each field's `name` is its path inside the plugin's
+ * config and its `data-kind` says how api-forms.ts turns its text back into JSON:
+ *
+ *   string (enum → select, format uri → url input) · integer/number → number input ·
+ *   boolean → checkbox (sent as true/false) · array of strings → one per line ·
+ *   array of enum strings → a checkbox per value · object of strings → NAME=value lines ·
+ *   object with properties → a nested fieldset · anything else → a JSON text area.
+ *
+ * An empty field leaves its key out, so the plugin's default applies; defaults are shown
+ * as placeholders. Check boxes cannot be empty, so booleans and sets are always sent.
+ */
+import type { Child } from 'hono/jsx';
+
+export interface JsonSchema {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  format?: string;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+}
+
+type Kind = 'string' | 'int' | 'number' | 'boolean' | 'lines' | 'set' | 'env' | 'object' | 'json';
+
+const types = (s: JsonSchema): string[] => (Array.isArray(s.type) ? s.type : s.type ? [s.type] : []);
+const isStringEnum = (s: JsonSchema | undefined) => !!s?.enum?.length && s.enum.every((v) => typeof v === 'string');
+
+/** How a schema is edited; exported for its unit tests. */
+export function fieldKind(s: JsonSchema): Kind {
+  const t = types(s);
+  if (t.length === 1) {
+    switch (t[0]) {
+      case 'string': return 'string';
+      case 'integer': return 'int';
+      case 'number': return 'number';
+      case 'boolean': return 'boolean';
+      case 'array':
+        if (isStringEnum(s.items)) return 'set';
+        if (s.items && types(s.items).join() === 'string') return 'lines';
+        return 'json';
+      case 'object': {
+        if (s.properties && Object.keys(s.properties).length) return 'object';
+        const values = typeof s.additionalProperties === 'object' ? types(s.additionalProperties) : [];
+        // Values that are strings, or scalars a string can stand for (`vars` of the env plugin).
+        if (values.includes('string') && values.every((v) => ['string', 'number', 'boolean'].includes(v))) return 'env';
+        return 'json';
+      }
+    }
+  }
+  return 'json';
+}
+
+/** A regex usable as an HTML `pattern` (browsers compile it with the `v` flag), or none. */
+export function htmlPattern(pattern: string | undefined): string | undefined {
+  if (!pattern) return undefined;
+  const body = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  try {
+    new RegExp(`^(?:${body})$`, 'v');
+    return body;
+  } catch {
+    return undefined; // the queen checks it on save all the same
+  }
+}
+
+const ACRONYMS: Record<string, string> = { url: 'URL', api: 'API', id: 'ID', cpus: 'CPUs', mb: 'MB', ssh: 'SSH', http: 'HTTP' };
+
+/** `memoryMb` → "Memory MB", `webhook_url` → "Webhook URL". */
+const humanize = (key: string) => key
+  .replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(/[\s_-]+/)
+  .map((w, i) => ACRONYMS[w.toLowerCase()] ?? (i === 0 ? w[0].toUpperCase() + w.slice(1) : w.toLowerCase()))
+  .join(' ');
+
+const asText = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+
+function defaultHint(s: JsonSchema, kind: Kind): string | undefined {
+  if (s.default === undefined || kind === 'boolean') return undefined;
+  if (Array.isArray(s.default)) return s.default.length ? `default: ${s.default.join(kind === 'lines' ? ', ' : ', ')}` : undefined;
+  if (typeof s.default === 'object') return Object.keys(s.default as object).length ? `default: ${JSON.stringify(s.default)}` : undefined;
+  return `default: ${String(s.default)}`;
+}
+
+interface FieldProps {
+  schema: JsonSchema;
+  /** Path inside the config, dot-separated. */
+  path: string;
+  /** Unique prefix for element ids. */
+  idPrefix: string;
+  label: string;
+  value: unknown;
+  required: boolean;
+}
+
+function SchemaField({ schema, path, idPrefix, label, value, required }: FieldProps): Child {
+  const kind = fieldKind(schema);
+  const id = `${idPrefix}-${path.replaceAll('.', '-')}`;
+  const hintId = `${id}-hint`;
+  const hint = [schema.description, defaultHint(schema, kind)].filter(Boolean).join(' · ');
+  const hintEl = hint ? <p class="hint" id={hintId}>{hint}</p> : '';
+  const describedBy = hint ? hintId : undefined;
+  const labelWith = (how?: string) => (
+    <label for={id}>{label}{required ? <span class="req" aria-hidden="true"> *</span> : ''}{how ? <span class="hint-inline"> — {how}</span> : ''}</label>
+  );
+  const labelEl = labelWith();
+
+  switch (kind) {
+    case 'boolean':
+      return (
+        <div class="schema-field">
+          <label class="check"><input type="checkbox" id={id} name={path} data-kind="boolean" checked={value === undefined ? schema.default === true : value === true} aria-describedby={describedBy} /> {label}</label>
+          {hintEl}
+        </div>
+      );
+    case 'string':
+      if (isStringEnum(schema)) {
+        return (
+          <div class="schema-field">
+            {labelEl}
+            <select id={id} name={path} required={required} aria-describedby={describedBy}>
+              {required ? '' : <option value="">{schema.default !== undefined ? `default (${String(schema.default)})` : '—'}</option>}
+              {(schema.enum as string[]).map((v) => <option value={v} selected={value === v}>{v}</option>)}
+            </select>
+            {hintEl}
+          </div>
+        );
+      }
+      return (
+        <div class="schema-field">
+          {labelEl}
+          <input id={id} name={path} type={schema.format === 'uri' ? 'url' : 'text'} value={asText(value)} required={required}
+            placeholder={schema.default !== undefined ? String(schema.default) : undefined} pattern={htmlPattern(schema.pattern)}
+            minlength={schema.minLength} maxlength={schema.maxLength} spellcheck={false} autocomplete="off" aria-describedby={describedBy} />
+          {hintEl}
+        </div>
+      );
+    case 'int':
+    case 'number':
+      return (
+        <div class="schema-field">
+          {labelEl}
+          <input id={id} name={path} type="number" data-kind={kind} value={asText(value)} required={required}
+            step={kind === 'int' ? 1 : 'any'} min={schema.minimum ?? schema.exclusiveMinimum}
+            max={schema.maximum !== undefined && Math.abs(schema.maximum) < 1e15 ? schema.maximum : undefined}
+            placeholder={schema.default !== undefined ? String(schema.default) : undefined} aria-describedby={describedBy} />
+          {hintEl}
+        </div>
+      );
+    case 'lines':
+      return (
+        <div class="schema-field">
+          {labelWith('one per line')}
+          <textarea id={id} name={path} data-kind="lines" rows={3} required={required} spellcheck={false}
+            placeholder={Array.isArray(schema.default) ? schema.default.join('\n') : undefined} aria-describedby={describedBy}>
+            {Array.isArray(value) ? value.join('\n') : ''}
+          </textarea>
+          {hintEl}
+        </div>
+      );
+    case 'set': {
+      const chosen = new Set(Array.isArray(value) ? value : Array.isArray(schema.default) ? schema.default : []);
+      return (
+        <fieldset class="schema-field schema-set" id={id} aria-describedby={describedBy}>
+          <legend>{label}</legend>
+          {(schema.items!.enum as string[]).map((v) => (
+            <label class="check"><input type="checkbox" name={path} data-kind="set" value={v} checked={chosen.has(v)} /> {v}</label>
+          ))}
+          {hintEl}
+        </fieldset>
+      );
+    }
+    case 'env':
+      return (
+        <div class="schema-field">
+          {labelWith('NAME=value per line')}
+          <textarea id={id} name={path} data-kind="env" rows={3} spellcheck={false} aria-describedby={describedBy}>
+            {value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') : ''}
+          </textarea>
+          {hintEl}
+        </div>
+      );
+    case 'object':
+      return (
+        <fieldset class="schema-field schema-object">
+          <legend>{label}</legend>
+          {schema.description ? <p class="hint">{schema.description}</p> : ''}
+          <SchemaFields schema={schema} pathPrefix={`${path}.`} idPrefix={idPrefix} value={value} />
+        </fieldset>
+      );
+    default:
+      return (
+        <div class="schema-field">
+          {labelWith('JSON')}
+          <textarea id={id} name={path} data-kind="json" rows={4} required={required} spellcheck={false} aria-describedby={describedBy}
+            placeholder={schema.default !== undefined ? JSON.stringify(schema.default) : undefined}>
+            {value === undefined ? '' : JSON.stringify(value, null, 2)}
+          </textarea>
+          {hintEl}
+        </div>
+      );
+  }
+}
+
+/** The fields of an object schema's properties, in schema order. */
+export function SchemaFields({ schema, value, idPrefix, pathPrefix = '' }: { schema: JsonSchema; value: unknown; idPrefix: string; pathPrefix?: string }) {
+  const config = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const properties = Object.entries(schema.properties ?? {});
+  if (properties.length === 0) return <p class="muted small">This plugin has no settings.</p>;
+  const required = new Set(schema.required ?? []);
+  return (
+    <>
+      {properties.map(([key, prop]) => (
+        <SchemaField schema={prop} path={`${pathPrefix}${key}`} idPrefix={idPrefix} label={prop.title ?? humanize(key)} value={config[key]}
+          required={required.has(key) && prop.default === undefined} />
+      ))}
+    </>
+  );
+}
