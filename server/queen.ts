@@ -15,6 +15,7 @@ import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
 import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
+import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { markAllDisconnected } from './db/drones.ts';
 import type { Job } from './db/jobs.ts';
@@ -71,9 +72,7 @@ export interface Queen {
 
 export async function startQueen(config: QueenConfig, options: StartOptions = {}): Promise<Queen> {
   const log = options.log ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, 'db') },
-  ));
+  const database = options.database ?? (await openDatabase(configuredDatabase(config)));
   const { db } = database;
   await markAllDisconnected(db);
   const bootstrap = await bootstrapTokens(db, config);
