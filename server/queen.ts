@@ -19,7 +19,7 @@ import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { markAllDisconnected } from './db/drones.ts';
 import type { Job } from './db/jobs.ts';
-import { RepoMirrors } from './git/repo-mirror.ts';
+import { MirrorHost } from './git/mirror-host-client.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { ClusterRelay } from './live/cluster-relay.ts';
@@ -72,7 +72,11 @@ export interface Queen {
 
 export async function startQueen(config: QueenConfig, options: StartOptions = {}): Promise<Queen> {
   const log = options.log ?? createLogger(config.logLevel);
+  // The git host first, while this process is small (mirror-host.ts says why that matters).
+  const mirrors = new MirrorHost({ dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, log });
+  const mirrorsStarted = mirrors.start();
   const database = options.database ?? (await openDatabase(configuredDatabase(config)));
+  await mirrorsStarted;
   const { db } = database;
   await markAllDisconnected(db);
   const bootstrap = await bootstrapTokens(db, config);
@@ -107,7 +111,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     relay.queueChanged();
   };
   const resolver = new SpecResolver({
-    db, bus, log, secretBox, mirrors: new RepoMirrors(join(config.dataDir, 'mirrors'), config.gitEnv),
+    db, bus, log, secretBox, mirrors,
     defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kickRunnable, plugins, publicUrl: config.publicUrl,
   });
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl });
@@ -175,6 +179,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
+      await mirrors.stop();
       await ingest.flushAll();
       await hooks.stop();
       await statuses.stop();

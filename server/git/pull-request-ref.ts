@@ -13,7 +13,7 @@
 import type { JobRef } from '../db/schema.ts';
 import { ResolveError } from '../errors.ts';
 import type { GitCredentials } from './git-auth.ts';
-import type { RepoMirrors } from './repo-mirror.ts';
+import type { Mirrors } from './mirror-host-protocol.ts';
 
 export interface PinnedRef {
   sha: string;
@@ -23,7 +23,7 @@ export interface PinnedRef {
 const MERGE_REF = /^\+?refs\/pull\/(\d+)\/merge$/;
 
 export async function pinJobRef(
-  mirrors: RepoMirrors,
+  mirrors: Mirrors,
   repoUrl: string,
   ref: JobRef,
   credentials?: GitCredentials,

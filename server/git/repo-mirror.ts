@@ -6,12 +6,13 @@
  * repository's token or deploy key reaches git only through its environment (git-auth.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { prepareGitAuth, redactSecrets, type GitCredentials } from './git-auth.ts';
+import { readBlob } from './read-blob.ts';
 
 export interface RefRequest {
   branch?: string;
@@ -101,14 +102,20 @@ export class RepoMirrors {
         throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
       if (ref.sha) {
-        if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
+        const found = await commitOf(git, ref.sha);
+        if (found) return { sha: found };
         // An older commit no longer at the branch tip: look in every branch and tag.
         await git.raw(['fetch', '--verbose', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
-        if (await hasCommit(git, ref.sha)) return { sha: await git.revparse([`${ref.sha}^{commit}`]) };
+        const again = await commitOf(git, ref.sha);
+        if (again) return { sha: again };
         throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
       }
       const target = extra ? extra.dst : `refs/heads/${ref.branch}`;
       if (!ref.branch && !extra) throw new ResolveError('A branch, a commit or a refspec is needed to build');
+      // The one ref just fetched is in FETCH_HEAD: reading the file spares a git process.
+      // A tag may name a tag object rather than its commit, so tags are peeled by git.
+      const fetched = target.startsWith('refs/tags/') ? undefined : await fetchedSha(path);
+      if (fetched) return { sha: fetched };
       try {
         return { sha: (await git.revparse([`${target}^{commit}`])).trim() };
       } catch (err) {
@@ -128,16 +135,17 @@ export class RepoMirrors {
   /** A file's text at a commit (already fetched by `resolve`), or undefined when absent. */
   async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
     return this.#locks.run(repoUrl, async () => {
-      const git = this.#git(this.#pathFor(repoUrl));
-      // The whole root listing rather than `-- file`: a listing that is never empty
-      // spares simple-git's extra wait after silent commands.
-      const listing = await git.raw(['ls-tree', '-l', '-z', sha]);
-      const entry = listing.split('\0').map((l) => /^\d+ blob ([0-9a-f]+)\s+(\d+)\t(.*)$/s.exec(l)).find((m) => m?.[3] === file);
-      if (!entry) return undefined;
-      if (Number(entry[2]) > MAX_CONFIG_BYTES) {
-        throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
+      const blob = await readBlob(this.#pathFor(repoUrl), { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
+      switch (blob.kind) {
+        case 'missing':
+          return undefined;
+        case 'not-a-file':
+          throw new ResolveError(`${file} is a ${blob.type}, not a file`);
+        case 'too-large':
+          throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
+        case 'blob':
+          return blob.text;
       }
-      return git.raw(['cat-file', 'blob', entry[1]]);
     });
   }
 
@@ -146,9 +154,16 @@ export class RepoMirrors {
   }
 }
 
-async function hasCommit(git: SimpleGit, sha: string): Promise<boolean> {
-  // `-t` prints the type where `-e` prints nothing (see the note on --verbose above).
-  return git.raw(['cat-file', '-t', `${sha}^{commit}`]).then(() => true, () => false);
+/** The commit a sha (or tag object) names, or undefined when the mirror lacks it. */
+async function commitOf(git: SimpleGit, sha: string): Promise<string | undefined> {
+  return git.raw(['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).then((out) => out.trim() || undefined, () => undefined);
+}
+
+/** The object id of the single ref the last fetch fetched, from FETCH_HEAD. */
+async function fetchedSha(mirrorPath: string): Promise<string | undefined> {
+  const text = await readFile(join(mirrorPath, 'FETCH_HEAD'), 'utf8').catch(() => '');
+  const lines = text.split('\n').filter(Boolean);
+  return lines.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(lines[0])?.[1] : undefined;
 }
 
 function describe(ref: RefRequest): string {

@@ -10,7 +10,7 @@ import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.
 import { findProject } from '../db/projects.ts';
 import { HiveError } from '../errors.ts';
 import { pinJobRef } from '../git/pull-request-ref.ts';
-import type { RepoMirrors } from '../git/repo-mirror.ts';
+import type { Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
@@ -24,7 +24,7 @@ import { parseBuildConfig, parseHiveYml } from './repo-config.ts';
 
 export interface ResolverDeps {
   db: Db;
-  mirrors: RepoMirrors;
+  mirrors: Mirrors;
   /** Opens a private repository's clone credentials for the queen's own fetch. */
   secretBox: SecretBox;
   bus: LiveBus;

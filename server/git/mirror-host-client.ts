@@ -1,0 +1,115 @@
+/**
+ * The queen's side of the git host (mirror-host.ts explains why git runs in a process of
+ * its own): the mirror operations as async calls over IPC. The host is started before the
+ * database opens, so the fork itself is cheap; if it dies, the calls in flight fail with
+ * the reason (their jobs end errored, as for an unreachable repository) and the next call
+ * starts a new host.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { HiveError, ResolveError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
+
+const hostMain = fileURLToPath(new URL('./mirror-host.ts', import.meta.url));
+// Resolved here rather than by the child, so it works whatever directory the queen runs in.
+const tsxLoader = import.meta.resolve('tsx');
+
+/** The git host failed, not git: the host process exited or could not start. */
+export class GitHostError extends HiveError {}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+export class MirrorHost implements Mirrors {
+  #child?: ChildProcess;
+  #ready?: Promise<ChildProcess>;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #stopped = false;
+
+  constructor(private readonly options: { dir: string; env: Record<string, string>; log: Logger }) {}
+
+  /** The host's process id while it runs (for the queen's health view and tests). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the host now (the queen does this before opening its database). */
+  start(): Promise<void> {
+    return this.#ensure().then(() => undefined);
+  }
+
+  #ensure(): Promise<ChildProcess> {
+    if (this.#stopped) return Promise.reject(new GitHostError('The queen is stopping'));
+    this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
+      const child = fork(hostMain, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      this.#child = child;
+      child.on('message', (message: HostReply) => {
+        if (message.type === 'ready') resolve(child);
+        else this.#settle(message);
+      });
+      child.once('error', (err) => reject(new GitHostError(`The git host could not start: ${err.message}`, { cause: err })));
+      child.once('exit', (code, signal) => {
+        this.#child = undefined;
+        this.#ready = undefined;
+        const why = `The git host process exited (${signal ?? `code ${code}`})`;
+        reject(new GitHostError(why));
+        for (const pending of this.#pending.values()) pending.reject(new GitHostError(`${why}; the next job starts a new one`));
+        this.#pending.clear();
+        if (!this.#stopped) this.options.log.error({ code, signal }, 'git host exited');
+      });
+      child.send({ type: 'init', dir: this.options.dir, env: this.options.env } satisfies HostRequest);
+    });
+    return this.#ready;
+  }
+
+  #settle(message: Exclude<HostReply, { type: 'ready' }>): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    this.#pending.delete(message.id);
+    if (message.type === 'result') pending.resolve(message.value);
+    else pending.reject(message.name === 'ResolveError' ? new ResolveError(message.message) : Object.assign(new Error(message.message), { name: message.name }));
+  }
+
+  async #call<T>(method: MirrorMethod, args: unknown[]): Promise<T> {
+    const child = await this.#ensure();
+    return new Promise<T>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ type: 'call', id, method, args } satisfies HostRequest, (err) => {
+        if (!err) return;
+        this.#pending.delete(id);
+        reject(new GitHostError(`The git host is unreachable: ${err.message}`, { cause: err }));
+      });
+    });
+  }
+
+  resolve(...args: Parameters<Mirrors['resolve']>): ReturnType<Mirrors['resolve']> {
+    return this.#call('resolve', args);
+  }
+
+  parents(...args: Parameters<Mirrors['parents']>): ReturnType<Mirrors['parents']> {
+    return this.#call('parents', args);
+  }
+
+  readFile(...args: Parameters<Mirrors['readFile']>): ReturnType<Mirrors['readFile']> {
+    return this.#call('readFile', args);
+  }
+
+  remove(...args: Parameters<Mirrors['remove']>): ReturnType<Mirrors['remove']> {
+    return this.#call('remove', args);
+  }
+
+  /** Ends the host; calls in flight fail. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const child = this.#child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.disconnect();
+    await exited;
+  }
+}

@@ -1,0 +1,15 @@
+/** Messages between the queen and its git host process (mirror-host.ts, mirror-host-client.ts). */
+import type { RepoMirrors } from './repo-mirror.ts';
+
+/** What the queen asks of its repository mirrors; served by the git host process. */
+export type Mirrors = Pick<RepoMirrors, 'resolve' | 'parents' | 'readFile' | 'remove'>;
+export type MirrorMethod = keyof Mirrors;
+
+export type HostRequest =
+  | { type: 'init'; dir: string; env: Record<string, string> }
+  | { type: 'call'; id: number; method: MirrorMethod; args: unknown[] };
+
+export type HostReply =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; name: string; message: string };

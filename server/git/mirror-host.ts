@@ -1,0 +1,34 @@
+/**
+ * The git host: a small child process of the queen that runs its repository mirrors
+ * (every `git` the queen needs) and answers over IPC.
+ *
+ * Why a process of its own: starting a process copies the page tables of the one that
+ * starts it, and a queen with the embedded database holds close to a gigabyte (PGlite's
+ * WebAssembly memory), so every `git` it started cost ~35 ms instead of ~4 ms — four of
+ * them per job put a tenth of a second between a trigger and a drone. Started before the
+ * database opens, this process stays small, and so do its spawns.
+ */
+import { RepoMirrors } from './repo-mirror.ts';
+import type { HostReply, HostRequest } from './mirror-host-protocol.ts';
+
+let mirrors: RepoMirrors | undefined;
+const reply = (message: HostReply) => process.send!(message);
+
+process.on('message', async (message: HostRequest) => {
+  if (message.type === 'init') {
+    mirrors = new RepoMirrors(message.dir, message.env);
+    reply({ type: 'ready' });
+    return;
+  }
+  try {
+    if (!mirrors) throw new Error('git host used before init');
+    const method = mirrors[message.method] as (...args: unknown[]) => Promise<unknown>;
+    reply({ type: 'result', id: message.id, value: await method.apply(mirrors, message.args) });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    reply({ type: 'error', id: message.id, name: e.name, message: e.message });
+  }
+});
+
+// The queen is gone (stopped or crashed): nothing left to serve.
+process.on('disconnect', () => process.exit(0));

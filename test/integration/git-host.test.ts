@@ -1,0 +1,68 @@
+/**
+ * The queen's repository mirrors as the queen uses them: through the git host process.
+ * Real repositories, real git, a real child process that is killed mid-way.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ResolveError } from '../../server/errors.ts';
+import { GitHostError, MirrorHost } from '../../server/git/mirror-host-client.ts';
+import { createLogger } from '../../server/logger.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+
+let repo: GitRepo;
+let dir: string;
+let host: MirrorHost;
+let firstSha: string;
+let headSha: string;
+
+before(async () => {
+  repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n', 'docs/readme.md': 'x\n' } });
+  firstSha = await repo.head();
+  headSha = await repo.commit({ files: { '.hive.yml': 'phases:\n  test: "echo second"\n', 'big.yml': 'x'.repeat(300 * 1024) } });
+  dir = await mkdtemp(join(tmpdir(), 'hive-git-host-'));
+  host = new MirrorHost({ dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: createLogger('silent') });
+  await host.start();
+});
+
+after(async () => {
+  await host?.stop();
+  await repo?.cleanup();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('repository mirrors in the git host', () => {
+  it('resolves a branch to its tip and reads a file there, or says it is absent', async () => {
+    const { sha } = await host.resolve(repo.url, { branch: repo.defaultBranch });
+    assert.equal(sha, headSha);
+    assert.equal(await host.readFile(repo.url, sha, '.hive.yml'), 'phases:\n  test: "echo second"\n');
+    assert.equal(await host.readFile(repo.url, firstSha, '.hive.yml'), 'phases:\n  test: "true"\n');
+    assert.equal(await host.readFile(repo.url, sha, 'no-such-file.yml'), undefined);
+  });
+
+  it('refuses a config that is a directory or too large, unread', async () => {
+    await assert.rejects(host.readFile(repo.url, headSha, 'docs'), (err) => err instanceof ResolveError && /docs is a tree, not a file/.test(err.message));
+    await assert.rejects(host.readFile(repo.url, headSha, 'big.yml'), (err) => err instanceof ResolveError && /larger than 262144 bytes/.test(err.message));
+  });
+
+  it('finds an older commit by sha, peels an annotated tag, and names what does not exist', async () => {
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha: firstSha })).sha, firstSha);
+    await repo.git('tag', '-a', 'v1.0', '-m', 'release', firstSha);
+    assert.equal((await host.resolve(repo.url, { refspec: '+refs/tags/v1.0' })).sha, firstSha, 'the commit, not the tag object');
+    const feature = await repo.commit({ branch: 'feature', files: { f: '1' } });
+    assert.equal((await host.resolve(repo.url, { branch: 'feature' })).sha, feature);
+    await assert.rejects(host.resolve(repo.url, { branch: 'nope' }), (err) => err instanceof ResolveError && /Could not fetch branch "nope"/.test(err.message));
+    await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha: 'abcdef1234567' }), (err) => err instanceof ResolveError && /Commit abcdef1234567 was not found/.test(err.message));
+  });
+
+  it('fails the calls in flight when the host dies, and starts a new one for the next', async () => {
+    const pid = host.pid!;
+    const inFlight = host.resolve(repo.url, { branch: repo.defaultBranch });
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(inFlight, (err) => err instanceof GitHostError && /git host process exited \(SIGKILL\)/.test(err.message));
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, headSha);
+    assert.notEqual(host.pid, pid);
+  });
+});
