@@ -16,6 +16,7 @@
  * Failures are `CheckoutError`s with a message fit for users: git's own complaint, and
  * never a credential.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -106,11 +107,10 @@ export class RepoCache {
         await mkdir(dirname(workspace), { recursive: true });
         await this.git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
         const ws = this.git(workspace, auth, request.signal);
-        // Run side by side: simple-git waits an extra 50 ms after any command that prints
-        // nothing (as `remote set-url` does), and these three touch different files.
+        // Side by side: these three touch different files.
         const [, , log] = await Promise.all([
           // Builds that look at their remote should see the real one, not the cache.
-          ws.raw(['remote', 'set-url', 'origin', spec.repoUrl]),
+          this.setOriginUrl(workspace, spec.repoUrl, request.signal),
           ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
           ws.raw(['log', '-1', '--format=%s', sha]),
         ]);
@@ -150,6 +150,19 @@ export class RepoCache {
     } catch (err) {
       throw new CheckoutError(`could not fetch ${clean(url)}: ${clean(gitMessage(err))}`, { cause: err });
     }
+  }
+
+  /**
+   * `git remote set-url` prints nothing, and simple-git waits a fixed 50 ms after any git
+   * process that printed nothing (its completion plugin; not configurable) — a third of a
+   * trivial build. So this one command runs without simple-git.
+   */
+  private setOriginUrl(workspace: string, url: string, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile('git', ['remote', 'set-url', 'origin', url], {
+        cwd: workspace, env: { ...this.options.hostEnv, GIT_TERMINAL_PROMPT: '0' }, signal, timeout: 60_000,
+      }, (err, _stdout, stderr) => (err ? reject(new Error(`git remote set-url failed: ${stderr || err.message}`, { cause: err })) : resolve()));
+    });
   }
 
   // No `--quiet` on purpose: simple-git waits an extra 50 ms after a git process that
