@@ -18,7 +18,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
@@ -91,7 +91,8 @@ export class RepoCache {
         progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
         const started = Date.now();
         await this.fetch(cache, spec.repoUrl, refs, clean);
-        let sha = await resolveCommit(cache, spec.sha);
+        // Usually the job's commit is the tip just fetched: FETCH_HEAD says so without a git process.
+        let sha = (await fetchedTip(cacheDir)) === spec.sha.toLowerCase() ? spec.sha.toLowerCase() : await resolveCommit(cache, spec.sha);
         if (!sha && refs !== ALL_REFS) {
           progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
           await this.fetch(cache, spec.repoUrl, ALL_REFS, clean);
@@ -134,10 +135,12 @@ export class RepoCache {
 
   /** Creates the bare cache, or re-creates it when a crash left it broken. */
   private async ensureCache(cacheDir: string, signal: AbortSignal | undefined): Promise<void> {
+    // A cache `git init --bare` finished has HEAD and a config saying so (read here rather
+    // than by a git process, which costs more than the whole check).
     const exists = await access(join(cacheDir, 'HEAD')).then(() => true, () => false);
     if (exists) {
-      const bare = await this.git(cacheDir, undefined, signal).raw(['rev-parse', '--is-bare-repository']).catch(() => '');
-      if (bare.trim() === 'true') return;
+      const config = await readFile(join(cacheDir, 'config'), 'utf8').catch(() => '');
+      if (/^\s*bare\s*=\s*true\s*$/m.test(config)) return;
     }
     await removeTree(cacheDir);
     await mkdir(cacheDir, { recursive: true });
@@ -199,6 +202,12 @@ function describeRefs(spec: CheckoutSpec): string {
   if (spec.branch) parts.push(`branch ${spec.branch}`);
   if (spec.refspec) parts.push(normalizeRefspec(spec.refspec).slice(1).split(':')[0]);
   return parts.length ? parts.join(', ') : 'all branches and tags';
+}
+
+/** The object id of the single ref the last fetch fetched (FETCH_HEAD), if it fetched one. */
+async function fetchedTip(cacheDir: string): Promise<string | undefined> {
+  const lines = (await readFile(join(cacheDir, 'FETCH_HEAD'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  return lines.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(lines[0])?.[1] : undefined;
 }
 
 async function resolveCommit(git: SimpleGit, sha: string): Promise<string | undefined> {
