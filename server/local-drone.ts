@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
 
 const droneMain = fileURLToPath(new URL('../drone/main.ts', import.meta.url));
+// Resolved here, so the drone starts whatever directory `hive start` was run from.
+const tsxLoader = import.meta.resolve('tsx');
 
 export function startLocalDrone(opts: {
   queenPort: number;
@@ -24,7 +26,7 @@ export function startLocalDrone(opts: {
   const launch = () => {
     const started = Date.now();
     child = spawn(process.execPath, [
-      '--import', 'tsx', droneMain,
+      '--import', tsxLoader, droneMain,
       '--queen', `ws://127.0.0.1:${opts.queenPort}`,
       '--name', 'local',
       '--capacity', String(opts.capacity ?? availableParallelism()),
