@@ -5,7 +5,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { logIn } from '../helpers/web-session.ts';
 
 export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
@@ -30,4 +31,20 @@ export async function step(page: Page, name: string, body: () => Promise<void>):
     await page.screenshot({ path: file, fullPage: true }).catch(() => {});
     throw Object.assign(err as Error, { message: `${(err as Error).message}\n(screenshot: ${file}; page: ${page.url()})` });
   }
+}
+
+/** A browser context already signed in (through the real login form) as `username`. */
+export async function signedInContext(
+  browser: Browser,
+  baseUrl: string,
+  username: string,
+  password: string,
+  viewport = { width: 1280, height: 900 },
+): Promise<BrowserContext> {
+  const { cookie } = await logIn(baseUrl, username, password);
+  const eq = cookie.indexOf('=');
+  const [name, value] = [cookie.slice(0, eq), cookie.slice(eq + 1)];
+  const context = await browser.newContext({ viewport });
+  await context.addCookies([{ name, value, url: baseUrl }]);
+  return context;
 }

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, step } from './browser.ts';
+import { launchBrowser, signedInContext, step } from './browser.ts';
 
 const PASSWORD = 'e2e-settings-password';
 const SECRET_VALUE = 's3cr3t-value-from-the-browser';
@@ -31,12 +31,7 @@ before(async () => {
     launchBrowser(),
   ]);
   drone = await connectDrone(queen, { name: 'settings-drone', capacity: 1 });
-  const login = await fetch(`${queen.url}/login`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams({ username: 'admin', password: PASSWORD }),
-  });
-  const session = /hive_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1];
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await context.addCookies([{ name: 'hive_session', value: session, url: queen.url }]);
+  const context = await signedInContext(browser, queen.url, 'admin', PASSWORD, { width: 1100, height: 900 });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('dialog', (dialog) => void dialog.accept()); // the confirm() of Remove buttons
