@@ -32,6 +32,8 @@ export interface QueenConfig {
   heartbeatMs: number;
   /** Default whole-job timeout (ms) when the project sets none. */
   defaultJobTimeoutMs: number;
+  /** How often an open `/api/events` socket's session or token is checked again (ms). */
+  eventsRecheckMs: number;
   /** How often the embedded database checks whether tables need VACUUM/ANALYZE (ms). */
   dbMaintenanceMs: number;
   /** Days a finished job's log is kept; 0 keeps logs forever. */
@@ -157,6 +159,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),
     defaultJobTimeoutMs: integer(env, 'HIVE_JOB_TIMEOUT_MS', 60 * 60_000, 1000),
     dbMaintenanceMs: integer(env, 'HIVE_DB_MAINTENANCE_MS', 60_000, 1000),
+    eventsRecheckMs: integer(env, 'HIVE_EVENTS_RECHECK_MS', 30_000, 100),
     // Logs are users' data: kept forever unless the operator opts in (as in Buildbot and
     // Concourse). Deliveries are only bookkeeping, and forges redeliver for days, not
     // weeks (GitHub: 3 days), so a month is safe.

@@ -138,11 +138,17 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       (!!options.localDroneToken && secretsEqual(token, options.localDroneToken)) ||
       !!(await verifyToken(db, token, ['drone'])),
     authorizeEvents: async (token, req) => {
-      if (token) return !!(await verifyToken(db, token, ['admin', 'user']));
+      if (token) {
+        const tokenValid = async () => !!(await verifyToken(db, token, ['admin', 'user']));
+        return (await tokenValid()) ? tokenValid : undefined;
+      }
       // A browser's socket: its session cookie, and only from our own pages.
       const h = req.headers;
       const fetchSite = h['sec-fetch-site'] as string | undefined;
-      return sameSite({ origin: h.origin, host: h.host, fetchSite }) && !!(await loadSession(db, sessionCookieFrom(h.cookie)));
+      if (!sameSite({ origin: h.origin, host: h.host, fetchSite })) return undefined;
+      const cookie = sessionCookieFrom(h.cookie);
+      const sessionLive = async () => !!(await loadSession(db, cookie));
+      return (await sessionLive()) ? sessionLive : undefined;
     },
     onDrone: (ws) => {
       const session = new DroneSession(
@@ -152,7 +158,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       ws.on('message', (raw) => void session.receive(raw as Buffer));
       ws.on('close', () => void session.closed().then(kick));
     },
-    onEvents: (ws) => handleEventsSocket(ws, { db, bus, log, hub }),
+    onEvents: (ws, stillAllowed) => handleEventsSocket(ws, { db, bus, log, hub, stillAllowed, recheckMs: config.eventsRecheckMs }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

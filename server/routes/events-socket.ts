@@ -23,6 +23,7 @@ import { describeZodError } from '../jobs/repo-config.ts';
 import { JobSubscription, type SubscriberSocket } from '../live/job-subscription.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
+import type { StillAllowed } from './socket-upgrades.ts';
 import { uuid } from './api-schemas.ts';
 import { jobSummaryView } from './json-views.ts';
 
@@ -39,7 +40,20 @@ const statusView = (job: Job) => ({ ...jobSummaryView(job), lastSeq: job.lastSeq
 
 const MAX_SUBSCRIPTIONS = 100;
 
-export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; log: Logger; hub?: DroneHub }): void {
+export interface EventsSocketDeps {
+  db: Db;
+  bus: LiveBus;
+  log: Logger;
+  hub?: DroneHub;
+  /** Asked every `recheckMs`: a socket whose session ended or token was revoked is closed. */
+  stillAllowed?: StillAllowed;
+  recheckMs?: number;
+}
+
+/** Close code for a socket whose credential is no longer valid (4000–4999: the application's own). */
+export const CREDENTIAL_GONE = 4401;
+
+export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void {
   const subs = new Map<string, JobSubscription>();
   const socket: SubscriberSocket = {
     send: (message, done) => ws.send(JSON.stringify(message), () => done()),
@@ -105,7 +119,18 @@ export function handleEventsSocket(ws: WebSocket, deps: { db: Db; bus: LiveBus; 
     }
   });
 
+  // Logging out, a revoked token or a deleted user must also end what is already open.
+  const recheck = deps.stillAllowed && setInterval(async () => {
+    const allowed = await deps.stillAllowed!().catch((err) => {
+      deps.log.warn({ err }, 'could not re-check an events socket; keeping it until the next check');
+      return true;
+    });
+    if (!allowed && ws.readyState === ws.OPEN) ws.close(CREDENTIAL_GONE, 'Your session ended or your token was revoked');
+  }, deps.recheckMs ?? 30_000);
+  recheck?.unref();
+
   ws.on('close', () => {
+    clearInterval(recheck);
     deps.bus.off('job-events', onEvents);
     deps.bus.off('job-status', onStatus);
     deps.bus.off('job-events-remote', onRemoteEvents);

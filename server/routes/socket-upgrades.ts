@@ -11,14 +11,20 @@ import { MAX_MESSAGE_BYTES } from '../protocol/index.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 
+/** Whether the credential a socket was opened with is still valid (not revoked, ended or expired). */
+export type StillAllowed = () => Promise<boolean>;
+
 export interface UpgradeHandlers {
   log: Logger;
   /** Whether a token may connect as a drone. */
   authorizeDrone(token: string): Promise<boolean>;
-  /** Whether a token (or session) may follow jobs. */
-  authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<boolean>;
+  /**
+   * Whether a token (or session) may follow jobs: undefined when not, else a check that
+   * the same credential is still good (it is asked again while the socket stays open).
+   */
+  authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<StillAllowed | undefined>;
   onDrone(ws: WebSocket): void;
-  onEvents(ws: WebSocket): void;
+  onEvents(ws: WebSocket, stillAllowed: StillAllowed): void;
   /** Ping interval; a peer that misses two pongs is dropped. */
   pingMs: number;
 }
@@ -51,10 +57,11 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
         });
       } else if (url.pathname === '/api/events') {
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
-        if (!(await h.authorizeEvents(token, req))) return refuse(socket, 401, 'Unauthorized');
+        const stillAllowed = await h.authorizeEvents(token, req);
+        if (!stillAllowed) return refuse(socket, 401, 'Unauthorized');
         events.handleUpgrade(req, socket, head, (ws) => {
           track(ws);
-          h.onEvents(ws);
+          h.onEvents(ws, stillAllowed);
         });
       } else {
         refuse(socket, 404, 'Not Found');

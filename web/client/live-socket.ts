@@ -4,6 +4,9 @@
  * (re)connection so the page subscribes again — with `after` = the last seq it has, so
  * nothing is lost and nothing repeats. The header's indicator shows the connection state.
  */
+/** The queen's close code for a socket whose session ended (server/routes/events-socket.ts). */
+const CREDENTIAL_GONE = 4401;
+
 export interface LiveSocketOptions {
   onOpen(socket: LiveSocket, reconnected: boolean): void;
   onMessage(message: any): void;
@@ -50,8 +53,14 @@ export class LiveSocket {
       }
       this.options.onMessage(message);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       if (this.#closed) return;
+      if (e.code === CREDENTIAL_GONE) {
+        // Logged out elsewhere, or the user was removed: the reload lands on the login page.
+        this.#closed = true;
+        location.reload();
+        return;
+      }
       this.#indicate('reconnecting');
       // 0.5 s, 1 s, 2 s … up to 15 s, each ±25 %, so a restarted queen is not stampeded.
       const base = Math.min(15_000, 500 * 2 ** this.#attempt++);
