@@ -226,3 +226,10 @@ export async function countJobsByStatus(db: Db): Promise<Record<string, number>>
     .groupBy(jobs.status);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
+
+/** Build numbers of some jobs (those that still exist), for links that show `#12`. */
+export async function jobNumbers(db: Db, ids: string[]): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.select({ id: jobs.id, number: jobs.number }).from(jobs).where(inArray(jobs.id, ids));
+  return new Map(rows.map((r) => [r.id, r.number]));
+}

@@ -7,6 +7,7 @@ import { NewProjectPage } from '../../web/pages/project-form.tsx';
 import { ProjectSettingsPage, type SettingsPageData } from '../../web/pages/project-settings.tsx';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
+import { jobNumbers } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { deliveryView, projectView } from './json-views.ts';
 import { pluginListView } from './plugin-config-check.ts';
@@ -87,10 +88,12 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
 
   ui.get('/projects/:id/settings', auth, admins, async (c) => {
     const project = await projectOr404(db, c.req.param('id'));
+    const deliveries = await listProjectDeliveries(db, project.id, 20);
     const data: SettingsPageData = {
       project: projectView(project, deps.secretBox),
       plugins: pluginListView(deps.plugins).plugins,
-      deliveries: (await listProjectDeliveries(db, project.id, 20)).map(deliveryView),
+      deliveries: deliveries.map(deliveryView),
+      buildNumbers: await jobNumbers(db, [...new Set(deliveries.flatMap((d) => d.jobIds))]),
       publicUrl: deps.publicUrl,
     };
     return html(c, <ProjectSettingsPage ctx={await pageContext(c)} data={data} />);

@@ -12,6 +12,7 @@ import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { startFakeForgeApi, type FakeForgeApi } from '../helpers/fake-forge-api.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { logIn, webRequest } from '../helpers/web-session.ts';
 import { sendGithubHook } from '../helpers/webhook-sender.ts';
 
 const PUBLIC_URL = 'https://ci.example.com';
@@ -258,6 +259,14 @@ describe('what builds', () => {
     assert.deepEqual(deliveries.map((d) => [d.deliveryId, d.event, d.outcome]).sort(), [
       ['delivery-1', 'push', 'queued'], ['delivery-2', 'push', 'skipped: [skip ci] in the commit message'],
     ]);
+
+    // The settings page lists them with what they did, linking the build by its number.
+    const session = await logIn(queen.url, 'admin', queen.generatedAdminPassword!);
+    const settings = await (await webRequest(queen.url, `/projects/${project.id}/settings`, { session })).text();
+    const rows = [...settings.matchAll(/<tr><td><time[^>]*>[^<]*<\/time><\/td><td><code>push<\/code>[\s\S]*?<\/tr>/g)].map((m) => m[0]);
+    assert.equal(rows.length, 2, settings.slice(settings.indexOf('Recent deliveries')));
+    assert.ok(rows.some((r) => r.includes('queued') && r.includes(`<a href="/builds/${first.body.jobs[0]}">#1</a>`)));
+    assert.ok(rows.some((r) => r.includes('skipped: [skip ci] in the commit message') && r.includes('—')));
   });
 
   it('skips [skip ci] and [ci skip] in the head commit message', async () => {

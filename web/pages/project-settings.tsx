@@ -21,6 +21,8 @@ export interface SettingsPageData {
   /** Plugins installed on this queen, with their config schemas. */
   plugins: PluginInfo[];
   deliveries: DeliveryView[];
+  /** Build numbers of the deliveries' jobs (deleted ones are absent). */
+  buildNumbers: Map<string, number>;
   publicUrl: string;
 }
 
@@ -54,7 +56,7 @@ export const SETTINGS_SECTIONS: ((data: SettingsPageData) => Child)[] = [
   (d) => <SecretsSection project={d.project} />,
   (d) => <BranchRulesSection project={d.project} />,
   (d) => <ForgeSection project={d.project} />,
-  (d) => <WebhookSection project={d.project} publicUrl={d.publicUrl} deliveries={d.deliveries} />,
+  (d) => <WebhookSection project={d.project} publicUrl={d.publicUrl} deliveries={d.deliveries} buildNumbers={d.buildNumbers} />,
   DeleteSection,
 ];
 

@@ -4,7 +4,7 @@ import { buildPath } from '../../urls.ts';
 import { ApiForm } from '../api-form.tsx';
 import { RelTime } from '../times.tsx';
 
-export function WebhookSection({ project, publicUrl, deliveries }: { project: ProjectView; publicUrl: string; deliveries: DeliveryView[] }) {
+export function WebhookSection({ project, publicUrl, deliveries, buildNumbers }: { project: ProjectView; publicUrl: string; deliveries: DeliveryView[]; buildNumbers: Map<string, number> }) {
   const base = publicUrl.replace(/\/$/, '');
   return (
     <section class="card" aria-labelledby="webhook-title" id="webhook-section">
@@ -30,7 +30,10 @@ export function WebhookSection({ project, publicUrl, deliveries }: { project: Pr
                   <td><RelTime at={d.receivedAt} /></td>
                   <td><code>{d.event}</code> <span class="muted small" title={d.deliveryId}>{d.provider}</span></td>
                   <td>{d.outcome}</td>
-                  <td>{d.jobIds.length ? d.jobIds.map((id, i) => <>{i ? ', ' : ''}<a href={buildPath(id)}>build</a></>) : '—'}</td>
+                  <td>{d.jobIds.length ? d.jobIds.map((id, i) => {
+                    const number = buildNumbers.get(id);
+                    return <>{i ? ', ' : ''}{number === undefined ? <span class="muted">deleted</span> : <a href={buildPath(id)}>#{number}</a>}</>;
+                  }) : '—'}</td>
                 </tr>
               ))}
             </tbody>
