@@ -3,8 +3,11 @@
  * reordered with the keyboard-usable buttons, switched off and saved in order; a plugin
  * config error pointing at its field; write-only secrets; branch rules; the forge token;
  * and a build run by a real drone that uses what was set.
+ *
+ * With HIVE_UPDATE_SCREENSHOT=1 it also writes docs/settings-plugins.png (the README shows it).
  */
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
@@ -86,6 +89,9 @@ describe('project settings page', { concurrency: false }, () => {
 
     // What was saved is what the page shows after a reload.
     await page.reload();
+    if (process.env.HIVE_UPDATE_SCREENSHOT === '1') {
+      await page.locator('#plugins-section').screenshot({ path: fileURLToPath(new URL('../../docs/settings-plugins.png', import.meta.url)) });
+    }
     assert.equal(await card('node').getByLabel('Version').inputValue(), '22');
     assert.equal(await card('node').getByLabel('Enabled').isChecked(), false);
     assert.equal(await card('node').getByLabel('Install').inputValue(), 'none');
