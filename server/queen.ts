@@ -61,6 +61,8 @@ export interface Queen {
   control: JobControl;
   dispatcher: Dispatcher;
   resolver: SpecResolver;
+  /** The git host process that runs the queen's repository mirrors. */
+  mirrors: MirrorHost;
   ingest: EventIngest;
   /** Commit statuses to GitHub/GitLab, fed by 'job-status' events. */
   statuses: CommitStatusReporter;
@@ -177,7 +179,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, ingest, statuses, retention, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, mirrors, ingest, statuses, retention, app,
     async close() {
       stopReaper();
       const maintenanceStopped = stopMaintenance();

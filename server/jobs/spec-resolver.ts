@@ -9,6 +9,7 @@ import type { Db } from '../db/client.ts';
 import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { HiveError } from '../errors.ts';
+import { GitHostError } from '../git/mirror-host-client.ts';
 import { pinJobRef } from '../git/pull-request-ref.ts';
 import type { Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
@@ -37,11 +38,16 @@ export interface ResolverDeps {
 }
 
 const PAGE = 50;
+/** A job is resolved again after a git host failure this many times, then ends errored. */
+const MAX_HOST_FAILURES = 3;
+const HOST_RETRY_MS = 500;
 const PARALLEL = 4;
 
 export class SpecResolver {
   readonly #loop: CoalescedLoop;
   readonly #inFlight = new Set<string>();
+  /** Jobs whose resolution failed because the git host died, and how often. */
+  readonly #hostFailures = new Map<string, number>();
 
   constructor(private readonly deps: ResolverDeps) {
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
@@ -49,6 +55,18 @@ export class SpecResolver {
 
   kick(): void {
     this.#loop.kick();
+  }
+
+  /** Whether a job whose resolution hit a git host failure gets another try (a few at most). */
+  #retryLater(jobId: string): boolean {
+    const failures = (this.#hostFailures.get(jobId) ?? 0) + 1;
+    if (failures > MAX_HOST_FAILURES) {
+      this.#hostFailures.delete(jobId);
+      return false;
+    }
+    this.#hostFailures.set(jobId, failures);
+    setTimeout(() => this.kick(), HOST_RETRY_MS * failures).unref();
+    return true;
   }
 
   settled(): Promise<void> {
@@ -95,11 +113,18 @@ export class SpecResolver {
         contributions,
         defaultTimeoutMs: this.deps.defaultTimeoutMs,
       });
+      this.#hostFailures.delete(job.id);
       if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) })) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
         this.deps.onRunnable();
       }
     } catch (err) {
+      if (err instanceof GitHostError && this.#retryLater(job.id)) {
+        // The queen's own git process died, not the job's repository: try again shortly.
+        this.deps.log.warn({ jobId: job.id, err }, 'git host failed during resolution; retrying');
+        return;
+      }
+      this.#hostFailures.delete(job.id);
       const message = err instanceof HiveError ? err.message : `Resolving the job failed: ${String(err)}`;
       this.deps.log.warn({ jobId: job.id, err }, 'job resolution failed');
       const ended = await finishJob(this.deps.db, job.id, 'errored', message, ['queued']).catch((e) => {

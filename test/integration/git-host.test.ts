@@ -11,6 +11,9 @@ import { ResolveError } from '../../server/errors.ts';
 import { GitHostError, MirrorHost } from '../../server/git/mirror-host-client.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { startTestQueen } from '../helpers/queen.ts';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 let repo: GitRepo;
 let dir: string;
@@ -64,5 +67,44 @@ describe('repository mirrors in the git host', () => {
     await assert.rejects(inFlight, (err) => err instanceof GitHostError && /git host process exited \(SIGKILL\)/.test(err.message));
     assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, headSha);
     assert.notEqual(host.pid, pid);
+  });
+});
+
+describe('a queen whose git host dies', () => {
+  it('resolves the job again instead of failing it for the host\'s sake', async () => {
+    // A "repository" whose first fetch hangs (so the host can die mid-fetch) and whose
+    // second answers 404: the job's final message then comes from the second attempt.
+    const requests: string[] = [];
+    let firstArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    const held: ServerResponse[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      requests.push(req.url ?? '');
+      if (requests.length === 1) {
+        held.push(res);
+        firstArrived();
+        return;
+      }
+      res.statusCode = 404;
+      res.end('no such repository');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const queen = await startTestQueen();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/stalled.git`;
+      const project = (await queen.api('POST', '/api/projects', { name: 'stalled', repoUrl: url })).body;
+      const job = (await queen.api('POST', `/api/projects/${project.id}/jobs`, { branch: 'main' })).body;
+      await arrived;
+      process.kill(queen.mirrors.pid!, 'SIGKILL');
+      const ended = await queen.waitForJob(job.id);
+      assert.equal(ended.status, 'errored');
+      assert.match(ended.message ?? '', /Could not fetch branch "main"/);
+      assert.doesNotMatch(ended.message ?? '', /git host/);
+      assert.ok(requests.length >= 2, `fetched again after the host died (${requests.length} requests)`);
+    } finally {
+      for (const res of held) res.destroy();
+      server.close();
+      await queen.stop();
+    }
   });
 });
