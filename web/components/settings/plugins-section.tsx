@@ -39,7 +39,7 @@ function PluginCard({ plugin, entry, position, idPrefix }: { plugin: PluginInfo 
           <code>{entry.name}</code>
           {plugin ? <span class="muted small"> {plugin.version}{plugin.builtIn ? ' · built in' : ''}</span> : ''}
         </h3>
-        <label class="check"><input type="checkbox" data-plugin-enabled="" checked={entry.enabled} /> Enabled</label>
+        <label class="check"><input type="checkbox" data-plugin-enabled="" checked={entry.enabled} aria-describedby={titleId} /> Enabled</label>
         <div class="plugin-tools">
           <button type="button" class="small" data-plugin-move="up" aria-label={`Move ${entry.name} up`} title="Move up">↑</button>
           <button type="button" class="small" data-plugin-move="down" aria-label={`Move ${entry.name} down`} title="Move down">↓</button>
