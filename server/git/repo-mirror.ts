@@ -22,6 +22,12 @@ export interface RefRequest {
 }
 
 const MAX_CONFIG_BYTES = 256 * 1024;
+/**
+ * The queen needs a commit and its `.hive.yml`, not the history: fetches are shallow, so a
+ * big repository's first build does not wait for its whole history. Two deep, because a
+ * pull request's merge commit is checked against its parents (pull-request-ref.ts).
+ */
+const FETCH_DEPTH = 2;
 /** Variables simple-git guards that the queen's git may legitimately need. */
 const ALLOWED_GIT_ENV = ['GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'GIT_TERMINAL_PROMPT', 'GIT_ASKPASS', 'GIT_SSH_COMMAND'];
 
@@ -97,15 +103,17 @@ export class RepoMirrors {
       if (extra) refspecs.push(extra.spec);
       try {
         // --verbose, not --quiet: simple-git waits an extra 50 ms after a command that prints nothing.
-        await git.raw(['fetch', '--no-tags', '--prune', '--verbose', repoUrl, ...refspecs]);
+        await git.raw(['fetch', '--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, '--verbose', repoUrl, ...refspecs]);
       } catch (err) {
         throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
       if (ref.sha) {
         const found = await commitOf(git, ref.sha);
         if (found) return { sha: found };
-        // An older commit no longer at the branch tip: look in every branch and tag.
-        await git.raw(['fetch', '--verbose', repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
+        // An older commit no longer at the branch tip: look in every branch and tag, with
+        // their whole history (the rare case that pays for what shallow fetches save).
+        const shallow = await stat(join(path, 'shallow')).then(() => true, () => false);
+        await git.raw(['fetch', '--verbose', ...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
         const again = await commitOf(git, ref.sha);
         if (again) return { sha: again };
         throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);

@@ -56,6 +56,12 @@ describe('repository mirrors in the git host', () => {
     assert.equal((await host.resolve(repo.url, { refspec: '+refs/tags/v1.0' })).sha, firstSha, 'the commit, not the tag object');
     const feature = await repo.commit({ branch: 'feature', files: { f: '1' } });
     assert.equal((await host.resolve(repo.url, { branch: 'feature' })).sha, feature);
+    // Deeper than the queen's shallow fetches reach: found after fetching the whole history.
+    const deep = await repo.commit({ files: { n: '1' } });
+    await repo.commit({ files: { n: '2' } });
+    await repo.commit({ files: { n: '3' } });
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha: deep })).sha, deep);
     await assert.rejects(host.resolve(repo.url, { branch: 'nope' }), (err) => err instanceof ResolveError && /Could not fetch branch "nope"/.test(err.message));
     await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha: 'abcdef1234567' }), (err) => err instanceof ResolveError && /Commit abcdef1234567 was not found/.test(err.message));
   });
@@ -65,7 +71,7 @@ describe('repository mirrors in the git host', () => {
     const inFlight = host.resolve(repo.url, { branch: repo.defaultBranch });
     process.kill(pid, 'SIGKILL');
     await assert.rejects(inFlight, (err) => err instanceof GitHostError && /git host process exited \(SIGKILL\)/.test(err.message));
-    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, headSha);
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
     assert.notEqual(host.pid, pid);
   });
 });
