@@ -20,7 +20,7 @@ export default definePlugin({
       image: z.string().min(1),
       env: z.record(z.string(), z.string()).optional(),
       command: z.array(z.string()).optional(),
-    })).max(10).default([]).describe('Service containers reachable by name, e.g. [{"name": "db", "image": "postgres:16", "env": {"POSTGRES_PASSWORD": "x"}}]'),
+    })).max(10).default([]).describe('Service containers (a database, a cache) the job reaches by their name as host name'),
   }),
   phases: ({ config }) => ({
     ...(config.image ? { image: config.image } : {}),

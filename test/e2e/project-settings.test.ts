@@ -112,6 +112,42 @@ describe('project settings page', { concurrency: false }, () => {
     assert.deepEqual((await project()).plugins.map((p: { name: string }) => p.name), ['env']);
   }));
 
+  it('edits a list of objects item by item (docker services), and points at an item\'s refused field', () => step(page, 'settings-plugin-list-of-objects', async () => {
+    await page.getByLabel('Add a plugin').selectOption('docker');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const docker = card('docker');
+    await docker.getByRole('button', { name: 'Add service' }).click();
+    await docker.locator('.array-item').nth(0).getByLabel(/^Name \*/).fill('db');
+    await docker.locator('.array-item').nth(0).getByLabel('Image').fill('postgres:16');
+    await docker.locator('.array-item').nth(0).getByLabel('Env').fill('POSTGRES_PASSWORD=test');
+    await docker.getByRole('button', { name: 'Add service' }).click();
+    await docker.locator('.array-item').nth(1).getByLabel(/^Name \*/).fill('cache');
+    await docker.locator('.array-item').nth(1).getByLabel('Image').fill('redis:7');
+    await docker.locator('.array-item').nth(0).getByRole('button', { name: 'Remove this service' }).click();
+    await docker.getByRole('button', { name: 'Add service' }).click();
+    await docker.locator('.array-item').nth(1).getByLabel(/^Name \*/).fill('db');
+    await docker.locator('.array-item').nth(1).getByLabel('Image').fill('postgres:16');
+    const ids = await docker.locator('.array-item input[name="name"]').evaluateAll((els) => els.map((e) => e.id));
+    assert.equal(new Set(ids).size, ids.length, `ids stay unique: ${ids.join(', ')}`);
+    await docker.getByLabel('Enabled').uncheck(); // the test drone has no Docker label
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const saved = (await project()).plugins.find((p: { name: string }) => p.name === 'docker');
+    assert.deepEqual(saved, { name: 'docker', enabled: false, config: { privileged: false, services: [{ name: 'cache', image: 'redis:7' }, { name: 'db', image: 'postgres:16' }] } });
+
+    // A service name the plugin refuses: the error names services[1].name, and that field takes the focus.
+    await docker.locator('.array-item').nth(1).getByLabel(/^Name \*/).fill('Not A Host');
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('alert').filter({ hasText: 'services[1].name' }).waitFor();
+    assert.equal(await docker.locator('.array-item').nth(1).getByLabel(/^Name \*/).getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value), 'Not A Host');
+
+    await docker.getByRole('button', { name: 'Remove docker' }).click();
+    await pluginsForm().getByRole('button', { name: 'Save plugins' }).click();
+    await pluginsForm().getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual((await project()).plugins.map((p: { name: string }) => p.name), ['env']);
+  }));
+
   it('keeps secrets write-only: names listed, values never shown', () => step(page, 'settings-secrets', async () => {
     await page.reload();
     await page.getByLabel('Name', { exact: true }).last().fill('API_TOKEN');

@@ -11,12 +11,14 @@ describe('plugin config forms from JSON Schema', () => {
   it('picks an editor per property of the built-in plugins', () => {
     const kinds = (name: string) => Object.fromEntries(Object.entries(schemaOf(name).properties!).map(([k, s]) => [k, fieldKind(s)]));
     assert.deepEqual(kinds('node'), { version: 'string', image: 'boolean', install: 'string', scripts: 'lines' });
-    assert.deepEqual(kinds('docker'), { image: 'string', pull: 'string', privileged: 'boolean', memoryMb: 'int', cpus: 'number', services: 'json' });
+    assert.deepEqual(kinds('docker'), { image: 'string', pull: 'string', privileged: 'boolean', memoryMb: 'int', cpus: 'number', services: 'objects' });
     assert.deepEqual(kinds('env'), { vars: 'env', secrets: 'env' });
     assert.deepEqual(kinds('webhook-notify'), { url: 'string', on: 'set', headers: 'env' });
     assert.equal(fieldKind(schemaOf('custom')), 'object');
     assert.equal(fieldKind({ type: 'object', properties: { a: { type: 'string' } } }), 'object');
     assert.equal(fieldKind({ anyOf: [{ type: 'string' }] } as JsonSchema), 'json');
+    const nested = { type: 'array', items: { type: 'object', properties: { inner: { type: 'object', properties: { a: { type: 'string' } } } } } };
+    assert.equal(fieldKind(nested), 'json', 'objects deeper than flat fields stay JSON');
     assert.equal(fieldKind({ type: ['string', 'null'] }), 'json');
   });
 
@@ -39,8 +41,12 @@ describe('plugin config forms from JSON Schema', () => {
     assert.match(notify, /name="on" data-kind="set" value="passed" checked=""/);
     assert.match(notify, /name="on" data-kind="set" value="cancelled"\/>/, 'not in the default set');
 
-    const docker = await render(schemaOf('docker'), { services: [{ name: 'db', image: 'postgres:16' }] });
-    assert.match(docker, /name="services" data-kind="json"[^>]*>\[\n  \{\n    &quot;name&quot;: &quot;db&quot;/);
+    const docker = await render(schemaOf('docker'), { services: [{ name: 'db', image: 'postgres:16', env: { A: '1' } }] });
+    const services = /<fieldset class="schema-field schema-objects" data-array-list="services"[\s\S]*?<\/fieldset>(?=<div class="schema-field">|$)/.exec(docker)?.[0] ?? '';
+    assert.match(services, /<li class="array-item" data-fields-scope=""><div class="schema-field"><label for="p0-services-0-name">Name<span class="req"[^>]*> \*<\/span><\/label><input id="p0-services-0-name" name="name" type="text" value="db"/);
+    assert.match(services, /name="image" type="text" value="postgres:16"/);
+    assert.match(services, /name="env" data-kind="env"[^>]*>A=1<\/textarea>/);
+    assert.match(services, /<button type="button" class="small" data-array-add="">Add service<\/button><template data-array-template=""><li class="array-item" data-fields-scope=""><div class="schema-field"><label for="p0-services-__I__-name">/);
     assert.match(docker, /<label for="p0-memoryMb">Memory MB<\/label><input id="p0-memoryMb" name="memoryMb" type="number" data-kind="int"[^>]*step="1" min="4"/);
   });
 

@@ -7,6 +7,7 @@
  * the answer's id), reloads (`data-after="reload"`), or shows a once-only secret.
  */
 import { FieldError, fieldForError, fieldsBody, formBase, type Json } from './form-values.ts';
+import { setUpArrayFields } from './array-fields.ts';
 import { pluginListBody, setUpPluginList } from './plugin-list.ts';
 
 const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
@@ -43,6 +44,7 @@ function showOnce(form: HTMLFormElement, label: string, value: string, next: str
 
 for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) {
   if (form.dataset.body === 'plugins') setUpPluginList(form);
+  if (form.querySelector('[data-array-list], template')) setUpArrayFields(form);
   const errorBox = form.querySelector<HTMLElement>('[data-form-error]');
   const status = form.querySelector<HTMLElement>('[data-form-status]');
   form.addEventListener('submit', async (e) => {

@@ -129,6 +129,12 @@ export function fieldsBody(root: HTMLElement, base: Json = {}): Json {
     const path = resolvePath(root, name);
     if (path) setPath(body, path, values);
   }
+  // Lists of objects: each item is a scope of its own; an empty list leaves its key out.
+  for (const list of root.querySelectorAll<HTMLElement>('[data-array-list]')) {
+    if (scopeOf(list) !== rootScope) continue;
+    const items = [...list.querySelectorAll<HTMLElement>(':scope > [data-array-items] > .array-item')].map((item) => fieldsBody(item));
+    setPath(body, list.dataset.arrayList!.split('.'), items.length ? items : undefined);
+  }
   return body;
 }
 
@@ -154,9 +160,23 @@ export function fieldForError(form: HTMLFormElement, message: string): Field | n
     scope = card;
     path = path.slice(3); // plugins, index, config
   }
+  return fieldForErrorIn(scope, path);
+}
+
+function fieldForErrorIn(scope: Element, path: string[]): Field | null {
+  // Only this scope's own fields: an item of a list may have a field of the same name.
+  const scopeElement = scope.closest('[data-fields-scope]');
+  const own = <T extends Element>(selector: string) =>
+    [...scope.querySelectorAll<T>(selector)].find((el) => el.closest('[data-fields-scope]') === scopeElement);
   for (let n = path.length; n > 0; n--) {
-    const field = scope.querySelector<Field>(`[name="${CSS.escape(path.slice(0, n).join('.'))}"]`);
+    const name = path.slice(0, n).join('.');
+    const field = own<Field>(`[name="${CSS.escape(name)}"]`);
     if (field) return field;
+    // `services.1.image`: the field `image` of the list's second item.
+    const list = own<HTMLElement>(`[data-array-list="${CSS.escape(name)}"]`);
+    const item = list?.querySelectorAll(':scope > [data-array-items] > .array-item')[Number(path[n])];
+    if (item) return fieldForErrorIn(item, path.slice(n + 1));
+    if (list) return null;
   }
   return null;
 }

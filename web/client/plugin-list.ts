@@ -6,8 +6,7 @@
  * `{ plugins: [{ name, enabled, config }] }` in card order.
  */
 import { fieldsBody, type Json } from './form-values.ts';
-
-let added = 0;
+import { copyTemplate } from './template-copies.ts';
 
 function announce(list: HTMLElement, text: string): void {
   const status = list.closest('form')?.querySelector<HTMLElement>('[data-form-status]');
@@ -71,15 +70,8 @@ export function setUpPluginList(form: HTMLFormElement): void {
     const name = picker?.value;
     const template = name ? form.querySelector<HTMLTemplateElement>(`template[data-plugin-template="${CSS.escape(name)}"]`) : null;
     if (!template) return;
-    const fragment = template.content.cloneNode(true) as DocumentFragment;
-    // Element ids in a template are unique per copy: the same plugin may be added twice.
-    const suffix = `new${++added}`;
-    for (const el of fragment.querySelectorAll<HTMLElement>('[id], [for], [aria-describedby], [aria-labelledby]')) {
-      for (const attr of ['id', 'for', 'aria-describedby', 'aria-labelledby']) {
-        const value = el.getAttribute(attr);
-        if (value) el.setAttribute(attr, value.replaceAll('__N__', suffix));
-      }
-    }
+    // Ids are unique per copy: the same plugin may be added twice.
+    const fragment = copyTemplate(template, '__N__');
     list.append(fragment);
     const card = list.lastElementChild as HTMLElement;
     renumber(list);

@@ -6,7 +6,8 @@
  *   string (enum → select, format uri → url input) · integer/number → number input ·
  *   boolean → checkbox (sent as true/false) · array of strings → one per line ·
  *   array of enum strings → a checkbox per value · object of strings → NAME=value lines ·
- *   object with properties → a nested fieldset · anything else → a JSON text area.
+ *   object with properties → a nested fieldset · array of such flat objects → a sub-form
+ *   per item, with Add and Remove (web/client/array-fields.ts) · anything else → JSON.
  *
  * An empty field leaves its key out, so the plugin's default applies; defaults are shown
  * as placeholders. Check boxes cannot be empty, so booleans and sets are always sent.
@@ -32,7 +33,10 @@ export interface JsonSchema {
   items?: JsonSchema;
 }
 
-type Kind = 'string' | 'int' | 'number' | 'boolean' | 'lines' | 'set' | 'env' | 'object' | 'json';
+type Kind = 'string' | 'int' | 'number' | 'boolean' | 'lines' | 'set' | 'env' | 'object' | 'objects' | 'json';
+
+/** What an item of a list of objects may hold to get a sub-form (anything deeper is JSON). */
+const FLAT_KINDS: Kind[] = ['string', 'int', 'number', 'boolean', 'lines', 'set', 'env'];
 
 const types = (s: JsonSchema): string[] => (Array.isArray(s.type) ? s.type : s.type ? [s.type] : []);
 const isStringEnum = (s: JsonSchema | undefined) => !!s?.enum?.length && s.enum.every((v) => typeof v === 'string');
@@ -49,6 +53,8 @@ export function fieldKind(s: JsonSchema): Kind {
       case 'array':
         if (isStringEnum(s.items)) return 'set';
         if (s.items && types(s.items).join() === 'string') return 'lines';
+        // A list of flat objects (docker services): a sub-form per item.
+        if (s.items && fieldKind(s.items) === 'object' && Object.values(s.items.properties!).every((p) => FLAT_KINDS.includes(fieldKind(p)))) return 'objects';
         return 'json';
       case 'object': {
         if (s.properties && Object.keys(s.properties).length) return 'object';
@@ -189,6 +195,23 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
           {hintEl}
         </div>
       );
+    case 'objects': {
+      const itemName = label.replace(/s$/, '').toLowerCase();
+      const items = Array.isArray(value) ? value : [];
+      return (
+        <fieldset class="schema-field schema-objects" data-array-list={path} id={id} aria-describedby={describedBy}>
+          <legend>{label}</legend>
+          {hintEl}
+          <ol class="array-items" data-array-items="">
+            {items.map((item, i) => <ArrayItem schema={schema.items!} value={item} idPrefix={`${id}-${i}`} name={itemName} />)}
+          </ol>
+          <button type="button" class="small" data-array-add="">Add {itemName}</button>
+          <template data-array-template="">
+            <ArrayItem schema={schema.items!} value={{}} idPrefix={`${id}-__I__`} name={itemName} />
+          </template>
+        </fieldset>
+      );
+    }
     case 'object':
       return (
         <fieldset class="schema-field schema-object">
@@ -209,6 +232,16 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
         </div>
       );
   }
+}
+
+/** One object of a list: its own fields (a scope of its own in the form) and a Remove button. */
+function ArrayItem({ schema, value, idPrefix, name }: { schema: JsonSchema; value: unknown; idPrefix: string; name: string }) {
+  return (
+    <li class="array-item" data-fields-scope="">
+      <SchemaFields schema={schema} value={value} idPrefix={idPrefix} />
+      <button type="button" class="small danger" data-array-remove="">Remove this {name}</button>
+    </li>
+  );
 }
 
 /** The fields of an object schema's properties, in schema order. */
