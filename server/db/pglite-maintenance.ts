@@ -6,29 +6,40 @@
  * rows are never reclaimed.
  *
  * With no `pg_stat_user_tables` to read, a table's growth is the signal: when its main
- * fork has grown by a fifth (plus a few pages) beyond the size recorded by the last
- * VACUUM/ANALYZE (`pg_class.relpages`), it is vacuumed and analyzed. Inserts and updates
- * both grow a table (an update writes a new row version), so this follows
- * autovacuum's insert and update thresholds closely enough. Checked once at start and
- * then every `intervalMs`; on PostgreSQL the server's own autovacuum does this.
+ * fork has grown by a fifth (plus a few pages), or by 256 MB whatever its size, beyond the
+ * size recorded by the last VACUUM/ANALYZE (`pg_class.relpages`), it is vacuumed and
+ * analyzed. Inserts and updates both grow a table (an update writes a new row version),
+ * so this follows autovacuum's insert and update thresholds closely enough; the 256 MB cap
+ * bounds one pass over a big log table (VACUUM runs on the queen's thread here, ~1.7 s per
+ * GB it has not seen). A table whose oldest transaction id is older than
+ * `vacuum_freeze_table_age` is vacuumed too, growing or not, as anti-wraparound autovacuum
+ * would: without it a long-lived embedded database would stop at 2^31 transactions.
+ * Checked once at start and then every `intervalMs`; PostgreSQL does all this itself.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.ts';
 
 const GROWTH_FACTOR = 0.2;
 const GROWTH_PAGES = 8;
+/** 256 MB of 8 kB pages. */
+const MAX_GROWTH_PAGES = 32_768;
+/** PostgreSQL's default vacuum_freeze_table_age: from here a VACUUM freezes the whole table. */
+const FREEZE_AGE = 150_000_000;
 
-interface TableSize {
+export interface TableSize {
   name: string;
   pages: number;
   recorded: number;
+  /** age(relfrozenxid): transactions since the table's rows were last frozen. */
+  xidAge: number;
 }
 
 async function tableSizes(client: PGlite): Promise<TableSize[]> {
-  const { rows } = await client.query<{ name: string; pages: number; recorded: number }>(`
+  const { rows } = await client.query<TableSize>(`
     select c.relname as name,
            (pg_relation_size(c.oid) / current_setting('block_size')::int)::int as pages,
-           greatest(c.relpages, 0)::int as recorded
+           greatest(c.relpages, 0)::int as recorded,
+           age(c.relfrozenxid)::int as "xidAge"
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where c.relkind = 'r' and n.nspname = 'public'`);
   return rows;
@@ -36,7 +47,9 @@ async function tableSizes(client: PGlite): Promise<TableSize[]> {
 
 /** The tables that have grown enough since their last VACUUM/ANALYZE to need one now. */
 export function tablesDue(sizes: TableSize[]): string[] {
-  return sizes.filter((t) => t.pages > t.recorded * (1 + GROWTH_FACTOR) + GROWTH_PAGES || (t.recorded === 0 && t.pages > 0)).map((t) => t.name);
+  const grown = (t: TableSize) => t.pages - t.recorded > Math.min(t.recorded * GROWTH_FACTOR + GROWTH_PAGES, MAX_GROWTH_PAGES);
+  const neverMeasured = (t: TableSize) => t.recorded === 0 && t.pages > 0;
+  return sizes.filter((t) => grown(t) || neverMeasured(t) || t.xidAge > FREEZE_AGE).map((t) => t.name);
 }
 
 /** One pass: vacuums and analyzes every table that needs it; returns their names. */

@@ -12,14 +12,18 @@ before(async () => {
 });
 after(() => database.close());
 
-test('a table is due when it has grown a fifth (plus a few pages) past its recorded size, or was never measured', () => {
+test('a table is due when it has grown a fifth (plus a few pages, at most 256 MB) past its recorded size, was never measured, or has old transaction ids', () => {
+  const young = { xidAge: 1000 };
   assert.deepEqual(tablesDue([
-    { name: 'same', pages: 100, recorded: 100 },
-    { name: 'grown-a-little', pages: 120, recorded: 100 },
-    { name: 'grown', pages: 129, recorded: 100 },
-    { name: 'never-measured', pages: 1, recorded: 0 },
-    { name: 'empty', pages: 0, recorded: 0 },
-  ]), ['grown', 'never-measured']);
+    { name: 'same', pages: 100, recorded: 100, ...young },
+    { name: 'grown-a-little', pages: 120, recorded: 100, ...young },
+    { name: 'grown', pages: 129, recorded: 100, ...young },
+    { name: 'never-measured', pages: 1, recorded: 0, ...young },
+    { name: 'empty', pages: 0, recorded: 0, ...young },
+    { name: 'big-grown-256mb', pages: 1_000_000 + 32_769, recorded: 1_000_000, ...young },
+    { name: 'big-grown-less', pages: 1_000_000 + 32_000, recorded: 1_000_000, ...young },
+    { name: 'old-xids', pages: 100, recorded: 100, xidAge: 150_000_001 },
+  ]), ['grown', 'never-measured', 'big-grown-256mb', 'old-xids']);
 });
 
 async function projectPagePlan(projectId: string): Promise<string> {
