@@ -29,7 +29,8 @@ export interface Database {
 export type DatabaseOptions =
   | { url: string; maxConnections?: number }
   | { dataDir: string }
-  | { inMemory: true };
+  /** `template`: a dump (`dumpDataDir`) to start from instead of an empty database (tests). */
+  | { inMemory: true; template?: Blob };
 
 const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -46,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     mkdirSync(options.dataDir, { recursive: true });
     client = new PGlite(options.dataDir);
   } else {
-    client = new PGlite();
+    client = options.template ? new PGlite({ loadDataDir: options.template }) : new PGlite();
   }
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });

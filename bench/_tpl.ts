@@ -1,0 +1,12 @@
+import { PGlite } from '@electric-sql/pglite';
+import { openDatabase } from '../server/db/client.ts';
+let t = performance.now();
+const d = await openDatabase({ inMemory: true });
+console.log('fresh in-memory + migrations ms', (performance.now() - t).toFixed(0));
+t = performance.now();
+const blob = await d.pglite!.dumpDataDir('gzip');
+console.log('dump ms', (performance.now() - t).toFixed(0), 'bytes', blob.size);
+t = performance.now();
+const p = new PGlite({ loadDataDir: blob });
+await p.query('select count(*) from projects');
+console.log('load ms', (performance.now() - t).toFixed(0), 'rss', (process.memoryUsage().rss / 1e6).toFixed(0));
