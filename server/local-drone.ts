@@ -8,10 +8,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
+import { tsxImportArgs } from './util/tsx-loader.ts';
 
 const droneMain = fileURLToPath(new URL('../drone/main.ts', import.meta.url));
-// Resolved here, so the drone starts whatever directory `hive start` was run from.
-const tsxLoader = import.meta.resolve('tsx');
 
 export function startLocalDrone(opts: {
   queenPort: number;
@@ -26,7 +25,7 @@ export function startLocalDrone(opts: {
   const launch = () => {
     const started = Date.now();
     child = spawn(process.execPath, [
-      '--import', tsxLoader, droneMain,
+      ...tsxImportArgs, droneMain,
       '--queen', `ws://127.0.0.1:${opts.queenPort}`,
       '--name', 'local',
       '--capacity', String(opts.capacity ?? availableParallelism()),

@@ -167,10 +167,10 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const stopMaintenance = database.pglite
+  const maintenance = database.pglite
     ? startPgliteMaintenance({ client: database.pglite, log, intervalMs: config.dbMaintenanceMs })
-    : async () => {};
-  const stopReaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
+    : undefined;
+  const reaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
   retention.start();
 
   // Work left over from before a restart: jobs to resolve, jobs to schedule.
@@ -181,9 +181,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, mirrors, ingest, statuses, retention, app,
     async close() {
-      stopReaper();
-      const maintenanceStopped = stopMaintenance();
-      const retentionStopped = retention.stop();
+      // Timers stop now; the database closes only after their runs in progress end.
+      const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop()]);
       await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);
@@ -192,7 +191,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       await hooks.stop();
       await statuses.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([maintenanceStopped, retentionStopped]);
+      await timersStopped;
       if (!options.database) await database.close();
     },
   };

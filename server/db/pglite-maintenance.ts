@@ -18,6 +18,7 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '../logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../util/periodic-task.ts';
 
 const GROWTH_FACTOR = 0.2;
 const GROWTH_PAGES = 8;
@@ -62,26 +63,11 @@ export async function maintainPglite(client: PGlite): Promise<string[]> {
   return due;
 }
 
-/** Runs passes until stopped; stopping waits for a pass in progress (the client closes next). */
-export function startPgliteMaintenance(deps: { client: PGlite; log: Logger; intervalMs: number }): () => Promise<void> {
-  let current: Promise<void> | undefined;
-  const pass = () => {
-    current ??= run().finally(() => (current = undefined));
-  };
-  const run = async () => {
-    try {
-      const started = performance.now();
-      const done = await maintainPglite(deps.client);
-      if (done.length) deps.log.debug({ tables: done, ms: Math.round(performance.now() - started) }, 'database vacuumed and analyzed');
-    } catch (err) {
-      deps.log.warn({ err }, 'database maintenance failed; will retry');
-    }
-  };
-  pass();
-  const timer = setInterval(pass, deps.intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
+/** A pass now and then every `intervalMs`; stopping waits for a pass in progress (the client closes next). */
+export function startPgliteMaintenance(deps: { client: PGlite; log: Logger; intervalMs: number }): PeriodicTask {
+  return startPeriodicTask(async () => {
+    const started = performance.now();
+    const done = await maintainPglite(deps.client);
+    if (done.length) deps.log.debug({ tables: done, ms: Math.round(performance.now() - started) }, 'database vacuumed and analyzed');
+  }, { intervalMs: deps.intervalMs, runNow: true, onError: (err) => deps.log.warn({ err }, 'database maintenance failed; will retry') });
 }

@@ -9,11 +9,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { HiveError, ResolveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { tsxImportArgs } from '../util/tsx-loader.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
 
 const hostMain = fileURLToPath(new URL('./mirror-host.ts', import.meta.url));
-// Resolved here rather than by the child, so it works whatever directory the queen runs in.
-const tsxLoader = import.meta.resolve('tsx');
 
 /** The git host failed, not git: the host process exited or could not start. */
 export class GitHostError extends HiveError {}
@@ -45,7 +44,7 @@ export class MirrorHost implements Mirrors {
   #ensure(): Promise<ChildProcess> {
     if (this.#stopped) return Promise.reject(new GitHostError('The queen is stopping'));
     this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(hostMain, [], { execArgv: ['--import', tsxLoader], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = fork(hostMain, [], { execArgv: tsxImportArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
       this.#child = child;
       child.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve(child);

@@ -6,23 +6,13 @@
 import type { Db } from '../db/client.ts';
 import { listExpiredLeases } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../util/periodic-task.ts';
 import type { LostJobHandler } from './lost-jobs.ts';
 
-export function startLeaseReaper(deps: { db: Db; lost: LostJobHandler; log: Logger; intervalMs: number }): () => void {
-  let busy = false;
-  const timer = setInterval(async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      for (const job of await listExpiredLeases(deps.db, 100)) {
-        await deps.lost.handle(job, `no heartbeat from drone ${job.droneName ?? '?'} within the lease`);
-      }
-    } catch (err) {
-      deps.log.error({ err }, 'lease check failed');
-    } finally {
-      busy = false;
+export function startLeaseReaper(deps: { db: Db; lost: LostJobHandler; log: Logger; intervalMs: number }): PeriodicTask {
+  return startPeriodicTask(async () => {
+    for (const job of await listExpiredLeases(deps.db, 100)) {
+      await deps.lost.handle(job, `no heartbeat from drone ${job.droneName ?? '?'} within the lease`);
     }
-  }, deps.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  }, { intervalMs: deps.intervalMs, onError: (err) => deps.log.error({ err }, 'lease check failed') });
 }

@@ -119,6 +119,17 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
     <label for={id}>{label}{required ? <span class="req" aria-hidden="true"> *</span> : ''}{how ? <span class="hint-inline"> — {how}</span> : ''}</label>
   );
   const labelEl = labelWith();
+  /** Lists, maps and JSON: a text area whose `data-kind` says how its text becomes JSON. */
+  const textArea = (kind: Kind, how: string, text: string, placeholder?: string, rows = 3) => (
+    <div class="schema-field">
+      {labelWith(how)}
+      <textarea id={id} name={path} data-kind={kind} rows={rows} required={required && kind !== 'env'} spellcheck={false}
+        placeholder={placeholder} aria-describedby={describedBy}>
+        {text}
+      </textarea>
+      {hintEl}
+    </div>
+  );
 
   switch (kind) {
     case 'boolean':
@@ -163,16 +174,8 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
         </div>
       );
     case 'lines':
-      return (
-        <div class="schema-field">
-          {labelWith('one per line')}
-          <textarea id={id} name={path} data-kind="lines" rows={3} required={required} spellcheck={false}
-            placeholder={Array.isArray(schema.default) ? schema.default.join('\n') : undefined} aria-describedby={describedBy}>
-            {Array.isArray(value) ? value.join('\n') : ''}
-          </textarea>
-          {hintEl}
-        </div>
-      );
+      return textArea('lines', 'one per line', Array.isArray(value) ? value.join('\n') : '',
+        Array.isArray(schema.default) ? schema.default.join('\n') : undefined);
     case 'set': {
       const chosen = new Set(Array.isArray(value) ? value : Array.isArray(schema.default) ? schema.default : []);
       return (
@@ -186,15 +189,8 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
       );
     }
     case 'env':
-      return (
-        <div class="schema-field">
-          {labelWith('NAME=value per line')}
-          <textarea id={id} name={path} data-kind="env" rows={3} spellcheck={false} aria-describedby={describedBy}>
-            {value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') : ''}
-          </textarea>
-          {hintEl}
-        </div>
-      );
+      return textArea('env', 'NAME=value per line',
+        value && typeof value === 'object' ? Object.entries(value).map(([k, v]) => `${k}=${v}`).join('\n') : '');
     case 'objects': {
       const itemName = label.replace(/s$/, '').toLowerCase();
       const items = Array.isArray(value) ? value : [];
@@ -221,16 +217,8 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
         </fieldset>
       );
     default:
-      return (
-        <div class="schema-field">
-          {labelWith('JSON')}
-          <textarea id={id} name={path} data-kind="json" rows={4} required={required} spellcheck={false} aria-describedby={describedBy}
-            placeholder={schema.default !== undefined ? JSON.stringify(schema.default) : undefined}>
-            {value === undefined ? '' : JSON.stringify(value, null, 2)}
-          </textarea>
-          {hintEl}
-        </div>
-      );
+      return textArea('json', 'JSON', value === undefined ? '' : JSON.stringify(value, null, 2),
+        schema.default !== undefined ? JSON.stringify(schema.default) : undefined, 4);
   }
 }
 
