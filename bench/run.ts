@@ -7,7 +7,7 @@
  * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench`.
  */
 import { performance } from 'node:perf_hooks';
-import type { JobAssign } from '../server/protocol/index.ts';
+import type { JobAssign } from '../common/protocol/index.ts';
 import { connectDrone } from '../test/helpers/drone-process.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';

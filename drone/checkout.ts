@@ -22,7 +22,7 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
-import type { CheckoutSpec } from '../server/protocol/index.ts';
+import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth } from './git-credentials.ts';
 import type { GitAuth } from './git-credentials.ts';
 import { KeyedMutex } from './keyed-mutex.ts';

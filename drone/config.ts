@@ -87,7 +87,7 @@ const BOOLEAN_FLAGS = { 'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES' } as con
 type ValueFlag = keyof typeof VALUE_FLAGS;
 type BooleanFlag = keyof typeof BOOLEAN_FLAGS;
 
-// Limits of the `drone:hello` message (server/protocol/parse.ts).
+// Limits of the `drone:hello` message (common/protocol/parse.ts).
 const MAX_CAPACITY = 10_000;
 const MAX_NAME = 200;
 

@@ -15,10 +15,10 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../server/protocol/index.ts';
+import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../common/protocol/index.ts';
 import type {
   DroneDrain, DroneHello, DroneMessage, JobAck, JobAssign, JobCancel, JobQueryInfo, QueenMessage, QueenWelcome,
-} from '../server/protocol/index.ts';
+} from '../common/protocol/index.ts';
 import type { OutboxTransport } from './event-outbox.ts';
 import type { Logger } from './logger.ts';
 

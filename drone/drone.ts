@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { JobAssign, JobCancel, JobQueryInfo, JobSpec, QueenWelcome } from '../server/protocol/index.ts';
+import type { JobAssign, JobCancel, JobQueryInfo, JobSpec, QueenWelcome } from '../common/protocol/index.ts';
 import { RepoCache } from './checkout.ts';
 import type { DroneConfig } from './config.ts';
 import { QueenConnection } from './connection.ts';

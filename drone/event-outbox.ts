@@ -20,8 +20,8 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_MESSAGE_BYTES } from '../server/protocol/index.ts';
-import type { JobEvent, QueenWelcome, RunningJobRef } from '../server/protocol/index.ts';
+import { MAX_MESSAGE_BYTES } from '../common/protocol/index.ts';
+import type { JobEvent, QueenWelcome, RunningJobRef } from '../common/protocol/index.ts';
 import type { Logger } from './logger.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

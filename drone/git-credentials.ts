@@ -14,7 +14,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { CheckoutSpec } from '../server/protocol/index.ts';
+import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { removeTree } from './remove-tree.ts';
 
 export interface GitAuth {

@@ -10,7 +10,7 @@
  * stderr it is as exact as the flush window (the stream written to first is emitted first).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { MAX_OUTPUT_CHUNK_CHARS } from '../server/protocol/index.ts';
+import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { TextFilter } from './secret-masker.ts';
 
 export type OutputStream = 'stdout' | 'stderr';

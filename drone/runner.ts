@@ -20,9 +20,9 @@
  *
  * Every text users see — output, command text, errors — goes through the secret masker.
  */
-import { PHASES } from '../server/protocol/index.ts';
-import type { FinalJobStatus, JobSpec, PhaseName, PhaseStatus, SpecCommand } from '../server/protocol/index.ts';
-import { MAX_OUTPUT_CHUNK_CHARS } from '../server/protocol/index.ts';
+import { PHASES } from '../common/protocol/index.ts';
+import type { FinalJobStatus, JobSpec, PhaseName, PhaseStatus, SpecCommand } from '../common/protocol/index.ts';
+import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { CheckoutRequest, CheckoutResult } from './checkout.ts';
 import type { JobEventBody } from './event-outbox.ts';
 import type { CommandResult, ExecSession, Executor } from './executors/executor.ts';

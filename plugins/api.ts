@@ -30,9 +30,9 @@
  * ```
  */
 import type { z } from 'zod';
-import type { ContainerOptions, JobType, PhaseName, ServiceSpec } from '../server/protocol/index.ts';
+import type { ContainerOptions, JobType, PhaseName, ServiceSpec } from '../common/protocol/index.ts';
 
-export type { PhaseName } from '../server/protocol/index.ts';
+export type { PhaseName } from '../common/protocol/index.ts';
 
 export interface PluginLogger {
   info(message: string, details?: Record<string, unknown>): void;

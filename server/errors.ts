@@ -3,7 +3,7 @@
  * statuses with a body `{ error: { code, message } }`; anything else is a 500 whose
  * details go to the log, not to the client.
  */
-export { ProtocolError } from './protocol/protocol-error.ts';
+export { ProtocolError } from '../common/protocol/protocol-error.ts';
 
 export class HiveError extends Error {
   readonly status: number = 500;

@@ -7,7 +7,7 @@ import type { Db } from './db/client.ts';
 import { countJobsByStatus, type Job } from './db/jobs.ts';
 import type { LiveBus } from './jobs/live-bus.ts';
 import type { RetentionLoop } from './jobs/retention-loop.ts';
-import { FINAL_STATUSES } from './protocol/index.ts';
+import { FINAL_STATUSES } from '../common/protocol/index.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
 
 export function createMetrics(deps: { db: Db; bus: LiveBus; hub: DroneHub; retention?: RetentionLoop }): Registry {

@@ -8,7 +8,7 @@
  * `node` on the loop), and only `sh` is required of the image.
  */
 import type Docker from 'dockerode';
-import type { ContainerOptions, ServiceSpec } from '../../server/protocol/index.ts';
+import type { ContainerOptions, ServiceSpec } from '../../common/protocol/index.ts';
 
 /** Where the workspace and the project cache appear inside the job container. */
 export const WORKSPACE_DIR = '/workspace';

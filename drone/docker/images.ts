@@ -6,7 +6,7 @@
  * `failed`: the build never ran.
  */
 import type Docker from 'dockerode';
-import type { PullPolicy } from '../../server/protocol/index.ts';
+import type { PullPolicy } from '../../common/protocol/index.ts';
 import { ExecutorError } from '../executors/executor.ts';
 import { engineMessage, engineStatus } from './engine-error.ts';
 

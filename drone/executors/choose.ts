@@ -3,7 +3,7 @@
  * an engine answered at the drone's start, plain processes otherwise. `docker`: every job
  * in Docker (a job without an image then ends `errored`). `process`: never Docker.
  */
-import type { JobSpec } from '../../server/protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 import type { Executor } from './executor.ts';
 
 export const EXECUTOR_MODES = ['auto', 'docker', 'process'] as const;

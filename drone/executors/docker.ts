@@ -26,7 +26,7 @@
  * The job's workspace must be on the engine's host: the engine mounts the drone's path.
  */
 import type Docker from 'dockerode';
-import type { ContainerOptions } from '../../server/protocol/index.ts';
+import type { ContainerOptions } from '../../common/protocol/index.ts';
 import { ContainerEvents } from '../docker/container-events.ts';
 import {
   CACHE_DIR, WORKSPACE_DIR, describeLimits, describeMemoryLimit, jobContainerConfig, serviceContainerConfig,

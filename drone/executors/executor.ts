@@ -14,7 +14,7 @@
  * Errors: `run()` resolves for everything a command can do — exit with any code, be
  * killed, fail to start — and rejects only when the executor itself broke.
  */
-import type { JobSpec } from '../../server/protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 
 export interface ExecutorJob {
   spec: JobSpec;

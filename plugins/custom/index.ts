@@ -1,6 +1,6 @@
 /** `custom`: shell commands per phase, written in the project settings or .hive.yml. */
 import { z } from 'zod';
-import { PHASES } from '../../server/protocol/index.ts';
+import { PHASES } from '../../common/protocol/index.ts';
 import { definePlugin } from '../api.ts';
 
 const commands = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().min(1)).max(500));

@@ -5,7 +5,7 @@
  * show — never the resolved spec.
  */
 import { and, asc, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { JobStatus } from '../protocol/index.ts';
+import type { JobStatus } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { jobs, projects } from './schema.ts';
 

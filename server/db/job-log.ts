@@ -7,7 +7,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { JobEvent } from '../protocol/index.ts';
+import type { JobEvent } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
 import { jobCommands, jobLogChunks, jobs } from './schema.ts';

@@ -1,7 +1,7 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../protocol/index.ts';
+import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { takeJobNumber } from './projects.ts';
 import { jobCommands, jobLogChunks, jobs, type JobRef, type JobTrigger } from './schema.ts';

@@ -6,7 +6,7 @@
  */
 import { alias } from 'drizzle-orm/pg-core';
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
-import { FINAL_STATUSES } from '../protocol/index.ts';
+import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { jobLogChunks, jobs, webhookDeliveries } from './schema.ts';
 

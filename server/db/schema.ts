@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
-import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus } from '../protocol/index.ts';
+import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus } from '../../common/protocol/index.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 

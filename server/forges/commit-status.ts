@@ -7,9 +7,9 @@
  *
  * `assigned` reports nothing: to the forge it is still pending.
  */
-import { buildUrl } from '../../web/urls.ts';
+import { buildUrl } from '../../common/urls.ts';
 import type { Job } from '../db/jobs.ts';
-import type { JobStatus } from '../protocol/index.ts';
+import type { JobStatus } from '../../common/protocol/index.ts';
 
 export type CommitState = 'pending' | 'running' | 'success' | 'failure' | 'error' | 'canceled';
 

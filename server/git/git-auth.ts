@@ -12,7 +12,7 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckoutSpec } from '../protocol/index.ts';
+import type { CheckoutSpec } from '../../common/protocol/index.ts';
 
 export type GitCredentials = NonNullable<CheckoutSpec['credentials']>;
 

@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import type { Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { ResolveError } from '../errors.ts';
-import type { JobSpec } from '../protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 import { openCredentials, openSecrets } from './project-secrets.ts';
 
 export async function assignmentSpec(db: Db, box: SecretBox, spec: JobSpec, job: Job): Promise<JobSpec> {

@@ -11,7 +11,7 @@
 import type { PhaseContribution, PluginCommand } from '../../plugins/api.ts';
 import {
   PHASES, type ContainerOptions, type JobSpec, type JobType, type PhaseName, type SpecCommand,
-} from '../protocol/index.ts';
+} from '../../common/protocol/index.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
 

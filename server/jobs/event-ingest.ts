@@ -13,7 +13,7 @@ import type { Db } from '../db/client.ts';
 import { appendJobEvents, toStoredEvent, type StoredEvent } from '../db/job-log.ts';
 import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
-import { FINAL_STATUSES, type JobEvent, type QueenMessage } from '../protocol/index.ts';
+import { FINAL_STATUSES, type JobEvent, type QueenMessage } from '../../common/protocol/index.ts';
 import type { LiveBus } from './live-bus.ts';
 
 export interface IngestDeps {

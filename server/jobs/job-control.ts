@@ -8,7 +8,7 @@ import { findProject } from '../db/projects.ts';
 import type { JobRef, JobTrigger } from '../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { JobType } from '../protocol/index.ts';
+import type { JobType } from '../../common/protocol/index.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { LiveBus } from './live-bus.ts';
 

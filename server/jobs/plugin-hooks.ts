@@ -10,7 +10,7 @@ import type { Db } from '../db/client.ts';
 import type { Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import type { Logger } from '../logger.ts';
-import { FINAL_STATUSES } from '../protocol/index.ts';
+import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 import type { LiveBus } from './live-bus.ts';
 import { pluginJobView } from './plugin-views.ts';
 import { pluginLogger, withTimeout } from './plugin-runtime.ts';

@@ -1,5 +1,5 @@
 /** What plugins see of jobs and projects: a narrow, secret-free view. */
-import { buildUrl } from '../../web/urls.ts';
+import { buildUrl } from '../../common/urls.ts';
 import type { PluginJob } from '../../plugins/api.ts';
 import type { Job } from '../db/jobs.ts';
 

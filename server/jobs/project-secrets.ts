@@ -5,7 +5,7 @@
  */
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Project } from '../db/projects.ts';
-import type { CheckoutSpec } from '../protocol/index.ts';
+import type { CheckoutSpec } from '../../common/protocol/index.ts';
 
 export type CloneCredentials = NonNullable<CheckoutSpec['credentials']>;
 

@@ -5,7 +5,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
-import { PHASES } from '../protocol/index.ts';
+import { PHASES } from '../../common/protocol/index.ts';
 
 // One command may be written as a plain string; errors still name the list item.
 const commandList = z.preprocess(

@@ -1,6 +1,6 @@
 /** Request bodies and queries of the REST API, validated with zod. */
 import { z } from 'zod';
-import { JOB_TYPES } from '../protocol/index.ts';
+import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
 
 /** A branch name git would accept (git check-ref-format rules that matter here). */

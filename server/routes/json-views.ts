@@ -9,7 +9,7 @@ import type { Job } from '../db/jobs.ts';
 import type { Project } from '../db/projects.ts';
 import type { WebhookDelivery } from '../db/webhook-deliveries.ts';
 import type { jobCommands } from '../db/schema.ts';
-import { PHASES } from '../protocol/index.ts';
+import { PHASES } from '../../common/protocol/index.ts';
 
 type CommandRow = typeof jobCommands.$inferSelect;
 

@@ -7,7 +7,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_MESSAGE_BYTES } from '../protocol/index.ts';
+import { MAX_MESSAGE_BYTES } from '../../common/protocol/index.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { BuildRow } from '../../web/components/build-row.tsx';
 import { BuildHeader, BuildPage, PhaseList, type BuildPageData } from '../../web/pages/build.tsx';
-import { buildPath } from '../../web/urls.ts';
+import { buildPath } from '../../common/urls.ts';
 import { buildMatches, findBuildSummary } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
 import { listJobCommands } from '../db/job-log.ts';

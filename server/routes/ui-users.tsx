@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import { UserPage } from '../../web/pages/user.tsx';
 import { UsersPage, type UsersPageData } from '../../web/pages/users.tsx';
-import { userPath } from '../../web/urls.ts';
+import { userPath } from '../../common/urls.ts';
 import { createUser, removeUser, resetUserPassword, setUserRole, userView } from '../auth/user-admin.ts';
 import type { Db } from '../db/client.ts';
 import { findUser, listUsers, type User } from '../db/users.ts';

@@ -8,7 +8,7 @@ import type { Db } from '../db/client.ts';
 import { claimJob, finishJob, listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
 import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { JobSpec } from '../protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { DroneHub } from './drone-hub.ts';
 import { hasFreeSlot, selectDrone } from './select-drone.ts';

@@ -4,7 +4,7 @@
  * drone confirms, so two dispatch rounds never overfill a drone).
  */
 import { EventEmitter } from 'node:events';
-import type { QueenMessage } from '../protocol/index.ts';
+import type { QueenMessage } from '../../common/protocol/index.ts';
 import type { DroneCandidate } from './select-drone.ts';
 
 export interface DroneLink {

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts';
 import {
   isJobEvent, parseDroneMessage, PROTOCOL_VERSION, ProtocolError,
   type DroneHello, type DroneMessage, type QueenMessage, type QueenWelcome,
-} from '../protocol/index.ts';
+} from '../../common/protocol/index.ts';
 import type { ConnectedDrone, DroneHub, DroneLink } from './drone-hub.ts';
 
 export interface SessionDeps {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type QueenConfig } from '../../server/config.ts';
 import { findJob, type Job } from '../../server/db/jobs.ts';
 import { silentLogger, createLogger, type Logger } from '../../server/logger.ts';
-import { FINAL_STATUSES, type JobStatus } from '../../server/protocol/index.ts';
+import { FINAL_STATUSES, type JobStatus } from '../../common/protocol/index.ts';
 import { startQueen, type Queen } from '../../server/queen.ts';
 import { nextEvent } from './events.ts';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';

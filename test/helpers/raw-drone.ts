@@ -4,7 +4,7 @@
  * malformed frames) that a well-behaved drone would never produce on purpose.
  */
 import { WebSocket } from 'ws';
-import { PROTOCOL_VERSION, type QueenMessage } from '../../server/protocol/index.ts';
+import { PROTOCOL_VERSION, type QueenMessage } from '../../common/protocol/index.ts';
 import { DRONE_TOKEN } from './queen.ts';
 
 export interface RawDrone {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EventOutbox } from '../../drone/event-outbox.ts';
 import type { Executor } from '../../drone/executors/executor.ts';
 import { runJob, type JobOutcome, type Workspaces } from '../../drone/runner.ts';
-import { parseDroneMessage, type CmdDoneEvent, type JobEvent, type JobSpec } from '../../server/protocol/index.ts';
+import { parseDroneMessage, type CmdDoneEvent, type JobEvent, type JobSpec } from '../../common/protocol/index.ts';
 
 export interface RunJobOptions {
   executor: Executor;

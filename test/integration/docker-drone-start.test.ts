@@ -13,7 +13,7 @@ import pino from 'pino';
 import type { DroneConfig } from '../../drone/config.ts';
 import { resourceLabels, resourceName } from '../../drone/docker/labels.ts';
 import { setupExecutors } from '../../drone/executors/setup.ts';
-import type { JobSpec } from '../../server/protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
 
 const skip = await dockerSkipReason();

@@ -14,7 +14,7 @@ import { DockerExecutor } from '../../drone/executors/docker.ts';
 import type { DockerExecutorOptions } from '../../drone/executors/docker.ts';
 import type { Executor } from '../../drone/executors/executor.ts';
 import type { StopReason } from '../../drone/runner.ts';
-import type { CmdDoneEvent, JobEvent, JobSpec, PhaseName } from '../../server/protocol/index.ts';
+import type { CmdDoneEvent, JobEvent, JobSpec, PhaseName } from '../../common/protocol/index.ts';
 import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
 import { cmdDone, output, phaseStatuses, runJobForEvents } from '../helpers/run-job.ts';

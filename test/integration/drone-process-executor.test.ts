@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
 import { isAlive } from '../helpers/processes.ts';
 import type { CommandResult, ExecSession } from '../../drone/executors/executor.ts';
-import type { JobSpec } from '../../server/protocol/index.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 
 let workspace: string;
 const spec = { jobId: 'j' } as JobSpec;

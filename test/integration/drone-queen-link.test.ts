@@ -17,8 +17,8 @@ import { pickHostEnv } from '../../drone/config.ts';
 import type { DroneConfig } from '../../drone/config.ts';
 import { Drone } from '../../drone/drone.ts';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
-import { PROTOCOL_VERSION, parseDroneMessage } from '../../server/protocol/index.ts';
-import type { DroneHello, DroneMessage, JobEvent, JobSpec, QueenMessage } from '../../server/protocol/index.ts';
+import { PROTOCOL_VERSION, parseDroneMessage } from '../../common/protocol/index.ts';
+import type { DroneHello, DroneMessage, JobEvent, JobSpec, QueenMessage } from '../../common/protocol/index.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
 import type { GitRepo } from '../helpers/git-repo.ts';
 

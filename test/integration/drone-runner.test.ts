@@ -8,7 +8,7 @@ import { pickHostEnv } from '../../drone/config.ts';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
 import type { StopReason } from '../../drone/runner.ts';
 import { MASK } from '../../drone/secret-masker.ts';
-import type { JobEvent, JobSpec, PhaseName, SpecCommand } from '../../server/protocol/index.ts';
+import type { JobEvent, JobSpec, PhaseName, SpecCommand } from '../../common/protocol/index.ts';
 import { createGitRepo } from '../helpers/git-repo.ts';
 import { isAlive } from '../helpers/processes.ts';
 import { cmdDone, output, phaseStatuses, runJobForEvents } from '../helpers/run-job.ts';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { findJob } from '../../server/db/jobs.ts';
 import { readJobEvents } from '../../server/db/job-log.ts';
-import type { JobAssign } from '../../server/protocol/index.ts';
+import type { JobAssign } from '../../common/protocol/index.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';

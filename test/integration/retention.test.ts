@@ -12,7 +12,7 @@ import { count, eq } from 'drizzle-orm';
 import type { Db } from '../../server/db/client.ts';
 import { jobCommands, jobLogChunks, jobs, projects, webhookDeliveries } from '../../server/db/schema.ts';
 import { silentLogger } from '../../server/logger.ts';
-import type { JobStatus } from '../../server/protocol/index.ts';
+import type { JobStatus } from '../../common/protocol/index.ts';
 import { RetentionLoop } from '../../server/jobs/retention-loop.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventOutbox, SEND_WINDOW } from '../../drone/event-outbox.ts';
 import type { OutboxTransport } from '../../drone/event-outbox.ts';
-import { MAX_MESSAGE_BYTES, parseDroneMessage } from '../../server/protocol/index.ts';
-import type { JobEvent, JobInfo } from '../../server/protocol/index.ts';
+import { MAX_MESSAGE_BYTES, parseDroneMessage } from '../../common/protocol/index.ts';
+import type { JobEvent, JobInfo } from '../../common/protocol/index.ts';
 
 const root = mkdtempSync(join(os.tmpdir(), 'hive-outbox-'));
 after(() => rmSync(root, { recursive: true, force: true }));

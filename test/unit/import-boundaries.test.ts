@@ -1,6 +1,6 @@
 /**
  * Layout rules from DESIGN.md §2, checked by reading the source: drones import nothing of
- * the queen except the protocol; the protocol imports only Node built-ins; only config
+ * the queen, only common/; common/ imports only Node built-ins and zod; core code no UI; only config
  * modules read the environment.
  */
 import assert from 'node:assert/strict';
@@ -20,31 +20,40 @@ const importsOf = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/(?:^|\s)(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)]
     .map((m) => m[1] ?? m[2]);
 
-it('drone/ imports nothing from server/ except server/protocol/', () => {
+/** The top-level folders a file imports through relative paths, as `file → spec` lines. */
+const importsInto = (dir: string, forbidden: (target: string) => boolean): string[] =>
+  sources(dir).flatMap((file) =>
+    importsOf(file)
+      .filter((spec) => spec.startsWith('.') && forbidden(relative(root, resolve(dirname(file), spec))))
+      .map((spec) => `${relative(root, file)} → ${spec}`));
+
+it('drone/ imports nothing of the queen: only common/ and its own files', () => {
+  assert.deepEqual(importsInto('drone', (t) => !t.startsWith('drone/') && !t.startsWith('common/')), []);
+});
+
+it('common/ imports only Node built-ins, zod and its own files', () => {
   const offenders: string[] = [];
-  for (const file of sources('drone')) {
+  for (const file of sources('common')) {
     for (const spec of importsOf(file)) {
-      if (!spec.startsWith('.')) continue;
-      const target = relative(root, resolve(dirname(file), spec));
-      if (target.startsWith('server/') && !target.startsWith('server/protocol/')) offenders.push(`${relative(root, file)} → ${spec}`);
+      const inside = spec.startsWith('.') && relative(root, resolve(dirname(file), spec)).startsWith('common/');
+      if (!(spec.startsWith('node:') || spec === 'zod' || inside)) offenders.push(`${relative(root, file)} → ${spec}`);
     }
   }
   assert.deepEqual(offenders, []);
 });
 
-it('server/protocol/ imports only Node built-ins and its own files', () => {
-  const offenders: string[] = [];
-  for (const file of sources('server/protocol')) {
-    for (const spec of importsOf(file)) {
-      const ok = spec.startsWith('node:') || (spec.startsWith('./') && !spec.includes('..'));
-      if (!ok) offenders.push(`${relative(root, file)} → ${spec}`);
-    }
-  }
-  assert.deepEqual(offenders, []);
+it('core code (server/, plugins/) imports no UI module', () => {
+  assert.deepEqual([...importsInto('server', (t) => t.startsWith('web/')), ...importsInto('plugins', (t) => t.startsWith('web/'))]
+    // The UI routes render the pages: they are the one place server meets web.
+    .filter((line) => !/^server\/routes\/ui[-.]/.test(line)), []);
+});
+
+it('the browser code imports nothing of the queen', () => {
+  assert.deepEqual(importsInto('web/client', (t) => !t.startsWith('web/') && !t.startsWith('common/')), []);
 });
 
 it('only config modules read process.env', () => {
-  const offenders = [...sources('server'), ...sources('drone'), ...sources('plugins')]
+  const offenders = [...sources('common'), ...sources('server'), ...sources('drone'), ...sources('plugins')]
     .filter((f) => !/\/config\.ts$/.test(f) && /process\.env\b/.test(readFileSync(f, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')))
     .map((f) => relative(root, f));
   // main.ts hands process.env to loadConfig; the local drone passes the environment on to its child.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../server/protocol/index.ts';
+import { parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../common/protocol/index.ts';
 
 const hello = { type: 'drone:hello', version: PROTOCOL_VERSION, name: 'd1', capacity: 2, speed: 1, labels: ['a'], plugins: [], running: [] };
 const ev = { jobId: 'j1', lease: 'l1', seq: 1, at: 1 };

@@ -1,6 +1,6 @@
 /** One build in a project's list; also served alone so live pages can swap a row in place. */
 import type { BuildSummary } from '../../server/db/build-lists.ts';
-import { buildPath } from '../urls.ts';
+import { buildPath } from '../../common/urls.ts';
 import { CommitLabel, RefLabel, firstLine, triggerText } from './build-labels.tsx';
 import { StatusBadge } from './status-badge.tsx';
 import { BuildDuration, RelTime } from './times.tsx';

@@ -6,13 +6,13 @@
 import type { Job } from '../../server/db/jobs.ts';
 import type { jobCommands } from '../../server/db/schema.ts';
 import type { Project } from '../../server/db/projects.ts';
-import { PHASES, type JobSpec, type PhaseName } from '../../server/protocol/index.ts';
+import { PHASES, type JobSpec, type PhaseName } from '../../common/protocol/index.ts';
 import { CommitLabel, RefLabel, triggerText } from '../components/build-labels.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { BuildDuration, RelTime } from '../components/times.tsx';
 import { formatDuration, formatTimestamp, isFinal } from '../format.ts';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
-import { buildPath, projectPath, rawLogPath } from '../urls.ts';
+import { buildPath, projectPath, rawLogPath } from '../../common/urls.ts';
 import { JsonScript } from '../components/json-script.tsx';
 
 type CommandRow = typeof jobCommands.$inferSelect;

@@ -4,7 +4,7 @@ import { CommitLabel, RefLabel, firstLine, triggerText } from '../components/bui
 import { StatusBadge } from '../components/status-badge.tsx';
 import { BuildDuration, RelTime } from '../components/times.tsx';
 import { Layout, type PageContext } from '../layout.tsx';
-import { buildPath, projectPath } from '../urls.ts';
+import { buildPath, projectPath } from '../../common/urls.ts';
 
 export interface DashboardData {
   projects: ProjectOverview[];

@@ -2,7 +2,7 @@
 import type { DroneRow } from '../../server/db/drones.ts';
 import { RelTime } from '../components/times.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
-import { buildPath } from '../urls.ts';
+import { buildPath } from '../../common/urls.ts';
 
 export interface DroneListItem {
   row: DroneRow;

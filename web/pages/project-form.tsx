@@ -7,7 +7,7 @@
  */
 import type { ProjectView } from '../../server/routes/json-views.ts';
 import type { ProjectConfig } from '../../server/db/schema.ts';
-import { PHASES } from '../../server/protocol/index.ts';
+import { PHASES } from '../../common/protocol/index.ts';
 import { Layout, type PageContext } from '../layout.tsx';
 import { ApiForm } from '../components/api-form.tsx';
 

@@ -13,7 +13,7 @@ import { PluginsSection } from '../components/settings/plugins-section.tsx';
 import { SecretsSection } from '../components/settings/secrets-section.tsx';
 import { WebhookSection } from '../components/settings/webhook-section.tsx';
 import { Layout, type PageContext } from '../layout.tsx';
-import { projectPath } from '../urls.ts';
+import { projectPath } from '../../common/urls.ts';
 import { BuildConfigFields, GeneralFields } from './project-form.tsx';
 
 export interface SettingsPageData {

@@ -5,7 +5,7 @@ import type { Project } from '../../server/db/projects.ts';
 import { BuildRow } from '../components/build-row.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { STATUS_LABELS } from '../format.ts';
-import { projectPath } from '../urls.ts';
+import { projectPath } from '../../common/urls.ts';
 
 export interface ProjectPageData {
   project: Project;

@@ -3,7 +3,7 @@ import type { UserView } from '../../server/auth/user-admin.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../server/auth/passwords.ts';
 import { RelTime } from '../components/times.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
-import { userPath } from '../urls.ts';
+import { userPath } from '../../common/urls.ts';
 import { RoleLabel } from './users.tsx';
 
 export interface UserPageData {

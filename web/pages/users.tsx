@@ -4,7 +4,7 @@ import { MAX_USERNAME_LENGTH } from '../../server/auth/user-rules.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../server/auth/passwords.ts';
 import { RelTime } from '../components/times.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
-import { userPath } from '../urls.ts';
+import { userPath } from '../../common/urls.ts';
 
 export interface UsersPageData {
   users: UserView[];

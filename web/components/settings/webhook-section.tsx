@@ -1,6 +1,6 @@
 /** Where to point the forge's webhook, a button for a new webhook secret, and recent deliveries. */
 import type { DeliveryView, ProjectView } from '../../../server/routes/json-views.ts';
-import { buildPath } from '../../urls.ts';
+import { buildPath } from '../../../common/urls.ts';
 import { ApiForm } from '../api-form.tsx';
 import { RelTime } from '../times.tsx';
 
