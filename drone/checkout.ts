@@ -26,6 +26,7 @@ import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth } from './git-credentials.ts';
 import type { GitAuth } from './git-credentials.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
 
 export class CheckoutError extends Error {
@@ -238,9 +239,7 @@ function gitMessage(err: unknown): string {
 
 /** Removes credentials from text: user:password in URLs and the given secret values. */
 export function redact(text: string, secrets: string[]): string {
-  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
+  return redactSecrets(text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@'), secrets);
 }
 
 /** A directory name for a job id: readable when the id is, unique always. */

@@ -6,11 +6,11 @@
  * `MaskingStream` therefore holds back the shortest tail that could still be the start of
  * a secret, and releases it once the next chunk (or the end) shows whether it is one. Only
  * a tail that is a real prefix of a secret is held, so ordinary output is never delayed.
+ * Which values count and how a whole text is masked is common/secrets/redact.ts's rule.
  */
-export const MASK = '********';
+import { SecretRedactor } from '../common/secrets/redact.ts';
 
-/** Shorter values would mask ordinary text ("1", "on") everywhere and protect nothing. */
-export const MIN_SECRET_LENGTH = 3;
+export const MASK = '********';
 
 /** A stateful text filter over one stream of chunks (see OutputCoalescer). */
 export interface TextFilter {
@@ -21,33 +21,28 @@ export interface TextFilter {
 }
 
 export class SecretMasker {
-  private readonly secrets: string[];
-  private readonly pattern: RegExp | undefined;
+  readonly #redactor: SecretRedactor;
 
   constructor(values: Iterable<string>) {
-    // Longest first: where two secrets start at one place, the longer is masked whole.
-    this.secrets = [...new Set([...values].filter((v) => v.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
-    this.pattern = this.secrets.length
-      ? new RegExp(this.secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
-      : undefined;
+    this.#redactor = new SecretRedactor(values, MASK);
   }
 
   get hasSecrets(): boolean {
-    return this.pattern !== undefined;
+    return this.#redactor.pattern !== undefined;
   }
 
   /** Masks a complete text (command text, an error message). */
   mask(text: string): string {
-    return this.pattern ? text.replace(this.pattern, MASK) : text;
+    return this.#redactor.redact(text);
   }
 
   /** A filter for one output stream whose chunks may split secrets. */
   stream(): TextFilter {
-    if (!this.pattern) return { write: (text) => text, end: () => '' };
+    if (!this.#redactor.pattern) return { write: (text) => text, end: () => '' };
     let held = '';
     return {
       write: (text) => {
-        const { out, rest } = this.maskPrefix(held + text);
+        const { out, rest } = this.#maskPrefix(held + text);
         held = rest;
         return out;
       },
@@ -65,13 +60,14 @@ export class SecretMasker {
    * that starts before that suffix but runs into it is final (a whole-text scan would
    * take it too) and is emitted whole.
    */
-  private maskPrefix(buf: string): { out: string; rest: string } {
-    const hold = this.holdStart(buf);
+  #maskPrefix(buf: string): { out: string; rest: string } {
+    const pattern = this.#redactor.pattern!;
+    const hold = this.#holdStart(buf);
     let out = '';
     let last = 0;
     let cut = hold;
-    this.pattern!.lastIndex = 0;
-    for (const m of buf.matchAll(this.pattern!)) {
+    pattern.lastIndex = 0;
+    for (const m of buf.matchAll(pattern)) {
       const start = m.index;
       if (start >= hold) break;
       out += buf.slice(last, start) + MASK;
@@ -86,11 +82,12 @@ export class SecretMasker {
   }
 
   /** Start of the longest suffix of `buf` that is a proper prefix of some secret. */
-  private holdStart(buf: string): number {
-    const longest = this.secrets[0].length;
+  #holdStart(buf: string): number {
+    const secrets = this.#redactor.secrets;
+    const longest = secrets[0].length;
     for (let i = Math.max(0, buf.length - longest + 1); i < buf.length; i++) {
       const tail = buf.slice(i);
-      if (this.secrets.some((s) => s.length > tail.length && s.startsWith(tail))) return i;
+      if (secrets.some((s) => s.length > tail.length && s.startsWith(tail))) return i;
     }
     return buf.length;
   }

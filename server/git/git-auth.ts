@@ -62,10 +62,3 @@ export async function prepareGitAuth(credentials: GitCredentials | undefined): P
   }
   return { env, secrets, dispose };
 }
-
-/** `text` with every secret value replaced by `***`. */
-export function redactSecrets(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
-  return out;
-}

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
-import { prepareGitAuth, redactSecrets, type GitCredentials } from './git-auth.ts';
+import { prepareGitAuth, type GitCredentials } from './git-auth.ts';
+import { redactSecrets } from '../../common/secrets/redact.ts';
 import { readBlob } from './read-blob.ts';
 
 export interface RefRequest {
