@@ -12,7 +12,7 @@
  */
 import type { JobRef } from '../db/schema.ts';
 import { ResolveError } from '../errors.ts';
-import type { GitCredentials } from './git-auth.ts';
+import type { GitCredentials } from '../../common/git/credentials-env.ts';
 import type { Mirrors } from './mirror-host-protocol.ts';
 
 export interface PinnedRef {

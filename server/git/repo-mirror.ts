@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
-import { prepareGitAuth, type GitCredentials } from './git-auth.ts';
+import { prepareGitAuth, type GitCredentials } from '../../common/git/credentials-env.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
 import { readBlob } from './read-blob.ts';
 

@@ -1,6 +1,7 @@
 /**
  * Hands clone credentials to one git process without putting them in a URL, in argv or
- * in a config file, where they could end up in logs, `ps` output or the workspace.
+ * in a config file, where they could end up in logs, `ps` output or on disk. The queen
+ * (its own fetches of private repositories) and the drone (checkouts) both use it.
  *
  * - HTTPS token (`password`): a tiny `GIT_ASKPASS` script (mode 0700, in a private temp
  *   dir) that prints the username or password from environment variables set only for
@@ -11,16 +12,17 @@
  * Always: `GIT_TERMINAL_PROMPT=0` and ssh in batch mode, so a missing or wrong credential
  * fails at once instead of waiting for a prompt nobody will answer.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckoutSpec } from '../common/protocol/index.ts';
-import { removeTree } from './remove-tree.ts';
+import type { CheckoutSpec } from '../protocol/index.ts';
+
+export type GitCredentials = NonNullable<CheckoutSpec['credentials']>;
 
 export interface GitAuth {
   /** Variables to add to the git process's environment. */
   env: Record<string, string>;
-  /** Values that must never appear in a message (masked by the caller). */
+  /** Values that must never appear in a message (redacted by the caller). */
   secrets: string[];
   /** Removes the temp files; safe to call more than once. */
   dispose(): Promise<void>;
@@ -38,14 +40,17 @@ esac
 
 const SSH_BASE = 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new';
 
-export async function prepareGitAuth(credentials: CheckoutSpec['credentials']): Promise<GitAuth> {
+export async function prepareGitAuth(credentials: GitCredentials | undefined): Promise<GitAuth> {
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: SSH_BASE };
   const secrets: string[] = [];
   if (!credentials?.password && !credentials?.sshKey) return { env, secrets, dispose: async () => {} };
 
-  const dir = await mkdtemp(join(os.tmpdir(), 'hive-git-auth-'));
-  const dispose = () => removeTree(dir);
+  const dir = await mkdtemp(join(tmpdir(), 'hive-git-auth-'));
+  // Only files we wrote are in it, so a plain forced removal is enough (and idempotent).
+  const dispose = () => rm(dir, { recursive: true, force: true });
   try {
+    // mkdtemp already makes it 0700 on Linux; said explicitly so a umask or platform cannot widen it.
+    await chmod(dir, 0o700);
     if (credentials.password) {
       const script = join(dir, 'askpass.sh');
       await writeFile(script, ASKPASS_SCRIPT, { mode: 0o700 });
