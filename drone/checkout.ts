@@ -24,7 +24,7 @@ import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
 import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth, type GitAuth } from '../common/git/credentials-env.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { KeyedMutex } from '../common/keyed-mutex.ts';
 import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
 

@@ -3,14 +3,14 @@
  * exact commit and to read `.hive.yml` at that commit. One mirror per repository URL;
  * operations on one mirror run one at a time. Credentials are never written into the
  * mirror's config: every fetch names its URL and refspecs explicitly, and a private
- * repository's token or deploy key reaches git only through its environment (git-auth.ts).
+ * repository's token or deploy key reaches git only through its environment (common/git/credentials-env.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
-import { KeyedMutex } from '../util/keyed-mutex.ts';
+import { KeyedMutex } from '../../common/keyed-mutex.ts';
 import { prepareGitAuth, type GitCredentials } from '../../common/git/credentials-env.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
 import { readBlob } from './read-blob.ts';
@@ -59,7 +59,7 @@ export class RepoMirrors {
     return join(this.dir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 24)}.git`);
   }
 
-  /** `authEnv` (from git-auth.ts) is set by us, never taken from the host. */
+  /** `authEnv` (from common/git/credentials-env.ts) is set by us, never taken from the host. */
   #git(path: string, authEnv: Record<string, string> = {}): SimpleGit {
     return simpleGit({
       baseDir: path,
