@@ -26,7 +26,7 @@
  * The job's workspace must be on the engine's host: the engine mounts the drone's path.
  */
 import type Docker from 'dockerode';
-import type { ContainerOptions } from '../../common/protocol/index.ts';
+import { DEFAULT_CONTAINER } from '../../common/container-defaults.ts';
 import { ContainerEvents } from '../docker/container-events.ts';
 import {
   CACHE_DIR, WORKSPACE_DIR, describeLimits, describeMemoryLimit, jobContainerConfig, serviceContainerConfig,
@@ -57,8 +57,6 @@ export interface DockerExecutorOptions {
    */
   workspaceOwner?: { uid: number; gid: number } | null;
 }
-
-const DEFAULT_CONTAINER: ContainerOptions = { pull: 'if-not-present', privileged: false };
 
 export class DockerExecutor implements Executor {
   readonly kind = 'docker';

@@ -14,6 +14,7 @@ import {
 } from '../../common/protocol/index.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
+import { DEFAULT_CONTAINER } from '../../common/container-defaults.ts';
 
 export interface Contribution {
   plugin: string;
@@ -46,7 +47,6 @@ export function refEnv(ref: JobRef | undefined): Record<string, string> {
 }
 
 const toCommand = (c: PluginCommand): SpecCommand => (typeof c === 'string' ? { run: c } : c.display ? { run: c.run, display: c.display } : { run: c.run });
-const DEFAULT_CONTAINER: ContainerOptions = { pull: 'if-not-present', privileged: false };
 
 export function buildJobSpec(input: SpecInput): JobSpec {
   const { config, contributions } = input;
