@@ -8,6 +8,8 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { EXECUTOR_MODES } from './executors/choose.ts';
 import type { ExecutorMode } from './executors/choose.ts';
+import { ConfigError } from '../common/config-error.ts';
+import { parseBooleanEnv } from '../common/boolean-env.ts';
 
 export interface DroneConfig {
   /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
@@ -35,12 +37,8 @@ export interface DroneConfig {
   dockerHost?: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+// Re-exported: drone/main.ts and tests catch it from here.
+export { ConfigError };
 
 /** Host variables a build command may see when it runs as a plain process. */
 export const HOST_ENV_WHITELIST = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL'] as const;
@@ -99,10 +97,7 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
   };
   const bool = (flag: BooleanFlag): boolean => {
     if (flags.booleans.has(flag)) return true;
-    const raw = env[BOOLEAN_FLAGS[flag]]?.trim().toLowerCase();
-    if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
-    if (raw === '1' || raw === 'true') return true;
-    throw new ConfigError(`Expected ${BOOLEAN_FLAGS[flag]} to be true or false, got ${JSON.stringify(raw)}`);
+    return parseBooleanEnv(BOOLEAN_FLAGS[flag], env[BOOLEAN_FLAGS[flag]], false);
   };
 
   const name = value('name') ?? system.hostname;

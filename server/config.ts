@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../common/config-error.ts';
+import { parseBooleanEnv } from '../common/boolean-env.ts';
 
 export interface QueenConfig {
   port: number;
@@ -87,13 +88,6 @@ function integer(env: Env, name: string, fallback: number, min = 0, max = Number
   return value;
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`Expected ${name} to be true or false, got "${env[name]}"`);
-}
 
 function token(env: Env, name: string): string | undefined {
   const value = readSecret(env, name);
@@ -153,7 +147,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     adminPassword: password(env, 'HIVE_ADMIN_PASSWORD'),
     droneToken: token(env, 'HIVE_DRONE_TOKEN'),
     secretKey: readSecret(env, 'HIVE_SECRET_KEY'),
-    localDrone: !argv.includes('--no-local-drone') && boolean(env, 'HIVE_LOCAL_DRONE', true),
+    localDrone: !argv.includes('--no-local-drone') && parseBooleanEnv('HIVE_LOCAL_DRONE', env.HIVE_LOCAL_DRONE, true),
     localDroneCapacity: env.HIVE_LOCAL_DRONE_CAPACITY ? integer(env, 'HIVE_LOCAL_DRONE_CAPACITY', 1, 1, 1024) : undefined,
     leaseMs: integer(env, 'HIVE_LEASE_MS', 60_000, 1000),
     heartbeatMs: integer(env, 'HIVE_HEARTBEAT_MS', 10_000, 100),

@@ -4,6 +4,8 @@
  * details go to the log, not to the client.
  */
 export { ProtocolError } from '../common/protocol/protocol-error.ts';
+/** A configuration value that is missing or malformed; the queen refuses to start. */
+export { ConfigError } from '../common/config-error.ts';
 
 export class HiveError extends Error {
   readonly status: number = 500;
@@ -42,10 +44,6 @@ export class GoneError extends HiveError {
 export class PayloadTooLargeError extends HiveError {
   override readonly status = 413;
   override readonly code = 'payload_too_large';
-}
-/** A configuration value (environment) that is missing or malformed; the queen refuses to start. */
-export class ConfigError extends HiveError {
-  override readonly code = 'config_error';
 }
 /** Resolving a job's spec failed (repository unreachable, bad .hive.yml): the job ends `errored`. */
 export class ResolveError extends HiveError {

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
   it('says what it expected and what it got', () => {
     assert.throws(() => loadConfig({ HIVE_PORT: 'eighty' }), (e: Error) =>
       e instanceof ConfigError && /Expected HIVE_PORT to be an integer between 0 and 65535, got "eighty"/.test(e.message));
-    assert.throws(() => loadConfig({ HIVE_LOCAL_DRONE: 'maybe' }), /Expected HIVE_LOCAL_DRONE to be true or false/);
+    assert.throws(() => loadConfig({ HIVE_LOCAL_DRONE: 'maybe' }), /Expected HIVE_LOCAL_DRONE to be a boolean \(true\/false\/1\/0\), got "maybe"/);
     assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x/y' }), /Expected DATABASE_URL to use postgres: or postgresql:/);
     assert.throws(() => loadConfig({ HIVE_ADMIN_TOKEN: 'short' }), /at least 16 characters/);
     assert.throws(() => loadConfig({}, ['--frobnicate']), /--frobnicate/);

@@ -119,7 +119,7 @@ describe('loadDroneConfig', () => {
     rejects([...base, '--capacty', '2'], {}, /Unknown option --capacty/);
     rejects([...base, '--capacity'], {}, 'Expected a value after --capacity');
     rejects([...base, 'stray'], {}, /Unexpected argument "stray"/);
-    rejects([...base], { HIVE_DRONE_KEEP_WORKSPACES: 'maybe' }, /Expected HIVE_DRONE_KEEP_WORKSPACES to be true or false/);
+    rejects([...base], { HIVE_DRONE_KEEP_WORKSPACES: 'maybe' }, /Expected HIVE_DRONE_KEEP_WORKSPACES to be a boolean \(true\/false\/1\/0\), got "maybe"/);
   });
 
   it('runs jobs with an image in Docker when an engine answers, unless told otherwise', () => {
