@@ -28,6 +28,7 @@ import type { JobEventBody } from './event-outbox.ts';
 import type { CommandResult, ExecSession, Executor } from './executors/executor.ts';
 import { OutputCoalescer } from './output-coalescer.ts';
 import { SecretMasker } from './secret-masker.ts';
+import { formatDuration } from '../common/format-duration.ts';
 
 /** Why a job was stopped from outside; pass it as the reason of the job's AbortSignal. */
 export interface StopReason {
@@ -310,9 +311,3 @@ function toStopReason(reason: unknown): StopReason {
   return { status: 'cancelled', message: 'Cancelled' };
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${ms} ms`;
-  if (ms < 60_000) return `${+(ms / 1_000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)} min`;
-  return `${+(ms / 3_600_000).toFixed(1)} h`;
-}

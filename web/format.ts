@@ -1,16 +1,6 @@
 /** Words and numbers as pages show them; shared by server-rendered pages and client scripts. */
 
-/** "850 ms", "12 s", "3 min 4 s", "1 h 2 min". */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-}
+export { formatDuration } from '../common/format-duration.ts';
 
 /** "just now", "5 min ago", "3 h ago", "2 days ago", then a date. */
 export function formatAge(at: Date | string | null | undefined, now = Date.now()): string {
@@ -52,3 +42,18 @@ export const STATUS_LABELS: Record<string, string> = {
 
 export const FINAL = new Set(['passed', 'failed', 'errored', 'cancelled', 'timed_out']);
 export const isFinal = (status: string) => FINAL.has(status);
+
+/**
+ * `url` when it is an http(s) URL, else undefined. Forge payloads (commit, compare and pull
+ * request URLs) are written by whoever signs the webhook; a `javascript:` or `data:` URL
+ * must never become a link.
+ */
+export function httpUrl(url: string | null | undefined): string | undefined {
+  if (typeof url !== 'string' || url.length > 4000) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -8,6 +8,7 @@
  * `assigned` reports nothing: to the forge it is still pending.
  */
 import { buildUrl } from '../../common/urls.ts';
+import { formatDuration } from '../../common/format-duration.ts';
 import type { Job } from '../db/jobs.ts';
 import type { JobStatus } from '../../common/protocol/index.ts';
 
@@ -62,7 +63,7 @@ export function commitStatusFor(job: Job, publicUrl: string): CommitStatus | und
 
 function describe(job: Job): string {
   const n = `Build #${job.number}`;
-  const took = job.startedAt && job.finishedAt ? ` in ${duration(job.finishedAt.getTime() - job.startedAt.getTime())}` : '';
+  const took = job.startedAt && job.finishedAt ? ` in ${formatDuration(Math.max(0, job.finishedAt.getTime() - job.startedAt.getTime()), { compact: true })}` : '';
   switch (job.status) {
     case 'queued': return `${n} is queued`;
     case 'running': return `${n} is running${job.droneName ? ` on ${job.droneName}` : ''}`;
@@ -75,9 +76,3 @@ function describe(job: Job): string {
   }
 }
 
-function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
-}
