@@ -10,11 +10,14 @@
  * before it is stored, so the drone still holds whatever the queen has not.
  */
 import type { Db } from '../db/client.ts';
-import { appendJobEvents, toStoredEvent, type StoredEvent } from '../db/job-log.ts';
+import { appendJobEvents, toStoredEvent } from '../db/job-log.ts';
 import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
 import { FINAL_STATUSES, type JobEvent, type QueenMessage } from '../../common/protocol/index.ts';
 import type { LiveBus } from './live-bus.ts';
+
+/** Job ids are UUIDs; anything else names no job. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface IngestDeps {
   db: Db;
@@ -72,11 +75,6 @@ export class EventIngest {
     await Promise.all([...this.#streams.values()].map((s) => this.#flush(s)));
   }
 
-  /** The highest stored seq of a job's lease, as known here (for resume at reconnect). */
-  storedSeq(jobId: string, lease: string): number | undefined {
-    return this.#streams.get(`${jobId}\n${lease}`)?.storedSeq;
-  }
-
   #schedule(stream: Stream, delayMs: number): void {
     clearTimeout(stream.timer);
     stream.timer = setTimeout(() => {
@@ -109,22 +107,24 @@ export class EventIngest {
   /** Writes one batch; true when events were stored. */
   async #writeBatch(stream: Stream): Promise<boolean> {
     if (stream.inbox.length === 0 || stream.stale) return false;
+    let batch: JobEvent[] = [];
     try {
       if (stream.storedSeq === undefined && !(await this.#load(stream))) return false;
-      const batch = this.#takeConsecutive(stream);
+      batch = this.#takeConsecutive(stream);
       if (batch.length === 0) return false;
-      const job = await appendJobEvents(this.deps.db, stream.jobId, stream.lease, batch);
+      const stored = batch.map(toStoredEvent);
+      const job = await appendJobEvents(this.deps.db, stream.jobId, stream.lease, stored);
       if (!job) {
         // The lease changed or the job ended under us: re-read the truth next time.
         stream.storedSeq = undefined;
-        stream.inbox.unshift(...batch.map((e) => ({ ...e, jobId: stream.jobId, lease: stream.lease }) as JobEvent));
+        this.#putBack(stream, batch);
         if (await this.#load(stream)) this.#schedule(stream, 0);
         return false;
       }
       stream.retryMs = 100;
       stream.storedSeq = batch[batch.length - 1].seq;
       this.#ack(stream);
-      this.deps.bus.emit('job-events', stream.jobId, batch);
+      this.deps.bus.emit('job-events', stream.jobId, stored);
       if (job.status !== stream.lastStatus) {
         stream.lastStatus = job.status;
         this.deps.bus.emit('job-status', job);
@@ -135,16 +135,27 @@ export class EventIngest {
       }
       return true;
     } catch (err) {
-      this.deps.log.error({ err, jobId: stream.jobId }, 'storing job events failed; retrying');
+      // Nothing was acked, so the drone still holds these events, but it will not send
+      // them again while its socket lives: the batch goes back into the inbox and the
+      // retry writes it, whether or not another event ever arrives.
+      this.#putBack(stream, batch);
+      this.deps.log.error({ err, jobId: stream.jobId, events: batch.length }, 'storing job events failed; retrying');
       stream.retryMs = Math.min(stream.retryMs * 2, 5000);
       this.#schedule(stream, stream.retryMs);
       return false;
     }
   }
 
+  /** Returns a batch that was not stored to the front of the inbox (unless the stream went stale). */
+  #putBack(stream: Stream, batch: JobEvent[]): void {
+    if (batch.length > 0 && !stream.stale) stream.inbox.unshift(...batch);
+  }
+
   /** Reads the job's lease and stored seq; false (and the stream goes stale) when the lease is not current. */
   async #load(stream: Stream): Promise<boolean> {
-    const job = await findJob(this.deps.db, stream.jobId);
+    // An id that cannot be a job's is stale at once: asking the database would fail
+    // (and be retried) for as long as the drone kept sending.
+    const job = JOB_ID.test(stream.jobId) ? await findJob(this.deps.db, stream.jobId) : undefined;
     if (!job || job.lease !== stream.lease || !ACTIVE_STATUSES.includes(job.status)) {
       this.#markStale(stream, job);
       return false;
@@ -155,9 +166,9 @@ export class EventIngest {
   }
 
   /** Removes duplicates and returns the events that follow the stored seq without a gap. */
-  #takeConsecutive(stream: Stream): StoredEvent[] {
+  #takeConsecutive(stream: Stream): JobEvent[] {
     stream.inbox.sort((a, b) => a.seq - b.seq);
-    const batch: StoredEvent[] = [];
+    const batch: JobEvent[] = [];
     let expected = stream.storedSeq! + 1;
     let sawDuplicate = false;
     let i = 0;
@@ -168,7 +179,7 @@ export class EventIngest {
         continue;
       }
       if (e.seq > expected) break; // a gap: wait for the missing events (replay or query-info)
-      batch.push(toStoredEvent(e));
+      batch.push(e);
       expected++;
     }
     const rest = stream.inbox.slice(i);
