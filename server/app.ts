@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
+import { securityHeaders } from './routes/security-headers.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
 import { errorPage, uiRoutes, wantsHtml } from './routes/ui.tsx';
 
@@ -36,6 +37,7 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
+  app.use('*', securityHeaders());
 
   const limit = (maxSize: number) => bodyLimit({
     maxSize,

@@ -8,7 +8,7 @@
  */
 import { Webhooks } from '@octokit/webhooks';
 import type { CommitStatus, ForgeRequest } from './commit-status.ts';
-import { bool, num, obj, str, strings, type Json } from './payload.ts';
+import { bool, link, num, obj, str, strings, type Json } from './payload.ts';
 import { clip, isNullSha, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
 
 export const GITHUB_API_URL = 'https://api.github.com';
@@ -63,11 +63,11 @@ function push(p: Json): WebhookEvent {
         name: str(head, 'author', 'name') ?? str(p, 'pusher', 'name'),
         email: str(head, 'author', 'email') ?? str(p, 'pusher', 'email'),
         username: str(head, 'author', 'username') ?? str(p, 'sender', 'login'),
-        avatarUrl: str(p, 'sender', 'avatar_url'),
+        avatarUrl: link(p, 'sender', 'avatar_url'),
       },
       message: clip(str(head, 'message')),
-      commitUrl: str(head, 'url'),
-      compareUrl: str(p, 'compare'),
+      commitUrl: link(head, 'url'),
+      compareUrl: link(p, 'compare'),
     },
     headMessage: str(head, 'message'),
   };
@@ -90,8 +90,8 @@ function pullRequest(p: Json): WebhookEvent {
   // A deleted fork has no head repo: still a fork, and still untrusted.
   const fork = !headRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase();
   const title = str(pr, 'title');
-  const url = str(pr, 'html_url');
-  const web = str(pr, 'head', 'repo', 'html_url') ?? str(pr, 'base', 'repo', 'html_url');
+  const url = link(pr, 'html_url');
+  const web = link(pr, 'head', 'repo', 'html_url') ?? link(pr, 'base', 'repo', 'html_url');
   const trigger: Trigger = {
     kind: 'pull_request',
     // No branch: the head branch may live in a fork, and a branch of the same name in
@@ -102,7 +102,7 @@ function pullRequest(p: Json): WebhookEvent {
     },
     trigger: {
       source: { type: 'webhook', provider: 'github' },
-      author: { username: str(p, 'sender', 'login') ?? str(pr, 'user', 'login'), avatarUrl: str(p, 'sender', 'avatar_url') ?? str(pr, 'user', 'avatar_url') },
+      author: { username: str(p, 'sender', 'login') ?? str(pr, 'user', 'login'), avatarUrl: link(p, 'sender', 'avatar_url') ?? link(pr, 'user', 'avatar_url') },
       message: clip(title),
       commitUrl: web ? `${web}/commit/${headSha}` : undefined,
       compareUrl: url ? `${url}/files` : undefined,

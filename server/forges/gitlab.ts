@@ -9,7 +9,7 @@
  */
 import { secretsEqual } from '../auth/tokens.ts';
 import type { CommitStatus, ForgeRequest } from './commit-status.ts';
-import { bool, list, num, obj, str, strings, type Json } from './payload.ts';
+import { bool, link, list, num, obj, str, strings, type Json } from './payload.ts';
 import { clip, isNullSha, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
 
 export const GITLAB_API_URL = 'https://gitlab.com/api/v4';
@@ -62,7 +62,7 @@ function push(p: Json, isTag: boolean): WebhookEvent {
     return { kind: 'ignored', reason: `${isTag ? 'tag' : 'branch'} "${name}" was deleted` };
   }
   const commit = list(p, 'commits').find((c) => str(c, 'id') === sha);
-  const web = str(p, 'project', 'web_url');
+  const web = link(p, 'project', 'web_url');
   const before = str(p, 'before');
   const trigger: Trigger = {
     kind: isTag ? 'tag' : 'push',
@@ -76,7 +76,7 @@ function push(p: Json, isTag: boolean): WebhookEvent {
         avatarUrl: str(p, 'user_avatar'),
       },
       message: clip(str(commit, 'message') ?? str(p, 'message')),
-      commitUrl: str(commit, 'url') ?? (web ? `${web}/-/commit/${sha}` : undefined),
+      commitUrl: link(commit, 'url') ?? (web ? `${web}/-/commit/${sha}` : undefined),
       compareUrl: web && before && !isNullSha(before) ? `${web}/-/compare/${before}...${sha}` : undefined,
     },
     headMessage: str(commit, 'message') ?? str(p, 'message'),
@@ -109,7 +109,7 @@ function mergeRequest(p: Json): WebhookEvent {
   const source = num(mr, 'source_project_id');
   const target = num(mr, 'target_project_id');
   const title = str(mr, 'title');
-  const url = str(mr, 'url');
+  const url = link(mr, 'url');
   const message = str(mr, 'last_commit', 'message');
   const trigger: Trigger = {
     kind: 'pull_request',
@@ -126,10 +126,10 @@ function mergeRequest(p: Json): WebhookEvent {
         name: str(p, 'user', 'name'),
         email: email(str(p, 'user', 'email')),
         username: str(p, 'user', 'username'),
-        avatarUrl: str(p, 'user', 'avatar_url'),
+        avatarUrl: link(p, 'user', 'avatar_url'),
       },
       message: clip(message ?? title),
-      commitUrl: str(mr, 'last_commit', 'url'),
+      commitUrl: link(mr, 'last_commit', 'url'),
       compareUrl: url ? `${url}/diffs` : undefined,
     },
     headMessage: message,

@@ -20,6 +20,20 @@ export function str(value: unknown, ...path: string[]): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/**
+ * A URL field, only when its scheme is http(s): the trigger's links are shown as links
+ * in the pages, and a payload could name `javascript:` or `data:` URLs.
+ */
+export function link(value: unknown, ...path: string[]): string | undefined {
+  const v = str(value, ...path);
+  if (!v) return undefined;
+  try {
+    return ['http:', 'https:'].includes(new URL(v).protocol) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function num(value: unknown, ...path: string[]): number | undefined {
   const parent = obj(value, ...path.slice(0, -1));
   const v = parent?.[path[path.length - 1]];

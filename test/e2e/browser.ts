@@ -21,6 +21,18 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Collects the Content-Security-Policy violations Chromium reports in the console of any
+ * page of `context`: the pages must work under the queen's CSP, so tests assert none.
+ */
+export function watchCsp(context: BrowserContext): string[] {
+  const violations: string[] = [];
+  context.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) violations.push(`${msg.page()?.url() ?? '?'}: ${msg.text()}`);
+  });
+  return violations;
+}
+
 /** Runs `body`; on failure saves `test-artifacts/<name>.png` of the page, then rethrows. */
 export async function step(page: Page, name: string, body: () => Promise<void>): Promise<void> {
   try {

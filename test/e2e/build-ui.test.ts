@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, step } from './browser.ts';
+import { launchBrowser, step, watchCsp } from './browser.ts';
 
 const PASSWORD = 'e2e-password-4711';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/build-page.png', import.meta.url));
@@ -27,6 +27,7 @@ while [ $i -le $n ]; do
   i=$((i+1))
   sleep 0.1
 done
+printf '\\033[38;2;255;0;16mtrue colour\\033[0m\\n'
 printf '\\033[1;32m%d passing\\033[0m\\n' $n
 `;
 
@@ -37,6 +38,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let projectUrl: string;
+let cspViolations: string[];
 
 before(async () => {
   [queen, repo, browser] = await Promise.all([
@@ -47,6 +49,7 @@ before(async () => {
   await repo.commit({ branch: 'slow', files: { count: '3000\n' }, message: 'a long build' });
   drone = await connectDrone(queen, { name: 'e2e-drone', capacity: 2 });
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  cspViolations = watchCsp(context);
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
 });
@@ -123,6 +126,9 @@ describe('web UI', { concurrency: false }, () => {
 
     // Colours are rendered, stderr is marked, each line links to itself.
     assert.ok(await page.locator('#log .ln-tx .f-c2', { hasText: '✓' }).count() > 0);
+    // True colour is applied through the CSSOM (the CSP forbids style attributes).
+    const trueColour = page.locator('#log .ln-tx [data-fg]', { hasText: 'true colour' });
+    assert.equal(await trueColour.evaluate((el) => getComputedStyle(el).color), 'rgb(255, 0, 16)');
     await page.locator('#log .ln.err', { hasText: 'warning: something to look at' }).waitFor();
     const third = page.locator('#log .ln', { has: page.locator('.ln-tx', { hasText: /line 3 \(/ }) });
     await third.locator('a.ln-no').click();
@@ -180,6 +186,10 @@ describe('web UI', { concurrency: false }, () => {
     const row = page.locator('tr[data-project-id]', { hasText: 'web-e2e' });
     await row.locator(`text=#${job.number}`).waitFor();
   }));
+
+  it('works under the Content-Security-Policy: no page broke a directive', () => {
+    assert.deepEqual(cspViolations, []);
+  });
 
   it('logs out', () => step(page, 'logout', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();

@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, signedInContext, step } from './browser.ts';
+import { launchBrowser, signedInContext, step, watchCsp } from './browser.ts';
 
 const PASSWORD = 'e2e-settings-password';
 const SECRET_VALUE = 's3cr3t-value-from-the-browser';
@@ -26,6 +26,7 @@ let browser: Browser;
 let page: Page;
 let projectId: string;
 let settingsUrl: string;
+let cspViolations: string[];
 
 before(async () => {
   [queen, repo, browser] = await Promise.all([
@@ -35,6 +36,7 @@ before(async () => {
   ]);
   drone = await connectDrone(queen, { name: 'settings-drone', capacity: 1 });
   const context = await signedInContext(browser, queen.url, 'admin', PASSWORD, { width: 1100, height: 900 });
+  cspViolations = watchCsp(context);
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('dialog', (dialog) => void dialog.accept()); // the confirm() of Remove buttons
@@ -206,4 +208,8 @@ describe('project settings page', { concurrency: false }, () => {
     await page.locator('#secrets-section').getByText('No secrets yet.').waitFor();
     assert.deepEqual((await project()).secrets, []);
   }));
+
+  it('works under the Content-Security-Policy: no page broke a directive', () => {
+    assert.deepEqual(cspViolations, []);
+  });
 });

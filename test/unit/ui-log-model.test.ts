@@ -8,8 +8,8 @@ describe('ANSI rendering', () => {
   it('renders SGR colours and styles as classes, escaping the text', () => {
     assert.equal(renderLine('\x1b[31mred <b>\x1b[0m plain', PLAIN), '<span class="f-c1">red &lt;b&gt;</span> plain');
     assert.equal(renderLine('\x1b[1;92mok', PLAIN), '<span class="f-c2b a-b">ok</span>');
-    assert.equal(renderLine('\x1b[38;2;255;0;16mx', PLAIN), '<span style="color:#ff0010">x</span>');
-    assert.equal(renderLine('\x1b[38;5;196mx', PLAIN), '<span style="color:#ff0000">x</span>');
+    assert.equal(renderLine('\x1b[38;2;255;0;16mx', PLAIN), '<span data-fg="#ff0010">x</span>');
+    assert.equal(renderLine('\x1b[38;5;196mx', PLAIN), '<span data-fg="#ff0000">x</span>');
   });
 
   it('carries state across lines and drops other control sequences', () => {

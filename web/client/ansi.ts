@@ -111,16 +111,29 @@ function openSpan(s: SgrState): string {
   let bg = s.bg;
   if (s.inverse) [fg, bg] = [bg ?? 'dfg', fg ?? 'dbg'];
   const classes: string[] = [];
-  const styles: string[] = [];
-  if (fg) (fg.startsWith('#') ? styles.push(`color:${fg}`) : classes.push(`f-${fg}`));
-  if (bg) (bg.startsWith('#') ? styles.push(`background:${bg}`) : classes.push(`b-${bg}`));
+  // 256-colour and true-colour values go in data attributes, applied by `applyTrueColors`
+  // through the CSSOM: the Content-Security-Policy forbids inline style attributes.
+  const attrs: string[] = [];
+  if (fg) (fg.startsWith('#') ? attrs.push(` data-fg="${fg}"`) : classes.push(`f-${fg}`));
+  if (bg) (bg.startsWith('#') ? attrs.push(` data-bg="${bg}"`) : classes.push(`b-${bg}`));
   if (s.bold) classes.push('a-b');
   if (s.dim) classes.push('a-d');
   if (s.italic) classes.push('a-i');
   if (s.underline) classes.push('a-u');
   if (s.strike) classes.push('a-s');
-  if (classes.length === 0 && styles.length === 0) return '';
-  return `<span${classes.length ? ` class="${classes.join(' ')}"` : ''}${styles.length ? ` style="${styles.join(';')}"` : ''}>`;
+  if (classes.length === 0 && attrs.length === 0) return '';
+  return `<span${classes.length ? ` class="${classes.join(' ')}"` : ''}${attrs.join('')}>`;
+}
+
+const HEX_COLOR = /^#[0-9a-f]{6}$/;
+
+/** Gives the spans `renderLine` marked with `data-fg`/`data-bg` their colours (CSSOM, allowed by the CSP). */
+export function applyTrueColors(root: ParentNode): void {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-fg],[data-bg]')) {
+    const { fg, bg } = el.dataset;
+    if (fg && HEX_COLOR.test(fg)) el.style.color = fg;
+    if (bg && HEX_COLOR.test(bg)) el.style.background = bg;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  * back to the bottom (or the Follow button) turns it on again.
  */
 import { formatDuration } from '../format.ts';
-import { escapeHtml, renderLine, stripAnsi } from './ansi.ts';
+import { applyTrueColors, escapeHtml, renderLine, stripAnsi } from './ansi.ts';
 import { KIND_CMD, KIND_ERR, KIND_META, type LogModel } from './log-model.ts';
 
 export const ROW_HEIGHT = 20;
@@ -132,6 +132,7 @@ export class LogView {
     let html = '';
     for (let row = first; row < last; row++) html += this.#rowHtml(this.model.lineAt(row));
     this.#window.innerHTML = html;
+    if (html.includes(' data-fg="') || html.includes(' data-bg="')) applyTrueColors(this.#window);
     this.#window.style.transform = `translateY(${offset}px)`;
   }
 

@@ -1,12 +1,13 @@
 /** How a build's ref, commit and trigger read in lists and headers. */
 import type { JobRef, JobTrigger } from '../../server/db/schema.ts';
-import { shortSha } from '../format.ts';
+import { httpUrl, shortSha } from '../format.ts';
 
 export function RefLabel({ ref }: { ref: JobRef }) {
   if (ref.pullRequest) {
     const pr = ref.pullRequest;
     const text = `PR #${pr.number}${pr.headBranch ? ` (${pr.headBranch} → ${pr.baseBranch})` : ` → ${pr.baseBranch}`}`;
-    return pr.url ? <a href={pr.url} rel="noreferrer">{text}</a> : <span>{text}</span>;
+    const url = httpUrl(pr.url);
+    return url ? <a href={url} rel="noreferrer">{text}</a> : <span>{text}</span>;
   }
   if (ref.tag) return <span>tag {ref.tag}</span>;
   if (ref.branch) return <span class="branch">{ref.branch}</span>;
@@ -17,7 +18,8 @@ export function RefLabel({ ref }: { ref: JobRef }) {
 export function CommitLabel({ ref, trigger }: { ref: JobRef; trigger: JobTrigger }) {
   if (!ref.sha) return <span class="muted">not resolved yet</span>;
   const sha = <code title={ref.sha}>{shortSha(ref.sha)}</code>;
-  return trigger.commitUrl ? <a href={trigger.commitUrl} rel="noreferrer">{sha}</a> : sha;
+  const url = httpUrl(trigger.commitUrl);
+  return url ? <a href={url} rel="noreferrer">{sha}</a> : sha;
 }
 
 const SOURCE_WORDS: Record<string, string> = { api: 'API', ui: 'web UI', cli: 'CLI', webhook: 'webhook', rerun: 're-run' };
