@@ -1,4 +1,5 @@
 /** Words and numbers as pages show them; shared by server-rendered pages and client scripts. */
+import { FINAL_STATUSES } from '../common/protocol/index.ts';
 
 export { formatDuration } from '../common/format-duration.ts';
 
@@ -40,7 +41,7 @@ export const STATUS_LABELS: Record<string, string> = {
 };
 
 
-export const FINAL = new Set(['passed', 'failed', 'errored', 'cancelled', 'timed_out']);
+const FINAL: ReadonlySet<string> = new Set(FINAL_STATUSES);
 export const isFinal = (status: string) => FINAL.has(status);
 
 /**

@@ -1,6 +1,7 @@
 /** `webhook-notify`: POSTs a JSON summary of each finished job to a URL. */
 import { z } from 'zod';
 import { definePlugin } from '../api.ts';
+import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 
 export default definePlugin({
   name: 'webhook-notify',
@@ -9,7 +10,7 @@ export default definePlugin({
   configSchema: z.strictObject({
     url: z.url({ protocol: /^https?$/ }).describe('Where the JSON report is POSTed'),
     /** Only jobs ending in these statuses are reported. */
-    on: z.array(z.enum(['passed', 'failed', 'errored', 'cancelled', 'timed_out'])).default(['passed', 'failed', 'errored', 'timed_out']).describe('Builds ending in these statuses are reported'),
+    on: z.array(z.enum(FINAL_STATUSES)).default(['passed', 'failed', 'errored', 'timed_out']).describe('Builds ending in these statuses are reported'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization=Bearer …'),
   }),
   hookTimeoutMs: 10_000,

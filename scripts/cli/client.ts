@@ -1,6 +1,7 @@
 /** A small client of the queen's REST API and `/api/events` socket, as the CLI uses them. */
 import { WebSocket } from 'ws';
 import type { CliConfig } from './config.ts';
+import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -32,8 +33,6 @@ export async function api<T = any>(config: CliConfig, method: string, path: stri
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-const FINAL = ['passed', 'failed', 'errored', 'cancelled', 'timed_out'];
-
 /**
  * Streams a job's output to `write` from the beginning, live, until the job ends; resolves
  * with the final job. Reconnects after a dropped socket and resumes after the last seq seen.
@@ -64,7 +63,7 @@ export function followJob(config: CliConfig, jobId: string, write: (text: string
             else if (e.type === 'job:cmd:done' && e.exitCode !== 0) write(`[${e.error ?? `exit code ${e.exitCode}`}]\n`);
           }
         }
-        if (m.type === 'job' && FINAL.includes(m.job.status)) final = m.job;
+        if (m.type === 'job' && (FINAL_STATUSES as readonly string[]).includes(m.job.status)) final = m.job;
         // Done once the job has ended and every event it produced has been shown.
         if (final && lastSeq >= final.lastSeq) {
           ws.close();

@@ -5,7 +5,7 @@
  * show — never the resolved spec.
  */
 import { and, asc, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { JobStatus } from '../../common/protocol/index.ts';
+import { FINAL_STATUSES, type JobStatus } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { jobs, projects } from './schema.ts';
 
@@ -30,7 +30,7 @@ export type BuildSummary = {
 };
 
 /** What the status filter offers; `active` covers assigned and running. */
-export const STATUS_FILTERS = ['queued', 'active', 'passed', 'failed', 'errored', 'cancelled', 'timed_out'] as const;
+export const STATUS_FILTERS = ['queued', 'active', ...FINAL_STATUSES] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
 export interface BuildFilter {
