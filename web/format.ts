@@ -1,5 +1,6 @@
 /** Words and numbers as pages show them; shared by server-rendered pages and client scripts. */
-import { FINAL_STATUSES } from '../common/protocol/index.ts';
+// constants.ts, not the protocol's index: client scripts import this file, and the index brings zod.
+import { FINAL_STATUSES } from '../common/protocol/constants.ts';
 
 export { formatDuration } from '../common/format-duration.ts';
 

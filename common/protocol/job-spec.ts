@@ -4,77 +4,82 @@
  *
  * Secrets travel only inside `job:assign` (in `secrets`); the copy of the spec the queen
  * stores has `secrets` emptied and `checkout.credentials` removed.
+ *
+ * The schema is the definition; the types are derived from it.
  */
+import { z } from 'zod';
+import { JOB_TYPES, PHASES, PULL_POLICIES, type PhaseName } from './constants.ts';
+import { id, int, label, list, nonEmptyStr, num, str, stringMap } from './fields.ts';
 
-export const PHASES = ['environment', 'prepare', 'test', 'deploy', 'cleanup'] as const;
-export type PhaseName = (typeof PHASES)[number];
-
-export const JOB_TYPES = ['TEST', 'TEST_AND_DEPLOY', 'DEPLOY'] as const;
-export type JobType = (typeof JOB_TYPES)[number];
-
-export interface SpecCommand {
+export const specCommandSchema = z.object({
   /** The shell text run with `sh -c`. May reference secrets through env vars. */
-  run: string;
+  run: str(),
   /** What users see for this command; never contains a secret value. Defaults to `run`. */
-  display?: string;
-}
+  display: str().optional(),
+});
+export type SpecCommand = z.output<typeof specCommandSchema>;
 
-export interface CheckoutSpec {
+export const checkoutSpecSchema = z.object({
   /** Clone URL without embedded credentials. */
-  repoUrl: string;
+  repoUrl: nonEmptyStr(),
   /** The exact commit to build. */
-  sha: string;
+  sha: nonEmptyStr(200),
   /** Branch name when the job builds a branch (for `HIVE_BRANCH` and the cache fetch). */
-  branch?: string;
+  branch: str().optional(),
   /** Extra refspec to fetch, e.g. `+refs/pull/7/merge` (pull/merge requests). */
-  refspec?: string;
+  refspec: str().optional(),
   /** Clone credentials; present only in a `job:assign`, never stored. */
-  credentials?: { username?: string; password?: string; sshKey?: string };
-}
+  credentials: z.object({ username: str().optional(), password: str().optional(), sshKey: str().optional() }).optional(),
+});
+export type CheckoutSpec = z.output<typeof checkoutSpecSchema>;
 
 /** A side container (database, cache …) reachable from the job by `name`. */
-export interface ServiceSpec {
-  name: string;
-  image: string;
-  env?: Record<string, string>;
+export const serviceSpecSchema = z.object({
+  name: nonEmptyStr(100),
+  image: nonEmptyStr(500),
+  env: stringMap().optional(),
   /** Overrides the image's command. */
-  command?: string[];
-}
-
-export type PullPolicy = 'always' | 'if-not-present' | 'never';
+  command: list(str()).optional(),
+});
+export type ServiceSpec = z.output<typeof serviceSpecSchema>;
 
 /** How the job's container runs (Docker executor only). */
-export interface ContainerOptions {
-  pull: PullPolicy;
-  privileged: boolean;
+export const containerOptionsSchema = z.object({
+  pull: z.enum(PULL_POLICIES),
+  privileged: z.boolean(),
   /** Memory limit in MiB; exceeding it kills the command (reported as out of memory). */
-  memoryMb?: number;
+  memoryMb: int(4).optional(),
   /** CPU limit, e.g. 1.5. */
-  cpus?: number;
-}
+  cpus: num(0.01).optional(),
+});
+export type ContainerOptions = z.output<typeof containerOptionsSchema>;
 
-export interface JobSpec {
-  jobId: string;
-  projectId: string;
-  projectName: string;
-  number: number;
-  type: JobType;
-  checkout: CheckoutSpec;
+const phaseCommands = list(specCommandSchema);
+
+export const jobSpecSchema = z.object({
+  jobId: id,
+  projectId: id,
+  projectName: str(),
+  number: int(0),
+  type: z.enum(JOB_TYPES),
+  checkout: checkoutSpecSchema,
   /** Container image; absent means the job runs as plain processes. */
-  image?: string;
-  container?: ContainerOptions;
-  services?: ServiceSpec[];
-  env: Record<string, string>;
+  image: str().optional(),
+  container: containerOptionsSchema.optional(),
+  services: list(serviceSpecSchema, 20).optional(),
+  env: stringMap(),
   /** Secret env vars; masked in every line of output. Empty in the stored spec. */
-  secrets: Record<string, string>;
-  phases: Record<PhaseName, SpecCommand[]>;
+  secrets: stringMap(),
+  /** Every phase, each with its commands (possibly none). */
+  phases: z.object(Object.fromEntries(PHASES.map((phase) => [phase, phaseCommands])) as Record<PhaseName, typeof phaseCommands>),
   /** Whole-job timeout in milliseconds. */
-  timeoutMs: number;
+  timeoutMs: int(1),
   /**
    * Env vars filled from project secrets at assignment: env name → secret name. Only
    * names are stored; the values join `secrets` in the assignment.
    */
-  secretRefs?: Record<string, string>;
+  secretRefs: stringMap().optional(),
   /** What a drone must have to take this job. */
-  requires: { labels: string[]; plugins: string[] };
-}
+  requires: z.object({ labels: list(label), plugins: list(label) }),
+});
+export type JobSpec = z.output<typeof jobSpecSchema>;
