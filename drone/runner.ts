@@ -29,6 +29,7 @@ import type { CommandResult, ExecSession, Executor } from './executors/executor.
 import { OutputCoalescer } from './output-coalescer.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { formatDuration } from '../common/format-duration.ts';
+import { jobEnv } from '../common/job-env.ts';
 
 /** Why a job was stopped from outside; pass it as the reason of the job's AbortSignal. */
 export interface StopReason {
@@ -174,7 +175,7 @@ class JobRun {
       return await executor.start({
         spec: this.spec,
         workspace,
-        env: this.jobEnv(workspace),
+        env: jobEnv(this.spec, { commit: this.sha ?? this.spec.checkout.sha, workspace }),
         signal: this.main.signal,
         log: (line) => this.log(line),
       });
@@ -184,23 +185,6 @@ class JobRun {
       this.verdict ??= { status: 'errored', message };
       return undefined;
     }
-  }
-
-  private jobEnv(workspace: string): Record<string, string> {
-    const { spec } = this;
-    return {
-      CI: 'true',
-      HIVE: 'true',
-      HIVE_JOB_ID: spec.jobId,
-      HIVE_JOB_NUMBER: String(spec.number),
-      HIVE_PROJECT: spec.projectName,
-      HIVE_COMMIT: this.sha ?? spec.checkout.sha,
-      ...(spec.checkout.branch && { HIVE_BRANCH: spec.checkout.branch }),
-      HIVE_JOB_TYPE: spec.type,
-      HIVE_WORKSPACE: workspace,
-      ...spec.env,
-      ...spec.secrets,
-    };
   }
 
   private async runCleanup(): Promise<JobOutcome | undefined> {

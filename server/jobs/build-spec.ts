@@ -14,7 +14,9 @@ import {
 } from '../../common/protocol/index.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
+import { PRIVILEGED_LABEL } from '../../common/drone-labels.ts';
 import { DEFAULT_CONTAINER } from '../../common/container-defaults.ts';
+import { refEnv } from '../../common/job-env.ts';
 
 export interface Contribution {
   plugin: string;
@@ -31,19 +33,6 @@ export interface SpecInput {
   config: MergedConfig;
   contributions: Contribution[];
   defaultTimeoutMs: number;
-}
-
-/** HIVE_TAG, HIVE_PULL_REQUEST, HIVE_TARGET_BRANCH, HIVE_SOURCE_BRANCH for the builds they concern. */
-export function refEnv(ref: JobRef | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (ref?.tag) env.HIVE_TAG = ref.tag;
-  const pr = ref?.pullRequest;
-  if (pr) {
-    env.HIVE_PULL_REQUEST = String(pr.number);
-    env.HIVE_TARGET_BRANCH = pr.baseBranch;
-    if (pr.headBranch) env.HIVE_SOURCE_BRANCH = pr.headBranch;
-  }
-  return env;
 }
 
 const toCommand = (c: PluginCommand): SpecCommand => (typeof c === 'string' ? { run: c } : c.display ? { run: c.run, display: c.display } : { run: c.run });
@@ -90,6 +79,8 @@ export function buildJobSpec(input: SpecInput): JobSpec {
   if (image) {
     spec.image = image;
     spec.container = { ...DEFAULT_CONTAINER, ...container };
+    // Only drones started with --allow-privileged report this label.
+    if (spec.container.privileged) spec.requires.labels = [...new Set([...spec.requires.labels, PRIVILEGED_LABEL])].sort();
   }
   if (services.length) spec.services = services;
   if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;
