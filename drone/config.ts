@@ -8,7 +8,9 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { EXECUTOR_MODES } from './executors/choose.ts';
 import type { ExecutorMode } from './executors/choose.ts';
+import { PRIVILEGED_LABEL } from '../common/drone-labels.ts';
 import { ConfigError } from '../common/config-error.ts';
+import { UsageError } from '../common/usage-error.ts';
 import { parseBooleanEnv } from '../common/boolean-env.ts';
 
 export interface DroneConfig {
@@ -26,6 +28,11 @@ export interface DroneConfig {
   dataDir: string;
   /** Keep each job's workspace after the job (for debugging). */
   keepWorkspaces: boolean;
+  /**
+   * Whether this drone runs privileged containers (`--allow-privileged`, default off): a
+   * privileged container can take over the drone's host, so only its operator decides.
+   */
+  allowPrivileged?: boolean;
   /**
    * The few host variables handed to build commands run as plain processes. Never the
    * whole environment: it holds the drone token.
@@ -81,7 +88,10 @@ const VALUE_FLAGS = {
   executor: 'HIVE_DRONE_EXECUTOR',
   'docker-host': 'DOCKER_HOST',
 } as const;
-const BOOLEAN_FLAGS = { 'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES' } as const;
+const BOOLEAN_FLAGS = {
+  'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES',
+  'allow-privileged': 'HIVE_DRONE_ALLOW_PRIVILEGED',
+} as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 type BooleanFlag = keyof typeof BOOLEAN_FLAGS;
 
@@ -110,7 +120,8 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
     name,
     capacity: parseCapacity(value('capacity'), system.parallelism),
     speed: parseSpeed(value('speed')),
-    labels: parseList('labels', value('labels')),
+    labels: droneLabels(parseList('labels', value('labels')), bool('allow-privileged')),
+    allowPrivileged: bool('allow-privileged'),
     plugins: parseList('plugins', value('plugins')),
     dataDir: resolve(system.cwd, value('data-dir') ?? '.hive/drone'),
     keepWorkspaces: bool('keep-workspaces'),
@@ -125,19 +136,19 @@ function parseArgv(argv: string[]): { values: Map<string, string>; booleans: Set
   const booleans = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new ConfigError(`Unexpected argument ${JSON.stringify(arg)}; options look like --capacity 2`);
+    if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument ${JSON.stringify(arg)}; options look like --capacity 2`);
     const eq = arg.indexOf('=');
     const flag = arg.slice(2, eq === -1 ? undefined : eq);
     if (Object.hasOwn(BOOLEAN_FLAGS, flag)) {
-      if (eq !== -1) throw new ConfigError(`Option --${flag} takes no value`);
+      if (eq !== -1) throw new UsageError(`Option --${flag} takes no value`);
       booleans.add(flag);
     } else if (Object.hasOwn(VALUE_FLAGS, flag)) {
       const v = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new ConfigError(`Expected a value after --${flag}`);
+      if (v === undefined) throw new UsageError(`Expected a value after --${flag}`);
       values.set(flag, v);
     } else {
       const known = [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOLEAN_FLAGS)].map((f) => `--${f}`).join(', ');
-      throw new ConfigError(`Unknown option --${flag}; known options: ${known}`);
+      throw new UsageError(`Unknown option --${flag}; known options: ${known}`);
     }
   }
   return { values, booleans };
@@ -201,6 +212,15 @@ function parseExecutor(raw: string | undefined): ExecutorMode {
 function parseDockerHost(raw: string): string {
   if (/^(unix:\/\/)?\//.test(raw) || /^(tcp|http):\/\/[^/\s]+\/?$/.test(raw)) return raw;
   throw new ConfigError(`Expected --docker-host to be unix:///path/to/docker.sock or tcp://host:port, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * The labels reported to the queen: the `privileged` label only when the operator allows
+ * privileged containers, whatever `--labels` says, since privileged jobs require it.
+ */
+function droneLabels(labels: string[], allowPrivileged: boolean): string[] {
+  const rest = labels.filter((l) => l !== PRIVILEGED_LABEL);
+  return allowPrivileged ? [...rest, PRIVILEGED_LABEL] : rest;
 }
 
 function parseList(flag: 'labels' | 'plugins', raw: string | undefined): string[] {

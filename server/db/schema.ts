@@ -72,6 +72,11 @@ export const projects = pgTable('projects', {
   /** Encrypted secret env vars: name → secret-box ciphertext. */
   secretsEnc: jsonb('secrets_enc').$type<Record<string, string>>().notNull().default({}),
   branchRules: jsonb('branch_rules').$type<BranchRules>().notNull().default({}),
+  /**
+   * Set by an admin: the repository's `.hive.yml` may ask for trusted settings (privileged
+   * containers, lifted limits, fewer labels). Never for builds of forks.
+   */
+  trusted: boolean('trusted').notNull().default(false),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('projects_name_unique').on(t.name)]);

@@ -5,8 +5,11 @@
  * 1. Branch sections: within each source, every `branches` glob that matches the built
  *    branch merges its section over that source, in the order written.
  * 2. Repository over project: each phase's command list replaces the project's list for
- *    that phase; `env` merges key by key; `image`, `timeout`, `labels` and `services`
- *    replace; `retryOnLostDrone` is the project's alone (an operator's choice).
+ *    that phase; `env` merges key by key; `labels` add up (a label narrows which drones
+ *    may take the job, so a repository may add one but never drop the project's);
+ *    `image`, `timeout` and `services` replace; `retryOnLostDrone` is the project's alone
+ *    (an operator's choice). What else the repository may not change is checked on the
+ *    compiled spec (trusted-settings.ts).
  * 3. Plugins merge by name: a repository entry overrides `enabled` and merges its
  *    `config` keys over the project's; new names are appended in the order written.
  */
@@ -18,8 +21,6 @@ export interface MergedConfig extends Omit<BuildConfig, 'branches' | 'plugins'> 
   plugins: PluginRef[];
 }
 
-export const branchMatches = branchGlobMatches;
-
 /** Merges `over` onto `base` with the repository-over-project rules (2). */
 export function mergeSection<T extends BranchSection>(base: T, over: BranchSection): T {
   return {
@@ -27,6 +28,7 @@ export function mergeSection<T extends BranchSection>(base: T, over: BranchSecti
     ...over,
     phases: { ...base.phases, ...over.phases },
     env: { ...base.env, ...over.env },
+    ...(base.labels || over.labels ? { labels: [...new Set([...(base.labels ?? []), ...(over.labels ?? [])])] } : {}),
     plugins: mergePlugins(base.plugins ?? [], over.plugins ?? []),
   };
 }
@@ -34,7 +36,7 @@ export function mergeSection<T extends BranchSection>(base: T, over: BranchSecti
 export function applyBranchSections(config: BuildConfig, branch: string | undefined): BuildConfig {
   let result: BuildConfig = { ...config };
   for (const [glob, section] of Object.entries(config.branches ?? {})) {
-    if (branchMatches(glob, branch)) result = mergeSection(result, section);
+    if (branchGlobMatches(glob, branch)) result = mergeSection(result, section);
   }
   delete result.branches;
   return result;

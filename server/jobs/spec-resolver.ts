@@ -8,7 +8,7 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
-import { HiveError } from '../errors.ts';
+import { HiveError, ResolveError } from '../errors.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
 import { pinJobRef } from '../git/pull-request-ref.ts';
 import type { Mirrors } from '../git/mirror-host-protocol.ts';
@@ -21,7 +21,8 @@ import { collectContributions } from './plugin-phases.ts';
 import { pluginJobView } from './plugin-views.ts';
 import type { LiveBus } from './live-bus.ts';
 import { openCredentials } from './project-secrets.ts';
-import { parseBuildConfig, parseHiveYml } from './repo-config.ts';
+import { parseBuildConfig, parseHiveYml, type BuildConfig } from './repo-config.ts';
+import { describeViolations, trustViolations } from './trusted-settings.ts';
 
 export interface ResolverDeps {
   db: Db;
@@ -95,24 +96,34 @@ export class SpecResolver {
       const { sha, refspec, note } = await pinJobRef(this.deps.mirrors, project.repoUrl, job.ref, credentials);
       if (note) this.deps.log.info({ jobId: job.id, note }, 'pull request ref fallback');
       const yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
-      const config = mergeConfigs(
-        { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
-        yml === undefined ? undefined : parseHiveYml(yml),
-        // A pull request builds for its target branch: its branch sections apply.
-        job.ref.branch ?? job.ref.pullRequest?.baseBranch,
-      );
-      const contributions = await collectContributions(
-        this.deps.plugins, config.plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
-      );
-      const spec = buildJobSpec({
-        job,
-        project,
-        checkout: { sha, branch: job.ref.branch, refspec },
-        ref: job.ref,
-        config,
-        contributions,
-        defaultTimeoutMs: this.deps.defaultTimeoutMs,
-      });
+      const repoConfig = yml === undefined ? undefined : parseHiveYml(yml);
+      const compile = async (repo: BuildConfig | undefined) => {
+        const config = mergeConfigs(
+          { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
+          repo,
+          // A pull request builds for its target branch: its branch sections apply.
+          job.ref.branch ?? job.ref.pullRequest?.baseBranch,
+        );
+        const contributions = await collectContributions(
+          this.deps.plugins, config.plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
+        );
+        return buildJobSpec({
+          job,
+          project,
+          checkout: { sha, branch: job.ref.branch, refspec },
+          ref: job.ref,
+          config,
+          contributions,
+          defaultTimeoutMs: this.deps.defaultTimeoutMs,
+        });
+      };
+      const spec = await compile(repoConfig);
+      // What the repository asked for beyond the admin's settings (trusted-settings.ts).
+      const fork = !!job.ref.pullRequest?.fork;
+      if (repoConfig && (fork || !project.trusted)) {
+        const violations = trustViolations(await compile(undefined), spec);
+        if (violations.length > 0) throw new ResolveError(describeViolations(violations, fork));
+      }
       this.#hostFailures.delete(job.id);
       if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) })) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');

@@ -78,6 +78,8 @@ export const createProjectBody = z.strictObject({
   /** Write-only; generated (and shown once) when a project is created without one. */
   webhookSecret: z.string().min(16).max(1000).optional(),
   branchRules: branchRules.optional(),
+  /** `.hive.yml` may ask for trusted settings (privileged, lifted limits); never for forks. */
+  trusted: z.boolean().optional(),
 });
 
 export const updateProjectBody = createProjectBody.partial();

@@ -36,6 +36,7 @@ export function projectView(p: Project, box: SecretBox) {
     hasForgeToken: !!p.forgeTokenEnc,
     hasWebhookSecret: !!p.webhookSecretEnc,
     branchRules: p.branchRules,
+    trusted: p.trusted,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

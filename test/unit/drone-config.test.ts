@@ -32,10 +32,19 @@ describe('loadDroneConfig', () => {
       plugins: ['node'],
       dataDir: '/srv/hive/data',
       keepWorkspaces: true,
+      allowPrivileged: false,
       hostEnv: {},
       executor: 'docker',
       dockerHost: 'unix:///run/docker.sock',
     });
+  });
+
+  it('reports the privileged label only with --allow-privileged', () => {
+    assert.deepEqual(load([...base, '--labels', 'privileged,gpu']).labels, ['gpu'], 'a label alone does not allow it');
+    const allowed = load([...base, '--labels', 'gpu', '--allow-privileged']);
+    assert.equal(allowed.allowPrivileged, true);
+    assert.deepEqual(allowed.labels, ['gpu', 'privileged']);
+    assert.deepEqual(load(base, { HIVE_DRONE_ALLOW_PRIVILEGED: 'true' }).labels, ['privileged']);
   });
 
   it('takes --flag=value as well', () => {

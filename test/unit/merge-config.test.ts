@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyBranchSections, branchMatches, mergeConfigs, mergePlugins } from '../../server/jobs/merge-config.ts';
+import { branchGlobMatches as branchMatches } from '../../server/util/branch-glob.ts';
+import { applyBranchSections, mergeConfigs, mergePlugins } from '../../server/jobs/merge-config.ts';
 import type { BuildConfig } from '../../server/jobs/repo-config.ts';
 
 const project = (config: BuildConfig, plugins: { name: string; enabled: boolean; config: Record<string, unknown> }[] = []) => ({ config, plugins });
@@ -16,7 +17,7 @@ describe('mergeConfigs: repository over project', () => {
     assert.deepEqual(m.env, { A: '1', B: '2', C: '3' });
   });
 
-  it('replaces image, timeout, labels and services', () => {
+  it('replaces image, timeout and services; adds labels to the project\'s', () => {
     const m = mergeConfigs(
       project({ image: 'debian', timeout: 60, labels: ['x'], services: [{ name: 'db', image: 'pg' }] }),
       { image: 'alpine', timeout: 5, labels: ['y'], services: [{ name: 'cache', image: 'redis' }] },
@@ -24,7 +25,7 @@ describe('mergeConfigs: repository over project', () => {
     );
     assert.equal(m.image, 'alpine');
     assert.equal(m.timeout, 5);
-    assert.deepEqual(m.labels, ['y']);
+    assert.deepEqual(m.labels, ['x', 'y'], 'a repository may narrow the drones, never drop a project label');
     assert.deepEqual(m.services, [{ name: 'cache', image: 'redis' }]);
   });
 

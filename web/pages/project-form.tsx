@@ -34,7 +34,7 @@ export function GeneralFields({ project }: { project?: Pick<ProjectView, 'name' 
   );
 }
 
-export function BuildConfigFields({ config }: { config: ProjectConfig }) {
+export function BuildConfigFields({ config, trusted = false }: { config: ProjectConfig; trusted?: boolean }) {
   return (
     <fieldset>
       <legend>Build</legend>
@@ -66,6 +66,7 @@ export function BuildConfigFields({ config }: { config: ProjectConfig }) {
         </div>
       </div>
       <label class="check"><input type="checkbox" name="config.retryOnLostDrone" data-kind="bool" checked={!!config.retryOnLostDrone} /> Re-queue a build whose drone was lost (instead of ending it errored)</label>
+      <label class="check"><input type="checkbox" name="trusted" data-kind="boolean" checked={trusted} /> Trusted: the repository's <code>.hive.yml</code> may ask for privileged containers, lifted limits and fewer drone labels (never for pull requests from forks)</label>
     </fieldset>
   );
 }

@@ -32,7 +32,7 @@ function MainSection({ project }: SettingsPageData) {
     <section class="card" aria-label="Repository and build">
       <ApiForm method="PATCH" url={`/api/projects/${project.id}`} base={{ config: project.config }} submit="Save" label="Repository and build">
         <GeneralFields project={project} />
-        <BuildConfigFields config={project.config} />
+        <BuildConfigFields config={project.config} trusted={project.trusted} />
       </ApiForm>
     </section>
   );
