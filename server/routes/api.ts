@@ -11,7 +11,7 @@ import { stream } from 'hono/streaming';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { listDrones, updateDrone } from '../db/drones.ts';
+import { listDrones } from '../db/drones.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands } from '../db/job-log.ts';
@@ -22,6 +22,7 @@ import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
+import { drainDrone } from '../scheduler/drain-drone.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
@@ -181,9 +182,7 @@ export function apiRoutes(deps: ApiDeps) {
     const id = idParam(c, 'Drone');
     const live = hub.get(id);
     if (!live) throw new NotFoundError(`Drone ${id} is not connected`);
-    live.draining = true;
-    await updateDrone(db, id, { draining: true });
-    live.link.send({ type: 'drone:drain' });
+    await drainDrone(deps, live);
     return c.json({ draining: true });
   });
 

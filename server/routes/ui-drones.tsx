@@ -2,10 +2,11 @@
 import type { Hono } from 'hono';
 import { DronesPage, DronesTable, type DroneListItem } from '../../web/pages/drones.tsx';
 import type { Db } from '../db/client.ts';
-import { listDrones, updateDrone } from '../db/drones.ts';
+import { listDrones } from '../db/drones.ts';
 import { findJob } from '../db/jobs.ts';
 import { NotFoundError } from '../errors.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
+import { drainDrone } from '../scheduler/drain-drone.ts';
 import { uuid } from './api-schemas.ts';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
 import { requireAdmin, requireSession } from './ui-session.ts';
@@ -41,11 +42,7 @@ export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneH
   ui.get('/fragments/drones', auth, async (c) => html(c, <DronesTable ctx={await pageContext(c)} drones={await droneList()} />, 200, false));
 
   ui.post('/drones/:id/drain', auth, admins, async (c) => {
-    const live = connected(c.req.param('id'));
-    live.draining = true;
-    await updateDrone(db, live.id, { draining: true });
-    live.link.send({ type: 'drone:drain' });
-    deps.onCapacityChange();
+    await drainDrone(deps, connected(c.req.param('id')));
     return c.redirect('/drones', 303);
   });
 
