@@ -11,7 +11,7 @@ import { findProject } from '../db/projects.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { uuid } from './api-schemas.ts';
-import { parseListQuery } from './ui-projects.tsx';
+import { parseListQuery } from './build-list-query.ts';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
 import { requireSession } from './ui-session.ts';
 

@@ -12,7 +12,7 @@ import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { deliveryView, projectView } from './json-views.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { buildPath } from '../../common/urls.ts';
-import { STATUS_FILTERS, activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
+import { activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
 import { findProject, type Project } from '../db/projects.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -20,6 +20,7 @@ import type { JobControl } from '../jobs/job-control.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { branchName, uuid } from './api-schemas.ts';
+import { parseListQuery } from './build-list-query.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
 import { requireAdmin, requireSession } from './ui-session.ts';
 
@@ -30,13 +31,6 @@ import { requireAdmin, requireSession } from './ui-session.ts';
  */
 export const PAGE_SIZE = 25;
 
-const listQuery = z.object({
-  branch: z.string().trim().max(255).optional().transform((b) => b || undefined),
-  status: z.union([z.enum(STATUS_FILTERS), z.literal('')]).optional().transform((s) => s || undefined),
-  before: z.coerce.number().int().min(1).optional(),
-  after: z.coerce.number().int().min(0).optional(),
-});
-
 const runForm = z.object({
   branch: branchName,
   type: z.enum(JOB_TYPES).default('TEST'),
@@ -46,12 +40,6 @@ export async function projectOr404(db: Db, id: string | undefined): Promise<Proj
   const project = id && uuid.safeParse(id).success ? await findProject(db, id) : undefined;
   if (!project) throw new NotFoundError('No such project; it may have been deleted');
   return project;
-}
-
-/** The list filter from a query string; bad values are ignored rather than refused. */
-export function parseListQuery(query: Record<string, string>) {
-  const parsed = listQuery.safeParse(query);
-  return parsed.success ? parsed.data : { branch: undefined, status: undefined, before: undefined, after: undefined };
 }
 
 export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry }) {
