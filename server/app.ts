@@ -7,14 +7,18 @@ import type { Registry } from 'prom-client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { PluginRegistry } from '../plugins/loader.ts';
+import type { AuthFailures } from './auth/auth-failures.ts';
+import { requestAddress } from './auth/client-address.ts';
 import type { SecretBox } from './auth/secret-box.ts';
+import { bearerToken, secretsEqual } from './auth/tokens.ts';
 import type { Db } from './db/client.ts';
-import { HiveError, PayloadTooLargeError } from './errors.ts';
+import { HiveError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from './errors.ts';
 import type { JobControl } from './jobs/job-control.ts';
 import type { Logger } from './logger.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
+import { cleanQuery } from './routes/request-input.ts';
 import { securityHeaders } from './routes/security-headers.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
 import { errorPage, uiRoutes, wantsHtml } from './routes/ui.tsx';
@@ -33,11 +37,18 @@ export interface AppDeps {
   onCapacityChange(): void;
   /** Base URL users reach the queen by (the web UI shows and links it). */
   publicUrl?: string;
+  /** The only credential `/metrics` takes (HIVE_METRICS_TOKEN); without it `/metrics` is off (404). */
+  metricsToken?: string;
+  /** Whether the client address is X-Forwarded-For's first entry (HIVE_TRUST_PROXY). */
+  trustProxy?: boolean;
+  /** Counts and logs rejected credentials (absent in tests that do not care). */
+  authFailures?: AuthFailures;
 }
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   app.use('*', securityHeaders());
+  app.use('*', cleanQuery());
 
   const limit = (maxSize: number) => bodyLimit({
     maxSize,
@@ -51,10 +62,20 @@ export function createApp(deps: AppDeps) {
   app.use('/hooks/*', limit(deps.webhookMaxBytes ?? deps.maxBodyBytes));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.use('/api/*', requireApiToken(deps.db));
+  const trustProxy = deps.trustProxy ?? false;
+  app.use('/api/*', requireApiToken(deps.db, (c, reason) => deps.authFailures?.report('api_token', requestAddress(c, trustProxy), reason, { path: c.req.path })));
   app.route('/api', apiRoutes(deps));
-  // Prometheus scrapes with `authorization: Bearer <API token>` (bearer_token in its config).
-  app.get('/metrics', requireApiToken(deps.db), async (c) => {
+  // Prometheus scrapes with `authorization: Bearer <HIVE_METRICS_TOKEN>` (bearer_token in its
+  // config) — a credential of its own that opens nothing else; no user or admin token.
+  app.get('/metrics', async (c) => {
+    if (!deps.metricsToken) {
+      throw new NotFoundError('Metrics are off: set HIVE_METRICS_TOKEN on the queen and scrape /metrics with "Authorization: Bearer <that token>"');
+    }
+    const given = bearerToken(c.req.header('authorization'));
+    if (!given || !secretsEqual(given, deps.metricsToken)) {
+      deps.authFailures?.report('api_token', requestAddress(c, trustProxy), 'not the metrics token', { path: '/metrics' });
+      throw new UnauthorizedError('/metrics takes only HIVE_METRICS_TOKEN, as "Authorization: Bearer <token>"');
+    }
     c.header('Content-Type', deps.metrics.contentType);
     return c.body(await deps.metrics.metrics());
   });

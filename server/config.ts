@@ -20,6 +20,10 @@ export interface QueenConfig {
   publicUrl: string;
   adminToken?: string;
   droneToken?: string;
+  /** Bearer token Prometheus scrapes `/metrics` with; unset, `/metrics` answers 404. */
+  metricsToken?: string;
+  /** Behind a reverse proxy: the client address is the first X-Forwarded-For entry (login throttle, logs). */
+  trustProxy: boolean;
   /** Password of the `admin` user created at first start; generated (and printed once) when absent. */
   adminPassword?: string;
   /** 32-byte key for secrets at rest (hex or base64); generated into dataDir when absent. */
@@ -146,6 +150,8 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     adminToken: token(env, 'HIVE_ADMIN_TOKEN'),
     adminPassword: password(env, 'HIVE_ADMIN_PASSWORD'),
     droneToken: token(env, 'HIVE_DRONE_TOKEN'),
+    metricsToken: token(env, 'HIVE_METRICS_TOKEN'),
+    trustProxy: parseBooleanEnv('HIVE_TRUST_PROXY', env.HIVE_TRUST_PROXY, false),
     secretKey: readSecret(env, 'HIVE_SECRET_KEY'),
     localDrone: !argv.includes('--no-local-drone') && parseBooleanEnv('HIVE_LOCAL_DRONE', env.HIVE_LOCAL_DRONE, true),
     localDroneCapacity: env.HIVE_LOCAL_DRONE_CAPACITY ? integer(env, 'HIVE_LOCAL_DRONE_CAPACITY', 1, 1, 1024) : undefined,

@@ -9,6 +9,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { loadPlugins, type PluginRegistry } from '../plugins/loader.ts';
 import { createApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
+import { AuthFailures } from './auth/auth-failures.ts';
+import { addressOf } from './auth/client-address.ts';
 import { ensureAdminUser } from './auth/admin-user.ts';
 import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
 import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
@@ -130,11 +132,16 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     policy: { logRetentionDays: config.logRetentionDays, keepBuilds: config.keepBuilds, webhookDeliveryRetentionDays: config.webhookDeliveryRetentionDays },
   });
   const metrics = createMetrics({ db, bus, hub, retention });
-  const app = createApp({ db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl });
+  const authFailures = new AuthFailures(log, metrics);
+  const app = createApp({
+    db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl,
+    metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures,
+  });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const sockets = attachSocketUpgrades(server, {
     log,
+    onRejected: (kind, req) => authFailures.report(kind, addressOf(req, config.trustProxy), kind === 'drone' ? 'bad drone token' : 'bad token for /api/events'),
     pingMs: Math.max(config.heartbeatMs * 2, 1000),
     authorizeDrone: async (token) =>
       (!!options.localDroneToken && secretsEqual(token, options.localDroneToken)) ||

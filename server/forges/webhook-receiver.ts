@@ -2,8 +2,10 @@
  * What happens to a webhook, whichever forge sent it:
  *
  *   payload names no repository        → 202 ignored (nothing to verify against; nothing stored)
- *   no project for the repository      → 404, nothing stored
- *   signature/token matches no project → 401, nothing stored
+ *   no project for the repository, or
+ *   signature/token matches no project → 401, the same answer for both, nothing stored
+ *                                        (so nobody learns which repositories Hive builds;
+ *                                        the queen's log says which it was)
  *   delivery id seen before            → the first delivery's answer, nothing new created
  *   ping                               → 200
  *   otherwise                          → the project's branch rules decide: 202 {jobs} or 202 {ignored}
@@ -20,7 +22,9 @@ import { listWebhookCandidates, type Project } from '../db/projects.ts';
 import {
   claimDelivery, findDelivery, PROCESSING, recordDeliveryOutcome, releaseDelivery, type WebhookDelivery,
 } from '../db/webhook-deliveries.ts';
-import { NotFoundError, UnauthorizedError } from '../errors.ts';
+import { randomBytes } from 'node:crypto';
+import type { AuthFailures } from '../auth/auth-failures.ts';
+import { UnauthorizedError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import type { Logger } from '../logger.ts';
 import { decide } from './branch-rules.ts';
@@ -34,6 +38,8 @@ export interface IncomingWebhook {
   /** The forge's delivery id; a hash of the body when the forge sends none. */
   deliveryId: string;
   repo: RepoIdentity | undefined;
+  /** The client's address, for the log of rejected signatures. */
+  source?: string;
   /** Whether the request proves knowledge of this webhook secret. */
   verify(secret: string): Promise<boolean> | boolean;
   parse(): WebhookEvent;
@@ -49,6 +55,7 @@ export interface ReceiverDeps {
   secretBox: SecretBox;
   control: JobControl;
   log: Logger;
+  authFailures?: AuthFailures;
 }
 
 export class WebhookReceiver {
@@ -57,16 +64,20 @@ export class WebhookReceiver {
   async receive(hook: IncomingWebhook): Promise<WebhookAnswer> {
     if (!hook.repo) return { status: 202, body: { ignored: 'the payload names no repository; add the webhook to a repository or project' } };
     const candidates = await this.#candidates(hook.provider, hook.repo);
-    if (candidates.length === 0) {
-      const name = hook.repo.fullName ?? hook.repo.urls[0] ?? 'unknown';
-      throw new NotFoundError(
-        `No Hive project for ${hook.provider} repository "${name}": set the project's forgeRepo to it (or its repoUrl to the repository's clone URL)`,
-      );
-    }
-    const projects = await this.#verified(hook, candidates);
+    // Without a project there is no secret to check, but the delivery still costs a check
+    // against a random one, so neither the answer nor its time tells which repositories exist.
+    const projects = candidates.length > 0 ? await this.#verified(hook, candidates) : (await hook.verify(randomBytes(32).toString('hex')), []);
     if (projects.length === 0) {
+      const name = hook.repo.fullName ?? hook.repo.urls[0] ?? 'unknown';
+      const reason = candidates.length === 0
+        ? `no project for ${hook.provider} repository "${name}" (set a project's forgeRepo to it, or its repoUrl to the repository's clone URL)`
+        : `the signature matches no webhook secret of the projects for ${hook.provider} repository "${name}"`;
+      if (this.deps.authFailures) this.deps.authFailures.report('webhook', hook.source ?? 'unknown', reason, { provider: hook.provider, deliveryId: hook.deliveryId });
+      else this.deps.log.warn({ provider: hook.provider, deliveryId: hook.deliveryId }, `webhook refused: ${reason}`);
       throw new UnauthorizedError(
-        hook.provider === 'github' ? 'X-Hub-Signature-256 is missing or does not match the project\'s webhook secret' : 'X-Gitlab-Token does not match the project\'s webhook secret',
+        hook.provider === 'github'
+          ? 'X-Hub-Signature-256 is missing or does not match the webhook secret of a Hive project for this repository (its forgeRepo or repoUrl must name the repository)'
+          : 'X-Gitlab-Token does not match the webhook secret of a Hive project for this repository (its forgeRepo or repoUrl must name the repository)',
       );
     }
 

@@ -6,6 +6,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { PHASES } from '../../common/protocol/index.ts';
+import { describeBadString, findBadString } from '../util/bad-chars.ts';
 
 // One command may be written as a plain string; errors still name the list item.
 const commandList = z.preprocess(
@@ -84,5 +85,8 @@ export function parseHiveYml(text: string): BuildConfig {
     const detail = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
     throw new ValidationError(`.hive.yml is not valid YAML: ${detail}`, { cause: err });
   }
+  // NUL or a lone surrogate could reach no column (the spec is stored): name the field.
+  const bad = findBadString(value);
+  if (bad) throw new ValidationError(`Invalid .hive.yml: ${describeBadString(bad)}`);
   return parseBuildConfig(value ?? {}, '.hive.yml');
 }

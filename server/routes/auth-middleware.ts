@@ -41,14 +41,21 @@ export const isSafeMethod = (method: string) => SAFE_METHODS.has(method);
 export const fromSameSite = (c: Context) =>
   sameSite({ origin: c.req.header('origin'), host: c.req.header('host'), fetchSite: c.req.header('sec-fetch-site') });
 
-export function requireApiToken(db: Db): MiddlewareHandler<{ Variables: AuthVariables }> {
+/** `onRejected` hears of every refused bearer token (counted and logged by the caller). */
+export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string) => void): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
       const token = bearerToken(header);
-      if (!token) throw new UnauthorizedError('Malformed Authorization header; expected "Bearer <token>"');
+      if (!token) {
+        onRejected?.(c, 'malformed Authorization header');
+        throw new UnauthorizedError('Malformed Authorization header; expected "Bearer <token>"');
+      }
       const record = await verifyToken(db, token, ['admin', 'user']);
-      if (!record) throw new UnauthorizedError('Invalid or revoked token');
+      if (!record) {
+        onRejected?.(c, 'invalid or revoked token');
+        throw new UnauthorizedError('Invalid or revoked token');
+      }
       if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) await touchToken(db, record.id);
       const owner = record.userId ? await findUser(db, record.userId) : undefined;
       if (owner) c.set('user', { id: owner.id, username: owner.username, isAdmin: owner.isAdmin });

@@ -6,11 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { requestAddress } from '../auth/client-address.ts';
 import { ValidationError } from '../errors.ts';
 import { githubRepo, parseGithubWebhook, verifyGithubSignature } from '../forges/github.ts';
 import { gitlabRepo, parseGitlabWebhook, verifyGitlabToken } from '../forges/gitlab.ts';
 import type { Json } from '../forges/payload.ts';
 import { WebhookReceiver, type ReceiverDeps, type WebhookAnswer } from '../forges/webhook-receiver.ts';
+import { replaceBadCharacters } from '../util/bad-chars.ts';
 
 interface RawHook {
   body: string;
@@ -32,7 +34,9 @@ async function readHook(c: Context, eventHeader: string): Promise<RawHook> {
     throw new ValidationError('The webhook body is not valid JSON', { cause });
   }
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new ValidationError('The webhook body is not a JSON object');
-  return { body, payload: payload as Json, event: event.slice(0, 100) };
+  // A commit message with NUL or a lone surrogate is the forge's to send and ours to store:
+  // replaced by U+FFFD (the signature covers `body`, which stays as it came).
+  return { body, payload: replaceBadCharacters(payload as Json), event: event.slice(0, 100) };
 }
 
 /** Forges always send a delivery id; should one be missing, the same body is the same delivery. */
@@ -40,7 +44,7 @@ const bodyId = (body: string) => `sha256:${createHash('sha256').update(body).dig
 
 const respond = (c: Context, answer: WebhookAnswer) => c.json(answer.body, answer.status);
 
-export function hookRoutes(deps: ReceiverDeps) {
+export function hookRoutes(deps: ReceiverDeps & { trustProxy?: boolean }) {
   const receiver = new WebhookReceiver(deps);
   const hooks = new Hono();
 
@@ -49,6 +53,7 @@ export function hookRoutes(deps: ReceiverDeps) {
     const signature = c.req.header('x-hub-signature-256');
     return respond(c, await receiver.receive({
       provider: 'github',
+      source: requestAddress(c, deps.trustProxy ?? false),
       event: hook.event,
       deliveryId: c.req.header('x-github-delivery')?.slice(0, 200) || bodyId(hook.body),
       repo: githubRepo(hook.payload),
@@ -67,6 +72,7 @@ export function hookRoutes(deps: ReceiverDeps) {
     const deliveryId = c.req.header('idempotency-key') || (eventUuid && (webhookUuid ? `${eventUuid}:${webhookUuid}` : eventUuid));
     return respond(c, await receiver.receive({
       provider: 'gitlab',
+      source: requestAddress(c, deps.trustProxy ?? false),
       event: hook.event,
       deliveryId: deliveryId?.slice(0, 200) || bodyId(hook.body),
       repo: gitlabRepo(hook.payload),

@@ -27,6 +27,8 @@ export interface UpgradeHandlers {
   onEvents(ws: WebSocket, stillAllowed: StillAllowed): void;
   /** Ping interval; a peer that misses two pongs is dropped. */
   pingMs: number;
+  /** Hears of every refused credential (counted in /metrics, logged rate-limited). */
+  onRejected?(kind: 'drone' | 'api_token', req: IncomingMessage): void;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -50,7 +52,10 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
       const url = new URL(req.url ?? '/', 'http://queen');
       if (url.pathname === '/drone') {
         const token = bearerToken(req.headers.authorization);
-        if (!token || !(await h.authorizeDrone(token))) return refuse(socket, 401, 'Unauthorized');
+        if (!token || !(await h.authorizeDrone(token))) {
+          h.onRejected?.('drone', req);
+          return refuse(socket, 401, 'Unauthorized');
+        }
         drones.handleUpgrade(req, socket, head, (ws) => {
           track(ws);
           h.onDrone(ws);
@@ -58,7 +63,10 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
       } else if (url.pathname === '/api/events') {
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
         const stillAllowed = await h.authorizeEvents(token, req);
-        if (!stillAllowed) return refuse(socket, 401, 'Unauthorized');
+        if (!stillAllowed) {
+          if (token) h.onRejected?.('api_token', req);
+          return refuse(socket, 401, 'Unauthorized');
+        }
         events.handleUpgrade(req, socket, head, (ws) => {
           track(ws);
           h.onEvents(ws, stillAllowed);

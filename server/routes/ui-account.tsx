@@ -8,6 +8,7 @@ import { deleteUserSessions } from '../db/sessions.ts';
 import { findUser, setUserPassword } from '../db/users.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
+import { formBody } from './form-input.ts';
 import { requireSession } from './ui-session.ts';
 
 export function registerAccountRoutes(ui: Hono<UiEnv>, deps: { db: Db }) {
@@ -22,7 +23,7 @@ export function registerAccountRoutes(ui: Hono<UiEnv>, deps: { db: Db }) {
   ui.get('/account', auth, async (c) => page(c));
 
   ui.post('/account/tokens', auth, async (c) => {
-    const body = await c.req.parseBody();
+    const body = await formBody(c);
     try {
       const { token, row } = await createUserToken(db, c.get('session')!.user.id, String(body.name ?? ''));
       // Answered directly (no redirect), so the token appears once and is in no URL or history entry.
@@ -43,7 +44,7 @@ export function registerAccountRoutes(ui: Hono<UiEnv>, deps: { db: Db }) {
   });
 
   ui.post('/account/password', auth, async (c) => {
-    const body = await c.req.parseBody();
+    const body = await formBody(c);
     const session = c.get('session')!;
     const user = await findUser(db, session.user.id);
     const current = String(body.current ?? '');

@@ -22,6 +22,7 @@ import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { branchName, uuid } from './api-schemas.ts';
 import { parseListQuery } from './build-list-query.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
+import { formBody } from './form-input.ts';
 import { requireAdmin, requireSession } from './ui-session.ts';
 
 /**
@@ -89,7 +90,7 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
 
   ui.post('/projects/:id/run', auth, async (c) => {
     const project = await projectOr404(db, c.req.param('id'));
-    const form = runForm.safeParse(await c.req.parseBody());
+    const form = runForm.safeParse(await formBody(c));
     if (!form.success) return projectPage(c, project, `Cannot run: ${describeZodError(form.error)}`, 400);
     try {
       const job = await control.trigger(project.id, {

@@ -15,6 +15,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { uuid } from './api-schemas.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
+import { formBody } from './form-input.ts';
 import { requireAdmin, requireSession } from './ui-session.ts';
 
 /** What the redirect after a success says; fixed texts, so a crafted link cannot put words on the page. */
@@ -51,7 +52,7 @@ export function registerUserRoutes(ui: Hono<UiEnv>, deps: { db: Db; log: Logger 
   ui.get('/users', ...guard, async (c) => listPage(c, { notice: DONE_NOTICES[c.req.query('done') ?? ''] }));
 
   ui.post('/users', ...guard, async (c) => {
-    const body = await c.req.parseBody();
+    const body = await formBody(c);
     const form = { username: String(body.username ?? '').trim(), isAdmin: body.isAdmin === 'true' };
     try {
       const user = await createUser(db, { ...form, password: String(body.password ?? '') });
@@ -70,7 +71,7 @@ export function registerUserRoutes(ui: Hono<UiEnv>, deps: { db: Db; log: Logger 
 
   ui.post('/users/:id/password', ...guard, async (c) => {
     const user = await userOr404(db, c.req.param('id'));
-    const body = await c.req.parseBody();
+    const body = await formBody(c);
     const session = c.get('session')!;
     try {
       // Your own reset keeps this session, as the Account page does.
@@ -85,7 +86,7 @@ export function registerUserRoutes(ui: Hono<UiEnv>, deps: { db: Db; log: Logger 
 
   ui.post('/users/:id/role', ...guard, async (c) => {
     const user = await userOr404(db, c.req.param('id'));
-    const isAdmin = (await c.req.parseBody()).isAdmin === 'true';
+    const isAdmin = (await formBody(c)).isAdmin === 'true';
     try {
       await setUserRole(db, user.id, isAdmin);
     } catch (err) {

@@ -7,6 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { ErrorPage } from '../../web/pages/error-page.tsx';
+import type { AuthFailures } from '../auth/auth-failures.ts';
 import { CsrfError, secureCookies } from '../auth/sessions.ts';
 import type { Db } from '../db/client.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
@@ -34,6 +35,10 @@ export interface UiDeps {
   /** Base URL users reach the queen by (webhook URLs shown in settings, `Secure` cookies over https). */
   publicUrl: string;
   onCapacityChange(): void;
+  /** Whether the client address is X-Forwarded-For's first entry (HIVE_TRUST_PROXY). */
+  trustProxy?: boolean;
+  /** Counts and logs failed logins (absent in tests that do not care). */
+  authFailures?: AuthFailures;
 }
 
 /** Whether a request wants a page (a browser navigation) rather than JSON. */
@@ -60,7 +65,9 @@ export function uiRoutes(deps: UiDeps) {
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': asset.type });
   });
 
-  registerAuthRoutes(ui, { db: deps.db, log: deps.log, secureCookies: secureCookies(deps.publicUrl) });
+  registerAuthRoutes(ui, {
+    db: deps.db, log: deps.log, secureCookies: secureCookies(deps.publicUrl), trustProxy: deps.trustProxy ?? false, authFailures: deps.authFailures,
+  });
   registerProjectRoutes(ui, deps);
   registerBuildRoutes(ui, deps);
   registerDroneRoutes(ui, deps);

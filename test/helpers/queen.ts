@@ -15,6 +15,15 @@ import { createTestDatabase, type TestDatabase } from './test-db.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const DRONE_TOKEN = 'test-drone-token-0123456789';
+/** `/metrics` takes only this token (HIVE_METRICS_TOKEN), never the admin token. */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
+
+/** Scrapes `/metrics` as Prometheus would. */
+export async function scrapeMetrics(queen: { url: string }): Promise<string> {
+  const res = await fetch(`${queen.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${await res.text()}`);
+  return res.text();
+}
 
 export interface TestQueen extends Queen {
   dataDir: string;
@@ -46,6 +55,7 @@ export async function startTestQueen(
     HIVE_DATA_DIR: dataDir,
     HIVE_ADMIN_TOKEN: ADMIN_TOKEN,
     HIVE_DRONE_TOKEN: DRONE_TOKEN,
+    HIVE_METRICS_TOKEN: METRICS_TOKEN,
     HIVE_HEARTBEAT_MS: '1000',
     ...env,
   });

@@ -195,10 +195,18 @@ describe('GitHub webhook payloads', () => {
     assert.equal((await deliveriesOf(project.id)).length, 0);
   });
 
-  it('answers 404 with a clear message for a repository no project has, and finds a project by clone URL', async () => {
-    const res = await sendGithubHook(queen.url, 'push', pushPayload('someone/unknown', 'main', 'd'.repeat(40)), { secret: 'whatever-secret' });
-    assert.equal(res.status, 404);
-    assert.match(res.body.error.message, /No Hive project for github repository "someone\/unknown"/);
+  it('answers a repository no project has exactly like a bad signature (401), and finds a project by clone URL', async () => {
+    const known = await createProject({ name: 'known-for-probing', forgeRepo: 'hive-test/known', repoUrl: '/nonexistent/known.git' });
+    const unknownPayload = pushPayload('someone/unknown', 'main', 'd'.repeat(40));
+    const knownPayload = pushPayload('hive-test/known', 'main', 'd'.repeat(40));
+    for (const options of [{}, { secret: 'whatever-secret' }]) {
+      const unknown = await sendGithubHook(queen.url, 'push', unknownPayload, options);
+      const mismatch = await sendGithubHook(queen.url, 'push', knownPayload, options);
+      assert.deepEqual([unknown.status, unknown.body], [mismatch.status, mismatch.body], 'no probing which repositories exist');
+      assert.equal(unknown.status, 401);
+      assert.match(unknown.body.error.message, /forgeRepo or repoUrl must name the repository/);
+    }
+    assert.equal((await jobsOf(known.id)).length, 0);
 
     // No forgeRepo: the payload's clone URL names the project's repository.
     const byUrl = await queen.api('POST', '/api/projects', { name: 'by-url', repoUrl: 'git@github.com:Hive-Test/By-Url.git' });

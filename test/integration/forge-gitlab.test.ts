@@ -85,10 +85,12 @@ describe('GitLab webhook payloads', () => {
     assert.equal(deliveries.length, 1, 'only the accepted push of the first test');
   });
 
-  it('answers 404 for an unknown project and finds a project by its clone URL', async () => {
+  it('answers an unknown project exactly like a wrong token (401), and finds a project by its clone URL', async () => {
     const unknown = await send('Push Hook', pushHook({ project: { path: 'nobody/nothing' }, ref: 'refs/heads/main', after: '3'.repeat(40) }));
-    assert.equal(unknown.status, 404);
-    assert.match(unknown.body.error.message, /gitlab repository "nobody\/nothing"/);
+    const wrong = await sendGitlabHook(queen.url, 'Push Hook', pushHook({ project: { path: 'nobody/nothing' }, ref: 'refs/heads/main', after: '3'.repeat(40) }), { token: 'not-the-secret' });
+    assert.equal(unknown.status, 401);
+    assert.deepEqual([wrong.status, wrong.body], [unknown.status, unknown.body]);
+    assert.match(unknown.body.error.message, /X-Gitlab-Token does not match/);
 
     const byUrl = await queen.api('POST', '/api/projects', { name: 'gl-by-url', repoUrl: 'https://gitlab.example.com/Some/Where.git' });
     const res = await sendGitlabHook(queen.url, 'Push Hook',

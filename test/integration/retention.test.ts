@@ -14,7 +14,7 @@ import { jobCommands, jobLogChunks, jobs, projects, webhookDeliveries } from '..
 import { silentLogger } from '../../server/logger.ts';
 import type { JobStatus } from '../../common/protocol/index.ts';
 import { RetentionLoop } from '../../server/jobs/retention-loop.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { scrapeMetrics, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 
 const PASSWORD = 'retention-password-1';
 const DAY_MS = 24 * 60 * 60_000;
@@ -182,7 +182,7 @@ describe('retention', () => {
   });
 
   it('counts what it removed in /metrics', async () => {
-    const { text } = await queen.api('GET', '/metrics');
+    const text = await scrapeMetrics(queen);
     assert.match(text, new RegExp(`^hive_retention_job_logs_removed_total ${seeded.pruned.length}$`, 'm'));
     assert.match(text, new RegExp(`^hive_retention_log_chunks_deleted_total ${seeded.chunksOfPruned}$`, 'm'));
     assert.match(text, /^hive_retention_webhook_deliveries_deleted_total 1$/m);

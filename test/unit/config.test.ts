@@ -49,6 +49,17 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ HIVE_WEBHOOK_DELIVERY_RETENTION_DAYS: '100000' }), /between 0 and 36500, got "100000"/);
   });
 
+  it('trusts X-Forwarded-For only when HIVE_TRUST_PROXY says so; takes a metrics token of its own', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.trustProxy, false);
+    assert.equal(defaults.metricsToken, undefined);
+    const set = loadConfig({ HIVE_TRUST_PROXY: 'true', HIVE_METRICS_TOKEN: 'prometheus-scrape-token-42' });
+    assert.equal(set.trustProxy, true);
+    assert.equal(set.metricsToken, 'prometheus-scrape-token-42');
+    assert.throws(() => loadConfig({ HIVE_TRUST_PROXY: 'sometimes' }), /HIVE_TRUST_PROXY/);
+    assert.throws(() => loadConfig({ HIVE_METRICS_TOKEN: 'short' }), /Expected HIVE_METRICS_TOKEN to be at least 16 characters/);
+  });
+
   it('turns the local drone off by flag or environment', () => {
     assert.equal(loadConfig({}, ['--no-local-drone']).localDrone, false);
     assert.equal(loadConfig({ HIVE_LOCAL_DRONE: 'false' }).localDrone, false);

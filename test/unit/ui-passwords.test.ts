@@ -31,14 +31,29 @@ describe('passwords', () => {
 });
 
 describe('login throttle', () => {
-  it('refuses a username after too many failures until the window passes', () => {
-    const t = new LoginThrottle(3, 1000);
-    for (let i = 0; i < 3; i++) t.fail('Admin', 0);
-    assert.ok(t.retryAfterMs('admin', 10) > 0);
-    assert.equal(t.retryAfterMs('other', 10), 0);
-    assert.equal(t.retryAfterMs('admin', 1001), 0);
-    t.succeed('admin');
-    assert.equal(t.retryAfterMs('admin', 10), 0);
+  it('refuses a username from one address after too many failures, until the window passes', () => {
+    const t = new LoginThrottle({ perUser: 3, perAddress: 100, windowMs: 1000 });
+    for (let i = 0; i < 3; i++) t.fail('Admin', '10.0.0.1', 0);
+    assert.deepEqual(t.check('admin', '10.0.0.1', 10), { waitMs: 990, scope: 'user' });
+    assert.equal(t.check('other', '10.0.0.1', 10).waitMs, 0, 'other users from that address');
+    assert.equal(t.check('admin', '10.0.0.1', 1001).waitMs, 0, 'the window passed');
+    t.succeed('admin', '10.0.0.1');
+    assert.equal(t.check('admin', '10.0.0.1', 10).waitMs, 0);
+  });
+
+  it('never locks a user out of a login from another address', () => {
+    const t = new LoginThrottle({ perUser: 3, perAddress: 5, windowMs: 1000 });
+    for (let i = 0; i < 50; i++) t.fail('admin', '203.0.113.9', 0);
+    assert.ok(t.check('admin', '203.0.113.9', 10).waitMs > 0);
+    assert.deepEqual(t.check('admin', '192.0.2.1', 10), { waitMs: 0 });
+  });
+
+  it('refuses an address that tries many usernames', () => {
+    const t = new LoginThrottle({ perUser: 3, perAddress: 5, windowMs: 1000 });
+    for (let i = 0; i < 5; i++) t.fail(`user${i}`, '203.0.113.9', i);
+    assert.deepEqual(t.check('someone-new', '203.0.113.9', 10), { waitMs: 990, scope: 'address' });
+    assert.equal(t.check('someone-new', '192.0.2.1', 10).waitMs, 0);
+    assert.equal(t.check('someone-new', '203.0.113.9', 1001).waitMs, 0, 'the oldest failure left the window');
   });
 });
 
