@@ -51,11 +51,6 @@ export class DroneHub extends EventEmitter<DroneHubEvents> {
     return this.#drones.get(id);
   }
 
-  byName(name: string): ConnectedDrone | undefined {
-    for (const d of this.#drones.values()) if (d.name === name) return d;
-    return undefined;
-  }
-
   all(): ConnectedDrone[] {
     return [...this.#drones.values()];
   }

@@ -55,8 +55,3 @@ function compare(a: DroneCandidate, b: DroneCandidate): number {
   if (loadA !== loadB) return loadA - loadB;
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
-
-/** Whether any drone at all could ever run the job (for telling users why it waits). */
-export function anyEligible(drones: readonly DroneCandidate[], needs: JobRequirements): boolean {
-  return drones.some((d) => isEligible(d, needs));
-}
