@@ -61,17 +61,21 @@ const ALL_REFS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 const GIT_ENV_ALLOWED = ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'];
 
 export class RepoCache {
-  private readonly locks = new KeyedMutex();
+  readonly #locks = new KeyedMutex();
 
-  constructor(private readonly options: RepoCacheOptions) {}
+  readonly #options: RepoCacheOptions;
+
+  constructor(options: RepoCacheOptions) {
+    this.#options = options;
+  }
 
   /** The workspace directory of a job (whether or not it exists). */
   workspacePath(jobId: string): string {
-    return join(this.options.dataDir, 'work', safeDirName(jobId));
+    return join(this.#options.dataDir, 'work', safeDirName(jobId));
   }
 
   cachePath(repoUrl: string): string {
-    return join(this.options.dataDir, 'repos', createHash('sha256').update(repoUrl).digest('hex').slice(0, 16));
+    return join(this.#options.dataDir, 'repos', createHash('sha256').update(repoUrl).digest('hex').slice(0, 16));
   }
 
   async checkout(request: CheckoutRequest): Promise<CheckoutResult> {
@@ -83,19 +87,19 @@ export class RepoCache {
     const auth = await prepareGitAuth(spec.credentials);
     const clean = (text: string) => redact(text, auth.secrets);
     try {
-      return await this.locks.run(cacheDir, async () => {
-        await this.ensureCache(cacheDir, request.signal);
-        const cache = this.git(cacheDir, auth, request.signal);
+      return await this.#locks.run(cacheDir, async () => {
+        await this.#ensureCache(cacheDir, request.signal);
+        const cache = this.#git(cacheDir, auth, request.signal);
         const refs = refspecsFor(spec);
         const fetched = [...refs];
         progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
         const started = Date.now();
-        await this.fetch(cache, spec.repoUrl, refs, clean);
+        await this.#fetch(cache, spec.repoUrl, refs, clean);
         // Usually the job's commit is the tip just fetched: FETCH_HEAD says so without a git process.
         let sha = (await fetchedTip(cacheDir)) === spec.sha.toLowerCase() ? spec.sha.toLowerCase() : await resolveCommit(cache, spec.sha);
         if (!sha && refs !== ALL_REFS) {
           progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
-          await this.fetch(cache, spec.repoUrl, ALL_REFS, clean);
+          await this.#fetch(cache, spec.repoUrl, ALL_REFS, clean);
           fetched.push(...ALL_REFS);
           sha = await resolveCommit(cache, spec.sha);
         }
@@ -106,12 +110,12 @@ export class RepoCache {
 
         await removeTree(workspace);
         await mkdir(dirname(workspace), { recursive: true });
-        await this.git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
-        const ws = this.git(workspace, auth, request.signal);
+        await this.#git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
+        const ws = this.#git(workspace, auth, request.signal);
         // Side by side: these three touch different files.
         const [, , log] = await Promise.all([
           // Builds that look at their remote should see the real one, not the cache.
-          this.setOriginUrl(workspace, spec.repoUrl, request.signal),
+          this.#setOriginUrl(workspace, spec.repoUrl, request.signal),
           ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
           ws.raw(['log', '-1', '--format=%s', sha]),
         ]);
@@ -134,7 +138,7 @@ export class RepoCache {
   }
 
   /** Creates the bare cache, or re-creates it when a crash left it broken. */
-  private async ensureCache(cacheDir: string, signal: AbortSignal | undefined): Promise<void> {
+  async #ensureCache(cacheDir: string, signal: AbortSignal | undefined): Promise<void> {
     // A cache `git init --bare` finished has HEAD and a config saying so (read here rather
     // than by a git process, which costs more than the whole check).
     const exists = await access(join(cacheDir, 'HEAD')).then(() => true, () => false);
@@ -144,10 +148,10 @@ export class RepoCache {
     }
     await removeTree(cacheDir);
     await mkdir(cacheDir, { recursive: true });
-    await this.git(cacheDir, undefined, signal).raw(['init', '--bare']);
+    await this.#git(cacheDir, undefined, signal).raw(['init', '--bare']);
   }
 
-  private async fetch(cache: SimpleGit, url: string, refspecs: string[], clean: (s: string) => string): Promise<void> {
+  async #fetch(cache: SimpleGit, url: string, refspecs: string[], clean: (s: string) => string): Promise<void> {
     try {
       await cache.raw(['fetch', '--prune', '--no-tags', '--verbose', url, ...refspecs]);
     } catch (err) {
@@ -160,17 +164,17 @@ export class RepoCache {
    * process that printed nothing (its completion plugin; not configurable) — a third of a
    * trivial build. So this one command runs without simple-git.
    */
-  private setOriginUrl(workspace: string, url: string, signal: AbortSignal | undefined): Promise<void> {
+  #setOriginUrl(workspace: string, url: string, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       execFile('git', ['remote', 'set-url', 'origin', url], {
-        cwd: workspace, env: { ...this.options.hostEnv, GIT_TERMINAL_PROMPT: '0' }, signal, timeout: 60_000,
+        cwd: workspace, env: { ...this.#options.hostEnv, GIT_TERMINAL_PROMPT: '0' }, signal, timeout: 60_000,
       }, (err, _stdout, stderr) => (err ? reject(new Error(`git remote set-url failed: ${stderr || err.message}`, { cause: err })) : resolve()));
     });
   }
 
   // No `--quiet` on purpose: simple-git waits an extra 50 ms after a git process that
   // printed nothing, which would add up to a noticeable delay per job.
-  private git(baseDir: string, auth: GitAuth | undefined, signal: AbortSignal | undefined): SimpleGit {
+  #git(baseDir: string, auth: GitAuth | undefined, signal: AbortSignal | undefined): SimpleGit {
     return simpleGit({
       baseDir,
       abort: signal,
@@ -178,7 +182,7 @@ export class RepoCache {
       unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true },
       // No credential helper of the host may answer (or store) for us.
       config: ['credential.helper='],
-    }).env({ ...this.options.hostEnv, GIT_TERMINAL_PROMPT: '0', ...auth?.env });
+    }).env({ ...this.#options.hostEnv, GIT_TERMINAL_PROMPT: '0', ...auth?.env });
   }
 }
 

@@ -52,39 +52,39 @@ export interface QueenConnectionOptions {
 }
 
 export class QueenConnection extends EventEmitter<ConnectionEvents> implements OutboxTransport {
-  private readonly options: Required<Omit<QueenConnectionOptions, 'backoff'>> & { backoff: { initialMs: number; maxMs: number } };
-  private readonly log: Logger;
-  private ws: WebSocket | undefined;
-  private welcomed = false;
-  private stopped = false;
-  private attempt = 0;
-  private missedPongs = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private welcomeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private lastError: string | undefined;
+  readonly #options: Required<Omit<QueenConnectionOptions, 'backoff'>> & { backoff: { initialMs: number; maxMs: number } };
+  readonly #log: Logger;
+  #ws: WebSocket | undefined;
+  #welcomed = false;
+  #stopped = false;
+  #attempt = 0;
+  #missedPongs = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #welcomeTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #lastError: string | undefined;
 
   constructor(options: QueenConnectionOptions) {
     super();
-    this.options = {
+    this.#options = {
       pingIntervalMs: 10_000,
       welcomeTimeoutMs: 10_000,
       highWaterMark: 1024 * 1024,
       ...options,
       backoff: options.backoff ?? { initialMs: 200, maxMs: 10_000 },
     };
-    this.log = options.logger.child({ queen: options.queenUrl });
+    this.#log = options.logger.child({ queen: options.queenUrl });
   }
 
   /** True between the queen's welcome and the loss of that socket. */
   get isConnected(): boolean {
-    return this.welcomed && this.ws?.readyState === WebSocket.OPEN;
+    return this.#welcomed && this.#ws?.readyState === WebSocket.OPEN;
   }
 
   start(): void {
-    if (this.ws || this.stopped) return;
-    this.connect();
+    if (this.#ws || this.#stopped) return;
+    this.#connect();
   }
 
   /** Sends a message; false (and nothing sent) when not connected. */
@@ -92,15 +92,15 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     if (!this.isConnected) return false;
     const frame = JSON.stringify(message);
     if (Buffer.byteLength(frame) > MAX_MESSAGE_BYTES) {
-      this.log.error({ type: message.type, bytes: Buffer.byteLength(frame) }, 'message exceeds the protocol limit; not sent');
+      this.#log.error({ type: message.type, bytes: Buffer.byteLength(frame) }, 'message exceeds the protocol limit; not sent');
       return false;
     }
-    this.ws!.send(frame);
+    this.#ws!.send(frame);
     return true;
   }
 
   canSend(): boolean {
-    return this.isConnected && this.ws!.bufferedAmount < this.options.highWaterMark;
+    return this.isConnected && this.#ws!.bufferedAmount < this.#options.highWaterMark;
   }
 
   sendFrame(frame: string, onWritten: () => void): void {
@@ -108,14 +108,14 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       setImmediate(onWritten);
       return;
     }
-    this.ws!.send(frame, () => onWritten());
+    this.#ws!.send(frame, () => onWritten());
   }
 
   /** Closes the socket and stops reconnecting. Resolves once the socket is closed. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    const ws = this.ws;
+    this.#stopped = true;
+    clearTimeout(this.#reconnectTimer);
+    const ws = this.#ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     if (ws.readyState === WebSocket.OPEN) {
@@ -130,63 +130,63 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     }
   }
 
-  private connect(): void {
-    const url = `${this.options.queenUrl}/drone`;
+  #connect(): void {
+    const url = `${this.#options.queenUrl}/drone`;
     const ws = new WebSocket(url, {
-      headers: { Authorization: `Bearer ${this.options.token}` },
+      headers: { Authorization: `Bearer ${this.#options.token}` },
       maxPayload: MAX_MESSAGE_BYTES,
-      handshakeTimeout: this.options.welcomeTimeoutMs,
+      handshakeTimeout: this.#options.welcomeTimeoutMs,
     });
-    this.ws = ws;
-    this.welcomed = false;
-    this.lastError = undefined;
+    this.#ws = ws;
+    this.#welcomed = false;
+    this.#lastError = undefined;
 
     ws.on('open', () => {
-      this.log.debug('connected; saying hello');
-      const hello: DroneHello = { type: 'drone:hello', version: PROTOCOL_VERSION, ...this.options.hello() };
+      this.#log.debug('connected; saying hello');
+      const hello: DroneHello = { type: 'drone:hello', version: PROTOCOL_VERSION, ...this.#options.hello() };
       ws.send(JSON.stringify(hello));
-      this.missedPongs = 0;
-      this.pingTimer = setInterval(() => this.ping(ws), this.options.pingIntervalMs);
-      this.welcomeTimer = setTimeout(() => {
-        this.log.warn({ timeoutMs: this.options.welcomeTimeoutMs }, 'no welcome from the queen; reconnecting');
+      this.#missedPongs = 0;
+      this.#pingTimer = setInterval(() => this.#ping(ws), this.#options.pingIntervalMs);
+      this.#welcomeTimer = setTimeout(() => {
+        this.#log.warn({ timeoutMs: this.#options.welcomeTimeoutMs }, 'no welcome from the queen; reconnecting');
         ws.terminate();
-      }, this.options.welcomeTimeoutMs);
+      }, this.#options.welcomeTimeoutMs);
     });
     ws.on('message', (data) => {
-      this.missedPongs = 0;
+      this.#missedPongs = 0;
       const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       let message: QueenMessage;
       try {
         message = parseQueenMessage(raw);
       } catch (err) {
-        this.log.warn({ err }, 'ignored a malformed message from the queen');
+        this.#log.warn({ err }, 'ignored a malformed message from the queen');
         return;
       }
-      this.onMessage(ws, message);
+      this.#onMessage(ws, message);
     });
     ws.on('pong', () => {
-      this.missedPongs = 0;
+      this.#missedPongs = 0;
     });
     // Reported with the close that always follows, as one log line per attempt.
     ws.on('error', (err) => {
-      this.lastError = err.message;
+      this.#lastError = err.message;
     });
-    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+    ws.on('close', (code, reason) => this.#onClose(ws, code, reason.toString()));
   }
 
-  private onMessage(ws: WebSocket, message: QueenMessage): void {
+  #onMessage(ws: WebSocket, message: QueenMessage): void {
     if (message.type === 'error') {
-      this.log.error({ code: message.code, message: message.message }, 'the queen reported an error');
+      this.#log.error({ code: message.code, message: message.message }, 'the queen reported an error');
       return;
     }
-    if (!this.welcomed) {
-      if (message.type === 'queen:welcome') this.onWelcome(ws, message);
-      else this.log.warn({ type: message.type }, 'ignored a message that came before the welcome');
+    if (!this.#welcomed) {
+      if (message.type === 'queen:welcome') this.#onWelcome(ws, message);
+      else this.#log.warn({ type: message.type }, 'ignored a message that came before the welcome');
       return;
     }
     switch (message.type) {
       case 'queen:welcome':
-        this.log.warn('ignored a second welcome');
+        this.#log.warn('ignored a second welcome');
         return;
       case 'job:assign':
         this.emit('assign', message);
@@ -206,53 +206,53 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     }
   }
 
-  private onWelcome(ws: WebSocket, welcome: QueenWelcome): void {
-    clearTimeout(this.welcomeTimer);
+  #onWelcome(ws: WebSocket, welcome: QueenWelcome): void {
+    clearTimeout(this.#welcomeTimer);
     if (welcome.version !== PROTOCOL_VERSION) {
-      this.log.error({ queenVersion: welcome.version, droneVersion: PROTOCOL_VERSION }, 'the queen speaks another protocol version; upgrade the drone or the queen');
+      this.#log.error({ queenVersion: welcome.version, droneVersion: PROTOCOL_VERSION }, 'the queen speaks another protocol version; upgrade the drone or the queen');
       ws.close(1002, 'protocol version mismatch');
       return;
     }
-    this.welcomed = true;
-    this.attempt = 0;
-    this.log.info({ droneId: welcome.droneId, resume: welcome.resume.length }, 'welcomed by the queen');
-    this.heartbeatTimer = setInterval(() => {
-      this.send({ type: 'job:heartbeat', jobs: this.options.heartbeatJobs() });
+    this.#welcomed = true;
+    this.#attempt = 0;
+    this.#log.info({ droneId: welcome.droneId, resume: welcome.resume.length }, 'welcomed by the queen');
+    this.#heartbeatTimer = setInterval(() => {
+      this.send({ type: 'job:heartbeat', jobs: this.#options.heartbeatJobs() });
     }, welcome.heartbeatMs);
     this.emit('connected', welcome);
   }
 
-  private ping(ws: WebSocket): void {
-    if (this.missedPongs >= 2) {
-      this.log.warn('the queen stopped answering pings; reconnecting');
+  #ping(ws: WebSocket): void {
+    if (this.#missedPongs >= 2) {
+      this.#log.warn('the queen stopped answering pings; reconnecting');
       ws.terminate();
       return;
     }
-    this.missedPongs++;
+    this.#missedPongs++;
     ws.ping();
   }
 
-  private onClose(ws: WebSocket, code: number, reason: string): void {
-    clearInterval(this.pingTimer);
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.welcomeTimer);
-    const wasWelcomed = this.welcomed;
-    this.welcomed = false;
-    if (this.ws === ws) this.ws = undefined;
+  #onClose(ws: WebSocket, code: number, reason: string): void {
+    clearInterval(this.#pingTimer);
+    clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#welcomeTimer);
+    const wasWelcomed = this.#welcomed;
+    this.#welcomed = false;
+    if (this.#ws === ws) this.#ws = undefined;
     const why = reason ? `${code} ${reason}` : String(code);
     if (wasWelcomed) this.emit('disconnected', why);
-    if (this.stopped) return;
+    if (this.#stopped) return;
     // Exponential backoff with jitter, so a restarted queen is not hit by every drone at once.
-    const { initialMs, maxMs } = this.options.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
+    const { initialMs, maxMs } = this.#options.backoff;
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 30));
     const delay = Math.round(base / 2 + (Math.random() * base) / 2);
-    this.attempt++;
-    const error = this.lastError;
+    this.#attempt++;
+    const error = this.#lastError;
     const hint = error && /\b(401|403)\b/.test(error) ? ' (is the drone token right?)' : '';
     const fields = { code: why, ...(error && { error }), retryInMs: delay };
     // Loud for a lost queen or a first failure; quieter for the retries that follow.
-    if (wasWelcomed || this.attempt === 1) this.log.warn(fields, `queen connection closed${hint}; reconnecting`);
-    else this.log.info(fields, `queen connection closed${hint}; reconnecting`);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    if (wasWelcomed || this.#attempt === 1) this.#log.warn(fields, `queen connection closed${hint}; reconnecting`);
+    else this.#log.info(fields, `queen connection closed${hint}; reconnecting`);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 }

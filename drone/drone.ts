@@ -58,88 +58,91 @@ interface RunningJob {
 export class Drone extends EventEmitter<DroneEvents> {
   readonly connection: QueenConnection;
   readonly outbox: EventOutbox;
-  private readonly config: DroneConfig;
-  private readonly log: Logger;
-  private readonly repos: RepoCache;
-  private readonly jobs = new Map<string, RunningJob>();
-  private draining = false;
-  private stopping: Promise<void> | undefined;
+  readonly #config: DroneConfig;
+  readonly #log: Logger;
+  readonly #repos: RepoCache;
+  readonly #jobs = new Map<string, RunningJob>();
+  #draining = false;
+  #stopping: Promise<void> | undefined;
 
-  constructor(private readonly options: DroneOptions) {
+  readonly #options: DroneOptions;
+
+  constructor(options: DroneOptions) {
     super();
-    this.config = options.config;
-    this.log = options.logger;
-    this.repos = new RepoCache({ dataDir: this.config.dataDir, hostEnv: this.config.hostEnv });
+    this.#options = options;
+    this.#config = options.config;
+    this.#log = options.logger;
+    this.#repos = new RepoCache({ dataDir: this.#config.dataDir, hostEnv: this.#config.hostEnv });
     this.outbox = new EventOutbox({
-      spillDir: join(this.config.dataDir, 'outbox'),
+      spillDir: join(this.#config.dataDir, 'outbox'),
       memoryLimitBytes: options.outboxMemoryLimitBytes,
-      logger: this.log,
+      logger: this.#log,
     });
     this.connection = new QueenConnection({
       ...options.connection,
-      queenUrl: this.config.queenUrl,
-      token: this.config.token,
-      logger: this.log,
+      queenUrl: this.#config.queenUrl,
+      token: this.#config.token,
+      logger: this.#log,
       hello: () => ({
-        name: this.config.name,
-        capacity: this.config.capacity,
-        speed: this.config.speed,
-        labels: this.config.labels,
-        plugins: this.config.plugins,
+        name: this.#config.name,
+        capacity: this.#config.capacity,
+        speed: this.#config.speed,
+        labels: this.#config.labels,
+        plugins: this.#config.plugins,
         running: this.outbox.runningRefs(),
       }),
       heartbeatJobs: () => this.outbox.runningRefs().map(({ jobId, lease }) => ({ jobId, lease })),
     });
-    this.outbox.on('closed', () => this.stopIfIdle());
-    this.connection.on('connected', (welcome) => this.onWelcome(welcome));
-    this.connection.on('disconnected', (reason) => this.log.warn({ reason, running: this.jobs.size }, 'lost the queen; jobs keep running'));
-    this.connection.on('assign', (m) => this.onAssign(m));
-    this.connection.on('cancel', (m) => this.onCancel(m));
+    this.outbox.on('closed', () => this.#stopIfIdle());
+    this.connection.on('connected', (welcome) => this.#onWelcome(welcome));
+    this.connection.on('disconnected', (reason) => this.#log.warn({ reason, running: this.#jobs.size }, 'lost the queen; jobs keep running'));
+    this.connection.on('assign', (m) => this.#onAssign(m));
+    this.connection.on('cancel', (m) => this.#onCancel(m));
     this.connection.on('ack', (m) => this.outbox.ack(m.jobId, m.lease, m.seq));
-    this.connection.on('query-info', (m) => this.onQueryInfo(m));
+    this.connection.on('query-info', (m) => this.#onQueryInfo(m));
     this.connection.on('drain', () => {
-      this.log.info({ running: this.jobs.size }, 'draining: no new jobs, stopping when idle');
-      this.draining = true;
-      this.stopIfIdle();
+      this.#log.info({ running: this.#jobs.size }, 'draining: no new jobs, stopping when idle');
+      this.#draining = true;
+      this.#stopIfIdle();
     });
   }
 
   /** Jobs currently running (not counting finished jobs whose events are still unacknowledged). */
   get running(): number {
-    return this.jobs.size;
+    return this.#jobs.size;
   }
 
   async start(): Promise<void> {
     // Workspaces of a previous run belong to jobs that died with it.
-    if (!this.config.keepWorkspaces) await removeTree(join(this.config.dataDir, 'work'));
-    this.log.info({ drone: this.config.name, capacity: this.config.capacity, labels: this.config.labels }, 'drone starting');
+    if (!this.#config.keepWorkspaces) await removeTree(join(this.#config.dataDir, 'work'));
+    this.#log.info({ drone: this.#config.name, capacity: this.#config.capacity, labels: this.#config.labels }, 'drone starting');
     this.outbox.attach(this.connection);
     this.connection.start();
   }
 
   /** Graceful stop: see the file comment. Idempotent. */
   stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
   }
 
-  private async shutdown(): Promise<void> {
-    this.draining = true;
-    const reason: StopReason = { status: 'errored', message: `Drone ${this.config.name} shut down while the job was running` };
-    for (const job of this.jobs.values()) job.controller.abort(reason);
-    await Promise.all([...this.jobs.values()].map((j) => j.done));
-    await this.waitForAcks(this.options.flushTimeoutMs ?? 5_000);
+  async #shutdown(): Promise<void> {
+    this.#draining = true;
+    const reason: StopReason = { status: 'errored', message: `Drone ${this.#config.name} shut down while the job was running` };
+    for (const job of this.#jobs.values()) job.controller.abort(reason);
+    await Promise.all([...this.#jobs.values()].map((j) => j.done));
+    await this.#waitForAcks(this.#options.flushTimeoutMs ?? 5_000);
     await this.connection.stop();
     this.outbox.dispose();
-    this.log.info('drone stopped');
+    this.#log.info('drone stopped');
     this.emit('stopped');
   }
 
-  private stopIfIdle(): void {
-    if (this.draining && !this.stopping && this.jobs.size === 0 && this.outbox.size === 0) void this.stop();
+  #stopIfIdle(): void {
+    if (this.#draining && !this.#stopping && this.#jobs.size === 0 && this.outbox.size === 0) void this.stop();
   }
 
-  private waitForAcks(timeoutMs: number): Promise<void> {
+  #waitForAcks(timeoutMs: number): Promise<void> {
     if (this.outbox.size === 0 || !this.connection.isConnected) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -157,46 +160,46 @@ export class Drone extends EventEmitter<DroneEvents> {
     });
   }
 
-  private onWelcome(welcome: QueenWelcome): void {
+  #onWelcome(welcome: QueenWelcome): void {
     const abandoned = this.outbox.applyWelcome(welcome.resume);
     for (const jobId of abandoned) {
-      this.log.warn({ jobId }, 'the queen abandoned a job on reconnect; stopping it');
-      this.jobs.get(jobId)?.controller.abort({ status: 'cancelled', message: 'The queen abandoned the job' } satisfies StopReason);
+      this.#log.warn({ jobId }, 'the queen abandoned a job on reconnect; stopping it');
+      this.#jobs.get(jobId)?.controller.abort({ status: 'cancelled', message: 'The queen abandoned the job' } satisfies StopReason);
     }
   }
 
-  private onAssign({ lease, spec }: JobAssign): void {
+  #onAssign({ lease, spec }: JobAssign): void {
     const jobId = spec.jobId;
     const reject = (reason: string) => {
-      this.log.info({ jobId, reason }, 'rejected a job');
+      this.#log.info({ jobId, reason }, 'rejected a job');
       this.connection.send({ type: 'job:rejected', jobId, lease, reason });
     };
-    const current = this.jobs.get(jobId)?.lease ?? this.outbox.leaseOf(jobId);
+    const current = this.#jobs.get(jobId)?.lease ?? this.outbox.leaseOf(jobId);
     if (current !== undefined) {
       if (current === lease) this.connection.send({ type: 'job:accepted', jobId, lease });
       else reject('the job is already on this drone under another lease');
       return;
     }
-    if (this.draining) return reject('the drone is draining');
-    if (this.jobs.size >= this.config.capacity) return reject(`no free slot (capacity ${this.config.capacity})`);
-    const missingLabels = spec.requires.labels.filter((l) => !this.config.labels.includes(l));
+    if (this.#draining) return reject('the drone is draining');
+    if (this.#jobs.size >= this.#config.capacity) return reject(`no free slot (capacity ${this.#config.capacity})`);
+    const missingLabels = spec.requires.labels.filter((l) => !this.#config.labels.includes(l));
     if (missingLabels.length) return reject(`missing labels: ${missingLabels.join(', ')}`);
-    const missingPlugins = spec.requires.plugins.filter((p) => !this.config.plugins.includes(p));
+    const missingPlugins = spec.requires.plugins.filter((p) => !this.#config.plugins.includes(p));
     if (missingPlugins.length) return reject(`missing plugins: ${missingPlugins.join(', ')}`);
 
     this.outbox.open(jobId, lease);
     this.connection.send({ type: 'job:accepted', jobId, lease });
-    const log = this.log.child({ jobId, lease });
+    const log = this.#log.child({ jobId, lease });
     log.info({ project: spec.projectName, number: spec.number }, 'job accepted');
     const controller = new AbortController();
     const done = runJob({
       spec,
       emit: (event) => this.outbox.push(jobId, event),
       signal: controller.signal,
-      executor: typeof this.options.executor === 'function' ? this.options.executor(spec) : this.options.executor,
-      workspaces: this.repos,
-      keepWorkspaces: this.config.keepWorkspaces,
-      cleanupTimeoutMs: this.options.cleanupTimeoutMs,
+      executor: typeof this.#options.executor === 'function' ? this.#options.executor(spec) : this.#options.executor,
+      workspaces: this.#repos,
+      keepWorkspaces: this.#config.keepWorkspaces,
+      cleanupTimeoutMs: this.#options.cleanupTimeoutMs,
     }).catch((err: unknown): JobOutcome => {
       // A bug in the runner must still end the job for the queen.
       log.error({ err }, 'job runner crashed');
@@ -205,31 +208,31 @@ export class Drone extends EventEmitter<DroneEvents> {
       return outcome;
     }).then((outcome) => {
       log.info({ status: outcome.status }, 'job finished');
-      this.jobs.delete(jobId);
+      this.#jobs.delete(jobId);
       this.emit('job:finished', jobId, outcome);
-      this.stopIfIdle();
+      this.#stopIfIdle();
     });
-    this.jobs.set(jobId, { lease, controller, done });
+    this.#jobs.set(jobId, { lease, controller, done });
     this.emit('job:started', jobId);
   }
 
-  private onCancel({ jobId, lease, reason }: JobCancel): void {
-    const job = this.jobs.get(jobId);
+  #onCancel({ jobId, lease, reason }: JobCancel): void {
+    const job = this.#jobs.get(jobId);
     if (!job || job.lease !== lease) {
-      this.log.debug({ jobId, lease }, 'ignored a cancel for a job not running here under that lease');
+      this.#log.debug({ jobId, lease }, 'ignored a cancel for a job not running here under that lease');
       return;
     }
-    this.log.info({ jobId, reason }, 'cancelling a job');
+    this.#log.info({ jobId, reason }, 'cancelling a job');
     job.controller.abort({ status: 'cancelled', message: reason ?? 'Cancelled' } satisfies StopReason);
   }
 
-  private onQueryInfo({ jobId }: JobQueryInfo): void {
+  #onQueryInfo({ jobId }: JobQueryInfo): void {
     let sent = 0;
     for (const frame of this.outbox.infoFrames(jobId)) {
       this.connection.sendFrame(frame, () => {});
       sent++;
     }
     // The protocol has no "unknown job" answer (job:info needs a lease).
-    if (sent === 0) this.log.warn({ jobId }, 'the queen asked about a job this drone does not hold');
+    if (sent === 0) this.#log.warn({ jobId }, 'the queen asked about a job this drone does not hold');
   }
 }

@@ -77,62 +77,62 @@ export const DEFAULT_OUTBOX_MEMORY_LIMIT = 8 * 1024 * 1024;
 export const SEND_WINDOW = 256;
 
 export class EventOutbox extends EventEmitter<EventOutboxEvents> {
-  private readonly boxes = new Map<string, JobBox>();
-  private readonly spillDir: string;
-  private readonly memoryLimit: number;
-  private readonly logger: Logger | undefined;
-  private readonly now: () => number;
-  private transport: OutboxTransport | undefined;
-  private memBytes = 0;
-  private pumping = false;
-  private pumpScheduled = false;
+  readonly #boxes = new Map<string, JobBox>();
+  readonly #spillDir: string;
+  readonly #memoryLimit: number;
+  readonly #logger: Logger | undefined;
+  readonly #now: () => number;
+  #transport: OutboxTransport | undefined;
+  #memBytes = 0;
+  #pumping = false;
+  #pumpScheduled = false;
 
   constructor(options: EventOutboxOptions) {
     super();
-    this.spillDir = options.spillDir;
-    this.memoryLimit = options.memoryLimitBytes ?? DEFAULT_OUTBOX_MEMORY_LIMIT;
-    this.logger = options.logger;
-    this.now = options.now ?? Date.now;
+    this.#spillDir = options.spillDir;
+    this.#memoryLimit = options.memoryLimitBytes ?? DEFAULT_OUTBOX_MEMORY_LIMIT;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
     // Spill files of a previous drone process belong to jobs that died with it.
-    rmSync(this.spillDir, { recursive: true, force: true });
+    rmSync(this.#spillDir, { recursive: true, force: true });
   }
 
   /** Connects the outbox to its transport; events pushed before are sent once it can. */
   attach(transport: OutboxTransport): void {
-    this.transport = transport;
+    this.#transport = transport;
     this.pump();
   }
 
   /** Starts holding events for a job. */
   open(jobId: string, lease: string): void {
-    if (this.boxes.has(jobId)) throw new Error(`job ${jobId} already has an outbox`);
-    this.boxes.set(jobId, {
+    if (this.#boxes.has(jobId)) throw new Error(`job ${jobId} already has an outbox`);
+    this.#boxes.set(jobId, {
       jobId, lease, lastSeq: 0, ackedSeq: 0, sentSeq: 0, doneSeq: undefined,
       mem: [], memHead: 0, disk: [], diskHead: 0, file: undefined,
     });
   }
 
   has(jobId: string): boolean {
-    return this.boxes.has(jobId);
+    return this.#boxes.has(jobId);
   }
 
   leaseOf(jobId: string): string | undefined {
-    return this.boxes.get(jobId)?.lease;
+    return this.#boxes.get(jobId)?.lease;
   }
 
   get size(): number {
-    return this.boxes.size;
+    return this.#boxes.size;
   }
 
   /** Bytes of held events in memory, across all jobs. */
   get memoryBytes(): number {
-    return this.memBytes;
+    return this.#memBytes;
   }
 
   /** Held events currently in spill files, across all jobs. */
   get spilledEvents(): number {
     let n = 0;
-    for (const box of this.boxes.values()) n += box.disk.length - box.diskHead;
+    for (const box of this.#boxes.values()) n += box.disk.length - box.diskHead;
     return n;
   }
 
@@ -141,17 +141,17 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
    * event, or undefined when the job has no outbox (dropped, or already done).
    */
   push(jobId: string, body: JobEventBody): JobEvent | undefined {
-    const box = this.boxes.get(jobId);
+    const box = this.#boxes.get(jobId);
     if (!box || box.doneSeq !== undefined) return undefined;
     const seq = box.lastSeq + 1;
-    const event = { ...body, jobId, lease: box.lease, seq, at: this.now() } as JobEvent;
+    const event = { ...body, jobId, lease: box.lease, seq, at: this.#now() } as JobEvent;
     const frame = JSON.stringify(event);
     const bytes = Buffer.byteLength(frame);
-    if (box.disk.length > box.diskHead || this.memBytes + bytes > this.memoryLimit) {
-      this.spill(box, seq, frame);
+    if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {
+      this.#spill(box, seq, frame);
     } else {
       box.mem.push({ seq, frame, bytes });
-      this.memBytes += bytes;
+      this.#memBytes += bytes;
     }
     box.lastSeq = seq;
     if (event.type === 'job:done') box.doneSeq = seq;
@@ -161,21 +161,21 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
 
   /** The queen has stored every event of the job up to `seq`: free them. */
   ack(jobId: string, lease: string, seq: number): void {
-    const box = this.boxes.get(jobId);
+    const box = this.#boxes.get(jobId);
     if (!box || box.lease !== lease) return;
     const upTo = Math.min(seq, box.lastSeq);
     if (upTo <= box.ackedSeq) return;
     box.ackedSeq = upTo;
     box.sentSeq = Math.max(box.sentSeq, upTo);
     while (box.memHead < box.mem.length && box.mem[box.memHead].seq <= upTo) {
-      this.memBytes -= box.mem[box.memHead].bytes;
+      this.#memBytes -= box.mem[box.memHead].bytes;
       box.mem[box.memHead++] = undefined as never; // let the frame be collected
     }
     compact(box, 'mem', 'memHead');
     while (box.diskHead < box.disk.length && box.disk[box.diskHead].seq <= upTo) box.diskHead++;
-    if (box.file && box.diskHead === box.disk.length) this.removeSpill(box);
+    if (box.file && box.diskHead === box.disk.length) this.#removeSpill(box);
     else compact(box, 'disk', 'diskHead');
-    if (box.doneSeq !== undefined && upTo >= box.doneSeq) this.close(box, 'acked');
+    if (box.doneSeq !== undefined && upTo >= box.doneSeq) this.#close(box, 'acked');
     else this.pump(); // the window moved on
   }
 
@@ -188,7 +188,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   applyWelcome(resume: QueenWelcome['resume']): string[] {
     const byJob = new Map(resume.map((r) => [r.jobId, r]));
     const abandoned: string[] = [];
-    for (const box of [...this.boxes.values()]) {
+    for (const box of [...this.#boxes.values()]) {
       const r = byJob.get(box.jobId);
       if (!r || !r.keep || r.lease !== box.lease) {
         abandoned.push(box.jobId);
@@ -197,7 +197,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
       }
       if (r.ackedSeq < box.ackedSeq) {
         // The queen lost acknowledged events (e.g. a restored database); they are freed here.
-        this.logger?.warn({ jobId: box.jobId, queenAcked: r.ackedSeq, droneAcked: box.ackedSeq }, 'queen acknowledged less than before; events between are gone');
+        this.#logger?.warn({ jobId: box.jobId, queenAcked: r.ackedSeq, droneAcked: box.ackedSeq }, 'queen acknowledged less than before; events between are gone');
       }
       box.sentSeq = box.ackedSeq;
       this.ack(box.jobId, box.lease, r.ackedSeq);
@@ -208,13 +208,13 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
 
   /** Forgets a job and its held events (the queen abandoned it). */
   drop(jobId: string): void {
-    const box = this.boxes.get(jobId);
-    if (box) this.close(box, 'dropped');
+    const box = this.#boxes.get(jobId);
+    if (box) this.#close(box, 'dropped');
   }
 
   /** `drone:hello.running`: every job with an outbox and the last seq produced. */
   runningRefs(): RunningJobRef[] {
-    return [...this.boxes.values()].map((b) => ({ jobId: b.jobId, lease: b.lease, lastSeq: b.lastSeq }));
+    return [...this.#boxes.values()].map((b) => ({ jobId: b.jobId, lease: b.lease, lastSeq: b.lastSeq }));
   }
 
   /**
@@ -223,14 +223,14 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
    * one frame at a time. Yields nothing for an unknown job.
    */
   *infoFrames(jobId: string): Generator<string> {
-    const box = this.boxes.get(jobId);
+    const box = this.#boxes.get(jobId);
     if (!box) return;
     const head = `{"type":"job:info","jobId":${JSON.stringify(box.jobId)},"lease":${JSON.stringify(box.lease)},"events":[`;
     const budget = MAX_MESSAGE_BYTES - Buffer.byteLength(head) - 2;
     let parts: string[] = [];
     let bytes = 0;
     for (let seq = box.ackedSeq + 1; seq <= box.lastSeq; seq++) {
-      const frame = this.frameAt(box, seq);
+      const frame = this.#frameAt(box, seq);
       const size = Buffer.byteLength(frame) + 1;
       if (parts.length && bytes + size > budget) {
         yield `${head}${parts.join(',')}]}`;
@@ -245,44 +245,44 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
 
   /** Sends held events not yet sent on this connection, in seq order, while the transport can. */
   pump(): void {
-    const transport = this.transport;
-    if (!transport || this.pumping) return;
-    this.pumping = true;
+    const transport = this.#transport;
+    if (!transport || this.#pumping) return;
+    this.#pumping = true;
     try {
-      for (const box of this.boxes.values()) {
+      for (const box of this.#boxes.values()) {
         // At most SEND_WINDOW events beyond the last ack are in flight: the queen's memory
         // per job stays bounded even when its database is slower than the network.
         while (box.sentSeq < box.lastSeq && box.sentSeq - box.ackedSeq < SEND_WINDOW) {
           if (!transport.canSend()) return;
-          const frame = this.frameAt(box, box.sentSeq + 1);
+          const frame = this.#frameAt(box, box.sentSeq + 1);
           box.sentSeq++;
-          transport.sendFrame(frame, this.onWritten);
+          transport.sendFrame(frame, this.#onWritten);
         }
       }
     } catch (err) {
       // A failing spill-file read must not take the drone down; the next pump retries.
-      this.logger?.error({ err }, 'could not send held job events');
+      this.#logger?.error({ err }, 'could not send held job events');
     } finally {
-      this.pumping = false;
+      this.#pumping = false;
     }
   }
 
   /** Drops every job and removes the spill files. */
   dispose(): void {
-    for (const box of [...this.boxes.values()]) this.close(box, 'dropped');
+    for (const box of [...this.#boxes.values()]) this.#close(box, 'dropped');
   }
 
-  private readonly onWritten = (): void => {
+  readonly #onWritten = (): void => {
     // Batched: one pump after a burst of written frames, not one per frame.
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
     setImmediate(() => {
-      this.pumpScheduled = false;
+      this.#pumpScheduled = false;
       this.pump();
     });
   };
 
-  private frameAt(box: JobBox, seq: number): string {
+  #frameAt(box: JobBox, seq: number): string {
     const firstMem = box.memHead < box.mem.length ? box.mem[box.memHead].seq : Infinity;
     const lastMem = box.memHead < box.mem.length ? box.mem[box.mem.length - 1].seq : -Infinity;
     if (seq >= firstMem && seq <= lastMem) return box.mem[box.memHead + (seq - firstMem)].frame;
@@ -292,13 +292,13 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     return buf.toString('utf8');
   }
 
-  private spill(box: JobBox, seq: number, frame: string): void {
+  #spill(box: JobBox, seq: number, frame: string): void {
     if (!box.file) {
-      mkdirSync(this.spillDir, { recursive: true });
+      mkdirSync(this.#spillDir, { recursive: true });
       const name = createHash('sha256').update(`${box.jobId}\0${box.lease}`).digest('hex').slice(0, 32);
-      const path = join(this.spillDir, `${name}.jsonl`);
+      const path = join(this.#spillDir, `${name}.jsonl`);
       box.file = { path, fd: openSync(path, 'w+', 0o600), size: 0 };
-      this.logger?.info({ jobId: box.jobId, path }, 'held job events exceed the memory limit; spilling to disk');
+      this.#logger?.info({ jobId: box.jobId, path }, 'held job events exceed the memory limit; spilling to disk');
     }
     const data = Buffer.from(`${frame}\n`);
     writeSync(box.file.fd, data, 0, data.length, box.file.size);
@@ -306,25 +306,25 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     box.file.size += data.length;
   }
 
-  private removeSpill(box: JobBox): void {
+  #removeSpill(box: JobBox): void {
     if (!box.file) return;
     try {
       closeSync(box.file.fd);
       rmSync(box.file.path, { force: true });
     } catch (err) {
-      this.logger?.warn({ err, path: box.file.path }, 'could not remove a spill file');
+      this.#logger?.warn({ err, path: box.file.path }, 'could not remove a spill file');
     }
     box.file = undefined;
     box.disk = [];
     box.diskHead = 0;
   }
 
-  private close(box: JobBox, why: 'acked' | 'dropped'): void {
-    for (let i = box.memHead; i < box.mem.length; i++) this.memBytes -= box.mem[i].bytes;
+  #close(box: JobBox, why: 'acked' | 'dropped'): void {
+    for (let i = box.memHead; i < box.mem.length; i++) this.#memBytes -= box.mem[i].bytes;
     box.mem = [];
     box.memHead = 0;
-    this.removeSpill(box);
-    this.boxes.delete(box.jobId);
+    this.#removeSpill(box);
+    this.#boxes.delete(box.jobId);
     this.emit('closed', box.jobId, why);
   }
 }

@@ -31,37 +31,37 @@ interface StreamState {
 }
 
 export class OutputCoalescer {
-  private readonly emitFn: OutputCoalescerOptions['emit'];
-  private readonly flushMs: number;
-  private readonly maxBufferChars: number;
-  private readonly maxChunkChars: number;
-  private readonly streams: Record<OutputStream, StreamState>;
+  readonly #emitFn: OutputCoalescerOptions['emit'];
+  readonly #flushMs: number;
+  readonly #maxBufferChars: number;
+  readonly #maxChunkChars: number;
+  readonly #streams: Record<OutputStream, StreamState>;
   /** Streams with pending text, in the order they first got some since the last flush. */
-  private order: OutputStream[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private ended = false;
+  #order: OutputStream[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #ended = false;
 
   constructor(options: OutputCoalescerOptions) {
-    this.emitFn = options.emit;
-    this.flushMs = options.flushMs ?? 15;
-    this.maxChunkChars = options.maxChunkChars ?? MAX_OUTPUT_CHUNK_CHARS;
-    this.maxBufferChars = Math.min(options.maxBufferChars ?? 32 * 1024, this.maxChunkChars);
+    this.#emitFn = options.emit;
+    this.#flushMs = options.flushMs ?? 15;
+    this.#maxChunkChars = options.maxChunkChars ?? MAX_OUTPUT_CHUNK_CHARS;
+    this.#maxBufferChars = Math.min(options.maxBufferChars ?? 32 * 1024, this.#maxChunkChars);
     const state = (): StreamState => ({ decoder: new StringDecoder('utf8'), filter: options.createFilter?.(), pending: '' });
-    this.streams = { stdout: state(), stderr: state() };
+    this.#streams = { stdout: state(), stderr: state() };
   }
 
   write(stream: OutputStream, chunk: Buffer | string): void {
-    if (this.ended) return;
-    const s = this.streams[stream];
+    if (this.#ended) return;
+    const s = this.#streams[stream];
     const text = typeof chunk === 'string' ? chunk : s.decoder.write(chunk);
-    this.append(stream, s.filter ? s.filter.write(text) : text);
+    this.#append(stream, s.filter ? s.filter.write(text) : text);
     // Flush both streams, not just the full one, so the other's earlier text goes first.
-    if (s.pending.length >= this.maxBufferChars) this.flushPending();
-    else if (s.pending && !this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flushPending();
-      }, this.flushMs);
+    if (s.pending.length >= this.#maxBufferChars) this.#flushPending();
+    else if (s.pending && !this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#flushPending();
+      }, this.#flushMs);
     }
   }
 
@@ -70,36 +70,36 @@ export class OutputCoalescer {
    * the command has ended and before its `job:cmd:done`; later writes are ignored.
    */
   end(): void {
-    if (this.ended) return;
+    if (this.#ended) return;
     for (const stream of ['stdout', 'stderr'] as const) {
-      const s = this.streams[stream];
+      const s = this.#streams[stream];
       let rest = s.decoder.end();
       if (s.filter) rest = s.filter.write(rest) + s.filter.end();
-      this.append(stream, rest);
+      this.#append(stream, rest);
     }
-    this.ended = true;
-    this.flushPending();
+    this.#ended = true;
+    this.#flushPending();
   }
 
-  private append(stream: OutputStream, text: string): void {
+  #append(stream: OutputStream, text: string): void {
     if (!text) return;
-    const s = this.streams[stream];
-    if (!s.pending) this.order.push(stream);
+    const s = this.#streams[stream];
+    if (!s.pending) this.#order.push(stream);
     s.pending += text;
   }
 
-  private flushPending(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const stream of this.order.slice()) this.flushStream(stream);
+  #flushPending(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const stream of this.#order.slice()) this.#flushStream(stream);
   }
 
-  private flushStream(stream: OutputStream): void {
-    const s = this.streams[stream];
-    this.order = this.order.filter((x) => x !== stream);
+  #flushStream(stream: OutputStream): void {
+    const s = this.#streams[stream];
+    this.#order = this.#order.filter((x) => x !== stream);
     const text = s.pending;
     s.pending = '';
-    for (const chunk of splitChunks(text, this.maxChunkChars)) this.emitFn(stream, chunk);
+    for (const chunk of splitChunks(text, this.#maxChunkChars)) this.#emitFn(stream, chunk);
   }
 }
 

@@ -79,124 +79,127 @@ export function runJob(options: RunJobOptions): Promise<JobOutcome> {
 type CommandOutcome = 'ok' | 'failed' | 'errored' | 'aborted';
 
 class JobRun {
-  private readonly spec: JobSpec;
-  private readonly emit: RunJobOptions['emit'];
-  private readonly now: () => number;
-  private readonly masker: SecretMasker;
+  readonly #spec: JobSpec;
+  readonly #emit: RunJobOptions['emit'];
+  readonly #now: () => number;
+  readonly #masker: SecretMasker;
   /** Aborted on a stop request or the job timeout; the main phases run under it. */
-  private readonly main = new AbortController();
+  readonly #main = new AbortController();
   /** The first thing that decided the job's fate (see the file comment). */
-  private verdict: JobOutcome | undefined;
-  private session: ExecSession | undefined;
-  private sha: string | undefined;
-  private cmdIndex = 0;
+  #verdict: JobOutcome | undefined;
+  #session: ExecSession | undefined;
+  #sha: string | undefined;
+  #cmdIndex = 0;
   /** What the last failing command did, for the job's final message. */
-  private lastFailure = '';
+  #lastFailure = '';
 
-  constructor(private readonly options: RunJobOptions) {
-    this.spec = options.spec;
-    this.emit = options.emit;
-    this.now = options.now ?? Date.now;
+  readonly #options: RunJobOptions;
+
+  constructor(options: RunJobOptions) {
+    this.#options = options;
+    this.#spec = options.spec;
+    this.#emit = options.emit;
+    this.#now = options.now ?? Date.now;
     // Clone credentials never reach commands, but git messages must not show them either.
     const { password, sshKey } = options.spec.checkout.credentials ?? {};
-    this.masker = new SecretMasker([...Object.values(options.spec.secrets), ...[password, sshKey].filter((v) => v !== undefined)]);
+    this.#masker = new SecretMasker([...Object.values(options.spec.secrets), ...[password, sshKey].filter((v) => v !== undefined)]);
   }
 
   async run(): Promise<JobOutcome> {
-    const { spec, signal } = this.options;
-    this.emit({ type: 'job:started' });
-    const onStop = () => this.stop(toStopReason(signal.reason));
+    const { spec, signal } = this.#options;
+    this.#emit({ type: 'job:started' });
+    const onStop = () => this.#stop(toStopReason(signal.reason));
     signal.addEventListener('abort', onStop, { once: true });
     if (signal.aborted) onStop();
     // setTimeout cannot wait longer than 2^31-1 ms (~24 days).
     const timeout = setTimeout(() => {
-      this.stop({ status: 'timed_out', message: `Job exceeded its timeout of ${formatDuration(spec.timeoutMs)}` });
+      this.#stop({ status: 'timed_out', message: `Job exceeded its timeout of ${formatDuration(spec.timeoutMs)}` });
     }, Math.min(spec.timeoutMs, 2 ** 31 - 1));
 
     let workspace: string | undefined;
     let cleanupOutcome: JobOutcome | undefined;
     try {
-      workspace = await this.checkout();
-      if (workspace) this.session = await this.startExecutor(workspace);
+      workspace = await this.#checkout();
+      if (workspace) this.#session = await this.#startExecutor(workspace);
       for (const phase of MAIN_PHASES) {
-        if (!this.session || this.verdict || !this.willRun(phase)) this.phaseDone(phase, 'skipped', 0);
-        else await this.runPhase(phase, this.main.signal, false);
+        if (!this.#session || this.#verdict || !this.#willRun(phase)) this.#phaseDone(phase, 'skipped', 0);
+        else await this.#runPhase(phase, this.#main.signal, false);
       }
       clearTimeout(timeout);
-      cleanupOutcome = this.session && this.willRun('cleanup') ? await this.runCleanup() : this.skipCleanup();
+      cleanupOutcome = this.#session && this.#willRun('cleanup') ? await this.#runCleanup() : this.#skipCleanup();
     } finally {
       clearTimeout(timeout);
       signal.removeEventListener('abort', onStop);
-      await this.session?.dispose().catch(() => {});
+      await this.#session?.dispose().catch(() => {});
     }
-    const outcome = this.verdict ?? cleanupOutcome ?? { status: 'passed' };
-    const message = outcome.message === undefined ? undefined : this.text(outcome.message, MAX_ERROR_CHARS);
-    this.emit({ type: 'job:done', status: outcome.status, ...(message !== undefined && { message }) });
-    if (workspace && !this.options.keepWorkspaces) await this.options.workspaces.removeWorkspace(spec.jobId).catch(() => {});
+    const outcome = this.#verdict ?? cleanupOutcome ?? { status: 'passed' };
+    const message = outcome.message === undefined ? undefined : this.#text(outcome.message, MAX_ERROR_CHARS);
+    this.#emit({ type: 'job:done', status: outcome.status, ...(message !== undefined && { message }) });
+    if (workspace && !this.#options.keepWorkspaces) await this.#options.workspaces.removeWorkspace(spec.jobId).catch(() => {});
     return { status: outcome.status, ...(message !== undefined && { message }) };
   }
 
-  private stop(reason: StopReason): void {
-    this.verdict ??= { status: reason.status, message: reason.message };
-    this.main.abort(reason);
+  #stop(reason: StopReason): void {
+    this.#verdict ??= { status: reason.status, message: reason.message };
+    this.#main.abort(reason);
   }
 
-  private willRun(phase: PhaseName): boolean {
-    return phasesOfType(this.spec.type).has(phase) && this.spec.phases[phase].length > 0;
+  #willRun(phase: PhaseName): boolean {
+    return phasesOfType(this.#spec.type).has(phase) && this.#spec.phases[phase].length > 0;
   }
 
-  private async checkout(): Promise<string | undefined> {
-    if (this.main.signal.aborted) return undefined;
+  async #checkout(): Promise<string | undefined> {
+    if (this.#main.signal.aborted) return undefined;
     try {
-      const result = await this.options.workspaces.checkout({
-        jobId: this.spec.jobId,
-        checkout: this.spec.checkout,
-        signal: this.main.signal,
-        onProgress: (line) => this.log(line),
+      const result = await this.#options.workspaces.checkout({
+        jobId: this.#spec.jobId,
+        checkout: this.#spec.checkout,
+        signal: this.#main.signal,
+        onProgress: (line) => this.#log(line),
       });
-      this.sha = result.sha;
+      this.#sha = result.sha;
       return result.workspace;
     } catch (err) {
-      if (!this.verdict) {
+      if (!this.#verdict) {
         const message = `Checkout failed: ${(err as Error).message}`;
-        this.log(message);
-        this.verdict = { status: 'errored', message };
+        this.#log(message);
+        this.#verdict = { status: 'errored', message };
       }
       return undefined;
     }
   }
 
-  private async startExecutor(workspace: string): Promise<ExecSession | undefined> {
-    const { executor } = this.options;
-    if (this.spec.image && executor.kind === 'process') {
-      this.log(`Image ${this.spec.image} is not used: this drone runs jobs as plain processes`);
+  async #startExecutor(workspace: string): Promise<ExecSession | undefined> {
+    const { executor } = this.#options;
+    if (this.#spec.image && executor.kind === 'process') {
+      this.#log(`Image ${this.#spec.image} is not used: this drone runs jobs as plain processes`);
     }
     try {
       return await executor.start({
-        spec: this.spec,
+        spec: this.#spec,
         workspace,
-        env: jobEnv(this.spec, { commit: this.sha ?? this.spec.checkout.sha, workspace }),
-        signal: this.main.signal,
-        log: (line) => this.log(line),
+        env: jobEnv(this.#spec, { commit: this.#sha ?? this.#spec.checkout.sha, workspace }),
+        signal: this.#main.signal,
+        log: (line) => this.#log(line),
       });
     } catch (err) {
       const message = `Could not prepare the ${executor.kind} executor: ${(err as Error).message}`;
-      this.log(message);
-      this.verdict ??= { status: 'errored', message };
+      this.#log(message);
+      this.#verdict ??= { status: 'errored', message };
       return undefined;
     }
   }
 
-  private async runCleanup(): Promise<JobOutcome | undefined> {
-    const limit = this.options.cleanupTimeoutMs ?? 60_000;
+  async #runCleanup(): Promise<JobOutcome | undefined> {
+    const limit = this.#options.cleanupTimeoutMs ?? 60_000;
     const controller = new AbortController();
     const timer = setTimeout(() => {
       controller.abort({ status: 'timed_out', message: `Cleanup exceeded its limit of ${formatDuration(limit)}` } satisfies StopReason);
     }, limit);
     try {
-      const status = await this.runPhase('cleanup', controller.signal, true);
+      const status = await this.#runPhase('cleanup', controller.signal, true);
       if (status === 'timed_out') return { status: 'timed_out', message: `Cleanup exceeded its limit of ${formatDuration(limit)}` };
-      if (status === 'failed') return { status: 'failed', message: this.lastFailure };
+      if (status === 'failed') return { status: 'failed', message: this.#lastFailure };
       // ('errored' has already set the verdict, in runCommand.)
       return undefined;
     } finally {
@@ -204,17 +207,17 @@ class JobRun {
     }
   }
 
-  private skipCleanup(): undefined {
-    this.phaseDone('cleanup', 'skipped', 0);
+  #skipCleanup(): undefined {
+    this.#phaseDone('cleanup', 'skipped', 0);
     return undefined;
   }
 
   /** Runs a phase's commands; in the main phases the first failure ends the phase. */
-  private async runPhase(phase: PhaseName, signal: AbortSignal, keepGoing: boolean): Promise<PhaseStatus> {
-    const started = this.now();
+  async #runPhase(phase: PhaseName, signal: AbortSignal, keepGoing: boolean): Promise<PhaseStatus> {
+    const started = this.#now();
     let status: PhaseStatus = 'passed';
-    for (const command of this.spec.phases[phase]) {
-      const outcome = signal.aborted ? 'aborted' : await this.runCommand(phase, command, signal);
+    for (const command of this.#spec.phases[phase]) {
+      const outcome = signal.aborted ? 'aborted' : await this.#runCommand(phase, command, signal);
       if (outcome === 'ok') continue;
       if (outcome === 'aborted') {
         status = toStopReason(signal.reason).status;
@@ -223,24 +226,24 @@ class JobRun {
       if (status === 'passed') status = outcome;
       if (!keepGoing || outcome === 'errored') break;
     }
-    if (!keepGoing && status === 'failed') this.verdict ??= { status: 'failed', message: this.lastFailure };
-    this.phaseDone(phase, status, this.now() - started);
+    if (!keepGoing && status === 'failed') this.#verdict ??= { status: 'failed', message: this.#lastFailure };
+    this.#phaseDone(phase, status, this.#now() - started);
     return status;
   }
 
-  private async runCommand(phase: PhaseName, command: SpecCommand, signal: AbortSignal): Promise<CommandOutcome> {
-    const cmd = this.cmdIndex++;
-    const shown = this.text(command.display ?? command.run, MAX_OUTPUT_CHUNK_CHARS);
-    this.emit({ type: 'job:cmd:start', cmd, phase, command: shown });
+  async #runCommand(phase: PhaseName, command: SpecCommand, signal: AbortSignal): Promise<CommandOutcome> {
+    const cmd = this.#cmdIndex++;
+    const shown = this.#text(command.display ?? command.run, MAX_OUTPUT_CHUNK_CHARS);
+    this.#emit({ type: 'job:cmd:start', cmd, phase, command: shown });
     const output = new OutputCoalescer({
-      emit: (stream, data) => this.emit({ type: stream === 'stdout' ? 'job:cmd:stdout' : 'job:cmd:stderr', cmd, data }),
-      createFilter: () => this.masker.stream(),
+      emit: (stream, data) => this.#emit({ type: stream === 'stdout' ? 'job:cmd:stdout' : 'job:cmd:stderr', cmd, data }),
+      createFilter: () => this.#masker.stream(),
     });
-    const started = this.now();
+    const started = this.#now();
     let result: CommandResult;
     let broken = false;
     try {
-      result = await this.session!.run(command.run, {
+      result = await this.#session!.run(command.run, {
         onStdout: (chunk) => output.write('stdout', chunk),
         onStderr: (chunk) => output.write('stderr', chunk),
         signal,
@@ -252,37 +255,37 @@ class JobRun {
     output.end();
     const aborted = result.exitCode !== 0 && signal.aborted && !broken;
     const error = aborted ? toStopReason(signal.reason).message : result.error;
-    this.emit({
+    this.#emit({
       type: 'job:cmd:done',
       cmd,
       exitCode: result.exitCode,
-      durationMs: this.now() - started,
-      ...(error !== undefined && { error: this.text(error, MAX_ERROR_CHARS) }),
+      durationMs: this.#now() - started,
+      ...(error !== undefined && { error: this.#text(error, MAX_ERROR_CHARS) }),
     });
     if (result.exitCode === 0) return 'ok';
     if (aborted) return 'aborted';
     // No exit code and no signal: the command never ran — a system failure, not the build's.
     if (broken || (result.exitCode === null && !result.signal)) {
-      this.verdict ??= { status: 'errored', message: `Command could not run: ${error ?? 'unknown error'}` };
+      this.#verdict ??= { status: 'errored', message: `Command could not run: ${error ?? 'unknown error'}` };
       return 'errored';
     }
     // An error beside an exit code explains it (e.g. "killed: out of memory").
     const what = result.exitCode !== null ? `exited with code ${result.exitCode}${error ? ` (${error})` : ''}` : (error ?? 'failed');
-    this.lastFailure = `Command ${JSON.stringify(shown.length > 200 ? `${shown.slice(0, 199)}…` : shown)} (${phase}) ${what}`;
+    this.#lastFailure = `Command ${JSON.stringify(shown.length > 200 ? `${shown.slice(0, 199)}…` : shown)} (${phase}) ${what}`;
     return 'failed';
   }
 
-  private phaseDone(phase: PhaseName, status: PhaseStatus, durationMs: number): void {
-    this.emit({ type: 'job:phase:done', phase, status, durationMs });
+  #phaseDone(phase: PhaseName, status: PhaseStatus, durationMs: number): void {
+    this.#emit({ type: 'job:phase:done', phase, status, durationMs });
   }
 
-  private log(line: string): void {
-    this.emit({ type: 'job:log', data: `${this.text(line, MAX_OUTPUT_CHUNK_CHARS - 1)}\n` });
+  #log(line: string): void {
+    this.#emit({ type: 'job:log', data: `${this.#text(line, MAX_OUTPUT_CHUNK_CHARS - 1)}\n` });
   }
 
   /** Secret-masked and cut to the protocol's limit. */
-  private text(s: string, max: number): string {
-    const masked = this.masker.mask(s);
+  #text(s: string, max: number): string {
+    const masked = this.#masker.mask(s);
     return masked.length > max ? `${masked.slice(0, max - 1)}…` : masked;
   }
 }

@@ -18,24 +18,27 @@ interface EngineEvent {
 }
 
 export class ContainerEvents {
-  private oomKills = 0;
-  private readonly diedExecs = new Set<string>();
-  private readonly waiters = new Map<string, () => void>();
-  private ended = false;
+  #oomKills = 0;
+  readonly #diedExecs = new Set<string>();
+  readonly #waiters = new Map<string, () => void>();
+  #ended = false;
 
-  private constructor(private readonly stream: NodeJS.ReadableStream & { destroy(): void }) {
+  readonly #stream: NodeJS.ReadableStream & { destroy(): void };
+
+  private constructor(stream: NodeJS.ReadableStream & { destroy(): void }) {
+    this.#stream = stream;
     let buffered = '';
     stream.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       let at: number;
       while ((at = buffered.indexOf('\n')) >= 0) {
-        this.onLine(buffered.slice(0, at));
+        this.#onLine(buffered.slice(0, at));
         buffered = buffered.slice(at + 1);
       }
     });
     const onEnd = () => {
-      this.ended = true;
-      for (const wake of this.waiters.values()) wake();
+      this.#ended = true;
+      for (const wake of this.#waiters.values()) wake();
     };
     stream.on('end', onEnd);
     stream.on('close', onEnd);
@@ -52,7 +55,7 @@ export class ContainerEvents {
 
   /** OOM kills in the container so far. */
   get oomCount(): number {
-    return this.oomKills;
+    return this.#oomKills;
   }
 
   /**
@@ -60,30 +63,30 @@ export class ContainerEvents {
    * `timeoutMs` or when the event stream is gone (false).
    */
   waitForExecEnd(execId: string, timeoutMs: number): Promise<boolean> {
-    if (this.diedExecs.has(execId)) return Promise.resolve(true);
-    if (this.ended) return Promise.resolve(false);
+    if (this.#diedExecs.has(execId)) return Promise.resolve(true);
+    if (this.#ended) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.waiters.delete(execId);
-        resolve(this.diedExecs.has(execId));
+        this.#waiters.delete(execId);
+        resolve(this.#diedExecs.has(execId));
       };
       const timer = setTimeout(done, timeoutMs);
-      this.waiters.set(execId, done);
+      this.#waiters.set(execId, done);
     });
   }
 
   /** Forgets an exec that needs no more waiting (keeps the set small in long jobs). */
   forget(execId: string): void {
-    this.diedExecs.delete(execId);
+    this.#diedExecs.delete(execId);
   }
 
   close(): void {
-    this.ended = true;
-    this.stream.destroy();
+    this.#ended = true;
+    this.#stream.destroy();
   }
 
-  private onLine(line: string): void {
+  #onLine(line: string): void {
     if (!line.trim()) return;
     let event: EngineEvent;
     try {
@@ -92,12 +95,12 @@ export class ContainerEvents {
       return;
     }
     const action = event.Action ?? event.status ?? '';
-    if (action === 'oom') this.oomKills++;
+    if (action === 'oom') this.#oomKills++;
     else if (action.startsWith('exec_die')) {
       const execId = event.Actor?.Attributes?.execID;
       if (!execId) return;
-      this.diedExecs.add(execId);
-      this.waiters.get(execId)?.();
+      this.#diedExecs.add(execId);
+      this.#waiters.get(execId)?.();
     }
   }
 }

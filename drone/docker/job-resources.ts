@@ -10,36 +10,40 @@ import type { Logger } from '../logger.ts';
 import { engineMessage, engineStatus } from './engine-error.ts';
 
 export class JobResources {
-  private readonly containers: Docker.Container[] = [];
-  private network: Docker.Network | undefined;
-  private removal: Promise<void> | undefined;
+  readonly #containers: Docker.Container[] = [];
+  #network: Docker.Network | undefined;
+  #removal: Promise<void> | undefined;
 
-  constructor(private readonly log: Logger | undefined) {}
+  readonly #log: Logger | undefined;
+
+  constructor(log: Logger | undefined) {
+    this.#log = log;
+  }
 
   addContainer(container: Docker.Container): void {
-    this.containers.push(container);
+    this.#containers.push(container);
   }
 
   setNetwork(network: Docker.Network): void {
-    this.network = network;
+    this.#network = network;
   }
 
   /** Idempotent; never rejects. */
   removeAll(): Promise<void> {
-    this.removal ??= this.remove();
-    return this.removal;
+    this.#removal ??= this.#remove();
+    return this.#removal;
   }
 
-  private async remove(): Promise<void> {
-    await Promise.all(this.containers.map((c) =>
-      c.remove({ force: true, v: true }).catch((err: unknown) => this.failed('container', c.id, err))));
-    await this.network?.remove().catch((err: unknown) => this.failed('network', this.network!.id, err));
+  async #remove(): Promise<void> {
+    await Promise.all(this.#containers.map((c) =>
+      c.remove({ force: true, v: true }).catch((err: unknown) => this.#failed('container', c.id, err))));
+    await this.#network?.remove().catch((err: unknown) => this.#failed('network', this.#network!.id, err));
   }
 
-  private failed(kind: string, id: string, err: unknown): void {
+  #failed(kind: string, id: string, err: unknown): void {
     const status = engineStatus(err);
     // 404: gone already. 409 "removal already in progress": someone else is on it.
     if (status === 404 || (status === 409 && /already in progress/i.test(engineMessage(err)))) return;
-    this.log?.warn({ [kind]: id, err: engineMessage(err) }, `could not remove a job ${kind}; the next drone start removes it`);
+    this.#log?.warn({ [kind]: id, err: engineMessage(err) }, `could not remove a job ${kind}; the next drone start removes it`);
   }
 }

@@ -60,20 +60,23 @@ export interface DockerExecutorOptions {
 
 export class DockerExecutor implements Executor {
   readonly kind = 'docker';
-  private readonly owner: { uid: number; gid: number } | null;
+  readonly #owner: { uid: number; gid: number } | null;
 
-  constructor(private readonly options: DockerExecutorOptions) {
+  readonly #options: DockerExecutorOptions;
+
+  constructor(options: DockerExecutorOptions) {
+    this.#options = options;
     const uid = process.getuid?.() ?? 0;
-    this.owner = options.workspaceOwner !== undefined ? options.workspaceOwner : uid === 0 ? null : { uid, gid: process.getgid?.() ?? uid };
+    this.#owner = options.workspaceOwner !== undefined ? options.workspaceOwner : uid === 0 ? null : { uid, gid: process.getgid?.() ?? uid };
   }
 
   async start(job: ExecutorJob): Promise<ExecSession> {
     const { spec, signal } = job;
-    const { docker, droneName } = this.options;
+    const { docker, droneName } = this.#options;
     if (!spec.image) throw new ExecutorError('the job has no image, and this drone runs every job in Docker (--executor docker)');
     const container = spec.container ?? DEFAULT_CONTAINER;
     const services = spec.services ?? [];
-    const log = this.options.logger?.child({ jobId: spec.jobId });
+    const log = this.#options.logger?.child({ jobId: spec.jobId });
     const resources = new JobResources(log);
     let events: ContainerEvents | undefined;
 
@@ -92,7 +95,7 @@ export class DockerExecutor implements Executor {
       for (const image of new Set([spec.image, ...services.map((s) => s.image)])) {
         await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log }));
       }
-      const cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.options.cacheRoot, spec.projectId));
+      const cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.#options.cacheRoot, spec.projectId));
       const networkName = resourceName(spec.jobId, 'net');
       const network = await step('could not create the job network', () => docker.createNetwork({
         Name: networkName,
@@ -135,8 +138,8 @@ export class DockerExecutor implements Executor {
       job.log?.(`Running in a container of ${spec.image}${describeLimits(container)}`);
       return new DockerSession(main, resources, events, {
         memoryMb: container.memoryMb,
-        graceMs: this.options.graceMs ?? 5_000,
-        owner: this.owner,
+        graceMs: this.#options.graceMs ?? 5_000,
+        owner: this.#owner,
         log,
       });
     } catch (err) {
@@ -159,31 +162,40 @@ const EXEC_END_WAIT_MS = 2_000;
 
 class DockerSession implements ExecSession {
   /** Set by a kill; the next command starts the container again. */
-  private stopped = false;
+  #stopped = false;
   /** The container's OOM-kill count when last read (a new container starts at 0). */
-  private oomKills = 0;
-  private killing: Promise<void> | undefined;
-  private disposed = false;
+  #oomKills = 0;
+  #killing: Promise<void> | undefined;
+  #disposed = false;
+
+  readonly #container: Docker.Container;
+  readonly #resources: JobResources;
+  readonly #events: ContainerEvents | undefined;
+  readonly #options: SessionOptions;
 
   constructor(
-    private readonly container: Docker.Container,
-    private readonly resources: JobResources,
-    private readonly events: ContainerEvents | undefined,
-    private readonly options: SessionOptions,
-  ) {}
+    container: Docker.Container,
+    resources: JobResources,
+    events: ContainerEvents | undefined,
+    options: SessionOptions,) {
+    this.#container = container;
+    this.#resources = resources;
+    this.#events = events;
+    this.#options = options;
+  }
 
   async run(command: string, io: CommandIo): Promise<CommandResult> {
     if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
-    await this.ensureRunning();
+    await this.#ensureRunning();
     if (io.signal.aborted) return { exitCode: null, error: 'not started: aborted' };
-    const oomEventsBefore = this.events?.oomCount ?? 0;
-    const onAbort = () => void this.kill();
+    const oomEventsBefore = this.#events?.oomCount ?? 0;
+    const onAbort = () => void this.#kill();
     io.signal.addEventListener('abort', onAbort, { once: true });
     const killed: CommandResult = { exitCode: null, signal: 'SIGKILL', error: 'killed: the job was stopped' };
     try {
       let end;
       try {
-        end = await this.exec(command, io);
+        end = await this.#exec(command, io);
       } catch (err) {
         // The kill may have beaten the exec to the container: that is a stop, not a breakage.
         if (io.signal.aborted) return killed;
@@ -191,11 +203,11 @@ class DockerSession implements ExecSession {
       }
       if (io.signal.aborted) return killed;
       if (end.exitCode === 0) {
-        this.events?.forget(end.execId);
+        this.#events?.forget(end.execId);
         return { exitCode: 0 };
       }
-      const oom = await this.outOfMemory(end.execId, oomEventsBefore);
-      const error = oom ? `killed: out of memory${describeMemoryLimit(this.options.memoryMb)}` : undefined;
+      const oom = await this.#outOfMemory(end.execId, oomEventsBefore);
+      const error = oom ? `killed: out of memory${describeMemoryLimit(this.#options.memoryMb)}` : undefined;
       if (end.exitCode === null) return { exitCode: null, signal: 'SIGKILL', error: error ?? 'killed: the job container stopped' };
       return { exitCode: end.exitCode, ...(error !== undefined && { error }) };
     } finally {
@@ -204,12 +216,12 @@ class DockerSession implements ExecSession {
   }
 
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.killing;
-    if (this.options.owner) await this.handBackFiles(this.options.owner);
-    this.events?.close();
-    await this.resources.removeAll();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#killing;
+    if (this.#options.owner) await this.#handBackFiles(this.#options.owner);
+    this.#events?.close();
+    await this.#resources.removeAll();
   }
 
   /**
@@ -217,79 +229,79 @@ class DockerSession implements ExecSession {
    * exact; the engine's events are the fallback for containers that do not show it. (A
    * kill inside a command that still succeeded is counted against the next failing one.)
    */
-  private async outOfMemory(execId: string, eventsBefore: number): Promise<boolean> {
-    const kills = await readOomKills(this.container);
+  async #outOfMemory(execId: string, eventsBefore: number): Promise<boolean> {
+    const kills = await readOomKills(this.#container);
     if (kills !== undefined) {
-      this.events?.forget(execId);
-      const more = kills > this.oomKills;
-      this.oomKills = kills;
+      this.#events?.forget(execId);
+      const more = kills > this.#oomKills;
+      this.#oomKills = kills;
       return more;
     }
-    if (!this.events) return false;
-    await this.events.waitForExecEnd(execId, EXEC_END_WAIT_MS);
-    this.events.forget(execId);
-    return this.events.oomCount > eventsBefore;
+    if (!this.#events) return false;
+    await this.#events.waitForExecEnd(execId, EXEC_END_WAIT_MS);
+    this.#events.forget(execId);
+    return this.#events.oomCount > eventsBefore;
   }
 
   /** Runs the command; a container that died by itself (e.g. `kill 1`) is started again once. */
-  private async exec(command: string, io: CommandIo) {
-    const run = () => execCommand(this.container, ['sh', '-c', command], io, {
+  async #exec(command: string, io: CommandIo) {
+    const run = () => execCommand(this.#container, ['sh', '-c', command], io, {
       workingDir: WORKSPACE_DIR,
       signal: io.signal,
-      graceMs: this.options.graceMs,
+      graceMs: this.#options.graceMs,
     });
     try {
       return await run();
     } catch (err) {
       if (engineStatus(err) !== 409 || io.signal.aborted) throw new ExecutorError(`docker exec failed: ${engineMessage(err)}`, { cause: err });
-      this.options.log?.warn({ err: engineMessage(err) }, 'the job container was not running; starting it again');
-      this.stopped = true;
-      await this.ensureRunning();
+      this.#options.log?.warn({ err: engineMessage(err) }, 'the job container was not running; starting it again');
+      this.#stopped = true;
+      await this.#ensureRunning();
       return run();
     }
   }
 
   /** Kills the job container (and so every process in it); idempotent while in progress. */
-  private kill(): Promise<void> {
-    this.stopped = true;
-    this.killing ??= (async () => {
+  #kill(): Promise<void> {
+    this.#stopped = true;
+    this.#killing ??= (async () => {
       try {
-        await this.container.kill();
+        await this.#container.kill();
       } catch {
         // not running (409) or gone (404): either way nothing runs in it any more
       }
-      await this.container.wait({ condition: 'not-running' }).catch(() => {});
+      await this.#container.wait({ condition: 'not-running' }).catch(() => {});
     })().finally(() => {
-      this.killing = undefined;
+      this.#killing = undefined;
     });
-    return this.killing;
+    return this.#killing;
   }
 
-  private async ensureRunning(): Promise<void> {
-    await this.killing;
-    if (!this.stopped) return;
+  async #ensureRunning(): Promise<void> {
+    await this.#killing;
+    if (!this.#stopped) return;
     try {
-      await this.container.start();
+      await this.#container.start();
     } catch (err) {
       // 304: it is running already.
       if (engineStatus(err) !== 304) throw new ExecutorError(`could not start the job container again: ${engineMessage(err)}`, { cause: err });
     }
-    this.stopped = false;
-    this.oomKills = (await readOomKills(this.container)) ?? 0;
+    this.#stopped = false;
+    this.#oomKills = (await readOomKills(this.#container)) ?? 0;
   }
 
   /** Best effort: a failure here only means the drone may be unable to delete some files. */
-  private async handBackFiles(owner: { uid: number; gid: number }): Promise<void> {
+  async #handBackFiles(owner: { uid: number; gid: number }): Promise<void> {
     try {
-      await this.ensureRunning();
-      await execCommand(this.container, ['chown', '-R', `${owner.uid}:${owner.gid}`, WORKSPACE_DIR, CACHE_DIR], { onStdout() {}, onStderr() {} }, {
+      await this.#ensureRunning();
+      await execCommand(this.#container, ['chown', '-R', `${owner.uid}:${owner.gid}`, WORKSPACE_DIR, CACHE_DIR], { onStdout() {}, onStderr() {} }, {
         workingDir: '/',
         user: '0',
         signal: AbortSignal.timeout(60_000),
         graceMs: 0,
       });
     } catch (err) {
-      this.options.log?.warn({ err: engineMessage(err) }, 'could not hand the workspace back to the drone user');
+      this.#options.log?.warn({ err: engineMessage(err) }, 'could not hand the workspace back to the drone user');
     }
   }
 }

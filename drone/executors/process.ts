@@ -36,14 +36,14 @@ type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot'>> & Pick
 
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
-  private readonly options: SessionOptions;
+  readonly #options: SessionOptions;
 
   constructor(options: ProcessExecutorOptions) {
-    this.options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...options };
+    this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...options };
   }
 
   async start(job: ExecutorJob): Promise<ExecSession> {
-    const { cacheRoot } = this.options;
+    const { cacheRoot } = this.#options;
     let cache: Record<string, string> = {};
     if (cacheRoot !== undefined) {
       try {
@@ -52,19 +52,26 @@ export class ProcessExecutor implements Executor {
         throw new ExecutorError(`could not create the project cache directory: ${(err as Error).message}`, { cause: err });
       }
     }
-    return new ProcessSession(job, { ...this.options.hostEnv, ...cache, ...job.env }, this.options);
+    return new ProcessSession(job, { ...this.#options.hostEnv, ...cache, ...job.env }, this.#options);
   }
 }
 
 class ProcessSession implements ExecSession {
   /** Process group ids of every command of this job, killed again on dispose. */
-  private readonly groups = new Set<number>();
+  readonly #groups = new Set<number>();
+
+  readonly #job: ExecutorJob;
+  readonly #env: Record<string, string>;
+  readonly #options: SessionOptions;
 
   constructor(
-    private readonly job: ExecutorJob,
-    private readonly env: Record<string, string>,
-    private readonly options: SessionOptions,
-  ) {}
+    job: ExecutorJob,
+    env: Record<string, string>,
+    options: SessionOptions,) {
+    this.#job = job;
+    this.#env = env;
+    this.#options = options;
+  }
 
   run(command: string, io: CommandIo): Promise<CommandResult> {
     if (io.signal.aborted) return Promise.resolve({ exitCode: null, error: 'not started: aborted' });
@@ -72,8 +79,8 @@ class ProcessSession implements ExecSession {
       let child: ChildProcess;
       try {
         child = spawn('sh', ['-c', command], {
-          cwd: this.job.workspace,
-          env: this.env,
+          cwd: this.#job.workspace,
+          env: this.#env,
           detached: true,
           stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -82,7 +89,7 @@ class ProcessSession implements ExecSession {
         return;
       }
       const pid = child.pid;
-      if (pid !== undefined) this.groups.add(pid);
+      if (pid !== undefined) this.#groups.add(pid);
       child.stdout!.on('data', (chunk: Buffer) => io.onStdout(chunk));
       child.stderr!.on('data', (chunk: Buffer) => io.onStderr(chunk));
 
@@ -90,7 +97,7 @@ class ProcessSession implements ExecSession {
         if (pid === undefined) return;
         killGroup(pid, 'SIGTERM');
         // Whatever ignores SIGTERM dies after the grace period (the timer must not keep the drone alive).
-        setTimeout(() => killGroup(pid, 'SIGKILL'), this.options.killGraceMs).unref();
+        setTimeout(() => killGroup(pid, 'SIGKILL'), this.#options.killGraceMs).unref();
       };
       io.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -116,7 +123,7 @@ class ProcessSession implements ExecSession {
         const result: CommandResult = signal
           ? { exitCode: null, signal, error: `killed by ${signal}` }
           : { exitCode: code };
-        const closeWait = setTimeout(() => finish(result), this.options.closeWaitMs);
+        const closeWait = setTimeout(() => finish(result), this.#options.closeWaitMs);
         child.once('close', () => {
           clearTimeout(closeWait);
           finish(result);
@@ -128,8 +135,8 @@ class ProcessSession implements ExecSession {
   async dispose(): Promise<void> {
     // Kills what commands left running in the background. (A group id could in theory be
     // reused by an unrelated group after the pid space wraps within one job; accepted.)
-    for (const pgid of this.groups) killGroup(pgid, 'SIGKILL');
-    this.groups.clear();
+    for (const pgid of this.#groups) killGroup(pgid, 'SIGKILL');
+    this.#groups.clear();
   }
 }
 
