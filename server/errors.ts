@@ -15,37 +15,25 @@ export class HiveError extends Error {
     this.name = new.target.name;
   }
 }
-export class ValidationError extends HiveError {
-  override readonly status = 400;
-  override readonly code = 'validation_error';
+/**
+ * A HiveError subclass with a fixed HTTP status and code: each error below is one line,
+ * so the status/code table is readable at a glance.
+ */
+export function httpErrorClass(status: number, code: string) {
+  return class extends HiveError {
+    override readonly status = status;
+    override readonly code = code;
+  };
 }
-export class UnauthorizedError extends HiveError {
-  override readonly status = 401;
-  override readonly code = 'unauthorized';
-}
+
+export class ValidationError extends httpErrorClass(400, 'validation_error') {}
+export class UnauthorizedError extends httpErrorClass(401, 'unauthorized') {}
 /** Authenticated, but not allowed: e.g. a non-admin managing projects, drones or users. */
-export class ForbiddenError extends HiveError {
-  override readonly status = 403;
-  override readonly code = 'forbidden';
-}
-export class NotFoundError extends HiveError {
-  override readonly status = 404;
-  override readonly code = 'not_found';
-}
-export class ConflictError extends HiveError {
-  override readonly status = 409;
-  override readonly code = 'conflict';
-}
+export class ForbiddenError extends httpErrorClass(403, 'forbidden') {}
+export class NotFoundError extends httpErrorClass(404, 'not_found') {}
+export class ConflictError extends httpErrorClass(409, 'conflict') {}
 /** The thing existed but was deliberately removed (a log pruned by retention): not coming back. */
-export class GoneError extends HiveError {
-  override readonly status = 410;
-  override readonly code = 'gone';
-}
-export class PayloadTooLargeError extends HiveError {
-  override readonly status = 413;
-  override readonly code = 'payload_too_large';
-}
+export class GoneError extends httpErrorClass(410, 'gone') {}
+export class PayloadTooLargeError extends httpErrorClass(413, 'payload_too_large') {}
 /** Resolving a job's spec failed (repository unreachable, bad .hive.yml): the job ends `errored`. */
-export class ResolveError extends HiveError {
-  override readonly code = 'resolve_error';
-}
+export class ResolveError extends httpErrorClass(500, 'resolve_error') {}
