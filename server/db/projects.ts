@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { firstRow } from './first-row.ts';
 import { projects } from './schema.ts';
 
 export type Project = typeof projects.$inferSelect;
@@ -14,13 +15,11 @@ export async function insertProject(db: Db, input: NewProject): Promise<Project>
 }
 
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
-  const [row] = await db.select().from(projects).where(eq(projects.id, id));
-  return row;
+  return firstRow(db.select().from(projects).where(eq(projects.id, id)));
 }
 
 export async function findProjectByName(db: Db, name: string): Promise<Project | undefined> {
-  const [row] = await db.select().from(projects).where(eq(projects.name, name));
-  return row;
+  return firstRow(db.select().from(projects).where(eq(projects.name, name)));
 }
 
 export async function listProjects(db: Db): Promise<Project[]> {
@@ -28,12 +27,11 @@ export async function listProjects(db: Db): Promise<Project[]> {
 }
 
 export async function updateProject(db: Db, id: string, patch: Partial<NewProject>): Promise<Project | undefined> {
-  const [row] = await db
+  return firstRow(db
     .update(projects)
     .set({ ...patch, updatedAt: sql`now()` })
     .where(eq(projects.id, id))
-    .returning();
-  return row;
+    .returning());
 }
 
 export async function deleteProject(db: Db, id: string): Promise<boolean> {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { firstRow } from './first-row.ts';
 import { users } from './schema.ts';
 
 export type User = typeof users.$inferSelect;
@@ -10,18 +11,15 @@ export async function insertUser(
   db: Db,
   input: { username: string; passwordHash: string; isAdmin: boolean },
 ): Promise<User | undefined> {
-  const [row] = await db.insert(users).values({ id: randomUUID(), ...input }).onConflictDoNothing().returning();
-  return row;
+  return firstRow(db.insert(users).values({ id: randomUUID(), ...input }).onConflictDoNothing().returning());
 }
 
 export async function findUserByUsername(db: Db, username: string): Promise<User | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.username, username));
-  return row;
+  return firstRow(db.select().from(users).where(eq(users.username, username)));
 }
 
 export async function findUser(db: Db, id: string): Promise<User | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
-  return row;
+  return firstRow(db.select().from(users).where(eq(users.id, id)));
 }
 
 export async function countUsers(db: Db): Promise<number> {
@@ -38,8 +36,7 @@ export async function setUserPassword(db: Db, id: string, passwordHash: string):
 }
 
 export async function setUserAdmin(db: Db, id: string, isAdmin: boolean): Promise<User | undefined> {
-  const [row] = await db.update(users).set({ isAdmin }).where(eq(users.id, id)).returning();
-  return row;
+  return firstRow(db.update(users).set({ isAdmin }).where(eq(users.id, id)).returning());
 }
 
 /** What a change guarded by the last-admin rule did: the user as changed (or as deleted), or why nothing. */
