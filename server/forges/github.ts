@@ -9,7 +9,7 @@
 import { Webhooks } from '@octokit/webhooks';
 import type { CommitStatus, ForgeRequest } from './commit-status.ts';
 import { bool, link, num, obj, str, strings, type Json } from './payload.ts';
-import { clip, isNullSha, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
+import { clip, deletedRefPush, isNullSha, pushTarget, unbuiltRefPush, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
 
 export const GITHUB_API_URL = 'https://api.github.com';
 
@@ -48,15 +48,12 @@ function push(p: Json): WebhookEvent {
   const after = str(p, 'after');
   const isTag = ref.startsWith('refs/tags/');
   const name = ref.replace(/^refs\/(heads|tags)\//, '');
-  if (!isTag && !ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `push to ${ref || 'an unknown ref'} does not build` };
-  if (bool(p, 'deleted') || !after || isNullSha(after)) {
-    return { kind: 'ignored', reason: `${isTag ? 'tag' : 'branch'} "${name}" was deleted` };
-  }
+  if (!isTag && !ref.startsWith('refs/heads/')) return unbuiltRefPush(ref);
+  if (bool(p, 'deleted') || !after || isNullSha(after)) return deletedRefPush(isTag, name);
   // For an annotated tag `after` is the tag object; the commit is the head commit.
   const sha = (isTag && str(head, 'id')) || after;
   const trigger: Trigger = {
-    kind: isTag ? 'tag' : 'push',
-    ref: isTag ? { tag: name, sha, refspec: `+refs/tags/${name}` } : { branch: name, sha },
+    ...pushTarget(isTag, name, sha),
     trigger: {
       source: { type: 'webhook', provider: 'github' },
       author: {

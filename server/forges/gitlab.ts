@@ -10,7 +10,7 @@
 import { secretsEqual } from '../auth/tokens.ts';
 import type { CommitStatus, ForgeRequest } from './commit-status.ts';
 import { bool, link, list, num, obj, str, strings, type Json } from './payload.ts';
-import { clip, isNullSha, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
+import { clip, deletedRefPush, isNullSha, pushTarget, unbuiltRefPush, type RepoIdentity, type Trigger, type WebhookEvent } from './trigger.ts';
 
 export const GITLAB_API_URL = 'https://gitlab.com/api/v4';
 
@@ -54,19 +54,16 @@ const email = (value: string | undefined) => (value && value !== '[REDACTED]' ? 
 function push(p: Json, isTag: boolean): WebhookEvent {
   const ref = str(p, 'ref') ?? '';
   const prefix = isTag ? 'refs/tags/' : 'refs/heads/';
-  if (!ref.startsWith(prefix)) return { kind: 'ignored', reason: `push to ${ref || 'an unknown ref'} does not build` };
+  if (!ref.startsWith(prefix)) return unbuiltRefPush(ref);
   const name = ref.slice(prefix.length);
   // `checkout_sha` is the commit (for annotated tags `after` is the tag object); null on deletion.
   const sha = str(p, 'checkout_sha');
-  if (isNullSha(str(p, 'after')) || !sha) {
-    return { kind: 'ignored', reason: `${isTag ? 'tag' : 'branch'} "${name}" was deleted` };
-  }
+  if (isNullSha(str(p, 'after')) || !sha) return deletedRefPush(isTag, name);
   const commit = list(p, 'commits').find((c) => str(c, 'id') === sha);
   const web = link(p, 'project', 'web_url');
   const before = str(p, 'before');
   const trigger: Trigger = {
-    kind: isTag ? 'tag' : 'push',
-    ref: isTag ? { tag: name, sha, refspec: `+refs/tags/${name}` } : { branch: name, sha },
+    ...pushTarget(isTag, name, sha),
     trigger: {
       source: { type: 'webhook', provider: 'gitlab' },
       author: {

@@ -35,6 +35,19 @@ export type WebhookEvent =
   | { kind: 'ignored'; reason: string }
   | { kind: 'trigger'; trigger: Trigger };
 
+/** What a push builds: a tag (fetched by its own refspec) or a branch, at commit `sha`. */
+export function pushTarget(isTag: boolean, name: string, sha: string): Pick<Trigger, 'kind' | 'ref'> {
+  return isTag
+    ? { kind: 'tag', ref: { tag: name, sha, refspec: `+refs/tags/${name}` } }
+    : { kind: 'push', ref: { branch: name, sha } };
+}
+
+/** A push to something other than a branch or tag (notes, custom refs). */
+export const unbuiltRefPush = (ref: string): WebhookEvent => ({ kind: 'ignored', reason: `push to ${ref || 'an unknown ref'} does not build` });
+
+/** A push that deleted its branch or tag: nothing to build. */
+export const deletedRefPush = (isTag: boolean, name: string): WebhookEvent => ({ kind: 'ignored', reason: `${isTag ? 'tag' : 'branch'} "${name}" was deleted` });
+
 /** A sha of zeros: the "before" of a created ref, the "after" of a deleted one. */
 export const isNullSha = (sha: unknown) => typeof sha === 'string' && /^0+$/.test(sha);
 
