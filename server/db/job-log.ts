@@ -7,13 +7,13 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { JobEvent } from '../../common/protocol/index.ts';
+import type { JobEvent, StoredJobEvent } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
 import { jobCommands, jobLogChunks, jobs } from './schema.ts';
 
 /** An event as stored and as sent to browsers: without the drone-side jobId and lease. */
-export type StoredEvent = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, 'jobId' | 'lease'> : never) : never;
+export type StoredEvent = StoredJobEvent;
 
 /** Chunk rows are cut at about this size so no row grows large. */
 const CHUNK_BODY_BYTES = 256 * 1024;

@@ -7,6 +7,7 @@ import {
   boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus } from '../../common/protocol/index.ts';
+import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -81,25 +82,8 @@ export const projects = pgTable('projects', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('projects_name_unique').on(t.name)]);
 
-export interface JobRef {
-  branch?: string;
-  sha?: string;
-  refspec?: string;
-  tag?: string;
-  /** Pull/merge request builds. */
-  pullRequest?: { number: number; baseBranch: string; headBranch?: string; headSha?: string; fork?: boolean; title?: string; url?: string };
-}
-
-export interface JobTrigger {
-  source: { type: 'api' | 'ui' | 'cli' | 'webhook' | 'rerun'; provider?: string };
-  author?: { name?: string; email?: string; username?: string; avatarUrl?: string };
-  message?: string;
-  commitUrl?: string;
-  compareUrl?: string;
-  /** For re-runs: the job this one repeats. */
-  rerunOf?: string;
-  at: string;
-}
+// What a job builds and why: shown as they are by the API and the live events, so defined in common/.
+export type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 export type JobPhases = Partial<Record<PhaseName, { status: PhaseStatus; durationMs: number }>>;
 

@@ -11,10 +11,11 @@ import type { Db } from '../db/client.ts';
 import { readJobEvents, type StoredEvent } from '../db/job-log.ts';
 import type { Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
+import type { LiveJob, LiveServerMessage } from '../../common/live-events.ts';
 
 export interface SubscriberSocket {
   /** Sends a JSON message; `done` runs once it was handed to the OS. */
-  send(message: unknown, done: () => void): void;
+  send(message: LiveServerMessage, done: () => void): void;
   /** Bytes queued but not yet written. */
   readonly bufferedAmount: number;
   readonly open: boolean;
@@ -40,7 +41,7 @@ export class JobSubscription {
     this.#cursor = after;
   }
 
-  start(snapshot: Job, view: (job: Job) => unknown): void {
+  start(snapshot: Job, view: (job: Job) => LiveJob): void {
     this.sendStatus(snapshot, view);
     void this.#catchUp();
   }
@@ -49,7 +50,7 @@ export class JobSubscription {
     this.#closed = true;
   }
 
-  sendStatus(job: Job, view: (job: Job) => unknown): void {
+  sendStatus(job: Job, view: (job: Job) => LiveJob): void {
     this.#send({ type: 'job', job: view(job) });
   }
 
@@ -78,7 +79,7 @@ export class JobSubscription {
     this.#send({ type: 'events', jobId: this.jobId, events: fresh });
   }
 
-  #send(message: unknown): void {
+  #send(message: LiveServerMessage): void {
     if (this.#closed || !this.socket.open) return;
     this.#lastWrite = new Promise((resolve) => this.socket.send(message, resolve));
   }

@@ -96,4 +96,4 @@ export const jobListQuery = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 
-export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
+export { uuid } from '../../common/uuid.ts';

@@ -1,5 +1,6 @@
 /**
- * `/api/events`: the WebSocket browsers and the CLI use to follow jobs live.
+ * `/api/events`: the WebSocket browsers and the CLI use to follow jobs live. The messages
+ * of both directions are defined in common/live-events.ts.
  *
  * Client → queen: `{"type":"subscribe","jobId":"…","after":0}` (after = last seq seen,
  * to resume after a reconnect) and `{"type":"unsubscribe","jobId":"…"}`.
@@ -14,7 +15,6 @@
  * what it shows.
  */
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
 import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
 import type { StoredEvent } from '../db/job-log.ts';
@@ -24,19 +24,11 @@ import { JobSubscription, type SubscriberSocket } from '../live/job-subscription
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { StillAllowed } from './socket-upgrades.ts';
-import { uuid } from './api-schemas.ts';
 import { jobSummaryView } from './json-views.ts';
-
-const clientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('subscribe'), jobId: uuid, after: z.number().int().min(0).default(0) }),
-  z.object({ type: z.literal('unsubscribe'), jobId: uuid }),
-  z.object({ type: z.literal('subscribe-projects'), projectId: uuid.optional() }),
-  z.object({ type: z.literal('unsubscribe-projects') }),
-  z.object({ type: z.literal('subscribe-drones') }),
-]);
+import { liveClientMessageSchema, type LiveJob, type LiveServerMessage } from '../../common/live-events.ts';
 
 /** The job as subscribers see it: the API summary plus how far its log goes. */
-const statusView = (job: Job) => ({ ...jobSummaryView(job), lastSeq: job.lastSeq });
+const statusView = (job: Job): LiveJob => ({ ...jobSummaryView(job), lastSeq: job.lastSeq });
 
 const MAX_SUBSCRIPTIONS = 100;
 
@@ -60,7 +52,7 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
     get bufferedAmount() { return ws.bufferedAmount; },
     get open() { return ws.readyState === ws.OPEN; },
   };
-  const reply = (message: unknown) => socket.send(message, () => {});
+  const reply = (message: LiveServerMessage) => socket.send(message, () => {});
 
   const onEvents = (jobId: string, events: StoredEvent[]) => subs.get(jobId)?.onLive(events);
   /** undefined: no overview subscription; null: every project; else one project's id. */
@@ -80,7 +72,7 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
   ws.on('message', async (raw) => {
     let parsed;
     try {
-      parsed = clientMessage.safeParse(JSON.parse(raw.toString()));
+      parsed = liveClientMessageSchema.safeParse(JSON.parse(raw.toString()));
     } catch {
       return reply({ type: 'error', code: 'protocol_error', message: 'message is not valid JSON' });
     }

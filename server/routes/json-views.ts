@@ -10,6 +10,7 @@ import type { Project } from '../db/projects.ts';
 import type { WebhookDelivery } from '../db/webhook-deliveries.ts';
 import type { jobCommands } from '../db/schema.ts';
 import { PHASES } from '../../common/protocol/index.ts';
+import type { JobSummary } from '../../common/job-summary.ts';
 
 type CommandRow = typeof jobCommands.$inferSelect;
 
@@ -42,7 +43,8 @@ export function projectView(p: Project, box: SecretBox) {
   };
 }
 
-export function jobSummaryView(j: Job) {
+/** Typed by common/job-summary.ts: browsers get this object over `/api/events` too. */
+export function jobSummaryView(j: Job): JobSummary {
   const durationMs = j.startedAt && j.finishedAt ? j.finishedAt.getTime() - j.startedAt.getTime() : null;
   return {
     id: j.id,

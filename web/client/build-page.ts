@@ -142,7 +142,7 @@ socket = new LiveSocket({
   },
   onMessage: (m) => {
     if (m.type === 'events' && m.jobId === boot.jobId) onEvents(m.events);
-    else if (m.type === 'job' && m.job?.id === boot.jobId) onJob(m.job);
+    else if (m.type === 'job' && m.job.id === boot.jobId) onJob(m.job);
     else if (m.type === 'error') info.textContent = `Live updates failed: ${m.message}`;
   },
 });

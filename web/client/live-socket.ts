@@ -4,12 +4,15 @@
  * (re)connection so the page subscribes again — with `after` = the last seq it has, so
  * nothing is lost and nothing repeats. The header's indicator shows the connection state.
  */
+// Types only: a value import would bring zod (the queen's parser of these) into the bundle.
+import type { LiveClientMessage, LiveServerMessage } from '../../common/live-events.ts';
+
 /** The queen's close code for a socket whose session ended (server/routes/events-socket.ts). */
 const CREDENTIAL_GONE = 4401;
 
 export interface LiveSocketOptions {
   onOpen(socket: LiveSocket, reconnected: boolean): void;
-  onMessage(message: any): void;
+  onMessage(message: LiveServerMessage): void;
 }
 
 export class LiveSocket {
@@ -23,7 +26,7 @@ export class LiveSocket {
     window.addEventListener('pagehide', () => this.close());
   }
 
-  send(message: unknown): void {
+  send(message: LiveClientMessage): void {
     if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
@@ -45,8 +48,9 @@ export class LiveSocket {
       this.options.onOpen(this, reconnected);
     };
     ws.onmessage = (e) => {
-      let message: unknown;
+      let message: LiveServerMessage;
       try {
+        // The queen is trusted to send what common/live-events.ts defines; it is not re-checked here.
         message = JSON.parse(e.data as string);
       } catch {
         return;
