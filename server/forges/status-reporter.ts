@@ -17,6 +17,7 @@ import type { Db } from '../db/client.ts';
 import type { Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import type { Logger } from '../logger.ts';
+import { openProjectSecret } from './open-project-secret.ts';
 import { commitStatusFor, type CommitStatus, type ForgeRequest } from './commit-status.ts';
 import { githubStatusRequest } from './github.ts';
 import { gitlabStatusRequest } from './gitlab.ts';
@@ -98,13 +99,8 @@ export class CommitStatusReporter {
   async #deliver(key: string, wish: Wish): Promise<void> {
     const project = await findProject(this.deps.db, wish.job.projectId);
     if (!project?.provider || !project.forgeRepo || !project.forgeTokenEnc) return;
-    let token: string;
-    try {
-      token = this.deps.secretBox.open(project.forgeTokenEnc);
-    } catch (err) {
-      this.deps.log.warn({ err, projectId: project.id }, 'the forge token cannot be decrypted; no commit status sent');
-      return;
-    }
+    const token = openProjectSecret(this.deps, project.id, project.forgeTokenEnc, 'the forge token cannot be decrypted; no commit status sent');
+    if (token === undefined) return;
     const build = project.provider === 'github' ? githubStatusRequest : gitlabStatusRequest;
     const request = build(project.forgeApiUrl, project.forgeRepo, token, wish.status);
     const context = {

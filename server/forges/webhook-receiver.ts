@@ -27,6 +27,7 @@ import type { AuthFailures } from '../auth/auth-failures.ts';
 import { UnauthorizedError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import type { Logger } from '../logger.ts';
+import { openProjectSecret } from './open-project-secret.ts';
 import { decide } from './branch-rules.ts';
 import { repoUrlKey } from './repo-url.ts';
 import type { ForgeProvider, RepoIdentity, WebhookEvent } from './trigger.ts';
@@ -117,14 +118,8 @@ export class WebhookReceiver {
     const verified: Project[] = [];
     for (const project of candidates) {
       if (!project.webhookSecretEnc) continue;
-      let secret: string;
-      try {
-        secret = this.deps.secretBox.open(project.webhookSecretEnc);
-      } catch (err) {
-        this.deps.log.warn({ err, projectId: project.id }, 'the webhook secret cannot be decrypted');
-        continue;
-      }
-      if (await hook.verify(secret)) verified.push(project);
+      const secret = openProjectSecret(this.deps, project.id, project.webhookSecretEnc, 'the webhook secret cannot be decrypted');
+      if (secret !== undefined && (await hook.verify(secret))) verified.push(project);
     }
     return verified;
   }
