@@ -8,10 +8,11 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Sends a JSON summary of every finished job to a URL (chat bots, dashboards).',
   configSchema: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }).describe('Where the JSON report is POSTed'),
+    // Secret (write-only in the API and pages): such URLs often carry a token (chat webhooks).
+    url: z.url({ protocol: /^https?$/ }).describe('Where the JSON report is POSTed').meta({ secret: true }),
     /** Only jobs ending in these statuses are reported. */
     on: z.array(z.enum(FINAL_STATUSES)).default(['passed', 'failed', 'errored', 'timed_out']).describe('Builds ending in these statuses are reported'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization=Bearer …'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. Authorization=Bearer …').meta({ secret: true }),
   }),
   hookTimeoutMs: 10_000,
   hooks: {

@@ -29,6 +29,7 @@ import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } f
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { idParam, readBody } from './request-input.ts';
 import { checkPluginList, pluginListView } from './plugin-config-check.ts';
+import { hidePluginSecrets, keepStoredSecrets } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
 import { userRoutes } from './api-users.ts';
 
@@ -53,13 +54,15 @@ function triggerSource(c: Context): 'cli' | 'api' {
 export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
   const api = new Hono<Env>();
-  const view = (p: Project) => projectView(p, secretBox);
+  // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
+  const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
   const projectAdmins = adminOnly('create, change or delete projects');
 
   api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(view) }));
 
   api.post('/projects', projectAdmins, async (c) => {
     const body = await readBody(c, createProjectBody);
+    if (body.plugins) body.plugins = keepStoredSecrets(deps.plugins, body.plugins, []);
     if (body.plugins) checkPluginList(deps.plugins, body.plugins);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
     const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
@@ -79,13 +82,15 @@ export function apiRoutes(deps: ApiDeps) {
   api.patch('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
+    const existing = await findProject(db, id);
+    if (!existing) throw new NotFoundError(`Project ${id} does not exist`);
+    // Secret plugin fields left out keep their stored values (they are never shown to send back).
+    if (body.plugins) body.plugins = keepStoredSecrets(deps.plugins, body.plugins, existing.plugins);
     if (body.plugins) checkPluginList(deps.plugins, body.plugins);
     if (body.name) {
       const other = await findProjectByName(db, body.name);
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
     }
-    const existing = await findProject(db, id);
-    if (!existing) throw new NotFoundError(`Project ${id} does not exist`);
     const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
     const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });
     if (!project) throw new NotFoundError(`Project ${id} does not exist`);

@@ -11,6 +11,7 @@ import { jobNumbers } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { deliveryView, projectView } from './json-views.ts';
 import { pluginListView } from './plugin-config-check.ts';
+import { hidePluginSecrets } from './plugin-secrets.ts';
 import { buildPath } from '../../common/urls.ts';
 import { activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
@@ -79,7 +80,7 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
     const project = await projectOr404(db, c.req.param('id'));
     const deliveries = await listProjectDeliveries(db, project.id, 20);
     const data: SettingsPageData = {
-      project: projectView(project, deps.secretBox),
+      project: { ...projectView(project, deps.secretBox), plugins: hidePluginSecrets(deps.plugins, project.plugins) },
       plugins: pluginListView(deps.plugins).plugins,
       deliveries: deliveries.map(deliveryView),
       buildNumbers: await jobNumbers(db, [...new Set(deliveries.flatMap((d) => d.jobIds))]),

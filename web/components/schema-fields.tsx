@@ -31,6 +31,8 @@ export interface JsonSchema {
   required?: string[];
   additionalProperties?: boolean | JsonSchema;
   items?: JsonSchema;
+  /** A write-only field (zod `.meta({ secret: true })`): its value is never shown. */
+  secret?: boolean;
 }
 
 type Kind = 'string' | 'int' | 'number' | 'boolean' | 'lines' | 'set' | 'env' | 'object' | 'objects' | 'json';
@@ -106,13 +108,19 @@ interface FieldProps {
   label: string;
   value: unknown;
   required: boolean;
+  /** For secret fields: whether a value is stored (it is never sent to the page). */
+  secretSet?: boolean;
 }
 
-function SchemaField({ schema, path, idPrefix, label, value, required }: FieldProps): Child {
+function SchemaField({ schema, path, idPrefix, label, value: given, required: needed, secretSet }: FieldProps): Child {
   const kind = fieldKind(schema);
   const id = `${idPrefix}-${path.replaceAll('.', '-')}`;
   const hintId = `${id}-hint`;
-  const hint = [schema.description, defaultHint(schema, kind)].filter(Boolean).join(' · ');
+  // Write-only: shown empty; left empty, the stored value stays (the queen keeps it).
+  const value = schema.secret ? undefined : given;
+  const required = schema.secret ? needed && !secretSet : needed;
+  const secretHint = schema.secret ? (secretSet ? 'Write-only: set — leave empty to keep it' : 'Write-only: not set') : undefined;
+  const hint = [schema.description, secretHint, schema.secret ? undefined : defaultHint(schema, kind)].filter(Boolean).join(' · ');
   const hintEl = hint ? <p class="hint" id={hintId}>{hint}</p> : '';
   const describedBy = hint ? hintId : undefined;
   const labelWith = (how?: string) => (
@@ -155,9 +163,9 @@ function SchemaField({ schema, path, idPrefix, label, value, required }: FieldPr
       return (
         <div class="schema-field">
           {labelEl}
-          <input id={id} name={path} type={schema.format === 'uri' ? 'url' : 'text'} value={asText(value)} required={required}
+          <input id={id} name={path} type={schema.secret ? 'password' : schema.format === 'uri' ? 'url' : 'text'} value={asText(value)} required={required}
             placeholder={schema.default !== undefined ? String(schema.default) : undefined} pattern={htmlPattern(schema.pattern)}
-            minlength={schema.minLength} maxlength={schema.maxLength} spellcheck={false} autocomplete="off" aria-describedby={describedBy} />
+            minlength={schema.minLength} maxlength={schema.maxLength} spellcheck={false} autocomplete={schema.secret ? 'new-password' : 'off'} aria-describedby={describedBy} />
           {hintEl}
         </div>
       );
@@ -233,7 +241,7 @@ function ArrayItem({ schema, value, idPrefix, name }: { schema: JsonSchema; valu
 }
 
 /** The fields of an object schema's properties, in schema order. */
-export function SchemaFields({ schema, value, idPrefix, pathPrefix = '' }: { schema: JsonSchema; value: unknown; idPrefix: string; pathPrefix?: string }) {
+export function SchemaFields({ schema, value, idPrefix, pathPrefix = '', secretsSet = [] }: { schema: JsonSchema; value: unknown; idPrefix: string; pathPrefix?: string; secretsSet?: string[] }) {
   const config = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
   const properties = Object.entries(schema.properties ?? {});
   if (properties.length === 0) return <p class="muted small">This plugin has no settings.</p>;
@@ -242,7 +250,7 @@ export function SchemaFields({ schema, value, idPrefix, pathPrefix = '' }: { sch
     <>
       {properties.map(([key, prop]) => (
         <SchemaField schema={prop} path={`${pathPrefix}${key}`} idPrefix={idPrefix} label={prop.title ?? humanize(key)} value={config[key]}
-          required={required.has(key) && prop.default === undefined} />
+          required={required.has(key) && prop.default === undefined} secretSet={secretsSet.includes(key)} />
       ))}
     </>
   );

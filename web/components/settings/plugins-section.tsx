@@ -9,13 +9,13 @@ import type { ProjectView } from '../../../server/routes/json-views.ts';
 import { ApiForm } from '../api-form.tsx';
 import { SchemaFields, fieldKind, type JsonSchema } from '../schema-fields.tsx';
 
-function PluginSettings({ plugin, config, idPrefix }: { plugin: PluginInfo | undefined; config: Record<string, unknown>; idPrefix: string }) {
+function PluginSettings({ plugin, config, idPrefix, secretsSet }: { plugin: PluginInfo | undefined; config: Record<string, unknown>; idPrefix: string; secretsSet?: string[] }) {
   const schema = plugin?.configSchema as JsonSchema | undefined;
   if (schema && fieldKind(schema) === 'object') {
     return (
       <fieldset class="plugin-settings">
         <legend class="sr-only">Settings of {plugin!.name}</legend>
-        <SchemaFields schema={schema} value={config} idPrefix={idPrefix} />
+        <SchemaFields schema={schema} value={config} idPrefix={idPrefix} secretsSet={secretsSet} />
       </fieldset>
     );
   }
@@ -29,7 +29,7 @@ function PluginSettings({ plugin, config, idPrefix }: { plugin: PluginInfo | und
   );
 }
 
-function PluginCard({ plugin, entry, position, idPrefix }: { plugin: PluginInfo | undefined; entry: PluginRef; position: number; idPrefix: string }) {
+function PluginCard({ plugin, entry, position, idPrefix }: { plugin: PluginInfo | undefined; entry: PluginRef & { secretsSet?: string[] }; position: number; idPrefix: string }) {
   const titleId = `${idPrefix}-title`;
   return (
     <li class="plugin-card" data-plugin={entry.name} data-fields-scope="" aria-labelledby={titleId}>
@@ -48,7 +48,7 @@ function PluginCard({ plugin, entry, position, idPrefix }: { plugin: PluginInfo 
       </div>
       {plugin?.description ? <p class="hint">{plugin.description}</p> : ''}
       {plugin ? '' : <p class="alert" role="note">This plugin is not installed on this queen; builds of this project fail to resolve until it is installed (HIVE_PLUGINS) or removed here.</p>}
-      <PluginSettings plugin={plugin} config={entry.config} idPrefix={idPrefix} />
+      <PluginSettings plugin={plugin} config={entry.config} idPrefix={idPrefix} secretsSet={entry.secretsSet} />
     </li>
   );
 }
