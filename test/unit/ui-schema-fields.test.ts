@@ -37,7 +37,9 @@ describe('plugin config forms from JSON Schema', () => {
 
     const notify = await render(schemaOf('webhook-notify'), {});
     assert.match(notify, /<label for="p0-url">URL<span class="req"/);
-    assert.match(notify, /name="url" type="url"[^>]*required=""/);
+    // A secret field (webhook-notify's url): a password input, never a value, required only while unset.
+    assert.match(notify, /name="url" type="password" value=""[^>]*required=""/);
+    assert.match(notify, /Write-only: not set/);
     assert.match(notify, /name="on" data-kind="set" value="passed" checked=""/);
     assert.match(notify, /name="on" data-kind="set" value="cancelled"\/>/, 'not in the default set');
 
