@@ -34,7 +34,6 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Body limit of `/hooks/*` (webhook payloads are larger than API requests). */
   webhookMaxBytes?: number;
-  onCapacityChange(): void;
   /** Base URL users reach the queen by (the web UI shows and links it). */
   publicUrl?: string;
   /** The only credential `/metrics` takes (HIVE_METRICS_TOKEN); without it `/metrics` is off (404). */

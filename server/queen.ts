@@ -20,13 +20,13 @@ import { openDatabase, type Database } from './db/client.ts';
 import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { markAllDisconnected } from './db/drones.ts';
-import type { Job } from './db/jobs.ts';
 import { MirrorHost } from './git/mirror-host-client.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { ClusterRelay } from './live/cluster-relay.ts';
 import { PluginHooks } from './jobs/plugin-hooks.ts';
 import { JobControl } from './jobs/job-control.ts';
+import { JobLifecycle } from './jobs/job-lifecycle.ts';
 import { LiveBus } from './jobs/live-bus.ts';
 import { SpecResolver } from './jobs/spec-resolver.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -36,7 +36,7 @@ import { Dispatcher } from './scheduler/dispatcher.ts';
 import { DroneHub } from './scheduler/drone-hub.ts';
 import { DroneSession } from './scheduler/drone-session.ts';
 import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
-import { startLeaseReaper } from './scheduler/lease-reaper.ts';
+import { LeaseReaper } from './scheduler/lease-reaper.ts';
 import { RetentionLoop } from './jobs/retention-loop.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
@@ -92,39 +92,27 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const bus = new LiveBus();
   const hub = new DroneHub();
   hub.setMaxListeners(0); // the drones page's sockets each listen for (dis)connections
-  let dispatcher: Dispatcher;
-  const onFinished = (job: Job) => {
-    hub.release(job.id, job.droneId);
-    dispatcher.kick();
-  };
-  dispatcher = new Dispatcher({
-    db, hub, log, leaseMs: config.leaseMs,
+  // Every change of a job's state goes through the lifecycle; the services below react
+  // to its events (created → resolver, runnable/slot-freed → dispatcher, runnable →
+  // other queens) and to the bus's job-status (hooks, commit statuses, pages).
+  const lifecycle = new JobLifecycle({ db, bus, hub, log });
+  const dispatcher = new Dispatcher({
+    db, hub, lifecycle, log, leaseMs: config.leaseMs,
     prepareSpec: (spec, job) => assignmentSpec(db, secretBox, spec, job),
-    onAssigned: (job) => bus.emit('job-status', job),
-    onFailed: (job) => {
-      bus.emit('job-status', job);
-      onFinished(job);
-    },
   });
-  const kick = () => dispatcher.kick();
-  const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, onQueueChanged: kick });
+  const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, lifecycle });
   await relay.start();
-  /** A job became runnable: schedule here, and tell queens sharing the database. */
-  const kickRunnable = () => {
-    kick();
-    relay.queueChanged();
-  };
   const resolver = new SpecResolver({
-    db, bus, log, secretBox, mirrors,
-    defaultTimeoutMs: config.defaultJobTimeoutMs, onRunnable: kickRunnable, plugins, publicUrl: config.publicUrl,
+    db, lifecycle, log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
   });
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });
   bus.on('job-status', (job) => statuses.report(job));
-  const ingest = new EventIngest({ db, bus, log, onJobFinished: onFinished });
-  const lost = new LostJobHandler({ db, hub, bus, log, onRequeued: kickRunnable, onFinished });
+  const ingest = new EventIngest({ db, lifecycle, log });
+  const lost = new LostJobHandler({ db, lifecycle, log });
+  const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
   const control = new JobControl({
-    db, bus, hub, log, onQueued: () => resolver.kick(), onFinished,
+    db, lifecycle, hub, log,
     relayCancel: (jobId, lease, reason) => relay.cancel(jobId, lease, reason),
   });
   const retention = new RetentionLoop({
@@ -134,7 +122,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const metrics = createMetrics({ db, bus, hub, retention });
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
-    db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, onCapacityChange: kick, publicUrl: config.publicUrl,
+    db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures,
   });
 
@@ -161,11 +149,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     },
     onDrone: (ws) => {
       const session = new DroneSession(
-        { db, hub, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, onCapacityChange: kickRunnable },
+        { db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs },
         { send: (m) => ws.send(JSON.stringify(m)), close: (code, reason) => ws.close(code, reason) },
       );
       ws.on('message', (raw) => void session.receive(raw as Buffer));
-      ws.on('close', () => void session.closed().then(kick));
+      ws.on('close', () => void session.closed());
     },
     onEvents: (ws, stillAllowed) => handleEventsSocket(ws, { db, bus, log, hub, stillAllowed, recheckMs: config.eventsRecheckMs }),
   });
@@ -177,7 +165,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const maintenance = database.pglite
     ? startPgliteMaintenance({ client: database.pglite, log, intervalMs: config.dbMaintenanceMs })
     : undefined;
-  const reaper = startLeaseReaper({ db, lost, log, intervalMs: Math.max(250, Math.min(config.leaseMs / 4, 5000)) });
+  reaper.start(Math.max(250, Math.min(config.leaseMs / 4, 5000)));
   retention.start();
 
   // Work left over from before a restart: jobs to resolve, jobs to schedule.

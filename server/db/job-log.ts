@@ -7,7 +7,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import type { JobEvent, StoredJobEvent } from '../../common/protocol/index.ts';
+import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
 import { jobCommands, jobLogChunks, jobs } from './schema.ts';
@@ -67,15 +67,16 @@ function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number;
 
 /**
  * Appends consecutive events (seq lastSeq+1 … ) of the job's current lease and applies
- * them. Returns the updated job, or undefined when the lease is stale, the job is no
- * longer active, or the seqs do not follow on (nothing is written then).
+ * them. Returns the updated job with its status before these events, or undefined when
+ * the lease is stale, the job is no longer active, or the seqs do not follow on (nothing
+ * is written then).
  */
 export async function appendJobEvents(
   db: Db,
   jobId: string,
   lease: string,
   events: StoredEvent[],
-): Promise<Job | undefined> {
+): Promise<{ job: Job; previousStatus: JobStatus } | undefined> {
   if (events.length === 0) return undefined;
   const seqFrom = events[0].seq;
   const seqTo = events[events.length - 1].seq;
@@ -91,12 +92,13 @@ export async function appendJobEvents(
         eq(jobs.lastSeq, seqFrom - 1),
         inArray(jobs.status, ACTIVE_STATUSES),
       ))
-      .returning({ attempt: jobs.attempt });
+      // Only lastSeq changed so far: the status returned is the one before these events.
+      .returning({ attempt: jobs.attempt, status: jobs.status });
     if (!fenced) return undefined;
     await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
     for (const e of events) await applyEvent(tx, jobId, e);
     const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
-    return job;
+    return { job, previousStatus: fenced.status };
   });
 }
 

@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'dr
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { takeJobNumber } from './projects.ts';
-import { jobCommands, jobLogChunks, jobs, type JobRef, type JobTrigger } from './schema.ts';
+import { jobCommands, jobLogChunks, jobs, type JobPlugin, type JobRef, type JobTrigger } from './schema.ts';
 
 export type Job = typeof jobs.$inferSelect;
 export const ACTIVE_STATUSES: JobStatus[] = ['assigned', 'running'];
@@ -61,10 +61,10 @@ export async function listUnresolvedJobs(db: Db, limit: number): Promise<Job[]> 
     .limit(limit);
 }
 
-export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef): Promise<boolean> {
+export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef, plugins: JobPlugin[]): Promise<boolean> {
   const rows = await db
     .update(jobs)
-    .set({ spec, ref, resolvedAt: sql`now()` })
+    .set({ spec, ref, plugins, resolvedAt: sql`now()` })
     .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
     .returning({ id: jobs.id });
   return rows.length > 0;

@@ -11,6 +11,12 @@ import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
+/** A plugin as a job was resolved with: enabled, its config validated by its schema. */
+export interface JobPlugin {
+  name: string;
+  config: unknown;
+}
+
 export interface PluginRef {
   name: string;
   enabled: boolean;
@@ -97,6 +103,12 @@ export const jobs = pgTable('jobs', {
   trigger: jsonb('trigger').$type<JobTrigger>().notNull(),
   /** The resolved spec with secrets removed; null until resolution succeeds. */
   spec: jsonb('spec').$type<JobSpec>(),
+  /**
+   * The plugins the job was built with, each with its config as resolved (project
+   * settings with .hive.yml merged in): its hooks run these, whatever the project's
+   * settings say by the time the job ends. Kept on the queen: drones never see it.
+   */
+  plugins: jsonb('plugins').$type<JobPlugin[]>().notNull().default([]),
   /** Why the job ended errored/cancelled/timed_out, in words. */
   message: text('message'),
   droneId: uuid('drone_id'),

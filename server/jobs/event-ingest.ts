@@ -10,21 +10,21 @@
  * before it is stored, so the drone still holds whatever the queen has not.
  */
 import type { Db } from '../db/client.ts';
-import { appendJobEvents, toStoredEvent } from '../db/job-log.ts';
+import { toStoredEvent } from '../db/job-log.ts';
 import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
-import { FINAL_STATUSES, type JobEvent, type QueenMessage } from '../../common/protocol/index.ts';
-import type { LiveBus } from './live-bus.ts';
+import type { JobEvent, QueenMessage } from '../../common/protocol/index.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
+import { isFinal } from './job-transitions.ts';
 
 /** Job ids are UUIDs; anything else names no job. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface IngestDeps {
   db: Db;
-  bus: LiveBus;
+  /** Stores the events and applies what they mean (running, the end) to the job. */
+  lifecycle: JobLifecycle;
   log: Logger;
-  /** Called once a job's final event is stored. */
-  onJobFinished(job: Job): void;
 }
 
 /** Whoever sent the events, to acknowledge or stop them. */
@@ -46,7 +46,6 @@ interface Stream {
   stale: boolean;
   /** A write of this stream is in flight. */
   writing?: boolean;
-  lastStatus?: string;
 }
 
 export class EventIngest {
@@ -113,7 +112,7 @@ export class EventIngest {
       batch = this.#takeConsecutive(stream);
       if (batch.length === 0) return false;
       const stored = batch.map(toStoredEvent);
-      const job = await appendJobEvents(this.deps.db, stream.jobId, stream.lease, stored);
+      const job = await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored);
       if (!job) {
         // The lease changed or the job ended under us: re-read the truth next time.
         stream.storedSeq = undefined;
@@ -124,15 +123,7 @@ export class EventIngest {
       stream.retryMs = 100;
       stream.storedSeq = batch[batch.length - 1].seq;
       this.#ack(stream);
-      this.deps.bus.emit('job-events', stream.jobId, stored);
-      if (job.status !== stream.lastStatus) {
-        stream.lastStatus = job.status;
-        this.deps.bus.emit('job-status', job);
-      }
-      if ((FINAL_STATUSES as readonly string[]).includes(job.status)) {
-        this.#forget(stream);
-        this.deps.onJobFinished(job);
-      }
+      if (isFinal(job.status)) this.#forget(stream);
       return true;
     } catch (err) {
       // Nothing was acked, so the drone still holds these events, but it will not send
@@ -161,7 +152,6 @@ export class EventIngest {
       return false;
     }
     stream.storedSeq = job.lastSeq;
-    stream.lastStatus = job.status;
     return true;
   }
 

@@ -3,24 +3,20 @@
  * web UI, the CLI and (later) webhooks, so each rule lives in one place.
  */
 import type { Db } from '../db/client.ts';
-import { findJob, finishJob, insertJob, listActiveProjectJobs, requestCancel, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
+import { findJob, listActiveProjectJobs, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import type { JobRef, JobTrigger } from '../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobType } from '../../common/protocol/index.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
-import type { LiveBus } from './live-bus.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
 
 export interface JobControlDeps {
   db: Db;
-  bus: LiveBus;
+  lifecycle: JobLifecycle;
   hub: DroneHub;
   log: Logger;
-  /** A new job needs its spec resolved. */
-  onQueued(): void;
-  /** A job ended from the queen's side (e.g. cancelled while queued). */
-  onFinished(job: Job): void;
   /** Asks other queens to cancel on a drone connected to them; false when there are none. */
   relayCancel?(jobId: string, lease: string, reason: string): boolean;
   /** How long a drone may take to confirm a cancel before the queen ends the job itself. */
@@ -42,7 +38,7 @@ export class JobControl {
     const ref = request.ref.branch || request.ref.sha || request.ref.refspec
       ? request.ref
       : { branch: project.defaultBranch };
-    const job = await insertJob(this.deps.db, {
+    const job = await this.deps.lifecycle.create({
       projectId,
       type: request.type,
       ref,
@@ -50,8 +46,6 @@ export class JobControl {
     });
     if (!job) throw new NotFoundError(`Project ${projectId} does not exist`);
     this.deps.log.info({ jobId: job.id, project: project.name, number: job.number, ref }, 'job queued');
-    this.deps.bus.emit('job-status', job);
-    this.deps.onQueued();
     return job;
   }
 
@@ -69,14 +63,13 @@ export class JobControl {
     const job = await this.#get(jobId);
     const message = `Cancelled by ${by}`;
     if (job.status === 'queued') {
-      const ended = await finishJob(this.deps.db, jobId, 'cancelled', message, ['queued']);
-      if (ended) return this.#ended(ended);
-      return this.cancel(jobId, by); // it was assigned meanwhile: cancel it on the drone
+      const ended = await this.deps.lifecycle.finish(jobId, 'cancelled', message, { from: ['queued'] });
+      return ended ?? this.cancel(jobId, by); // it was assigned meanwhile: cancel it on the drone
     }
     if (!ACTIVE_STATUSES.includes(job.status)) {
       throw new ConflictError(`Job ${job.id} has already ended (${job.status})`);
     }
-    const flagged = await requestCancel(this.deps.db, jobId);
+    const flagged = await this.deps.lifecycle.requestCancel(jobId);
     if (!flagged) return this.cancel(jobId, by);
     const drone = flagged.droneId ? this.deps.hub.get(flagged.droneId) : undefined;
     if (!drone && flagged.lease && this.deps.relayCancel?.(jobId, flagged.lease, message)) {
@@ -86,8 +79,8 @@ export class JobControl {
     }
     if (!drone || !flagged.lease) {
       // No drone to tell: end it here; should the drone return, its events are stale.
-      const ended = await finishJob(this.deps.db, jobId, 'cancelled', message, ACTIVE_STATUSES);
-      return ended ? this.#ended(ended) : this.#get(jobId);
+      const ended = await this.deps.lifecycle.finish(jobId, 'cancelled', message, { from: ACTIVE_STATUSES });
+      return ended ?? this.#get(jobId);
     }
     drone.link.send({ type: 'job:cancel', jobId, lease: flagged.lease, reason: message });
     this.#forceAfterGrace(jobId, flagged.lease, message);
@@ -118,19 +111,11 @@ export class JobControl {
   #forceAfterGrace(jobId: string, lease: string, message: string): void {
     setTimeout(async () => {
       try {
-        const ended = await finishJob(this.deps.db, jobId, 'cancelled', `${message} (the drone did not confirm)`, ACTIVE_STATUSES, lease);
-        if (ended) this.#ended(ended);
+        await this.deps.lifecycle.finish(jobId, 'cancelled', `${message} (the drone did not confirm)`, { from: ACTIVE_STATUSES, lease });
       } catch (err) {
         this.deps.log.error({ err, jobId }, 'forcing a cancel failed');
       }
     }, this.deps.cancelGraceMs ?? 30_000).unref();
-  }
-
-  #ended(job: Job): Job {
-    this.deps.hub.release(job.id, job.droneId);
-    this.deps.bus.emit('job-status', job);
-    this.deps.onFinished(job);
-    return job;
   }
 
   async #get(jobId: string): Promise<Job> {

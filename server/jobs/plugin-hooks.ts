@@ -1,8 +1,9 @@
 /**
  * Runs plugins' queen-side hooks (`job:queued`, `job:started`, `job:done`) for the
- * plugins enabled in a job's project. Hooks run beside the build, never in its way: each
- * is bounded by its timeout, and a hook that throws or hangs is logged and forgotten —
- * it never changes the job.
+ * plugins the job was resolved with (`jobs.plugins`, see plugin-host.ts) — a job not yet
+ * resolved has none, so `job:queued` runs the project's enabled plugins as they are now.
+ * Hooks run beside the build, never in its way: each is bounded by its timeout, and a
+ * hook that throws or hangs is logged and forgotten — it never changes the job.
  */
 import type { HookName } from '../../plugins/api.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
@@ -13,6 +14,8 @@ import type { Logger } from '../logger.ts';
 import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 import type { LiveBus } from './live-bus.ts';
 import { pluginJobView } from './plugin-views.ts';
+import { loadedPlugin, resolveJobPlugins } from './plugin-host.ts';
+import type { JobPlugin, PluginRef } from '../db/schema.ts';
 import { pluginLogger, withTimeout } from './plugin-runtime.ts';
 
 const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
@@ -62,30 +65,42 @@ export class PluginHooks {
     try {
       const project = await findProject(db, job.projectId);
       if (!project) return;
-      for (const ref of project.plugins) {
-        const loaded = ref.enabled ? plugins.get(ref.name) : undefined;
-        const fn = loaded?.plugin.hooks?.[hook];
-        if (!loaded || !fn) continue;
-        const parsed = loaded.plugin.configSchema.safeParse(ref.config ?? {});
-        if (!parsed.success) {
-          log.warn({ plugin: ref.name, jobId: job.id, hook }, 'skipping hook: the plugin config is invalid');
-          continue;
-        }
-        const ms = loaded.plugin.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+      for (const entry of await this.#pluginsOf(job, project.plugins)) {
+        const plugin = loadedPlugin(plugins, entry);
+        const fn = plugin?.hooks?.[hook];
+        if (!plugin || !fn) continue;
+        const ms = plugin.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
         const ctx = {
-          config: parsed.data,
+          config: entry.config,
           job: pluginJobView(job, this.deps.publicUrl),
           project: { id: project.id, name: project.name, repoUrl: project.repoUrl },
-          log: pluginLogger(log, ref.name),
+          log: pluginLogger(log, entry.name),
         };
         try {
-          await withTimeout(Promise.resolve().then(() => fn(ctx)), ms, `hook ${hook} of plugin "${ref.name}" ran past ${ms} ms`);
+          await withTimeout(Promise.resolve().then(() => fn(ctx)), ms, `hook ${hook} of plugin "${entry.name}" ran past ${ms} ms`);
         } catch (err) {
-          log.warn({ plugin: ref.name, jobId: job.id, hook, err }, 'plugin hook failed; the build is not affected');
+          log.warn({ plugin: entry.name, jobId: job.id, hook, err }, 'plugin hook failed; the build is not affected');
         }
       }
     } catch (err) {
       log.error({ err, jobId: job.id, hook }, 'running plugin hooks failed');
     }
+  }
+
+  /**
+   * The plugins whose hooks a job runs: those it was resolved with; before resolution
+   * (`job:queued`, or a job that never resolved) the project's enabled plugins whose
+   * config is valid now.
+   */
+  async #pluginsOf(job: Job, projectPlugins: PluginRef[]): Promise<JobPlugin[]> {
+    if (job.spec) return job.plugins;
+    return projectPlugins.filter((p) => p.enabled).flatMap((ref) => {
+      try {
+        return resolveJobPlugins(this.deps.plugins, [ref]);
+      } catch {
+        this.deps.log.warn({ plugin: ref.name, jobId: job.id }, 'skipping hooks: the plugin is missing or its config is invalid');
+        return [];
+      }
+    });
   }
 }

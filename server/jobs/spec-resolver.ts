@@ -6,7 +6,7 @@
  */
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { finishJob, listUnresolvedJobs, setJobSpec, type Job } from '../db/jobs.ts';
+import { listUnresolvedJobs, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
@@ -19,7 +19,8 @@ import { buildJobSpec } from './build-spec.ts';
 import { mergeConfigs } from './merge-config.ts';
 import { collectContributions } from './plugin-phases.ts';
 import { pluginJobView } from './plugin-views.ts';
-import type { LiveBus } from './live-bus.ts';
+import type { JobLifecycle } from './job-lifecycle.ts';
+import { resolveJobPlugins } from './plugin-host.ts';
 import { openCredentials } from './project-secrets.ts';
 import { parseBuildConfig, parseHiveYml, type BuildConfig } from './repo-config.ts';
 import { describeViolations, trustViolations } from './trusted-settings.ts';
@@ -29,13 +30,11 @@ export interface ResolverDeps {
   mirrors: Mirrors;
   /** Opens a private repository's clone credentials for the queen's own fetch. */
   secretBox: SecretBox;
-  bus: LiveBus;
+  lifecycle: JobLifecycle;
   log: Logger;
   defaultTimeoutMs: number;
   plugins: PluginRegistry;
   publicUrl: string;
-  /** Called when a job became runnable. */
-  onRunnable(): void;
 }
 
 const PAGE = 50;
@@ -52,6 +51,7 @@ export class SpecResolver {
 
   constructor(private readonly deps: ResolverDeps) {
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
+    deps.lifecycle.on('created', () => this.kick());
   }
 
   kick(): void {
@@ -104,10 +104,11 @@ export class SpecResolver {
           // A pull request builds for its target branch: its branch sections apply.
           job.ref.branch ?? job.ref.pullRequest?.baseBranch,
         );
+        const plugins = resolveJobPlugins(this.deps.plugins, config.plugins);
         const contributions = await collectContributions(
-          this.deps.plugins, config.plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
+          this.deps.plugins, plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
         );
-        return buildJobSpec({
+        const spec = buildJobSpec({
           job,
           project,
           checkout: { sha, branch: job.ref.branch, refspec },
@@ -116,18 +117,18 @@ export class SpecResolver {
           contributions,
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
         });
+        return { spec, plugins };
       };
-      const spec = await compile(repoConfig);
+      const { spec, plugins } = await compile(repoConfig);
       // What the repository asked for beyond the admin's settings (trusted-settings.ts).
       const fork = !!job.ref.pullRequest?.fork;
       if (repoConfig && (fork || !project.trusted)) {
-        const violations = trustViolations(await compile(undefined), spec);
+        const violations = trustViolations((await compile(undefined)).spec, spec);
         if (violations.length > 0) throw new ResolveError(describeViolations(violations, fork));
       }
       this.#hostFailures.delete(job.id);
-      if (await setJobSpec(this.deps.db, job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) })) {
+      if (await this.deps.lifecycle.resolved(job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) }, plugins)) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
-        this.deps.onRunnable();
       }
     } catch (err) {
       if (err instanceof GitHostError && this.#retryLater(job.id)) {
@@ -138,11 +139,9 @@ export class SpecResolver {
       this.#hostFailures.delete(job.id);
       const message = err instanceof HiveError ? err.message : `Resolving the job failed: ${String(err)}`;
       this.deps.log.warn({ jobId: job.id, err }, 'job resolution failed');
-      const ended = await finishJob(this.deps.db, job.id, 'errored', message, ['queued']).catch((e) => {
+      await this.deps.lifecycle.finish(job.id, 'errored', message, { from: ['queued'] }).catch((e) => {
         this.deps.log.error({ err: e, jobId: job.id }, 'could not mark job errored');
-        return undefined;
       });
-      if (ended) this.deps.bus.emit('job-status', ended);
     } finally {
       this.#inFlight.delete(job.id);
     }

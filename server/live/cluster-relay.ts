@@ -10,6 +10,7 @@ import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
 import type { StoredEvent } from '../db/job-log.ts';
 import type { Notifier } from '../db/notifier.ts';
+import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import type { LiveBus } from '../jobs/live-bus.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
@@ -25,8 +26,8 @@ interface Deps {
   hub: DroneHub;
   notifier: Notifier;
   log: Logger;
-  /** A job became runnable somewhere: schedule onto this queen's drones. */
-  onQueueChanged(): void;
+  /** Runnable jobs are announced to the other queens, and theirs scheduled here. */
+  lifecycle: JobLifecycle;
 }
 
 export class ClusterRelay {
@@ -35,6 +36,9 @@ export class ClusterRelay {
   readonly #onEvents = (jobId: string, events: StoredEvent[]) =>
     this.#send(EVENTS, { j: jobId, s: events[events.length - 1]?.seq ?? 0 });
   readonly #onStatus = (job: Job) => this.#send(STATUS, { j: job.id });
+  readonly #onRunnable = (origin: 'local' | 'remote') => {
+    if (origin === 'local') this.#send(QUEUE, {});
+  };
 
   constructor(private readonly deps: Deps) {}
 
@@ -47,6 +51,7 @@ export class ClusterRelay {
     const { bus, notifier } = this.deps;
     bus.on('job-events', this.#onEvents);
     bus.on('job-status', this.#onStatus);
+    this.deps.lifecycle.on('runnable', this.#onRunnable);
     const on = async (channel: string, handle: (p: Record<string, string>) => void | Promise<void>) => {
       this.#unlisten.push(await notifier.listen(channel, (raw) => {
         let payload: Record<string, string>;
@@ -66,7 +71,7 @@ export class ClusterRelay {
       const job = await findJob(this.deps.db, p.j);
       if (job) bus.emit('job-status-remote', job);
     });
-    await on(QUEUE, () => this.deps.onQueueChanged());
+    await on(QUEUE, () => this.deps.lifecycle.remoteRunnable());
     await on(CANCEL, (p) => {
       const drone = this.deps.hub.all().find((d) => d.jobs.has(p.j));
       drone?.link.send({ type: 'job:cancel', jobId: p.j, lease: p.l, reason: p.r });
@@ -76,13 +81,9 @@ export class ClusterRelay {
   async stop(): Promise<void> {
     this.deps.bus.off('job-events', this.#onEvents);
     this.deps.bus.off('job-status', this.#onStatus);
+    this.deps.lifecycle.off('runnable', this.#onRunnable);
     await Promise.all(this.#unlisten.map((u) => u().catch(() => {})));
     this.#unlisten = [];
-  }
-
-  /** Tells the other queens that a job became runnable. */
-  queueChanged(): void {
-    this.#send(QUEUE, {});
   }
 
   /** Asks whichever queen holds the job's drone to cancel it; false when there are no other queens. */

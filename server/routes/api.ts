@@ -28,7 +28,8 @@ import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { idParam, readBody } from './request-input.ts';
-import { checkPluginList, pluginListView } from './plugin-config-check.ts';
+import { checkPluginList } from '../jobs/plugin-host.ts';
+import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, keepStoredSecrets } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
 import { userRoutes } from './api-users.ts';
@@ -40,8 +41,6 @@ export interface ApiDeps {
   control: JobControl;
   hub: DroneHub;
   log: Logger;
-  /** Something changed that may let queued jobs run (a drone drained, etc.). */
-  onCapacityChange(): void;
 }
 
 type Env = { Variables: AuthVariables };

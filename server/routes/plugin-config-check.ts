@@ -1,19 +1,5 @@
-/** Checks a project's plugin list against the loaded plugins, naming the bad field. */
+/** The installed plugins as the API and the settings page describe them (saving checks through jobs/plugin-host.ts). */
 import type { PluginRegistry } from '../../plugins/loader.ts';
-import { ValidationError } from '../errors.ts';
-import { describeZodError } from '../jobs/repo-config.ts';
-
-export function checkPluginList(registry: PluginRegistry, plugins: { name: string; config?: Record<string, unknown> }[]): void {
-  plugins.forEach((ref, i) => {
-    const loaded = registry.get(ref.name);
-    if (!loaded) {
-      const failed = registry.failures.find((f) => f.name === ref.name);
-      throw new ValidationError(`plugins[${i}].name: plugin "${ref.name}" is not ${failed ? `usable: it failed to load (${failed.error})` : 'installed on this queen'}`);
-    }
-    const parsed = loaded.plugin.configSchema.safeParse(ref.config ?? {});
-    if (!parsed.success) throw new ValidationError(describeZodError(parsed.error, `plugins[${i}].config.`), { cause: parsed.error });
-  });
-}
 
 export function pluginListView(registry: PluginRegistry) {
   return {

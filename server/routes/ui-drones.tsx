@@ -14,7 +14,7 @@ import { requireAdmin, requireSession } from './ui-session.ts';
 /** Close code a drone sees when an operator disconnects it (4000–4999 are for applications). */
 export const DISCONNECTED_BY_OPERATOR = 4003;
 
-export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneHub; onCapacityChange(): void }) {
+export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneHub }) {
   const { db, hub } = deps;
   const auth = requireSession(db);
   const admins = requireAdmin('drain or disconnect drones');

@@ -34,7 +34,6 @@ export interface UiDeps {
   log: Logger;
   /** Base URL users reach the queen by (webhook URLs shown in settings, `Secure` cookies over https). */
   publicUrl: string;
-  onCapacityChange(): void;
   /** Whether the client address is X-Forwarded-For's first entry (HIVE_TRUST_PROXY). */
   trustProxy?: boolean;
   /** Counts and logs failed logins (absent in tests that do not care). */

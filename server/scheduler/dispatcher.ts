@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { claimJob, finishJob, listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import { listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
@@ -16,14 +17,11 @@ import { hasFreeSlot, selectDrone } from './select-drone.ts';
 export interface DispatcherDeps {
   db: Db;
   hub: DroneHub;
+  lifecycle: JobLifecycle;
   log: Logger;
   leaseMs: number;
   /** Turns the stored (redacted) spec into the one sent: secrets and credentials added back. */
   prepareSpec(spec: JobSpec, job: Job): Promise<JobSpec>;
-  /** Called after a job was claimed and sent. */
-  onAssigned(job: Job): void;
-  /** Called when a claimed job could not be prepared and was ended errored. */
-  onFailed(job: Job): void;
 }
 
 const PAGE = 200;
@@ -36,6 +34,12 @@ export class Dispatcher {
       () => this.#round(),
       (err) => deps.log.error({ err }, 'scheduling round failed'),
     );
+    // A round whenever a job can run or a drone can take one: assignment on the event.
+    const kick = () => this.kick();
+    deps.lifecycle.on('runnable', kick);
+    deps.lifecycle.on('slot-freed', kick);
+    deps.hub.on('connected', kick);
+    deps.hub.on('capacity', kick);
   }
 
   /** Asks for a scheduling round soon; cheap to call often. */
@@ -69,11 +73,11 @@ export class Dispatcher {
   }
 
   async #tryAssign(jobId: string, spec: JobSpec): Promise<void> {
-    const { db, hub } = this.deps;
+    const { hub } = this.deps;
     const drone = selectDrone(hub.all(), spec.requires);
     if (!drone) return; // no eligible drone free now: the job waits for the first freed slot
     const lease = randomUUID();
-    const claimed = await claimJob(db, jobId, drone, lease, this.deps.leaseMs);
+    const claimed = await this.deps.lifecycle.assign(jobId, drone, lease, this.deps.leaseMs);
     if (!claimed) return; // cancelled meanwhile, or another queen took it
     const live = hub.get(drone.id);
     if (!live) return; // drone left during the claim: its lease expires and the job is re-queued
@@ -84,8 +88,7 @@ export class Dispatcher {
       // E.g. a secret that no longer decrypts: the job cannot run anywhere, so it ends here.
       this.deps.log.error({ err, jobId }, 'preparing the assignment failed');
       const message = err instanceof HiveError ? err.message : 'Preparing the job for its drone failed';
-      const ended = await finishJob(db, jobId, 'errored', message, ['assigned'], lease);
-      if (ended) this.deps.onFailed(ended);
+      await this.deps.lifecycle.finish(jobId, 'errored', message, { from: ['assigned'], lease });
       return;
     }
     live.jobs.add(claimed.id);
@@ -95,6 +98,5 @@ export class Dispatcher {
       this.deps.log.warn({ err, jobId }, 'sending an assignment failed; the lease will expire');
     }
     this.deps.log.info({ jobId, drone: drone.name }, 'job assigned');
-    this.deps.onAssigned(claimed);
   }
 }

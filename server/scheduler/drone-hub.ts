@@ -16,11 +16,15 @@ export interface ConnectedDrone extends DroneCandidate {
   readonly jobs: Set<string>;
   readonly link: DroneLink;
   readonly connectedAt: Date;
+  /** The drone's last heartbeat, kept in memory: when, and the leases it vouched for. */
+  heartbeat?: { at: number; leases: Set<string> };
 }
 
 export interface DroneHubEvents {
   connected: [drone: ConnectedDrone];
   disconnected: [drone: ConnectedDrone];
+  /** What a drone can take changed (capacity, labels, drained, resumed). */
+  capacity: [drone: ConnectedDrone];
 }
 
 export class DroneHub extends EventEmitter<DroneHubEvents> {
@@ -45,6 +49,11 @@ export class DroneHub extends EventEmitter<DroneHubEvents> {
     if (this.#drones.get(drone.id) !== drone) return;
     this.#drones.delete(drone.id);
     this.emit('disconnected', drone);
+  }
+
+  /** Announces that a drone's capacity, labels or draining changed (the dispatcher listens). */
+  capacityChanged(drone: ConnectedDrone): void {
+    if (this.#drones.get(drone.id) === drone) this.emit('capacity', drone);
   }
 
   get(id: string): ConnectedDrone | undefined {

@@ -8,7 +8,8 @@
  */
 import type { Db } from '../db/client.ts';
 import { registerDrone, updateDrone } from '../db/drones.ts';
-import { extendLeases, findJob, listDroneActiveJobs, requeueJob, ACTIVE_STATUSES } from '../db/jobs.ts';
+import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
+import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
 import type { LostJobHandler } from './lost-jobs.ts';
 import type { Logger } from '../logger.ts';
@@ -21,13 +22,12 @@ import type { ConnectedDrone, DroneHub, DroneLink } from './drone-hub.ts';
 export interface SessionDeps {
   db: Db;
   hub: DroneHub;
+  lifecycle: JobLifecycle;
   ingest: EventIngest;
   lost: LostJobHandler;
   log: Logger;
   heartbeatMs: number;
   leaseMs: number;
-  /** Something changed that may let queued jobs run. */
-  onCapacityChange(): void;
 }
 
 export class DroneSession {
@@ -87,12 +87,18 @@ export class DroneSession {
       case 'job:accepted':
         return;
       case 'job:rejected':
+      {
         this.deps.log.info({ jobId: message.jobId, drone: drone.name, reason: message.reason }, 'drone refused a job');
-        drone.jobs.delete(message.jobId);
-        await requeueJob(this.deps.db, message.jobId, message.lease, false);
-        this.deps.onCapacityChange();
+        const job = await findJob(this.deps.db, message.jobId);
+        if (job?.lease === message.lease && job.droneId === drone.id && ACTIVE_STATUSES.includes(job.status)) {
+          await this.deps.lifecycle.requeue(job, `drone ${drone.name} refused it: ${message.reason}`);
+        }
         return;
+      }
       case 'job:heartbeat':
+        // Remembered before the write: should the database be away, the lease reaper still
+        // knows this drone vouches for these jobs (lease-reaper.ts).
+        drone.heartbeat = { at: Date.now(), leases: new Set(message.jobs.map((j) => j.lease)) };
         await extendLeases(this.deps.db, drone.id, message.jobs.map((j) => j.lease), this.deps.leaseMs);
         await updateDrone(this.deps.db, drone.id, {});
         return;
@@ -103,7 +109,7 @@ export class DroneSession {
         await updateDrone(this.deps.db, drone.id, {
           capacity: drone.capacity, speed: drone.speed, labels: [...drone.labels],
         });
-        this.deps.onCapacityChange();
+        this.deps.hub.capacityChanged(drone);
         return;
     }
   }
@@ -156,7 +162,6 @@ export class DroneSession {
       if (job?.cancelRequested) this.#send({ type: 'job:cancel', jobId: r.jobId, lease: r.lease, reason: 'cancelled' });
     }
     log.info({ drone: row.name, capacity: hello.capacity, labels: hello.labels, resumed: kept.length }, 'drone connected');
-    this.deps.onCapacityChange();
   }
 
   /** The socket closed: forget the drone here; its jobs keep their leases until they expire. */

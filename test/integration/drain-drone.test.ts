@@ -12,14 +12,15 @@ describe('drainDrone', () => {
   before(async () => { database = await createTestDatabase(); });
   after(async () => { await database?.close(); });
 
-  it('marks the drone draining in memory and in the database, tells it, and kicks the dispatcher', async () => {
+  it('marks the drone draining in memory and in the database, tells it, and announces the change to the dispatcher', async () => {
     const row = await registerDrone(database.db, { name: 'd1', labels: [], plugins: [], capacity: 2, speed: 1 });
     const sent: QueenMessage[] = [];
     const hub = new DroneHub();
     const drone = hub.add({ id: row.id, name: row.name, labels: [], plugins: [], capacity: 2, speed: 1, draining: false },
       { send: (m) => sent.push(m), close: () => {} });
     let kicks = 0;
-    await drainDrone({ db: database.db, onCapacityChange: () => kicks++ }, drone);
+    hub.on('capacity', (d) => { if (d === drone) kicks++; });
+    await drainDrone({ db: database.db, hub }, drone);
     assert.equal(drone.draining, true);
     assert.equal((await listDrones(database.db)).find((d) => d.id === row.id)?.draining, true);
     assert.deepEqual(sent, [{ type: 'drone:drain' }]);

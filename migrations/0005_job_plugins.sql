@@ -1,0 +1,1 @@
+ALTER TABLE "jobs" ADD COLUMN "plugins" jsonb DEFAULT '[]'::jsonb NOT NULL;

@@ -1,0 +1,149 @@
+/**
+ * Every change of a job's state goes through here: creation, resolution, assignment,
+ * re-queueing, the drone's reported progress and every end. Each method persists the
+ * change (a conditional update, so a race with another queen or the drone changes
+ * nothing), checks it against the state machine (job-transitions.ts), and then the
+ * consequences follow from the change itself, not from the caller remembering them:
+ *
+ * - the `job-status` event on the live bus (pages, plugin hooks, commit statuses, other
+ *   queens through the relay);
+ * - a job that ended or went back to the queue gives its drone slot back;
+ * - `created` wakes the resolver; `runnable` and `slot-freed` wake the dispatcher (and
+ *   `runnable` is announced to queens sharing the database).
+ *
+ * Methods return the updated job, or undefined when the job was not in a state the change
+ * applies to (it moved on meanwhile) — never a half-made change.
+ */
+import { EventEmitter } from 'node:events';
+import type { FinalJobStatus, JobSpec, JobStatus } from '../../common/protocol/index.ts';
+import type { Db } from '../db/client.ts';
+import { appendJobEvents, type StoredEvent } from '../db/job-log.ts';
+import {
+  claimJob, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
+  type Job, type NewJob,
+} from '../db/jobs.ts';
+import type { JobRef } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+import { assertTransition, isFinal } from './job-transitions.ts';
+import type { LiveBus } from './live-bus.ts';
+
+export interface LifecycleEvents {
+  /** A job was created: it needs its spec resolved. */
+  created: [job: Job];
+  /** A job can run now (resolved or re-queued), here or — `remote` — on another queen. */
+  runnable: [origin: 'local' | 'remote'];
+  /** A drone slot was given back. */
+  'slot-freed': [];
+}
+
+export interface LifecycleDeps {
+  db: Db;
+  bus: LiveBus;
+  hub: DroneHub;
+  log: Logger;
+}
+
+export class JobLifecycle extends EventEmitter<LifecycleEvents> {
+  constructor(private readonly deps: LifecycleDeps) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** queued: a new job with the project's next number; undefined when the project is gone. */
+  async create(input: NewJob): Promise<Job | undefined> {
+    const job = await insertJob(this.deps.db, input);
+    if (!job) return undefined;
+    this.deps.bus.emit('job-status', job);
+    this.emit('created', job);
+    return job;
+  }
+
+  /** A queued job got its spec (and pinned ref): it can be scheduled. */
+  async resolved(jobId: string, spec: JobSpec, ref: JobRef, plugins: Job['plugins']): Promise<boolean> {
+    const done = await setJobSpec(this.deps.db, jobId, spec, ref, plugins);
+    if (done) this.emit('runnable', 'local');
+    return done;
+  }
+
+  /** queued → assigned, claimed for a drone under a new lease. */
+  async assign(jobId: string, drone: { id: string; name: string }, lease: string, leaseMs: number): Promise<Job | undefined> {
+    const job = await claimJob(this.deps.db, jobId, drone, lease, leaseMs);
+    if (job) this.deps.bus.emit('job-status', job);
+    return job;
+  }
+
+  /**
+   * assigned/running → queued under a given lease (the drone refused the job, or was
+   * lost and the job is retried). A job that had started counts a new attempt.
+   */
+  async requeue(job: Pick<Job, 'id' | 'lease' | 'status' | 'droneId'>, why: string): Promise<Job | undefined> {
+    if (!job.lease) return undefined;
+    assertTransition(job.status, 'queued', job.id);
+    this.deps.hub.release(job.id, job.droneId);
+    if (!(await requeueJob(this.deps.db, job.id, job.lease, job.status === 'running'))) return undefined;
+    const fresh = await findJob(this.deps.db, job.id);
+    if (!fresh) return undefined;
+    this.deps.log.info({ jobId: job.id, why }, 'job re-queued');
+    this.deps.bus.emit('job-status', fresh);
+    this.emit('slot-freed');
+    this.emit('runnable', 'local');
+    return fresh;
+  }
+
+  /**
+   * Ends a job from the queen's side (resolution failed, cancelled, lost drone, preparing
+   * the assignment failed) if it is still in one of `from` (and under `lease`, if given).
+   */
+  async finish(
+    jobId: string,
+    status: FinalJobStatus,
+    message: string,
+    when: { from: readonly JobStatus[]; lease?: string },
+  ): Promise<Job | undefined> {
+    assertTransition(when.from, status, jobId);
+    const ended = await finishJob(this.deps.db, jobId, status, message, [...when.from], when.lease);
+    if (ended) this.#ended(ended);
+    return ended;
+  }
+
+  /**
+   * Stores a drone's events of the job's current lease and applies what they mean
+   * (running, a final status) in the same transaction, then tells watchers. Undefined when the lease is stale
+   * or the seqs do not follow on (nothing stored).
+   */
+  async recordEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<Job | undefined> {
+    const stored = await appendJobEvents(this.deps.db, jobId, lease, events);
+    if (!stored) return undefined;
+    const { job, previousStatus } = stored;
+    // Output first, then the status it led to: watchers see the last lines before the end.
+    this.deps.bus.emit('job-events', jobId, events);
+    if (job.status !== previousStatus) {
+      // The drone's word is stored already; an odd order is logged, not undone.
+      try {
+        assertTransition(previousStatus, job.status, jobId);
+      } catch (err) {
+        this.deps.log.error({ err, jobId }, 'a drone reported an unexpected change of status');
+      }
+      if (isFinal(job.status)) this.#ended(job);
+      else this.deps.bus.emit('job-status', job);
+    }
+    return job;
+  }
+
+  /** Flags an active job for cancelling; the drone's confirmation (or the grace timer) ends it. */
+  requestCancel(jobId: string): Promise<Job | undefined> {
+    return requestCancel(this.deps.db, jobId);
+  }
+
+  /** Another queen made a job runnable: schedule here too. */
+  remoteRunnable(): void {
+    this.emit('runnable', 'remote');
+  }
+
+  #ended(job: Job): void {
+    this.deps.hub.release(job.id, job.droneId);
+    this.deps.bus.emit('job-status', job);
+    this.emit('slot-freed');
+  }
+}
