@@ -12,6 +12,7 @@ import { PRIVILEGED_LABEL } from '../common/drone-labels.ts';
 import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { parseBooleanEnv } from '../common/boolean-env.ts';
+import { MAX_DRONE_CAPACITY, MAX_DRONE_NAME_CHARS } from '../common/protocol/constants.ts';
 
 export interface DroneConfig {
   /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
@@ -95,9 +96,9 @@ const BOOLEAN_FLAGS = {
 type ValueFlag = keyof typeof VALUE_FLAGS;
 type BooleanFlag = keyof typeof BOOLEAN_FLAGS;
 
-// Limits of the `drone:hello` message (common/protocol/parse.ts).
-const MAX_CAPACITY = 10_000;
-const MAX_NAME = 200;
+// Limits of the `drone:hello` message, checked here so a bad flag fails at start.
+const MAX_CAPACITY = MAX_DRONE_CAPACITY;
+const MAX_NAME = MAX_DRONE_NAME_CHARS;
 
 export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: SystemFacts = defaultSystem()): DroneConfig {
   const flags = parseArgv(argv);

@@ -12,6 +12,9 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Output is split into events of at most this many characters. */
 export const MAX_OUTPUT_CHUNK_CHARS = 64 * 1024;
+/** Limits of `drone:hello`, which a drone's configuration checks before it connects. */
+export const MAX_DRONE_CAPACITY = 10_000;
+export const MAX_DRONE_NAME_CHARS = 200;
 
 export const PHASES = ['environment', 'prepare', 'test', 'deploy', 'cleanup'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -27,7 +30,7 @@ export const JOB_STATUSES = ['queued', 'assigned', 'running', ...FINAL_STATUSES]
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A phase ends like a job, or is `skipped` (after a failure, or not wanted for the job type). */
-export const PHASE_STATUSES = ['passed', 'failed', 'skipped', 'errored', 'cancelled', 'timed_out'] as const;
+export const PHASE_STATUSES = [...FINAL_STATUSES, 'skipped'] as const;
 export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 
 /** When the Docker executor pulls a job's image. */

@@ -11,7 +11,7 @@
  * Fields a message does not define are dropped by the parsers.
  */
 import { z } from 'zod';
-import { FINAL_STATUSES, PHASE_STATUSES, PHASES } from './constants.ts';
+import { FINAL_STATUSES, MAX_DRONE_CAPACITY, MAX_DRONE_NAME_CHARS, PHASE_STATUSES, PHASES } from './constants.ts';
 import { id, int, label, list, nonEmptyStr, num, str } from './fields.ts';
 import { jobSpecSchema } from './job-spec.ts';
 
@@ -86,8 +86,8 @@ export type RunningJobRef = z.output<typeof runningJobRef>;
 const droneHello = z.object({
   type: z.literal('drone:hello'),
   version: int(0),
-  name: nonEmptyStr(200),
-  capacity: int(0, 10_000),
+  name: nonEmptyStr(MAX_DRONE_NAME_CHARS),
+  capacity: int(0, MAX_DRONE_CAPACITY),
   /** Relative speed (higher is faster); the scheduler prefers fast drones. */
   speed: num(0),
   labels: list(label, 200),
@@ -97,7 +97,7 @@ const droneHello = z.object({
 });
 const droneInfo = z.object({
   type: z.literal('drone:info'),
-  capacity: int(0, 10_000).optional(),
+  capacity: int(0, MAX_DRONE_CAPACITY).optional(),
   speed: num(0).optional(),
   labels: list(label, 200).optional(),
 });

@@ -1,6 +1,7 @@
 /** `docker`: runs the job in a container — image, pull policy, limits, privileged, services. */
 import { z } from 'zod';
 import { definePlugin } from '../api.ts';
+import { PULL_POLICIES } from '../../common/protocol/index.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be a lowercase host name');
 
@@ -10,7 +11,7 @@ export default definePlugin({
   description: 'Runs every command in a Docker container, with optional service containers.',
   configSchema: z.strictObject({
     image: z.string().min(1).optional().describe('Image the build runs in, e.g. node:20 or alpine:3.20'),
-    pull: z.enum(['always', 'if-not-present', 'never']).default('if-not-present').describe('When the drone pulls the image'),
+    pull: z.enum(PULL_POLICIES).default('if-not-present').describe('When the drone pulls the image'),
     /** Off by default: a privileged container can take over the drone's host. */
     privileged: z.boolean().default(false).describe('Privileged container: only for trusted projects, it can take over the drone'),
     memoryMb: z.number().int().min(4).optional().describe('Memory limit in MiB; a build past it ends with an out-of-memory message'),
