@@ -60,6 +60,10 @@ export interface Queen {
   hooks: PluginHooks;
   hub: DroneHub;
   bus: LiveBus;
+  /** Every change of a job's state goes through it. */
+  lifecycle: JobLifecycle;
+  /** Reaps (or, for drones still vouching, extends) expired leases. */
+  reaper: LeaseReaper;
   control: JobControl;
   dispatcher: Dispatcher;
   resolver: SpecResolver;
@@ -174,7 +178,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, control, dispatcher, resolver, mirrors, ingest, statuses, retention, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, app,
     async close() {
       // Timers stop now; the database closes only after their runs in progress end.
       const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop()]);
