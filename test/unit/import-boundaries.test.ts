@@ -52,6 +52,17 @@ it('the browser code imports nothing of the queen', () => {
   assert.deepEqual(importsInto('web/client', (t) => !t.startsWith('web/') && !t.startsWith('common/')), []);
 });
 
+it('job state changes go through the lifecycle: only it calls the queries that change a job\'s status', () => {
+  const changing = ['insertJob', 'setJobSpec', 'claimJob', 'requeueJob', 'finishJob', 'requestCancel', 'appendJobEvents'];
+  const offenders = sources('server')
+    .filter((f) => !f.endsWith('/server/jobs/job-lifecycle.ts') && !/\/server\/db\//.test(f))
+    .flatMap((f) => {
+      const text = readFileSync(f, 'utf8');
+      return changing.filter((name) => new RegExp(`(?<![.\\w])${name}\\s*\\(`).test(text)).map((name) => `${relative(root, f)} calls ${name}`);
+    });
+  assert.deepEqual(offenders, []);
+});
+
 it('only config modules read process.env', () => {
   const offenders = [...sources('common'), ...sources('server'), ...sources('drone'), ...sources('plugins')]
     .filter((f) => !/\/config\.ts$/.test(f) && /process\.env\b/.test(readFileSync(f, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')))
