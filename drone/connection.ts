@@ -34,6 +34,19 @@ export interface ConnectionEvents {
   drain: [message: DroneDrain];
 }
 
+/**
+ * The event each welcomed queen message is relayed as. Listing every other message type
+ * (the compiler checks it) keeps a new message from being dropped silently; each event's
+ * argument is the message of that type.
+ */
+const RELAYED_AS = {
+  'job:assign': 'assign',
+  'job:cancel': 'cancel',
+  'job:ack': 'ack',
+  'job:query-info': 'query-info',
+  'drone:drain': 'drain',
+} as const satisfies { [T in Exclude<QueenMessage['type'], 'queen:welcome' | 'error'>]: keyof ConnectionEvents };
+
 export interface QueenConnectionOptions {
   /** `ws://` or `wss://` base URL of the queen; `/drone` is appended. */
   queenUrl: string;
@@ -184,26 +197,12 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       else this.#log.warn({ type: message.type }, 'ignored a message that came before the welcome');
       return;
     }
-    switch (message.type) {
-      case 'queen:welcome':
-        this.#log.warn('ignored a second welcome');
-        return;
-      case 'job:assign':
-        this.emit('assign', message);
-        return;
-      case 'job:cancel':
-        this.emit('cancel', message);
-        return;
-      case 'job:ack':
-        this.emit('ack', message);
-        return;
-      case 'job:query-info':
-        this.emit('query-info', message);
-        return;
-      case 'drone:drain':
-        this.emit('drain', message);
-        return;
+    if (message.type === 'queen:welcome') {
+      this.#log.warn('ignored a second welcome');
+      return;
     }
+    // Each other message is relayed as the event of the same name (RELAYED_AS).
+    (this.emit as (event: keyof ConnectionEvents, message: QueenMessage) => boolean)(RELAYED_AS[message.type], message);
   }
 
   #onWelcome(ws: WebSocket, welcome: QueenWelcome): void {

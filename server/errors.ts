@@ -37,3 +37,9 @@ export class GoneError extends httpErrorClass(410, 'gone') {}
 export class PayloadTooLargeError extends httpErrorClass(413, 'payload_too_large') {}
 /** Resolving a job's spec failed (repository unreachable, bad .hive.yml): the job ends `errored`. */
 export class ResolveError extends httpErrorClass(500, 'resolve_error') {}
+
+/** The row, or a `NotFoundError` saying which `what` with this id does not exist. */
+export function mustExist<T>(row: T | undefined | null, what: string, id: string): T {
+  if (row === undefined || row === null) throw new NotFoundError(`${what} ${id} does not exist`);
+  return row;
+}

@@ -115,10 +115,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const ingest = new EventIngest({ db, lifecycle, log });
   const lost = new LostJobHandler({ db, lifecycle, log });
   const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
-  const control = new JobControl({
-    db, lifecycle, hub, log,
-    relayCancel: (jobId, lease, reason) => relay.cancel(jobId, lease, reason),
-  });
+  const control = new JobControl({ db, lifecycle, hub, log, relay });
   const retention = new RetentionLoop({
     db, log,
     policy: { logRetentionDays: config.logRetentionDays, keepBuilds: config.keepBuilds, webhookDeliveryRetentionDays: config.webhookDeliveryRetentionDays },

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobType } from '../../common/protocol/index.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
+import type { ClusterRelay } from '../live/cluster-relay.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 
 export interface JobControlDeps {
@@ -17,8 +18,8 @@ export interface JobControlDeps {
   lifecycle: JobLifecycle;
   hub: DroneHub;
   log: Logger;
-  /** Asks other queens to cancel on a drone connected to them; false when there are none. */
-  relayCancel?(jobId: string, lease: string, reason: string): boolean;
+  /** Asks other queens to cancel on a drone connected to them (`cancel` is false when there are none). */
+  relay?: Pick<ClusterRelay, 'cancel'>;
   /** How long a drone may take to confirm a cancel before the queen ends the job itself. */
   cancelGraceMs?: number;
 }
@@ -72,7 +73,7 @@ export class JobControl {
     const flagged = await this.deps.lifecycle.requestCancel(jobId);
     if (!flagged) return this.cancel(jobId, by);
     const drone = flagged.droneId ? this.deps.hub.get(flagged.droneId) : undefined;
-    if (!drone && flagged.lease && this.deps.relayCancel?.(jobId, flagged.lease, message)) {
+    if (!drone && flagged.lease && this.deps.relay?.cancel(jobId, flagged.lease, message)) {
       // The drone may be connected to another queen sharing the database: it relays the cancel.
       this.#forceAfterGrace(jobId, flagged.lease, message);
       return flagged;

@@ -10,7 +10,7 @@ import { createUser, removeUser, resetUserPassword, setUserRole, userView } from
 import { newPasswordSchema, usernameSchema } from '../auth/user-rules.ts';
 import type { Db } from '../db/client.ts';
 import { findUser, listUsers } from '../db/users.ts';
-import { NotFoundError } from '../errors.ts';
+import { mustExist } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { idParam, readBody } from './request-input.ts';
@@ -40,16 +40,13 @@ export function userRoutes(db: Db, log: Logger) {
 
   api.get('/:id', admins, async (c) => {
     const id = idParam(c, 'User');
-    const user = await findUser(db, id);
-    if (!user) throw new NotFoundError(`User ${id} does not exist`);
-    return c.json(userView(user));
+    return c.json(userView(mustExist(await findUser(db, id), 'User', id)));
   });
 
   api.patch('/:id', admins, async (c) => {
     const id = idParam(c, 'User');
     const body = await readBody(c, updateUserBody);
-    let user = await findUser(db, id);
-    if (!user) throw new NotFoundError(`User ${id} does not exist`);
+    let user = mustExist(await findUser(db, id), 'User', id);
     // The role first: when it is refused (last admin), the password stays as it was too.
     if (body.isAdmin !== undefined && body.isAdmin !== user.isAdmin) {
       user = await setUserRole(db, id, body.isAdmin);

@@ -16,7 +16,7 @@ import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands } from '../db/job-log.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
-import { ConflictError, GoneError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, GoneError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
@@ -73,16 +73,14 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   api.get('/projects/:id', async (c) => {
-    const project = await findProject(db, idParam(c, 'Project'));
-    if (!project) throw new NotFoundError(`Project ${c.req.param('id')} does not exist`);
-    return c.json(view(project));
+    const id = idParam(c, 'Project');
+    return c.json(view(mustExist(await findProject(db, id), 'Project', id)));
   });
 
   api.patch('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
-    const existing = await findProject(db, id);
-    if (!existing) throw new NotFoundError(`Project ${id} does not exist`);
+    const existing = mustExist(await findProject(db, id), 'Project', id);
     // Secret plugin fields left out keep their stored values (they are never shown to send back).
     if (body.plugins) body.plugins = keepStoredSecrets(deps.plugins, body.plugins, existing.plugins);
     if (body.plugins) checkPluginList(deps.plugins, body.plugins);

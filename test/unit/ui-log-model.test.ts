@@ -78,14 +78,13 @@ describe('log model', () => {
     assert.equal(model.visibleCount, model.lineCount);
   });
 
-  it('handles a million lines in well under a second', () => {
+  // How fast is bench/ui-large-log.ts's to measure (in chromium); a timed assertion here
+  // failed whenever the machine was busy.
+  it('holds a million lines', () => {
     const model = new LogModel();
     const chunk = Array.from({ length: 1000 }, (_, i) => `line ${i} \x1b[32mok\x1b[0m`).join('\n') + '\n';
-    const start = performance.now();
     model.apply([{ seq: 1, type: 'job:cmd:start', cmd: 0, command: 'x' }]);
     for (let i = 0; i < 1000; i++) model.apply([{ seq: i + 2, type: 'job:cmd:stdout', cmd: 0, data: chunk }]);
-    const ms = performance.now() - start;
     assert.equal(model.lineCount, 1_000_001);
-    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 });
