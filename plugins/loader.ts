@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { HivePlugin } from './api.ts';
+import { registerHostImports } from './host-imports.ts';
 import { resolvePackageEntry } from './resolve-package.ts';
 
 export interface LoadedPlugin {
@@ -91,6 +92,7 @@ async function loadOne(name: string, resolveFrom: string): Promise<LoadedPlugin>
   } else {
     const entry = resolvePackageEntry(name, resolveFrom);
     if (!entry) throw new PluginLoadError(`package not found in node_modules (from ${resolveFrom}); run npm install ${name}`);
+    registerHostImports(); // its `hive-ci/plugin` import must find this Hive
     try {
       mod = await import(pathToFileURL(entry).href);
     } catch (cause) {

@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.ts';
-import { tsxImportArgs } from './util/tsx-loader.ts';
+import { modulePath, tsxImportArgs } from './util/tsx-loader.ts';
 
-const droneMain = fileURLToPath(new URL('../drone/main.ts', import.meta.url));
+const droneMain = modulePath('../drone/main.ts', import.meta.url);
 
 export function startLocalDrone(opts: {
   queenPort: number;

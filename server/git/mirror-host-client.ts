@@ -6,13 +6,12 @@
  * starts a new host.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { HiveError, ResolveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { tsxImportArgs } from '../util/tsx-loader.ts';
+import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
 
-const hostMain = fileURLToPath(new URL('./mirror-host.ts', import.meta.url));
+const hostMain = modulePath('./mirror-host.ts', import.meta.url);
 
 /** The git host failed, not git: the host process exited or could not start. */
 export class GitHostError extends HiveError {}

@@ -1,13 +1,14 @@
 /**
  * The web UI's static assets: one stylesheet and a few client scripts. Scripts are
- * written in TypeScript (`web/client/*.ts`) and bundled in memory by esbuild when the
- * queen starts (tens of milliseconds), so there is no build step anyone must run.
+ * written in TypeScript (`web/client/*.ts`); the compiled queen serves the bundles the
+ * build made, a queen running from the sources bundles them in memory once (ui-bundle.ts).
  * Every asset is served by a content-hashed URL and cached by browsers for good.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { runningFromSources } from '../util/tsx-loader.ts';
+import { BUNDLE_DIR, CLIENT_SCRIPTS, bundleClientScripts, type ClientScriptName } from './ui-bundle.ts';
 
 export interface Asset {
   body: Uint8Array;
@@ -15,35 +16,27 @@ export interface Asset {
   hash: string;
 }
 
-export type AssetName = 'style.css' | 'live.js' | 'build-page.js' | 'lists.js' | 'forms.js';
+export type AssetName = 'style.css' | ClientScriptName;
 
+/** `web/` of the sources, or `dist/web/` (stylesheet copied and bundles written there by the build). */
 const webDir = fileURLToPath(new URL('../../web/', import.meta.url));
-const SCRIPTS: Record<Exclude<AssetName, 'style.css'>, string> = {
-  'live.js': 'client/live-page.ts',
-  'build-page.js': 'client/build-page.ts',
-  'lists.js': 'client/live-lists.ts',
-  'forms.js': 'client/api-forms.ts',
-};
 
 const hashOf = (body: Uint8Array) => createHash('sha256').update(body).digest('base64url').slice(0, 12);
+
+async function clientScripts(): Promise<{ name: ClientScriptName; contents: Uint8Array }[]> {
+  if (runningFromSources) return bundleClientScripts(webDir);
+  return Promise.all((Object.keys(CLIENT_SCRIPTS) as ClientScriptName[]).map(async (name) => ({
+    name,
+    contents: await readFile(`${webDir}${BUNDLE_DIR}/${name}`),
+  })));
+}
 
 async function loadAssets(): Promise<Map<AssetName, Asset>> {
   const assets = new Map<AssetName, Asset>();
   const css = await readFile(`${webDir}static/style.css`);
   assets.set('style.css', { body: css, type: 'text/css; charset=utf-8', hash: hashOf(css) });
-  const result = await build({
-    entryPoints: Object.fromEntries(Object.entries(SCRIPTS).map(([name, src]) => [name.replace(/\.js$/, ''), `${webDir}${src}`])),
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    outdir: '/out',
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
-  for (const file of result.outputFiles) {
-    const name = file.path.replace(/^.*\//, '') as AssetName;
-    assets.set(name, { body: file.contents, type: 'text/javascript; charset=utf-8', hash: hashOf(file.contents) });
+  for (const { name, contents } of await clientScripts()) {
+    assets.set(name, { body: contents, type: 'text/javascript; charset=utf-8', hash: hashOf(contents) });
   }
   return assets;
 }

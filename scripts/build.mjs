@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run build` (run by `prepare`: on `npm install`/`npm ci` in a clone, and by `npm pack`):
+// the installable Hive in dist/, laid out like the repository so that paths relative to a
+// module (../../migrations, ../../web/) hold in both. tsc compiles the TypeScript
+// (tsconfig.build.json; `.ts` imports become `.js`), esbuild bundles the browser scripts,
+// and the files the runtime reads are copied. Nothing compiles anything at run time.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = resolve(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true }); // no module deleted from the sources lingers
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.error('hive build: tsc failed (see above)');
+  process.exit(tsc.status ?? 1);
+}
+chmodSync(join(dist, 'scripts/hive.js'), 0o755);
+
+// The bundles, with the same esbuild settings a queen from the sources uses in memory.
+const { bundleClientScripts, BUNDLE_DIR } = await import(pathToFileURL(join(dist, 'server/routes/ui-bundle.js')).href);
+mkdirSync(join(dist, 'web', BUNDLE_DIR), { recursive: true });
+for (const { name, contents } of await bundleClientScripts(join(root, 'web/'))) {
+  writeFileSync(join(dist, 'web', BUNDLE_DIR, name), contents);
+}
+
+cpSync(join(root, 'web/static'), join(dist, 'web/static'), { recursive: true });
+cpSync(join(root, 'migrations'), join(dist, 'migrations'), { recursive: true });
+console.log('hive build: dist/ ready');
