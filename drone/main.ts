@@ -1,16 +1,20 @@
 /** Starts a drone: `node --import tsx drone/main.ts --queen ws://host:8080 --token … [--capacity N …]`. */
 import pino from 'pino';
+import { UsageError } from '../common/usage-error.ts';
 import { ConfigError, loadDroneConfig } from './config.ts';
 import { Drone } from './drone.ts';
 import { EngineUnavailableError, setupExecutors } from './executors/setup.ts';
+import { DRONE_USAGE } from './usage.ts';
 
 let config;
 try {
   config = loadDroneConfig(process.argv.slice(2), process.env);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
+  // A misused command line exits 2 with the usage; a bad setting 1, with its one line.
   console.error(`hive drone: ${err.message}`);
-  process.exit(2);
+  if (err instanceof UsageError) console.error(DRONE_USAGE);
+  process.exit(err instanceof UsageError ? 2 : 1);
 }
 
 // The token is never logged: it is not in any log binding, and redacted if it ever were.
@@ -21,7 +25,7 @@ try {
 } catch (err) {
   if (!(err instanceof EngineUnavailableError)) throw err;
   console.error(`hive drone: ${err.message}`);
-  process.exit(2);
+  process.exit(1);
 }
 const drone = new Drone({ config: { ...config, labels: executors.labels }, logger, executor: executors.choose });
 

@@ -1,14 +1,49 @@
-/** Starts the queen (and, unless turned off, a local drone). Wiring only. */
+/**
+ * Starts the queen (and, unless turned off, a local drone). Wiring only. What stops it from
+ * starting — a misused command line (exit 2, with the usage), a bad setting, a data
+ * directory another queen holds, a port in use (exit 1) — is one line on stderr, never a
+ * stack trace.
+ */
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from './config.ts';
+import { ConfigError } from '../common/config-error.ts';
+import { UsageError } from '../common/usage-error.ts';
+import { loadConfig, type QueenConfig } from './config.ts';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { startLocalDrone } from './local-drone.ts';
 import { createLogger } from './logger.ts';
-import { startQueen } from './queen.ts';
+import { startQueen, type Queen } from './queen.ts';
+import { QUEEN_USAGE, checkQueenArgs } from './usage.ts';
+import { PortUnavailableError, checkPortFree, portError } from './util/port-check.ts';
 
-const config = loadConfig(process.env, process.argv.slice(2));
+function refuseToStart(err: unknown): never {
+  if (!(err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof PortUnavailableError)) throw err;
+  process.stderr.write(`hive: ${err.message}\n`);
+  if (err instanceof UsageError) process.stderr.write(`${QUEEN_USAGE}\n`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+}
+
+let config: QueenConfig;
+let lock: DataDirLock;
+let queen: Queen;
+try {
+  checkQueenArgs(process.argv.slice(2));
+  config = loadConfig(process.env, process.argv.slice(2));
+  // The lock first: with DATABASE_URL too, since the mirrors and secret.key live there.
+  lock = await lockDataDir(config.dataDir, 'a Hive queen');
+  await checkPortFree(config.host, config.port);
+} catch (err) {
+  refuseToStart(err);
+}
 const log = createLogger(config.logLevel);
 const localDroneToken = config.localDrone ? `local_${randomBytes(24).toString('base64url')}` : undefined;
-const queen = await startQueen(config, { log, localDroneToken });
+try {
+  queen = await startQueen(config, { log, localDroneToken });
+} catch (err) {
+  refuseToStart(portError(err, config.host, config.port) ?? err);
+}
+for (const p of queen.plugins.list()) {
+  log.info({ plugin: p.plugin.name, version: p.plugin.version, builtIn: p.builtIn }, 'plugin loaded');
+}
 
 const banner = [`Hive is running at ${config.publicUrl} (API: ${queen.url}/api)`];
 for (const { kind, token } of queen.bootstrap.created) {
@@ -32,6 +67,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'shutting down');
     await drone?.stop();
     await queen.close();
+    lock.release();
     process.exit(0);
   });
 }

@@ -3,7 +3,7 @@
  * and `logs --follow`, 0 when the job passed, 1 when it failed, 2 otherwise.
  */
 import { api, followJob } from './client.ts';
-import { CliUsageError, loadCliConfig, parseArgs } from './config.ts';
+import { CliUsageError, loadCliConfig, parseArgs, type KnownOptions } from './config.ts';
 
 type Out = { write(text: string): void; error(text: string): void };
 
@@ -24,9 +24,20 @@ export const CLI_USAGE = `usage:
   hive cancel <job id>
 options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
 
+const CONNECTION = ['url', 'token'];
+/** The options each command takes; any other is a usage error. */
+const OPTIONS: Record<string, KnownOptions> = {
+  run: { booleans: ['deploy', 'follow'], values: ['branch', 'sha', 'message', ...CONNECTION] },
+  logs: { booleans: ['follow'], values: CONNECTION },
+  projects: { booleans: [], values: CONNECTION },
+  jobs: { booleans: [], values: ['limit', ...CONNECTION] },
+  cancel: { booleans: [], values: CONNECTION },
+};
+
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
   const [command, ...rest] = argv;
-  const { positional, flags } = parseArgs(rest, ['follow', 'deploy']);
+  if (!Object.hasOwn(OPTIONS, command)) throw new CliUsageError(`unknown command "${command}"`);
+  const { positional, flags } = parseArgs(rest, OPTIONS[command]);
   const config = loadCliConfig(flags, env);
   switch (command) {
     case 'run': {

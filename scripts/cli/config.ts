@@ -16,8 +16,17 @@ export function loadCliConfig(flags: Record<string, string | boolean>, env: Reco
   return { url, token };
 }
 
-/** Splits `--name value`, `--name=value` and `--flag` from positional arguments. */
-export function parseArgs(argv: string[], booleans: string[]): { positional: string[]; flags: Record<string, string | boolean> } {
+/** The options a command takes: flags without a value, and options with one. */
+export interface KnownOptions {
+  booleans: readonly string[];
+  values: readonly string[];
+}
+
+/**
+ * Splits `--name value`, `--name=value` and `--flag` from positional arguments; an option
+ * the command does not take is a usage error (exit 2), not silently ignored.
+ */
+export function parseArgs(argv: string[], known: KnownOptions): { positional: string[]; flags: Record<string, string | boolean> } {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -27,7 +36,8 @@ export function parseArgs(argv: string[], booleans: string[]): { positional: str
       continue;
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (booleans.includes(name)) flags[name] = true;
+    if (known.booleans.includes(name)) flags[name] = true;
+    else if (!known.values.includes(name)) throw new CliUsageError(`unknown option --${name}`);
     else if (inline !== undefined) flags[name] = inline;
     else if (i + 1 < argv.length) flags[name] = argv[++i];
     else throw new CliUsageError(`--${name} needs a value`);

@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import { generatePassword, passwordProblem } from '../../server/auth/passwords.ts';
 import { resetUserPassword } from '../../server/auth/user-admin.ts';
-import { loadConfig } from '../../server/config.ts';
+import { loadConfig, type QueenConfig } from '../../server/config.ts';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from '../../server/data-dir-lock.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { configuredDatabase, embeddedDatabaseDir, embeddedDatabaseInUse } from '../../server/db/configured-database.ts';
 import { findUserByUsername, listUsers } from '../../server/db/users.ts';
@@ -34,7 +35,7 @@ const passwordFromStdin = (text: string) => text.replace(/\r?\n$/, '');
 
 export async function runUsersCli(argv: string[], env: Record<string, string | undefined>, io: UsersCliIo): Promise<number> {
   const [command, ...rest] = argv;
-  const { positional, flags } = parseArgs(rest, ['password-stdin']);
+  const { positional, flags } = parseArgs(rest, { booleans: ['password-stdin'], values: [] });
   if (command !== 'list' && command !== 'reset-password') throw new CliUsageError(`unknown command "users ${command ?? ''}"`);
   if (command === 'reset-password' && positional.length !== 1) throw new CliUsageError('hive users reset-password needs one username');
 
@@ -44,6 +45,29 @@ export async function runUsersCli(argv: string[], env: Record<string, string | u
     io.error(`hive: no database in ${embeddedDatabaseDir(config)}; set HIVE_DATA_DIR (or DATABASE_URL) as the queen has it\n`);
     return 1;
   }
+  // On the embedded database, take the data directory as a queen would: none may start meanwhile.
+  let lock: DataDirLock | undefined;
+  try {
+    lock = config.databaseUrl ? undefined : await lockDataDir(config.dataDir, 'hive users');
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    io.error(`hive: ${err.message}\n`);
+    return 1;
+  }
+  try {
+    return await runLocked(command, positional, flags, config, io);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runLocked(
+  command: 'list' | 'reset-password',
+  positional: string[],
+  flags: Record<string, string | boolean>,
+  config: QueenConfig,
+  io: UsersCliIo,
+): Promise<number> {
   if (embeddedDatabaseInUse(config)) {
     io.error(`hive: the embedded database in ${embeddedDatabaseDir(config)} is open (a queen runs on it, or one was killed `
       + 'without stopping). Stop the queen first (Ctrl-C or SIGTERM), then run this again.\n');

@@ -1,5 +1,4 @@
 /** `hive users …`: user administration on the queen's machine. Wiring only. */
-import { ConfigError } from '../../server/errors.ts';
 import { CliUsageError } from './config.ts';
 import { USERS_USAGE, runUsersCli } from './users-commands.ts';
 
@@ -18,5 +17,6 @@ try {
 } catch (err) {
   process.stderr.write(`hive: ${err instanceof Error ? err.message : String(err)}\n`);
   if (err instanceof CliUsageError) process.stderr.write(`${USERS_USAGE}\n`);
-  process.exitCode = err instanceof CliUsageError || err instanceof ConfigError ? 2 : 1;
+  // Misuse exits 2 with the usage; a bad setting (ConfigError) or a failure 1, with one line.
+  process.exitCode = err instanceof CliUsageError ? 2 : 1;
 }

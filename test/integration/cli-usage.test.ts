@@ -1,0 +1,105 @@
+/**
+ * The `hive` command helps whoever types it: `--help` everywhere and `--version` exit 0,
+ * misuse exits 2 with the usage, a bad setting or a port in use is one line (what, where,
+ * how to fix) with exit 1 — never a stack trace. Run as the real command.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, it } from 'node:test';
+
+const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
+let dataDir: string;
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'hive-cli-usage-'));
+});
+after(() => rm(dataDir, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
+    });
+  });
+}
+
+const noStackTrace = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `a stack trace:\n${text}`);
+
+it('prints the usage and the version, exit 0', async () => {
+  for (const args of [['--help'], ['-h'], []]) {
+    const res = await run(args);
+    assert.equal(res.code, 0, `hive ${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stdout, /usage: hive <command>/);
+    assert.match(res.stdout, /start .*\n\s+queen .*\n\s+drone/);
+  }
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  for (const flag of ['--version', '-v']) {
+    const res = await run([flag]);
+    assert.equal(res.code, 0);
+    assert.equal(res.stdout.trim(), version);
+  }
+});
+
+it('prints each command\'s usage on --help, exit 0', async () => {
+  const expected: Record<string, RegExp> = {
+    start: /usage: hive start/, queen: /hive queen/, drone: /usage: hive drone --queen .*\n[\s\S]*--capacity/,
+    run: /hive run <project>/, logs: /hive logs <job id>/, jobs: /hive jobs <project>/, projects: /hive projects/,
+    cancel: /hive cancel <job id>/, users: /hive users reset-password/,
+  };
+  await Promise.all(Object.entries(expected).map(async ([command, usage]) => {
+    for (const args of [[command, '--help'], [command, '-h']]) {
+      const res = await run(args);
+      assert.equal(res.code, 0, `hive ${args.join(' ')} exited ${res.code}: ${res.stderr}`);
+      assert.match(res.stdout, usage, `hive ${args.join(' ')}`);
+      assert.equal(res.stderr, '');
+    }
+  }));
+});
+
+it('exits 2 with the usage for an unknown command or option', async () => {
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command "frobnicate"\nusage: hive <command>/],
+    [['queen', '--frobnicate'], /unknown option "--frobnicate"\nusage: hive start/],
+    [['start', '--no-local-dron'], /unknown option "--no-local-dron"\nusage: hive start/],
+    [['drone', '--capacty', '2'], /Unknown option --capacty.*\nusage: hive drone/],
+    [['run', 'demo', '--brnch', 'x'], /unknown option --brnch\nusage:\n\s+hive run/],
+    [['users', 'list', '--all'], /unknown option --all\nusage:\n\s+hive users list/],
+  ];
+  await Promise.all(cases.map(async ([args, message]) => {
+    const res = await run(args, { HIVE_TOKEN: 'unused-token-for-usage' });
+    assert.equal(res.code, 2, `hive ${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, message);
+    noStackTrace(res.stderr);
+  }));
+});
+
+it('says in one line what setting is wrong, exit 1', async () => {
+  const queen = await run(['queen'], { HIVE_PORT: 'eighty' });
+  assert.equal(queen.code, 1);
+  assert.equal(queen.stderr, 'hive: Expected HIVE_PORT to be an integer between 0 and 65535, got "eighty"\n');
+  const drone = await run(['drone', '--token', 'x'.repeat(20)]);
+  assert.equal(drone.code, 1);
+  assert.match(drone.stderr, /^hive drone: Expected the queen URL: pass --queen ws:\/\/host:8080 or set HIVE_QUEEN_URL\n$/);
+  const badUrl = await run(['drone', '--queen', 'ftp://x', '--token', 'x'.repeat(20)]);
+  assert.equal(badUrl.code, 1);
+  assert.match(badUrl.stderr, /^hive drone: Expected --queen to be a ws:\/\/ or wss:\/\/ URL, got "ftp:\/\/x"\n$/);
+});
+
+it('says the port is in use, exit 1, without opening the database', async () => {
+  const taken: Server = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+  const { port } = taken.address() as { port: number };
+  try {
+    const res = await run(['queen'], { HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1' });
+    assert.equal(res.code, 1, res.stderr);
+    assert.equal(res.stderr, `hive: Port ${port} on 127.0.0.1 is already in use by another program; stop it, or set HIVE_PORT to a free port\n`);
+    assert.equal(res.stdout, '');
+  } finally {
+    await new Promise((r) => taken.close(r));
+  }
+});
