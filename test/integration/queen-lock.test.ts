@@ -24,7 +24,7 @@ after(async () => {
 });
 
 async function newDataDir(): Promise<string> {
-  await newDataDir();
+  dataDir = await mkdtemp(join(tmpdir(), 'hive-queen-lock-'));
   dataDirs.push(dataDir);
   return dataDir;
 }
