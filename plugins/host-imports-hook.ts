@@ -43,5 +43,6 @@ export async function resolve(specifier: string, context: unknown, nextResolve: 
     throw Object.assign(new Error(`"${specifier}" is not something Hive exports to plugins (it exports ${known})`), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' });
   }
   const source = data.fromSources && /^\.\/dist\/.*\.js$/.test(file) ? file.replace(/^\.\/dist\//, './').replace(/\.js$/, '.ts') : file;
-  return { url: new URL(source, data.rootUrl).href, shortCircuit: true };
+  // On down the chain with the file's URL: Node (or tsx, for a .ts source) loads it as any other.
+  return nextResolve(new URL(source, data.rootUrl).href, context);
 }
