@@ -16,4 +16,6 @@ environment (in parentheses); options win.
   --executor MODE       auto, docker or process; default auto (HIVE_DRONE_EXECUTOR)
   --docker-host URL     unix:///var/run/docker.sock or tcp://host:2375 (DOCKER_HOST)
   --keep-workspaces     keep each job's workspace afterwards (HIVE_DRONE_KEEP_WORKSPACES)
+  --allow-privileged    run privileged containers: only where the host may be taken over
+                        by a build (HIVE_DRONE_ALLOW_PRIVILEGED)
   -h, --help            this text`;
