@@ -329,6 +329,9 @@ describe('what builds', () => {
       config: { labels: ['nowhere'] },
     });
     const sha = await repo.head('main');
+    // The branch must exist: a push of a branch the repository lacks ends errored once
+    // resolved, and whether that happened before the check below was a race.
+    await repo.branch('other', sha);
     const send = (branch: string) =>
       sendGithubHook(queen.url, 'push', pushPayload('hive-test/supersede', branch, sha), { secret: project.secret });
     const [older] = (await send('main')).body.jobs;
