@@ -33,6 +33,11 @@ export class DataDirLockedError extends HiveError {
   }
 }
 
+/** The data directory cannot be created or written (permissions, a file in the way). */
+export class DataDirUnusableError extends HiveError {
+  override readonly code = 'data_dir_unusable';
+}
+
 export interface DataDirLock {
   readonly path: string;
   /** Removes the lock if it is still ours. Safe to call more than once. */
@@ -136,6 +141,16 @@ function takeOver(path: string, staleRaw: string): boolean {
  * shows another process ("a Hive queen", "hive users").
  */
 export async function lockDataDir(dir: string, command: string): Promise<DataDirLock> {
+  try {
+    return await tryLock(dir, command);
+  } catch (err) {
+    if (err instanceof HiveError) throw err;
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new DataDirUnusableError(`Cannot use the data directory ${dir} (${reason}); set HIVE_DATA_DIR to a directory this user can write`, { cause: err });
+  }
+}
+
+async function tryLock(dir: string, command: string): Promise<DataDirLock> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), command, since: new Date().toISOString() } satisfies LockHolder);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
-import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { DataDirLockedError, DataDirUnusableError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { startLocalDrone } from './local-drone.ts';
 import { createLogger } from './logger.ts';
 import { startQueen, type Queen } from './queen.ts';
@@ -16,7 +16,8 @@ import { QUEEN_USAGE, checkQueenArgs } from './usage.ts';
 import { PortUnavailableError, checkPortFree, portError } from './util/port-check.ts';
 
 function refuseToStart(err: unknown): never {
-  if (!(err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof PortUnavailableError)) throw err;
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DataDirUnusableError || err instanceof PortUnavailableError;
+  if (!known) throw err;
   process.stderr.write(`hive: ${err.message}\n`);
   if (err instanceof UsageError) process.stderr.write(`${QUEEN_USAGE}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,11 @@ it('says in one line what setting is wrong, exit 1', async () => {
   const queen = await run(['queen'], { HIVE_PORT: 'eighty' });
   assert.equal(queen.code, 1);
   assert.equal(queen.stderr, 'hive: Expected HIVE_PORT to be an integer between 0 and 65535, got "eighty"\n');
+  const file = join(dataDir, 'a-file');
+  await writeFile(file, '');
+  const unusable = await run(['queen'], { HIVE_DATA_DIR: join(file, 'data') });
+  assert.equal(unusable.code, 1);
+  assert.equal(unusable.stderr, `hive: Cannot use the data directory ${join(file, 'data')} (ENOTDIR); set HIVE_DATA_DIR to a directory this user can write\n`);
   const drone = await run(['drone', '--token', 'x'.repeat(20)]);
   assert.equal(drone.code, 1);
   assert.match(drone.stderr, /^hive drone: Expected the queen URL: pass --queen ws:\/\/host:8080 or set HIVE_QUEEN_URL\n$/);
