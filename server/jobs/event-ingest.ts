@@ -14,11 +14,9 @@ import { toStoredEvent } from '../db/job-log.ts';
 import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
 import type { JobEvent, QueenMessage } from '../../common/protocol/index.ts';
+import { isUuid } from '../../common/uuid.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 import { isFinal } from './job-transitions.ts';
-
-/** Job ids are UUIDs; anything else names no job. */
-const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface IngestDeps {
   db: Db;
@@ -146,7 +144,7 @@ export class EventIngest {
   async #load(stream: Stream): Promise<boolean> {
     // An id that cannot be a job's is stale at once: asking the database would fail
     // (and be retried) for as long as the drone kept sending.
-    const job = JOB_ID.test(stream.jobId) ? await findJob(this.deps.db, stream.jobId) : undefined;
+    const job = isUuid(stream.jobId) ? await findJob(this.deps.db, stream.jobId) : undefined;
     if (!job || job.lease !== stream.lease || !ACTIVE_STATUSES.includes(job.status)) {
       this.#markStale(stream, job);
       return false;

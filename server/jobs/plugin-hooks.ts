@@ -65,7 +65,7 @@ export class PluginHooks {
     try {
       const project = await findProject(db, job.projectId);
       if (!project) return;
-      for (const entry of await this.#pluginsOf(job, project.plugins)) {
+      for (const entry of this.#pluginsOf(job, project.plugins)) {
         const plugin = loadedPlugin(plugins, entry);
         const fn = plugin?.hooks?.[hook];
         if (!plugin || !fn) continue;
@@ -92,7 +92,7 @@ export class PluginHooks {
    * (`job:queued`, or a job that never resolved) the project's enabled plugins whose
    * config is valid now.
    */
-  async #pluginsOf(job: Job, projectPlugins: PluginRef[]): Promise<JobPlugin[]> {
+  #pluginsOf(job: Job, projectPlugins: PluginRef[]): JobPlugin[] {
     if (job.spec) return job.plugins;
     return projectPlugins.filter((p) => p.enabled).flatMap((ref) => {
       try {
