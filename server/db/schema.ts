@@ -104,9 +104,9 @@ export const jobs = pgTable('jobs', {
   /** The resolved spec with secrets removed; null until resolution succeeds. */
   spec: jsonb('spec').$type<JobSpec>(),
   /**
-   * The plugins the job was built with, each with its config as resolved (project
-   * settings with .hive.yml merged in): its hooks run these, whatever the project's
-   * settings say by the time the job ends. Kept on the queen: drones never see it.
+   * The plugins whose hooks the job runs, each with its config as resolved (project
+   * settings with .hive.yml merged in; for a fork's pull request the project's settings
+   * alone), whatever the settings say by the time the job ends. Kept on the queen.
    */
   plugins: jsonb('plugins').$type<JobPlugin[]>().notNull().default([]),
   /** Why the job ended errored/cancelled/timed_out, in words. */

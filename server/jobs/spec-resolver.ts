@@ -122,12 +122,16 @@ export class SpecResolver {
       const { spec, plugins } = await compile(repoConfig);
       // What the repository asked for beyond the admin's settings (trusted-settings.ts).
       const fork = !!job.ref.pullRequest?.fork;
-      if (repoConfig && (fork || !project.trusted)) {
-        const violations = trustViolations((await compile(undefined)).spec, spec);
+      const admin = repoConfig && (fork || !project.trusted) ? await compile(undefined) : undefined;
+      if (admin) {
+        const violations = trustViolations(admin.spec, spec);
         if (violations.length > 0) throw new ResolveError(describeViolations(violations, fork));
       }
+      // A fork's .hive.yml shapes the commands its drone runs, never what the queen itself
+      // does: its hooks (requests the queen makes, notifications) are the project's own.
+      const hookPlugins = fork && admin ? admin.plugins : plugins;
       this.#hostFailures.delete(job.id);
-      if (await this.deps.lifecycle.resolved(job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) }, plugins)) {
+      if (await this.deps.lifecycle.resolved(job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) }, hookPlugins)) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
       }
     } catch (err) {

@@ -25,6 +25,8 @@ before(async () => {
   await repo.commit({ branch: 'no-container', files: { '.hive.yml': 'plugins:\n  - name: docker\n    enabled: false\n' } });
   await repo.commit({ branch: 'more-labels', files: { '.hive.yml': 'labels: [linux]\n' } });
   await repo.setRef('refs/pull/7/head', await repo.head('evil'));
+  const notify = await repo.commit({ branch: 'notify', files: { '.hive.yml': 'plugins:\n  - name: webhook-notify\n    config: { url: "http://127.0.0.1:9/internal" }\n' } });
+  await repo.setRef('refs/pull/8/head', notify);
 });
 after(async () => {
   await queen?.stop();
@@ -105,6 +107,25 @@ describe('.hive.yml against the trust boundary', () => {
     const job = await resolved(inserted!.id);
     assert.equal(job.status, 'errored');
     assert.match(job.message ?? '', /container\.privileged .*pull requests from forks never get trusted settings/);
+  });
+
+  it('a fork\'s .hive.yml adds no hooks the queen would run (requests it would make)', async () => {
+    const projectId = await project({});
+    const forkJob = async (fork: boolean) => {
+      const inserted = await insertJob(queen.database.db, {
+        projectId,
+        type: 'TEST',
+        ref: { refspec: '+refs/pull/8/head', pullRequest: { number: 8, baseBranch: 'main', headBranch: 'notify', fork } },
+        trigger: { source: { type: 'webhook', provider: 'github' }, at: new Date().toISOString() },
+      });
+      queen.resolver.kick();
+      return resolved(inserted!.id);
+    };
+    const fromFork = await forkJob(true);
+    assert.equal(fromFork.status, 'queued', fromFork.message ?? '');
+    assert.deepEqual(fromFork.plugins, [], 'the project has no plugins, and the fork adds none to the queen');
+    const fromBranch = await forkJob(false);
+    assert.deepEqual(fromBranch.plugins.map((p) => p.name), ['webhook-notify'], 'a pull request from the repository itself may');
   });
 
   it('what an admin set in the settings holds, from any branch', async () => {
