@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
+import { freePort } from '../helpers/free-port.ts';
 
 const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let dataDir: string;
@@ -27,14 +27,6 @@ async function newDataDir(): Promise<string> {
   dataDir = await mkdtemp(join(tmpdir(), 'hive-queen-lock-'));
   dataDirs.push(dataDir);
   return dataDir;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 const env = (port: number) => ({ PATH: process.env.PATH!, HOME: process.env.HOME!, HIVE_DATA_DIR: dataDir, HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1' });

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { z } from 'zod';
+import { sampleEvent, validDroneMessages, validQueenMessages, type ProtocolFrame } from '../fixtures/protocol-messages.ts';
 import {
-  droneMessageSchema, MAX_MESSAGE_BYTES, parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION, queenMessageSchema,
+  droneMessageSchema, MAX_MESSAGE_BYTES, parseDroneMessage, parseQueenMessage, ProtocolError, queenMessageSchema,
 } from '../../common/protocol/index.ts';
 
 /** xorshift32: small, fast, and the same sequence for the same seed. */
@@ -28,45 +29,10 @@ function prng(seed: number) {
 }
 type Rng = ReturnType<typeof prng>;
 
-const ev = { jobId: 'j1', lease: 'l1', seq: 3, at: 1_700_000_000_000 };
-const spec = {
-  jobId: 'j1', projectId: 'p1', projectName: 'demo', number: 7, type: 'TEST_AND_DEPLOY',
-  checkout: { repoUrl: 'https://example.com/r.git', sha: 'abc1234', branch: 'main', refspec: '+refs/pull/7/merge', credentials: { username: 'u', password: 'p' } },
-  image: 'node:20', container: { pull: 'always', privileged: false, memoryMb: 512, cpus: 1.5 },
-  services: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: 'x' }, command: ['postgres', '-c', 'fsync=off'] }],
-  env: { CI: 'true' }, secrets: { TOKEN: 's' }, secretRefs: { TOKEN: 'token' },
-  phases: { environment: [], prepare: [{ run: 'npm ci' }], test: [{ run: 'npm test', display: 'npm test' }], deploy: [], cleanup: [] },
-  timeoutMs: 60_000, requires: { labels: ['linux'], plugins: ['node'] },
-};
-
-/** A message as the tests build it: any fields beside its type. */
-type Frame = { type: string } & Record<string, unknown>;
-
-const droneMessages: Frame[] = [
-  { type: 'drone:hello', version: PROTOCOL_VERSION, name: 'd1', capacity: 2, speed: 1, labels: ['a'], plugins: ['p'], running: [{ jobId: 'j', lease: 'l', lastSeq: 4 }] },
-  { type: 'drone:info', capacity: 4, speed: 2, labels: ['x'] },
-  { type: 'job:accepted', jobId: 'j', lease: 'l' },
-  { type: 'job:rejected', jobId: 'j', lease: 'l', reason: 'full' },
-  { type: 'job:heartbeat', jobs: [{ jobId: 'j', lease: 'l' }] },
-  { type: 'job:started', ...ev },
-  { type: 'job:cmd:start', ...ev, cmd: 0, phase: 'test', command: 'npm test' },
-  { type: 'job:cmd:stdout', ...ev, cmd: 0, data: 'hi\n' },
-  { type: 'job:cmd:stderr', ...ev, cmd: 0, data: 'oops\n' },
-  { type: 'job:cmd:done', ...ev, cmd: 0, exitCode: null, durationMs: 5, error: 'killed' },
-  { type: 'job:phase:done', ...ev, phase: 'test', status: 'skipped', durationMs: 5 },
-  { type: 'job:done', ...ev, status: 'timed_out', message: 'too slow' },
-  { type: 'job:log', ...ev, data: 'checkout\n' },
-  { type: 'job:info', jobId: 'j', lease: 'l', events: [{ type: 'job:started', ...ev }, { type: 'job:cmd:stdout', ...ev, seq: 4, cmd: 0, data: 'x' }] },
-];
-const queenMessages: Frame[] = [
-  { type: 'queen:welcome', version: PROTOCOL_VERSION, droneId: 'd', heartbeatMs: 5000, resume: [{ jobId: 'j', lease: 'l', ackedSeq: 2, keep: true }] },
-  { type: 'job:assign', lease: 'l', spec },
-  { type: 'job:ack', jobId: 'j', lease: 'l', seq: 9 },
-  { type: 'job:cancel', jobId: 'j', lease: 'l', reason: 'user' },
-  { type: 'job:query-info', jobId: 'j' },
-  { type: 'drone:drain' },
-  { type: 'error', code: 'protocol_error', message: 'bad' },
-];
+const ev = sampleEvent;
+const droneMessages = validDroneMessages;
+const queenMessages = validQueenMessages;
+type Frame = ProtocolFrame;
 
 /** Deep nesting as text: JSON.stringify of such a value would itself overflow the stack. */
 const NESTED = `${'['.repeat(5000)}${']'.repeat(5000)}`;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validDroneMessages } from '../fixtures/protocol-messages.ts';
 import { parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../common/protocol/index.ts';
 
 const hello = { type: 'drone:hello', version: PROTOCOL_VERSION, name: 'd1', capacity: 2, speed: 1, labels: ['a'], plugins: [], running: [] };
@@ -7,22 +8,7 @@ const ev = { jobId: 'j1', lease: 'l1', seq: 1, at: 1 };
 
 describe('protocol parser', () => {
   it('accepts every well-formed drone message', () => {
-    for (const m of [
-      hello,
-      { type: 'drone:info', capacity: 4 },
-      { type: 'job:accepted', jobId: 'j', lease: 'l' },
-      { type: 'job:rejected', jobId: 'j', lease: 'l', reason: 'full' },
-      { type: 'job:heartbeat', jobs: [{ jobId: 'j', lease: 'l' }] },
-      { type: 'job:started', ...ev },
-      { type: 'job:cmd:start', ...ev, cmd: 0, phase: 'test', command: 'npm test' },
-      { type: 'job:cmd:stdout', ...ev, cmd: 0, data: 'hi\n' },
-      { type: 'job:cmd:stderr', ...ev, cmd: 0, data: 'oops\n' },
-      { type: 'job:cmd:done', ...ev, cmd: 0, exitCode: null, durationMs: 5, error: 'killed' },
-      { type: 'job:phase:done', ...ev, phase: 'test', status: 'passed', durationMs: 5 },
-      { type: 'job:done', ...ev, status: 'failed' },
-      { type: 'job:log', ...ev, data: 'checkout\n' },
-      { type: 'job:info', jobId: 'j', lease: 'l', events: [{ type: 'job:started', ...ev }] },
-    ]) {
+    for (const m of validDroneMessages) {
       assert.deepEqual(parseDroneMessage(JSON.stringify(m)), m, m.type);
     }
   });
