@@ -10,7 +10,7 @@ import { UsageError } from '../common/usage-error.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
 import { DataDirLockedError, DataDirUnusableError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { startLocalDrone } from './local-drone.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { startQueen, type Queen } from './queen.ts';
 import { QUEEN_USAGE, checkQueenArgs } from './usage.ts';
 import { PortUnavailableError, checkPortFree, portError } from './util/port-check.ts';
@@ -21,6 +21,28 @@ function refuseToStart(err: unknown): never {
   process.stderr.write(`hive: ${err.message}\n`);
   if (err instanceof UsageError) process.stderr.write(`${QUEEN_USAGE}\n`);
   process.exit(err instanceof UsageError ? 2 : 1);
+}
+
+// Signals are handled from the first moment: one that arrives while the queen starts
+// (the database opening, the banner just printed) still ends it cleanly, lock released.
+let stopSignal: NodeJS.Signals | undefined;
+let ready: (() => Promise<void>) | undefined;
+let log: Logger | undefined;
+/** Between opening the database and being ready: a signal waits for the start to finish. */
+let starting = false;
+async function shutDown(signal: NodeJS.Signals): Promise<void> {
+  log?.info({ signal }, 'shutting down');
+  await ready?.();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    // Before the queen runs there is nothing to stop but the process (the lock goes with it).
+    if (ready) void shutDown(signal);
+    else if (!starting) process.exit(0);
+  });
 }
 
 let config: QueenConfig;
@@ -35,8 +57,9 @@ try {
 } catch (err) {
   refuseToStart(err);
 }
-const log = createLogger(config.logLevel);
+log = createLogger(config.logLevel);
 const localDroneToken = config.localDrone ? `local_${randomBytes(24).toString('base64url')}` : undefined;
+starting = true;
 try {
   queen = await startQueen(config, { log, localDroneToken });
 } catch (err) {
@@ -60,15 +83,10 @@ const drone = localDroneToken
   ? startLocalDrone({ queenPort: queen.port, token: localDroneToken, dataDir: config.dataDir, capacity: config.localDroneCapacity, log })
   : undefined;
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    await drone?.stop();
-    await queen.close();
-    lock.release();
-    process.exit(0);
-  });
-}
+// Running: a signal that came during start-up is acted on now.
+ready = async () => {
+  await drone?.stop();
+  await queen.close();
+  lock.release();
+};
+if (stopSignal) void shutDown(stopSignal);
