@@ -17,7 +17,7 @@ export interface JobRef {
 
 /** Why a job exists: who or what asked for it, and the commit's details the forge gave. */
 export interface JobTrigger {
-  source: { type: 'api' | 'ui' | 'cli' | 'webhook' | 'rerun'; provider?: string };
+  source: { type: 'api' | 'ui' | 'cli' | 'webhook' | 'rerun' | 'cron'; provider?: string; /** cron: the schedule's name */ schedule?: string };
   author?: { name?: string; email?: string; username?: string; avatarUrl?: string };
   message?: string;
   commitUrl?: string;
@@ -40,6 +40,15 @@ export interface JobSummary {
   trigger: JobTrigger;
   drone: { id: string; name: string | null } | null;
   attempt: number;
+  /** −100…100: higher goes first; a waiting job gains a point a minute. */
+  priority: number;
+  /** The run (times N, matrix) this job belongs to; null for a job on its own. */
+  runId: string | null;
+  /** A matrix job's combination (`NODE=18 DB=pg`); null otherwise. */
+  name: string | null;
+  matrix: Record<string, string> | null;
+  /** Parameter values of the trigger, environment variables of the job. */
+  params: Record<string, string>;
   createdAt: string | null;
   assignedAt: string | null;
   startedAt: string | null;

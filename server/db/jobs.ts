@@ -4,7 +4,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'dr
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { takeJobNumber } from './projects.ts';
-import { jobCommands, jobLogChunks, jobs, type JobPlugin, type JobRef, type JobTrigger } from './schema.ts';
+import { jobCommands, jobLogChunks, jobs, projects, type JobPlugin, type JobRef, type JobTrigger } from './schema.ts';
 
 export type Job = typeof jobs.$inferSelect;
 export const ACTIVE_STATUSES: JobStatus[] = ['assigned', 'running'];
@@ -14,6 +14,12 @@ export interface NewJob {
   type: JobType;
   ref: JobRef;
   trigger: JobTrigger;
+  /** −100…100 (default 0). */
+  priority?: number;
+  runId?: string;
+  matrix?: Record<string, string>;
+  params?: Record<string, string>;
+  uploadId?: string;
 }
 
 /** Inserts a queued job with the project's next number; undefined when the project is gone. */
@@ -21,7 +27,12 @@ export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined>
   return db.transaction(async (tx) => {
     const number = await takeJobNumber(tx, input.projectId);
     if (number === undefined) return undefined;
-    const [row] = await tx.insert(jobs).values({ id: randomUUID(), number, ...input }).returning();
+    const priority = input.priority ?? 0;
+    const [row] = await tx
+      .insert(jobs)
+      // now() is the transaction's time, the same as created_at's default.
+      .values({ id: randomUUID(), number, ...input, priority, queueKey: sql`now() - make_interval(mins => ${priority})` })
+      .returning();
     return row;
   });
 }
@@ -70,34 +81,75 @@ export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef,
   return rows.length > 0;
 }
 
-/** A position in the queue, which is ordered by (createdAt, id). */
+/**
+ * A position in the queue, which is ordered by (queueKey, createdAt, id): highest effective
+ * priority first, ties to the older job (schema.ts says why the key is that order).
+ */
 export interface QueueCursor {
+  queueKey: Date;
   createdAt: Date;
   id: string;
 }
 
-/** Queued jobs ready to run (spec resolved) after the cursor, oldest first: the scheduler's input. */
-export async function listRunnableJobs(
-  db: Db,
-  limit: number,
-  after?: QueueCursor,
-): Promise<Pick<Job, 'id' | 'spec' | 'createdAt'>[]> {
+export type QueuedJob = Pick<Job, 'id' | 'projectId' | 'spec' | 'priority' | 'queueKey' | 'createdAt'> & {
+  /** The project's concurrency limit (null: none). */
+  maxConcurrent: number | null;
+};
+
+const queueColumns = {
+  id: jobs.id,
+  projectId: jobs.projectId,
+  spec: jobs.spec,
+  priority: jobs.priority,
+  queueKey: jobs.queueKey,
+  createdAt: jobs.createdAt,
+  maxConcurrent: projects.maxConcurrent,
+};
+
+function afterCursor(c: QueueCursor) {
+  return or(
+    gt(jobs.queueKey, c.queueKey),
+    and(eq(jobs.queueKey, c.queueKey), or(gt(jobs.createdAt, c.createdAt), and(eq(jobs.createdAt, c.createdAt), gt(jobs.id, c.id)))),
+  );
+}
+
+/** Queued jobs ready to run (spec resolved) after the cursor, in dispatch order: the scheduler's input. */
+export async function listRunnableJobs(db: Db, limit: number, after?: QueueCursor): Promise<QueuedJob[]> {
   const runnable = and(eq(jobs.status, 'queued'), isNotNull(jobs.spec));
-  const where = after
-    ? and(runnable, or(gt(jobs.createdAt, after.createdAt), and(eq(jobs.createdAt, after.createdAt), gt(jobs.id, after.id))))
-    : runnable;
   return db
-    .select({ id: jobs.id, spec: jobs.spec, createdAt: jobs.createdAt })
+    .select(queueColumns)
     .from(jobs)
-    .where(where)
-    .orderBy(asc(jobs.createdAt), asc(jobs.id))
+    .innerJoin(projects, eq(projects.id, jobs.projectId))
+    .where(after ? and(runnable, afterCursor(after)) : runnable)
+    .orderBy(asc(jobs.queueKey), asc(jobs.createdAt), asc(jobs.id))
     .limit(limit);
+}
+
+/** Every queued job (resolved or not) in dispatch order, for `GET /api/queue`. */
+export async function listQueue(db: Db, limit: number): Promise<Job[]> {
+  return db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.status, 'queued'))
+    .orderBy(asc(jobs.queueKey), asc(jobs.createdAt), asc(jobs.id))
+    .limit(limit);
+}
+
+/** Assigned and running jobs per project (for concurrency limits). */
+export async function countActiveByProject(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .select({ projectId: jobs.projectId, n: sql<number>`count(*)::int` })
+    .from(jobs)
+    .where(inArray(jobs.status, ACTIVE_STATUSES))
+    .groupBy(jobs.projectId);
+  return new Map(rows.map((r) => [r.projectId, r.n]));
 }
 
 /**
  * Claims a queued job for a drone: row-locked with SKIP LOCKED so queens sharing one
- * PostgreSQL never assign the same job twice. Returns the claimed job, or undefined when
- * another claimer (or a cancel) got there first.
+ * PostgreSQL never assign the same job twice. Returns the claimed job, `'limit'` when its
+ * project already has `maxConcurrent` jobs assigned or running, or undefined when another
+ * claimer (or a cancel) got there first.
  */
 export async function claimJob(
   db: Db,
@@ -105,14 +157,25 @@ export async function claimJob(
   drone: { id: string; name: string },
   lease: string,
   leaseMs: number,
-): Promise<Job | undefined> {
+  maxConcurrent?: number | null,
+): Promise<Job | 'limit' | undefined> {
   return db.transaction(async (tx) => {
     const [locked] = await tx
-      .select({ id: jobs.id })
+      .select({ id: jobs.id, projectId: jobs.projectId })
       .from(jobs)
       .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
       .for('update', { skipLocked: true });
     if (!locked) return undefined;
+    if (maxConcurrent != null) {
+      // The project row's lock makes claims of one limited project take turns, so two
+      // queens cannot both see a free place and both take it.
+      await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, locked.projectId)).for('update');
+      const [{ n }] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(jobs)
+        .where(and(eq(jobs.projectId, locked.projectId), inArray(jobs.status, ACTIVE_STATUSES)));
+      if (n >= maxConcurrent) return 'limit';
+    }
     const [row] = await tx
       .update(jobs)
       .set({

@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
+  boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus } from '../../common/protocol/index.ts';
 import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
@@ -56,6 +56,30 @@ export interface BranchRules {
   cancelSuperseded?: boolean;
 }
 
+/** A build parameter a trigger may set; its value becomes an environment variable of the job. */
+export interface ParameterDef {
+  /** `[A-Z][A-Z0-9_]*`, not `HIVE_*` nor `PATH`. */
+  name: string;
+  description?: string;
+  /** Used when a trigger leaves the parameter out (no default: the variable is not set). */
+  default?: string;
+  /** When given, the only values a trigger may choose (the UI shows a select). */
+  choices?: string[];
+}
+
+/** A timed trigger of a project (cron: five fields, or six with seconds first). */
+export interface ScheduleDef {
+  /** Unique in the project; firings are remembered by it. */
+  name: string;
+  cron: string;
+  /** Default: the project's default branch. */
+  branch?: string;
+  type?: JobType;
+  params?: Record<string, string>;
+  /** Default true. */
+  enabled?: boolean;
+}
+
 export const projects = pgTable('projects', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
@@ -84,6 +108,15 @@ export const projects = pgTable('projects', {
    * containers, lifted limits, fewer labels). Never for builds of forks.
    */
   trusted: boolean('trusted').notNull().default(false),
+  /** Priority of its jobs when a trigger names none (−100…100). */
+  defaultPriority: integer('default_priority').notNull().default(0),
+  /** At most this many of its jobs assigned or running at once; null: no limit. */
+  maxConcurrent: integer('max_concurrent'),
+  /** What a trigger may set (server/jobs/job-params.ts). */
+  parameters: jsonb('parameters').$type<ParameterDef[]>().notNull().default([]),
+  schedules: jsonb('schedules').$type<ScheduleDef[]>().notNull().default([]),
+  /** Private projects' badges need authentication like everything else; public ones are served to anyone. */
+  private: boolean('private').notNull().default(false),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('projects_name_unique').on(t.name)]);
@@ -92,6 +125,44 @@ export const projects = pgTable('projects', {
 export type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 export type JobPhases = Partial<Record<PhaseName, { status: PhaseStatus; durationMs: number }>>;
+
+/**
+ * A run: several jobs of one trigger — `times: N` of the same commit, or one job per
+ * combination of a `.hive.yml` matrix. Its status is derived from its jobs' (runs.ts).
+ */
+export const runs = pgTable('runs', {
+  id: uuid('id').primaryKey(),
+  projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  type: text('type').$type<JobType>().notNull(),
+  ref: jsonb('ref').$type<JobRef>().notNull(),
+  trigger: jsonb('trigger').$type<JobTrigger>().notNull(),
+  /** How many jobs the trigger asked for (a matrix multiplies each by its combinations). */
+  times: integer('times').notNull().default(1),
+  priority: integer('priority').notNull().default(0),
+  params: jsonb('params').$type<Record<string, string>>().notNull().default({}),
+  uploadId: uuid('upload_id'),
+  createdAt: createdAt(),
+}, (t) => [index('runs_project_idx').on(t.projectId, t.createdAt)]);
+
+/** Files sent with a trigger; the drone writes them into the workspace before the first phase. */
+export const uploadFiles = pgTable('upload_files', {
+  uploadId: uuid('upload_id').notNull(),
+  projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  size: integer('size').notNull(),
+  content: customType<{ data: Buffer }>({ dataType: () => 'bytea' })('content').notNull(),
+  createdAt: createdAt(),
+}, (t) => [primaryKey({ columns: [t.uploadId, t.name] })]);
+
+/**
+ * The last time each schedule fired (the firing's due time, not when it ran): queens
+ * sharing a database claim a firing with a conditional update, so it happens once.
+ */
+export const scheduleFirings = pgTable('schedule_firings', {
+  projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  lastDueAt: timestamp('last_due_at', { withTimezone: true }).notNull(),
+}, (t) => [primaryKey({ columns: [t.projectId, t.name] })]);
 
 export const jobs = pgTable('jobs', {
   id: uuid('id').primaryKey(),
@@ -120,6 +191,21 @@ export const jobs = pgTable('jobs', {
   lastSeq: integer('last_seq').notNull().default(0),
   attempt: integer('attempt').notNull().default(1),
   phases: jsonb('phases').$type<JobPhases>().notNull().default({}),
+  /** −100…100; higher goes first, and a waiting job gains a point a minute. */
+  priority: integer('priority').notNull().default(0),
+  /**
+   * Where the job stands in the queue: created_at minus `priority` minutes. Ordering by it
+   * is ordering by effective priority (priority + minutes waited), then by age — an
+   * index, not a computation per dispatch.
+   */
+  queueKey: timestamp('queue_key', { withTimezone: true }).notNull().defaultNow(),
+  runId: uuid('run_id').references(() => runs.id, { onDelete: 'cascade' }),
+  /** The matrix combination this job builds (its variables), null outside a matrix. */
+  matrix: jsonb('matrix').$type<Record<string, string>>(),
+  /** Parameter values of the trigger (declared names only), environment variables of the job. */
+  params: jsonb('params').$type<Record<string, string>>().notNull().default({}),
+  /** Files sent with the trigger (upload_files), written into the workspace. */
+  uploadId: uuid('upload_id'),
   cancelRequested: boolean('cancel_requested').notNull().default(false),
   createdAt: createdAt(),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
@@ -135,7 +221,8 @@ export const jobs = pgTable('jobs', {
    * and each pass reads only the jobs whose logs are still kept.
    */
   index('jobs_log_retention_idx').on(t.finishedAt).where(sql`log_pruned_at is null`),
-  index('jobs_queue_idx').on(t.createdAt).where(sql`status = 'queued'`),
+  index('jobs_queue_idx').on(t.queueKey, t.createdAt, t.id).where(sql`status = 'queued'`),
+  index('jobs_run_idx').on(t.runId).where(sql`run_id is not null`),
   index('jobs_active_idx').on(t.status).where(sql`status in ('assigned', 'running')`),
   /** Queued and running counts per project (dashboard, project page) without a table scan. */
   index('jobs_unfinished_idx').on(t.projectId, t.status).where(sql`status in ('queued', 'assigned', 'running')`),

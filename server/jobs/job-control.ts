@@ -28,6 +28,13 @@ export interface TriggerRequest {
   type: JobType;
   ref: JobRef;
   trigger: Omit<JobTrigger, 'at'>;
+  /** Default: the project's `defaultPriority`. */
+  priority?: number;
+  /** Checked against the project's declared parameters before it gets here. */
+  params?: Record<string, string>;
+  uploadId?: string;
+  runId?: string;
+  matrix?: Record<string, string>;
 }
 
 export class JobControl {
@@ -44,6 +51,11 @@ export class JobControl {
       type: request.type,
       ref,
       trigger: { ...request.trigger, at: new Date().toISOString() },
+      priority: request.priority ?? project.defaultPriority,
+      params: request.params,
+      uploadId: request.uploadId,
+      runId: request.runId,
+      matrix: request.matrix,
     });
     if (!job) throw new NotFoundError(`Project ${projectId} does not exist`);
     this.deps.log.info({ jobId: job.id, project: project.name, number: job.number, ref }, 'job queued');
@@ -53,10 +65,15 @@ export class JobControl {
   /** Re-runs a job: the same commit (when it was resolved), type and ref, as a new job. */
   async rerun(jobId: string, trigger: Omit<JobTrigger, 'at' | 'rerunOf'>): Promise<Job> {
     const original = await this.#get(jobId);
+    // The same build again: its parameters, files, matrix combination and priority too.
     return this.trigger(original.projectId, {
       type: original.type,
       ref: original.ref,
       trigger: { ...trigger, message: original.trigger.message, rerunOf: original.id },
+      priority: original.priority,
+      params: original.params,
+      uploadId: original.uploadId ?? undefined,
+      matrix: original.matrix ?? undefined,
     });
   }
 

@@ -66,10 +66,15 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     return done;
   }
 
-  /** queued → assigned, claimed for a drone under a new lease. */
-  async assign(jobId: string, drone: { id: string; name: string }, lease: string, leaseMs: number): Promise<Job | undefined> {
-    const job = await claimJob(this.deps.db, jobId, drone, lease, leaseMs);
-    if (job) this.deps.bus.emit('job-status', job);
+  /**
+   * queued → assigned, claimed for a drone under a new lease — unless the project already
+   * runs `maxConcurrent` jobs (`'limit'`) or the job moved on (undefined).
+   */
+  async assign(
+    jobId: string, drone: { id: string; name: string }, lease: string, leaseMs: number, maxConcurrent?: number | null,
+  ): Promise<Job | 'limit' | undefined> {
+    const job = await claimJob(this.deps.db, jobId, drone, lease, leaseMs, maxConcurrent);
+    if (job && job !== 'limit') this.deps.bus.emit('job-status', job);
     return job;
   }
 

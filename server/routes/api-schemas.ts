@@ -57,6 +57,9 @@ const httpUrl = z.string().max(2000).refine((u) => {
   }
 }, 'must be an http(s) URL');
 
+/** −100…100; higher goes first. */
+export const priority = z.number().int().min(-100).max(100);
+
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
   repoUrl,
@@ -80,6 +83,12 @@ export const createProjectBody = z.strictObject({
   branchRules: branchRules.optional(),
   /** `.hive.yml` may ask for trusted settings (privileged, lifted limits); never for forks. */
   trusted: z.boolean().optional(),
+  /** Priority of the project's jobs when a trigger names none. */
+  defaultPriority: priority.optional(),
+  /** At most this many of its jobs assigned or running at once; null: no limit. */
+  maxConcurrent: z.number().int().min(1).max(10_000).nullable().optional(),
+  /** Badges of a private project need authentication. */
+  private: z.boolean().optional(),
 });
 
 export const updateProjectBody = createProjectBody.partial();
@@ -89,6 +98,8 @@ export const triggerJobBody = z.strictObject({
   sha: commitSha.optional(),
   type: z.enum(JOB_TYPES).default('TEST'),
   message: z.string().max(10_000).optional(),
+  /** Default: the project's `defaultPriority`. */
+  priority: priority.optional(),
 });
 
 export const jobListQuery = z.object({

@@ -121,6 +121,7 @@ export function apiRoutes(deps: ApiDeps) {
       type: body.type,
       ref: { branch: body.branch, sha: body.sha },
       trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },
+      priority: body.priority,
     });
     return c.json(jobSummaryView(job), 201);
   });

@@ -11,6 +11,7 @@ import type { WebhookDelivery } from '../db/webhook-deliveries.ts';
 import type { jobCommands } from '../db/schema.ts';
 import { PHASES } from '../../common/protocol/index.ts';
 import type { JobSummary } from '../../common/job-summary.ts';
+import { matrixJobName } from '../../common/job-name.ts';
 
 type CommandRow = typeof jobCommands.$inferSelect;
 
@@ -38,6 +39,11 @@ export function projectView(p: Project, box: SecretBox) {
     hasWebhookSecret: !!p.webhookSecretEnc,
     branchRules: p.branchRules,
     trusted: p.trusted,
+    defaultPriority: p.defaultPriority,
+    maxConcurrent: p.maxConcurrent,
+    parameters: p.parameters,
+    schedules: p.schedules,
+    private: p.private,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };
@@ -57,6 +63,11 @@ export function jobSummaryView(j: Job): JobSummary {
     trigger: j.trigger,
     drone: j.droneId ? { id: j.droneId, name: j.droneName } : null,
     attempt: j.attempt,
+    priority: j.priority,
+    runId: j.runId,
+    name: matrixJobName(j.matrix),
+    matrix: j.matrix,
+    params: j.params,
     createdAt: iso(j.createdAt),
     assignedAt: iso(j.assignedAt),
     startedAt: iso(j.startedAt),

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { listRunnableJobs, type Job, type QueueCursor } from '../db/jobs.ts';
+import { listRunnableJobs, type Job, type QueuedJob, type QueueCursor } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -56,28 +56,37 @@ export class Dispatcher {
     return this.#loop.stop();
   }
 
-  /** Walks the whole queue in pages (so jobs no free drone fits never block the ones behind). */
+  /**
+   * Walks the whole queue in dispatch order (highest effective priority first, then the
+   * oldest), in pages, so jobs no free drone fits never block the ones behind them.
+   */
   async #round(): Promise<void> {
     const { hub } = this.deps;
     let cursor: QueueCursor | undefined;
+    // Projects found at their concurrency limit in this round: their other jobs wait.
+    const atLimit = new Set<string>();
     while (hub.all().some(hasFreeSlot)) {
       const page = await listRunnableJobs(this.deps.db, PAGE, cursor);
       for (const candidate of page) {
         if (!hub.all().some(hasFreeSlot)) return;
-        await this.#tryAssign(candidate.id, candidate.spec!);
+        if (atLimit.has(candidate.projectId)) continue;
+        if ((await this.#tryAssign(candidate)) === 'limit') atLimit.add(candidate.projectId);
       }
       if (page.length < PAGE) return;
       const last = page[page.length - 1];
-      cursor = { createdAt: last.createdAt, id: last.id };
+      cursor = { queueKey: last.queueKey, createdAt: last.createdAt, id: last.id };
     }
   }
 
-  async #tryAssign(jobId: string, spec: JobSpec): Promise<void> {
+  async #tryAssign(job: QueuedJob): Promise<'limit' | void> {
     const { hub } = this.deps;
+    const jobId = job.id;
+    const spec = job.spec!;
     const drone = selectDrone(hub.all(), spec.requires);
     if (!drone) return; // no eligible drone free now: the job waits for the first freed slot
     const lease = randomUUID();
-    const claimed = await this.deps.lifecycle.assign(jobId, drone, lease, this.deps.leaseMs);
+    const claimed = await this.deps.lifecycle.assign(jobId, drone, lease, this.deps.leaseMs, job.maxConcurrent);
+    if (claimed === 'limit') return 'limit'; // the project's other jobs hold every place it has
     if (!claimed) return; // cancelled meanwhile, or another queen took it
     const live = hub.get(drone.id);
     if (!live) return; // drone left during the claim: its lease expires and the job is re-queued
