@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `hive` command: `hive start` (queen + local drone), `hive queen`, `hive drone`, the
- * API client (`hive run|logs|jobs|projects|cancel`) and `hive users` (user administration
+ * API client (`hive run|logs|jobs|projects|cancel|queue`) and `hive users` (user administration
  * on the queen's machine). Installed, this runs compiled as `dist/scripts/hive.js`; in a
  * clone, `scripts/hive.mjs` runs this source through tsx.
  *
@@ -16,7 +16,7 @@ const USAGE = `usage: hive <command> [options]        (hive <command> --help tel
   start        the queen, its embedded database and a drone beside it (data in ./.hive)
   queen        the queen alone; drones connect to it from anywhere
   drone        a drone: hive drone --queen ws://host:8080 --token T
-  run, logs, jobs, projects, cancel
+  run, logs, jobs, projects, cancel, queue
                the API client: start builds, follow logs (HIVE_URL, HIVE_TOKEN)
   users        user administration on the queen's machine (list, reset-password)
 
@@ -28,7 +28,7 @@ const COMMAND_USAGE: Record<string, () => Promise<string>> = {
   queen: async () => (await import('../server/usage.ts')).QUEEN_USAGE,
   drone: async () => (await import('../drone/usage.ts')).DRONE_USAGE,
   users: async () => (await import('./cli/users-commands.ts')).USERS_USAGE,
-  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
+  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
 };
 
 /** Runs a command's main module as if node had started it with `args`. */

@@ -22,6 +22,7 @@ export const CLI_USAGE = `usage:
   hive projects
   hive jobs <project> [--limit N]
   hive cancel <job id>
+  hive queue [--limit N]
 options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
 
 const CONNECTION = ['url', 'token'];
@@ -32,6 +33,7 @@ const OPTIONS: Record<string, KnownOptions> = {
   projects: { booleans: [], values: CONNECTION },
   jobs: { booleans: [], values: ['limit', ...CONNECTION] },
   cancel: { booleans: [], values: CONNECTION },
+  queue: { booleans: [], values: ['limit', ...CONNECTION] },
 };
 
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
@@ -83,6 +85,19 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       if (!positional[0]) throw new CliUsageError('hive cancel needs a job id');
       const job = await api(config, 'POST', `/api/jobs/${positional[0]}/cancel`);
       out.error(`job ${job.id}: ${job.status}\n`);
+      return 0;
+    }
+    case 'queue': {
+      const [{ projects }, { jobs }] = await Promise.all([
+        api(config, 'GET', '/api/projects'),
+        api(config, 'GET', `/api/queue?limit=${Number(flags.limit ?? 50)}`),
+      ]);
+      const names = new Map<string, string>(projects.map((p: { id: string; name: string }) => [p.id, p.name]));
+      if (jobs.length === 0) out.error('the queue is empty\n');
+      for (const j of jobs) {
+        const what = `${names.get(j.projectId) ?? j.projectId} #${j.number}${j.name ? ` (${j.name})` : ''}`;
+        out.write(`${String(j.position).padStart(3)}  ${what}  priority ${j.priority} (now ${j.effectivePriority})  ${j.waitingFor}  ${j.id}\n`);
+      }
       return 0;
     }
     default:

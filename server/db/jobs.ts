@@ -125,11 +125,12 @@ export async function listRunnableJobs(db: Db, limit: number, after?: QueueCurso
     .limit(limit);
 }
 
-/** Every queued job (resolved or not) in dispatch order, for `GET /api/queue`. */
-export async function listQueue(db: Db, limit: number): Promise<Job[]> {
+/** Every queued job (resolved or not) in dispatch order, with its project's limit: `GET /api/queue`. */
+export async function listQueue(db: Db, limit: number): Promise<{ job: Job; maxConcurrent: number | null }[]> {
   return db
-    .select()
+    .select({ job: jobs, maxConcurrent: projects.maxConcurrent })
     .from(jobs)
+    .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(eq(jobs.status, 'queued'))
     .orderBy(asc(jobs.queueKey), asc(jobs.createdAt), asc(jobs.id))
     .limit(limit);

@@ -32,6 +32,8 @@ import { checkPluginList } from '../jobs/plugin-host.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, keepStoredSecrets } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
+import { queueRoutes } from './api-queue.ts';
+import { QueueView } from '../scheduler/queue-view.ts';
 import { userRoutes } from './api-users.ts';
 
 export interface ApiDeps {
@@ -52,6 +54,7 @@ function triggerSource(c: Context): 'cli' | 'api' {
 
 export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
+  const queue = new QueueView(deps);
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
   const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
@@ -141,7 +144,12 @@ export function apiRoutes(deps: ApiDeps) {
     const id = idParam(c, 'Job');
     const job = await findJob(db, id);
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
-    return c.json(jobDetailView(job, await listJobCommands(db, id)));
+    // A queued job says where it stands and why it waits, as `GET /api/queue` does.
+    const waiting = job.status === 'queued' ? await queue.entry(id) : undefined;
+    return c.json({
+      ...jobDetailView(job, await listJobCommands(db, id)),
+      ...(waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, waitingFor: waiting.reason.text }),
+    });
   });
 
   api.get('/jobs/:id/log', async (c) => {
@@ -189,6 +197,7 @@ export function apiRoutes(deps: ApiDeps) {
     return c.json({ draining: true });
   });
 
+  api.route('/queue', queueRoutes(queue));
   api.route('/tokens', tokenRoutes(db));
   api.route('/users', userRoutes(db, deps.log));
 

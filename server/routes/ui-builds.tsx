@@ -14,6 +14,8 @@ import { uuid } from './api-schemas.ts';
 import { parseListQuery } from './build-list-query.ts';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
 import { requireSession } from './ui-session.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+import { QueueView } from '../scheduler/queue-view.ts';
 
 async function jobOr404(db: Db, id: string | undefined): Promise<Job> {
   const job = id && uuid.safeParse(id).success ? await findJob(db, id) : undefined;
@@ -21,33 +23,41 @@ async function jobOr404(db: Db, id: string | undefined): Promise<Job> {
   return job;
 }
 
-async function buildData(db: Db, job: Job): Promise<BuildPageData> {
+async function buildData(db: Db, queue: QueueView, job: Job): Promise<BuildPageData> {
   const rerunOfId = job.trigger.rerunOf;
-  const [project, commands, original] = await Promise.all([
+  const [project, commands, original, waiting] = await Promise.all([
     findProject(db, job.projectId),
     listJobCommands(db, job.id),
     rerunOfId && uuid.safeParse(rerunOfId).success ? findBuildSummary(db, rerunOfId) : undefined,
+    job.status === 'queued' ? queue.entry(job.id) : undefined,
   ]);
   if (!project) throw new NotFoundError('No such build; it may have been deleted with its project');
-  return { job, project, commands, rerunOf: original ? { id: original.id, number: original.number } : undefined };
+  return {
+    job,
+    project,
+    commands,
+    rerunOf: original ? { id: original.id, number: original.number } : undefined,
+    waiting: waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, reason: waiting.reason.text },
+  };
 }
 
-export function registerBuildRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl }) {
+export function registerBuildRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; hub: DroneHub }) {
   const { db, control } = deps;
+  const queue = new QueueView(deps);
   const auth = requireSession(db);
 
   ui.get('/builds/:id', auth, async (c) => {
-    const data = await buildData(db, await jobOr404(db, c.req.param('id')));
+    const data = await buildData(db, queue, await jobOr404(db, c.req.param('id')));
     return html(c, <BuildPage ctx={await pageContext(c)} data={data} />);
   });
 
   ui.get('/builds/:id/header', auth, async (c) => {
-    const data = await buildData(db, await jobOr404(db, c.req.param('id')));
+    const data = await buildData(db, queue, await jobOr404(db, c.req.param('id')));
     return html(c, <BuildHeader ctx={await pageContext(c)} data={data} />, 200, false);
   });
 
   ui.get('/builds/:id/phases', auth, async (c) => {
-    const data = await buildData(db, await jobOr404(db, c.req.param('id')));
+    const data = await buildData(db, queue, await jobOr404(db, c.req.param('id')));
     return html(c, <PhaseList data={data} />, 200, false);
   });
 

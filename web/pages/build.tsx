@@ -23,13 +23,15 @@ export interface BuildPageData {
   commands: CommandRow[];
   /** The build this one re-runs, to link to. */
   rerunOf?: { id: string; number: number };
+  /** A queued build's place in the queue and why it waits (server/scheduler/queue-view.ts). */
+  waiting?: { position: number; effectivePriority: number; reason: string };
 }
 
 const TYPE_WORDS: Record<string, string> = { TEST: 'tests', TEST_AND_DEPLOY: 'tests and deploy', DEPLOY: 'deploy' };
 
 /** The header, also served alone (`/builds/:id/header`) so the page can refresh it on a status change. */
 export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageData }) {
-  const { job, rerunOf } = data;
+  const { job, rerunOf, waiting } = data;
   const active = job.status === 'assigned' || job.status === 'running' || job.status === 'queued';
   return (
     <div id="build-header" data-status={job.status} data-attempt={job.attempt}>
@@ -55,6 +57,11 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         </div>
       </div>
       {job.message && job.status !== 'passed' ? <p class={`alert alert-${job.status}`} role="status">{job.message}</p> : ''}
+      {waiting ? (
+        <p class="alert alert-queued" role="status" id="wait-reason">
+          Waiting: {waiting.reason} · number {waiting.position} in the queue
+        </p>
+      ) : ''}
       <dl class="facts">
         <div><dt>Ref</dt><dd><RefLabel ref={job.ref} /></dd></div>
         <div><dt>Commit</dt><dd><CommitLabel ref={job.ref} trigger={job.trigger} /></dd></div>
@@ -66,6 +73,10 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         <div><dt>Finished</dt><dd><RelTime at={job.finishedAt} /></dd></div>
         <div><dt>Duration</dt><dd><BuildDuration startedAt={job.startedAt} finishedAt={job.finishedAt} /></dd></div>
         {job.attempt > 1 ? <div><dt>Attempt</dt><dd>{job.attempt}</dd></div> : ''}
+        <div>
+          <dt>Priority</dt>
+          <dd>{job.priority}{waiting && waiting.effectivePriority !== job.priority ? ` (now ${waiting.effectivePriority}, for its wait)` : ''}</dd>
+        </div>
       </dl>
     </div>
   );
