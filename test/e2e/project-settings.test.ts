@@ -173,6 +173,23 @@ describe('project settings page', { concurrency: false }, () => {
     });
   }));
 
+  it('sets the default priority and a concurrency limit, and lifts the limit again', () => step(page, 'settings-queue', async () => {
+    await page.reload();
+    const form = page.getByRole('form', { name: 'Repository and build' });
+    await form.getByLabel('Default priority').fill('12');
+    await form.getByLabel('Builds at once').fill('2');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    let saved = await project();
+    assert.deepEqual([saved.defaultPriority, saved.maxConcurrent], [12, 2]);
+
+    await form.getByLabel('Builds at once').fill('');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    saved = await project();
+    assert.deepEqual([saved.defaultPriority, saved.maxConcurrent], [12, null]);
+  }));
+
   it('sets and removes the forge token without ever showing it', () => step(page, 'settings-forge', async () => {
     const form = page.getByRole('form', { name: 'Forge', exact: true });
     await form.getByLabel('Forge', { exact: true }).selectOption('github');

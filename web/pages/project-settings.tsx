@@ -6,6 +6,7 @@
 import type { Child } from 'hono/jsx';
 import type { PluginInfo } from '../../server/routes/plugin-config-check.ts';
 import type { DeliveryView, ProjectView } from '../../server/routes/json-views.ts';
+import { QueueFields } from './project-queue-fields.tsx';
 import { ApiForm } from '../components/api-form.tsx';
 import { BranchRulesSection } from '../components/settings/branch-rules-section.tsx';
 import { ForgeSection } from '../components/settings/forge-section.tsx';
@@ -33,6 +34,7 @@ function MainSection({ project }: SettingsPageData) {
       <ApiForm method="PATCH" url={`/api/projects/${project.id}`} base={{ config: project.config }} submit="Save" label="Repository and build">
         <GeneralFields project={project} />
         <BuildConfigFields config={project.config} trusted={project.trusted} />
+        <QueueFields project={project} />
       </ApiForm>
     </section>
   );
