@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
 import { PHASES } from '../../common/protocol/index.ts';
 import { describeBadString, findBadString } from '../util/bad-chars.ts';
+import { matrixSchema } from './matrix.ts';
 
 // One command may be written as a plain string; errors still name the list item.
 const commandList = z.preprocess(
@@ -47,12 +48,17 @@ export const branchSectionSchema = z.strictObject(sectionFields);
 export const buildConfigSchema = z.strictObject({
   ...sectionFields,
   retryOnLostDrone: z.boolean().optional(),
+  /** `.hive.yml` only: one job per combination (matrix.ts). */
+  matrix: matrixSchema.optional(),
   /** Per-branch sections, applied in order when their glob matches the built branch. */
   branches: z.record(z.string().min(1), branchSectionSchema).optional(),
 });
 
-/** A project's own config: plugins are a separate, ordered project field, not part of it. */
-export const projectConfigSchema = buildConfigSchema.omit({ plugins: true });
+/**
+ * A project's own config: plugins are a separate, ordered project field, not part of it;
+ * a matrix belongs to the commit it builds (`.hive.yml`).
+ */
+export const projectConfigSchema = buildConfigSchema.omit({ plugins: true, matrix: true });
 
 export type BuildConfig = z.output<typeof buildConfigSchema>;
 export type BranchSection = z.output<typeof branchSectionSchema>;
