@@ -273,12 +273,21 @@ export const apiTokens = pgTable('api_tokens', {
   kind: text('kind').$type<'admin' | 'user' | 'drone'>().notNull(),
   /** The user a personal token belongs to (null for the bootstrap admin and drone tokens). */
   userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  /**
+   * A drone's own credential: the one drone name it may connect as. Null on a shared drone
+   * token, which connects drones that have no token of their own (if the queen allows it).
+   */
+  droneName: text('drone_name'),
   /** sha256 of the token: tokens are random, so a fast hash is enough and lookups stay O(1). */
   tokenHash: text('token_hash').notNull(),
   createdAt: createdAt(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
-}, (t) => [uniqueIndex('api_tokens_hash_unique').on(t.tokenHash)]);
+}, (t) => [
+  uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),
+  /** One live credential per drone name. */
+  uniqueIndex('api_tokens_drone_name_unique').on(t.droneName).where(sql`drone_name is not null and revoked_at is null`),
+]);
 
 export const users = pgTable('users', {
   id: uuid('id').primaryKey(),

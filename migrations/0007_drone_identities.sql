@@ -1,0 +1,2 @@
+ALTER TABLE "api_tokens" ADD COLUMN "drone_name" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "api_tokens_drone_name_unique" ON "api_tokens" USING btree ("drone_name") WHERE drone_name is not null and revoked_at is null;
