@@ -19,6 +19,8 @@ const USAGE = `usage: hive <command> [options]        (hive <command> --help tel
   run, logs, jobs, projects, cancel, queue
                the API client: start builds, follow logs (HIVE_URL, HIVE_TOKEN)
   users        user administration on the queen's machine (list, reset-password)
+  db           the whole database into one file and back (export, import), e.g. to
+               move from the embedded database to PostgreSQL
 
   -h, --help     this text
   -v, --version  the version of Hive`;
@@ -28,6 +30,7 @@ const COMMAND_USAGE: Record<string, () => Promise<string>> = {
   queen: async () => (await import('../server/usage.ts')).QUEEN_USAGE,
   drone: async () => (await import('../drone/usage.ts')).DRONE_USAGE,
   users: async () => (await import('./cli/users-commands.ts')).USERS_USAGE,
+  db: async () => (await import('./cli/db-commands.ts')).DB_USAGE,
   ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
 };
 
@@ -64,6 +67,10 @@ if (command === undefined || command === '-h' || command === '--help' || command
     case 'users':
       argvFor(rest);
       await import('./cli/users-main.ts');
+      break;
+    case 'db':
+      argvFor(rest);
+      await import('./cli/db-main.ts');
       break;
     default:
       argvFor([command, ...rest]);

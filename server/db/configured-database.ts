@@ -25,3 +25,10 @@ export function configuredDatabase(config: Where): DatabaseOptions {
 export function embeddedDatabaseInUse(config: Where): boolean {
   return !config.databaseUrl && existsSync(join(embeddedDatabaseDir(config), 'postmaster.pid'));
 }
+
+/** Which database, in words for a message: never the URL's password. */
+export function describeDatabase(config: Where): string {
+  if (!config.databaseUrl) return `the embedded database in ${embeddedDatabaseDir(config)}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL ${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}${url.pathname}`;
+}
