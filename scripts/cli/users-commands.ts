@@ -5,13 +5,11 @@
  * password is forgotten. Exit codes: 0 done, 1 refused (unknown user, bad password,
  * database in use), 2 usage or configuration errors.
  */
-import { existsSync } from 'node:fs';
 import { generatePassword, passwordProblem } from '../../server/auth/passwords.ts';
 import { resetUserPassword } from '../../server/auth/user-admin.ts';
-import { loadConfig, type QueenConfig } from '../../server/config.ts';
-import { DataDirLockedError, lockDataDir, type DataDirLock } from '../../server/data-dir-lock.ts';
-import { openDatabase } from '../../server/db/client.ts';
-import { configuredDatabase, embeddedDatabaseDir, embeddedDatabaseInUse } from '../../server/db/configured-database.ts';
+import { loadConfig } from '../../server/config.ts';
+import { DataDirLockedError } from '../../server/data-dir-lock.ts';
+import { DatabaseUnavailableError, openToolDatabase, type ToolDatabase } from '../../server/db/tool-database.ts';
 import { findUserByUsername, listUsers } from '../../server/db/users.ts';
 import { CliUsageError, parseArgs } from './config.ts';
 
@@ -40,39 +38,6 @@ export async function runUsersCli(argv: string[], env: Record<string, string | u
   if (command === 'reset-password' && positional.length !== 1) throw new CliUsageError('hive users reset-password needs one username');
 
   const config = loadConfig(env);
-  if (!config.databaseUrl && !existsSync(embeddedDatabaseDir(config))) {
-    // Opening it would create an empty database: say where we looked instead.
-    io.error(`hive: no database in ${embeddedDatabaseDir(config)}; set HIVE_DATA_DIR (or DATABASE_URL) as the queen has it\n`);
-    return 1;
-  }
-  // On the embedded database, take the data directory as a queen would: none may start meanwhile.
-  let lock: DataDirLock | undefined;
-  try {
-    lock = config.databaseUrl ? undefined : await lockDataDir(config.dataDir, 'hive users');
-  } catch (err) {
-    if (!(err instanceof DataDirLockedError)) throw err;
-    io.error(`hive: ${err.message}\n`);
-    return 1;
-  }
-  try {
-    return await runLocked(command, positional, flags, config, io);
-  } finally {
-    lock?.release();
-  }
-}
-
-async function runLocked(
-  command: 'list' | 'reset-password',
-  positional: string[],
-  flags: Record<string, string | boolean>,
-  config: QueenConfig,
-  io: UsersCliIo,
-): Promise<number> {
-  if (embeddedDatabaseInUse(config)) {
-    io.error(`hive: the embedded database in ${embeddedDatabaseDir(config)} is open (a queen runs on it, or one was killed `
-      + 'without stopping). Stop the queen first (Ctrl-C or SIGTERM), then run this again.\n');
-    return 1;
-  }
   // The new password is checked before the database is opened, so a typo changes nothing.
   const password = command === 'reset-password' ? (flags['password-stdin'] ? passwordFromStdin(await io.readStdin()) : generatePassword()) : '';
   const problem = command === 'reset-password' ? passwordProblem(password) : undefined;
@@ -80,8 +45,14 @@ async function runLocked(
     io.error(`hive: ${problem}; nothing changed\n`);
     return 1;
   }
-
-  const database = await openDatabase(configuredDatabase(config));
+  let database: ToolDatabase;
+  try {
+    database = await openToolDatabase(config, 'hive users');
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError || err instanceof DatabaseUnavailableError)) throw err;
+    io.error(`hive: ${err.message}\n`);
+    return 1;
+  }
   try {
     if (command === 'list') {
       for (const u of await listUsers(database.db)) io.write(`${u.username}${u.isAdmin ? '  (admin)' : ''}\n`);
