@@ -112,7 +112,8 @@ async function loadRows(tx: Db, file: string): Promise<number> {
     try {
       await tx.execute(current.insert(`[${batch.join(',')}]`));
     } catch (err) {
-      const reason = (err as Error).message.split('\n')[0];
+      // The driver's own error (drizzle wraps it in one that repeats the whole query).
+      const reason = ((err as Error).cause instanceof Error ? (err as Error).cause as Error : err as Error).message.split('\n')[0];
       throw new ImportRefusedError(`the database refused rows of ${current.table.name} (lines ${batchFirstLine}–${batchFirstLine + batch.length - 1}): ${reason}`, { cause: err });
     }
     batch = [];
