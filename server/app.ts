@@ -18,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
+import { badgeRoutes } from './routes/badge.ts';
 import { cleanQuery } from './routes/request-input.ts';
 import { securityHeaders } from './routes/security-headers.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
@@ -79,6 +80,11 @@ export function createApp(deps: AppDeps) {
     return c.body(await deps.metrics.metrics());
   });
   app.route('/hooks', hookRoutes(deps));
+  // Status badges for READMEs: no credentials needed, except for private projects (badge.ts).
+  app.route('/badge', badgeRoutes({
+    db: deps.db,
+    onRejectedToken: (c, reason) => deps.authFailures?.report('api_token', requestAddress(c, trustProxy), reason, { path: c.req.path }),
+  }));
   app.route('/', uiRoutes({ ...deps, publicUrl: deps.publicUrl ?? 'http://localhost:8080' }));
 
   app.notFound((c) => !c.req.path.startsWith('/api/') && wantsHtml(c)
