@@ -14,6 +14,8 @@ import { bearerToken, secretsEqual } from './auth/tokens.ts';
 import type { Db } from './db/client.ts';
 import { HiveError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from './errors.ts';
 import type { JobControl } from './jobs/job-control.ts';
+import type { ResultWaits } from './jobs/result-waits.ts';
+import type { RunControl } from './jobs/run-control.ts';
 import type { Logger } from './logger.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
@@ -30,6 +32,10 @@ export interface AppDeps {
   plugins: PluginRegistry;
   metrics: Registry;
   control: JobControl;
+  /** Runs of several jobs: trigger, cancel, re-run. */
+  runs: RunControl;
+  /** `?wait=<s>` on the API's job and run endpoints. */
+  waits: ResultWaits;
   hub: DroneHub;
   log: Logger;
   maxBodyBytes: number;

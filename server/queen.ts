@@ -27,6 +27,8 @@ import { ClusterRelay } from './live/cluster-relay.ts';
 import { PluginHooks } from './jobs/plugin-hooks.ts';
 import { JobControl } from './jobs/job-control.ts';
 import { JobLifecycle } from './jobs/job-lifecycle.ts';
+import { ResultWaits } from './jobs/result-waits.ts';
+import { RunControl } from './jobs/run-control.ts';
 import { LiveBus } from './jobs/live-bus.ts';
 import { SpecResolver } from './jobs/spec-resolver.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -116,6 +118,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const lost = new LostJobHandler({ db, lifecycle, log });
   const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
   const control = new JobControl({ db, lifecycle, hub, log, relay });
+  const runs = new RunControl({ db, lifecycle, control, log });
+  const waits = new ResultWaits({ db, bus });
   const retention = new RetentionLoop({
     db, log,
     policy: { logRetentionDays: config.logRetentionDays, keepBuilds: config.keepBuilds, webhookDeliveryRetentionDays: config.webhookDeliveryRetentionDays },
@@ -123,7 +127,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const metrics = createMetrics({ db, bus, hub, retention });
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
-    db, secretBox, plugins, metrics, control, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
+    db, secretBox, plugins, metrics, control, runs, waits, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures,
   });
 

@@ -22,6 +22,7 @@ import {
   claimJob, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
   type Job, type NewJob,
 } from '../db/jobs.ts';
+import { expandJobIntoRun, insertRunWithJobs, type NewRun, type Run } from '../db/runs.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
@@ -57,6 +58,38 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     this.deps.bus.emit('job-status', job);
     this.emit('created', job);
     return job;
+  }
+
+  /** A run and its jobs, queued together (none without the others); each job announced as `create` does. */
+  async createRun(run: NewRun, members: Omit<NewJob, 'runId'>[]): Promise<{ run: Run; jobs: Job[] } | undefined> {
+    const made = await insertRunWithJobs(this.deps.db, run, members);
+    if (!made) return undefined;
+    for (const job of made.jobs) {
+      this.deps.bus.emit('job-status', job);
+      this.emit('created', job);
+    }
+    return made;
+  }
+
+  /**
+   * A queued job whose commit has a matrix takes the first combination and joins a run
+   * (its own, or one made now), and its siblings are queued beside it with the others.
+   * Only the siblings are announced: the job's status did not change (announcing it again
+   * would run `job:queued` hooks twice). Undefined when the job moved on meanwhile.
+   */
+  async expandMatrix(
+    jobId: string,
+    target: { runId: string } | { newRun: NewRun },
+    matrix: Record<string, string>,
+    siblings: Omit<NewJob, 'runId'>[],
+  ): Promise<{ job: Job; siblings: Job[] } | undefined> {
+    const made = await expandJobIntoRun(this.deps.db, jobId, target, matrix, siblings);
+    if (!made) return undefined;
+    for (const job of made.siblings) {
+      this.deps.bus.emit('job-status', job);
+      this.emit('created', job);
+    }
+    return made;
   }
 
   /** A queued job got its spec (and pinned ref): it can be scheduled. */

@@ -10,13 +10,16 @@ import { listUnresolvedJobs, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
-import { pinJobRef } from '../git/pull-request-ref.ts';
 import type { Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import { buildJobSpec } from './build-spec.ts';
+import { withParamsEnv } from './job-params.ts';
+import { uploadedFiles } from './job-uploads.ts';
 import { mergeConfigs } from './merge-config.ts';
+import { expandMatrix, planMatrix, withMatrixEnv } from './matrix-expansion.ts';
+import { pinJobCommit } from './run-commit.ts';
 import { collectContributions } from './plugin-phases.ts';
 import { pluginJobView } from './plugin-views.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
@@ -93,17 +96,21 @@ export class SpecResolver {
       const project = await findProject(this.deps.db, job.projectId);
       if (!project) return; // deleted meanwhile; its jobs went with it
       const credentials = openCredentials(this.deps.secretBox, project);
-      const { sha, refspec, note } = await pinJobRef(this.deps.mirrors, project.repoUrl, job.ref, credentials);
+      // A run's jobs all build the commit the first of them pinned (run-commit.ts).
+      const { sha, refspec, note } = await pinJobCommit(this.deps, project.repoUrl, job, credentials);
       if (note) this.deps.log.info({ jobId: job.id, note }, 'pull request ref fallback');
       const yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
       const repoConfig = yml === undefined ? undefined : parseHiveYml(yml);
+      // The combination this job builds, and the jobs a matrix brings along (matrix-expansion.ts).
+      const matrix = planMatrix(job, repoConfig?.matrix);
+      const files = await uploadedFiles(this.deps.db, job);
       const compile = async (repo: BuildConfig | undefined) => {
-        const config = mergeConfigs(
+        const config = withMatrixEnv(withParamsEnv(mergeConfigs(
           { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
           repo,
           // A pull request builds for its target branch: its branch sections apply.
           job.ref.branch ?? job.ref.pullRequest?.baseBranch,
-        );
+        ), job.params), matrix.combination);
         const plugins = resolveJobPlugins(this.deps.plugins, config.plugins);
         const contributions = await collectContributions(
           this.deps.plugins, plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
@@ -116,6 +123,7 @@ export class SpecResolver {
           config,
           contributions,
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
+          files,
         });
         return { spec, plugins };
       };
@@ -131,7 +139,10 @@ export class SpecResolver {
       // does: its hooks (requests the queen makes, notifications) are the project's own.
       const hookPlugins = fork && admin ? admin.plugins : plugins;
       this.#hostFailures.delete(job.id);
-      if (await this.deps.lifecycle.resolved(job.id, spec, { ...job.ref, sha, ...(refspec && { refspec }) }, hookPlugins)) {
+      const pinned = { ...job.ref, sha, ...(refspec && { refspec }) };
+      // Only now, with a spec that compiled, are the matrix's other jobs queued.
+      if (!(await expandMatrix(this.deps.lifecycle, job, matrix, pinned))) return;
+      if (await this.deps.lifecycle.resolved(job.id, spec, pinned, hookPlugins)) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
       }
     } catch (err) {

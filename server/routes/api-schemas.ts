@@ -102,6 +102,12 @@ export const triggerJobBody = z.strictObject({
   priority: priority.optional(),
 });
 
+/** `POST /api/projects/:id/runs`: a trigger's fields plus how many jobs of the one commit. */
+export const triggerRunBody = triggerJobBody.extend({
+  times: z.number({ error: 'must be a whole number from 1 to 100' }).int('must be a whole number from 1 to 100')
+    .min(1, 'must be at least 1').max(100, 'must be at most 100').default(1),
+});
+
 export const jobListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   before: z.coerce.number().int().min(1).optional(),

@@ -35,6 +35,11 @@ import { tokenRoutes } from './api-tokens.ts';
 import { queueRoutes } from './api-queue.ts';
 import { QueueView } from '../scheduler/queue-view.ts';
 import { userRoutes } from './api-users.ts';
+import { runRoutes } from './api-runs.ts';
+import { waitedJobAnswer } from './job-wait.ts';
+import { waitMs } from './wait-query.ts';
+import type { ResultWaits } from '../jobs/result-waits.ts';
+import type { RunControl } from '../jobs/run-control.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -43,6 +48,10 @@ export interface ApiDeps {
   control: JobControl;
   hub: DroneHub;
   log: Logger;
+  /** Runs of several jobs (api-runs.ts). */
+  runs: RunControl;
+  /** `?wait=<s>`: answers held until a job or run ends (result-waits.ts). */
+  waits: ResultWaits;
 }
 
 type Env = { Variables: AuthVariables };
@@ -119,6 +128,7 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.post('/projects/:id/jobs', async (c) => {
     const id = idParam(c, 'Project');
+    const wait = waitMs(c); // a bad ?wait is refused before anything is queued
     const body = await readBody(c, triggerJobBody);
     const job = await control.trigger(id, {
       type: body.type,
@@ -126,6 +136,7 @@ export function apiRoutes(deps: ApiDeps) {
       trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },
       priority: body.priority,
     });
+    if (wait !== undefined) return waitedJobAnswer(c, deps, job.id, wait);
     return c.json(jobSummaryView(job), 201);
   });
 
@@ -142,6 +153,8 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.get('/jobs/:id', async (c) => {
     const id = idParam(c, 'Job');
+    const wait = waitMs(c);
+    if (wait !== undefined) return waitedJobAnswer(c, deps, id, wait);
     const job = await findJob(db, id);
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
     // A queued job says where it stands and why it waits, as `GET /api/queue` does.
@@ -198,6 +211,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   api.route('/queue', queueRoutes(queue));
+  api.route('/', runRoutes(deps));
   api.route('/tokens', tokenRoutes(db));
   api.route('/users', userRoutes(db, deps.log));
 

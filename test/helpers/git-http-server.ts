@@ -6,9 +6,12 @@
  *   const http = await serveRepoOverHttp(repo, { username: 'x-access-token', password: token });
  *   http.url;              // http://127.0.0.1:PORT/repo
  *   http.authorizations;   // every Authorization header received (to prove the token was used)
+ *
+ * `beforeServe` runs before each authorized request is answered (a test may change the
+ * repository between two fetches, deterministically).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { GitRepo } from './git-repo.ts';
@@ -21,14 +24,22 @@ export interface GitHttpServer {
 
 const backend = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
 
-export async function serveRepoOverHttp(repo: GitRepo, auth: { username: string; password: string }): Promise<GitHttpServer> {
+export async function serveRepoOverHttp(
+  repo: GitRepo,
+  auth: { username: string; password: string },
+  options: { beforeServe?: (req: IncomingMessage) => Promise<void> | void } = {},
+): Promise<GitHttpServer> {
   const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const authorizations: string[] = [];
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     authorizations.push(req.headers.authorization ?? '');
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="hive-test"' }).end();
       return;
+    }
+    if (options.beforeServe) {
+      req.pause();
+      await options.beforeServe(req);
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const cgi = spawn(backend, [], {
