@@ -49,7 +49,7 @@ it('prints each command\'s usage on --help, exit 0', async () => {
   const expected: Record<string, RegExp> = {
     start: /usage: hive start/, queen: /hive queen/, drone: /usage: hive drone --queen .*\n[\s\S]*--capacity/,
     run: /hive run <project>/, logs: /hive logs <job id>/, jobs: /hive jobs <project>/, projects: /hive projects/,
-    cancel: /hive cancel <job id>/, users: /hive users reset-password/,
+    cancel: /hive cancel <job id>/, users: /hive users reset-password/, db: /hive db export FILE[\s\S]*hive db import FILE/,
   };
   await Promise.all(Object.entries(expected).map(async ([command, usage]) => {
     for (const args of [[command, '--help'], [command, '-h']]) {
@@ -69,6 +69,8 @@ it('exits 2 with the usage for an unknown command or option', async () => {
     [['drone', '--capacty', '2'], /Unknown option --capacty.*\nusage: hive drone/],
     [['run', 'demo', '--brnch', 'x'], /unknown option --brnch\nusage:\n\s+hive run/],
     [['users', 'list', '--all'], /unknown option --all\nusage:\n\s+hive users list/],
+    [['db', 'export'], /hive db export needs one FILE\nusage:\n\s+hive db export FILE/],
+    [['db', 'dump', 'x'], /unknown command "db dump"\nusage:/],
   ];
   await Promise.all(cases.map(async ([args, message]) => {
     const res = await run(args, { HIVE_TOKEN: 'unused-token-for-usage' });
