@@ -15,8 +15,6 @@ import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import { buildJobSpec } from './build-spec.ts';
-import { withParamsEnv } from './job-params.ts';
-import { uploadedFiles } from './job-uploads.ts';
 import { mergeConfigs } from './merge-config.ts';
 import { expandMatrix, planMatrix, withMatrixEnv } from './matrix-expansion.ts';
 import { pinJobCommit } from './run-commit.ts';
@@ -103,14 +101,13 @@ export class SpecResolver {
       const repoConfig = yml === undefined ? undefined : parseHiveYml(yml);
       // The combination this job builds, and the jobs a matrix brings along (matrix-expansion.ts).
       const matrix = planMatrix(job, repoConfig?.matrix);
-      const files = await uploadedFiles(this.deps.db, job);
       const compile = async (repo: BuildConfig | undefined) => {
-        const config = withMatrixEnv(withParamsEnv(mergeConfigs(
+        const config = withMatrixEnv(mergeConfigs(
           { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
           repo,
           // A pull request builds for its target branch: its branch sections apply.
           job.ref.branch ?? job.ref.pullRequest?.baseBranch,
-        ), job.params), matrix.combination);
+        ), matrix.combination);
         const plugins = resolveJobPlugins(this.deps.plugins, config.plugins);
         const contributions = await collectContributions(
           this.deps.plugins, plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
@@ -123,7 +120,6 @@ export class SpecResolver {
           config,
           contributions,
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
-          files,
         });
         return { spec, plugins };
       };
