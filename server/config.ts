@@ -20,6 +20,8 @@ export interface QueenConfig {
   publicUrl: string;
   adminToken?: string;
   droneToken?: string;
+  /** Whether shared drone tokens connect drones that have no token of their own (server/auth/drone-credentials.ts). */
+  sharedDroneTokens: boolean;
   /** Bearer token Prometheus scrapes `/metrics` with; unset, `/metrics` answers 404. */
   metricsToken?: string;
   /** Behind a reverse proxy: the client address is the first X-Forwarded-For entry (login throttle, logs). */
@@ -51,6 +53,8 @@ export interface QueenConfig {
   maxBodyBytes: number;
   /** Request body limit for webhooks (bytes); GitHub caps its payloads at 25 MB. */
   webhookMaxBytes: number;
+  /** The files one trigger may send, in all (bytes); multipart triggers get this beside maxBodyBytes. */
+  maxUploadBytes: number;
   logLevel: string;
   /** npm packages to load as plugins besides the built-ins. */
   plugins: string[];
@@ -150,6 +154,7 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     adminToken: token(env, 'HIVE_ADMIN_TOKEN'),
     adminPassword: password(env, 'HIVE_ADMIN_PASSWORD'),
     droneToken: token(env, 'HIVE_DRONE_TOKEN'),
+    sharedDroneTokens: parseBooleanEnv('HIVE_DRONE_SHARED_TOKEN', env.HIVE_DRONE_SHARED_TOKEN, true),
     metricsToken: token(env, 'HIVE_METRICS_TOKEN'),
     trustProxy: parseBooleanEnv('HIVE_TRUST_PROXY', env.HIVE_TRUST_PROXY, false),
     secretKey: readSecret(env, 'HIVE_SECRET_KEY'),
@@ -168,6 +173,8 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     webhookDeliveryRetentionDays: integer(env, 'HIVE_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, MAX_RETENTION_DAYS),
     maxBodyBytes: integer(env, 'HIVE_MAX_BODY_BYTES', 1024 * 1024, 1024),
     webhookMaxBytes: integer(env, 'HIVE_WEBHOOK_MAX_BYTES', 25 * 1024 * 1024, 1024),
+    // An int column holds each file's size, so no limit may pass 2 GiB − 1.
+    maxUploadBytes: integer(env, 'HIVE_MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 0, 2 ** 31 - 1),
     logLevel: env.HIVE_LOG_LEVEL || 'info',
     plugins: pluginList(env.HIVE_PLUGINS),
     pluginDir: resolve(env.HIVE_PLUGIN_DIR || '.'),

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { countTokens, findActiveToken, insertToken, type ApiToken, type TokenKind } from '../db/tokens.ts';
+import { countTokens, findActiveToken, insertToken, revokeOtherBootstrapTokens, type ApiToken, type TokenKind } from '../db/tokens.ts';
 
 export const generateToken = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -20,30 +20,42 @@ export function secretsEqual(a: string, b: string): boolean {
 export interface BootstrapResult {
   /** Tokens generated now, to print once. */
   created: { kind: TokenKind; token: string }[];
+  /** Earlier bootstrap tokens the environment's token replaced (revoked now). */
+  replaced: { kind: TokenKind; count: number }[];
+  /** Kinds whose token in the environment was revoked through the API: it stays revoked. */
+  revokedGiven: TokenKind[];
 }
 
 /**
- * Makes sure an admin and a drone token exist. Tokens given in the config are stored
- * (hashed) so they work like generated ones; missing ones are generated.
+ * Makes sure an admin and a drone token exist. A token given in the config is stored
+ * (hashed) so it works like a generated one, and replaces the earlier bootstrap tokens of
+ * its kind (set the variable to rotate); missing ones are generated. Users' own tokens and
+ * drones' own tokens are never touched here.
  */
 export async function bootstrapTokens(
   db: Db,
   given: { adminToken?: string; droneToken?: string },
 ): Promise<BootstrapResult> {
-  const created: BootstrapResult['created'] = [];
+  const result: BootstrapResult = { created: [], replaced: [], revokedGiven: [] };
+  const { created } = result;
   for (const [kind, value, prefix] of [
     ['admin', given.adminToken, 'hive'],
     ['drone', given.droneToken, 'drone'],
   ] as const) {
     if (value) {
-      await insertToken(db, { name: `${kind} (from environment)`, kind, tokenHash: hashToken(value) });
+      const tokenHash = hashToken(value);
+      await insertToken(db, { name: `${kind} (from environment)`, kind, tokenHash });
+      // A token revoked through the API is not brought back by a stale variable.
+      if (!(await findActiveToken(db, tokenHash))) result.revokedGiven.push(kind);
+      const replaced = await revokeOtherBootstrapTokens(db, kind, tokenHash);
+      if (replaced.length > 0) result.replaced.push({ kind, count: replaced.length });
     } else if ((await countTokens(db, kind)) === 0) {
       const token = generateToken(prefix);
       await insertToken(db, { name: `${kind} (generated)`, kind, tokenHash: hashToken(token) });
       created.push({ kind, token });
     }
   }
-  return { created };
+  return result;
 }
 
 /** The token's record when it is active and of one of the kinds, else undefined. */

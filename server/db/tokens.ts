@@ -1,6 +1,6 @@
 /** Queries on API and drone tokens (stored as sha256 hashes only). */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { apiTokens } from './schema.ts';
 
@@ -9,7 +9,7 @@ export type TokenKind = ApiToken['kind'];
 
 export async function insertToken(
   db: Db,
-  input: { name: string; kind: TokenKind; tokenHash: string; userId?: string },
+  input: { name: string; kind: TokenKind; tokenHash: string; userId?: string; droneName?: string },
 ): Promise<ApiToken> {
   const [row] = await db.insert(apiTokens).values({ id: randomUUID(), ...input }).onConflictDoNothing().returning();
   return row;
@@ -48,4 +48,48 @@ export async function revokeUserToken(db: Db, id: string, userId: string): Promi
     .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
     .returning();
   return row;
+}
+
+/** Every drone credential — drones' own and shared ones — newest first, revoked ones included. */
+export async function listDroneTokens(db: Db): Promise<ApiToken[]> {
+  return db.select().from(apiTokens).where(eq(apiTokens.kind, 'drone')).orderBy(desc(apiTokens.createdAt));
+}
+
+/** The live credential a drone name has of its own, if any. */
+export async function findDroneOwnToken(db: Db, droneName: string): Promise<ApiToken | undefined> {
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.kind, 'drone'), eq(apiTokens.droneName, droneName), isNull(apiTokens.revokedAt)));
+  return row;
+}
+
+export async function revokeDroneToken(db: Db, id: string): Promise<ApiToken | undefined> {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.kind, 'drone'), isNull(apiTokens.revokedAt)))
+    .returning();
+  return row;
+}
+
+/**
+ * Revokes the bootstrap tokens of a kind (no user, no drone of their own) other than the
+ * one with `keepHash`: a token given in the environment replaces the earlier ones.
+ */
+export async function revokeOtherBootstrapTokens(db: Db, kind: TokenKind, keepHash: string): Promise<ApiToken[]> {
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(
+      eq(apiTokens.kind, kind), isNull(apiTokens.userId), isNull(apiTokens.droneName), isNull(apiTokens.revokedAt),
+      ne(apiTokens.tokenHash, keepHash),
+    ))
+    .returning();
+}
+
+/** Whether the token with this id exists and is not revoked. */
+export async function isTokenActive(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)));
+  return !!row;
 }

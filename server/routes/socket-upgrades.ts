@@ -10,20 +10,21 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES } from '../../common/protocol/index.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
+import type { DroneCredential } from '../auth/drone-credentials.ts';
 
 /** Whether the credential a socket was opened with is still valid (not revoked, ended or expired). */
 export type StillAllowed = () => Promise<boolean>;
 
 export interface UpgradeHandlers {
   log: Logger;
-  /** Whether a token may connect as a drone. */
-  authorizeDrone(token: string): Promise<boolean>;
+  /** The drone credential a token is (which names it may speak for), or undefined. */
+  authorizeDrone(token: string): Promise<DroneCredential | undefined>;
   /**
    * Whether a token (or session) may follow jobs: undefined when not, else a check that
    * the same credential is still good (it is asked again while the socket stays open).
    */
   authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<StillAllowed | undefined>;
-  onDrone(ws: WebSocket): void;
+  onDrone(ws: WebSocket, credential: DroneCredential, req: IncomingMessage): void;
   onEvents(ws: WebSocket, stillAllowed: StillAllowed): void;
   /** Ping interval; a peer that misses two pongs is dropped. */
   pingMs: number;
@@ -52,13 +53,14 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
       const url = new URL(req.url ?? '/', 'http://queen');
       if (url.pathname === '/drone') {
         const token = bearerToken(req.headers.authorization);
-        if (!token || !(await h.authorizeDrone(token))) {
+        const credential = token ? await h.authorizeDrone(token) : undefined;
+        if (!credential) {
           h.onRejected?.('drone', req);
           return refuse(socket, 401, 'Unauthorized');
         }
         drones.handleUpgrade(req, socket, head, (ws) => {
           track(ws);
-          h.onDrone(ws);
+          h.onDrone(ws, credential, req);
         });
       } else if (url.pathname === '/api/events') {
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;

@@ -10,11 +10,15 @@ import type { DroneCandidate } from './select-drone.ts';
 export interface DroneLink {
   send(message: QueenMessage): void;
   close(code: number, reason: string): void;
+  /** Whether the peer answers a ping within `timeoutMs` (a half-open socket does not). */
+  probe(timeoutMs: number): Promise<boolean>;
 }
 
 export interface ConnectedDrone extends DroneCandidate {
   readonly jobs: Set<string>;
   readonly link: DroneLink;
+  /** The token it connected with (null: the local drone's process token); revoking it disconnects the drone. */
+  readonly tokenId: string | null;
   readonly connectedAt: Date;
   /** The drone's last heartbeat, kept in memory: when, and the leases it vouched for. */
   heartbeat?: { at: number; leases: Set<string> };
@@ -30,7 +34,7 @@ export interface DroneHubEvents {
 export class DroneHub extends EventEmitter<DroneHubEvents> {
   readonly #drones = new Map<string, ConnectedDrone>();
 
-  add(info: Omit<DroneCandidate, 'running'>, link: DroneLink, heldJobs: Iterable<string> = []): ConnectedDrone {
+  add(info: Omit<DroneCandidate, 'running'> & { tokenId: string | null }, link: DroneLink, heldJobs: Iterable<string> = []): ConnectedDrone {
     const jobs = new Set<string>(heldJobs);
     const drone: ConnectedDrone = {
       ...info,

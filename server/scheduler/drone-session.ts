@@ -8,6 +8,7 @@
  */
 import type { Db } from '../db/client.ts';
 import { registerDrone, updateDrone } from '../db/drones.ts';
+import { touchToken } from '../db/tokens.ts';
 import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
@@ -18,6 +19,8 @@ import {
   type DroneHello, type DroneMessage, type QueenMessage, type QueenWelcome,
 } from '../../common/protocol/index.ts';
 import type { ConnectedDrone, DroneHub, DroneLink } from './drone-hub.ts';
+import { credentialHolds, credentialTokenId, identityRefusal, type DroneAccessPolicy, type DroneCredential } from '../auth/drone-credentials.ts';
+import type { KeyedMutex } from '../../common/keyed-mutex.ts';
 
 export interface SessionDeps {
   db: Db;
@@ -28,16 +31,25 @@ export interface SessionDeps {
   log: Logger;
   heartbeatMs: number;
   leaseMs: number;
+  policy: DroneAccessPolicy;
+  /** How often a connected drone's credential is checked again (a revoked one ends the session). */
+  recheckMs: number;
+  /** Greetings of one drone name take turns, so two connections cannot both get in. */
+  greetings: KeyedMutex;
+  /** Hears of a refused identity (logged rate-limited, counted in /metrics). */
+  onRefused(reason: string): void;
 }
 
 export class DroneSession {
   #drone?: ConnectedDrone;
   #hello?: Promise<void>;
   #closed = false;
+  #recheck?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: SessionDeps,
     private readonly link: DroneLink,
+    private readonly credential: DroneCredential,
   ) {}
 
   get drone(): ConnectedDrone | undefined {
@@ -125,16 +137,36 @@ export class DroneSession {
       this.link.close(4000, 'protocol version mismatch');
       return;
     }
+    const refusal = await identityRefusal(db, this.credential, hello.name, this.deps.policy);
+    if (refusal) return this.#refuse('identity_refused', refusal, 4003);
+    await this.deps.greetings.run(hello.name, () => this.#admit(hello));
+  }
+
+  /** Joins the drone to the hub, unless a live connection already speaks for its name. */
+  async #admit(hello: DroneHello): Promise<void> {
+    const { db, hub, log } = this.deps;
+    if (this.#closed) return;
+    const previous = hub.all().find((d) => d.name === hello.name);
+    if (previous) {
+      // As Jenkins does: a second connection never silently replaces a live drone (two
+      // machines started with one name would take each other's jobs down in turn). Only a
+      // connection that no longer answers — the same drone back after a network cut,
+      // before its old socket timed out — is replaced.
+      if (await previous.link.probe(Math.min(5000, Math.max(1000, this.deps.heartbeatMs)))) {
+        return this.#refuse(
+          'already_connected',
+          `a drone named "${hello.name}" is already connected (since ${previous.connectedAt.toISOString()}); give this one another name (--name)`,
+          4009,
+        );
+      }
+      log.warn({ drone: hello.name }, 'the earlier connection of this drone stopped answering; replacing it');
+      hub.remove(previous);
+      previous.link.close(4001, 'replaced: the connection stopped answering');
+    }
     const row = await registerDrone(db, {
       name: hello.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed,
     });
-    const previous = hub.get(row.id);
-    if (previous) {
-      // Most often the same drone reconnecting before its old socket timed out.
-      log.warn({ drone: hello.name }, 'a drone of this name connected again; closing the older connection');
-      hub.remove(previous);
-      previous.link.close(4001, 'replaced by a newer connection');
-    }
+    if (this.credential.kind !== 'local') await touchToken(db, this.credential.tokenId);
     const resume: QueenWelcome['resume'] = [];
     const kept: string[] = [];
     for (const ref of hello.running) {
@@ -152,11 +184,15 @@ export class DroneSession {
     // Welcome first, then join the hub: no assignment may reach the drone before its welcome.
     this.#send({ type: 'queen:welcome', version: PROTOCOL_VERSION, droneId: row.id, heartbeatMs: this.deps.heartbeatMs, resume });
     const drone = hub.add(
-      { id: row.id, name: row.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed, draining: false },
+      {
+        id: row.id, name: row.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed,
+        draining: false, tokenId: credentialTokenId(this.credential),
+      },
       this.link,
       kept,
     );
     this.#drone = drone;
+    this.#watchCredential();
     for (const r of resume.filter((x) => x.keep)) {
       const job = await findJob(db, r.jobId);
       if (job?.cancelRequested) this.#send({ type: 'job:cancel', jobId: r.jobId, lease: r.lease, reason: 'cancelled' });
@@ -164,9 +200,33 @@ export class DroneSession {
     log.info({ drone: row.name, capacity: hello.capacity, labels: hello.labels, resumed: kept.length }, 'drone connected');
   }
 
+  /** Refuses the connection: says why (the drone logs it), closes, and reports it. */
+  #refuse(code: 'identity_refused' | 'already_connected', message: string, closeCode: number): void {
+    this.deps.onRefused(message);
+    this.#send({ type: 'error', code, message });
+    this.link.close(closeCode, code.replace('_', ' '));
+  }
+
+  /** A revoked credential ends the session (the API also closes it at once on this queen). */
+  #watchCredential(): void {
+    if (this.credential.kind === 'local') return;
+    this.#recheck = setInterval(async () => {
+      try {
+        if (this.#closed || (await credentialHolds(this.deps.db, this.credential))) return;
+        this.deps.log.warn({ drone: this.#drone?.name }, 'the drone token was revoked; disconnecting the drone');
+        this.#send({ type: 'error', code: 'credential_revoked', message: 'this drone token was revoked' });
+        this.link.close(4003, 'credential revoked');
+      } catch (err) {
+        this.deps.log.warn({ err }, 'could not check a drone token again; will retry');
+      }
+    }, this.deps.recheckMs);
+    this.#recheck.unref();
+  }
+
   /** The socket closed: forget the drone here; its jobs keep their leases until they expire. */
   async closed(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#recheck);
     await this.#hello?.catch(() => {});
     const drone = this.#drone;
     if (!drone) return;

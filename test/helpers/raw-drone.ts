@@ -17,8 +17,12 @@ export interface RawDrone {
   close(): void;
 }
 
-export async function openRawDrone(port: number, token = DRONE_TOKEN): Promise<RawDrone> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/drone`, { headers: { authorization: `Bearer ${token}` } });
+/** `answerPings: false` plays a half-open connection: the socket stays, the peer never answers. */
+export async function openRawDrone(port: number, token = DRONE_TOKEN, opts: { answerPings?: boolean } = {}): Promise<RawDrone> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/drone`, {
+    headers: { authorization: `Bearer ${token}` },
+    autoPong: opts.answerPings ?? true,
+  });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

@@ -16,8 +16,8 @@ describe('drainDrone', () => {
     const row = await registerDrone(database.db, { name: 'd1', labels: [], plugins: [], capacity: 2, speed: 1 });
     const sent: QueenMessage[] = [];
     const hub = new DroneHub();
-    const drone = hub.add({ id: row.id, name: row.name, labels: [], plugins: [], capacity: 2, speed: 1, draining: false },
-      { send: (m) => sent.push(m), close: () => {} });
+    const drone = hub.add({ id: row.id, name: row.name, labels: [], plugins: [], capacity: 2, speed: 1, draining: false, tokenId: null },
+      { send: (m) => sent.push(m), close: () => {}, probe: async () => true });
     let kicks = 0;
     hub.on('capacity', (d) => { if (d === drone) kicks++; });
     await drainDrone({ db: database.db, hub }, drone);
