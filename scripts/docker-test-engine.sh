@@ -9,6 +9,9 @@
 #   hive-test/busybox:latest  busybox-static with every applet (sh, wget, httpd, nc, …)
 #   hive-test/node:20         the above plus the host's node binary, the libraries `ldd`
 #                             lists for it, and the host's npm (so `node` and `npm` work)
+#   hive-test/node-slim:20    the above plus the host's git and an unprivileged `node` user
+#                             (uid 1000): what Hive's own images (docker/) need of the
+#                             official node:20-slim, which their test builds on instead
 #
 # Environment: HIVE_DOCKERD_LOG (default /var/log/hive-dockerd.log).
 set -euo pipefail
@@ -105,15 +108,14 @@ build_busybox() {
   rm -rf "$root"
 }
 
-build_node() {
-  local root node npm_dir lib
+# The host's node binary, the libraries it links against (at the same paths, the loader
+# too) and its npm, into a root filesystem.
+add_node() {
+  local root=$1 node npm_dir lib
   node=$(readlink -f "$(command -v node)") || die "node is not installed"
   npm_dir=$(readlink -f "$(dirname "$(readlink -f "$(command -v npm)")")/..")
   [ -f "$npm_dir/bin/npm-cli.js" ] || die "cannot find npm's files (looked in $npm_dir)"
-  root=$(mktemp -d /tmp/hive-image-node.XXXXXX)
-  make_busybox_root "$root"
   cp "$node" "$root/usr/local/bin/node"
-  # The libraries node links against, at the same paths (including the loader).
   for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
@@ -123,7 +125,50 @@ build_node() {
   # As in the official image: npm-cli.js starts with `#!/usr/bin/env node`.
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
-  import_root "$root" hive-test/node:20 --change "ENV NODE_VERSION=$("$node" --version | tr -d v)"
+}
+
+# The host's git: the command, its helpers (git-core, where clones and fetches run
+# upload-pack and remote helpers), its templates, and the libraries of every binary.
+add_git() {
+  local root=$1 git exec_path f lib
+  git=$(command -v git) || die "git is not installed"
+  exec_path=$(git --exec-path)
+  mkdir -p "$root$(dirname "$exec_path")" "$root/usr/share"
+  cp "$git" "$root/usr/bin/git"
+  cp -a "$exec_path" "$root$exec_path"
+  [ -d /usr/share/git-core ] && cp -a /usr/share/git-core "$root/usr/share/git-core"
+  for f in "$git" "$exec_path"/*; do
+    [ -f "$f" ] && [ ! -L "$f" ] || continue
+    for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
+      [ -e "$root$lib" ] && continue
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  done
+}
+
+node_version() { "$(readlink -f "$(command -v node)")" --version | tr -d v; }
+
+build_node() {
+  local root
+  root=$(mktemp -d /tmp/hive-image-node.XXXXXX)
+  make_busybox_root "$root"
+  add_node "$root"
+  import_root "$root" hive-test/node:20 --change "ENV NODE_VERSION=$(node_version)"
+  rm -rf "$root"
+}
+
+build_node_slim() {
+  local root
+  root=$(mktemp -d /tmp/hive-image-node-slim.XXXXXX)
+  make_busybox_root "$root"
+  add_node "$root"
+  add_git "$root"
+  printf 'node:x:1000:1000:node:/home/node:/bin/sh\n' >>"$root/etc/passwd"
+  printf 'node:x:1000:\n' >>"$root/etc/group"
+  mkdir -p "$root/home/node"
+  chown 1000:1000 "$root/home/node"
+  import_root "$root" hive-test/node-slim:20 --change "ENV NODE_VERSION=$(node_version)"
   rm -rf "$root"
 }
 
@@ -145,6 +190,7 @@ ping_engine || settle_running_engine
 ping_engine || start_engine
 image_current hive-test/busybox:latest || build_busybox
 image_current hive-test/node:20 || build_node
+image_current hive-test/node-slim:20 || build_node_slim
 # The `node` plugin asks for `node:<version>`; with no registry, the local build stands in.
 docker tag hive-test/node:20 node:20
 say "engine and test images ready"
