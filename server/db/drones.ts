@@ -19,9 +19,10 @@ export async function registerDrone(db: Db, reg: DroneRegistration): Promise<Dro
   const [row] = await db
     .insert(drones)
     .values({ id: randomUUID(), ...reg, connected: true, draining: false })
+    // `draining` is the queen's to keep: a drone that reconnects stays drained.
     .onConflictDoUpdate({
       target: drones.name,
-      set: { ...reg, connected: true, draining: false, lastSeenAt: sql`now()` },
+      set: { ...reg, connected: true, lastSeenAt: sql`now()` },
     })
     .returning();
   return row;
@@ -42,4 +43,10 @@ export async function listDrones(db: Db): Promise<DroneRow[]> {
 /** At queen start no socket is open yet, whatever the last run left behind. */
 export async function markAllDisconnected(db: Db): Promise<void> {
   await db.update(drones).set({ connected: false }).where(eq(drones.connected, true));
+}
+
+/** Sets a drone's draining flag; the row, or undefined when no drone has that id. */
+export async function setDroneDraining(db: Db, id: string, draining: boolean): Promise<DroneRow | undefined> {
+  const [row] = await db.update(drones).set({ draining }).where(eq(drones.id, id)).returning();
+  return row;
 }

@@ -6,7 +6,8 @@ import { listDrones } from '../db/drones.ts';
 import { findJob } from '../db/jobs.ts';
 import { NotFoundError } from '../errors.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
-import { drainDrone } from '../scheduler/drain-drone.ts';
+import type { Logger } from '../logger.ts';
+import { setDraining } from '../scheduler/drain-drone.ts';
 import { uuid } from './api-schemas.ts';
 import { html, pageContext, type UiEnv } from './ui-render.tsx';
 import { requireAdmin, requireSession } from './ui-session.ts';
@@ -14,10 +15,10 @@ import { requireAdmin, requireSession } from './ui-session.ts';
 /** Close code a drone sees when an operator disconnects it (4000–4999 are for applications). */
 export const DISCONNECTED_BY_OPERATOR = 4003;
 
-export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneHub }) {
+export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneHub; log: Logger }) {
   const { db, hub } = deps;
   const auth = requireSession(db);
-  const admins = requireAdmin('drain or disconnect drones');
+  const admins = requireAdmin('drain, resume or disconnect drones');
 
   const droneList = async (): Promise<DroneListItem[]> => {
     const rows = await listDrones(db);
@@ -41,10 +42,14 @@ export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; hub: DroneH
   ui.get('/drones', auth, async (c) => html(c, <DronesPage ctx={await pageContext(c)} drones={await droneList()} />));
   ui.get('/fragments/drones', auth, async (c) => html(c, <DronesTable ctx={await pageContext(c)} drones={await droneList()} />, 200, false));
 
-  ui.post('/drones/:id/drain', auth, admins, async (c) => {
-    await drainDrone(deps, connected(c.req.param('id')));
-    return c.redirect('/drones', 303);
-  });
+  for (const [action, draining] of [['drain', true], ['resume', false]] as const) {
+    ui.post(`/drones/:id/${action}`, auth, admins, async (c) => {
+      const id = c.req.param('id');
+      const row = id && uuid.safeParse(id).success ? await setDraining(deps, id, draining, c.get('session')!.user.username) : undefined;
+      if (!row) throw new NotFoundError('No such drone');
+      return c.redirect('/drones', 303);
+    });
+  }
 
   ui.post('/drones/:id/disconnect', auth, admins, async (c) => {
     const live = connected(c.req.param('id'));

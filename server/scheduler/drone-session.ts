@@ -186,7 +186,7 @@ export class DroneSession {
     const drone = hub.add(
       {
         id: row.id, name: row.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed,
-        draining: false, tokenId: credentialTokenId(this.credential),
+        draining: row.draining, tokenId: credentialTokenId(this.credential),
       },
       this.link,
       kept,

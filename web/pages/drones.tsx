@@ -26,7 +26,7 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
             return (
               <tr data-drone={row.name}>
                 <th scope="row">{row.name}</th>
-                <td><span class={`status status-drone-${state}`}>{state}</span></td>
+                <td><span class={`status status-drone-${state}`}>{state}</span>{!live && row.draining ? <span class="muted small"> (drained)</span> : ''}</td>
                 <td>{row.labels.length ? row.labels.map((l) => <span class="tag">{l}</span>) : <span class="muted">none</span>}</td>
                 <td>
                   {live ? `${live.running} of ${row.capacity}` : <span class="muted">— of {row.capacity}</span>}
@@ -36,10 +36,16 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
                 <td>{row.plugins.length ? row.plugins.join(', ') : <span class="muted">none</span>}</td>
                 <td><RelTime at={row.lastSeenAt} /></td>
                 <td class="actions">
-                  {live && !row.draining && ctx.user?.isAdmin ? (
-                    <form method="post" action={`/drones/${row.id}/drain`} class="inline" data-confirm={`Drain ${row.name}? It finishes its jobs and takes no new ones.`}>
+                  {!row.draining && ctx.user?.isAdmin ? (
+                    <form method="post" action={`/drones/${row.id}/drain`} class="inline" data-confirm={`Drain ${row.name}? It finishes its jobs and takes no new ones until resumed.`}>
                       <CsrfField token={ctx.csrf} />
                       <button type="submit" aria-label={`Drain ${row.name}`}>Drain</button>
+                    </form>
+                  ) : ''}
+                  {row.draining && ctx.user?.isAdmin ? (
+                    <form method="post" action={`/drones/${row.id}/resume`} class="inline">
+                      <CsrfField token={ctx.csrf} />
+                      <button type="submit" aria-label={`Resume ${row.name}`}>Resume</button>
                     </form>
                   ) : ''}
                   {live && ctx.user?.isAdmin ? (
@@ -63,7 +69,7 @@ export function DronesPage({ ctx, drones, notice }: { ctx: PageContext; drones: 
     <Layout ctx={ctx} title="Drones" nav="drones" scripts={['lists.js']} live>
       <h1>Drones</h1>
       {notice ? <p class="notice" role="status">{notice}</p> : ''}
-      <p class="muted small">Draining a drone lets it finish its jobs and gives it no new ones. Disconnecting closes its connection; a drone that is still running reconnects with backoff.</p>
+      <p class="muted small">Draining a drone lets it finish its jobs and gives it no new ones until it is resumed; it stays drained across reconnects. Disconnecting closes its connection; a drone that is still running reconnects with backoff.</p>
       <div data-live-list="drones"><DronesTable ctx={ctx} drones={drones} /></div>
     </Layout>
   );
