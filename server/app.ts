@@ -17,6 +17,7 @@ import type { JobControl } from './jobs/job-control.ts';
 import type { ResultWaits } from './jobs/result-waits.ts';
 import type { RunControl } from './jobs/run-control.ts';
 import type { Logger } from './logger.ts';
+import type { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
@@ -49,6 +50,8 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** Counts and logs rejected credentials (absent in tests that do not care). */
   authFailures?: AuthFailures;
+  /** Told when a project's schedules change. */
+  schedules: Pick<ScheduleLoop, 'changing' | 'changed'>;
 }
 
 export function createApp(deps: AppDeps) {

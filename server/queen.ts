@@ -40,6 +40,8 @@ import { DroneSession } from './scheduler/drone-session.ts';
 import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { LeaseReaper } from './scheduler/lease-reaper.ts';
 import { RetentionLoop } from './jobs/retention-loop.ts';
+import { fireSchedule } from './schedules/fire-schedule.ts';
+import { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
 export interface StartOptions {
@@ -76,6 +78,8 @@ export interface Queen {
   statuses: CommitStatusReporter;
   /** Removes old job logs and webhook deliveries (at start, then hourly). */
   retention: RetentionLoop;
+  /** Fires project schedules at their due times. */
+  schedules: ScheduleLoop;
   app: ReturnType<typeof createApp>;
   close(): Promise<void>;
 }
@@ -118,6 +122,10 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const lost = new LostJobHandler({ db, lifecycle, log });
   const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
   const control = new JobControl({ db, lifecycle, hub, log, relay });
+  const schedules = new ScheduleLoop({
+    db, log, notifier: database.notifier,
+    fire: (project, schedule) => fireSchedule(control, project, schedule),
+  });
   const runs = new RunControl({ db, lifecycle, control, log });
   const waits = new ResultWaits({ db, bus });
   const retention = new RetentionLoop({
@@ -128,7 +136,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
     db, secretBox, plugins, metrics, control, runs, waits, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
-    metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures,
+    metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures, schedules,
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -172,6 +180,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     : undefined;
   reaper.start(Math.max(250, Math.min(config.leaseMs / 4, 5000)));
   retention.start();
+  await schedules.start(); // fires, once each, schedules that were due while no queen ran
 
   // Work left over from before a restart: jobs to resolve, jobs to schedule.
   resolver.kick();
@@ -179,10 +188,10 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
     async close() {
       // Timers stop now; the database closes only after their runs in progress end.
-      const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop()]);
+      const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
       await relay.stop();
       sockets.close();
       await Promise.all([dispatcher.stop(), resolver.stop()]);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
+import { schedulesSchema } from '../schedules/schedule-schema.ts';
 
 /** A branch name git would accept (git check-ref-format rules that matter here). */
 export const branchName = z
@@ -89,6 +90,8 @@ export const createProjectBody = z.strictObject({
   maxConcurrent: z.number().int().min(1).max(10_000).nullable().optional(),
   /** Badges of a private project need authentication. */
   private: z.boolean().optional(),
+  /** Timed triggers: `[{name, cron, branch?, type?, params?, enabled?, timezone?}]` (schedule-schema.ts). */
+  schedules: schedulesSchema(branchName).optional(),
 });
 
 export const updateProjectBody = createProjectBody.partial();

@@ -40,6 +40,8 @@ import { waitedJobAnswer } from './job-wait.ts';
 import { waitMs } from './wait-query.ts';
 import type { ResultWaits } from '../jobs/result-waits.ts';
 import type { RunControl } from '../jobs/run-control.ts';
+import { scheduleRoutes } from './api-schedules.ts';
+import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -52,6 +54,8 @@ export interface ApiDeps {
   runs: RunControl;
   /** `?wait=<s>`: answers held until a job or run ends (result-waits.ts). */
   waits: ResultWaits;
+  /** Told when a project's schedules change (schedule-loop.ts). */
+  schedules: Pick<ScheduleLoop, 'changing' | 'changed'>;
 }
 
 type Env = { Variables: AuthVariables };
@@ -81,6 +85,10 @@ export function apiRoutes(deps: ApiDeps) {
     const generated = body.webhookSecret ? undefined : generateWebhookSecret();
     const fields = projectFields(secretBox, { ...body, webhookSecret: body.webhookSecret ?? generated }, undefined);
     const project = await insertProject(db, { ...plain, ...fields });
+    if (body.schedules?.length) {
+      await deps.schedules.changing(project.id, [], body.schedules);
+      deps.schedules.changed();
+    }
     return c.json({ ...view(project), ...(generated && { webhookSecret: generated }) }, 201);
   });
 
@@ -101,8 +109,11 @@ export function apiRoutes(deps: ApiDeps) {
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
     }
     const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
+    // Before the row changes, so no schedule loop sees a changed schedule without its new baseline.
+    if (body.schedules) await deps.schedules.changing(id, existing.schedules, body.schedules);
     const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });
     if (!project) throw new NotFoundError(`Project ${id} does not exist`);
+    if (body.schedules) deps.schedules.changed();
     return c.json(view(project));
   });
 
@@ -123,6 +134,7 @@ export function apiRoutes(deps: ApiDeps) {
   api.delete('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     if (!(await deleteProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
+    deps.schedules.changed();
     return c.body(null, 204);
   });
 
@@ -211,6 +223,7 @@ export function apiRoutes(deps: ApiDeps) {
   });
 
   api.route('/queue', queueRoutes(queue));
+  api.route('/projects', scheduleRoutes(deps));
   api.route('/', runRoutes(deps));
   api.route('/tokens', tokenRoutes(db));
   api.route('/users', userRoutes(db, deps.log));

@@ -8,7 +8,8 @@
  *   `set` (checked values of the check boxes sharing the name) · `lines` · `csv` ·
  *   `env` (NAME=value lines) · `json` (parsed; a name of `.` stands for the whole object)
  *
- * An empty field leaves its key out, or sends null when it has `data-empty="null"`.
+ * An empty field leaves its key out, or sends null when it has `data-empty="null"`. Lists of
+ * objects (`[data-array-list]`, items added from a template) become arrays of their items.
  */
 export type Json = Record<string, unknown>;
 
@@ -129,11 +130,12 @@ export function fieldsBody(root: HTMLElement, base: Json = {}): Json {
     const path = resolvePath(root, name);
     if (path) setPath(body, path, values);
   }
-  // Lists of objects: each item is a scope of its own; an empty list leaves its key out.
+  // Lists of objects: each item is a scope of its own; an empty list leaves its key out, or
+  // sends [] with `data-empty="[]"` (a list that is the whole setting, such as schedules).
   for (const list of root.querySelectorAll<HTMLElement>('[data-array-list]')) {
     if (scopeOf(list) !== rootScope) continue;
     const items = [...list.querySelectorAll<HTMLElement>(':scope > [data-array-items] > .array-item')].map((item) => fieldsBody(item));
-    setPath(body, list.dataset.arrayList!.split('.'), items.length ? items : undefined);
+    setPath(body, list.dataset.arrayList!.split('.'), items.length ? items : list.dataset.empty === '[]' ? [] : undefined);
   }
   return body;
 }

@@ -3,6 +3,7 @@
  * current, and forms marked `data-confirm` ask before they submit.
  */
 import { formatAge, formatDuration } from '../format.ts';
+import './copy-buttons.ts';
 
 function refreshTimes(): void {
   const now = Date.now();

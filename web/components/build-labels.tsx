@@ -22,12 +22,13 @@ export function CommitLabel({ ref, trigger }: { ref: JobRef; trigger: JobTrigger
   return url ? <a href={url} rel="noreferrer">{sha}</a> : sha;
 }
 
-const SOURCE_WORDS: Record<string, string> = { api: 'API', ui: 'web UI', cli: 'CLI', webhook: 'webhook', rerun: 're-run' };
+const SOURCE_WORDS: Record<string, string> = { api: 'API', ui: 'web UI', cli: 'CLI', webhook: 'webhook', rerun: 're-run', cron: 'scheduled' };
 
-/** "web UI by admin", "webhook (github) by alice". */
+/** "web UI by admin", "webhook (github) by alice", "scheduled (nightly)". */
 export function triggerText(trigger: JobTrigger): string {
   const source = SOURCE_WORDS[trigger.source.type] ?? trigger.source.type;
-  const via = trigger.source.provider ? `${source} (${trigger.source.provider})` : source;
+  const detail = trigger.source.type === 'cron' ? trigger.source.schedule : trigger.source.provider;
+  const via = detail ? `${source} (${detail})` : source;
   const who = trigger.author?.username ?? trigger.author?.name;
   return who ? `${via} by ${who}` : via;
 }

@@ -8,9 +8,11 @@ import type { PluginInfo } from '../../server/routes/plugin-config-check.ts';
 import type { DeliveryView, ProjectView } from '../../server/routes/json-views.ts';
 import { QueueFields } from './project-queue-fields.tsx';
 import { ApiForm } from '../components/api-form.tsx';
+import { BadgeSection } from '../components/settings/badge-section.tsx';
 import { BranchRulesSection } from '../components/settings/branch-rules-section.tsx';
 import { ForgeSection } from '../components/settings/forge-section.tsx';
 import { PluginsSection } from '../components/settings/plugins-section.tsx';
+import { SchedulesSection } from '../components/settings/schedules-section.tsx';
 import { SecretsSection } from '../components/settings/secrets-section.tsx';
 import { WebhookSection } from '../components/settings/webhook-section.tsx';
 import { Layout, type PageContext } from '../layout.tsx';
@@ -57,8 +59,10 @@ export const SETTINGS_SECTIONS: ((data: SettingsPageData) => Child)[] = [
   (d) => <PluginsSection project={d.project} plugins={d.plugins} />,
   (d) => <SecretsSection project={d.project} />,
   (d) => <BranchRulesSection project={d.project} />,
+  (d) => <SchedulesSection project={d.project} />,
   (d) => <ForgeSection project={d.project} />,
   (d) => <WebhookSection project={d.project} publicUrl={d.publicUrl} deliveries={d.deliveries} buildNumbers={d.buildNumbers} />,
+  (d) => <BadgeSection project={d.project} publicUrl={d.publicUrl} />,
   DeleteSection,
 ];
 
@@ -69,7 +73,7 @@ export function ProjectSettingsPage({ ctx, data }: { ctx: PageContext; data: Set
       <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <a href={projectPath(project.id)}>{project.name}</a> › <span aria-current="page">Settings</span></nav>
       <h1>Settings of {project.name}</h1>
       <nav class="section-links" aria-label="Settings sections">
-        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a>
+        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
       </nav>
       {SETTINGS_SECTIONS.map((Section) => Section(data))}
     </Layout>

@@ -3,6 +3,7 @@ import type { ActiveCounts, BuildFilter, BuildPage } from '../../server/db/build
 import { STATUS_FILTERS } from '../../server/db/build-lists.ts';
 import type { Project } from '../../server/db/projects.ts';
 import { BuildRow } from '../components/build-row.tsx';
+import { ScheduleList } from '../components/schedule-list.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { STATUS_LABELS } from '../format.ts';
 import { projectPath } from '../../common/urls.ts';
@@ -38,7 +39,7 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
   const firstPage = page.newer === null;
   const filtered = !!(filter.branch || filter.status);
   return (
-    <Layout ctx={ctx} title={project.name} nav="dashboard" scripts={['lists.js']} live>
+    <Layout ctx={ctx} title={project.name} nav="dashboard" scripts={['lists.js', 'forms.js']} live>
       <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <span aria-current="page">{project.name}</span></nav>
       <div class="page-head">
         <div>
@@ -59,6 +60,8 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
           <button type="submit" name="type" value="TEST_AND_DEPLOY">Run tests and deploy</button>
         </form>
       </section>
+
+      <ScheduleList project={project} canEdit={!!ctx.user?.isAdmin} />
 
       <section aria-labelledby="builds-title">
         <div class="page-head">

@@ -1,0 +1,23 @@
+/**
+ * Starts the job a schedule asks for: its branch (default: the project's default branch),
+ * type and parameters, with `trigger.source = {type: 'cron', schedule: <name>}` — by the
+ * schedule loop when it is due, or by a user who runs it now (then with them as author).
+ */
+import type { Job } from '../db/jobs.ts';
+import type { ScheduledProject } from '../db/schedule-firings.ts';
+import type { JobControl, TriggerRequest } from '../jobs/job-control.ts';
+import type { Schedule } from './schedule.ts';
+
+/** The trigger of a firing (its params are passed on as they are, for now). */
+export function scheduleTrigger(project: Pick<ScheduledProject, 'defaultBranch'>, schedule: Schedule, by?: string): TriggerRequest {
+  return {
+    type: schedule.type ?? 'TEST',
+    ref: { branch: schedule.branch ?? project.defaultBranch },
+    trigger: { source: { type: 'cron', schedule: schedule.name }, ...(by && { author: { username: by } }) },
+    params: schedule.params,
+  };
+}
+
+export async function fireSchedule(control: Pick<JobControl, 'trigger'>, project: ScheduledProject, schedule: Schedule, by?: string): Promise<Job> {
+  return control.trigger(project.id, scheduleTrigger(project, schedule, by));
+}
