@@ -9,6 +9,7 @@
  */
 import { buildUrl } from '../../common/urls.ts';
 import { formatDuration } from '../../common/format-duration.ts';
+import { matrixJobName } from '../../common/job-name.ts';
 import type { Job } from '../db/jobs.ts';
 import type { JobStatus } from '../../common/protocol/index.ts';
 
@@ -20,7 +21,7 @@ export interface CommitStatus {
   /** The branch, tag or head branch, where the forge wants one (GitLab). */
   ref?: string;
   state: CommitState;
-  /** `hive/test`, `hive/test_and_deploy`, `hive/deploy`. */
+  /** `hive/test`, `hive/test_and_deploy`, `hive/deploy`; a matrix job's with its combination: `hive/test (NODE=18 DB=pg)`. */
   context: string;
   description: string;
   targetUrl: string;
@@ -42,7 +43,14 @@ const STATES: Partial<Record<JobStatus, CommitState>> = {
   cancelled: 'canceled',
 };
 
-export const statusContext = (job: Pick<Job, 'type'>) => `hive/${job.type.toLowerCase()}`;
+/**
+ * One status per job type — and per matrix combination, so one failing combination is not
+ * hidden by another that passed after it (GitHub and GitLab keep one status per context).
+ */
+export const statusContext = (job: Pick<Job, 'type' | 'matrix'>) => {
+  const name = matrixJobName(job.matrix);
+  return `hive/${job.type.toLowerCase()}${name ? ` (${name})` : ''}`;
+};
 
 /** The commit a job's status belongs on, when known yet (a branch build learns it at resolution). */
 export const statusSha = (job: Pick<Job, 'ref'>) => job.ref.pullRequest?.headSha ?? job.ref.sha;

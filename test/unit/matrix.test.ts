@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../server/errors.ts';
+import { statusContext } from '../../server/forges/commit-status.ts';
 import { matrixCombinations } from '../../server/jobs/matrix.ts';
 import { parseHiveYml, projectConfigSchema } from '../../server/jobs/repo-config.ts';
 
@@ -71,5 +72,12 @@ matrix:
   it('belongs to .hive.yml, not to a project\'s settings', () => {
     const result = projectConfigSchema.safeParse({ matrix: { NODE: ['18'] } });
     assert.equal(result.success, false);
+  });
+});
+
+describe('a matrix job on the forge', () => {
+  it('has a commit status of its own per combination, so one combination cannot hide another', () => {
+    assert.equal(statusContext({ type: 'TEST', matrix: { NODE: '18', DB: 'pg' } }), 'hive/test (NODE=18 DB=pg)');
+    assert.equal(statusContext({ type: 'TEST_AND_DEPLOY', matrix: null }), 'hive/test_and_deploy');
   });
 });
