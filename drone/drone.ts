@@ -27,6 +27,7 @@ import type { Executor } from './executors/executor.ts';
 import type { Logger } from './logger.ts';
 import { removeTree } from './remove-tree.ts';
 import { runJob } from './runner.ts';
+import { placeUploadedFiles } from './upload-files.ts';
 import type { JobOutcome, StopReason } from './runner.ts';
 
 export interface DroneOptions {
@@ -200,6 +201,10 @@ export class Drone extends EventEmitter<DroneEvents> {
       workspaces: this.#repos,
       keepWorkspaces: this.#config.keepWorkspaces,
       cleanupTimeoutMs: this.#options.cleanupTimeoutMs,
+      // Uploaded files come over HTTP from the queen, under this job's lease (upload-files.ts).
+      placeFiles: (workspace, signal, logLine) => placeUploadedFiles({
+        queenUrl: this.#config.queenUrl, token: this.#config.token, jobId, lease, files: spec.files ?? [], workspace, signal, log: logLine,
+      }),
     }).catch((err: unknown): JobOutcome => {
       // A bug in the runner must still end the job for the queen.
       log.error({ err }, 'job runner crashed');

@@ -1,7 +1,7 @@
 /**
  * Runs one job from its JobSpec and reports everything it does as job events:
  *
- *   job:started → job:log (checkout) → per phase, per command: job:cmd:start,
+ *   job:started → job:log (checkout, uploaded files) → per phase, per command: job:cmd:start,
  *   job:cmd:stdout/stderr…, job:cmd:done → job:phase:done … → job:done
  *
  * Phases run in order environment → prepare → test → deploy → cleanup; every phase gets a
@@ -60,6 +60,11 @@ export interface RunJobOptions {
   /** Time limit of the cleanup phase, which runs even after a timeout. */
   cleanupTimeoutMs?: number;
   now?: () => number;
+  /**
+   * Writes the spec's uploaded `files` into the workspace (drone/upload-files.ts), after the
+   * checkout and before the executor starts; a failure ends the job errored.
+   */
+  placeFiles?: (workspace: string, signal: AbortSignal, log: (line: string) => void) => Promise<void>;
 }
 
 const MAIN_PHASES = PHASES.filter((p) => p !== 'cleanup');
@@ -120,7 +125,7 @@ class JobRun {
     let cleanupOutcome: JobOutcome | undefined;
     try {
       workspace = await this.#checkout();
-      if (workspace) this.#session = await this.#startExecutor(workspace);
+      if (workspace && (await this.#placeFiles(workspace))) this.#session = await this.#startExecutor(workspace);
       for (const phase of MAIN_PHASES) {
         if (!this.#session || this.#verdict || !this.#willRun(phase)) this.#phaseDone(phase, 'skipped', 0);
         else await this.#runPhase(phase, this.#main.signal, false);
@@ -166,6 +171,24 @@ class JobRun {
         this.#verdict = { status: 'errored', message };
       }
       return undefined;
+    }
+  }
+
+  /** The uploaded files into the workspace; false (the verdict set) when they could not be. */
+  async #placeFiles(workspace: string): Promise<boolean> {
+    if (!this.#spec.files?.length) return true;
+    if (this.#main.signal.aborted) return false;
+    try {
+      if (!this.#options.placeFiles) throw new Error('this drone cannot fetch uploaded files');
+      await this.#options.placeFiles(workspace, this.#main.signal, (line) => this.#log(line));
+      return true;
+    } catch (err) {
+      if (!this.#verdict) {
+        const message = `Could not get the uploaded files: ${(err as Error).message}`;
+        this.#log(message);
+        this.#verdict = { status: 'errored', message };
+      }
+      return false;
     }
   }
 

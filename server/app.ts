@@ -2,7 +2,7 @@
  * The queen's HTTP application. `createApp(deps)` returns the Hono app without binding a
  * port, so tests call `app.request()` directly; WebSockets are attached by the server.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Registry } from 'prom-client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -21,6 +21,8 @@ import type { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { apiRoutes } from './routes/api.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
+import { droneFileRoutes, type DroneFileAccess } from './routes/drone-files.ts';
+import { isUploadRequest } from './uploads/upload-routes.ts';
 import { badgeRoutes } from './routes/badge.ts';
 import { cleanQuery } from './routes/request-input.ts';
 import { securityHeaders } from './routes/security-headers.ts';
@@ -50,6 +52,10 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** Counts and logs rejected credentials (absent in tests that do not care). */
   authFailures?: AuthFailures;
+  /** HIVE_MAX_UPLOAD_BYTES: what the files of one trigger may have in all (default 50 MiB). */
+  maxUploadBytes?: number;
+  /** Which drone tokens may fetch a job's uploaded files (absent: no drone can). */
+  droneFileAccess?: DroneFileAccess;
   /** Told when a project's schedules change. */
   schedules: Pick<ScheduleLoop, 'changing' | 'changed'>;
 }
@@ -66,8 +72,10 @@ export function createApp(deps: AppDeps) {
     },
   });
   const apiLimit = limit(deps.maxBodyBytes);
-  // Webhooks get their own, larger limit: GitHub's push payloads can be several MB.
-  app.use('*', (c, next) => (c.req.path.startsWith('/hooks/') ? next() : apiLimit(c, next)));
+  // Webhooks get their own, larger limit: GitHub's push payloads can be several MB. Triggers
+  // with files get theirs from their handlers, which stream them (upload-routes.ts).
+  const ownLimit = (c: Context) => c.req.path.startsWith('/hooks/') || isUploadRequest(c.req.method, c.req.path, c.req.header('content-type'));
+  app.use('*', (c, next) => (ownLimit(c) ? next() : apiLimit(c, next)));
   app.use('/hooks/*', limit(deps.webhookMaxBytes ?? deps.maxBodyBytes));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -89,6 +97,14 @@ export function createApp(deps: AppDeps) {
     return c.body(await deps.metrics.metrics());
   });
   app.route('/hooks', hookRoutes(deps));
+  // A drone fetches the files uploaded with its job (drone token and the job's lease).
+  if (deps.droneFileAccess) {
+    app.route('/drone', droneFileRoutes({
+      db: deps.db,
+      access: deps.droneFileAccess,
+      onRejected: (c, reason) => deps.authFailures?.report('drone', requestAddress(c, trustProxy), reason, { path: c.req.path }),
+    }));
+  }
   // Status badges for READMEs: no credentials needed, except for private projects (badge.ts).
   app.route('/badge', badgeRoutes({
     db: deps.db,

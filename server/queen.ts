@@ -14,6 +14,7 @@ import { addressOf } from './auth/client-address.ts';
 import { ensureAdminUser } from './auth/admin-user.ts';
 import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
 import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
+import { droneFileAccess } from './auth/drone-file-access.ts';
 import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -137,6 +138,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const app = createApp({
     db, secretBox, plugins, metrics, control, runs, waits, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures, schedules,
+    maxUploadBytes: config.maxUploadBytes,
+    droneFileAccess: droneFileAccess(db, { sharedTokens: config.sharedDroneTokens }, options.localDroneToken),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -5,8 +5,12 @@
  * pulling zod into its bundle.
  */
 
-/** Bumped on every incompatible change; checked at `drone:hello`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on every incompatible change; checked at `drone:hello`.
+ * 2: `JobSpec.files` (uploaded files the drone must fetch; a drone of version 1 would drop
+ * the field and build without them).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Upper bound of one frame; larger frames are refused by both sides. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

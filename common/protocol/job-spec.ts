@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { JOB_TYPES, PHASES, PULL_POLICIES, type PhaseName } from './constants.ts';
 import { id, int, label, list, nonEmptyStr, num, str, stringMap } from './fields.ts';
+import { MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_BYTES } from '../upload-files.ts';
 
 export const specCommandSchema = z.object({
   /** The shell text run with `sh -c`. May reference secrets through env vars. */
@@ -81,5 +82,12 @@ export const jobSpecSchema = z.object({
   secretRefs: stringMap().optional(),
   /** What a drone must have to take this job. */
   requires: z.object({ labels: list(label), plugins: list(label) }),
+  /**
+   * Files sent with the trigger, which the drone writes into the workspace root before the
+   * first phase. Only names and sizes travel here: the drone fetches each file's content
+   * over HTTP from the queen (`GET /drone/jobs/:id/files/:name`, drone token and the job's
+   * lease), so a large upload never has to fit a WebSocket frame.
+   */
+  files: list(z.object({ name: nonEmptyStr(MAX_UPLOAD_NAME_BYTES), size: int(0) }), MAX_UPLOAD_FILES).optional(),
 });
 export type JobSpec = z.output<typeof jobSpecSchema>;

@@ -17,6 +17,7 @@ import type { MergedConfig } from './merge-config.ts';
 import { PRIVILEGED_LABEL } from '../../common/drone-labels.ts';
 import { DEFAULT_CONTAINER } from '../../common/container-defaults.ts';
 import { refEnv } from '../../common/job-env.ts';
+import type { UploadedFile } from '../../common/upload-files.ts';
 
 export interface Contribution {
   plugin: string;
@@ -33,6 +34,8 @@ export interface SpecInput {
   config: MergedConfig;
   contributions: Contribution[];
   defaultTimeoutMs: number;
+  /** Files sent with the trigger, which the drone fetches into the workspace. */
+  files?: UploadedFile[];
 }
 
 const toCommand = (c: PluginCommand): SpecCommand => (typeof c === 'string' ? { run: c } : c.display ? { run: c.run, display: c.display } : { run: c.run });
@@ -84,5 +87,6 @@ export function buildJobSpec(input: SpecInput): JobSpec {
   }
   if (services.length) spec.services = services;
   if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;
+  if (input.files?.length) spec.files = input.files.map(({ name, size }) => ({ name, size }));
   return spec;
 }

@@ -18,7 +18,7 @@ export interface RetentionEvents {
 }
 
 const HOUR_MS = 60 * 60_000;
-const NOTHING: RetentionResult = { jobs: 0, chunks: 0, deliveries: 0 };
+const NOTHING: RetentionResult = { jobs: 0, chunks: 0, deliveries: 0, uploads: 0 };
 
 export class RetentionLoop extends EventEmitter<RetentionEvents> {
   readonly #deps: { db: Db; log: Logger; policy: RetentionPolicy; intervalMs: number };
@@ -69,8 +69,8 @@ export class RetentionLoop extends EventEmitter<RetentionEvents> {
     const { db, log, policy } = this.#deps;
     const started = performance.now();
     const result = await runRetentionPass(db, policy, { shouldStop: () => this.#stopping });
-    if (result.jobs || result.chunks || result.deliveries) {
-      log.info({ ...result, ms: Math.round(performance.now() - started) }, 'retention removed old job logs and webhook deliveries');
+    if (result.jobs || result.chunks || result.deliveries || result.uploads) {
+      log.info({ ...result, ms: Math.round(performance.now() - started) }, 'retention removed old job logs, uploaded files and webhook deliveries');
     }
     this.emit('pass', result);
     return result;

@@ -1,6 +1,7 @@
 /**
  * One retention pass: removes the logs of finished jobs past the log retention (keeping
- * each project's newest builds when asked) and the webhook deliveries past theirs. The
+ * each project's newest builds when asked), the webhook deliveries past theirs, and the
+ * files uploaded with builds once no build with a kept log refers to them. The
  * job rows stay — status, times, phases, commands with their exit codes — marked with
  * `logPrunedAt` so the API and the UI can say the log was removed rather than show none.
  *
@@ -12,6 +13,7 @@ import type { Db } from '../db/client.ts';
 import {
   deleteDeliveriesReceivedBefore, deleteLogChunks, listLogPruneCandidates, markLogsPruned,
 } from '../db/retention.ts';
+import { deleteUnneededUploads } from '../db/uploads.ts';
 
 export interface RetentionPolicy {
   /** Days a finished job's log is kept; 0 keeps logs forever. */
@@ -29,6 +31,8 @@ export interface RetentionResult {
   chunks: number;
   /** Webhook delivery records deleted. */
   deliveries: number;
+  /** Uploaded files deleted (uploads no build with a kept log refers to; db/uploads.ts). */
+  uploads: number;
 }
 
 /** Jobs per candidate batch: their chunks are deleted, then they are marked together. */
@@ -36,6 +40,10 @@ const JOBS_PER_BATCH = 50;
 /** Rows per DELETE statement. */
 const ROWS_PER_STATEMENT = 1000;
 const DAY_MS = 24 * 60 * 60_000;
+/** Files per DELETE: each may be large. */
+const UPLOADS_PER_STATEMENT = 20;
+/** How old an upload nothing refers to must be before it is removed (its trigger may still be inserting jobs). */
+const UPLOAD_GRACE_MS = 60 * 60_000;
 
 export const retentionEnabled = (p: RetentionPolicy) => p.logRetentionDays > 0 || p.webhookDeliveryRetentionDays > 0;
 
@@ -46,7 +54,7 @@ export async function runRetentionPass(
 ): Promise<RetentionResult> {
   const now = options.now ?? new Date();
   const stop = options.shouldStop ?? (() => false);
-  const result: RetentionResult = { jobs: 0, chunks: 0, deliveries: 0 };
+  const result: RetentionResult = { jobs: 0, chunks: 0, deliveries: 0, uploads: 0 };
   if (policy.logRetentionDays > 0) {
     const criteria = { finishedBefore: new Date(now.getTime() - policy.logRetentionDays * DAY_MS), keepBuilds: policy.keepBuilds };
     while (!stop()) {
@@ -71,6 +79,13 @@ export async function runRetentionPass(
       result.deliveries += n;
       await nextTurn();
     }
+  }
+  // Files uploaded with builds go with the logs of the last build that used them, and
+  // uploads no build refers to (cut off halfway) after a grace for triggers in progress.
+  for (let n = UPLOADS_PER_STATEMENT; n === UPLOADS_PER_STATEMENT && !stop();) {
+    n = await deleteUnneededUploads(db, new Date(now.getTime() - UPLOAD_GRACE_MS), UPLOADS_PER_STATEMENT);
+    result.uploads += n;
+    await nextTurn();
   }
   return result;
 }

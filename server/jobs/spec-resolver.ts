@@ -15,6 +15,8 @@ import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import { buildJobSpec } from './build-spec.ts';
+import { withParamsEnv } from './job-params.ts';
+import { uploadedFiles } from './job-uploads.ts';
 import { mergeConfigs } from './merge-config.ts';
 import { expandMatrix, planMatrix, withMatrixEnv } from './matrix-expansion.ts';
 import { pinJobCommit } from './run-commit.ts';
@@ -101,13 +103,14 @@ export class SpecResolver {
       const repoConfig = yml === undefined ? undefined : parseHiveYml(yml);
       // The combination this job builds, and the jobs a matrix brings along (matrix-expansion.ts).
       const matrix = planMatrix(job, repoConfig?.matrix);
+      const files = await uploadedFiles(this.deps.db, job);
       const compile = async (repo: BuildConfig | undefined) => {
-        const config = withMatrixEnv(mergeConfigs(
+        const config = withMatrixEnv(withParamsEnv(mergeConfigs(
           { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
           repo,
           // A pull request builds for its target branch: its branch sections apply.
           job.ref.branch ?? job.ref.pullRequest?.baseBranch,
-        ), matrix.combination);
+        ), job.params), matrix.combination);
         const plugins = resolveJobPlugins(this.deps.plugins, config.plugins);
         const contributions = await collectContributions(
           this.deps.plugins, plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
@@ -120,6 +123,7 @@ export class SpecResolver {
           config,
           contributions,
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
+          files,
         });
         return { spec, plugins };
       };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
+import { paramValues, parameterDefs } from '../jobs/job-params.ts';
 import { schedulesSchema } from '../schedules/schedule-schema.ts';
 
 /** A branch name git would accept (git check-ref-format rules that matter here). */
@@ -90,6 +91,8 @@ export const createProjectBody = z.strictObject({
   maxConcurrent: z.number().int().min(1).max(10_000).nullable().optional(),
   /** Badges of a private project need authentication. */
   private: z.boolean().optional(),
+  /** What a trigger may set (`params`): names, descriptions, defaults, choices (job-params.ts). */
+  parameters: parameterDefs.optional(),
   /** Timed triggers: `[{name, cron, branch?, type?, params?, enabled?, timezone?}]` (schedule-schema.ts). */
   schedules: schedulesSchema(branchName).optional(),
 });
@@ -103,6 +106,8 @@ export const triggerJobBody = z.strictObject({
   message: z.string().max(10_000).optional(),
   /** Default: the project's `defaultPriority`. */
   priority: priority.optional(),
+  /** Values of the project's declared parameters (checked by resolveParams); the job's env vars. */
+  params: paramValues.optional(),
 });
 
 /** `POST /api/projects/:id/runs`: a trigger's fields plus how many jobs of the one commit. */

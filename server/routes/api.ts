@@ -42,6 +42,9 @@ import type { ResultWaits } from '../jobs/result-waits.ts';
 import type { RunControl } from '../jobs/run-control.ts';
 import { scheduleRoutes } from './api-schedules.ts';
 import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
+import { resolveParams } from '../jobs/job-params.ts';
+import { listUploadFiles } from '../db/uploads.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, readTriggerRequest } from './trigger-input.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -56,6 +59,9 @@ export interface ApiDeps {
   waits: ResultWaits;
   /** Told when a project's schedules change (schedule-loop.ts). */
   schedules: Pick<ScheduleLoop, 'changing' | 'changed'>;
+  /** HIVE_MAX_UPLOAD_BYTES and HIVE_MAX_BODY_BYTES: what a trigger may send (trigger-input.ts). */
+  maxUploadBytes?: number;
+  maxBodyBytes?: number;
 }
 
 type Env = { Variables: AuthVariables };
@@ -67,6 +73,7 @@ function triggerSource(c: Context): 'cli' | 'api' {
 
 export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
+  const uploadLimits = { maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024 };
   const queue = new QueueView(deps);
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
@@ -141,12 +148,22 @@ export function apiRoutes(deps: ApiDeps) {
   api.post('/projects/:id/jobs', async (c) => {
     const id = idParam(c, 'Project');
     const wait = waitMs(c); // a bad ?wait is refused before anything is queued
-    const body = await readBody(c, triggerJobBody);
+    // JSON, or multipart with files (trigger-input.ts); parameters are checked before any file is read.
+    const project = mustExist(await findProject(db, id), 'Project', id);
+    let params: Record<string, string> = {};
+    const { body, upload, discard } = await readTriggerRequest(c, triggerJobBody, {
+      db, projectId: id, limits: uploadLimits, check: (b) => { params = resolveParams(project.parameters, b.params); },
+    });
     const job = await control.trigger(id, {
       type: body.type,
       ref: { branch: body.branch, sha: body.sha },
       trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },
       priority: body.priority,
+      params,
+      uploadId: upload?.uploadId,
+    }).catch(async (err) => {
+      await discard();
+      throw err;
     });
     if (wait !== undefined) return waitedJobAnswer(c, deps, job.id, wait);
     return c.json(jobSummaryView(job), 201);
@@ -173,6 +190,8 @@ export function apiRoutes(deps: ApiDeps) {
     const waiting = job.status === 'queued' ? await queue.entry(id) : undefined;
     return c.json({
       ...jobDetailView(job, await listJobCommands(db, id)),
+      // The files sent with its trigger, by name and size (their content only the drone reads).
+      files: job.uploadId ? await listUploadFiles(db, job.uploadId) : [],
       ...(waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, waitingFor: waiting.reason.text }),
     });
   });

@@ -41,6 +41,10 @@ describe('protocol parser', () => {
     };
     assert.deepEqual(parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec })).type, 'job:assign');
     assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, phases: {} } })), /phases/);
+    // Uploaded files: names and sizes only; a drone fetches the content over HTTP.
+    const withFiles = parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, files: [{ name: 'a.txt', size: 3 }] } }));
+    assert.deepEqual(withFiles.type === 'job:assign' && withFiles.spec.files, [{ name: 'a.txt', size: 3 }]);
+    assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, files: [{ name: 'a.txt', size: -1 }] } })), /files/);
     assert.throws(() => parseQueenMessage(JSON.stringify(hello)), /unknown message type/);
   });
 });
