@@ -1,14 +1,15 @@
 /**
  * Starts the queen (and, unless turned off, a local drone). Wiring only. What stops it from
  * starting — a misused command line (exit 2, with the usage), a bad setting, a data
- * directory another queen holds, a port in use (exit 1) — is one line on stderr, never a
- * stack trace.
+ * directory another queen holds, an embedded database that cannot be created or opened, a
+ * port in use (exit 1) — is one line on stderr, never a stack trace.
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
 import { DataDirLockedError, DataDirUnusableError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { EmbeddedDatabaseError } from './db/embedded-database-error.ts';
 import { startLocalDrone } from './local-drone.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startQueen, type Queen } from './queen.ts';
@@ -16,7 +17,8 @@ import { QUEEN_USAGE, checkQueenArgs } from './usage.ts';
 import { PortUnavailableError, checkPortFree, portError } from './util/port-check.ts';
 
 function refuseToStart(err: unknown): never {
-  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DataDirUnusableError || err instanceof PortUnavailableError;
+  const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DataDirUnusableError
+    || err instanceof EmbeddedDatabaseError || err instanceof PortUnavailableError;
   if (!known) throw err;
   process.stderr.write(`hive: ${err.message}\n`);
   if (err instanceof UsageError) process.stderr.write(`${QUEEN_USAGE}\n`);
