@@ -3,16 +3,18 @@
  * when the mode allows it and an engine answers — then the drone also reports the
  * `docker` label, and containers and networks a previous run of this drone left behind
  * are removed. With `--executor docker` an engine that does not answer is fatal: better
- * a drone that does not start than one that errors every job.
+ * a drone that does not start than one that errors every job. The Docker client itself is
+ * loaded on the first job that runs in a container (lazy-docker.ts).
  */
 import { join } from 'node:path';
 import type { DroneConfig } from '../config.ts';
-import { createDockerClient, pingEngine } from '../docker/engine.ts';
+import { engineAddress } from '../docker/engine-address.ts';
+import { pingEngine } from '../docker/engine-ping.ts';
 import { removeStaleResources } from '../docker/stale-resources.ts';
 import type { Logger } from '../logger.ts';
 import { executorChooser } from './choose.ts';
 import type { ChooseExecutor } from './choose.ts';
-import { DockerExecutor } from './docker.ts';
+import { LazyDockerExecutor } from './lazy-docker.ts';
 import { ProcessExecutor } from './process.ts';
 
 export const DOCKER_LABEL = 'docker';
@@ -21,7 +23,6 @@ export interface DroneExecutors {
   choose: ChooseExecutor;
   /** The configured labels, plus `docker` when jobs can run in Docker here. */
   labels: string[];
-  docker: DockerExecutor | undefined;
 }
 
 export class EngineUnavailableError extends Error {
@@ -36,20 +37,20 @@ export async function setupExecutors(config: DroneConfig, logger: Logger): Promi
   const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot });
   const mode = config.executor ?? 'auto';
   if (mode === 'process') {
-    return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels, docker: undefined };
+    return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels };
   }
 
-  const docker = createDockerClient(config.dockerHost);
-  const ping = await pingEngine(docker);
+  const engine = engineAddress(config.dockerHost);
+  const ping = await pingEngine(engine);
   if (!ping.ok) {
     if (mode === 'docker') throw new EngineUnavailableError(`--executor docker, but no Docker engine answers: ${ping.reason}`);
     logger.info({ reason: ping.reason }, 'no Docker engine: every job runs as plain processes');
-    return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels, docker: undefined };
+    return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels };
   }
   logger.info({ version: ping.version, api: ping.apiVersion }, 'Docker engine found: jobs with an image run in containers');
 
   try {
-    const removed = await removeStaleResources(docker, config.name);
+    const removed = await removeStaleResources(engine, config.name);
     if (removed.containers.length || removed.networks.length) logger.warn(removed, 'removed containers and networks an earlier run of this drone left behind');
     if (removed.failures.length) logger.warn({ failures: removed.failures }, 'could not remove some stale Docker resources');
   } catch (err) {
@@ -57,7 +58,7 @@ export async function setupExecutors(config: DroneConfig, logger: Logger): Promi
     logger.warn({ err: (err as Error).message }, 'could not look for stale Docker resources');
   }
 
-  const dockerExecutor = new DockerExecutor({ docker, droneName: config.name, cacheRoot, logger });
+  const dockerExecutor = new LazyDockerExecutor({ dockerHost: config.dockerHost, droneName: config.name, cacheRoot, logger });
   const labels = config.labels.includes(DOCKER_LABEL) ? config.labels : [...config.labels, DOCKER_LABEL];
-  return { choose: executorChooser(mode, processExecutor, dockerExecutor), labels, docker: dockerExecutor };
+  return { choose: executorChooser(mode, processExecutor, dockerExecutor), labels };
 }

@@ -7,7 +7,9 @@
  *   describe('in Docker', { skip }, () => { … });
  */
 import type Docker from 'dockerode';
-import { createDockerClient, pingEngine } from '../../drone/docker/engine.ts';
+import { engineAddress } from '../../drone/docker/engine-address.ts';
+import { createDockerClient } from '../../drone/docker/engine.ts';
+import { pingEngine } from '../../drone/docker/engine-ping.ts';
 import { hasImage } from '../../drone/docker/images.ts';
 import { LABEL_DRONE, LABEL_JOB } from '../../drone/docker/labels.ts';
 import { removeStaleResources } from '../../drone/docker/stale-resources.ts';
@@ -16,10 +18,11 @@ export const BUSYBOX_IMAGE = 'hive-test/busybox:latest';
 export const NODE_IMAGE = 'hive-test/node:20';
 
 export const testDocker: Docker = createDockerClient(process.env.DOCKER_HOST);
+const testEngine = engineAddress(process.env.DOCKER_HOST);
 
 /** Undefined when the engine answers and has `images`; else why Docker tests cannot run. */
 export async function dockerSkipReason(images: string[] = [BUSYBOX_IMAGE]): Promise<string | undefined> {
-  const ping = await pingEngine(testDocker, 2_000);
+  const ping = await pingEngine(testEngine, 2_000);
   if (!ping.ok) return `no Docker engine: ${ping.reason} (start one with scripts/docker-test-engine.sh)`;
   for (const image of images) {
     const present = await hasImage(testDocker, image).catch(() => false);
@@ -47,5 +50,5 @@ export async function listLabelled(by: { job?: string; drone?: string }): Promis
 
 /** Removes whatever a test left with a drone's label (a failed assertion must not leak containers). */
 export async function removeLabelled(drone: string): Promise<void> {
-  await removeStaleResources(testDocker, drone);
+  await removeStaleResources(testEngine, drone);
 }

@@ -1,0 +1,32 @@
+/**
+ * The Docker executor as the drone holds it from its start: dockerode and the executor
+ * are loaded on the first job that runs in a container (most drones never load them;
+ * docker/engine-api.ts says what that saves), then every job goes straight to them.
+ */
+import type { DockerExecutorOptions } from './docker.ts';
+import { ExecutorError, type ExecSession, type Executor, type ExecutorJob } from './executor.ts';
+
+export type LazyDockerOptions = Omit<DockerExecutorOptions, 'docker'> & { dockerHost?: string };
+
+export class LazyDockerExecutor implements Executor {
+  readonly kind = 'docker';
+  #loaded?: Promise<Executor>;
+
+  constructor(private readonly options: LazyDockerOptions) {}
+
+  async start(job: ExecutorJob): Promise<ExecSession> {
+    this.#loaded ??= this.#load();
+    return (await this.#loaded).start(job);
+  }
+
+  async #load(): Promise<Executor> {
+    try {
+      const [{ createDockerClient }, { DockerExecutor }] = await Promise.all([import('../docker/engine.ts'), import('./docker.ts')]);
+      const { dockerHost, ...rest } = this.options;
+      return new DockerExecutor({ ...rest, docker: createDockerClient(dockerHost) });
+    } catch (err) {
+      this.#loaded = undefined; // the next job tries again
+      throw new ExecutorError(`could not load the Docker client: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
