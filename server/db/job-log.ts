@@ -96,13 +96,13 @@ export async function appendJobEvents(
       .returning({ attempt: jobs.attempt, status: jobs.status });
     if (!fenced) return undefined;
     await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
-    for (const e of events) await applyEvent(tx, jobId, e);
+    for (const e of events) await applyEvent(tx, jobId, fenced.attempt, e);
     const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
     return { job, previousStatus: fenced.status };
   });
 }
 
-async function applyEvent(db: Db, jobId: string, e: StoredEvent): Promise<void> {
+async function applyEvent(db: Db, jobId: string, attempt: number, e: StoredEvent): Promise<void> {
   const at = new Date(e.at);
   switch (e.type) {
     case 'job:started':
@@ -111,14 +111,14 @@ async function applyEvent(db: Db, jobId: string, e: StoredEvent): Promise<void> 
     case 'job:cmd:start':
       await db
         .insert(jobCommands)
-        .values({ jobId, idx: e.cmd, phase: e.phase, command: e.command, startedAt: at })
+        .values({ jobId, attempt, idx: e.cmd, phase: e.phase, command: e.command, startedAt: at })
         .onConflictDoNothing();
       return;
     case 'job:cmd:done':
       await db
         .update(jobCommands)
         .set({ exitCode: e.exitCode, durationMs: Math.round(e.durationMs), error: e.error ?? null, finishedAt: at })
-        .where(and(eq(jobCommands.jobId, jobId), eq(jobCommands.idx, e.cmd)));
+        .where(and(eq(jobCommands.jobId, jobId), eq(jobCommands.attempt, attempt), eq(jobCommands.idx, e.cmd)));
       return;
     case 'job:phase:done': {
       const entry = JSON.stringify({ [e.phase]: { status: e.status, durationMs: Math.round(e.durationMs) } });
@@ -139,12 +139,21 @@ async function applyEvent(db: Db, jobId: string, e: StoredEvent): Promise<void> 
   }
 }
 
-/** Stored events with seq > afterSeq, in order, at most about `limit` of them. */
-export async function readJobEvents(db: Db, jobId: string, afterSeq: number, limitChunks = 16): Promise<StoredEvent[]> {
+/** Which attempt's log: a retried job keeps each attempt's events, numbered from 1. */
+export interface LogOf {
+  jobId: string;
+  attempt: number;
+}
+
+/** The log of a job's current attempt (or of an earlier one). */
+export const logOf = (job: Pick<Job, 'id' | 'attempt'>, attempt = job.attempt): LogOf => ({ jobId: job.id, attempt });
+
+/** Stored events of one attempt with seq > afterSeq, in order, from at most `limitChunks` chunks. */
+export async function readJobEvents(db: Db, of: LogOf, afterSeq: number, limitChunks = 16): Promise<StoredEvent[]> {
   const rows = await db
     .select({ body: jobLogChunks.body })
     .from(jobLogChunks)
-    .where(and(eq(jobLogChunks.jobId, jobId), gt(jobLogChunks.seqTo, afterSeq)))
+    .where(and(eq(jobLogChunks.jobId, of.jobId), eq(jobLogChunks.attempt, of.attempt), gt(jobLogChunks.seqTo, afterSeq)))
     .orderBy(asc(jobLogChunks.seqFrom))
     .limit(limitChunks);
   const events: StoredEvent[] = [];
@@ -154,17 +163,22 @@ export async function readJobEvents(db: Db, jobId: string, afterSeq: number, lim
   return events;
 }
 
-/** Every stored event of a job in order, fetched page by page so memory stays bounded. */
-export async function* iterateJobEvents(db: Db, jobId: string, afterSeq = 0): AsyncGenerator<StoredEvent[]> {
+/** Every stored event of an attempt in order, fetched page by page so memory stays bounded. */
+export async function* iterateJobEvents(db: Db, of: LogOf, afterSeq = 0): AsyncGenerator<StoredEvent[]> {
   let cursor = afterSeq;
   for (;;) {
-    const page = await readJobEvents(db, jobId, cursor);
+    const page = await readJobEvents(db, of, cursor);
     if (page.length === 0) return;
     yield page;
     cursor = page[page.length - 1].seq;
   }
 }
 
-export async function listJobCommands(db: Db, jobId: string) {
-  return db.select().from(jobCommands).where(eq(jobCommands.jobId, jobId)).orderBy(asc(jobCommands.idx));
+/** The commands an attempt ran, in order. */
+export async function listJobCommands(db: Db, of: LogOf) {
+  return db
+    .select()
+    .from(jobCommands)
+    .where(and(eq(jobCommands.jobId, of.jobId), eq(jobCommands.attempt, of.attempt)))
+    .orderBy(asc(jobCommands.idx));
 }

@@ -196,21 +196,23 @@ export async function claimJob(
 
 /**
  * Puts an assigned job back in the queue (drone refused it, or was lost and the project
- * retries). The abandoned attempt's output is dropped so the new attempt's numbered
- * events start again from 1.
+ * retries). A job that had started becomes a new attempt: the earlier attempt's log and
+ * commands are kept, and the new one's numbered events start again from 1. An attempt
+ * that never started is abandoned: what little it stored is dropped, and it is tried
+ * again under the same number.
  */
 export async function requeueJob(db: Db, id: string, lease: string, bumpAttempt: boolean): Promise<boolean> {
   return db.transaction(async (tx) => {
     const requeued = await requeueRow(tx, id, lease, bumpAttempt);
-    if (requeued) {
-      await tx.delete(jobLogChunks).where(eq(jobLogChunks.jobId, id));
-      await tx.delete(jobCommands).where(eq(jobCommands.jobId, id));
+    if (requeued && !bumpAttempt) {
+      await tx.delete(jobLogChunks).where(and(eq(jobLogChunks.jobId, id), eq(jobLogChunks.attempt, requeued.attempt)));
+      await tx.delete(jobCommands).where(and(eq(jobCommands.jobId, id), eq(jobCommands.attempt, requeued.attempt)));
     }
-    return requeued;
+    return !!requeued;
   });
 }
 
-async function requeueRow(db: Db, id: string, lease: string, bumpAttempt: boolean): Promise<boolean> {
+async function requeueRow(db: Db, id: string, lease: string, bumpAttempt: boolean): Promise<{ attempt: number } | undefined> {
   const rows = await db
     .update(jobs)
     .set({
@@ -226,8 +228,8 @@ async function requeueRow(db: Db, id: string, lease: string, bumpAttempt: boolea
       attempt: bumpAttempt ? sql`${jobs.attempt} + 1` : jobs.attempt,
     })
     .where(and(eq(jobs.id, id), eq(jobs.lease, lease), inArray(jobs.status, ACTIVE_STATUSES)))
-    .returning({ id: jobs.id });
-  return rows.length > 0;
+    .returning({ attempt: jobs.attempt });
+  return rows[0];
 }
 
 /**

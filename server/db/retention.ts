@@ -54,13 +54,13 @@ export async function listLogPruneCandidates(db: Db, criteria: LogPruneCriteria,
 export async function deleteLogChunks(db: Db, jobIds: string[], limit: number): Promise<number> {
   if (jobIds.length === 0) return 0;
   const batch = db
-    .select({ jobId: jobLogChunks.jobId, seqFrom: jobLogChunks.seqFrom })
+    .select({ jobId: jobLogChunks.jobId, attempt: jobLogChunks.attempt, seqFrom: jobLogChunks.seqFrom })
     .from(jobLogChunks)
     .where(inArray(jobLogChunks.jobId, jobIds))
     .limit(limit);
   const deleted = await db
     .delete(jobLogChunks)
-    .where(sql`(${jobLogChunks.jobId}, ${jobLogChunks.seqFrom}) in ${batch}`)
+    .where(sql`(${jobLogChunks.jobId}, ${jobLogChunks.attempt}, ${jobLogChunks.seqFrom}) in ${batch}`)
     .returning({ seqFrom: jobLogChunks.seqFrom });
   return deleted.length;
 }

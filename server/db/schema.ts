@@ -230,6 +230,8 @@ export const jobs = pgTable('jobs', {
 
 export const jobCommands = pgTable('job_commands', {
   jobId: uuid('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  /** Each attempt of a retried job keeps its own commands (and log chunks). */
+  attempt: integer('attempt').notNull().default(1),
   idx: integer('idx').notNull(),
   phase: text('phase').$type<PhaseName>().notNull(),
   command: text('command').notNull(),
@@ -238,12 +240,13 @@ export const jobCommands = pgTable('job_commands', {
   error: text('error'),
   startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
-}, (t) => [primaryKey({ columns: [t.jobId, t.idx] })]);
+}, (t) => [primaryKey({ columns: [t.jobId, t.attempt, t.idx] })]);
 
 /**
  * A job's event stream, stored as numbered chunks: each row holds the events
  * `seqFrom..seqTo` as a JSON array, so a gigabyte of output is many modest rows,
- * written in batches and read back page by page.
+ * written in batches and read back page by page. Seqs restart at 1 with each attempt of a
+ * retried job; earlier attempts' chunks are kept.
  */
 export const jobLogChunks = pgTable('job_log_chunks', {
   jobId: uuid('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
@@ -252,7 +255,7 @@ export const jobLogChunks = pgTable('job_log_chunks', {
   attempt: integer('attempt').notNull(),
   body: text('body').notNull(),
   createdAt: createdAt(),
-}, (t) => [primaryKey({ columns: [t.jobId, t.seqFrom] })]);
+}, (t) => [primaryKey({ columns: [t.jobId, t.attempt, t.seqFrom] })]);
 
 export const drones = pgTable('drones', {
   id: uuid('id').primaryKey(),

@@ -4,7 +4,7 @@
  * `$ command`; a non-zero exit is noted after its output.
  */
 import type { Db } from '../db/client.ts';
-import { iterateJobEvents, type StoredEvent } from '../db/job-log.ts';
+import { iterateJobEvents, type LogOf, type StoredEvent } from '../db/job-log.ts';
 
 export class LogTextRenderer {
   #atLineStart = true;
@@ -40,9 +40,9 @@ export class LogTextRenderer {
   }
 }
 
-export async function* jobLogText(db: Db, jobId: string): AsyncGenerator<string> {
+export async function* jobLogText(db: Db, of: LogOf): AsyncGenerator<string> {
   const renderer = new LogTextRenderer();
-  for await (const page of iterateJobEvents(db, jobId)) {
+  for await (const page of iterateJobEvents(db, of)) {
     let text = '';
     for (const e of page) text += renderer.render(e);
     if (text) yield text;

@@ -26,6 +26,7 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 
 export class JobSubscription {
   #cursor: number;
+  #attempt = 1;
   #catchingUp = false;
   #dirty = false;
   #closed = false;
@@ -42,6 +43,9 @@ export class JobSubscription {
   }
 
   start(snapshot: Job, view: (job: Job) => LiveJob): void {
+    // A subscription follows the attempt it started on; clients subscribe again when the
+    // job's status shows a new attempt (its events are numbered from 1 again).
+    this.#attempt = snapshot.attempt;
     this.sendStatus(snapshot, view);
     void this.#catchUp();
   }
@@ -94,7 +98,7 @@ export class JobSubscription {
           if (this.#closed || !this.socket.open) return;
           // Let the socket drain before reading more: memory stays bounded per subscriber.
           while (this.socket.bufferedAmount > HIGH_WATER_BYTES && this.socket.open) await this.#lastWrite;
-          const page = await readJobEvents(this.db, this.jobId, this.#cursor, 4);
+          const page = await readJobEvents(this.db, { jobId: this.jobId, attempt: this.#attempt }, this.#cursor, 4);
           if (page.length === 0) break;
           this.#sendEvents(page);
         }

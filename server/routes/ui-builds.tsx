@@ -5,7 +5,7 @@ import { BuildHeader, BuildPage, PhaseList, type BuildPageData } from '../../web
 import { buildPath } from '../../common/urls.ts';
 import { buildMatches, findBuildSummary } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
-import { listJobCommands } from '../db/job-log.ts';
+import { listJobCommands, logOf } from '../db/job-log.ts';
 import { findJob, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -27,7 +27,7 @@ async function buildData(db: Db, queue: QueueView, job: Job): Promise<BuildPageD
   const rerunOfId = job.trigger.rerunOf;
   const [project, commands, original, waiting] = await Promise.all([
     findProject(db, job.projectId),
-    listJobCommands(db, job.id),
+    listJobCommands(db, logOf(job)),
     rerunOfId && uuid.safeParse(rerunOfId).success ? findBuildSummary(db, rerunOfId) : undefined,
     job.status === 'queued' ? queue.entry(job.id) : undefined,
   ]);

@@ -69,7 +69,7 @@ describe('a failed write of job events', () => {
       assert.equal(ack.type, 'job:ack');
       const job = await findJob(queen.database.db, a.spec.jobId);
       assert.equal(job?.status, 'passed');
-      const stored = await readJobEvents(queen.database.db, a.spec.jobId, 0);
+      const stored = await readJobEvents(queen.database.db, { jobId: a.spec.jobId, attempt: 1 }, 0);
       assert.deepEqual(stored.map((e) => e.seq), [1, 2, 3], 'every event once, in order');
     } finally {
       drone.close();

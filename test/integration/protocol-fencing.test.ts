@@ -90,7 +90,7 @@ describe('job events', () => {
     const job = await queen.waitForJob(a.spec.jobId);
     assert.equal(job.status, 'passed');
     assert.equal(job.lastSeq, 6);
-    const events = await readJobEvents(queen.testDb.db, a.spec.jobId, 0);
+    const events = await readJobEvents(queen.testDb.db, { jobId: a.spec.jobId, attempt: 1 }, 0);
     assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
     assert.equal((await queen.api('GET', `/api/jobs/${a.spec.jobId}/log`)).text, '$ true\nfirst\nsecond\n');
     d.close();

@@ -94,5 +94,16 @@ describe('a drone that dies mid-build', () => {
     const log = (await queen.api('GET', `/api/jobs/${jobId}/log`)).text;
     assert.match(log, /second attempt/);
     assert.doesNotMatch(log, /^first attempt$/m, 'the abandoned attempt\'s output is not mixed in');
+
+    // The first attempt's log is kept: what the lost drone printed can still be read.
+    const firstLog = await queen.api('GET', `/api/jobs/${jobId}/log?attempt=1`);
+    assert.equal(firstLog.status, 200);
+    assert.match(firstLog.text, /^first attempt$/m);
+    assert.doesNotMatch(firstLog.text, /^second attempt$/m);
+    assert.equal((await queen.api('GET', `/api/jobs/${jobId}/log?attempt=3`)).status, 404);
+    assert.equal((await queen.api('GET', `/api/jobs/${jobId}/log?attempt=zero`)).status, 400);
+    const detail = (await queen.api('GET', `/api/jobs/${jobId}`)).body;
+    assert.deepEqual(detail.phases.find((p: { name: string }) => p.name === 'test').commands.map((c: { exitCode: number }) => c.exitCode), [0],
+      'the commands shown are the current attempt\'s');
   });
 });

@@ -72,7 +72,17 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         <div><dt>Started</dt><dd><RelTime at={job.startedAt} /></dd></div>
         <div><dt>Finished</dt><dd><RelTime at={job.finishedAt} /></dd></div>
         <div><dt>Duration</dt><dd><BuildDuration startedAt={job.startedAt} finishedAt={job.finishedAt} /></dd></div>
-        {job.attempt > 1 ? <div><dt>Attempt</dt><dd>{job.attempt}</dd></div> : ''}
+        {job.attempt > 1 ? (
+          <div>
+            <dt>Attempt</dt>
+            <dd>
+              {job.attempt}
+              {job.logPrunedAt ? '' : <> · earlier: {Array.from({ length: job.attempt - 1 }, (_, i) => (
+                <>{i > 0 ? ', ' : ''}<a href={rawLogPath(job.id, i + 1)}>log of attempt {i + 1}</a></>
+              ))}</>}
+            </dd>
+          </div>
+        ) : ''}
         <div>
           <dt>Priority</dt>
           <dd>{job.priority}{waiting && waiting.effectivePriority !== job.priority ? ` (now ${waiting.effectivePriority}, for its wait)` : ''}</dd>
