@@ -17,7 +17,8 @@ import { triggerRunBody, uuid } from './api-schemas.ts';
 import type { AuthVariables } from './auth-middleware.ts';
 import { idParam, readBody } from './request-input.ts';
 import { runView } from './run-view.ts';
-import { waitedStatus, waitMs } from './wait-query.ts';
+import { waitMs } from './wait-query.ts';
+import { isFinalRunStatus } from '../../common/run-status.ts';
 
 export interface RunRouteDeps {
   db: Db;
@@ -43,13 +44,15 @@ export function runRoutes(deps: RunRouteDeps) {
     return runView(run, await listRunJobs(db, id));
   };
 
-  /** The run's JSON now, or after waiting as `?wait` asks; `status` is the code when not waiting. */
+  /**
+   * The run's JSON now (`status`), or after waiting as `?wait` asks: 200 once it has ended,
+   * 202 while it has not. A client that leaves stops the wait, never the run.
+   */
   const answer = async (c: Context, run: Run, ms: number | undefined, status: 200 | 201) => {
     if (ms === undefined) return c.json(await current(run.id), status);
-    const waited = await waits.run(run.id, ms, c.req.raw.signal);
-    // Undefined: the client left (nobody reads this) or the run was deleted with its project.
-    if (!waited) return c.json(await current(run.id));
-    return c.json(runView(waited.value.run, waited.value.jobs), waitedStatus(waited.done));
+    await waits.run(run.id, ms, c.req.raw.signal);
+    const view = await current(run.id);
+    return c.json(view, isFinalRunStatus(view.status) ? 200 : 202);
   };
 
   api.post('/projects/:id/runs', async (c) => {

@@ -36,9 +36,9 @@ import { queueRoutes } from './api-queue.ts';
 import { QueueView } from '../scheduler/queue-view.ts';
 import { userRoutes } from './api-users.ts';
 import { runRoutes } from './api-runs.ts';
-import { waitedJobAnswer } from './job-wait.ts';
 import { waitMs } from './wait-query.ts';
 import type { ResultWaits } from '../jobs/result-waits.ts';
+import { isFinal } from '../jobs/job-transitions.ts';
 import type { RunControl } from '../jobs/run-control.ts';
 import { scheduleRoutes } from './api-schedules.ts';
 import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
@@ -165,7 +165,10 @@ export function apiRoutes(deps: ApiDeps) {
       await discard();
       throw err;
     });
-    if (wait !== undefined) return waitedJobAnswer(c, deps, job.id, wait);
+    if (wait !== undefined) {
+      await deps.waits.job(job.id, wait, c.req.raw.signal);
+      return showJob(c, job.id, true);
+    }
     return c.json(jobSummaryView(job), 201);
   });
 
@@ -183,7 +186,13 @@ export function apiRoutes(deps: ApiDeps) {
   api.get('/jobs/:id', async (c) => {
     const id = idParam(c, 'Job');
     const wait = waitMs(c);
-    if (wait !== undefined) return waitedJobAnswer(c, deps, id, wait);
+    // ?wait: held until the job ends (result-waits.ts); a client that leaves stops the wait, not the job.
+    if (wait !== undefined) await deps.waits.job(id, wait, c.req.raw.signal);
+    return showJob(c, id, wait !== undefined);
+  });
+
+  /** A job as `GET /jobs/:id` shows it; after a `?wait`, 202 while it has not ended. */
+  const showJob = async (c: Context, id: string, waited: boolean) => {
     const job = await findJob(db, id);
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
     // A queued job says where it stands and why it waits, as `GET /api/queue` does.
@@ -193,8 +202,8 @@ export function apiRoutes(deps: ApiDeps) {
       // The files sent with its trigger, by name and size (their content only the drone reads).
       files: job.uploadId ? await listUploadFiles(db, job.uploadId) : [],
       ...(waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, waitingFor: waiting.reason.text }),
-    });
-  });
+    }, waited && !isFinal(job.status) ? 202 : 200);
+  };
 
   api.get('/jobs/:id/log', async (c) => {
     const id = idParam(c, 'Job');

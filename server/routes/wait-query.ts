@@ -24,6 +24,3 @@ export function waitMs(c: Context): number | undefined {
   if (!parsed.success) throw new ValidationError(`wait: ${parsed.error.issues[0].message} (0 < wait ≤ ${MAX_WAIT_SECONDS})`);
   return Math.round(parsed.data * 1000);
 }
-
-/** 200 when it has ended, 202 when it is still going. */
-export const waitedStatus = (done: boolean) => (done ? 200 : 202) as 200 | 202;
