@@ -24,6 +24,8 @@ import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
 import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth, type GitAuth } from '../common/git/credentials-env.ts';
+import { DEFAULT_GIT_TIMEOUTS, type GitTimeouts } from '../common/git/git-timeouts.ts';
+import { GitTimeoutError, runRemoteGit } from '../common/git/remote-git.ts';
 import { KeyedMutex } from '../common/keyed-mutex.ts';
 import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
@@ -54,6 +56,8 @@ export interface RepoCacheOptions {
   dataDir: string;
   /** Host variables git may see (PATH, HOME for ~/.ssh/known_hosts, …). */
   hostEnv: Record<string, string>;
+  /** Limits of each fetch (default DEFAULT_GIT_TIMEOUTS). */
+  gitTimeouts?: GitTimeouts;
 }
 
 const ALL_REFS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
@@ -94,12 +98,12 @@ export class RepoCache {
         const fetched = [...refs];
         progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
         const started = Date.now();
-        await this.#fetch(cache, spec.repoUrl, refs, clean);
+        await this.#fetch(cacheDir, spec.repoUrl, refs, auth, request.signal, clean);
         // Usually the job's commit is the tip just fetched: FETCH_HEAD says so without a git process.
         let sha = (await fetchedTip(cacheDir)) === spec.sha.toLowerCase() ? spec.sha.toLowerCase() : await resolveCommit(cache, spec.sha);
         if (!sha && refs !== ALL_REFS) {
           progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
-          await this.#fetch(cache, spec.repoUrl, ALL_REFS, clean);
+          await this.#fetch(cacheDir, spec.repoUrl, ALL_REFS, auth, request.signal, clean);
           fetched.push(...ALL_REFS);
           sha = await resolveCommit(cache, spec.sha);
         }
@@ -151,10 +155,25 @@ export class RepoCache {
     await this.#git(cacheDir, undefined, signal).raw(['init', '--bare']);
   }
 
-  async #fetch(cache: SimpleGit, url: string, refspecs: string[], clean: (s: string) => string): Promise<void> {
+  /**
+   * The one step that talks to the repository's server, so the one bounded in time: git's
+   * low-speed and ssh timeouts, a connect probe and a total, after which git is killed
+   * with its helpers (common/git/remote-git.ts). Aborting the job kills it the same way.
+   */
+  async #fetch(cacheDir: string, url: string, refspecs: string[], auth: GitAuth, signal: AbortSignal | undefined, clean: (s: string) => string): Promise<void> {
     try {
-      await cache.raw(['fetch', '--prune', '--no-tags', '--verbose', url, ...refspecs]);
+      await runRemoteGit(['-c', 'credential.helper=', 'fetch', '--prune', '--no-tags', url, ...refspecs], {
+        cwd: cacheDir,
+        env: { ...this.#options.hostEnv, GIT_TERMINAL_PROMPT: '0', ...auth.env },
+        timeouts: this.#options.gitTimeouts ?? DEFAULT_GIT_TIMEOUTS,
+        url,
+        signal,
+      });
     } catch (err) {
+      if (signal?.aborted) throw err;
+      if (err instanceof GitTimeoutError) {
+        throw new CheckoutError(`the repository ${clean(url)} did not answer in time (${err.message}); the fetch was stopped`, { cause: err });
+      }
       throw new CheckoutError(`could not fetch ${clean(url)}: ${clean(gitMessage(err))}`, { cause: err });
     }
   }

@@ -13,6 +13,7 @@ import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { parseBooleanEnv } from '../common/boolean-env.ts';
 import { MAX_DRONE_CAPACITY, MAX_DRONE_NAME_CHARS } from '../common/protocol/constants.ts';
+import { gitTimeoutsFromEnv, type GitTimeouts } from '../common/git/git-timeouts.ts';
 
 export interface DroneConfig {
   /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
@@ -43,6 +44,13 @@ export interface DroneConfig {
   executor?: ExecutorMode;
   /** The Docker engine's address (`unix:///var/run/docker.sock`, `tcp://host:2375`); default the local socket. */
   dockerHost?: string;
+  /** How long checkouts may take to connect, stall and fetch (HIVE_GIT_*; common/git/git-timeouts.ts). */
+  gitTimeouts?: GitTimeouts;
+  /**
+   * Bytes of job events held in memory while the queen has not stored them (it is away, or
+   * slow) before they spill to files under dataDir (HIVE_DRONE_OUTBOX_MEMORY_BYTES).
+   */
+  outboxMemoryBytes?: number;
 }
 
 // Re-exported: drone/main.ts and tests catch it from here.
@@ -115,6 +123,7 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
   if (name.length > MAX_NAME) throw new ConfigError(`Expected --name to be at most ${MAX_NAME} characters, got ${name.length}`);
 
   const dockerHost = value('docker-host');
+  const outboxMemoryBytes = parseOutboxMemory(env.HIVE_DRONE_OUTBOX_MEMORY_BYTES);
   return {
     queenUrl: parseQueenUrl(value('queen')),
     token: readToken(value('token'), value('token-file'), system),
@@ -129,6 +138,8 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
     hostEnv: pickHostEnv(env),
     executor: parseExecutor(value('executor')),
     ...(dockerHost !== undefined && { dockerHost: parseDockerHost(dockerHost) }),
+    gitTimeouts: gitTimeoutsFromEnv(env),
+    ...(outboxMemoryBytes !== undefined && { outboxMemoryBytes }),
   };
 }
 
@@ -200,6 +211,13 @@ function parseSpeed(raw: string | undefined): number {
   if (raw === undefined) return 1;
   const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`Expected --speed to be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function parseOutboxMemory(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1024) throw new ConfigError(`Expected HIVE_DRONE_OUTBOX_MEMORY_BYTES to be an integer of at least 1024, got ${JSON.stringify(raw)}`);
   return n;
 }
 

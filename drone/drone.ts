@@ -73,10 +73,10 @@ export class Drone extends EventEmitter<DroneEvents> {
     this.#options = options;
     this.#config = options.config;
     this.#log = options.logger;
-    this.#repos = new RepoCache({ dataDir: this.#config.dataDir, hostEnv: this.#config.hostEnv });
+    this.#repos = new RepoCache({ dataDir: this.#config.dataDir, hostEnv: this.#config.hostEnv, gitTimeouts: this.#config.gitTimeouts });
     this.outbox = new EventOutbox({
       spillDir: join(this.#config.dataDir, 'outbox'),
-      memoryLimitBytes: options.outboxMemoryLimitBytes,
+      memoryLimitBytes: options.outboxMemoryLimitBytes ?? this.#config.outboxMemoryBytes,
       logger: this.#log,
     });
     this.connection = new QueenConnection({

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../common/config-error.ts';
 import { parseBooleanEnv } from '../common/boolean-env.ts';
+import { gitTimeoutsFromEnv, type GitTimeouts } from '../common/git/git-timeouts.ts';
 
 export interface QueenConfig {
   port: number;
@@ -62,6 +63,8 @@ export interface QueenConfig {
   pluginDir: string;
   /** The environment git runs with on the queen: only what git needs (proxies, CA files, PATH). */
   gitEnv: Record<string, string>;
+  /** How long the queen's fetches may take to connect, stall and run (HIVE_GIT_*; common/git/git-timeouts.ts). */
+  gitTimeouts: GitTimeouts;
 }
 
 const GIT_ENV_PASSTHROUGH = [
@@ -181,5 +184,6 @@ export function loadConfig(env: Env, argv: string[] = []): QueenConfig {
     gitEnv: Object.fromEntries(
       GIT_ENV_PASSTHROUGH.flatMap((k) => (env[k] ? [[k, env[k] as string]] : [])),
     ),
+    gitTimeouts: gitTimeoutsFromEnv(env),
   };
 }

@@ -88,7 +88,7 @@ export interface Queen {
 export async function startQueen(config: QueenConfig, options: StartOptions = {}): Promise<Queen> {
   const log = options.log ?? createLogger(config.logLevel);
   // The git host first, while this process is small (mirror-host.ts says why that matters).
-  const mirrors = new MirrorHost({ dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, log });
+  const mirrors = new MirrorHost({ dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, timeouts: config.gitTimeouts, log });
   const mirrorsStarted = mirrors.start();
   const database = options.database ?? (await openDatabase(configuredDatabase(config)));
   await mirrorsStarted;
@@ -197,8 +197,9 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
       await relay.stop();
       sockets.close();
-      await Promise.all([dispatcher.stop(), resolver.stop()]);
-      await mirrors.stop();
+      // The git host stops with the resolver: a fetch in progress (up to HIVE_GIT_TIMEOUT_MS)
+      // is killed rather than waited for; its job stays queued for the next start.
+      await Promise.all([dispatcher.stop(), resolver.stop(), mirrors.stop()]);
       await ingest.flushAll();
       await hooks.stop();
       await statuses.stop();

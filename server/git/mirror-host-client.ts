@@ -6,8 +6,10 @@
  * starts a new host.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { CHILD_NODE_FLAGS } from '../util/child-node-flags.ts';
 import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
 
@@ -28,7 +30,7 @@ export class MirrorHost implements Mirrors {
   #nextId = 1;
   #stopped = false;
 
-  constructor(private readonly options: { dir: string; env: Record<string, string>; log: Logger }) {}
+  constructor(private readonly options: { dir: string; env: Record<string, string>; timeouts: GitTimeouts; log: Logger }) {}
 
   /** The host's process id while it runs (for the queen's health view and tests). */
   get pid(): number | undefined {
@@ -43,7 +45,7 @@ export class MirrorHost implements Mirrors {
   #ensure(): Promise<ChildProcess> {
     if (this.#stopped) return Promise.reject(new GitHostError('The queen is stopping'));
     this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(hostMain, [], { execArgv: tsxImportArgs, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = fork(hostMain, [], { execArgv: [...CHILD_NODE_FLAGS, ...tsxImportArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
       this.#child = child;
       child.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve(child);
@@ -59,7 +61,7 @@ export class MirrorHost implements Mirrors {
         this.#pending.clear();
         if (!this.#stopped) this.options.log.error({ code, signal }, 'git host exited');
       });
-      child.send({ type: 'init', dir: this.options.dir, env: this.options.env } satisfies HostRequest);
+      child.send({ type: 'init', dir: this.options.dir, env: this.options.env, timeouts: this.options.timeouts } satisfies HostRequest);
     });
     return this.#ready;
   }

@@ -1,4 +1,5 @@
 /** Messages between the queen and its git host process (mirror-host.ts, mirror-host-client.ts). */
+import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import type { RepoMirrors } from './repo-mirror.ts';
 
 /** What the queen asks of its repository mirrors; served by the git host process. */
@@ -6,7 +7,7 @@ export type Mirrors = Pick<RepoMirrors, 'resolve' | 'parents' | 'readFile' | 're
 export type MirrorMethod = keyof Mirrors;
 
 export type HostRequest =
-  | { type: 'init'; dir: string; env: Record<string, string> }
+  | { type: 'init'; dir: string; env: Record<string, string>; timeouts: GitTimeouts }
   | { type: 'call'; id: number; method: MirrorMethod; args: unknown[] };
 
 export type HostReply =

@@ -8,6 +8,7 @@
  * them per job put a tenth of a second between a trigger and a drone. Started before the
  * database opens, this process stays small, and so do its spawns.
  */
+import { killAllRemoteGit } from '../../common/git/remote-git.ts';
 import { RepoMirrors } from './repo-mirror.ts';
 import type { HostReply, HostRequest } from './mirror-host-protocol.ts';
 
@@ -16,7 +17,7 @@ const reply = (message: HostReply) => process.send!(message);
 
 process.on('message', async (message: HostRequest) => {
   if (message.type === 'init') {
-    mirrors = new RepoMirrors(message.dir, message.env);
+    mirrors = new RepoMirrors(message.dir, message.env, message.timeouts);
     reply({ type: 'ready' });
     return;
   }
@@ -30,5 +31,9 @@ process.on('message', async (message: HostRequest) => {
   }
 });
 
-// The queen is gone (stopped or crashed): nothing left to serve.
-process.on('disconnect', () => process.exit(0));
+// The queen is gone (stopped or crashed): nothing left to serve, and fetches in flight
+// (each in a process group of its own) would outlive us, so they go first.
+process.on('disconnect', () => {
+  killAllRemoteGit();
+  process.exit(0);
+});

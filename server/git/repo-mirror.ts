@@ -12,6 +12,8 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../../common/keyed-mutex.ts';
 import { prepareGitAuth, type GitCredentials } from '../../common/git/credentials-env.ts';
+import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
+import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
 import { readBlob } from './read-blob.ts';
 
@@ -53,6 +55,7 @@ export class RepoMirrors {
   constructor(
     private readonly dir: string,
     private readonly env: Record<string, string>,
+    private readonly timeouts: GitTimeouts,
   ) {}
 
   #pathFor(repoUrl: string): string {
@@ -68,6 +71,17 @@ export class RepoMirrors {
       unsafe: { allowUnsafeCredentialHelper: true, allowUnsafeAskPass: true, allowUnsafeSshCommand: true },
       config: ['credential.helper='],
     }).env({ ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv });
+  }
+
+  /**
+   * A fetch from the repository, bounded in time and killed with its helpers when it runs
+   * out (common/git/remote-git.ts): a server that never answers fails this job, not the
+   * jobs of other repositories waiting behind it.
+   */
+  #fetch(path: string, repoUrl: string, args: string[], authEnv: Record<string, string>): Promise<unknown> {
+    return runRemoteGit(['-c', 'credential.helper=', 'fetch', ...args], {
+      cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
+    });
   }
 
   async #ensure(repoUrl: string): Promise<string> {
@@ -103,9 +117,9 @@ export class RepoMirrors {
       const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
       if (extra) refspecs.push(extra.spec);
       try {
-        // --verbose, not --quiet: simple-git waits an extra 50 ms after a command that prints nothing.
-        await git.raw(['fetch', '--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, '--verbose', repoUrl, ...refspecs]);
+        await this.#fetch(path, repoUrl, ['--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, repoUrl, ...refspecs], authEnv);
       } catch (err) {
+        if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
         throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
       if (ref.sha) {
@@ -114,7 +128,9 @@ export class RepoMirrors {
         // An older commit no longer at the branch tip: look in every branch and tag, with
         // their whole history (the rare case that pays for what shallow fetches save).
         const shallow = await stat(join(path, 'shallow')).then(() => true, () => false);
-        await git.raw(['fetch', '--verbose', ...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']).catch(() => {});
+        await this.#fetch(path, repoUrl, [...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], authEnv).catch((err) => {
+          if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
+        });
         const again = await commitOf(git, ref.sha);
         if (again) return { sha: again };
         throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
@@ -173,6 +189,11 @@ async function fetchedSha(mirrorPath: string): Promise<string | undefined> {
   const text = await readFile(join(mirrorPath, 'FETCH_HEAD'), 'utf8').catch(() => '');
   const lines = text.split('\n').filter(Boolean);
   return lines.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(lines[0])?.[1] : undefined;
+}
+
+/** A repository that ran out of a git timeout: said in words, for the job's message. */
+function notInTime(repoUrl: string, err: GitTimeoutError): ResolveError {
+  return new ResolveError(`The repository ${redactUrl(repoUrl)} did not answer in time (${err.message}); the fetch was stopped`, { cause: err });
 }
 
 function describe(ref: RefRequest): string {

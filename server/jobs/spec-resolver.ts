@@ -3,16 +3,23 @@
  * reads `.hive.yml` there and compiles the spec. Runs after the trigger has been
  * answered, so triggers return in milliseconds. A job whose resolution fails ends
  * `errored` with the reason in words (unreachable repository, unknown branch, bad YAML).
+ *
+ * Jobs resolve in a pool (server/util/keyed-pool.ts): a few at once, each starting as soon
+ * as a slot is free, one at a time per repository. A repository whose server hangs holds
+ * its own jobs and one slot until its fetch times out (common/git/remote-git.ts); the
+ * other repositories' jobs resolve meanwhile.
  */
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { listUnresolvedJobs, type Job } from '../db/jobs.ts';
+import { findJob, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
+import { listUnresolvedJobsAfter, type UnresolvedCursor } from '../db/unresolved-jobs.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
 import type { Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
+import { KeyedPool } from '../util/keyed-pool.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import { buildJobSpec } from './build-spec.ts';
 import { withParamsEnv } from './job-params.ts';
@@ -44,16 +51,24 @@ const PAGE = 50;
 /** A job is resolved again after a git host failure this many times, then ends errored. */
 const MAX_HOST_FAILURES = 3;
 const HOST_RETRY_MS = 500;
+/** Jobs resolving at once (of different repositories). */
 const PARALLEL = 4;
+/** Jobs held in the pool at most; beyond it, the rest are listed once some are done. */
+const MAX_TRACKED = 500;
 
 export class SpecResolver {
   readonly #loop: CoalescedLoop;
+  readonly #pool: KeyedPool;
+  /** Jobs waiting in the pool or resolving. */
   readonly #inFlight = new Set<string>();
+  /** The last round stopped listing at MAX_TRACKED: list again as the pool drains. */
+  #truncated = false;
   /** Jobs whose resolution failed because the git host died, and how often. */
   readonly #hostFailures = new Map<string, number>();
 
   constructor(private readonly deps: ResolverDeps) {
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
+    this.#pool = new KeyedPool(PARALLEL, (err) => deps.log.error({ err }, 'resolving a job failed'));
     deps.lifecycle.on('created', () => this.kick());
   }
 
@@ -73,21 +88,60 @@ export class SpecResolver {
     return true;
   }
 
-  settled(): Promise<void> {
-    return this.#loop.settled();
+  /** Resolves once every job known so far is resolved (or failed), including jobs they queued. */
+  async settled(): Promise<void> {
+    do {
+      await this.#loop.settled();
+      await this.#pool.idle();
+      await this.#loop.settled();
+    } while (this.#pool.size > 0);
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  /**
+   * Stops listing and drops the jobs not started (they stay queued for the next start);
+   * resolutions in progress end when the git host stops (queen.ts stops both at once).
+   */
+  async stop(): Promise<void> {
+    await this.#loop.stop();
+    this.#pool.clear();
+    await this.#pool.idle();
   }
 
+  /** Puts every unresolved job not yet known into the pool, keyed by its repository. */
   async #round(): Promise<boolean> {
-    const pending = (await listUnresolvedJobs(this.deps.db, PAGE)).filter((j) => !this.#inFlight.has(j.id));
-    // A few at once: different repositories fetch in parallel, one repository in turn.
-    for (let i = 0; i < pending.length; i += PARALLEL) {
-      await Promise.all(pending.slice(i, i + PARALLEL).map((job) => this.#resolveOne(job)));
+    this.#truncated = false;
+    let after: UnresolvedCursor | undefined;
+    for (;;) {
+      if (this.#inFlight.size >= MAX_TRACKED) {
+        this.#truncated = true;
+        return false;
+      }
+      const page = await listUnresolvedJobsAfter(this.deps.db, after, PAGE);
+      const fresh = page.filter((j) => !this.#inFlight.has(j.id));
+      const repoOf = new Map<string, string>();
+      for (const projectId of new Set(fresh.map((j) => j.projectId))) {
+        const project = await findProject(this.deps.db, projectId);
+        if (project) repoOf.set(projectId, project.repoUrl);
+      }
+      for (const job of fresh) {
+        this.#inFlight.add(job.id);
+        this.#pool.add(repoOf.get(job.projectId) ?? `project:${job.projectId}`, () => this.#resolveListed(job.id));
+      }
+      if (page.length < PAGE) return false;
+      const last = page[page.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
     }
-    return pending.length === PAGE;
+  }
+
+  /** Resolves a job taken from a listing, if it still waits for its spec (it may have waited in the pool). */
+  async #resolveListed(jobId: string): Promise<void> {
+    try {
+      const job = await findJob(this.deps.db, jobId);
+      if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job);
+    } finally {
+      this.#inFlight.delete(jobId);
+      if (this.#truncated) this.kick();
+    }
   }
 
   async #resolveOne(job: Job): Promise<void> {

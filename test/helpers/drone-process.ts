@@ -19,6 +19,10 @@ export interface DroneOptions {
   token?: string;
   /** Connect to this port instead of the queen's (e.g. a queen that will start later). */
   port?: number;
+  /** The drone's data dir, e.g. the one of a drone that was killed (default: a new temp dir). */
+  dataDir?: string;
+  /** More environment for the drone (HIVE_GIT_*, HIVE_DRONE_OUTBOX_MEMORY_BYTES, …). */
+  env?: Record<string, string>;
 }
 
 export interface TestDrone {
@@ -34,7 +38,7 @@ export interface TestDrone {
 }
 
 export async function startDrone(queen: TestQueen | undefined, opts: DroneOptions): Promise<TestDrone> {
-  const dataDir = await mkdtemp(join(tmpdir(), `hive-drone-${opts.name}-`));
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `hive-drone-${opts.name}-`)));
   const port = opts.port ?? queen!.port;
   const args = [
     '--import', 'tsx', droneMain,
@@ -46,7 +50,7 @@ export async function startDrone(queen: TestQueen | undefined, opts: DroneOption
   if (opts.labels?.length) args.push('--labels', opts.labels.join(','));
   if (opts.speed !== undefined) args.push('--speed', String(opts.speed));
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DRONE_TOKEN: opts.token ?? DRONE_TOKEN },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DRONE_TOKEN: opts.token ?? DRONE_TOKEN, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

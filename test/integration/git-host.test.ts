@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_GIT_TIMEOUTS } from '../../common/git/git-timeouts.ts';
 import { ResolveError } from '../../server/errors.ts';
 import { GitHostError, MirrorHost } from '../../server/git/mirror-host-client.ts';
 import { createLogger } from '../../server/logger.ts';
@@ -26,7 +27,7 @@ before(async () => {
   firstSha = await repo.head();
   headSha = await repo.commit({ files: { '.hive.yml': 'phases:\n  test: "echo second"\n', 'big.yml': 'x'.repeat(300 * 1024) } });
   dir = await mkdtemp(join(tmpdir(), 'hive-git-host-'));
-  host = new MirrorHost({ dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, log: createLogger('silent') });
+  host = new MirrorHost({ dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeouts: DEFAULT_GIT_TIMEOUTS, log: createLogger('silent') });
   await host.start();
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadDroneConfig } from '../../drone/config.ts';
 import type { SystemFacts } from '../../drone/config.ts';
+import { DEFAULT_GIT_TIMEOUTS } from '../../common/git/git-timeouts.ts';
 
 const system: SystemFacts = {
   hostname: 'box-1',
@@ -36,6 +37,7 @@ describe('loadDroneConfig', () => {
       hostEnv: {},
       executor: 'docker',
       dockerHost: 'unix:///run/docker.sock',
+      gitTimeouts: DEFAULT_GIT_TIMEOUTS,
     });
   });
 
