@@ -42,6 +42,7 @@ import { isFinal } from '../jobs/job-transitions.ts';
 import type { RunControl } from '../jobs/run-control.ts';
 import { scheduleRoutes } from './api-schedules.ts';
 import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
+import { checkScheduleParams } from '../schedules/schedule-params.ts';
 import { resolveParams } from '../jobs/job-params.ts';
 import { listUploadFiles } from '../db/uploads.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, readTriggerRequest } from './trigger-input.ts';
@@ -91,6 +92,7 @@ export function apiRoutes(deps: ApiDeps) {
     // Every project can receive webhooks; a generated secret is shown in this answer only.
     const generated = body.webhookSecret ? undefined : generateWebhookSecret();
     const fields = projectFields(secretBox, { ...body, webhookSecret: body.webhookSecret ?? generated }, undefined);
+    if (body.schedules) checkScheduleParams(body.schedules, body.parameters ?? []);
     const project = await insertProject(db, { ...plain, ...fields });
     if (body.schedules?.length) {
       await deps.schedules.changing(project.id, [], body.schedules);
@@ -116,6 +118,7 @@ export function apiRoutes(deps: ApiDeps) {
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
     }
     const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
+    if (body.schedules || body.parameters) checkScheduleParams(body.schedules ?? existing.schedules, body.parameters ?? existing.parameters);
     // Before the row changes, so no schedule loop sees a changed schedule without its new baseline.
     if (body.schedules) await deps.schedules.changing(id, existing.schedules, body.schedules);
     const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });

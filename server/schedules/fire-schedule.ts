@@ -6,15 +6,20 @@
 import type { Job } from '../db/jobs.ts';
 import type { ScheduledProject } from '../db/schedule-firings.ts';
 import type { JobControl, TriggerRequest } from '../jobs/job-control.ts';
+import { resolveParams } from '../jobs/job-params.ts';
 import type { Schedule } from './schedule.ts';
 
-/** The trigger of a firing (its params are passed on as they are, for now). */
-export function scheduleTrigger(project: Pick<ScheduledProject, 'defaultBranch'>, schedule: Schedule, by?: string): TriggerRequest {
+/**
+ * The trigger of a firing. Its params go through `resolveParams` like any trigger's (the
+ * project's defaults filled in; a value the parameters no longer allow is a
+ * ValidationError, which the loop logs).
+ */
+export function scheduleTrigger(project: Pick<ScheduledProject, 'defaultBranch' | 'parameters'>, schedule: Schedule, by?: string): TriggerRequest {
   return {
     type: schedule.type ?? 'TEST',
     ref: { branch: schedule.branch ?? project.defaultBranch },
     trigger: { source: { type: 'cron', schedule: schedule.name }, ...(by && { author: { username: by } }) },
-    params: schedule.params,
+    params: resolveParams(project.parameters, schedule.params),
   };
 }
 

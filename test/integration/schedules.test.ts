@@ -80,6 +80,7 @@ describe('schedules through the API', () => {
       [[{ name: 'nightly', cron: '99 * * * *' }], /schedules\[0\]\.cron: schedule "nightly": .*minute/],
       [[{ name: 'a', cron: '@daily' }, { name: 'a', cron: '@hourly' }], /schedules\[1\]\.name: schedule "a" is named twice/],
       [[{ name: 'tz', cron: '@daily', timezone: 'Atlantis/Capital' }], /schedules\[0\]\.timezone: schedule "tz": "Atlantis\/Capital" is not a time zone/],
+      [[{ name: 'p', cron: '@daily', params: { NOPE: '1' } }], /schedules\[0\]\.params: schedule "p": undeclared parameter "NOPE"/],
     ] as const) {
       const res = await queen.api('PATCH', `/api/projects/${project.id}`, { schedules });
       assert.equal(res.status, 400, res.text);
@@ -87,6 +88,30 @@ describe('schedules through the API', () => {
     }
     const stored = (await queen.api('GET', `/api/projects/${project.id}`)).body;
     assert.deepEqual(stored.schedules, [{ name: 'nightly', cron: '0 3 * * *', timezone: 'UTC' }]);
+  });
+
+  it('lists schedules with their next firing, and refuses parameters that would break one', async () => {
+    const project = await createProject('listed', {
+      parameters: [{ name: 'TARGET', choices: ['staging', 'prod'] }],
+      schedules: [
+        { name: 'nightly', cron: '0 3 * * *', timezone: 'UTC', branch: 'main', type: 'TEST_AND_DEPLOY', params: { TARGET: 'staging' } },
+        { name: 'paused', cron: '*/5 * * * *', enabled: false },
+      ],
+    });
+    const { schedules } = (await queen.api('GET', `/api/projects/${project.id}/schedules`)).body;
+    assert.equal(schedules.length, 2);
+    const [nightly, paused] = schedules;
+    assert.equal(nightly.type, 'TEST_AND_DEPLOY');
+    assert.equal(nightly.timezone, 'UTC');
+    assert.match(nightly.nextAt, /T03:00:00\.000Z$/);
+    assert.ok(Date.parse(nightly.nextAt) > Date.now() && Date.parse(nightly.nextAt) <= Date.now() + 24 * 3600_000);
+    assert.equal(paused.enabled, false);
+    assert.equal(paused.nextAt, null);
+
+    // Dropping the choice a schedule uses would leave it unable to fire.
+    const res = await queen.api('PATCH', `/api/projects/${project.id}`, { parameters: [{ name: 'TARGET', choices: ['prod'] }] });
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.body.error.message, /schedules\[0\]\.params\.TARGET: schedule "nightly": "staging" is not one of the choices/);
   });
 
   it('runs a schedule now on request, as the user, and 404s for an unknown one', async () => {
