@@ -4,6 +4,7 @@
  */
 import { api, followJob } from './client.ts';
 import { CliUsageError, loadCliConfig, parseArgs, type KnownOptions } from './config.ts';
+import { fileOptions, paramOptions, sendTrigger } from './trigger-request.ts';
 
 type Out = { write(text: string): void; error(text: string): void };
 
@@ -17,7 +18,7 @@ async function findProject(config: ReturnType<typeof loadCliConfig>, nameOrId: s
 }
 
 export const CLI_USAGE = `usage:
-  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--follow]
+  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--param NAME=value]… [--file PATH]… [--follow]
   hive logs <job id> [--follow]
   hive projects
   hive jobs <project> [--limit N]
@@ -28,7 +29,7 @@ options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TO
 const CONNECTION = ['url', 'token'];
 /** The options each command takes; any other is a usage error. */
 const OPTIONS: Record<string, KnownOptions> = {
-  run: { booleans: ['deploy', 'follow'], values: ['branch', 'sha', 'message', ...CONNECTION] },
+  run: { booleans: ['deploy', 'follow'], values: ['branch', 'sha', 'message', ...CONNECTION], repeatable: ['param', 'file'] },
   logs: { booleans: ['follow'], values: CONNECTION },
   projects: { booleans: [], values: CONNECTION },
   jobs: { booleans: [], values: ['limit', ...CONNECTION] },
@@ -39,18 +40,21 @@ const OPTIONS: Record<string, KnownOptions> = {
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
   const [command, ...rest] = argv;
   if (!Object.hasOwn(OPTIONS, command)) throw new CliUsageError(`unknown command "${command}"`);
-  const { positional, flags } = parseArgs(rest, OPTIONS[command]);
+  const { positional, flags, lists } = parseArgs(rest, OPTIONS[command]);
   const config = loadCliConfig(flags, env);
   switch (command) {
     case 'run': {
       if (!positional[0]) throw new CliUsageError('hive run needs a project name or id');
+      const params = paramOptions(lists.param);
+      const files = await fileOptions(lists.file); // checked before anything is sent
       const project = await findProject(config, positional[0]);
-      const job = await api(config, 'POST', `/api/projects/${project.id}/jobs`, {
+      const job = await sendTrigger(config, `/api/projects/${project.id}/jobs`, {
         ...(flags.branch ? { branch: String(flags.branch) } : {}),
         ...(flags.sha ? { sha: String(flags.sha) } : {}),
         ...(flags.message ? { message: String(flags.message) } : {}),
         type: flags.deploy ? 'TEST_AND_DEPLOY' : 'TEST',
-      });
+        ...(Object.keys(params).length > 0 && { params }),
+      }, files);
       out.error(`${project.name} #${job.number} queued: ${job.id}\n`);
       if (!flags.follow) return 0;
       const final = await followJob(config, job.id, out.write);

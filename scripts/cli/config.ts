@@ -16,19 +16,26 @@ export function loadCliConfig(flags: Record<string, string | boolean>, env: Reco
   return { url, token };
 }
 
-/** The options a command takes: flags without a value, and options with one. */
+/** The options a command takes: flags without a value, options with one, and options given any number of times. */
 export interface KnownOptions {
   booleans: readonly string[];
   values: readonly string[];
+  /** Each use adds a value (`--param A=1 --param B=2`), collected in order in `lists`. */
+  repeatable?: readonly string[];
 }
 
 /**
  * Splits `--name value`, `--name=value` and `--flag` from positional arguments; an option
  * the command does not take is a usage error (exit 2), not silently ignored.
  */
-export function parseArgs(argv: string[], known: KnownOptions): { positional: string[]; flags: Record<string, string | boolean> } {
+export function parseArgs(argv: string[], known: KnownOptions): {
+  positional: string[];
+  flags: Record<string, string | boolean>;
+  lists: Record<string, string[]>;
+} {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};
+  const lists: Record<string, string[]> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -36,11 +43,15 @@ export function parseArgs(argv: string[], known: KnownOptions): { positional: st
       continue;
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (known.booleans.includes(name)) flags[name] = true;
+    if (known.repeatable?.includes(name)) {
+      const value = inline ?? (i + 1 < argv.length ? argv[++i] : undefined);
+      if (value === undefined) throw new CliUsageError(`--${name} needs a value`);
+      (lists[name] ??= []).push(value);
+    } else if (known.booleans.includes(name)) flags[name] = true;
     else if (!known.values.includes(name)) throw new CliUsageError(`unknown option --${name}`);
     else if (inline !== undefined) flags[name] = inline;
     else if (i + 1 < argv.length) flags[name] = argv[++i];
     else throw new CliUsageError(`--${name} needs a value`);
   }
-  return { positional, flags };
+  return { positional, flags, lists };
 }
