@@ -35,9 +35,11 @@ export interface ProjectConfig {
   timeout?: number;
   labels?: string[];
   services?: { name: string; image: string; env?: Record<string, string>; command?: string[] }[];
-  branches?: Record<string, Omit<ProjectConfig, 'branches' | 'retryOnLostDrone'>>;
+  branches?: Record<string, Omit<ProjectConfig, 'branches' | 'retryOnLostDrone' | 'processFallback'>>;
   /** Re-queue a job whose drone was lost instead of ending it `errored`. */
   retryOnLostDrone?: boolean;
+  /** A job with an image may run as plain processes on a drone without Docker (default: it waits for one). */
+  processFallback?: boolean;
 }
 
 /** Which triggers build. Globs use `*` (within a path segment) and `**` (across). */
@@ -78,6 +80,8 @@ export interface ScheduleDef {
   params?: Record<string, string>;
   /** Default true. */
   enabled?: boolean;
+  /** IANA name the cron expression is read in; default: the queen's time zone (`TZ`). */
+  timezone?: string;
 }
 
 export const projects = pgTable('projects', {
@@ -226,6 +230,11 @@ export const jobs = pgTable('jobs', {
   index('jobs_active_idx').on(t.status).where(sql`status in ('assigned', 'running')`),
   /** Queued and running counts per project (dashboard, project page) without a table scan. */
   index('jobs_unfinished_idx').on(t.projectId, t.status).where(sql`status in ('queued', 'assigned', 'running')`),
+  /** A branch's latest finished build (status badges: server/db/branch-status.ts) without scanning the project's jobs. */
+  index('jobs_branch_finished_idx')
+    // NULLS FIRST is what a plain `ORDER BY number DESC` asks for, so the index serves the order too.
+    .on(t.projectId, sql`(${t.ref}->>'branch')`, t.number.desc().nullsFirst())
+    .where(sql`status in ('passed', 'failed', 'errored', 'cancelled', 'timed_out')`),
 ]);
 
 export const jobCommands = pgTable('job_commands', {

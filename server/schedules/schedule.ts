@@ -1,15 +1,8 @@
-/**
- * A project schedule as stored (`projects.schedules`): the schema's `ScheduleDef` plus the
- * optional time zone its cron expression is read in (jsonb keeps whatever the API
- * validated, so the zone needs no column of its own).
- */
+/** A project schedule as stored (`projects.schedules`), with the time zone its cron expression is read in. */
 import type { ScheduleDef } from '../db/schema.ts';
 import { cronTimes, queenTimeZone, type CronTimes } from './cron-times.ts';
 
-export interface Schedule extends ScheduleDef {
-  /** IANA name; default: the queen's time zone. */
-  timezone?: string;
-}
+export type Schedule = ScheduleDef;
 
 export const isEnabled = (s: Schedule) => s.enabled !== false;
 

@@ -49,7 +49,7 @@ it('orders every table after the tables it refers to, and knows each one\'s colu
   const jobs = transferTables.find((t) => t.name === 'jobs')!;
   assert.ok(jobs.references.includes('projects'));
   assert.deepEqual(jobs.primaryKey, ['id']);
-  assert.deepEqual(transferTables.find((t) => t.name === 'job_log_chunks')!.primaryKey, ['job_id', 'seq_from']);
+  assert.deepEqual(transferTables.find((t) => t.name === 'job_log_chunks')!.primaryKey, ['job_id', 'attempt', 'seq_from']);
 });
 
 it('sorts tables declared before what they refer to, and refuses a cycle', () => {

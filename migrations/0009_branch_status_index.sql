@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_branch_finished_idx" ON "jobs" USING btree ("project_id",("ref"->>'branch'),"number" DESC NULLS FIRST) WHERE status in ('passed', 'failed', 'errored', 'cancelled', 'timed_out');
