@@ -20,6 +20,7 @@
  *
  * Every text users see — output, command text, errors — goes through the secret masker.
  */
+import { DOCKER_LABEL } from '../common/drone-labels.ts';
 import { PHASES } from '../common/protocol/index.ts';
 import type { FinalJobStatus, JobSpec, PhaseName, PhaseStatus, SpecCommand } from '../common/protocol/index.ts';
 import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
@@ -195,7 +196,14 @@ class JobRun {
   async #startExecutor(workspace: string): Promise<ExecSession | undefined> {
     const { executor } = this.#options;
     if (this.#spec.image && executor.kind === 'process') {
-      this.#log(`Image ${this.#spec.image} is not used: this drone runs jobs as plain processes`);
+      if (this.#spec.requires.labels.includes(DOCKER_LABEL)) {
+        // It reached this drone through a hand-set `docker` label: never run it on the host.
+        const message = `This job runs in image ${this.#spec.image}, but this drone has no Docker engine (its "docker" label was set by hand?)`;
+        this.#log(message);
+        this.#verdict ??= { status: 'errored', message };
+        return undefined;
+      }
+      this.#log(`Image ${this.#spec.image} is not used: this drone runs jobs as plain processes (the project allows it)`);
     }
     try {
       return await executor.start({

@@ -15,9 +15,10 @@ import type { Logger } from '../logger.ts';
 import { executorChooser } from './choose.ts';
 import type { ChooseExecutor } from './choose.ts';
 import { LazyDockerExecutor } from './lazy-docker.ts';
+import { DOCKER_LABEL } from '../../common/drone-labels.ts';
 import { ProcessExecutor } from './process.ts';
 
-export const DOCKER_LABEL = 'docker';
+export { DOCKER_LABEL } from '../../common/drone-labels.ts';
 
 export interface DroneExecutors {
   choose: ChooseExecutor;

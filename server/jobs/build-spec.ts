@@ -14,7 +14,7 @@ import {
 } from '../../common/protocol/index.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
-import { PRIVILEGED_LABEL } from '../../common/drone-labels.ts';
+import { DOCKER_LABEL, PRIVILEGED_LABEL } from '../../common/drone-labels.ts';
 import { DEFAULT_CONTAINER } from '../../common/container-defaults.ts';
 import { refEnv } from '../../common/job-env.ts';
 import type { UploadedFile } from '../../common/upload-files.ts';
@@ -82,8 +82,13 @@ export function buildJobSpec(input: SpecInput): JobSpec {
   if (image) {
     spec.image = image;
     spec.container = { ...DEFAULT_CONTAINER, ...container };
-    // Only drones started with --allow-privileged report this label.
-    if (spec.container.privileged) spec.requires.labels = [...new Set([...spec.requires.labels, PRIVILEGED_LABEL])].sort();
+    const needed = [
+      // Only drones started with --allow-privileged report this label.
+      ...(spec.container.privileged ? [PRIVILEGED_LABEL] : []),
+      // A job with an image never runs silently on a drone's host (drone-labels.ts).
+      ...(config.processFallback ? [] : [DOCKER_LABEL]),
+    ];
+    spec.requires.labels = [...new Set([...spec.requires.labels, ...needed])].sort();
   }
   if (services.length) spec.services = services;
   if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;

@@ -7,7 +7,7 @@
  * 2. Repository over project: each phase's command list replaces the project's list for
  *    that phase; `env` merges key by key; `labels` add up (a label narrows which drones
  *    may take the job, so a repository may add one but never drop the project's);
- *    `image`, `timeout` and `services` replace; `retryOnLostDrone` is the project's alone
+ *    `image`, `timeout` and `services` replace; `retryOnLostDrone` and `processFallback` are the project's alone
  *    (an operator's choice). What else the repository may not change is checked on the
  *    compiled spec (trusted-settings.ts).
  * 3. Plugins merge by name: a repository entry overrides `enabled` and merges its
@@ -63,12 +63,13 @@ export function mergeConfigs(
 ): MergedConfig {
   const fromProject = applyBranchSections(project.config, branch);
   const fromRepo = repo ? applyBranchSections(repo, branch) : {};
-  const { retryOnLostDrone: _ignored, ...repoFields } = fromRepo;
+  // What only the project's admins decide: a repository cannot take it up or down.
+  const { retryOnLostDrone: _ignored, processFallback: _alsoIgnored, ...repoFields } = fromRepo;
   const merged = mergeSection({ ...fromProject, plugins: [] }, { ...repoFields, plugins: [] });
   const plugins = mergePlugins(
     mergePlugins(project.plugins, fromProject.plugins ?? []),
     fromRepo.plugins ?? [],
   ).map((p) => ({ name: p.name, enabled: p.enabled ?? true, config: p.config ?? {} }));
   const { plugins: _p, ...rest } = merged;
-  return { ...rest, retryOnLostDrone: project.config.retryOnLostDrone, plugins };
+  return { ...rest, retryOnLostDrone: project.config.retryOnLostDrone, processFallback: project.config.processFallback, plugins };
 }

@@ -48,6 +48,11 @@ export const branchSectionSchema = z.strictObject(sectionFields);
 export const buildConfigSchema = z.strictObject({
   ...sectionFields,
   retryOnLostDrone: z.boolean().optional(),
+  /**
+   * The project's alone (a `.hive.yml` cannot set it): a job with an image may also run as
+   * plain processes on a drone without Docker. Off, such a job waits for a `docker` drone.
+   */
+  processFallback: z.boolean().optional(),
   /** `.hive.yml` only: one job per combination (matrix.ts). */
   matrix: matrixSchema.optional(),
   /** Per-branch sections, applied in order when their glob matches the built branch. */

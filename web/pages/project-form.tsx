@@ -66,6 +66,7 @@ export function BuildConfigFields({ config, trusted = false }: { config: Project
         </div>
       </div>
       <label class="check"><input type="checkbox" name="config.retryOnLostDrone" data-kind="bool" checked={!!config.retryOnLostDrone} /> Re-queue a build whose drone was lost (instead of ending it errored)</label>
+      <label class="check"><input type="checkbox" name="config.processFallback" data-kind="bool" checked={!!config.processFallback} /> Let builds with a container image run as plain processes on drones without Docker (otherwise they wait for a drone with Docker)</label>
       <label class="check"><input type="checkbox" name="trusted" data-kind="boolean" checked={trusted} /> Trusted: the repository's <code>.hive.yml</code> may ask for privileged containers, lifted limits and fewer drone labels (never for pull requests from forks)</label>
     </fieldset>
   );
