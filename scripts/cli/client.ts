@@ -11,6 +11,11 @@ export class ApiError extends Error {
 }
 
 export async function api<T = any>(config: CliConfig, method: string, path: string, body?: unknown): Promise<T> {
+  return (await apiAnswer<T>(config, method, path, body)).body;
+}
+
+/** Like `api`, with the answer's status too (`?wait` answers 202 when the time ran out first). */
+export async function apiAnswer<T = any>(config: CliConfig, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${config.url}${path}`, {
     method,
     headers: {
@@ -30,7 +35,7 @@ export async function api<T = any>(config: CliConfig, method: string, path: stri
     }
     throw new ApiError(res.status, `${method} ${path} → ${res.status}: ${message}`);
   }
-  return (text ? JSON.parse(text) : undefined) as T;
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
 /**

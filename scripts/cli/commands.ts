@@ -4,6 +4,7 @@
  */
 import { api, followJob } from './client.ts';
 import { CliUsageError, loadCliConfig, parseArgs, type KnownOptions } from './config.ts';
+import { reportTriggered, runsCommand, triggerShape } from './run-results.ts';
 import { fileOptions, paramOptions, sendTrigger } from './trigger-request.ts';
 
 type Out = { write(text: string): void; error(text: string): void };
@@ -18,7 +19,9 @@ async function findProject(config: ReturnType<typeof loadCliConfig>, nameOrId: s
 }
 
 export const CLI_USAGE = `usage:
-  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--param NAME=value]… [--file PATH]… [--follow]
+  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--param NAME=value]… [--file PATH]…
+           [--priority N] [--times N] [--follow | --wait]
+  hive runs <run id>
   hive logs <job id> [--follow]
   hive projects
   hive jobs <project> [--limit N]
@@ -29,11 +32,12 @@ options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TO
 const CONNECTION = ['url', 'token'];
 /** The options each command takes; any other is a usage error. */
 const OPTIONS: Record<string, KnownOptions> = {
-  run: { booleans: ['deploy', 'follow'], values: ['branch', 'sha', 'message', ...CONNECTION], repeatable: ['param', 'file'] },
+  run: { booleans: ['deploy', 'follow', 'wait'], values: ['branch', 'sha', 'message', 'times', 'priority', ...CONNECTION], repeatable: ['param', 'file'] },
   logs: { booleans: ['follow'], values: CONNECTION },
   projects: { booleans: [], values: CONNECTION },
   jobs: { booleans: [], values: ['limit', ...CONNECTION] },
   cancel: { booleans: [], values: CONNECTION },
+  runs: { booleans: [], values: CONNECTION },
   queue: { booleans: [], values: ['limit', ...CONNECTION] },
 };
 
@@ -45,18 +49,20 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   switch (command) {
     case 'run': {
       if (!positional[0]) throw new CliUsageError('hive run needs a project name or id');
+      const shape = triggerShape(flags); // --times, --priority, --wait (run-results.ts)
       const params = paramOptions(lists.param);
       const files = await fileOptions(lists.file); // checked before anything is sent
       const project = await findProject(config, positional[0]);
-      const job = await sendTrigger(config, `/api/projects/${project.id}/jobs`, {
+      const job = await sendTrigger(config, `/api/projects/${project.id}/${shape.times === undefined ? 'jobs' : 'runs'}`, {
         ...(flags.branch ? { branch: String(flags.branch) } : {}),
         ...(flags.sha ? { sha: String(flags.sha) } : {}),
         ...(flags.message ? { message: String(flags.message) } : {}),
         type: flags.deploy ? 'TEST_AND_DEPLOY' : 'TEST',
+        ...shape.body,
         ...(Object.keys(params).length > 0 && { params }),
       }, files);
+      if (!flags.follow) return reportTriggered(config, project, job, shape, out);
       out.error(`${project.name} #${job.number} queued: ${job.id}\n`);
-      if (!flags.follow) return 0;
       const final = await followJob(config, job.id, out.write);
       out.error(`${project.name} #${job.number} ${final.status}${final.message ? `: ${final.message}` : ''}\n`);
       return statusExit(final.status);
@@ -104,6 +110,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       return 0;
     }
+    case 'runs':
+      return runsCommand(config, positional, out);
     default:
       throw new CliUsageError(`unknown command "${command}"`);
   }

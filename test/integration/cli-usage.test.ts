@@ -48,7 +48,7 @@ it('prints the usage and the version, exit 0', async () => {
 it('prints each command\'s usage on --help, exit 0', async () => {
   const expected: Record<string, RegExp> = {
     start: /usage: hive start/, queen: /hive queen/, drone: /usage: hive drone --queen .*\n[\s\S]*--capacity/,
-    run: /hive run <project>/, logs: /hive logs <job id>/, jobs: /hive jobs <project>/, projects: /hive projects/,
+    run: /hive run <project>[\s\S]*--times N[\s\S]*--wait/, runs: /hive runs <run id>/, logs: /hive logs <job id>/, jobs: /hive jobs <project>/, projects: /hive projects/,
     cancel: /hive cancel <job id>/, users: /hive users reset-password/, db: /hive db export FILE[\s\S]*hive db import FILE/,
   };
   await Promise.all(Object.entries(expected).map(async ([command, usage]) => {
