@@ -1,15 +1,14 @@
 /** Opens PostgreSQL at a URL through the `postgres` driver and applies pending migrations. */
 import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Database, Db } from './client.ts';
-import { migrationsFolder } from './migrations-folder.ts';
+import { migrateUnderLock } from './postgres-migrate.ts';
 import { postgresNotifier } from './notifier.ts';
 import * as schema from './schema.ts';
 
 export async function openPostgres(url: string, maxConnections: number): Promise<Database> {
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder });
+  await migrateUnderLock(client, db);
   return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close: () => client.end({ timeout: 5 }) };
 }
