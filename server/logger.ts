@@ -1,8 +1,10 @@
 /**
  * The structured logger (pino, JSON lines). Secrets never reach it: known secret-bearing
- * keys are redacted wherever they appear, as a last line of defence.
+ * keys are redacted wherever they appear, as a last line of defence. Lines go to stdout
+ * without ever blocking the queen on an unread pipe (common/log-destination.ts).
  */
 import { pino, type Logger } from 'pino';
+import { boundedStdout } from '../common/log-destination.ts';
 
 export type { Logger };
 
@@ -18,7 +20,7 @@ export function createLogger(level: string, name = 'queen'): Logger {
       paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
       censor: '[redacted]',
     },
-  });
+  }, boundedStdout({ name }));
 }
 
 /** A logger that writes nothing, for tests that do not look at logs. */

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
+import { exitAfter } from '../common/hard-exit.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
 import { DataDirLockedError, DataDirUnusableError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { EmbeddedDatabaseError } from './db/embedded-database-error.ts';
@@ -32,6 +33,8 @@ let ready: (() => Promise<void>) | undefined;
 let log: Logger | undefined;
 /** Between opening the database and being ready: a signal waits for the start to finish. */
 let starting = false;
+/** SIGTERM ends the queen within 5 s: a graceful stop gets 4 s, then it exits regardless. */
+const HARD_EXIT_MS = 4_000;
 async function shutDown(signal: NodeJS.Signals): Promise<void> {
   log?.info({ signal }, 'shutting down');
   await ready?.();
@@ -41,6 +44,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopSignal) return;
     stopSignal = signal;
+    // Armed at the signal: a start that hangs (a database that does not answer) ends too.
+    exitAfter(HARD_EXIT_MS, (message) => (log ? log.warn(message) : process.stderr.write(`hive: ${message}\n`)));
     // Before the queen runs there is nothing to stop but the process (the lock goes with it).
     if (ready) void shutDown(signal);
     else if (!starting) process.exit(0);
