@@ -40,3 +40,44 @@ export function assertNumberedLog(log: string, n?: number, atLeast = 0): number 
   assert.ok(numbers.length >= atLeast, `at least ${atLeast} lines stored, got ${numbers.length}`);
   return numbers.length;
 }
+
+type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any; text: string }>;
+
+export interface NumberedProjectOptions extends NumberedScriptOptions {
+  name: string;
+  repoUrl: string;
+  /** How many lines the job prints. */
+  lines: number;
+  /** The file the job waits for after `gateAfter` lines. */
+  gate?: string;
+  retryOnLostDrone?: boolean;
+}
+
+/** A project whose jobs print `line 1` … `line n` (see numberedScript). Returns its id. */
+export async function numberedProject(api: Api, o: NumberedProjectOptions): Promise<string> {
+  const res = await api('POST', '/api/projects', {
+    name: o.name,
+    repoUrl: o.repoUrl,
+    config: {
+      ...(o.retryOnLostDrone !== undefined && { retryOnLostDrone: o.retryOnLostDrone }),
+      ...(o.gate && { env: { GATE: o.gate } }),
+      phases: { test: [numberedScript(o.lines, o)] },
+    },
+  });
+  assert.equal(res.status, 201, res.text);
+  return res.body.id;
+}
+
+/** Queues a job of the project's default branch; returns its id. */
+export async function triggerJob(api: Api, projectId: string): Promise<string> {
+  const res = await api('POST', `/api/projects/${projectId}/jobs`, {});
+  assert.equal(res.status, 201, res.text);
+  return res.body.id;
+}
+
+/** The job's stored log as text (`attempt`: an earlier attempt's). */
+export async function jobLog(api: Api, jobId: string, attempt?: number): Promise<string> {
+  const res = await api('GET', `/api/jobs/${jobId}/log${attempt === undefined ? '' : `?attempt=${attempt}`}`);
+  assert.equal(res.status, 200, res.text);
+  return res.text;
+}
