@@ -15,7 +15,10 @@ import { ensureAdminUser } from './auth/admin-user.ts';
 import { loadSecretBox, type SecretBox } from './auth/secret-box.ts';
 import { loadSession, sameSite, sessionCookieFrom } from './auth/sessions.ts';
 import { droneFileAccess } from './auth/drone-file-access.ts';
-import { bootstrapTokens, secretsEqual, verifyToken, type BootstrapResult } from './auth/tokens.ts';
+import { bootstrapTokens, verifyToken, type BootstrapResult } from './auth/tokens.ts';
+import { droneCredential } from './auth/drone-credentials.ts';
+import { socketLink } from './routes/drone-socket-link.ts';
+import { KeyedMutex } from '../common/keyed-mutex.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { configuredDatabase } from './db/configured-database.ts';
@@ -95,6 +98,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const { db } = database;
   await markAllDisconnected(db);
   const bootstrap = await bootstrapTokens(db, config);
+  for (const { kind, count } of bootstrap.replaced) log.info({ kind, count }, `the ${kind} token from the environment replaced the earlier ones`);
+  for (const kind of bootstrap.revokedGiven) log.warn({ kind }, `the ${kind} token in the environment was revoked through the API; set a new one`);
   const { generatedPassword: generatedAdminPassword } = await ensureAdminUser(db, config.adminPassword);
   const secretBox = await loadSecretBox(config.secretKey, join(config.dataDir, 'secret.key'));
 
@@ -123,12 +128,12 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const lost = new LostJobHandler({ db, lifecycle, log });
   const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
   const control = new JobControl({ db, lifecycle, hub, log, relay });
+  const runs = new RunControl({ db, lifecycle, control, log });
+  const waits = new ResultWaits({ db, bus });
   const schedules = new ScheduleLoop({
     db, log, notifier: database.notifier,
     fire: (project, schedule) => fireSchedule(control, project, schedule),
   });
-  const runs = new RunControl({ db, lifecycle, control, log });
-  const waits = new ResultWaits({ db, bus });
   const retention = new RetentionLoop({
     db, log,
     policy: { logRetentionDays: config.logRetentionDays, keepBuilds: config.keepBuilds, webhookDeliveryRetentionDays: config.webhookDeliveryRetentionDays },
@@ -143,13 +148,12 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const droneGreetings = new KeyedMutex();
   const sockets = attachSocketUpgrades(server, {
     log,
     onRejected: (kind, req) => authFailures.report(kind, addressOf(req, config.trustProxy), kind === 'drone' ? 'bad drone token' : 'bad token for /api/events'),
     pingMs: Math.max(config.heartbeatMs * 2, 1000),
-    authorizeDrone: async (token) =>
-      (!!options.localDroneToken && secretsEqual(token, options.localDroneToken)) ||
-      !!(await verifyToken(db, token, ['drone'])),
+    authorizeDrone: (token) => droneCredential(db, token, options.localDroneToken),
     authorizeEvents: async (token, req) => {
       if (token) {
         const tokenValid = async () => !!(await verifyToken(db, token, ['admin', 'user']));
@@ -163,10 +167,15 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       const sessionLive = async () => !!(await loadSession(db, cookie));
       return (await sessionLive()) ? sessionLive : undefined;
     },
-    onDrone: (ws) => {
+    onDrone: (ws, credential, req) => {
       const session = new DroneSession(
-        { db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs },
-        { send: (m) => ws.send(JSON.stringify(m)), close: (code, reason) => ws.close(code, reason) },
+        {
+          db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs,
+          policy: { sharedTokens: config.sharedDroneTokens }, recheckMs: config.eventsRecheckMs, greetings: droneGreetings,
+          onRefused: (reason) => authFailures.report('drone', addressOf(req, config.trustProxy), reason),
+        },
+        socketLink(ws),
+        credential,
       );
       ws.on('message', (raw) => void session.receive(raw as Buffer));
       ws.on('close', () => void session.closed());
