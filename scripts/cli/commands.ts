@@ -6,6 +6,7 @@ import { api, followJob } from './client.ts';
 import { CliUsageError, loadCliConfig, parseArgs, type KnownOptions } from './config.ts';
 import { reportTriggered, runsCommand, triggerShape } from './run-results.ts';
 import { fileOptions, paramOptions, sendTrigger } from './trigger-request.ts';
+import { droneTokenCommand } from './drone-token-command.ts';
 
 type Out = { write(text: string): void; error(text: string): void };
 
@@ -27,6 +28,10 @@ export const CLI_USAGE = `usage:
   hive jobs <project> [--limit N]
   hive cancel <job id>
   hive queue [--limit N]
+  hive drone-token create <drone name>     a drone's own token (shown once; admins)
+  hive drone-token create --shared <name>  a shared token for drones without their own
+  hive drone-token list
+  hive drone-token revoke <token id | drone name>
 options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
 
 const CONNECTION = ['url', 'token'];
@@ -39,6 +44,7 @@ const OPTIONS: Record<string, KnownOptions> = {
   cancel: { booleans: [], values: CONNECTION },
   runs: { booleans: [], values: CONNECTION },
   queue: { booleans: [], values: ['limit', ...CONNECTION] },
+  'drone-token': { booleans: ['shared'], values: CONNECTION },
 };
 
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
@@ -110,6 +116,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       }
       return 0;
     }
+    case 'drone-token':
+      return droneTokenCommand(config, positional, !!flags.shared, out);
     case 'runs':
       return runsCommand(config, positional, out);
     default:
