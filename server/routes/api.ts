@@ -14,7 +14,8 @@ import type { Db } from '../db/client.ts';
 import { listDrones } from '../db/drones.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
-import { listJobCommands } from '../db/job-log.ts';
+import { listJobCommands, logOf } from '../db/job-log.ts';
+import { logAttempt } from './log-attempt.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, GoneError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
@@ -22,7 +23,7 @@ import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
-import { drainDrone } from '../scheduler/drain-drone.ts';
+import { setDraining } from '../scheduler/drain-drone.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
@@ -33,6 +34,7 @@ import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, keepStoredSecrets } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
 import { queueRoutes } from './api-queue.ts';
+import { droneTokenRoutes } from './api-drone-tokens.ts';
 import { QueueView } from '../scheduler/queue-view.ts';
 import { userRoutes } from './api-users.ts';
 import { runRoutes } from './api-runs.ts';
@@ -201,7 +203,7 @@ export function apiRoutes(deps: ApiDeps) {
     // A queued job says where it stands and why it waits, as `GET /api/queue` does.
     const waiting = job.status === 'queued' ? await queue.entry(id) : undefined;
     return c.json({
-      ...jobDetailView(job, await listJobCommands(db, id)),
+      ...jobDetailView(job, await listJobCommands(db, logOf(job))),
       // The files sent with its trigger, by name and size (their content only the drone reads).
       files: job.uploadId ? await listUploadFiles(db, job.uploadId) : [],
       ...(waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, waitingFor: waiting.reason.text }),
@@ -213,10 +215,12 @@ export function apiRoutes(deps: ApiDeps) {
     const job = await findJob(db, id);
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
     if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
+    // `?attempt=N`: an earlier attempt of a retried job (each keeps its own log); default the current one.
+    const attempt = logAttempt(c.req.query('attempt'), job.attempt);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     c.header('X-Content-Type-Options', 'nosniff');
     return stream(c, async (out) => {
-      for await (const text of jobLogText(db, id)) await out.write(text);
+      for await (const text of jobLogText(db, logOf(job, attempt))) await out.write(text);
     });
   });
 
@@ -245,15 +249,20 @@ export function apiRoutes(deps: ApiDeps) {
     });
   });
 
-  api.post('/drones/:id/drain', adminOnly('drain drones'), async (c) => {
-    const id = idParam(c, 'Drone');
-    const live = hub.get(id);
-    if (!live) throw new NotFoundError(`Drone ${id} is not connected`);
-    await drainDrone(deps, live);
-    return c.json({ draining: true });
-  });
+  // Drained drones stay connected and finish their jobs; the state is kept across reconnects.
+  for (const [action, draining] of [['drain', true], ['resume', false]] as const) {
+    api.post(`/drones/:id/${action}`, adminOnly('drain and resume drones'), async (c) => {
+      const id = idParam(c, 'Drone');
+      const row = await setDraining(deps, id, draining, c.get('actor'));
+      if (!row) throw new NotFoundError(`Drone ${id} does not exist`);
+      return c.json({ id, name: row.name, draining: row.draining });
+    });
+  }
 
   api.route('/queue', queueRoutes(queue));
+  api.use('/drone-tokens', adminOnly('manage drone tokens'));
+  api.use('/drone-tokens/*', adminOnly('manage drone tokens'));
+  api.route('/drone-tokens', droneTokenRoutes(deps));
   api.route('/projects', scheduleRoutes(deps));
   api.route('/', runRoutes(deps));
   api.route('/tokens', tokenRoutes(db));
