@@ -249,8 +249,10 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     const error = this.#lastError;
     const hint = error && /\b(401|403)\b/.test(error) ? ' (is the drone token right?)' : '';
     const fields = { code: why, ...(error && { error }), retryInMs: delay };
+    // A queen that said it is stopping (a restart, an upgrade) is a planned stop: info.
+    if (code === 1001) this.#log.info(fields, 'the queen is stopping; reconnecting');
     // Loud for a lost queen or a first failure; quieter for the retries that follow.
-    if (wasWelcomed || this.#attempt === 1) this.#log.warn(fields, `queen connection closed${hint}; reconnecting`);
+    else if (wasWelcomed || this.#attempt === 1) this.#log.warn(fields, `queen connection closed${hint}; reconnecting`);
     else this.#log.info(fields, `queen connection closed${hint}; reconnecting`);
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }

@@ -97,7 +97,12 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
   return {
     close() {
       clearInterval(timer);
-      for (const ws of [...drones.clients, ...events.clients]) ws.terminate();
+      // A planned stop says so (1001 "going away"): drones log a restart, not a lost queen.
+      // Whatever has not closed a moment later is cut, so shutdown never waits on a peer.
+      for (const ws of [...drones.clients, ...events.clients]) ws.close(1001, 'queen stopping');
+      setTimeout(() => {
+        for (const ws of [...drones.clients, ...events.clients]) ws.terminate();
+      }, 250).unref();
       drones.close();
       events.close();
     },

@@ -45,6 +45,10 @@ describe('a queen restart mid-build', () => {
     const ticks = [...log.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
     assert.deepEqual(ticks, Array.from({ length: 40 }, (_, i) => i), 'every line once, in order');
     assert.equal(job.attempt, 1, 'the same run, not a re-run');
+    // A planned stop is said as one: the drone logs a restart at info, not a lost queen.
+    const closeLines = drone.output().split('\n').filter((l) => /reconnecting/.test(l)).map((l) => JSON.parse(l));
+    assert.equal(closeLines[0]?.msg, 'the queen is stopping; reconnecting');
+    assert.deepEqual(closeLines.filter((l) => l.level > 30), [], 'no warning for a planned stop or the retries after it');
   });
 });
 
