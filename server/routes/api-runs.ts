@@ -15,7 +15,8 @@ import type { RunControl } from '../jobs/run-control.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import { triggerRunBody, uuid } from './api-schemas.ts';
 import type { AuthVariables } from './auth-middleware.ts';
-import { idParam, readBody } from './request-input.ts';
+import { idParam } from './request-input.ts';
+import { readProjectTrigger, uploadLimitsOf } from './trigger-input.ts';
 import { runView } from './run-view.ts';
 import { waitMs } from './wait-query.ts';
 import { isFinalRunStatus } from '../../common/run-status.ts';
@@ -24,6 +25,9 @@ export interface RunRouteDeps {
   db: Db;
   runs: RunControl;
   waits: ResultWaits;
+  /** What a trigger may send (trigger-input.ts). */
+  maxUploadBytes?: number;
+  maxBodyBytes?: number;
 }
 
 const runListQuery = z.object({
@@ -58,13 +62,20 @@ export function runRoutes(deps: RunRouteDeps) {
   api.post('/projects/:id/runs', async (c) => {
     const id = idParam(c, 'Project');
     const ms = waitMs(c); // a bad ?wait is refused before anything is queued
-    const body = await readBody(c, triggerRunBody);
+    // JSON, or multipart with files, as for one job (trigger-input.ts); all the run's jobs share them.
+    const project = mustExist(await findProject(db, id), 'Project', id);
+    const { body, params, upload, discard } = await readProjectTrigger(c, triggerRunBody, { db, project, limits: uploadLimitsOf(deps) });
     const run = await runs.create(id, {
       type: body.type,
       ref: { branch: body.branch, sha: body.sha },
       trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },
       priority: body.priority,
       times: body.times,
+      params,
+      uploadId: upload?.uploadId,
+    }).catch(async (err) => {
+      await discard();
+      throw err;
     });
     return answer(c, run, ms, 201);
   });

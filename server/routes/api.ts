@@ -45,9 +45,8 @@ import type { RunControl } from '../jobs/run-control.ts';
 import { scheduleRoutes } from './api-schedules.ts';
 import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
 import { checkScheduleParams } from '../schedules/schedule-params.ts';
-import { resolveParams } from '../jobs/job-params.ts';
 import { listUploadFiles } from '../db/uploads.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES, readTriggerRequest } from './trigger-input.ts';
+import { readProjectTrigger, uploadLimitsOf } from './trigger-input.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -76,7 +75,7 @@ function triggerSource(c: Context): 'cli' | 'api' {
 
 export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
-  const uploadLimits = { maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024 };
+  const uploadLimits = uploadLimitsOf(deps);
   const queue = new QueueView(deps);
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
@@ -155,10 +154,7 @@ export function apiRoutes(deps: ApiDeps) {
     const wait = waitMs(c); // a bad ?wait is refused before anything is queued
     // JSON, or multipart with files (trigger-input.ts); parameters are checked before any file is read.
     const project = mustExist(await findProject(db, id), 'Project', id);
-    let params: Record<string, string> = {};
-    const { body, upload, discard } = await readTriggerRequest(c, triggerJobBody, {
-      db, projectId: id, limits: uploadLimits, check: (b) => { params = resolveParams(project.parameters, b.params); },
-    });
+    const { body, params, upload, discard } = await readProjectTrigger(c, triggerJobBody, { db, project, limits: uploadLimits });
     const job = await control.trigger(id, {
       type: body.type,
       ref: { branch: body.branch, sha: body.sha },

@@ -12,6 +12,8 @@ import type { z } from 'zod';
 import type { UploadedFile } from '../../common/upload-files.ts';
 import type { Db } from '../db/client.ts';
 import { ValidationError } from '../errors.ts';
+import type { Project } from '../db/projects.ts';
+import { resolveParams } from '../jobs/job-params.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import { readBody } from './request-input.ts';
 import { describeBadString, findBadString } from '../util/bad-chars.ts';
@@ -86,6 +88,33 @@ export async function readTriggerRequest<S extends z.ZodType>(
     await collector.discard();
     throw err;
   }
+}
+
+/**
+ * A trigger of a project as `POST …/jobs` and `POST …/runs` take it: the body (JSON or
+ * multipart), its `params` checked against the project's declared parameters with their
+ * defaults filled in (job-params.ts) before any file is read, and the stored files.
+ */
+export async function readProjectTrigger<S extends z.ZodType<{ params?: Record<string, string> }>>(
+  c: Context,
+  schema: S,
+  deps: { db: Db; project: Pick<Project, 'id' | 'parameters'>; limits: UploadLimits },
+): Promise<TriggerInput<z.output<S>> & { params: Record<string, string> }> {
+  let params: Record<string, string> = {};
+  const input = await readTriggerRequest(c, schema, {
+    db: deps.db,
+    projectId: deps.project.id,
+    limits: deps.limits,
+    check: (body) => {
+      params = resolveParams(deps.project.parameters, body.params);
+    },
+  });
+  return { ...input, params };
+}
+
+/** The limits of an app's deps (HIVE_MAX_UPLOAD_BYTES, HIVE_MAX_BODY_BYTES), with their defaults. */
+export function uploadLimitsOf(deps: { maxUploadBytes?: number; maxBodyBytes?: number }): UploadLimits {
+  return { maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxBodyBytes: deps.maxBodyBytes ?? 1024 * 1024 };
 }
 
 function parseJobField<S extends z.ZodType>(text: string, schema: S): z.output<S> {

@@ -121,6 +121,18 @@ describe('build parameters', () => {
     assert.match(await built(rerun.body.id), /target=production version=7 notes=none/);
   });
 
+  it('reach every job of a run, and are checked for a run as for one job', async () => {
+    const p = await project('run-params');
+    const res = await queen.api('POST', `/api/projects/${p.id}/runs`, { times: 2, params: { TARGET: 'production', VERSION: '9' } });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.jobs.length, 2);
+    for (const job of res.body.jobs) assert.match(await built(job.id), /target=production version=9 notes=none/);
+    const refused = await queen.api('POST', `/api/projects/${p.id}/runs`, { times: 2, params: { TARGET: 'moon' } });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.message, /^params\.TARGET: "moon" is not one of the choices/);
+    assert.equal(await jobCount(p.id), 2);
+  });
+
   it('never replace a secret of the same name', async () => {
     const p = await project('secret-wins', {
       parameters: [{ name: 'DEPLOY_KEY' }],

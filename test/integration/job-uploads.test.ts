@@ -122,6 +122,23 @@ describe('uploaded files', () => {
     assert.ok(a?.uploadId && a.uploadId === b?.uploadId, 'one upload for both');
   });
 
+  it('are shared by every job of a run', async () => {
+    const id = await project('run-upload', { phases: { test: ['cat shared.txt'] } });
+    const form = new FormData();
+    form.append('job', JSON.stringify({ times: 2 }));
+    form.append('file', new Blob(['one file, two jobs\n']), 'shared.txt');
+    const res = await fetch(`${queen.url}/api/projects/${id}/runs`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+    const run = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(run));
+    assert.equal(run.jobs.length, 2);
+    const uploads = new Set<string | null>();
+    for (const job of run.jobs) {
+      assert.match(await passed(job.id), /one file, two jobs/);
+      uploads.add((await findJob(queen.testDb.db, job.id))!.uploadId);
+    }
+    assert.equal(uploads.size, 1, 'one upload for the run');
+  });
+
   it('come with parameters in the job field, checked before any file is stored', async () => {
     const id = await project('upload-params', { phases: { test: ['echo "$TARGET: $(cat plan.txt)"'] } }, { parameters: [{ name: 'TARGET', choices: ['staging', 'production'] }] });
     const ok = await upload(id, { params: { TARGET: 'production' } }, [['plan.txt', 'the plan']]);
