@@ -24,6 +24,7 @@ import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
 import type { CheckoutSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth, type GitAuth } from '../common/git/credentials-env.ts';
+import { firstUseKnownHostsFile } from '../common/git/host-key-check.ts';
 import { DEFAULT_GIT_TIMEOUTS, type GitTimeouts } from '../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../common/git/remote-git.ts';
 import { KeyedMutex } from '../common/keyed-mutex.ts';
@@ -88,7 +89,10 @@ export class RepoCache {
     const progress = request.onProgress ?? (() => {});
     const workspace = this.workspacePath(request.jobId);
     const cacheDir = this.cachePath(spec.repoUrl);
-    const auth = await prepareGitAuth(spec.credentials);
+    const auth = await prepareGitAuth(spec.credentials, {
+      firstUseKnownHosts: firstUseKnownHostsFile(join(this.#options.dataDir, 'known-hosts'), spec.repoUrl),
+      path: this.#options.hostEnv.PATH,
+    });
     const clean = (text: string) => redact(text, auth.secrets);
     try {
       return await this.#locks.run(cacheDir, async () => {
@@ -174,7 +178,8 @@ export class RepoCache {
       if (err instanceof GitTimeoutError) {
         throw new CheckoutError(`the repository ${clean(url)} did not answer in time (${err.message}); the fetch was stopped`, { cause: err });
       }
-      throw new CheckoutError(`could not fetch ${clean(url)}: ${clean(gitMessage(err))}`, { cause: err });
+      const hostKey = auth.explain(err);
+      throw new CheckoutError(`could not fetch ${clean(url)}: ${clean(hostKey?.message ?? gitMessage(err))}`, { cause: hostKey ?? err });
     }
   }
 

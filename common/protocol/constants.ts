@@ -9,8 +9,10 @@
  * Bumped on every incompatible change; checked at `drone:hello`.
  * 2: `JobSpec.files` (uploaded files the drone must fetch; a drone of version 1 would drop
  * the field and build without them).
+ * 3: `checkout.credentials.knownHosts` (a drone of version 2 would drop it and accept any
+ * host key it had not seen before).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Upper bound of one frame; larger frames are refused by both sides. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -29,8 +29,11 @@ export const checkoutSpecSchema = z.object({
   branch: str().optional(),
   /** Extra refspec to fetch, e.g. `+refs/pull/7/merge` (pull/merge requests). */
   refspec: str().optional(),
-  /** Clone credentials; present only in a `job:assign`, never stored. */
-  credentials: z.object({ username: str().optional(), password: str().optional(), sshKey: str().optional() }).optional(),
+  /**
+   * Clone credentials; present only in a `job:assign`, never stored. `knownHosts`: the only
+   * host keys ssh may accept (known_hosts lines); without it the drone pins the first key seen.
+   */
+  credentials: z.object({ username: str().optional(), password: str().optional(), sshKey: str().optional(), knownHosts: str().optional() }).optional(),
 });
 export type CheckoutSpec = z.output<typeof checkoutSpecSchema>;
 

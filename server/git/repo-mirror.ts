@@ -12,6 +12,7 @@ import { simpleGit, type SimpleGit } from 'simple-git';
 import { ResolveError } from '../errors.ts';
 import { KeyedMutex } from '../../common/keyed-mutex.ts';
 import { prepareGitAuth, type GitCredentials } from '../../common/git/credentials-env.ts';
+import { firstUseKnownHostsFile } from '../../common/git/host-key-check.ts';
 import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
@@ -101,9 +102,10 @@ export class RepoMirrors {
    * repository's every branch is not needed to build one pull request.
    */
   async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
-    const auth = await prepareGitAuth(credentials);
+    // A repository's first-use host keys live beside the mirrors (host-key-check.ts).
+    const auth = await prepareGitAuth(credentials, { firstUseKnownHosts: firstUseKnownHostsFile(join(this.dir, 'known-hosts'), repoUrl), path: this.env.PATH });
     try {
-      return await this.#resolve(repoUrl, ref, auth.env, (err) => redactSecrets(gitMessage(err), auth.secrets));
+      return await this.#resolve(repoUrl, ref, auth.env, (err) => redactSecrets(auth.explain(err)?.message ?? gitMessage(err), auth.secrets));
     } finally {
       await auth.dispose();
     }

@@ -4,6 +4,7 @@ import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
 import { paramValues, parameterDefs } from '../jobs/job-params.ts';
 import { schedulesSchema } from '../schedules/schedule-schema.ts';
+import { cloneCredentials } from './clone-credentials-schema.ts';
 
 /** A branch name git would accept (git check-ref-format rules that matter here). */
 export const branchName = z
@@ -31,12 +32,6 @@ export const pluginRef = z.strictObject({
 });
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name').max(200);
-
-/** Clone credentials: an HTTPS token (with an optional user name) or an SSH deploy key. */
-export const cloneCredentials = z.union([
-  z.strictObject({ username: z.string().min(1).max(200).optional(), password: z.string().min(1).max(10_000) }),
-  z.strictObject({ sshKey: z.string().min(1).max(20_000).refine((k) => k.includes('PRIVATE KEY'), 'must be a PEM/OpenSSH private key') }),
-]);
 
 const branchGlob = z.string().min(1).max(255).refine((g) => !/\s/.test(g), 'must not contain spaces');
 

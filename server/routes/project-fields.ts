@@ -7,11 +7,11 @@ import { generateToken } from '../auth/tokens.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { NewProject, Project } from '../db/projects.ts';
 import { forgeRepoFromUrl } from '../forges/repo-url.ts';
-import { mergeSealedSecrets, sealCredentials, type CloneCredentials } from '../jobs/project-secrets.ts';
+import { mergeCredentials, mergeSealedSecrets, openCredentials, sealCredentials, type CredentialsChange } from '../jobs/project-secrets.ts';
 
 export interface WriteOnlyFields {
   secrets?: Record<string, string | null>;
-  credentials?: CloneCredentials | null;
+  credentials?: CredentialsChange | null;
   forgeToken?: string | null;
   webhookSecret?: string;
   provider?: 'github' | 'gitlab' | null;
@@ -25,7 +25,10 @@ export const generateWebhookSecret = () => generateToken('whsec');
 export function projectFields(box: SecretBox, body: WriteOnlyFields, existing: Project | undefined): Partial<NewProject> {
   const fields: Partial<NewProject> = {};
   if (body.secrets) fields.secretsEnc = mergeSealedSecrets(box, existing?.secretsEnc ?? {}, body.secrets);
-  if (body.credentials !== undefined) fields.cloneCredentialsEnc = sealCredentials(box, body.credentials);
+  if (body.credentials !== undefined) {
+    const stored = existing ? openCredentials(box, existing) : undefined;
+    fields.cloneCredentialsEnc = sealCredentials(box, mergeCredentials(body.credentials, stored));
+  }
   if (body.forgeToken !== undefined) fields.forgeTokenEnc = body.forgeToken === null ? null : box.seal(body.forgeToken);
   if (body.webhookSecret !== undefined) fields.webhookSecretEnc = box.seal(body.webhookSecret);
   if (body.provider && body.forgeRepo === undefined && !existing?.forgeRepo) {

@@ -8,7 +8,21 @@ import { ApiForm } from '../api-form.tsx';
 
 function credentialsText(c: ProjectView['credentials']): string {
   if (!c) return 'none (public repository, or a local path)';
-  return c.type === 'ssh' ? 'an SSH deploy key' : `an HTTPS token${c.username ? ` for user ${c.username}` : ''}`;
+  if (c.type === 'https') return `an HTTPS token${c.username ? ` for user ${c.username}` : ''}`;
+  const key = c.deployKey ? 'an SSH deploy key' : 'no SSH deploy key';
+  return c.knownHosts ? `${key}, and known hosts` : `${key}; host keys are pinned on first use`;
+}
+
+/** The host keys ssh accepts (public: hosts and fingerprints), so an admin can compare them with the forge's. */
+function KnownHostsList({ credentials }: { credentials: ProjectView['credentials'] }) {
+  if (credentials?.type !== 'ssh' || !credentials.knownHosts) return <></>;
+  return (
+    <ul class="hint" aria-label="Known hosts">
+      {credentials.knownHosts.map((h) => (
+        <li>{h.marker ? `${h.marker} ` : ''}<code>{h.hosts}</code> {h.keyType} <code>{h.fingerprint}</code></li>
+      ))}
+    </ul>
+  );
 }
 
 export function ForgeSection({ project }: { project: ProjectView }) {
@@ -44,7 +58,8 @@ export function ForgeSection({ project }: { project: ProjectView }) {
       <ApiForm method="PATCH" url={url} after="reload" submit="Save credentials" label="Clone credentials">
         <fieldset>
           <legend>Clone credentials</legend>
-          <p class="hint">Now: {credentialsText(project.credentials)}. Give a token (with an optional user name) or an SSH deploy key; saving replaces what is stored.</p>
+          <p class="hint">Now: {credentialsText(project.credentials)}. Give a token (with an optional user name) or an SSH deploy key; saving replaces what is stored — except that the key and the known hosts may be saved apart (an empty field keeps what is stored).</p>
+          <KnownHostsList credentials={project.credentials} />
           <div class="field-row">
             <div>
               <label for="clone-user">User name</label>
@@ -57,6 +72,10 @@ export function ForgeSection({ project }: { project: ProjectView }) {
           </div>
           <label for="clone-key">or SSH deploy key <span class="hint-inline">— the private key, for ssh:// or git@ URLs</span></label>
           <textarea id="clone-key" name="credentials.sshKey" rows={3} spellcheck={false} autocomplete="off" placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"></textarea>
+          <label for="clone-known-hosts">Known hosts <span class="hint-inline">— for SSH: the server keys to accept, as <code>ssh-keyscan host</code> prints them</span></label>
+          <textarea id="clone-known-hosts" name="credentials.knownHosts" rows={3} spellcheck={false} autocomplete="off" aria-describedby="clone-known-hosts-hint"
+            placeholder="github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5…"></textarea>
+          <p class="hint" id="clone-known-hosts-hint">Without them, Hive accepts the key a server shows the first time and refuses any other key later.</p>
         </fieldset>
       </ApiForm>
       {project.hasForgeToken || project.credentials ? (
@@ -64,6 +83,10 @@ export function ForgeSection({ project }: { project: ProjectView }) {
           {project.hasForgeToken ? (
             <ApiForm method="PATCH" url={url} base={{ forgeToken: null }} after="reload" class="inline" submit="Remove API token" submitClass="small danger"
               confirm="Remove the forge API token? Commit statuses stop." label="Remove the forge API token" />
+          ) : ''}
+          {project.credentials?.type === 'ssh' && project.credentials.knownHosts && project.credentials.deployKey ? (
+            <ApiForm method="PATCH" url={url} base={{ credentials: { knownHosts: null } }} after="reload" class="inline" submit="Remove known hosts" submitClass="small danger"
+              confirm="Remove the known hosts? Host keys are then pinned on first use." label="Remove the known hosts" />
           ) : ''}
           {project.credentials ? (
             <ApiForm method="PATCH" url={url} base={{ credentials: null }} after="reload" class="inline" submit="Remove clone credentials" submitClass="small danger"
