@@ -9,7 +9,8 @@ import { FINAL_STATUSES, type JobStatus } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { jobs, projects } from './schema.ts';
 
-const summaryColumns = {
+/** What a list shows of a build (run-lists.ts reads the same for the builds of runs). */
+export const summaryColumns = {
   id: jobs.id,
   projectId: jobs.projectId,
   number: jobs.number,
@@ -20,6 +21,9 @@ const summaryColumns = {
   message: jobs.message,
   droneName: jobs.droneName,
   attempt: jobs.attempt,
+  /** The run it belongs to, and its matrix combination (its name). */
+  runId: jobs.runId,
+  matrix: jobs.matrix,
   createdAt: jobs.createdAt,
   startedAt: jobs.startedAt,
   finishedAt: jobs.finishedAt,

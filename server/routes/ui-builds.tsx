@@ -66,6 +66,8 @@ export function registerBuildRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: Jo
     const id = c.req.param('id');
     const build = uuid.safeParse(id).success ? await findBuildSummary(db, id) : undefined;
     if (!build) return c.body(null, 204);
+    // A list that groups runs shows a run's builds under the run (ui-runs.tsx), not alone.
+    if (c.req.query('grouped') === '1' && build.runId) return c.body(null, 204);
     const q = parseListQuery(c.req.query());
     if ((q.branch || q.status) && !(await buildMatches(db, id, build.projectId, { branch: q.branch, status: q.status }))) {
       return c.body(null, 204);

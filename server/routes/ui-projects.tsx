@@ -12,12 +12,14 @@ import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { deliveryView, projectView } from './json-views.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets } from './plugin-secrets.ts';
-import { buildPath } from '../../common/urls.ts';
+import { buildPath, runPath } from '../../common/urls.ts';
 import { activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
 import { findProject, type Project } from '../db/projects.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
+import type { RunControl } from '../jobs/run-control.ts';
+import { groupedBuildPage } from './ui-runs.tsx';
 import { describeZodError } from '../jobs/repo-config.ts';
 import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { branchName, uuid } from './api-schemas.ts';
@@ -36,6 +38,8 @@ export const PAGE_SIZE = 25;
 const runForm = z.object({
   branch: branchName,
   type: z.enum(JOB_TYPES).default('TEST'),
+  /** More than 1: a run of that many builds of one commit (run-control.ts). */
+  times: z.coerce.number().int().min(1).max(100).default(1),
 });
 
 export async function projectOr404(db: Db, id: string | undefined): Promise<Project> {
@@ -44,7 +48,7 @@ export async function projectOr404(db: Db, id: string | undefined): Promise<Proj
   return project;
 }
 
-export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry }) {
+export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; runs: RunControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry }) {
   const { db, control } = deps;
   const auth = requireSession(db);
   const admins = requireAdmin('create projects and change their settings');
@@ -61,7 +65,10 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
     const q = parseListQuery(c.req.query());
     const filter: BuildFilter = { branch: q.branch, status: q.status };
     const [page, counts] = await Promise.all([
-      listBuilds(db, project.id, filter, { limit: PAGE_SIZE, before: q.before, after: q.after }),
+      // Unfiltered, a run is one entry with its builds under it; a filter lists builds one by one.
+      filter.branch || filter.status
+        ? listBuilds(db, project.id, filter, { limit: PAGE_SIZE, before: q.before, after: q.after })
+        : groupedBuildPage(db, project.id, { limit: PAGE_SIZE, before: q.before, after: q.after }),
       activeCountsByProject(db),
     ]);
     const data: ProjectPageData = { project, page, filter, counts: counts.get(project.id) ?? { queued: 0, running: 0 }, error };
@@ -94,11 +101,16 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
     const form = runForm.safeParse(await formBody(c));
     if (!form.success) return projectPage(c, project, `Cannot run: ${describeZodError(form.error)}`, 400);
     try {
-      const job = await control.trigger(project.id, {
+      const trigger = {
         type: form.data.type,
         ref: { branch: form.data.branch },
-        trigger: { source: { type: 'ui' }, author: { username: c.get('session')!.user.username } },
-      });
+        trigger: { source: { type: 'ui' as const }, author: { username: c.get('session')!.user.username } },
+      };
+      if (form.data.times > 1) {
+        const run = await deps.runs.create(project.id, { ...trigger, times: form.data.times });
+        return c.redirect(runPath(run.id), 303);
+      }
+      const job = await control.trigger(project.id, trigger);
       return c.redirect(buildPath(job.id), 303);
     } catch (err) {
       if (err instanceof ValidationError) return projectPage(c, project, err.message, 400);

@@ -14,12 +14,14 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import { HiveError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
+import type { RunControl } from '../jobs/run-control.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { uiAssets, type AssetName } from './ui-assets.ts';
 import { registerAccountRoutes } from './ui-account.tsx';
 import { registerAuthRoutes } from './ui-auth.tsx';
 import { registerBuildRoutes } from './ui-builds.tsx';
+import { registerRunRoutes } from './ui-runs.tsx';
 import { registerDroneRoutes } from './ui-drones.tsx';
 import { registerProjectRoutes } from './ui-projects.tsx';
 import { registerUserRoutes } from './ui-users.tsx';
@@ -30,6 +32,7 @@ export interface UiDeps {
   secretBox: SecretBox;
   plugins: PluginRegistry;
   control: JobControl;
+  runs: RunControl;
   hub: DroneHub;
   log: Logger;
   /** Base URL users reach the queen by (webhook URLs shown in settings, `Secure` cookies over https). */
@@ -69,6 +72,7 @@ export function uiRoutes(deps: UiDeps) {
   });
   registerProjectRoutes(ui, deps);
   registerBuildRoutes(ui, deps);
+  registerRunRoutes(ui, deps);
   registerDroneRoutes(ui, deps);
   registerAccountRoutes(ui, deps);
   registerUserRoutes(ui, deps);

@@ -97,7 +97,15 @@ export class DroneSession {
         for (const e of message.events) this.deps.ingest.accept(this.link, e);
         return;
       case 'job:accepted':
+      {
+        // A cancel given while the assignment was on its way (claimed, not yet sent) reached
+        // the drone first and was ignored there as a job it did not have: say it again now.
+        const job = await findJob(this.deps.db, message.jobId);
+        if (job?.cancelRequested && job.lease === message.lease && job.droneId === drone.id && ACTIVE_STATUSES.includes(job.status)) {
+          this.#send({ type: 'job:cancel', jobId: job.id, lease: message.lease, reason: 'Cancelled' });
+        }
         return;
+      }
       case 'job:rejected':
       {
         this.deps.log.info({ jobId: message.jobId, drone: drone.name, reason: message.reason }, 'drone refused a job');

@@ -1,9 +1,11 @@
 /**
- * Live lists: the dashboard, a project's builds and the drones refresh themselves from
+ * Live lists: the dashboard, a project's builds (runs grouped), a run's builds and the
+ * drones refresh themselves from
  * server-rendered fragments when the page's WebSocket says something changed. After a
  * reconnect they re-read everything, since overview subscriptions carry no history.
  */
 import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket.ts';
+import { foldableRuns, liveRunPage, runRowsUpdater } from './run-rows.ts';
 
 function refreshFragment(id: string): () => void {
   return debounce(async () => {
@@ -52,6 +54,10 @@ if (builds) {
   const filter = builds.dataset.filter ?? '';
   const body = builds.tBodies[0];
   const pending = new Set<string>();
+  // Unfiltered lists show a run as one entry with its builds under it (run-rows.ts).
+  const grouped = builds.dataset.grouped === 'runs';
+  const updateRun = runRowsUpdater(body, prepend);
+  if (grouped) foldableRuns(builds);
 
   const refreshCounts = refreshFragment('project-active');
   const refreshRow = debounce(async () => {
@@ -66,7 +72,7 @@ if (builds) {
         current?.remove(); // no longer matches the filter
       } else if (current) {
         replaceOuter(current, html);
-      } else {
+      } else if (!body.querySelector(`tr[data-member-id="${id}"]`)) { // not already under its run
         body.insertAdjacentHTML('afterbegin', html);
         document.querySelector('.empty')?.remove();
       }
@@ -91,9 +97,16 @@ if (builds) {
     },
     onMessage: (m) => {
       if (m.type !== 'project-job' || m.job.projectId !== projectId) return;
+      if (grouped && m.job.runId) {
+        updateRun(m.job.runId);
+        refreshCounts();
+        return;
+      }
       pending.add(m.job.id);
       refreshRow();
       refreshCounts();
     },
   });
 }
+
+liveRunPage();

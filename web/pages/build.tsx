@@ -12,7 +12,8 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { BuildDuration, RelTime } from '../components/times.tsx';
 import { formatDuration, formatTimestamp, isFinal } from '../format.ts';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
-import { buildPath, projectPath, rawLogPath } from '../../common/urls.ts';
+import { buildPath, projectPath, rawLogPath, runPath } from '../../common/urls.ts';
+import { matrixJobName } from '../../common/job-name.ts';
 import { JsonScript } from '../components/json-script.tsx';
 
 type CommandRow = typeof jobCommands.$inferSelect;
@@ -38,6 +39,7 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
       <div class="page-head">
         <h1>
           <StatusBadge status={job.status} large /> <span>Build #{job.number}</span>
+          {matrixJobName(job.matrix) ? <span class="job-name">{matrixJobName(job.matrix)}</span> : ''}
           <span class="tag">{TYPE_WORDS[job.type] ?? job.type}</span>
         </h1>
         <div class="actions">
@@ -66,6 +68,7 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         <div><dt>Ref</dt><dd><RefLabel ref={job.ref} /></dd></div>
         <div><dt>Commit</dt><dd><CommitLabel ref={job.ref} trigger={job.trigger} /></dd></div>
         <div><dt>Trigger</dt><dd>{triggerText(job.trigger)}{rerunOf ? <> · re-run of <a href={buildPath(rerunOf.id)}>#{rerunOf.number}</a></> : ''}</dd></div>
+        {job.runId ? <div><dt>Run</dt><dd><a href={runPath(job.runId)} id="build-run">all builds of this run</a></dd></div> : ''}
         {job.trigger.message ? <div class="wide"><dt>Message</dt><dd class="pre-line">{job.trigger.message}</dd></div> : ''}
         <div><dt>Drone</dt><dd>{job.droneName ?? <span class="muted">not assigned</span>}</dd></div>
         <div><dt>Queued</dt><dd><RelTime at={job.createdAt} /></dd></div>

@@ -3,6 +3,7 @@ import type { ActiveCounts, BuildFilter, BuildPage } from '../../server/db/build
 import { STATUS_FILTERS } from '../../server/db/build-lists.ts';
 import type { Project } from '../../server/db/projects.ts';
 import { BuildRow } from '../components/build-row.tsx';
+import { RunRows, type RunRowsData } from '../components/run-rows.tsx';
 import { ScheduleList } from '../components/schedule-list.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { STATUS_LABELS } from '../format.ts';
@@ -10,7 +11,8 @@ import { projectPath } from '../../common/urls.ts';
 
 export interface ProjectPageData {
   project: Project;
-  page: BuildPage;
+  /** With `runs` (unfiltered lists), an entry whose run is there is shown as that run with its builds. */
+  page: BuildPage & { runs?: Map<string, RunRowsData> };
   filter: BuildFilter;
   counts: ActiveCounts;
   /** Set when a trigger failed, to show above the form. */
@@ -56,6 +58,9 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
           <CsrfField token={ctx.csrf} />
           <label for="run-branch">Branch</label>
           <input id="run-branch" name="branch" value={project.defaultBranch} required maxlength={255} autocomplete="off" spellcheck={false} />
+          <label for="run-times">Times</label>
+          <input id="run-times" name="times" type="number" min={1} max={100} value="1" required class="times-input"
+            title="More than 1: a run of that many builds of one commit" />
           <button type="submit" name="type" value="TEST" class="primary">Run tests</button>
           <button type="submit" name="type" value="TEST_AND_DEPLOY">Run tests and deploy</button>
         </form>
@@ -85,13 +90,17 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
           <table class="list" id="builds"
             data-project-id={project.id}
             data-live-rows={firstPage ? 'prepend' : 'update'}
-            data-filter={new URLSearchParams({ branch: filter.branch ?? '', status: filter.status ?? '' }).toString()}>
+            data-grouped={page.runs ? 'runs' : undefined}
+            data-filter={new URLSearchParams({ branch: filter.branch ?? '', status: filter.status ?? '', ...(page.runs && { grouped: '1' }) }).toString()}>
             <caption class="sr-only">Builds of {project.name}, newest first</caption>
             <thead>
               <tr><th scope="col">Status</th><th scope="col">Build</th><th scope="col">Branch</th><th scope="col">Commit</th><th scope="col">Trigger</th><th scope="col">Duration</th><th scope="col">Created</th></tr>
             </thead>
             <tbody>
-              {page.builds.map((b) => <BuildRow build={b} />)}
+              {page.builds.map((b) => {
+                const run = b.runId ? page.runs?.get(b.runId) : undefined;
+                return run ? <RunRows run={run.run} lead={run.lead} /> : <BuildRow build={b} />;
+              })}
             </tbody>
           </table>
         </div>

@@ -1,0 +1,144 @@
+/**
+ * Runs in a real browser against a real queen and drone: start a run of 3 from the project
+ * page, watch it on its page go to passed without a reload, re-run and cancel it there;
+ * the project page shows runs as one row with their builds folded under it, and a matrix
+ * run takes the place of its first build live; a build of a run links to its run.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { launchBrowser, signedInContext, step, watchCsp } from './browser.ts';
+
+const PASSWORD = 'e2e-password-runs-4711';
+
+let queen: TestQueen;
+let drone: TestDrone;
+let repo: GitRepo;
+let gates: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let projectId: string;
+let cspViolations: string[];
+
+before(async () => {
+  gates = await mkdtemp(join(tmpdir(), 'hive-e2e-run-gates-'));
+  [queen, repo, browser] = await Promise.all([
+    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
+    createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "gate $1"\n' } }),
+    launchBrowser(),
+  ]);
+  await repo.commit({
+    branch: 'matrix',
+    files: { '.hive.yml': 'matrix:\n  NODE: ["18", "20"]\nphases:\n  test:\n    - sh wait.sh "$HIVE_JOB_ID"\n' },
+  });
+  drone = await connectDrone(queen, { name: 'e2e-runs', capacity: 2 });
+  projectId = (await queen.api('POST', '/api/projects', {
+    name: 'runs-ui', repoUrl: repo.url, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
+  })).body.id;
+  context = await signedInContext(browser, queen.url, 'admin', PASSWORD);
+  cspViolations = watchCsp(context);
+  page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.on('dialog', (d) => void d.accept()); // the Cancel form asks first
+});
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await drone?.stop();
+  await queen?.stop();
+  await repo?.cleanup();
+  await rm(gates, { recursive: true, force: true });
+});
+
+async function open(jobId: string) {
+  await writeFile(join(gates, `.${jobId}`), '');
+  await rename(join(gates, `.${jobId}`), join(gates, jobId));
+}
+const runStatus = () => page.locator('#run-body').getAttribute('data-status');
+const runJobIds = () => page.locator('#run-builds tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.jobId!));
+
+describe('runs in the web UI', { concurrency: false }, () => {
+  let runUrl: string;
+
+  it('starts a run of 3 from the project page and follows it live to passed', () => step(page, 'run-start', async () => {
+    await page.goto(`${queen.url}/projects/${projectId}`);
+    await page.getByLabel('Times').fill('3');
+    await page.getByRole('button', { name: 'Run tests', exact: true }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    runUrl = page.url();
+    await page.getByRole('heading', { name: /Run/ }).waitFor();
+    assert.equal(await page.locator('#run-builds tbody tr').count(), 3);
+    assert.match(await page.locator('.facts').innerText(), /3 builds of one commit/);
+    const ids = await runJobIds();
+    for (const id of ids) await open(id);
+    await page.locator('#run-body[data-status="passed"]').waitFor();
+    assert.match(await page.locator('#run-counts').innerText(), /3 passed/);
+    assert.equal(await page.locator('#run-builds tbody tr[data-status="passed"]').count(), 3);
+  }));
+
+  it('re-runs the run, then cancels the new one, from its page', () => step(page, 'run-rerun-cancel', async () => {
+    await page.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL((url) => /\/runs\//.test(url.pathname) && url.href !== runUrl);
+    assert.equal(await page.locator('#run-builds tbody tr').count(), 3);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('#run-body[data-status="cancelled"]').waitFor();
+    assert.equal(await runStatus(), 'cancelled');
+    assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0, 'nothing left to cancel');
+  }));
+
+  it('shows runs as one row with their builds folded under it, and a matrix run takes its first build\'s place live', () => step(page, 'run-rows', async () => {
+    await page.goto(`${queen.url}/projects/${projectId}`);
+    const runRows = page.locator('#builds tr.run-row');
+    assert.equal(await runRows.count(), 2, 'the two runs');
+    assert.equal(await page.locator('#builds tr.run-member:visible').count(), 0, 'folded');
+    const first = runRows.first();
+    assert.equal(await first.getAttribute('data-status'), 'cancelled');
+    await first.getByRole('button', { name: '3 builds' }).click();
+    assert.equal(await page.locator(`#builds tr.run-member:visible`).count(), 3);
+
+    // A matrix: the job is a build of its own until its commit is read, then a run of two.
+    await page.locator('#live-state[data-state="live"]').waitFor(); // the page follows changes from now on
+    const jobId = (await queen.api('POST', `/api/projects/${projectId}/jobs`, { branch: 'matrix' })).body.id;
+    const matrixRun = page.locator('#builds tr.run-row').first();
+    await page.locator('#builds tr.run-row').nth(2).waitFor();
+    await matrixRun.getByRole('button', { name: '2 builds' }).waitFor();
+    assert.equal(await page.locator(`#builds tr[data-job-id="${jobId}"]`).count(), 0, 'no longer alone');
+    const { runId } = (await queen.api('GET', `/api/jobs/${jobId}`)).body;
+    const ids = (await queen.api('GET', `/api/runs/${runId}`)).body.jobs.map((j: { id: string }) => j.id);
+    assert.equal(ids.length, 2);
+    for (const id of ids) await open(id);
+    await page.locator('#builds tr.run-row[data-status="passed"]').first().waitFor();
+    await matrixRun.getByRole('button', { name: '2 builds' }).click();
+    await page.locator('#builds tr.run-member .job-name', { hasText: 'NODE=18' }).waitFor();
+    await page.locator('#builds tr.run-member .job-name', { hasText: 'NODE=20' }).waitFor();
+  }));
+
+  it('lists a run\'s builds one by one when the list is filtered, each with its name and run', () => step(page, 'run-filtered', async () => {
+    await page.goto(`${queen.url}/projects/${projectId}?branch=matrix`);
+    assert.equal(await page.locator('#builds tr.run-row').count(), 0);
+    assert.deepEqual(await page.locator('#builds tbody tr .job-name').allInnerTexts(), ['NODE=20', 'NODE=18']);
+    assert.equal(await page.locator('#builds tbody tr a.tag', { hasText: 'run' }).count(), 2);
+    await page.goto(`${queen.url}/projects/${projectId}`);
+    await page.locator('#builds tr.run-row').first().getByRole('button', { name: '2 builds' }).click();
+  }));
+
+  it('links a build of a run to its run', () => step(page, 'build-run-link', async () => {
+    await page.locator('#builds tr.run-member a', { hasText: /^#\d+$/ }).first().click();
+    await page.waitForURL(/\/builds\//);
+    await page.locator('#build-run').click();
+    await page.waitForURL(/\/runs\//);
+    await page.locator('#run-body[data-status="passed"]').waitFor();
+    assert.equal(await page.locator('#run-builds .job-name').count(), 2);
+  }));
+
+  it('breaks no content security rule', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});
