@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from './logger.ts';
+import { CHILD_NODE_FLAGS } from './util/child-node-flags.ts';
 import { modulePath, tsxImportArgs } from './util/tsx-loader.ts';
 
 const droneMain = modulePath('../drone/main.ts', import.meta.url);
@@ -24,7 +25,7 @@ export function startLocalDrone(opts: {
   const launch = () => {
     const started = Date.now();
     child = spawn(process.execPath, [
-      ...tsxImportArgs, droneMain,
+      ...CHILD_NODE_FLAGS, ...tsxImportArgs, droneMain,
       '--queen', `ws://127.0.0.1:${opts.queenPort}`,
       '--name', 'local',
       '--capacity', String(opts.capacity ?? availableParallelism()),
