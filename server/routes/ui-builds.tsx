@@ -8,6 +8,7 @@ import type { Db } from '../db/client.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
 import { findJob, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
+import { listUploadFiles } from '../db/uploads.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { uuid } from './api-schemas.ts';
@@ -38,6 +39,7 @@ async function buildData(db: Db, queue: QueueView, job: Job): Promise<BuildPageD
     commands,
     rerunOf: original ? { id: original.id, number: original.number } : undefined,
     waiting: waiting && { position: waiting.position, effectivePriority: waiting.effectivePriority, reason: waiting.reason.text },
+    files: job.uploadId ? await listUploadFiles(db, job.uploadId) : undefined,
   };
 }
 

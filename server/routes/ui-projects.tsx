@@ -16,17 +16,17 @@ import { buildPath, runPath } from '../../common/urls.ts';
 import { activeCountsByProject, listBuilds, listProjectOverviews, type BuildFilter } from '../db/build-lists.ts';
 import type { Db } from '../db/client.ts';
 import { findProject, type Project } from '../db/projects.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { NotFoundError, PayloadTooLargeError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import type { RunControl } from '../jobs/run-control.ts';
 import { groupedBuildPage } from './ui-runs.tsx';
-import { describeZodError } from '../jobs/repo-config.ts';
 import { JOB_TYPES } from '../../common/protocol/index.ts';
 import { branchName, uuid } from './api-schemas.ts';
 import { parseListQuery } from './build-list-query.ts';
 import { html, pageContext, type UiContext, type UiEnv } from './ui-render.tsx';
-import { formBody } from './form-input.ts';
 import { requireAdmin, requireSession } from './ui-session.ts';
+import { readRunForm, requireSessionForRunForm, type RunFormInput } from './ui-run-form.ts';
+import { uploadLimitsOf } from './trigger-input.ts';
 
 /**
  * Builds per page, as GitHub Actions (25) and GitLab (20) show. Chromium lays out every row
@@ -48,7 +48,11 @@ export async function projectOr404(db: Db, id: string | undefined): Promise<Proj
   return project;
 }
 
-export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: JobControl; runs: RunControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry }) {
+export function registerProjectRoutes(ui: Hono<UiEnv>, deps: {
+  db: Db; control: JobControl; runs: RunControl; publicUrl: string; secretBox: SecretBox; plugins: PluginRegistry;
+  /** What the run form may send (HIVE_MAX_UPLOAD_BYTES, HIVE_MAX_BODY_BYTES). */
+  maxUploadBytes?: number; maxBodyBytes?: number;
+}) {
   const { db, control } = deps;
   const auth = requireSession(db);
   const admins = requireAdmin('create projects and change their settings');
@@ -71,7 +75,9 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
         : groupedBuildPage(db, project.id, { limit: PAGE_SIZE, before: q.before, after: q.after }),
       activeCountsByProject(db),
     ]);
-    const data: ProjectPageData = { project, page, filter, counts: counts.get(project.id) ?? { queued: 0, running: 0 }, error };
+    const data: ProjectPageData = {
+      project, page, filter, counts: counts.get(project.id) ?? { queued: 0, running: 0 }, error, maxUploadBytes: uploadLimitsOf(deps).maxUploadBytes,
+    };
     return html(c, <ProjectPage ctx={await pageContext(c)} data={data} />, status);
   };
 
@@ -96,23 +102,32 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: { db: Db; control: 
     return html(c, <ProjectSettingsPage ctx={await pageContext(c)} data={data} />);
   });
 
-  ui.post('/projects/:id/run', auth, async (c) => {
+  // Multipart, with parameters and files, read as it streams in (ui-run-form.ts).
+  ui.post('/projects/:id/run', requireSessionForRunForm(db), async (c) => {
     const project = await projectOr404(db, c.req.param('id'));
-    const form = runForm.safeParse(await formBody(c));
-    if (!form.success) return projectPage(c, project, `Cannot run: ${describeZodError(form.error)}`, 400);
+    let input: RunFormInput<z.output<typeof runForm>>;
+    try {
+      input = await readRunForm(c, runForm, { db, project, limits: uploadLimitsOf(deps) });
+    } catch (err) {
+      if (err instanceof ValidationError || err instanceof PayloadTooLargeError) return projectPage(c, project, err.message, err.status);
+      throw err;
+    }
     try {
       const trigger = {
-        type: form.data.type,
-        ref: { branch: form.data.branch },
+        type: input.form.type,
+        ref: { branch: input.form.branch },
         trigger: { source: { type: 'ui' as const }, author: { username: c.get('session')!.user.username } },
+        params: input.params,
+        uploadId: input.upload?.uploadId,
       };
-      if (form.data.times > 1) {
-        const run = await deps.runs.create(project.id, { ...trigger, times: form.data.times });
+      if (input.form.times > 1) {
+        const run = await deps.runs.create(project.id, { ...trigger, times: input.form.times });
         return c.redirect(runPath(run.id), 303);
       }
       const job = await control.trigger(project.id, trigger);
       return c.redirect(buildPath(job.id), 303);
     } catch (err) {
+      await input.discard();
       if (err instanceof ValidationError) return projectPage(c, project, err.message, 400);
       throw err;
     }

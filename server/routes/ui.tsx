@@ -41,6 +41,9 @@ export interface UiDeps {
   trustProxy?: boolean;
   /** Counts and logs failed logins (absent in tests that do not care). */
   authFailures?: AuthFailures;
+  /** What the run form may send: HIVE_MAX_UPLOAD_BYTES of files, HIVE_MAX_BODY_BYTES of fields. */
+  maxUploadBytes?: number;
+  maxBodyBytes?: number;
 }
 
 /** Whether a request wants a page (a browser navigation) rather than JSON. */

@@ -15,6 +15,8 @@ import { CsrfField, Layout, type PageContext } from '../layout.tsx';
 import { buildPath, projectPath, rawLogPath, runPath } from '../../common/urls.ts';
 import { matrixJobName } from '../../common/job-name.ts';
 import { JsonScript } from '../components/json-script.tsx';
+import { BuildInputs } from '../components/build-inputs.tsx';
+import type { UploadedFile } from '../../common/upload-files.ts';
 
 type CommandRow = typeof jobCommands.$inferSelect;
 
@@ -26,6 +28,8 @@ export interface BuildPageData {
   rerunOf?: { id: string; number: number };
   /** A queued build's place in the queue and why it waits (server/scheduler/queue-view.ts). */
   waiting?: { position: number; effectivePriority: number; reason: string };
+  /** The files uploaded with the build, by name and size (build-inputs.tsx). */
+  files?: UploadedFile[];
 }
 
 const TYPE_WORDS: Record<string, string> = { TEST: 'tests', TEST_AND_DEPLOY: 'tests and deploy', DEPLOY: 'deploy' };
@@ -70,6 +74,7 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         <div><dt>Trigger</dt><dd>{triggerText(job.trigger)}{rerunOf ? <> · re-run of <a href={buildPath(rerunOf.id)}>#{rerunOf.number}</a></> : ''}</dd></div>
         {job.runId ? <div><dt>Run</dt><dd><a href={runPath(job.runId)} id="build-run">all builds of this run</a></dd></div> : ''}
         {job.trigger.message ? <div class="wide"><dt>Message</dt><dd class="pre-line">{job.trigger.message}</dd></div> : ''}
+        <BuildInputs params={job.params} files={data.files} uploadId={job.uploadId} />
         <div><dt>Drone</dt><dd>{job.droneName ?? <span class="muted">not assigned</span>}</dd></div>
         <div><dt>Queued</dt><dd><RelTime at={job.createdAt} /></dd></div>
         <div><dt>Started</dt><dd><RelTime at={job.startedAt} /></dd></div>

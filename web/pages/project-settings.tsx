@@ -11,6 +11,7 @@ import { ApiForm } from '../components/api-form.tsx';
 import { BadgeSection } from '../components/settings/badge-section.tsx';
 import { BranchRulesSection } from '../components/settings/branch-rules-section.tsx';
 import { ForgeSection } from '../components/settings/forge-section.tsx';
+import { ParametersSection } from '../components/settings/parameters-section.tsx';
 import { PluginsSection } from '../components/settings/plugins-section.tsx';
 import { SchedulesSection } from '../components/settings/schedules-section.tsx';
 import { SecretsSection } from '../components/settings/secrets-section.tsx';
@@ -58,6 +59,7 @@ export const SETTINGS_SECTIONS: ((data: SettingsPageData) => Child)[] = [
   MainSection,
   (d) => <PluginsSection project={d.project} plugins={d.plugins} />,
   (d) => <SecretsSection project={d.project} />,
+  (d) => <ParametersSection project={d.project} />,
   (d) => <BranchRulesSection project={d.project} />,
   (d) => <SchedulesSection project={d.project} />,
   (d) => <ForgeSection project={d.project} />,
@@ -73,7 +75,7 @@ export function ProjectSettingsPage({ ctx, data }: { ctx: PageContext; data: Set
       <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <a href={projectPath(project.id)}>{project.name}</a> › <span aria-current="page">Settings</span></nav>
       <h1>Settings of {project.name}</h1>
       <nav class="section-links" aria-label="Settings sections">
-        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
+        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#parameters-section">Parameters</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
       </nav>
       {SETTINGS_SECTIONS.map((Section) => Section(data))}
     </Layout>

@@ -3,6 +3,7 @@ import type { ActiveCounts, BuildFilter, BuildPage } from '../../server/db/build
 import { STATUS_FILTERS } from '../../server/db/build-lists.ts';
 import type { Project } from '../../server/db/projects.ts';
 import { BuildRow } from '../components/build-row.tsx';
+import { RunInputs } from '../components/run-inputs.tsx';
 import { RunRows, type RunRowsData } from '../components/run-rows.tsx';
 import { ScheduleList } from '../components/schedule-list.tsx';
 import { CsrfField, Layout, type PageContext } from '../layout.tsx';
@@ -17,6 +18,8 @@ export interface ProjectPageData {
   counts: ActiveCounts;
   /** Set when a trigger failed, to show above the form. */
   error?: string;
+  /** HIVE_MAX_UPLOAD_BYTES, said beside the file picker. */
+  maxUploadBytes?: number;
 }
 
 /** Served alone too (`/projects/:id/active`), so the page can refresh it live. */
@@ -54,13 +57,14 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
       <section class="card" aria-labelledby="run-title">
         <h2 id="run-title" class="h3">Run a build</h2>
         {data.error ? <p class="alert" role="alert">{data.error}</p> : ''}
-        <form method="post" action={`${projectPath(project.id)}/run`} class="row-form">
+        <form method="post" action={`${projectPath(project.id)}/run`} class="row-form" enctype="multipart/form-data">
           <CsrfField token={ctx.csrf} />
           <label for="run-branch">Branch</label>
           <input id="run-branch" name="branch" value={project.defaultBranch} required maxlength={255} autocomplete="off" spellcheck={false} />
           <label for="run-times">Times</label>
           <input id="run-times" name="times" type="number" min={1} max={100} value="1" required class="times-input"
             title="More than 1: a run of that many builds of one commit" />
+          <RunInputs parameters={project.parameters} maxUploadBytes={data.maxUploadBytes} />
           <button type="submit" name="type" value="TEST" class="primary">Run tests</button>
           <button type="submit" name="type" value="TEST_AND_DEPLOY">Run tests and deploy</button>
         </form>
