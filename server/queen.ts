@@ -24,7 +24,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { markAllDisconnected } from './db/drones.ts';
-import { MirrorHost } from './git/mirror-host-client.ts';
+import { createMirrorService, type MirrorService } from './git/mirror-service.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { ClusterRelay } from './live/cluster-relay.ts';
@@ -75,8 +75,8 @@ export interface Queen {
   control: JobControl;
   dispatcher: Dispatcher;
   resolver: SpecResolver;
-  /** The git host process that runs the queen's repository mirrors. */
-  mirrors: MirrorHost;
+  /** The queen's repository mirrors: in the git host process on PGlite, in the queen on PostgreSQL (mirror-service.ts). */
+  mirrors: MirrorService;
   ingest: EventIngest;
   /** Commit statuses to GitHub/GitLab, fed by 'job-status' events. */
   statuses: CommitStatusReporter;
@@ -90,8 +90,10 @@ export interface Queen {
 
 export async function startQueen(config: QueenConfig, options: StartOptions = {}): Promise<Queen> {
   const log = options.log ?? createLogger(config.logLevel);
-  // The git host first, while this process is small (mirror-host.ts says why that matters).
-  const mirrors = new MirrorHost({ dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, timeouts: config.gitTimeouts, log });
+  // The mirrors first: on PGlite their git host starts while this process is small
+  // (mirror-service.ts says why that matters).
+  const databaseKind = options.database?.kind ?? (config.databaseUrl ? 'postgres' : 'pglite');
+  const mirrors = createMirrorService(databaseKind, { dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, timeouts: config.gitTimeouts, log });
   const mirrorsStarted = mirrors.start();
   const database = options.database ?? (await openDatabase(configuredDatabase(config)));
   await mirrorsStarted;

@@ -3,10 +3,11 @@
  * (every `git` the queen needs) and answers over IPC.
  *
  * Why a process of its own: starting a process copies the page tables of the one that
- * starts it, and a queen with the embedded database holds close to a gigabyte (PGlite's
- * WebAssembly memory), so every `git` it started cost ~35 ms instead of ~4 ms — four of
- * them per job put a tenth of a second between a trigger and a drone. Started before the
- * database opens, this process stays small, and so do its spawns.
+ * starts it, and a queen with the embedded database holds PGlite's WebAssembly memory
+ * (close to a gigabyte when the queen still ran initdb itself: every `git` cost ~35 ms
+ * instead of ~4 ms, four of them per job). Started before the database opens, this
+ * process stays small, and so do its spawns. A queen on PostgreSQL is small itself and
+ * runs its mirrors in its own process instead (mirror-service.ts).
  */
 import { killAllRemoteGit } from '../../common/git/remote-git.ts';
 import { RepoMirrors } from './repo-mirror.ts';
