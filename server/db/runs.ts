@@ -95,14 +95,15 @@ export async function expandJobIntoRun(
 }
 
 /**
- * Jobs inserted in one transaction share its `now()`, so their queue keys tie and the
- * queue would take them in the order of their random ids: a microsecond apiece, in
- * number order, makes a run's jobs start in the order they are numbered.
+ * Jobs inserted in one transaction share its `now()`, so the resolver (which lists by
+ * `created_at` to the millisecond) and the queue would take them in the order of their
+ * random ids: a millisecond apiece, in number order, makes a run's jobs resolve and start
+ * in the order they are numbered (#41 before #42, as a user reading the run expects).
  */
 async function inNumberOrder(db: Db, made: Job[]): Promise<Job[]> {
   if (made.length < 2) return made;
   const first = Math.min(...made.map((j) => j.number));
-  const shift = sql`(${jobs.number} - ${first}) * interval '1 microsecond'`;
+  const shift = sql`(${jobs.number} - ${first}) * interval '1 millisecond'`;
   return db
     .update(jobs)
     .set({ createdAt: sql`${jobs.createdAt} + ${shift}`, queueKey: sql`${jobs.queueKey} + ${shift}` })
