@@ -63,11 +63,13 @@ export function createMetrics(deps: { db: Db; bus: LiveBus; hub: DroneHub; reten
   const prunedLogs = new Counter({ name: 'hive_retention_job_logs_removed_total', help: 'Finished jobs whose log retention removed', registers: [registry] });
   const prunedChunks = new Counter({ name: 'hive_retention_log_chunks_deleted_total', help: 'Log chunk rows retention deleted', registers: [registry] });
   const prunedDeliveries = new Counter({ name: 'hive_retention_webhook_deliveries_deleted_total', help: 'Webhook delivery records retention deleted', registers: [registry] });
+  const prunedUploads = new Counter({ name: 'hive_retention_uploaded_files_deleted_total', help: 'Files uploaded with builds that retention deleted', registers: [registry] });
 
   deps.retention?.on('pass', (r) => {
     prunedLogs.inc(r.jobs);
     prunedChunks.inc(r.chunks);
     prunedDeliveries.inc(r.deliveries);
+    prunedUploads.inc(r.uploads);
   });
   deps.bus.on('job-events', (_jobId, batch) => events.inc(batch.length));
   deps.bus.on('job-status', (job: Job) => {

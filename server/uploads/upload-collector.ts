@@ -23,6 +23,7 @@ export interface ChunkSource {
 
 /** The 413 for files past the limit, in words users act on. */
 export function uploadTooLarge(maxBytes: number): PayloadTooLargeError {
+  if (maxBytes === 0) return new PayloadTooLargeError('This queen takes no files with builds (HIVE_MAX_UPLOAD_BYTES is 0)');
   return new PayloadTooLargeError(`The files are larger than the ${formatBytes(maxBytes)} a build may be sent in all (HIVE_MAX_UPLOAD_BYTES on the queen)`);
 }
 
@@ -59,6 +60,7 @@ export class UploadCollector {
       if (size === 0) return;
       this.#checkName(name);
     }
+    if (this.maxBytes === 0) throw uploadTooLarge(0); // uploads are off: not even an empty file
     await insertUploadFile(this.db, { uploadId: this.uploadId, projectId: this.projectId, name, content: Buffer.concat(chunks, size) });
     this.#total += size;
     this.#files.push({ name, size });
