@@ -63,33 +63,57 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+/** Removes earlier versions of a temp-dir cache — but not one made just now by a run beside this one. */
+async function pruneOlder(pattern: RegExp, keep: string): Promise<void> {
+  for (const name of (await readdir(tmpdir())).filter((f) => pattern.test(f))) {
+    const path = join(tmpdir(), name);
+    if (path !== keep && Date.now() - (await stat(path)).mtimeMs > 10 * 60_000) await rm(path, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Hive's run-time dependencies as `npm ci --omit=dev` installs them from the lockfile: a
+ * folder with their node_modules, kept in the temp dir by the lockfile's and package.json's
+ * hash (they change far less often than Hive does).
+ */
+async function runtimeDependencies(packed: string, work: string): Promise<string> {
+  const key = createHash('sha256').update(await readFile(join(repoRoot, 'package-lock.json'))).update(await readFile(join(repoRoot, 'package.json'))).digest('hex').slice(0, 16);
+  const cached = join(tmpdir(), `hive-test-deps-${key}`);
+  if (existsSync(join(cached, 'node_modules'))) return cached;
+  const stage = join(work, 'deps');
+  await mkdir(stage);
+  await exec('tar', ['-xzf', packed, '-C', stage]);
+  await copyFile(join(repoRoot, 'package-lock.json'), join(stage, 'package', 'package-lock.json'));
+  await exec('npm', ['ci', '--omit=dev', '--ignore-scripts', ...npmFlags], { cwd: join(stage, 'package'), maxBuffer: 64 * 1024 * 1024 });
+  await rename(join(stage, 'package'), cached).catch((err: NodeJS.ErrnoException) => {
+    if (!existsSync(join(cached, 'node_modules'))) throw err; // else a run beside this one was first
+  });
+  await pruneOlder(/^hive-test-deps-[0-9a-f]+$/, cached);
+  return cached;
+}
+
 /**
  * The packed tarball with its run-time dependencies inside (`bundleDependencies`), as
  * `npm install` in a place without a registry needs it; cached by what determines it.
  */
 async function bundledTarball(packed: string, work: string): Promise<string> {
-  const lockfile = await readFile(join(repoRoot, 'package-lock.json'));
-  const key = createHash('sha256').update(await readFile(packed)).update(lockfile).digest('hex').slice(0, 16);
+  const deps = await runtimeDependencies(packed, work);
+  const key = createHash('sha256').update(await readFile(packed)).update(deps).digest('hex').slice(0, 16);
   const cached = join(tmpdir(), `hive-test-bundled-${key}.tgz`);
   if (existsSync(cached)) return cached;
   const stage = join(work, 'stage');
   await mkdir(stage);
   await exec('tar', ['-xzf', packed, '-C', stage]);
-  const pkgDir = join(stage, 'package');
-  await copyFile(join(repoRoot, 'package-lock.json'), join(pkgDir, 'package-lock.json'));
-  await exec('npm', ['ci', '--omit=dev', '--ignore-scripts', ...npmFlags], { cwd: pkgDir, maxBuffer: 64 * 1024 * 1024 });
-  const manifest = JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8'));
-  await writeFile(join(pkgDir, 'package.json'), JSON.stringify({ ...manifest, bundleDependencies: true }, null, 2));
-  await rm(join(pkgDir, 'package-lock.json'));
-  // tar and gzip -1 rather than `npm pack`: the same tarball npm makes, several times faster.
+  const manifestPath = join(stage, 'package', 'package.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, bundleDependencies: true }, null, 2));
+  // tar and gzip -1 rather than `npm pack`: the same tarball npm makes, several times faster;
+  // the dependencies go in as package/node_modules straight from where they are kept.
   const partial = `${cached}.${process.pid}`;
-  await exec('sh', ['-c', `tar -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${stage}" package | gzip -1n > "${partial}"`]);
+  await exec('sh', ['-c', `tar -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --transform 's,^node_modules,package/node_modules,' \
+    -C "${stage}" package -C "${deps}" node_modules | gzip -1n > "${partial}"`]);
   await rename(partial, cached);
-  // Those of earlier Hives go (each is ~20 MB); not one made just now by a run beside this one.
-  for (const name of (await readdir(tmpdir())).filter((f) => /^hive-test-bundled-[0-9a-f]+\.tgz$/.test(f))) {
-    const path = join(tmpdir(), name);
-    if (path !== cached && Date.now() - (await stat(path)).mtimeMs > 10 * 60_000) await rm(path, { force: true });
-  }
+  await pruneOlder(/^hive-test-bundled-[0-9a-f]+\.tgz$/, cached);
   return cached;
 }
 
