@@ -6,7 +6,7 @@
  * read its files; a symlink in the commit cannot redirect an upload out of the workspace.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,8 @@ import { nextEvent } from '../helpers/events.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { ADMIN_TOKEN, DRONE_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 
-const MAX_UPLOAD = 64 * 1024;
+/** Big enough for a file of several 1 MiB slices (how the queen streams files out). */
+const MAX_UPLOAD = 3 * 1024 * 1024;
 const DRONE = `uploads-drone-${process.pid}`;
 const dockerSkip = await dockerSkipReason([BUSYBOX_IMAGE]);
 
@@ -95,17 +96,18 @@ async function passed(jobId: string) {
 
 describe('uploaded files', () => {
   it('are written into the workspace before the first phase, where commands read them', async () => {
-    const id = await project('read-upload', { phases: { environment: ['cat upload.txt', 'wc -c < data.bin', 'ls -a'] } });
-    const binary = randomBytes(40_000);
+    const id = await project('read-upload', { phases: { environment: ['cat upload.txt', 'wc -c < data.bin', 'sha256sum data.bin', 'ls -a'] } });
+    const binary = randomBytes(2_500_000);
     const res = await upload(id, { message: 'with files' }, [['upload.txt', 'hello from the upload\n'], ['data.bin', binary]]);
     assert.equal(res.status, 201, res.text);
     const text = await passed(res.body.id);
     assert.match(text, /\$ cat upload\.txt\nhello from the upload\n/);
-    assert.match(text, /\$ wc -c < data\.bin\n\s*40000\n/);
-    assert.match(text, /Fetching 2 uploaded files \(39 KiB\) into the workspace/);
+    assert.match(text, /\$ wc -c < data\.bin\n\s*2500000\n/);
+    assert.match(text, new RegExp(`${createHash('sha256').update(binary).digest('hex')}  data\\.bin`), 'the same bytes');
+    assert.match(text, /Fetching 2 uploaded files \(2\.4 MiB\) into the workspace/);
     assert.doesNotMatch(text, /\.hive-upload-/, 'no temporary file left behind');
     const detail = (await queen.api('GET', `/api/jobs/${res.body.id}`)).body;
-    assert.deepEqual(detail.files, [{ name: 'data.bin', size: 40_000 }, { name: 'upload.txt', size: 22 }]);
+    assert.deepEqual(detail.files, [{ name: 'data.bin', size: 2_500_000 }, { name: 'upload.txt', size: 22 }]);
     assert.deepEqual(detail.spec.files, detail.files);
     assert.equal(detail.trigger.message, 'with files');
   });
@@ -161,7 +163,7 @@ describe('uploaded files', () => {
     const tooMuch = await upload(id, {}, [['a.bin', Buffer.alloc(MAX_UPLOAD / 2 + 1)], ['b.bin', Buffer.alloc(MAX_UPLOAD / 2)]]);
     assert.equal(tooMuch.status, 413, tooMuch.text);
     assert.equal(tooMuch.body.error.code, 'payload_too_large');
-    assert.match(tooMuch.body.error.message, /larger than the 64 KiB a build may be sent in all \(HIVE_MAX_UPLOAD_BYTES/);
+    assert.match(tooMuch.body.error.message, /larger than the 3 MiB a build may be sent in all \(HIVE_MAX_UPLOAD_BYTES/);
     // Streamed (no Content-Length): refused as the limit is crossed, not after the whole body.
     const form = new FormData();
     form.append('job', '{}');
