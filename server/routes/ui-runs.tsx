@@ -52,12 +52,12 @@ export function registerRunRoutes(ui: Hono<UiEnv>, deps: { db: Db; runs: RunCont
     return html(c, <RunBody ctx={await pageContext(c)} data={data} />, 200, false);
   });
 
-  /** The run's rows for its project's list (unfiltered); `?open=1` keeps its builds unfolded. */
+  /** The run's rows for its project's list (unfiltered), its builds folded (run-rows.ts keeps them as the page has them). */
   ui.get('/runs/:id/rows', auth, async (c) => {
     const id = c.req.param('id');
     const group = uuid.safeParse(id).success ? await findRunGroup(db, id) : undefined;
     if (!group) return c.body(null, 204);
-    return html(c, <RunRows run={runView(group.run, group.jobs)} lead={group.lead} expanded={c.req.query('open') === '1'} />, 200, false);
+    return html(c, <RunRows run={runView(group.run, group.jobs)} lead={group.lead} />, 200, false);
   });
 
   ui.post('/runs/:id/cancel', auth, async (c) => {

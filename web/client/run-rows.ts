@@ -19,14 +19,19 @@ export function foldableRuns(table: HTMLTableElement): void {
 }
 
 async function swapRun(body: HTMLTableSectionElement, runId: string, prepend: boolean): Promise<void> {
-  const wasOpen = body.querySelector(`tr[data-run-id="${runId}"] [data-run-toggle]`)?.getAttribute('aria-expanded') === 'true';
-  const html = await fetchFragment(`/runs/${runId}/rows${wasOpen ? '?open=1' : ''}`);
+  const html = await fetchFragment(`/runs/${runId}/rows`);
   if (html === null) return;
   const template = document.createElement('template');
   template.innerHTML = `<table><tbody>${html}</tbody></table>`;
   const rows = [...template.content.querySelectorAll<HTMLElement>('tbody > tr')];
-  // What the page shows of the run now (read after the fetch: other swaps may have run).
+  // What the page shows of the run now — read after the fetch: other swaps may have run,
+  // and the user may have unfolded it meanwhile (the fresh rows keep that).
   const old = [...body.querySelectorAll(`tr[data-run-id="${runId}"], tr[data-run-member="${runId}"]`)];
+  const open = body.querySelector(`tr[data-run-id="${runId}"] [data-run-toggle]`)?.getAttribute('aria-expanded') === 'true';
+  for (const row of rows) {
+    if (row.dataset.runMember) row.hidden = !open;
+    row.querySelector('[data-run-toggle]')?.setAttribute('aria-expanded', String(open));
+  }
   const alone = rows
     .map((r) => r.dataset.memberId && body.querySelector(`tr[data-job-id="${r.dataset.memberId}"]`))
     .filter((r): r is HTMLTableRowElement => !!r);
