@@ -13,6 +13,11 @@
  * back from it when sent. Nothing is ever dropped. Sending follows the transport's
  * backpressure, so replaying a large backlog does not pile it up in the socket buffer.
  *
+ * A disk that cannot take them (full, read-only) does not lose them either: the job's
+ * spilled events are read back into memory, its new ones stay there, an error says so,
+ * and spilling is tried again a little later. Memory is then the limit, as it would be
+ * with no disk at all.
+ *
  * Everything is synchronous (including the small spill-file reads and writes), which keeps
  * the order of events trivially right: a push is numbered, stored and sent in one step.
  */
@@ -73,6 +78,8 @@ interface JobBox {
 }
 
 export const DEFAULT_OUTBOX_MEMORY_LIMIT = 8 * 1024 * 1024;
+/** After a failed spill, how long events stay in memory before the disk is tried again. */
+export const SPILL_RETRY_MS = 5_000;
 /** Unacknowledged events in flight per job (output events are at most 64 KiB each). */
 export const SEND_WINDOW = 256;
 
@@ -86,6 +93,8 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   #memBytes = 0;
   #pumping = false;
   #pumpScheduled = false;
+  /** While set, spilling failed and is not tried again before this time. */
+  #spillRetryAt: number | undefined;
 
   constructor(options: EventOutboxOptions) {
     super();
@@ -148,10 +157,9 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     const frame = JSON.stringify(event);
     const bytes = Buffer.byteLength(frame);
     if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {
-      this.#spill(box, seq, frame);
+      this.#spill(box, seq, frame, bytes);
     } else {
-      box.mem.push({ seq, frame, bytes });
-      this.#memBytes += bytes;
+      this.#hold(box, seq, frame, bytes);
     }
     box.lastSeq = seq;
     if (event.type === 'job:done') box.doneSeq = seq;
@@ -292,7 +300,43 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     return buf.toString('utf8');
   }
 
-  #spill(box: JobBox, seq: number, frame: string): void {
+  #hold(box: JobBox, seq: number, frame: string, bytes: number): void {
+    box.mem.push({ seq, frame, bytes });
+    this.#memBytes += bytes;
+  }
+
+  /** Appends the event to the job's spill file, or — when the disk fails — keeps it in memory. */
+  #spill(box: JobBox, seq: number, frame: string, bytes: number): void {
+    const now = this.#now();
+    if (this.#spillRetryAt === undefined || now >= this.#spillRetryAt) {
+      try {
+        this.#append(box, seq, frame);
+        if (this.#spillRetryAt !== undefined) this.#logger?.info('held job events spill to disk again');
+        this.#spillRetryAt = undefined;
+        return;
+      } catch (err) {
+        if (this.#spillRetryAt === undefined) {
+          this.#logger?.error({ err, jobId: box.jobId }, 'could not spill held job events to disk; keeping them in memory until it has room');
+        }
+        this.#spillRetryAt = now + SPILL_RETRY_MS;
+      }
+    }
+    // The job's events must stay one ordered queue: its spilled ones come back to memory first.
+    this.#unspill(box);
+    this.#hold(box, seq, frame, bytes);
+  }
+
+  /** Reads a job's spilled events back into memory (reading needs no room) and drops its file. */
+  #unspill(box: JobBox): void {
+    for (let i = box.diskHead; i < box.disk.length; i++) {
+      const seq = box.disk[i].seq;
+      const frame = this.#frameAt(box, seq);
+      this.#hold(box, seq, frame, Buffer.byteLength(frame));
+    }
+    this.#removeSpill(box);
+  }
+
+  #append(box: JobBox, seq: number, frame: string): void {
     if (!box.file) {
       mkdirSync(this.#spillDir, { recursive: true });
       const name = createHash('sha256').update(`${box.jobId}\0${box.lease}`).digest('hex').slice(0, 32);
@@ -301,7 +345,9 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
       this.#logger?.info({ jobId: box.jobId, path }, 'held job events exceed the memory limit; spilling to disk');
     }
     const data = Buffer.from(`${frame}\n`);
-    writeSync(box.file.fd, data, 0, data.length, box.file.size);
+    // A disk that fills up mid-write writes part of it and says so only on the next write.
+    const written = writeSync(box.file.fd, data, 0, data.length, box.file.size);
+    if (written !== data.length) throw new Error(`short write to ${box.file.path} (${written} of ${data.length} bytes): no space left?`);
     box.disk.push({ seq, offset: box.file.size, length: data.length - 1 });
     box.file.size += data.length;
   }

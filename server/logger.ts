@@ -4,7 +4,8 @@
  * without ever blocking the queen on an unread pipe (common/log-destination.ts).
  */
 import { pino, type Logger } from 'pino';
-import { boundedStdout } from '../common/log-destination.ts';
+import { boundedStdout, type LogDestination } from '../common/log-destination.ts';
+import { serializeError } from './log-errors.ts';
 
 export type { Logger };
 
@@ -12,7 +13,8 @@ export const REDACTED_KEYS = [
   'token', 'password', 'secret', 'secrets', 'authorization', 'credentials', 'sshKey', 'webhookSecret', 'forgeToken',
 ];
 
-export function createLogger(level: string, name = 'queen'): Logger {
+/** `destination`: where lines go instead of stdout (tests that read the log). */
+export function createLogger(level: string, name = 'queen', destination: LogDestination = boundedStdout({ name })): Logger {
   return pino({
     name,
     level,
@@ -20,7 +22,9 @@ export function createLogger(level: string, name = 'queen'): Logger {
       paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
       censor: '[redacted]',
     },
-  }, boundedStdout({ name }));
+    // A failed query's parameters (job output, hashes) never reach the log (log-errors.ts).
+    serializers: { err: serializeError },
+  }, destination);
 }
 
 /** A logger that writes nothing, for tests that do not look at logs. */

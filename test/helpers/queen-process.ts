@@ -6,10 +6,16 @@
  *
  * `output: 'ignore-pipe'` gives it stdout/stderr pipes that nobody reads — once full, every
  * write to them would block — to test that logging never holds the queen up.
+ *
+ * Its embedded database is made from the tests' migrated template before the first start
+ * (test-db.ts), sparing the queen's own initdb and migrations.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN, DRONE_TOKEN } from './queen.ts';
+import { seedEmbeddedDatabase } from './test-db.ts';
 
 const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 
@@ -37,6 +43,8 @@ export interface QueenProcess {
 }
 
 export async function startQueenProcess(options: QueenProcessOptions): Promise<QueenProcess> {
+  const embedded = join(options.dataDir, 'db');
+  if (!options.databaseUrl && !existsSync(embedded)) await seedEmbeddedDatabase(embedded);
   const child = spawn(process.execPath, [hive, 'queen'], {
     env: {
       PATH: process.env.PATH,

@@ -26,15 +26,7 @@ const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url
  * migrations and PGlite's version (so a schema change makes a new one); the others load it.
  */
 async function openPgliteFromTemplate(): Promise<TestDatabase> {
-  const hash = createHash('sha256');
-  // (PGlite's package.json is not in its exports, so it is read where npm puts it.)
-  const pglitePackage = fileURLToPath(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url));
-  const pgliteVersion = JSON.parse(await readFile(pglitePackage, 'utf8')).version;
-  hash.update(pgliteVersion);
-  for (const dir of [migrationsDir, join(migrationsDir, 'meta')]) {
-    for (const name of (await readdir(dir)).sort()) if (/\.(sql|json)$/.test(name)) hash.update(name).update(await readFile(join(dir, name)));
-  }
-  const file = join(tmpdir(), `hive-test-pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+  const file = await templateFile();
   const saved = await readFile(file).catch(() => undefined);
   if (saved) return openDatabase({ inMemory: true, template: new Blob([saved]) });
   const database = await openDatabase({ inMemory: true });
@@ -44,6 +36,19 @@ async function openPgliteFromTemplate(): Promise<TestDatabase> {
   await writeFile(partial, dump);
   await rename(partial, file);
   return database;
+}
+
+/** Where the template of the current migrations and PGlite version is kept. */
+async function templateFile(): Promise<string> {
+  const hash = createHash('sha256');
+  // (PGlite's package.json is not in its exports, so it is read where npm puts it.)
+  const pglitePackage = fileURLToPath(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url));
+  const pgliteVersion = JSON.parse(await readFile(pglitePackage, 'utf8')).version;
+  hash.update(pgliteVersion);
+  for (const dir of [migrationsDir, join(migrationsDir, 'meta')]) {
+    for (const name of (await readdir(dir)).sort()) if (/\.(sql|json)$/.test(name)) hash.update(name).update(await readFile(join(dir, name)));
+  }
+  return join(tmpdir(), `hive-test-pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`);
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
@@ -64,4 +69,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await admin.end();
     },
   };
+}
+
+/**
+ * Writes a migrated embedded database into `dir` (a queen's `<data dir>/db`) from the same
+ * template, for tests that start queen processes: a queen's own first start would run
+ * initdb and the migrations, tens of seconds on a busy two-core machine.
+ */
+export async function seedEmbeddedDatabase(dir: string): Promise<void> {
+  let dump: Blob;
+  const saved = await readFile(await templateFile()).catch(() => undefined);
+  if (saved) {
+    dump = new Blob([saved]);
+  } else {
+    const template = await openPgliteFromTemplate(); // writes the template file
+    dump = await template.pglite!.dumpDataDir('gzip');
+    await template.close();
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const seeded = await PGlite.create(dir, { loadDataDir: dump });
+  await seeded.close();
 }
