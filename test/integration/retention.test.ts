@@ -116,7 +116,7 @@ after(async () => {
 
 describe('retention', () => {
   it('removes exactly the logs of finished builds past the retention, beyond each project\'s newest builds', async () => {
-    assert.deepEqual(firstPass, { jobs: seeded.pruned.length, chunks: seeded.chunksOfPruned, deliveries: 1 });
+    assert.deepEqual(firstPass, { jobs: seeded.pruned.length, chunks: seeded.chunksOfPruned, deliveries: 1, uploads: 0 });
     for (const id of seeded.pruned) {
       assert.equal(await chunkCount(id), 0, `job ${id} lost its log`);
       const [job] = await db.select().from(jobs).where(eq(jobs.id, id));
@@ -190,7 +190,7 @@ describe('retention', () => {
 
   it('finds nothing to do on a second pass', async () => {
     const [before] = await db.select({ at: jobs.logPrunedAt }).from(jobs).where(eq(jobs.id, seeded.pruned[0]));
-    assert.deepEqual(await queen.retention.runPass(), { jobs: 0, chunks: 0, deliveries: 0 });
+    assert.deepEqual(await queen.retention.runPass(), { jobs: 0, chunks: 0, deliveries: 0, uploads: 0 });
     const [afterwards] = await db.select({ at: jobs.logPrunedAt }).from(jobs).where(eq(jobs.id, seeded.pruned[0]));
     assert.deepEqual(afterwards.at, before.at, 'the date of removal stays the first one');
   });
@@ -204,9 +204,9 @@ describe('retention', () => {
     const passed = once(loop, 'pass');
     loop.start();
     const [result] = await passed;
-    assert.deepEqual(result, { jobs: 1, chunks: 2, deliveries: 0 });
+    assert.deepEqual(result, { jobs: 1, chunks: 2, deliveries: 0, uploads: 0 });
     assert.equal(await chunkCount(old), 0);
     await loop.stop();
-    assert.deepEqual(await loop.runPass(), { jobs: 0, chunks: 0, deliveries: 0 }, 'a stopped loop runs no more passes');
+    assert.deepEqual(await loop.runPass(), { jobs: 0, chunks: 0, deliveries: 0, uploads: 0 }, 'a stopped loop runs no more passes');
   });
 });
