@@ -12,6 +12,7 @@ import type { JobType } from '../../common/protocol/index.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { ClusterRelay } from '../live/cluster-relay.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
+import { resolveParams } from './job-params.ts';
 
 export interface JobControlDeps {
   db: Db;
@@ -30,7 +31,10 @@ export interface TriggerRequest {
   trigger: Omit<JobTrigger, 'at'>;
   /** Default: the project's `defaultPriority`. */
   priority?: number;
-  /** Checked against the project's declared parameters before it gets here. */
+  /**
+   * Checked against the project's declared parameters before it gets here (resolveParams);
+   * absent, the declared defaults.
+   */
   params?: Record<string, string>;
   uploadId?: string;
   runId?: string;
@@ -52,7 +56,8 @@ export class JobControl {
       ref,
       trigger: { ...request.trigger, at: new Date().toISOString() },
       priority: request.priority ?? project.defaultPriority,
-      params: request.params,
+      // A trigger that names no values (a webhook) builds with the declared defaults.
+      params: request.params ?? resolveParams(project.parameters, undefined),
       uploadId: request.uploadId,
       runId: request.runId,
       matrix: request.matrix,

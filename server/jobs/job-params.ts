@@ -94,7 +94,7 @@ export const parameterDefs = z.array(parameterDef).max(MAX_PARAMETERS).superRefi
 export const paramValues = z.record(
   z.string().max(MAX_PARAMETER_NAME * 2),
   z.union([z.string(), z.number(), z.boolean()]).transform(String),
-).refine((p) => Object.keys(p).length <= MAX_PARAMETERS * 2, `at most ${MAX_PARAMETERS} parameters`);
+).refine((p) => Object.keys(p).length <= MAX_PARAMETERS, `at most ${MAX_PARAMETERS} values (a project declares at most ${MAX_PARAMETERS} parameters)`);
 
 function describeChoices(choices: string[]): string {
   const shown = choices.slice(0, 10).map((c) => JSON.stringify(c)).join(', ');

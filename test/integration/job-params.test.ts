@@ -79,6 +79,13 @@ describe('build parameters', () => {
     assert.deepEqual((await queen.api('GET', `/api/jobs/${jobId}`)).body.params, { TARGET: 'staging', NOTES: 'none' });
   });
 
+  it('take their defaults in builds started without values, as webhooks start them', async () => {
+    const p = await project('webhook-defaults');
+    const job = await queen.control.trigger(p.id, { type: 'TEST', ref: { branch: 'main' }, trigger: { source: { type: 'webhook', provider: 'github' } } });
+    assert.deepEqual(job.params, { TARGET: 'staging', NOTES: 'none' });
+    assert.match(await built(job.id), /target=staging version=unset notes=none/);
+  });
+
   it('refuse undeclared names and values outside the choices with a 400 naming them; nothing is created', async () => {
     const p = await project('refused');
     const undeclared = await queen.api('POST', `/api/projects/${p.id}/jobs`, { params: { TARGTE: 'production', VERSION: '1' } });
