@@ -263,6 +263,12 @@ export const jobLogChunks = pgTable('job_log_chunks', {
   seqTo: integer('seq_to').notNull(),
   attempt: integer('attempt').notNull(),
   body: text('body').notNull(),
+  /**
+   * The events' JSON length before compression: readers take pages of a bounded number of
+   * bytes, so reading costs in proportion to a log's size, not to how many batches it was
+   * stored in. Null on rows from before it was kept (counted as a full chunk).
+   */
+  bytes: integer('bytes'),
   createdAt: createdAt(),
 }, (t) => [primaryKey({ columns: [t.jobId, t.attempt, t.seqFrom] })]);
 

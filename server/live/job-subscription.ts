@@ -23,6 +23,8 @@ export interface SubscriberSocket {
 
 /** Above this many queued bytes the subscriber is "behind" and is served from storage. */
 const HIGH_WATER_BYTES = 1024 * 1024;
+/** A subscriber catches up in pages of about this many bytes, so each stays small in memory. */
+const CATCH_UP_PAGE_BYTES = 1024 * 1024;
 
 export class JobSubscription {
   #cursor: number;
@@ -98,7 +100,7 @@ export class JobSubscription {
           if (this.#closed || !this.socket.open) return;
           // Let the socket drain before reading more: memory stays bounded per subscriber.
           while (this.socket.bufferedAmount > HIGH_WATER_BYTES && this.socket.open) await this.#lastWrite;
-          const page = await readJobEvents(this.db, { jobId: this.jobId, attempt: this.#attempt }, this.#cursor, 4);
+          const page = await readJobEvents(this.db, { jobId: this.jobId, attempt: this.#attempt }, this.#cursor, CATCH_UP_PAGE_BYTES);
           if (page.length === 0) break;
           this.#sendEvents(page);
         }
