@@ -22,11 +22,17 @@ export interface OutputStream {
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
+/** Streams that already ignore their write errors (one listener each, however many loggers). */
+const guarded = new WeakSet<OutputStream>();
+
 export function boundedStdout(options: { name: string; maxBufferedBytes?: number; stream?: OutputStream }): LogDestination {
   const out = options.stream ?? process.stdout;
   const max = options.maxBufferedBytes ?? 1024 * 1024;
   // A reader that went away (EPIPE) must not crash the process: its lines are lost, not its work.
-  out.on('error', () => {});
+  if (!guarded.has(out)) {
+    guarded.add(out);
+    out.on('error', () => {});
+  }
   let dropped = 0;
   return {
     write(line) {

@@ -12,7 +12,8 @@ const collect = (path) => {
   return readdirSync(path).sort().flatMap((name) => collect(join(path, name)));
 };
 const targets = process.argv.slice(2);
-const files = (targets.length ? targets : ['test/unit', 'test/integration', 'test/e2e'])
+// test/faults: the fault suite (killed processes, cut links, full disks, hanging servers).
+const files = (targets.length ? targets : ['test/unit', 'test/integration', 'test/faults', 'test/e2e'])
   .map((t) => resolve(root, t))
   .flatMap((t) => { try { return collect(t); } catch { return []; } });
 if (files.length === 0) {

