@@ -83,11 +83,12 @@ export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef,
 
 /**
  * A position in the queue, which is ordered by (queueKey, createdAt, id): highest effective
- * priority first, ties to the older job (schema.ts says why the key is that order).
+ * priority first, ties to the older job (schema.ts says why the key is that order). The
+ * position is the last job seen: its times are compared in the database, at their full
+ * microsecond precision — a JavaScript Date would round them to milliseconds and, with a
+ * page of jobs queued within one millisecond, read the same page again and again.
  */
 export interface QueueCursor {
-  queueKey: Date;
-  createdAt: Date;
   id: string;
 }
 
@@ -107,10 +108,7 @@ const queueColumns = {
 };
 
 function afterCursor(c: QueueCursor) {
-  return or(
-    gt(jobs.queueKey, c.queueKey),
-    and(eq(jobs.queueKey, c.queueKey), or(gt(jobs.createdAt, c.createdAt), and(eq(jobs.createdAt, c.createdAt), gt(jobs.id, c.id)))),
-  );
+  return sql`(${jobs.queueKey}, ${jobs.createdAt}, ${jobs.id}) > (select q.queue_key, q.created_at, q.id from jobs q where q.id = ${c.id})`;
 }
 
 /** Queued jobs ready to run (spec resolved) after the cursor, in dispatch order: the scheduler's input. */

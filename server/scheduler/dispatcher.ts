@@ -74,7 +74,7 @@ export class Dispatcher {
       }
       if (page.length < PAGE) return;
       const last = page[page.length - 1];
-      cursor = { queueKey: last.queueKey, createdAt: last.createdAt, id: last.id };
+      cursor = { id: last.id };
     }
   }
 
