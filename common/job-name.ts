@@ -1,6 +1,7 @@
 /**
- * The name a job of a matrix carries: its combination, `NODE=18 DB=pg`, in the order the
- * matrix declares its variables. Jobs outside a matrix have none (pages show `#number`).
+ * The name a job of a matrix carries: its combination, `DB=pg NODE=18`, in the order the
+ * stored combination (jsonb) keeps its keys — shorter names first, then alphabetical —
+ * so it is the same wherever it is shown. Jobs outside a matrix have none (pages show `#number`).
  */
 export function matrixJobName(matrix: Record<string, string> | null | undefined): string | null {
   if (!matrix) return null;
