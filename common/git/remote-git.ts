@@ -48,6 +48,7 @@ export interface RemoteGitOptions {
 const MAX_CAPTURE = 64 * 1024;
 /** Process groups of git commands running now, so a process that ends can take them along. */
 const running = new Set<number>();
+let killedAtExit = false;
 
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -81,6 +82,12 @@ export function runRemoteGit(args: string[], options: RemoteGitOptions): Promise
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const env = { ...options.env, GIT_TERMINAL_PROMPT: '0', GIT_SSH_COMMAND: sshCommandWithTimeouts(options.env.GIT_SSH_COMMAND, t) };
+    // In a group of its own, git no longer dies with ours: whatever way this process
+    // exits (a hard exit after SIGTERM included), its fetches go with it.
+    if (!killedAtExit) {
+      killedAtExit = true;
+      process.once('exit', killAllRemoteGit);
+    }
     const child = spawn('git', [...lowSpeedConfig(t), ...args], { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const pid = child.pid;
     if (pid !== undefined) running.add(pid);
