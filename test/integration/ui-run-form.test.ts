@@ -47,7 +47,7 @@ function postForm(parts: Part[], as: WebSession | null = session) {
   });
 }
 
-const jobs = async () => (await queen.api('GET', `/api/projects/${projectId}/jobs`)).body.jobs;
+const jobs = async () => (await queen.api('GET', `/api/projects/${projectId}/jobs`)).body.jobs.map((j: { id: string }) => j.id) as string[];
 const stored = async () => (await queen.testDb.db.select({ n: count() }).from(uploadFiles))[0].n;
 
 describe('the run form', () => {
