@@ -17,6 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { BurstCollector } from '../common/burst-collector.ts';
 import type { JobAssign, JobCancel, JobQueryInfo, JobSpec, QueenWelcome } from '../common/protocol/index.ts';
 import { RepoCache } from './checkout.ts';
 import type { DroneConfig } from './config.ts';
@@ -63,6 +64,8 @@ export class Drone extends EventEmitter<DroneEvents> {
   readonly #log: Logger;
   readonly #repos: RepoCache;
   readonly #jobs = new Map<string, RunningJob>();
+  /** After 16 MB of job output and 2 s of none, the garbage of it is collected (burst-collector.ts says why). */
+  readonly #collector = new BurstCollector({ minBytes: 16 * 1024 * 1024, quietMs: 2_000 });
   #draining = false;
   #stopping: Promise<void> | undefined;
 
@@ -195,7 +198,10 @@ export class Drone extends EventEmitter<DroneEvents> {
     const controller = new AbortController();
     const done = runJob({
       spec,
-      emit: (event) => this.outbox.push(jobId, event),
+      emit: (event) => {
+        if ('data' in event) this.#collector.note(event.data.length);
+        return this.outbox.push(jobId, event);
+      },
       signal: controller.signal,
       executor: typeof this.#options.executor === 'function' ? this.#options.executor(spec) : this.#options.executor,
       workspaces: this.#repos,

@@ -9,6 +9,7 @@
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
  * before it is stored, so the drone still holds whatever the queen has not.
  */
+import { BurstCollector } from '../../common/burst-collector.ts';
 import type { Db } from '../db/client.ts';
 import { toStoredEvent } from '../db/job-log.ts';
 import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
@@ -46,8 +47,16 @@ interface Stream {
   writing?: boolean;
 }
 
+/** A log this large, then 2 s without events, and the queen collects its garbage (burst-collector.ts says why). */
+const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
+const COLLECT_WHEN_QUIET_MS = 2_000;
+
+/** Roughly what an event cost the queen: its output, and a little for the rest. */
+const eventBytes = (e: JobEvent) => 100 + ('data' in e ? e.data.length : 0);
+
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
+  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS });
   constructor(private readonly deps: IngestDeps) {}
 
   accept(sender: EventSender, event: JobEvent): void {
@@ -121,6 +130,7 @@ export class EventIngest {
       stream.retryMs = 100;
       stream.storedSeq = batch[batch.length - 1].seq;
       this.#ack(stream);
+      this.#collector.note(batch.reduce((n, e) => n + eventBytes(e), 0));
       if (isFinal(job.status)) this.#forget(stream);
       return true;
     } catch (err) {
