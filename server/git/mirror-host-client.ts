@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { CHILD_NODE_FLAGS } from '../util/child-node-flags.ts';
+import { GIT_HOST_NODE_FLAGS } from '../util/child-node-flags.ts';
 import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
 
@@ -45,7 +45,7 @@ export class MirrorHost implements Mirrors {
   #ensure(): Promise<ChildProcess> {
     if (this.#stopped) return Promise.reject(new GitHostError('The queen is stopping'));
     this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(hostMain, [], { execArgv: [...CHILD_NODE_FLAGS, ...tsxImportArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = fork(hostMain, [], { execArgv: [...GIT_HOST_NODE_FLAGS, ...tsxImportArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
       this.#child = child;
       child.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve(child);
