@@ -34,6 +34,9 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1);
 }
 chmodSync(join(dist, 'scripts/hive.js'), 0o755);
+// npm's `hive`: the launcher that starts node with the memory settings (hive-launcher.sh says why).
+cpSync(join(root, 'scripts/hive-launcher.sh'), join(dist, 'scripts/hive'));
+chmodSync(join(dist, 'scripts/hive'), 0o755);
 
 // The bundles, with the same esbuild settings a queen from the sources uses in memory.
 const { bundleClientScripts, BUNDLE_DIR } = await import(pathToFileURL(join(dist, 'server/routes/ui-bundle.js')).href);
