@@ -14,7 +14,17 @@ import { RepoMirrors } from './repo-mirror.ts';
 import type { HostReply, HostRequest } from './mirror-host-protocol.ts';
 
 let mirrors: RepoMirrors | undefined;
-const reply = (message: HostReply) => process.send!(message);
+/**
+ * Answers the queen, unless it is gone: a queen that exits (a failed start, a stop) while
+ * an answer is on its way must not make this process die with an EPIPE stack trace on the
+ * terminal they share — the disconnect handler below ends it quietly.
+ */
+const reply = (message: HostReply) => {
+  if (!process.connected) return;
+  process.send!(message, (err: Error | null) => {
+    if (err && process.connected) throw err;
+  });
+};
 
 process.on('message', async (message: HostRequest) => {
   if (message.type === 'init') {
