@@ -40,6 +40,8 @@ const runForm = z.object({
   type: z.enum(JOB_TYPES).default('TEST'),
   /** More than 1: a run of that many builds of one commit (run-control.ts). */
   times: z.coerce.number().int().min(1).max(100).default(1),
+  /** −100…100; an empty field leaves the project's default priority. */
+  priority: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(-100).max(100).optional()),
 });
 
 export async function projectOr404(db: Db, id: string | undefined): Promise<Project> {
@@ -119,6 +121,7 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: {
         trigger: { source: { type: 'ui' as const }, author: { username: c.get('session')!.user.username } },
         params: input.params,
         uploadId: input.upload?.uploadId,
+        priority: input.form.priority,
       };
       if (input.form.times > 1) {
         const run = await deps.runs.create(project.id, { ...trigger, times: input.form.times });

@@ -115,5 +115,18 @@ describe('the run form', () => {
     assert.equal(res.status, 303, await res.text());
     const job = (await queen.api('GET', `/api/jobs/${res.headers.get('location')!.split('/').pop()}`)).body;
     assert.deepEqual(job.params, { TARGET: 'production', NOTE: 'none' });
+    assert.equal(job.priority, 0, "an empty priority field leaves the project's default");
+  });
+
+  it('takes a priority from the form, and refuses one out of range', async () => {
+    const res = await postForm([['_csrf', session.csrf], ['branch', 'main'], ['priority', '42'], ['type', 'TEST']]);
+    assert.equal(res.status, 303, await res.text());
+    const job = (await queen.api('GET', `/api/jobs/${res.headers.get('location')!.split('/').pop()}`)).body;
+    assert.equal(job.priority, 42);
+    const before = await jobs();
+    const bad = await postForm([['_csrf', session.csrf], ['branch', 'main'], ['priority', '101'], ['type', 'TEST']]);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /priority/);
+    assert.deepEqual(await jobs(), before, 'nothing was queued');
   });
 });

@@ -64,6 +64,9 @@ export function ProjectPage({ ctx, data }: { ctx: PageContext; data: ProjectPage
           <label for="run-times">Times</label>
           <input id="run-times" name="times" type="number" min={1} max={100} value="1" required class="times-input"
             title="More than 1: a run of that many builds of one commit" />
+          <label for="run-priority">Priority</label>
+          <input id="run-priority" name="priority" type="number" min={-100} max={100} placeholder={String(project.defaultPriority)} class="times-input"
+            title="−100…100, higher goes first; empty: the project's default" />
           <RunInputs parameters={project.parameters} maxUploadBytes={data.maxUploadBytes} />
           <button type="submit" name="type" value="TEST" class="primary">Run tests</button>
           <button type="submit" name="type" value="TEST_AND_DEPLOY">Run tests and deploy</button>
