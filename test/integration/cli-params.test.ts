@@ -1,16 +1,14 @@
 /** `hive run --param NAME=value … --file PATH …` against a real queen and drone. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { runHiveCli } from '../helpers/cli-process.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
@@ -34,13 +32,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HIVE_URL: queen.url, HIVE_TOKEN: ADMIN_TOKEN } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runHiveCli(queen, args);
 const jobCount = async () => (await queen.api('GET', `/api/projects/${projectId}/jobs`)).body.jobs.length;
 
 it('sends parameters and files, and the build reads them', async () => {

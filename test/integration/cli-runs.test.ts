@@ -3,14 +3,12 @@
  * against a real queen and drone: the result printed, the exit code of the outcome.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { runHiveCli } from '../helpers/cli-process.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
@@ -32,13 +30,7 @@ after(async () => {
   await repo?.cleanup();
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HIVE_URL: queen.url, HIVE_TOKEN: ADMIN_TOKEN } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runHiveCli(queen, args);
 
 it('runs a job and waits for its result: exit 0 when it passed, 1 when it failed', async () => {
   const ok = await cli(['run', 'cli-runs', '--wait', '--priority', '5']);

@@ -1,13 +1,11 @@
 /** The `hive` command-line client against a real queen and drone. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { runHiveCli } from '../helpers/cli-process.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
@@ -25,13 +23,7 @@ after(async () => {
   await repo?.cleanup();
 });
 
-function cli(args: string[], token = ADMIN_TOKEN): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HIVE_URL: queen.url, HIVE_TOKEN: token } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], token?: string) => runHiveCli(queen, args, token);
 
 it('runs a build, follows its log live, and exits with the build\'s outcome', async () => {
   const ok = await cli(['run', 'cli-demo', '--follow', '--message', 'from the terminal']);

@@ -5,15 +5,13 @@
  * the drone out, and a token in the environment replaces the earlier bootstrap ones.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, DRONE_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { DRONE_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
 import { revokeDroneToken } from '../../server/db/tokens.ts';
 import { PROTOCOL_VERSION } from '../../common/protocol/index.ts';
+import { runHiveCli } from '../helpers/cli-process.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let queen: TestQueen;
 const open: RawDrone[] = [];
 
@@ -37,13 +35,7 @@ async function ownToken(drone: string): Promise<{ id: string; token: string }> {
 }
 const refusal = (d: RawDrone) => d.waitFor((m) => m.type === 'error') as Promise<{ code: string; message: string }>;
 const connectedNames = () => queen.hub.all().map((d) => d.name).sort();
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HIVE_URL: queen.url, HIVE_TOKEN: ADMIN_TOKEN } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runHiveCli(queen, args);
 
 describe('drone identities', { concurrency: false }, () => {
   it("connects a drone with its own token under its name only; the shared token cannot take that name", async () => {
