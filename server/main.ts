@@ -4,6 +4,8 @@
  * directory another queen holds, an embedded database that cannot be created or opened, a
  * port in use (exit 1) — is one line on stderr, never a stack trace.
  */
+// First: V8 settings that must hold before the rest loads (v8-tuning.ts).
+import './v8-tuning.ts';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/config-error.ts';
 import { UsageError } from '../common/usage-error.ts';
