@@ -3,9 +3,14 @@
  *   1. trigger → assignment at a free drone (POST /jobs until job:assign arrives);
  *   2. log ingest throughput and queen memory while a drone streams a large log;
  *   3. a whole build through a real drone process (trigger → passed);
- *   4. a 200 MiB log streamed by a real drone: throughput and the queen's memory.
- * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench`.
+ *   4. a 200 MiB log streamed by a real drone: throughput and the queen's memory;
+ *   5. the resident memory of every process of `hive start` (start-memory.ts), on PGlite
+ *      and, given a PostgreSQL URL, on PostgreSQL.
+ * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench` (1–5), or
+ * `npm run bench -- --postgres postgres://…` (5 only; the URL's role must create databases).
+ * The queen of 1–4 runs in this process, with the queen's V8 settings.
  */
+import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';
 import type { JobAssign } from '../common/protocol/index.ts';
 import { connectDrone } from '../test/helpers/drone-process.ts';
@@ -13,6 +18,7 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { openRawDrone } from '../test/helpers/raw-drone.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
+import { measureStartMemory, memoryTable } from './start-memory.ts';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
@@ -114,3 +120,12 @@ console.log(`database: ${testDatabaseKind()}`);
 
 await queen.stop();
 await repo.cleanup();
+
+// 5. The memory of `hive start`, as users run it: its own processes, after the others stopped.
+{
+  const flag = process.argv.indexOf('--postgres');
+  const postgresUrl = flag === -1 ? process.env.TEST_DATABASE_URL : process.argv[flag + 1];
+  const samples = [...(await measureStartMemory()), ...(postgresUrl ? await measureStartMemory(postgresUrl) : [])];
+  console.log('resident memory (RSS) of `hive start`, MiB, per process and summed:');
+  console.log(memoryTable(samples));
+}
