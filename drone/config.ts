@@ -16,8 +16,13 @@ import { MAX_DRONE_CAPACITY, MAX_DRONE_NAME_CHARS } from '../common/protocol/con
 import { gitTimeoutsFromEnv, type GitTimeouts } from '../common/git/git-timeouts.ts';
 
 export interface DroneConfig {
-  /** Base URL of the queen, `ws://` or `wss://`, without a trailing slash. */
+  /** Base URL of the first queen, `ws://` or `wss://`, without a trailing slash (`queenUrls[0]`). */
   queenUrl: string;
+  /**
+   * Every queen the drone may connect to (`--queen` repeated, or a comma-separated list),
+   * in the order tried: queens sharing one PostgreSQL, any of which can take the drone.
+   */
+  queenUrls?: string[];
   token: string;
   name: string;
   /** How many jobs run at once. */
@@ -124,8 +129,10 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
 
   const dockerHost = value('docker-host');
   const outboxMemoryBytes = parseOutboxMemory(env.HIVE_DRONE_OUTBOX_MEMORY_BYTES);
+  const queenUrls = parseQueenUrls(flags.queens.length ? flags.queens : env.HIVE_QUEEN_URL === undefined ? [] : [env.HIVE_QUEEN_URL]);
   return {
-    queenUrl: parseQueenUrl(value('queen')),
+    queenUrl: queenUrls[0],
+    queenUrls,
     token: readToken(value('token'), value('token-file'), system),
     name,
     capacity: parseCapacity(value('capacity'), system.parallelism),
@@ -143,9 +150,11 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
   };
 }
 
-function parseArgv(argv: string[]): { values: Map<string, string>; booleans: Set<string> } {
+/** Flags as given; `--queen` may be repeated (every value is kept, in order). */
+function parseArgv(argv: string[]): { values: Map<string, string>; booleans: Set<string>; queens: string[] } {
   const values = new Map<string, string>();
   const booleans = new Set<string>();
+  const queens: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) throw new UsageError(`Unexpected argument ${JSON.stringify(arg)}; options look like --capacity 2`);
@@ -157,17 +166,24 @@ function parseArgv(argv: string[]): { values: Map<string, string>; booleans: Set
     } else if (Object.hasOwn(VALUE_FLAGS, flag)) {
       const v = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
       if (v === undefined) throw new UsageError(`Expected a value after --${flag}`);
+      if (flag === 'queen') queens.push(v);
       values.set(flag, v);
     } else {
       const known = [...Object.keys(VALUE_FLAGS), ...Object.keys(BOOLEAN_FLAGS)].map((f) => `--${f}`).join(', ');
       throw new UsageError(`Unknown option --${flag}; known options: ${known}`);
     }
   }
-  return { values, booleans };
+  return { values, booleans, queens };
 }
 
-function parseQueenUrl(raw: string | undefined): string {
-  if (raw === undefined) throw new ConfigError('Expected the queen URL: pass --queen ws://host:8080 or set HIVE_QUEEN_URL');
+/** Every `--queen` value (or HIVE_QUEEN_URL), each possibly a comma-separated list; duplicates once. */
+function parseQueenUrls(raws: string[]): string[] {
+  const urls = [...new Set(raws.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean).map(parseQueenUrl))];
+  if (urls.length === 0) throw new ConfigError('Expected the queen URL: pass --queen ws://host:8080 (repeated for several queens) or set HIVE_QUEEN_URL');
+  return urls;
+}
+
+function parseQueenUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);

@@ -5,6 +5,14 @@
  * with exponential backoff and jitter (200 ms doubling to 10 s; reset after a welcome)
  * until `stop()`.
  *
+ * Given several queens (sharing one PostgreSQL), it is connected to one at a time and,
+ * when that one is lost or cannot be reached, tries the next at once: a queen not yet
+ * tried since the last welcome is worth a try before any backoff, so a drone whose queen
+ * died is on another within moments — well inside its jobs' lease — and resumes their
+ * streams there exactly as after a reconnect to the same queen (the hello lists its
+ * running jobs, the welcome says from which seq to replay). Only once every queen failed
+ * does the backoff grow.
+ *
  * It is also the transport of the EventOutbox: `canSend()` is true only after the welcome
  * and while the socket's send buffer is below a high-water mark, so job events are never
  * sent to a queen that has not yet said where to resume, and never pile up in memory.
@@ -50,6 +58,8 @@ const RELAYED_AS = {
 export interface QueenConnectionOptions {
   /** `ws://` or `wss://` base URL of the queen; `/drone` is appended. */
   queenUrl: string;
+  /** Several queens, tried in turn (see the file comment); `queenUrl` when absent. */
+  queenUrls?: readonly string[];
   token: string;
   /** Builds the hello each time a socket opens: the running jobs change between connections. */
   hello: () => Omit<DroneHello, 'type' | 'version'>;
@@ -64,9 +74,17 @@ export interface QueenConnectionOptions {
   highWaterMark?: number;
 }
 
+/** The pause before trying a queen not yet tried since the last welcome: barely any. */
+const NEXT_QUEEN_DELAY_MS = 50;
+
 export class QueenConnection extends EventEmitter<ConnectionEvents> implements OutboxTransport {
-  readonly #options: Required<Omit<QueenConnectionOptions, 'backoff'>> & { backoff: { initialMs: number; maxMs: number } };
-  readonly #log: Logger;
+  readonly #options: Required<Omit<QueenConnectionOptions, 'backoff' | 'queenUrls'>> & { backoff: { initialMs: number; maxMs: number } };
+  readonly #urls: readonly string[];
+  /** The queen connected to, or tried now: an index into #urls. */
+  #urlIndex = 0;
+  /** Queens tried (and lost or failed) since the last welcome; below #urls.length another is untried. */
+  #triedSinceWelcome = 0;
+  #log: Logger;
   #ws: WebSocket | undefined;
   #welcomed = false;
   #stopped = false;
@@ -87,7 +105,13 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       ...options,
       backoff: options.backoff ?? { initialMs: 200, maxMs: 10_000 },
     };
-    this.#log = options.logger.child({ queen: options.queenUrl });
+    this.#urls = options.queenUrls?.length ? [...options.queenUrls] : [options.queenUrl];
+    this.#log = options.logger.child({ queen: this.#urls[0] });
+  }
+
+  /** The base URL of the queen connected to (or being tried): uploads are fetched from it. */
+  get queenUrl(): string {
+    return this.#urls[this.#urlIndex];
   }
 
   /** True between the queen's welcome and the loss of that socket. */
@@ -144,7 +168,8 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
   }
 
   #connect(): void {
-    const url = `${this.#options.queenUrl}/drone`;
+    this.#log = this.#options.logger.child({ queen: this.queenUrl });
+    const url = `${this.queenUrl}/drone`;
     const ws = new WebSocket(url, {
       headers: { Authorization: `Bearer ${this.#options.token}` },
       maxPayload: MAX_MESSAGE_BYTES,
@@ -214,6 +239,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     }
     this.#welcomed = true;
     this.#attempt = 0;
+    this.#triedSinceWelcome = 0;
     this.#log.info({ droneId: welcome.droneId, resume: welcome.resume.length }, 'welcomed by the queen');
     this.#heartbeatTimer = setInterval(() => {
       this.send({ type: 'job:heartbeat', jobs: this.#options.heartbeatJobs() });
@@ -241,19 +267,32 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     const why = reason ? `${code} ${reason}` : String(code);
     if (wasWelcomed) this.emit('disconnected', why);
     if (this.#stopped) return;
-    // Exponential backoff with jitter, so a restarted queen is not hit by every drone at once.
-    const { initialMs, maxMs } = this.#options.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 30));
-    const delay = Math.round(base / 2 + (Math.random() * base) / 2);
-    this.#attempt++;
+    const delay = this.#nextTarget();
     const error = this.#lastError;
     const hint = error && /\b(401|403)\b/.test(error) ? ' (is the drone token right?)' : '';
-    const fields = { code: why, ...(error && { error }), retryInMs: delay };
+    const next = this.#urls.length > 1 ? { next: this.queenUrl } : {};
+    const fields = { code: why, ...(error && { error }), retryInMs: delay, ...next };
     // A queen that said it is stopping (a restart, an upgrade) is a planned stop: info.
     if (code === 1001) this.#log.info(fields, 'the queen is stopping; reconnecting');
     // Loud for a lost queen or a first failure; quieter for the retries that follow.
-    else if (wasWelcomed || this.#attempt === 1) this.#log.warn(fields, `queen connection closed${hint}; reconnecting`);
+    else if (wasWelcomed || this.#attempt <= 1) this.#log.warn(fields, `queen connection closed${hint}; reconnecting`);
     else this.#log.info(fields, `queen connection closed${hint}; reconnecting`);
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /**
+   * Moves to the next queen and says how long to wait before connecting: next to nothing
+   * while some queen is untried since the last welcome, else the backoff (exponential
+   * with jitter, so a restarted queen is not hit by every drone at once).
+   */
+  #nextTarget(): number {
+    this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
+    this.#triedSinceWelcome++;
+    if (this.#triedSinceWelcome < this.#urls.length) return NEXT_QUEEN_DELAY_MS;
+    this.#triedSinceWelcome = 0;
+    const { initialMs, maxMs } = this.#options.backoff;
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    return Math.round(base / 2 + (Math.random() * base) / 2);
   }
 }

@@ -85,6 +85,7 @@ export class Drone extends EventEmitter<DroneEvents> {
     this.connection = new QueenConnection({
       ...options.connection,
       queenUrl: this.#config.queenUrl,
+      queenUrls: this.#config.queenUrls,
       token: this.#config.token,
       logger: this.#log,
       hello: () => ({
@@ -207,9 +208,10 @@ export class Drone extends EventEmitter<DroneEvents> {
       workspaces: this.#repos,
       keepWorkspaces: this.#config.keepWorkspaces,
       cleanupTimeoutMs: this.#options.cleanupTimeoutMs,
-      // Uploaded files come over HTTP from the queen, under this job's lease (upload-files.ts).
+      // Uploaded files come over HTTP from the queen, under this job's lease (upload-files.ts):
+      // the queen connected to now, which with several queens need not be the first.
       placeFiles: (workspace, signal, logLine) => placeUploadedFiles({
-        queenUrl: this.#config.queenUrl, token: this.#config.token, jobId, lease, files: spec.files ?? [], workspace, signal, log: logLine,
+        queenUrl: this.connection.queenUrl, token: this.#config.token, jobId, lease, files: spec.files ?? [], workspace, signal, log: logLine,
       }),
     }).catch((err: unknown): JobOutcome => {
       // A bug in the runner must still end the job for the queen.

@@ -4,7 +4,9 @@ export const DRONE_USAGE = `usage: hive drone --queen ws://host:8080 --token T [
 Connects to a queen and runs the builds it assigns. Every option can also be set in the
 environment (in parentheses); options win.
 
-  --queen URL           the queen's address, ws(s):// or http(s):// (HIVE_QUEEN_URL)
+  --queen URL           the queen's address, ws(s):// or http(s):// (HIVE_QUEEN_URL); repeat it,
+                        or give a comma-separated list, for queens sharing one PostgreSQL:
+                        the drone uses one and moves to the next when it loses it
   --token T             a drone token the queen printed or an admin made (HIVE_DRONE_TOKEN)
   --token-file PATH     read the token from a file instead (HIVE_DRONE_TOKEN_FILE)
   --name NAME           shown in the queen's drone list; default the host name (HIVE_DRONE_NAME)

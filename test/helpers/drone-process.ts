@@ -19,6 +19,8 @@ export interface DroneOptions {
   token?: string;
   /** Connect to this port instead of the queen's (e.g. a queen that will start later). */
   port?: number;
+  /** Several queens, tried in this order (`--queen` repeated); instead of `port`. */
+  ports?: number[];
   /** The drone's data dir, e.g. the one of a drone that was killed (default: a new temp dir). */
   dataDir?: string;
   /** More environment for the drone (HIVE_GIT_*, HIVE_DRONE_OUTBOX_MEMORY_BYTES, …). */
@@ -39,10 +41,10 @@ export interface TestDrone {
 
 export async function startDrone(queen: TestQueen | undefined, opts: DroneOptions): Promise<TestDrone> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `hive-drone-${opts.name}-`)));
-  const port = opts.port ?? queen!.port;
+  const ports = opts.ports ?? [opts.port ?? queen!.port];
   const args = [
     '--import', 'tsx', droneMain,
-    '--queen', `ws://127.0.0.1:${port}`,
+    ...ports.flatMap((port) => ['--queen', `ws://127.0.0.1:${port}`]),
     '--name', opts.name,
     '--capacity', String(opts.capacity ?? 1),
     '--data-dir', dataDir,

@@ -25,6 +25,7 @@ describe('loadDroneConfig', () => {
     ]);
     assert.deepEqual(config, {
       queenUrl: 'ws://queen.example:8080',
+      queenUrls: ['ws://queen.example:8080'],
       token: 'secret',
       name: 'X',
       capacity: 3,
@@ -47,6 +48,17 @@ describe('loadDroneConfig', () => {
     assert.equal(allowed.allowPrivileged, true);
     assert.deepEqual(allowed.labels, ['gpu', 'privileged']);
     assert.deepEqual(load(base, { HIVE_DRONE_ALLOW_PRIVILEGED: 'true' }).labels, ['privileged']);
+  });
+
+  it('takes several queens: --queen repeated, or comma-separated in the flag or HIVE_QUEEN_URL', () => {
+    const repeated = load(['--queen', 'ws://a:8080', '--queen', 'http://b:8080/', '--token', 'T']);
+    assert.deepEqual(repeated.queenUrls, ['ws://a:8080', 'ws://b:8080']);
+    assert.equal(repeated.queenUrl, 'ws://a:8080', 'the first is tried first');
+    assert.deepEqual(load(['--queen', 'ws://a:8080, ws://b:8080,', '--token', 'T']).queenUrls, ['ws://a:8080', 'ws://b:8080']);
+    assert.deepEqual(load(['--token', 'T'], { HIVE_QUEEN_URL: 'wss://a,wss://b,wss://a' }).queenUrls, ['wss://a', 'wss://b'], 'each once');
+    assert.deepEqual(load(['--queen', 'ws://c', '--token', 'T'], { HIVE_QUEEN_URL: 'wss://a,wss://b' }).queenUrls, ['ws://c'], 'flags win');
+    assert.throws(() => load(['--queen', 'ws://a,ftp://b', '--token', 'T']), /ws:\/\/ or wss:\/\/ URL, got "ftp:\/\/b"/);
+    assert.throws(() => load(['--queen', ' , ', '--token', 'T']), /Expected the queen URL/);
   });
 
   it('takes --flag=value as well', () => {
