@@ -9,9 +9,11 @@
  * branches and tags are fetched once more before giving up.
  *
  * One lock per cache serialises fetch and workspace clone across jobs of one repository.
- * The workspace `<dataDir>/work/<jobId>` is a local clone of the cache — objects are
+ * A `fresh` workspace `<dataDir>/work/<jobId>` is a local clone of the cache — objects are
  * hardlinked, not shared through alternates, because the workspace is later bind-mounted
  * into a container where the cache path does not exist — checked out detached at the sha.
+ * An `incremental` one is a tree the drone keeps per project and slot, brought to the
+ * commit (workspaces/incremental-trees.ts); a spec without `workspace` builds fresh.
  *
  * Failures are `CheckoutError`s with a message fit for users: git's own complaint, and
  * never a credential.
@@ -22,7 +24,7 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
-import type { CheckoutSpec } from '../common/protocol/index.ts';
+import type { CheckoutSpec, WorkspaceSpec } from '../common/protocol/index.ts';
 import { prepareGitAuth, type GitAuth } from '../common/git/credentials-env.ts';
 import { firstUseKnownHostsFile } from '../common/git/host-key-check.ts';
 import { DEFAULT_GIT_TIMEOUTS, type GitTimeouts } from '../common/git/git-timeouts.ts';
@@ -30,6 +32,8 @@ import { GitTimeoutError, runRemoteGit } from '../common/git/remote-git.ts';
 import { KeyedMutex } from '../common/keyed-mutex.ts';
 import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
+import { safeDirName } from './safe-dir-name.ts';
+import { IncrementalTrees } from './workspaces/incremental-trees.ts';
 
 export class CheckoutError extends Error {
   override name = 'CheckoutError';
@@ -45,6 +49,10 @@ export interface CheckoutRequest {
   signal?: AbortSignal;
   /** Progress lines for the job log, e.g. "Fetching https://… (branch main)". */
   onProgress?: (line: string) => void;
+  /** The spec's `workspace` and the job's project; absent: a fresh clone. */
+  workspace?: WorkspaceSpec & { projectId: string };
+  /** Names the drone will write into the workspace root for the job (its uploaded files). */
+  droneFiles?: string[];
 }
 
 export interface CheckoutResult {
@@ -67,11 +75,13 @@ const GIT_ENV_ALLOWED = ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'
 
 export class RepoCache {
   readonly #locks = new KeyedMutex();
+  readonly #trees: IncrementalTrees;
 
   readonly #options: RepoCacheOptions;
 
   constructor(options: RepoCacheOptions) {
     this.#options = options;
+    this.#trees = new IncrementalTrees({ root: join(options.dataDir, 'workspaces'), hostEnv: options.hostEnv });
   }
 
   /** The workspace directory of a job (whether or not it exists). */
@@ -87,7 +97,10 @@ export class RepoCache {
     const spec = request.checkout;
     validate(spec);
     const progress = request.onProgress ?? (() => {});
-    const workspace = this.workspacePath(request.jobId);
+    const incremental = request.workspace?.mode === 'incremental' ? request.workspace : undefined;
+    // Taken before the cache's lock: two jobs of the project never get one tree.
+    const lease = incremental && this.#trees.lease(incremental.projectId, request.jobId);
+    const workspace = lease ? this.#trees.treePath(lease) : this.workspacePath(request.jobId);
     const cacheDir = this.cachePath(spec.repoUrl);
     const auth = await prepareGitAuth(spec.credentials, {
       firstUseKnownHosts: firstUseKnownHostsFile(join(this.#options.dataDir, 'known-hosts'), spec.repoUrl),
@@ -116,6 +129,18 @@ export class RepoCache {
         }
         progress(`Fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+        if (lease) {
+          const [, log] = await Promise.all([
+            this.#trees.update(lease, {
+              cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
+            }),
+            cache.raw(['log', '-1', '--format=%s', sha]),
+          ]);
+          const subject = log.trim();
+          progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
+          return { workspace, sha };
+        }
+
         await removeTree(workspace);
         await mkdir(dirname(workspace), { recursive: true });
         await this.#git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
@@ -132,7 +157,9 @@ export class RepoCache {
         return { workspace, sha };
       });
     } catch (err) {
-      await removeTree(workspace).catch(() => {});
+      // An incremental tree stays (without its state: the next build makes it anew).
+      if (lease) this.#trees.release(request.jobId);
+      else await removeTree(workspace).catch(() => {});
       if (err instanceof CheckoutError) throw err;
       if (request.signal?.aborted) throw new CheckoutError('checkout aborted', { cause: err });
       throw new CheckoutError(`checkout of ${clean(spec.repoUrl)} failed: ${clean(gitMessage(err))}`, { cause: err });
@@ -141,7 +168,9 @@ export class RepoCache {
     }
   }
 
+  /** The job is done with its workspace: a fresh one is deleted, an incremental tree given back for the next build. */
   async removeWorkspace(jobId: string): Promise<void> {
+    if (this.#trees.release(jobId)) return;
     await removeTree(this.workspacePath(jobId));
   }
 
@@ -267,11 +296,4 @@ function gitMessage(err: unknown): string {
 /** Removes credentials from text: user:password in URLs and the given secret values. */
 export function redact(text: string, secrets: string[]): string {
   return redactSecrets(text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@'), secrets);
-}
-
-/** A directory name for a job id: readable when the id is, unique always. */
-function safeDirName(jobId: string): string {
-  if (/^[A-Za-z0-9._-]{1,100}$/.test(jobId) && !/^\.+$/.test(jobId)) return jobId;
-  const hash = createHash('sha256').update(jobId).digest('hex').slice(0, 12);
-  return `${jobId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60)}-${hash}`;
 }

@@ -162,6 +162,8 @@ class JobRun {
         checkout: this.#spec.checkout,
         signal: this.#main.signal,
         onProgress: (line) => this.#log(line),
+        ...(this.#spec.workspace && { workspace: { ...this.#spec.workspace, projectId: this.#spec.projectId } }),
+        droneFiles: this.#spec.files?.map((f) => f.name) ?? [],
       });
       this.#sha = result.sha;
       return result.workspace;

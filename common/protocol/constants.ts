@@ -42,3 +42,7 @@ export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 /** When the Docker executor pulls a job's image. */
 export const PULL_POLICIES = ['always', 'if-not-present', 'never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/** How a drone prepares a build's directory (see drone/workspaces/). */
+export const WORKSPACE_MODES = ['fresh', 'incremental'] as const;
+export type WorkspaceMode = (typeof WORKSPACE_MODES)[number];

@@ -8,9 +8,10 @@
  * The schema is the definition; the types are derived from it.
  */
 import { z } from 'zod';
-import { JOB_TYPES, PHASES, PULL_POLICIES, type PhaseName } from './constants.ts';
+import { JOB_TYPES, PHASES, PULL_POLICIES, WORKSPACE_MODES, type PhaseName } from './constants.ts';
 import { id, int, label, list, nonEmptyStr, num, str, stringMap } from './fields.ts';
 import { MAX_UPLOAD_FILES, MAX_UPLOAD_NAME_BYTES } from '../upload-files.ts';
+import { MAX_WORKSPACE_CACHE_CHARS, MAX_WORKSPACE_CACHES } from '../workspace-caches.ts';
 
 export const specCommandSchema = z.object({
   /** The shell text run with `sh -c`. May reference secrets through env vars. */
@@ -60,6 +61,20 @@ export type ContainerOptions = z.output<typeof containerOptionsSchema>;
 
 const phaseCommands = list(specCommandSchema);
 
+/**
+ * How the drone prepares the build's directory (the project's settings). `fresh`: a new
+ * clone for every build. `incremental`: a work tree the drone keeps per project and slot,
+ * updated to the commit and cleaned of everything not in it except `caches` (gitignore
+ * patterns, checked again by the drone: common/workspace-caches.ts). Absent: `fresh`, as
+ * before the field existed — a drone that does not know it builds fresh, which is
+ * correct, only slower (so no protocol version of its own).
+ */
+export const workspaceSpecSchema = z.object({
+  mode: z.enum(WORKSPACE_MODES),
+  caches: list(nonEmptyStr(MAX_WORKSPACE_CACHE_CHARS), MAX_WORKSPACE_CACHES),
+});
+export type WorkspaceSpec = z.output<typeof workspaceSpecSchema>;
+
 export const jobSpecSchema = z.object({
   jobId: id,
   projectId: id,
@@ -92,5 +107,6 @@ export const jobSpecSchema = z.object({
    * lease), so a large upload never has to fit a WebSocket frame.
    */
   files: list(z.object({ name: nonEmptyStr(MAX_UPLOAD_NAME_BYTES), size: int(0) }), MAX_UPLOAD_FILES).optional(),
+  workspace: workspaceSpecSchema.optional(),
 });
 export type JobSpec = z.output<typeof jobSpecSchema>;

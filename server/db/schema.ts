@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
-import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus } from '../../common/protocol/index.ts';
+import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus, WorkspaceMode } from '../../common/protocol/index.ts';
 import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -121,6 +121,13 @@ export const projects = pgTable('projects', {
   schedules: jsonb('schedules').$type<ScheduleDef[]>().notNull().default([]),
   /** Private projects' badges need authentication like everything else; public ones are served to anyone. */
   private: boolean('private').notNull().default(false),
+  /**
+   * How drones prepare a build's directory: `incremental` updates a work tree the drone
+   * keeps per project and slot (drone/workspaces/), `fresh` clones a new one every build.
+   */
+  workspace: text('workspace').$type<WorkspaceMode>().notNull().default('incremental'),
+  /** What an incremental tree keeps between builds: gitignore patterns of ignored paths (node_modules, .cache/). */
+  workspaceCaches: jsonb('workspace_caches').$type<string[]>().notNull().default([]),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('projects_name_unique').on(t.name)]);

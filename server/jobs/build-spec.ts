@@ -10,7 +10,7 @@
  */
 import type { PhaseContribution, PluginCommand } from '../../plugins/api.ts';
 import {
-  PHASES, type ContainerOptions, type JobSpec, type JobType, type PhaseName, type SpecCommand,
+  PHASES, type ContainerOptions, type JobSpec, type JobType, type PhaseName, type SpecCommand, type WorkspaceMode,
 } from '../../common/protocol/index.ts';
 import type { JobRef } from '../db/schema.ts';
 import type { MergedConfig } from './merge-config.ts';
@@ -27,7 +27,8 @@ export interface Contribution {
 
 export interface SpecInput {
   job: { id: string; number: number; type: JobType };
-  project: { id: string; name: string; repoUrl: string };
+  /** `workspace` and its caches: the admin's setting (absent: the spec has none, a drone builds fresh). */
+  project: { id: string; name: string; repoUrl: string; workspace?: WorkspaceMode; workspaceCaches?: string[] };
   checkout: { sha: string; branch?: string; refspec?: string };
   /** What was triggered: tags and pull requests become env vars commands can read. */
   ref?: JobRef;
@@ -90,6 +91,8 @@ export function buildJobSpec(input: SpecInput): JobSpec {
     ];
     spec.requires.labels = [...new Set([...spec.requires.labels, ...needed])].sort();
   }
+  // The admin's setting whatever runs the job: a container mounts the same tree.
+  if (input.project.workspace) spec.workspace = { mode: input.project.workspace, caches: [...(input.project.workspaceCaches ?? [])] };
   if (services.length) spec.services = services;
   if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;
   if (input.files?.length) spec.files = input.files.map(({ name, size }) => ({ name, size }));

@@ -1,6 +1,7 @@
 /** Request bodies and queries of the REST API, validated with zod. */
 import { z } from 'zod';
-import { JOB_TYPES } from '../../common/protocol/index.ts';
+import { JOB_TYPES, WORKSPACE_MODES } from '../../common/protocol/index.ts';
+import { MAX_WORKSPACE_CACHES, workspaceCacheProblem } from '../../common/workspace-caches.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
 import { paramValues, parameterDefs } from '../jobs/job-params.ts';
 import { schedulesSchema } from '../schedules/schedule-schema.ts';
@@ -57,6 +58,12 @@ const httpUrl = z.string().max(2000).refine((u) => {
 /** −100…100; higher goes first. */
 export const priority = z.number().int().min(-100).max(100);
 
+/** A path an incremental workspace keeps between builds (common/workspace-caches.ts). */
+const workspaceCache = z.string().superRefine((entry, ctx) => {
+  const problem = workspaceCacheProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry.slice(0, 100))} ${problem}` });
+});
+
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
   repoUrl,
@@ -86,6 +93,11 @@ export const createProjectBody = z.strictObject({
   maxConcurrent: z.number().int().min(1).max(10_000).nullable().optional(),
   /** Badges of a private project need authentication. */
   private: z.boolean().optional(),
+  /** How drones prepare a build's directory: a kept work tree brought up to date, or a new clone. */
+  workspace: z.enum(WORKSPACE_MODES).optional(),
+  /** Ignored paths an incremental workspace keeps between builds (gitignore patterns); null clears them. */
+  workspaceCaches: z.array(workspaceCache).max(MAX_WORKSPACE_CACHES).nullable().optional()
+    .transform((caches) => (caches === null ? [] : caches)),
   /** What a trigger may set (`params`): names, descriptions, defaults, choices (job-params.ts). */
   parameters: parameterDefs.optional(),
   /** Timed triggers: `[{name, cron, branch?, type?, params?, enabled?, timezone?}]` (schedule-schema.ts). */

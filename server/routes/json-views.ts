@@ -44,6 +44,8 @@ export function projectView(p: Project, box: SecretBox) {
     parameters: p.parameters,
     schedules: p.schedules,
     private: p.private,
+    workspace: p.workspace,
+    workspaceCaches: p.workspaceCaches,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

@@ -1,0 +1,191 @@
+/**
+ * Incremental workspaces: a work tree kept per project and slot, brought to each build's
+ * commit instead of cloned anew (a project's `workspace: incremental`). What a build sees
+ * is what a fresh clone would give it — the commit's files and a `.git` of its own — plus
+ * the project's named caches (`node_modules`, …); nothing else an earlier build left.
+ *
+ * Layout, under `<dataDir>/workspaces/<project>/<n>/`:
+ *
+ *   git/        the tree's own repository: bare, its objects borrowed from the drone's
+ *               cache of the repository (objects/info/alternates), its index recording
+ *               what the tree holds. Outside the tree, so never mounted into a container
+ *               and never written by a build's git.
+ *   tree/       where the build runs (and what a container mounts at /workspace).
+ *   state.json  present only while tree and index agree (tree-state.ts).
+ *
+ * An update (with the repository cache's lock held, after the fetch):
+ *
+ *   1. The state is removed; a slot that had none is made anew (new, or left half-way by
+ *      a killed drone or a failed update: never trusted).
+ *   2. Files the drone wrote for the previous build (uploads) are removed.
+ *   3. `git checkout -f --detach <sha>` with the private repository: the commit's files,
+ *      files the commit deleted removed, files a build changed restored — a change moves
+ *      a file's ctime, which builds cannot set, so git's stat check sees it.
+ *   4. `git clean -ffdx -e <cache>…`: everything else, ignored or not, nested
+ *      repositories too, except the caches.
+ *   5. `.git` entries in the commit's directories are removed (git's walk skips every
+ *      entry named .git, so step 4 leaves those).
+ *   6. The build's `.git` is made anew: a clone of the cache without checkout (what a
+ *      fresh workspace has: every branch, the real origin URL), HEAD detached at the
+ *      commit, the private index copied in so `git status` is clean. Tags, config, hooks
+ *      or objects a build put into the previous one are gone with it.
+ *   7. The state is written.
+ *
+ * A failure in 2–6 makes the slot anew and tries once more. A slot that cannot even be
+ * deleted (files a container left owned by root) is moved aside and deleted as far as
+ * possible, and a new one made in its place.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WorkspaceSpec } from '../../common/protocol/index.ts';
+import { uploadNameProblem } from '../../common/upload-files.ts';
+import { workspaceCacheProblem } from '../../common/workspace-caches.ts';
+import { removeTree } from '../remove-tree.ts';
+import { safeDirName } from '../safe-dir-name.ts';
+import { localGit } from './local-git.ts';
+import { TreeLeases, type TreeLease } from './tree-leases.ts';
+import { clearTreeState, readTreeState, writeTreeState } from './tree-state.ts';
+
+export interface IncrementalTreesOptions {
+  /** `<dataDir>/workspaces`. */
+  root: string;
+  /** Host variables git may see (PATH, HOME). */
+  hostEnv: Record<string, string>;
+}
+
+export interface TreeUpdate {
+  /** The drone's bare cache of the repository, holding the commit already. */
+  cacheDir: string;
+  repoUrl: string;
+  sha: string;
+  caches: WorkspaceSpec['caches'];
+  /** Names the drone will write into the tree root for this build (uploaded files). */
+  droneFiles: string[];
+  signal?: AbortSignal;
+  progress: (line: string) => void;
+}
+
+export class WorkspaceCacheError extends Error {
+  override name = 'WorkspaceCacheError';
+}
+
+export class IncrementalTrees {
+  readonly #leases = new TreeLeases();
+  readonly #options: IncrementalTreesOptions;
+
+  constructor(options: IncrementalTreesOptions) {
+    this.#options = options;
+  }
+
+  /** A free tree of the project for the job (the one it holds already, if any). */
+  lease(projectId: string, jobId: string): TreeLease {
+    return this.#leases.take(projectId, jobId);
+  }
+
+  /** Gives the job's tree back for the next build; false when the job held none. */
+  release(jobId: string): boolean {
+    return this.#leases.release(jobId);
+  }
+
+  treePath(lease: TreeLease): string {
+    return join(this.#slotDir(lease), 'tree');
+  }
+
+  /** Brings the leased tree to the commit (see the file comment). */
+  async update(lease: TreeLease, update: TreeUpdate): Promise<void> {
+    for (const entry of update.caches) {
+      const problem = workspaceCacheProblem(entry);
+      if (problem) throw new WorkspaceCacheError(`the workspace cache ${JSON.stringify(entry)} ${problem}`);
+    }
+    const slotDir = this.#slotDir(lease);
+    const before = await readTreeState(slotDir);
+    await mkdir(slotDir, { recursive: true });
+    await clearTreeState(slotDir);
+    if (before) {
+      try {
+        update.progress(`Updating workspace ${lease.slot} of the project from ${before.sha.slice(0, 7)} (incremental)`);
+        await this.#bringToCommit(slotDir, before.droneFiles, update);
+        return;
+      } catch (err) {
+        if (update.signal?.aborted) throw err;
+        update.progress(`Workspace ${lease.slot} could not be updated (${(err as Error).message}); making it anew`);
+      }
+    } else {
+      update.progress(`Making workspace ${lease.slot} of the project (incremental)`);
+    }
+    await this.#makeSlotAnew(slotDir, update.signal);
+    await this.#bringToCommit(slotDir, [], update);
+  }
+
+  #slotDir(lease: TreeLease): string {
+    return join(this.#options.root, safeDirName(lease.projectId), String(lease.slot));
+  }
+
+  async #bringToCommit(slotDir: string, droneFiles: string[], update: TreeUpdate): Promise<void> {
+    const tree = join(slotDir, 'tree');
+    const privateGit = join(slotDir, 'git');
+    const git = (args: string[], cwd = tree) => localGit(args, { cwd, env: this.#options.hostEnv, signal: update.signal });
+    const inTree = [`--git-dir=${privateGit}`, `--work-tree=${tree}`];
+    // The cache may have moved (another repository URL, a re-created cache): point there each time.
+    await mkdir(join(privateGit, 'objects', 'info'), { recursive: true });
+    await writeFile(join(privateGit, 'objects', 'info', 'alternates'), `${join(update.cacheDir, 'objects')}\n`);
+    for (const name of droneFiles) {
+      if (uploadNameProblem(name) === undefined) await removeTree(join(tree, name));
+    }
+
+    const cleanTree = async () => {
+      await git([...inTree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha]);
+      await git([...inTree, 'clean', '-ffdxq', ...update.caches.flatMap((c) => ['-e', c])]);
+      await removeNestedGitDirs(tree, (await git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha])).split('\0'));
+    };
+    const cloneForBuild = async () => {
+      const temp = join(slotDir, `clone-${randomUUID()}`);
+      try {
+        await git(['clone', '--no-checkout', '--quiet', update.cacheDir, temp], slotDir);
+        return temp;
+      } catch (err) {
+        await removeTree(temp).catch(() => {});
+        throw err;
+      }
+    };
+    // Side by side: the private repository's checkout never looks at the tree's .git.
+    const [, temp] = await Promise.all([cleanTree(), cloneForBuild(), removeTree(join(tree, '.git'))]);
+    try {
+      const dotGit = join(tree, '.git');
+      await rename(join(temp, '.git'), dotGit);
+      await copyFile(join(privateGit, 'index'), join(dotGit, 'index'));
+      await writeFile(join(dotGit, 'HEAD'), `${update.sha}\n`);
+      // Builds that look at their remote should see the real one, not the cache.
+      await git([`--git-dir=${dotGit}`, 'remote', 'set-url', 'origin', update.repoUrl]);
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+    await writeTreeState(slotDir, { sha: update.sha, droneFiles: update.droneFiles });
+  }
+
+  async #makeSlotAnew(slotDir: string, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await removeTree(slotDir);
+    } catch {
+      // Files a container left owned by another user: move the slot out of the way.
+      const aside = join(slotDir, '..', `.broken-${randomUUID()}`);
+      await rename(slotDir, aside);
+      await removeTree(aside).catch(() => {});
+    }
+    await mkdir(join(slotDir, 'tree'), { recursive: true });
+    // No template: no hooks or excludes of the host's git installation in the private repository.
+    await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
+  }
+}
+
+/** Removes `<dir>/.git` for each of the commit's directories (a build may have made one). */
+async function removeNestedGitDirs(tree: string, dirs: string[]): Promise<void> {
+  const batch = 64;
+  const paths = dirs.filter(Boolean).map((d) => join(tree, d, '.git'));
+  for (let i = 0; i < paths.length; i += batch) {
+    await Promise.all(paths.slice(i, i + batch).map(async (path) => {
+      if (await lstat(path).then(() => true, () => false)) await removeTree(path);
+    }));
+  }
+}

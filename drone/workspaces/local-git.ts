@@ -1,0 +1,37 @@
+/**
+ * Runs a git command that never talks to a server (checkout, clean, clone from the
+ * drone's own cache) and returns its stdout. Plain execFile rather than simple-git:
+ * simple-git waits 50 ms after every git that printed nothing, and an update of a work
+ * tree runs several. Failures are `LocalGitError`s carrying git's complaint.
+ */
+import { execFile } from 'node:child_process';
+
+export class LocalGitError extends Error {
+  override name = 'LocalGitError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface LocalGitOptions {
+  cwd: string;
+  /** Host variables git may see (PATH, HOME); prompts are always off. */
+  env: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function localGit(args: string[], options: LocalGitOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, {
+      cwd: options.cwd,
+      env: { ...options.env, GIT_TERMINAL_PROMPT: '0' },
+      signal: options.signal,
+      maxBuffer: 256 * 1024 * 1024,
+      encoding: 'utf8',
+    }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const said = stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 2_000);
+      reject(new LocalGitError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${said || err.message}`, { cause: err }));
+    });
+  });
+}
