@@ -10,7 +10,8 @@
  *   events dropped; the others replay from the last acknowledged seq.
  * - `drone:drain`: no new jobs; the drone stops once its jobs are done and acknowledged.
  * - `stop()` (SIGTERM/SIGINT): no new jobs, running ones are stopped (they end `errored`,
- *   so the queen may re-queue them), their last events flushed for a bounded time.
+ *   so the queen may re-queue them), finished jobs' teardowns (containers, workspaces,
+ *   removed after their results) awaited, their last events flushed for a bounded time.
  *
  * One drone per data directory: it owns the repository caches, workspaces and spill files
  * under it, and clears stale workspaces and spill files of an earlier run at start.
@@ -64,6 +65,12 @@ export class Drone extends EventEmitter<DroneEvents> {
   readonly #log: Logger;
   readonly #repos: RepoCache;
   readonly #jobs = new Map<string, RunningJob>();
+  /**
+   * Teardowns of finished jobs (containers and workspaces removed after the result was
+   * reported: runner.ts's deferTeardown); stop() waits for them. What a killed drone
+   * leaves, its next start removes (stale Docker resources, old workspaces).
+   */
+  readonly #teardowns = new Set<Promise<void>>();
   /** After 16 MB of job output and 2 s of none, the garbage of it is collected (burst-collector.ts says why). */
   readonly #collector = new BurstCollector({ minBytes: 16 * 1024 * 1024, quietMs: 2_000 });
   #draining = false;
@@ -136,6 +143,7 @@ export class Drone extends EventEmitter<DroneEvents> {
     const reason: StopReason = { status: 'errored', message: `Drone ${this.#config.name} shut down while the job was running` };
     for (const job of this.#jobs.values()) job.controller.abort(reason);
     await Promise.all([...this.#jobs.values()].map((j) => j.done));
+    await Promise.all(this.#teardowns);
     await this.#waitForAcks(this.#options.flushTimeoutMs ?? 5_000);
     await this.connection.stop();
     this.outbox.dispose();
@@ -208,6 +216,10 @@ export class Drone extends EventEmitter<DroneEvents> {
       workspaces: this.#repos,
       keepWorkspaces: this.#config.keepWorkspaces,
       cleanupTimeoutMs: this.#options.cleanupTimeoutMs,
+      deferTeardown: (teardown) => {
+        this.#teardowns.add(teardown);
+        void teardown.finally(() => this.#teardowns.delete(teardown));
+      },
       // Uploaded files come over HTTP from the queen, under this job's lease (upload-files.ts):
       // the queen connected to now, which with several queens need not be the first.
       placeFiles: (workspace, signal, logLine) => placeUploadedFiles({

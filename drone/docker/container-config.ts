@@ -27,7 +27,8 @@ export interface JobContainerInput {
   cacheDir: string;
   env: Record<string, string>;
   labels: Record<string, string>;
-  network: string;
+  /** The job's network (it has services); without one, the engine's default bridge. */
+  network?: string;
   options: ContainerOptions;
 }
 
@@ -46,7 +47,7 @@ export function jobContainerConfig(input: JobContainerInput): Docker.ContainerCr
     OpenStdin: false,
     HostConfig: {
       Binds: [`${input.workspace}:${WORKSPACE_DIR}`, `${input.cacheDir}:${CACHE_DIR}`],
-      NetworkMode: input.network,
+      ...(input.network !== undefined && { NetworkMode: input.network }),
       Privileged: options.privileged === true,
       ...limits(options),
     },

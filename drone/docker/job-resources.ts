@@ -24,6 +24,13 @@ export class JobResources {
     this.#containers.push(container);
   }
 
+  /** Removes one container at once (one made for a workspace the job did not get). */
+  async removeContainer(container: Docker.Container): Promise<void> {
+    const at = this.#containers.indexOf(container);
+    if (at >= 0) this.#containers.splice(at, 1);
+    await container.remove({ force: true, v: true }).catch((err: unknown) => this.#failed('container', container.id, err));
+  }
+
   setNetwork(network: Docker.Network): void {
     this.#network = network;
   }

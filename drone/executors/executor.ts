@@ -7,6 +7,7 @@
  * with the workspace mounted) and fails with an `ExecutorError` when it cannot — the job
  * then ends `errored`. The session then runs the job's commands, and `dispose()` is called
  * exactly once at the end, whatever happened, even after a failed command or an abort.
+ * `prepare()` (optional) lets the executor start that work beside the checkout.
  *
  * Concurrency: one executor serves many jobs at once (one session each). Within a session
  * the runner calls `run()` one command at a time and never concurrently.
@@ -61,6 +62,22 @@ export interface ExecSession {
 export interface Executor {
   readonly kind: 'process' | 'docker';
   start(job: ExecutorJob): Promise<ExecSession>;
+  /**
+   * Optional: begins, beside the checkout, whatever does not need its result (for Docker:
+   * the image, the services, the job container), so that the job's first command waits
+   * less. `job.workspace` is where the workspace is expected to be and `job.env` the
+   * environment expected then; the preparation's `start` gets the real ones and redoes
+   * what depended on a guess that turned out wrong.
+   */
+  prepare?(job: ExecutorJob): ExecutorPreparation;
+}
+
+/** What an executor began before the checkout ended (see `Executor.prepare`). */
+export interface ExecutorPreparation {
+  /** Completes the preparation for the job as the checkout left it; as `Executor.start`. */
+  start(job: ExecutorJob): Promise<ExecSession>;
+  /** The job will not run (the checkout failed, it was stopped): frees what was made. Never rejects. */
+  discard(): Promise<void>;
 }
 
 /** The executor could not prepare or keep up a job's environment (a system failure). */

@@ -4,7 +4,7 @@
  * docker/engine-api.ts says what that saves), then every job goes straight to them.
  */
 import type { DockerExecutorOptions } from './docker.ts';
-import { ExecutorError, type ExecSession, type Executor, type ExecutorJob } from './executor.ts';
+import { ExecutorError, type ExecSession, type Executor, type ExecutorJob, type ExecutorPreparation } from './executor.ts';
 
 export type LazyDockerOptions = Omit<DockerExecutorOptions, 'docker'> & { dockerHost?: string };
 
@@ -17,6 +17,22 @@ export class LazyDockerExecutor implements Executor {
   async start(job: ExecutorJob): Promise<ExecSession> {
     this.#loaded ??= this.#load();
     return (await this.#loaded).start(job);
+  }
+
+  prepare(job: ExecutorJob): ExecutorPreparation {
+    this.#loaded ??= this.#load();
+    const loaded = this.#loaded;
+    const preparation = loaded.then((executor) => executor.prepare?.(job));
+    preparation.catch(() => {}); // reported by start
+    return {
+      start: async (actual) => {
+        const ready = await preparation;
+        return ready ? ready.start(actual) : (await loaded).start(actual);
+      },
+      discard: async () => {
+        await (await preparation.catch(() => undefined))?.discard();
+      },
+    };
   }
 
   async #load(): Promise<Executor> {

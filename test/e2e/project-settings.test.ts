@@ -190,6 +190,25 @@ describe('project settings page', { concurrency: false }, () => {
     assert.deepEqual([saved.defaultPriority, saved.maxConcurrent], [12, null]);
   }));
 
+  it('chooses fresh or incremental workspaces and the caches an incremental one keeps', () => step(page, 'settings-workspace', async () => {
+    await page.reload();
+    const form = page.getByRole('form', { name: 'Repository and build' });
+    assert.equal(await form.getByLabel('Each build starts from').inputValue(), 'incremental');
+    await form.getByLabel('Each build starts from').selectOption('fresh');
+    await form.getByLabel(/Caches kept between builds/).fill('node_modules\n.cache/');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    let saved = await project();
+    assert.deepEqual([saved.workspace, saved.workspaceCaches], ['fresh', ['node_modules', '.cache/']]);
+
+    await form.getByLabel('Each build starts from').selectOption('incremental');
+    await form.getByLabel(/Caches kept between builds/).fill('');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    saved = await project();
+    assert.deepEqual([saved.workspace, saved.workspaceCaches], ['incremental', []]);
+  }));
+
   it('sets and removes the forge token without ever showing it', () => step(page, 'settings-forge', async () => {
     const form = page.getByRole('form', { name: 'Forge', exact: true });
     await form.getByLabel('Forge', { exact: true }).selectOption('github');

@@ -255,6 +255,60 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     await repos.removeWorkspace(spec.jobId);
   });
 
+  it('puts a job without services on the default bridge: no network of its own', async () => {
+    const spec = makeSpec({ test: ['echo ready; while [ ! -f inspected ]; do sleep 0.05; done'] });
+    let seen: { networks: string[]; mode?: string } | undefined;
+    let inspecting = false;
+    const { outcome } = await run(spec, {
+      onEvent: (e) => {
+        if (e.type !== 'job:cmd:stdout' || inspecting) return;
+        inspecting = true;
+        void (async () => {
+          const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
+          const mode = (await testDocker.getContainer(info.Id).inspect()).HostConfig.NetworkMode;
+          seen = { networks: (await listLabelled({ job: spec.jobId })).networks, mode };
+        })().finally(() => writeFile(join(repos.workspacePath(spec.jobId), 'inspected'), ''));
+      },
+    });
+    assert.deepEqual(outcome, { status: 'passed' });
+    assert.deepEqual(seen, { networks: [], mode: 'default' });
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('prepares beside the checkout: a container made for another workspace or environment is made again', async () => {
+    const spec = makeSpec({ test: ['cat data.txt; echo "commit=$HIVE_COMMIT"'] });
+    const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
+    try {
+      const preparation = executor.prepare({ spec, workspace: join(dataDir, 'elsewhere'), env: { HIVE_COMMIT: 'guessed' } });
+      const session = await preparation.start({ spec, workspace: checkout.workspace, env: { HIVE_COMMIT: checkout.sha } });
+      let out = '';
+      const result = await session.run('cat data.txt; echo "commit=$HIVE_COMMIT"', {
+        onStdout: (c) => (out += c), onStderr: () => {}, signal: new AbortController().signal,
+      });
+      assert.deepEqual(result, { exitCode: 0 });
+      assert.equal(out, `checked out\ncommit=${checkout.sha}\n`);
+      assert.equal((await listLabelled({ job: spec.jobId })).containers.length, 1, 'the guessed container is gone');
+      await session.dispose();
+    } finally {
+      await repos.removeWorkspace(spec.jobId);
+    }
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('discards a preparation the job never used (the checkout failed) without leaving anything', async () => {
+    const spec = makeSpec({ test: ['echo never'] }, {
+      services: [{ name: 'idle', image: BUSYBOX_IMAGE, command: ['sleep', '600'] }],
+    });
+    const preparation = executor.prepare({ spec, workspace: join(dataDir, 'never'), env: {} });
+    await preparation.discard();
+    await assertNothingLeft(spec.jobId);
+    // And a checkout that fails in the runner discards what was prepared beside it.
+    const broken = makeSpec({ test: ['echo never'] }, { checkout: { repoUrl: repo.url, sha: 'f'.repeat(40), branch: 'main' } });
+    const { outcome } = await run(broken);
+    assert.equal(outcome.status, 'errored');
+    await assertNothingLeft(broken.jobId);
+  });
+
   it('refuses a job without an image when the drone runs every job in Docker', async () => {
     const spec = makeSpec({ test: ['echo never'] }, { image: undefined, container: undefined });
     const { outcome } = await run(spec);

@@ -7,6 +7,7 @@ import type { Child } from 'hono/jsx';
 import type { PluginInfo } from '../../server/routes/plugin-config-check.ts';
 import type { DeliveryView, ProjectView } from '../../server/routes/json-views.ts';
 import { QueueFields } from './project-queue-fields.tsx';
+import { WorkspaceFields } from './project-workspace-fields.tsx';
 import { ApiForm } from '../components/api-form.tsx';
 import { BadgeSection } from '../components/settings/badge-section.tsx';
 import { BranchRulesSection } from '../components/settings/branch-rules-section.tsx';
@@ -38,6 +39,7 @@ function MainSection({ project }: SettingsPageData) {
         <GeneralFields project={project} />
         <BuildConfigFields config={project.config} trusted={project.trusted} />
         <QueueFields project={project} />
+        <WorkspaceFields project={project} />
       </ApiForm>
     </section>
   );
