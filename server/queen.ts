@@ -36,7 +36,10 @@ import { RunControl } from './jobs/run-control.ts';
 import { LiveBus } from './jobs/live-bus.ts';
 import { SpecResolver } from './jobs/spec-resolver.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { handleEventsSocket } from './routes/events-socket.ts';
+import { handleEventsSocket, liveJobView } from './routes/events-socket.ts';
+import { CredentialRechecks } from './live/credential-rechecks.ts';
+import { LiveFanout } from './live/live-fanout.ts';
+import { createHash } from 'node:crypto';
 import { attachSocketUpgrades } from './routes/socket-upgrades.ts';
 import { Dispatcher } from './scheduler/dispatcher.ts';
 import { DroneHub } from './scheduler/drone-hub.ts';
@@ -68,6 +71,8 @@ export interface Queen {
   hooks: PluginHooks;
   hub: DroneHub;
   bus: LiveBus;
+  /** Delivers job events and statuses to every `/api/events` socket. */
+  live: LiveFanout;
   /** Every change of a job's state goes through it. */
   lifecycle: JobLifecycle;
   /** Reaps (or, for drones still vouching, extends) expired leases. */
@@ -151,6 +156,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const droneGreetings = new KeyedMutex();
+  const live = new LiveFanout({ db, bus, log, hub, view: liveJobView });
+  live.start();
+  const eventsRechecks = new CredentialRechecks(config.eventsRecheckMs, log);
+  // Sockets opened with one credential share its re-check; the key is a hash, not the secret.
+  const credentialKey = (kind: string, secret: string) => `${kind}:${createHash('sha256').update(secret).digest('base64url')}`;
   const sockets = attachSocketUpgrades(server, {
     log,
     onRejected: (kind, req) => authFailures.report(kind, addressOf(req, config.trustProxy), kind === 'drone' ? 'bad drone token' : 'bad token for /api/events'),
@@ -159,7 +169,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     authorizeEvents: async (token, req) => {
       if (token) {
         const tokenValid = async () => !!(await verifyToken(db, token, ['admin', 'user']));
-        return (await tokenValid()) ? tokenValid : undefined;
+        return (await tokenValid()) ? { key: credentialKey('token', token), stillAllowed: tokenValid } : undefined;
       }
       // A browser's socket: its session cookie, and only from our own pages.
       const h = req.headers;
@@ -167,7 +177,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       if (!sameSite({ origin: h.origin, host: h.host, fetchSite })) return undefined;
       const cookie = sessionCookieFrom(h.cookie);
       const sessionLive = async () => !!(await loadSession(db, cookie));
-      return (await sessionLive()) ? sessionLive : undefined;
+      return (await sessionLive()) ? { key: credentialKey('session', cookie ?? ''), stillAllowed: sessionLive } : undefined;
     },
     onDrone: (ws, credential, req) => {
       const session = new DroneSession(
@@ -182,7 +192,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       ws.on('message', (raw) => void session.receive(raw as Buffer));
       ws.on('close', () => void session.closed());
     },
-    onEvents: (ws, stillAllowed) => handleEventsSocket(ws, { db, bus, log, hub, stillAllowed, recheckMs: config.eventsRecheckMs }),
+    onEvents: (ws, credential) => handleEventsSocket(ws, { db, fanout: live, log, rechecks: eventsRechecks, credential }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -202,12 +212,14 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, live, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
     async close() {
       // Timers stop now; the database closes only after their runs in progress end.
       const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
       await relay.stop();
       sockets.close();
+      live.stop();
+      eventsRechecks.stop();
       // The git host stops with the resolver: a fetch in progress (up to HIVE_GIT_TIMEOUT_MS)
       // is killed rather than waited for; its job stays queued for the next start.
       await Promise.all([dispatcher.stop(), resolver.stop(), mirrors.stop()]);

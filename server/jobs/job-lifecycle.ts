@@ -155,7 +155,7 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     if (!stored) return undefined;
     const { job, previousStatus } = stored;
     // Output first, then the status it led to: watchers see the last lines before the end.
-    this.deps.bus.emit('job-events', jobId, events);
+    this.deps.bus.emit('job-events', jobId, events, job.attempt);
     if (job.status !== previousStatus) {
       // The drone's word is stored already; an odd order is logged, not undone.
       try {

@@ -8,8 +8,8 @@ import type { Job } from '../db/jobs.ts';
 import type { StoredEvent } from '../db/job-log.ts';
 
 export interface LiveBusEvents {
-  /** Consecutive events of a job, just persisted. */
-  'job-events': [jobId: string, events: StoredEvent[]];
+  /** Consecutive events of a job's attempt, just persisted. */
+  'job-events': [jobId: string, events: StoredEvent[], attempt: number];
   /** A job's row changed status (queued, assigned, running, final …). */
   'job-status': [job: Job];
   /** Another queen stored events of this job (read them from the database). */
@@ -21,7 +21,8 @@ export interface LiveBusEvents {
 export class LiveBus extends EventEmitter<LiveBusEvents> {
   constructor() {
     super();
-    // One listener per open browser subscription: there is no fixed bound.
+    // Observers are services (the live fan-out listens once for every socket), but
+    // `?wait` requests add one each while they wait: there is no fixed bound.
     this.setMaxListeners(0);
   }
 }

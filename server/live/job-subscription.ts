@@ -2,112 +2,153 @@
  * One subscriber's view of one job: everything stored so far, then every new event live,
  * in seq order with no gap and no duplicate.
  *
- * The subscription keeps a cursor (the last seq sent). Live batches are forwarded only
- * when they follow the cursor exactly and the socket is keeping up; otherwise the
- * subscription falls back to reading from the database after its cursor. So a slow or
- * briefly disconnected browser costs the build nothing — it just catches up from storage.
+ * The subscription keeps a cursor (the last seq sent). A live batch goes out — as the one
+ * frame every subscriber of the job is sent — only when it follows the cursor exactly and
+ * fits under the client's buffer cap. Otherwise the subscription falls behind: it waits
+ * until its client drained, then reads pages from the database after its cursor (reads
+ * shared with the job's other subscribers at the same point: catch-up-reads.ts), and goes
+ * back to live once a read that began after the job's last live batch found nothing more.
+ * So a slow or briefly disconnected client costs the build nothing and the queen at most
+ * its cap: it just catches up from storage.
  */
-import type { Db } from '../db/client.ts';
-import { readJobEvents, type StoredEvent } from '../db/job-log.ts';
-import type { Job } from '../db/jobs.ts';
+import type { StoredEvent } from '../db/job-log.ts';
 import type { Logger } from '../logger.ts';
-import type { LiveJob, LiveServerMessage } from '../../common/live-events.ts';
+import type { CatchUpReads } from './catch-up-reads.ts';
+import type { LiveClient } from './live-client.ts';
+import { encodeFrame, type LiveFrame } from './live-frame.ts';
 
-export interface SubscriberSocket {
-  /** Sends a JSON message; `done` runs once it was handed to the OS. */
-  send(message: LiveServerMessage, done: () => void): void;
-  /** Bytes queued but not yet written. */
-  readonly bufferedAmount: number;
-  readonly open: boolean;
+/** A batch just stored, as the fan-out hands it to each subscriber of its job. */
+export interface LiveBatch {
+  attempt: number;
+  firstSeq: number;
+  lastSeq: number;
+  events: StoredEvent[];
+  /** The batch's `events` message, encoded on first use and then shared. */
+  frame(): LiveFrame;
 }
 
-/** Above this many queued bytes the subscriber is "behind" and is served from storage. */
-const HIGH_WATER_BYTES = 1024 * 1024;
-/** A subscriber catches up in pages of about this many bytes, so each stays small in memory. */
-const CATCH_UP_PAGE_BYTES = 1024 * 1024;
+/** What a subscription needs of its job's place in the fan-out. */
+export interface JobFeedState {
+  /**
+   * The fan-out's clock at the feed's creation or its last batch (or notice of one),
+   * whichever is later: a read begun since then saw every batch the job's subscribers did
+   * not get live.
+   */
+  readonly notBefore: number;
+  /**
+   * The last batch this queen stored of the job, while no other queen stored any since:
+   * a subscriber that has it has everything stored, and needs no read to know so.
+   */
+  readonly tail?: { attempt: number; lastSeq: number };
+}
 
 export class JobSubscription {
   #cursor: number;
-  #attempt = 1;
   #catchingUp = false;
-  #dirty = false;
   #closed = false;
-  #lastWrite: Promise<void> = Promise.resolve();
+  /** A status message that did not fit under the cap; the newest replaces older ones. */
+  #pendingStatus?: LiveFrame;
 
   constructor(
     readonly jobId: string,
+    /** A subscription follows the attempt it started on; clients subscribe again when the job's status shows a new one (its events are numbered from 1 again). */
+    readonly attempt: number,
     after: number,
-    private readonly socket: SubscriberSocket,
-    private readonly db: Db,
-    private readonly log: Logger,
+    readonly client: LiveClient,
+    private readonly deps: { feed: JobFeedState; reads: CatchUpReads; log: Logger },
+    /** The last seq of a job that had ended at subscribe (it never gets more), else undefined. */
+    private readonly finalSeq?: number,
   ) {
     this.#cursor = after;
   }
 
-  start(snapshot: Job, view: (job: Job) => LiveJob): void {
-    // A subscription follows the attempt it started on; clients subscribe again when the
-    // job's status shows a new attempt (its events are numbered from 1 again).
-    this.#attempt = snapshot.attempt;
-    this.sendStatus(snapshot, view);
-    void this.#catchUp();
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  get live(): boolean {
+    return !this.#catchingUp && !this.#closed;
+  }
+
+  /** Sends the job's snapshot, then what was stored after the cursor, then live events. */
+  start(snapshot: LiveFrame): void {
+    this.sendStatus(snapshot);
+    this.#fallBehind();
   }
 
   close(): void {
     this.#closed = true;
   }
 
-  sendStatus(job: Job, view: (job: Job) => LiveJob): void {
-    this.#send({ type: 'job', job: view(job) });
-  }
-
-  /** A batch just persisted. */
-  onLive(events: StoredEvent[]): void {
-    if (this.#closed || events.length === 0) return;
-    if (this.#catchingUp || events[0].seq !== this.#cursor + 1 || this.socket.bufferedAmount > HIGH_WATER_BYTES) {
-      this.#dirty = true;
-      if (!this.#catchingUp) void this.#catchUp();
+  sendStatus(frame: LiveFrame): void {
+    if (this.#closed) return;
+    if (this.client.trySend(frame)) {
+      this.#pendingStatus = undefined;
       return;
     }
-    this.#sendEvents(events);
+    this.#pendingStatus = frame;
+    this.#fallBehind();
+  }
+
+  /** A batch of this job was just stored by this queen. */
+  onBatch(batch: LiveBatch): void {
+    if (this.#closed || this.#catchingUp || batch.attempt !== this.attempt || batch.lastSeq <= this.#cursor) return;
+    if (batch.firstSeq > this.#cursor + 1) return this.#fallBehind(); // a gap: read it from storage
+    // Overlapping a page read from storage (a batch cut into several chunks): only the rest, in a frame of its own.
+    const frame = batch.firstSeq === this.#cursor + 1
+      ? batch.frame()
+      : encodeFrame({ type: 'events', jobId: this.jobId, events: batch.events.filter((e) => e.seq > this.#cursor) });
+    if (this.client.trySend(frame)) this.#cursor = batch.lastSeq;
+    else this.#fallBehind();
   }
 
   /** Events were stored elsewhere (another queen): read them from the database. */
-  onStored(): void {
-    if (this.#closed) return;
-    this.#dirty = true;
+  onStoredElsewhere(): void {
+    if (!this.#closed) this.#fallBehind();
+  }
+
+  /** Whether the cursor is at the end of what is stored, as far as known without a read. */
+  #hasAll(): boolean {
+    if (this.#pendingStatus) return false;
+    if (this.finalSeq !== undefined) return this.#cursor >= this.finalSeq;
+    const tail = this.deps.feed.tail;
+    return tail !== undefined && tail.attempt === this.attempt && this.#cursor >= tail.lastSeq;
+  }
+
+  #fallBehind(): void {
     if (!this.#catchingUp) void this.#catchUp();
   }
 
-  #sendEvents(events: StoredEvent[]): void {
-    const fresh = events.filter((e) => e.seq > this.#cursor);
-    if (fresh.length === 0) return;
-    this.#cursor = fresh[fresh.length - 1].seq;
-    this.#send({ type: 'events', jobId: this.jobId, events: fresh });
-  }
-
-  #send(message: LiveServerMessage): void {
-    if (this.#closed || !this.socket.open) return;
-    this.#lastWrite = new Promise((resolve) => this.socket.send(message, resolve));
-  }
-
   async #catchUp(): Promise<void> {
-    if (this.#catchingUp) return;
     this.#catchingUp = true;
+    const { reads, feed, log } = this.deps;
     try {
-      do {
-        this.#dirty = false;
-        for (;;) {
-          if (this.#closed || !this.socket.open) return;
-          // Let the socket drain before reading more: memory stays bounded per subscriber.
-          while (this.socket.bufferedAmount > HIGH_WATER_BYTES && this.socket.open) await this.#lastWrite;
-          const page = await readJobEvents(this.db, { jobId: this.jobId, attempt: this.#attempt }, this.#cursor, CATCH_UP_PAGE_BYTES);
-          if (page.length === 0) break;
-          this.#sendEvents(page);
+      for (;;) {
+        if (this.#closed || !this.client.open) return;
+        // Let the client drain before sending more: the queen holds at most its cap for it.
+        await this.client.drained();
+        if (this.#closed || !this.client.open) return;
+        if (this.#pendingStatus && this.client.trySend(this.#pendingStatus)) this.#pendingStatus = undefined;
+        if (this.#hasAll()) return;
+        const page = await reads.read({ jobId: this.jobId, attempt: this.attempt }, this.#cursor, feed.notBefore);
+        if (this.#closed) return;
+        if (page.frame) {
+          if (this.client.trySend(page.frame)) this.#cursor = page.lastSeq;
+          continue; // a page that did not fit is sent after the next drain (it is kept, not read again)
         }
-      } while (this.#dirty);
+        // Caught up only if the read began after the job's feed existed and after its last
+        // batch: every batch before that was stored before the read began, and every later
+        // one reaches the subscription live. Otherwise read again.
+        if (page.startedAt >= feed.notBefore && !this.#pendingStatus) return;
+        if (this.finalSeq !== undefined) {
+          // Storage ends before the seq the job ended with: its log was deleted (retention).
+          this.#cursor = this.finalSeq;
+          return;
+        }
+      }
     } catch (err) {
-      this.log.warn({ err, jobId: this.jobId }, 'catching up a subscriber failed');
-      this.#send({ type: 'error', code: 'internal_error', message: 'reading the log failed; resubscribe to resume' });
+      log.warn({ err, jobId: this.jobId }, 'catching up a subscriber failed');
+      this.client.trySend(encodeFrame({ type: 'error', code: 'internal_error', message: 'reading the log failed; resubscribe to resume', jobId: this.jobId }));
     } finally {
       this.#catchingUp = false;
     }

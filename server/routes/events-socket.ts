@@ -13,61 +13,48 @@
  * and `{"type":"subscribe-drones"}` delivers `{"type":"drones-changed"}` when a drone
  * connects or disconnects. These carry no history: after a reconnect a page re-reads
  * what it shows.
+ *
+ * This file reads what a socket asks; the queen-wide fan-out (server/live/live-fanout.ts)
+ * delivers what happens, to every socket at once.
  */
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
-import type { StoredEvent } from '../db/job-log.ts';
-import type { LiveBus } from '../jobs/live-bus.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
-import { JobSubscription, type SubscriberSocket } from '../live/job-subscription.ts';
+import type { CredentialRechecks } from '../live/credential-rechecks.ts';
+import { LiveClient } from '../live/live-client.ts';
+import type { LiveFanout } from '../live/live-fanout.ts';
+import { encodeFrame } from '../live/live-frame.ts';
 import type { Logger } from '../logger.ts';
-import type { DroneHub } from '../scheduler/drone-hub.ts';
-import type { StillAllowed } from './socket-upgrades.ts';
+import type { EventsCredential } from './socket-upgrades.ts';
 import { jobSummaryView } from './json-views.ts';
 import { liveClientMessageSchema, type LiveJob, type LiveServerMessage } from '../../common/live-events.ts';
 
 /** The job as subscribers see it: the API summary plus how far its log goes. */
-const statusView = (job: Job): LiveJob => ({ ...jobSummaryView(job), lastSeq: job.lastSeq });
+export const liveJobView = (job: Job): LiveJob => ({ ...jobSummaryView(job), lastSeq: job.lastSeq });
 
 const MAX_SUBSCRIPTIONS = 100;
 
 export interface EventsSocketDeps {
   db: Db;
-  bus: LiveBus;
+  fanout: LiveFanout;
   log: Logger;
-  hub?: DroneHub;
-  /** Asked every `recheckMs`: a socket whose session ended or token was revoked is closed. */
-  stillAllowed?: StillAllowed;
-  recheckMs?: number;
+  /** Closes a socket whose session ended or token was revoked (checked once per credential). */
+  rechecks?: CredentialRechecks;
+  credential?: EventsCredential;
 }
 
 /** Close code for a socket whose credential is no longer valid (4000–4999: the application's own). */
 export const CREDENTIAL_GONE = 4401;
 
 export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void {
-  const subs = new Map<string, JobSubscription>();
-  const socket: SubscriberSocket = {
-    send: (message, done) => ws.send(JSON.stringify(message), () => done()),
-    get bufferedAmount() { return ws.bufferedAmount; },
-    get open() { return ws.readyState === ws.OPEN; },
+  const { fanout } = deps;
+  const client = new LiveClient(ws);
+  fanout.addClient(client);
+  // Replies to requests are small and rare; they go out whatever the client's backlog.
+  const reply = (message: LiveServerMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(message), { binary: false });
   };
-  const reply = (message: LiveServerMessage) => socket.send(message, () => {});
-
-  const onEvents = (jobId: string, events: StoredEvent[]) => subs.get(jobId)?.onLive(events);
-  /** undefined: no overview subscription; null: every project; else one project's id. */
-  let projectsFilter: string | null | undefined;
-  const onStatus = (job: Job) => {
-    subs.get(job.id)?.sendStatus(job, statusView);
-    if (projectsFilter === null || projectsFilter === job.projectId) reply({ type: 'project-job', job: statusView(job) });
-  };
-  let watchingDrones = false;
-  const onDrones = () => reply({ type: 'drones-changed' });
-  const onRemoteEvents = (jobId: string) => subs.get(jobId)?.onStored();
-  deps.bus.on('job-events', onEvents);
-  deps.bus.on('job-status', onStatus);
-  deps.bus.on('job-events-remote', onRemoteEvents);
-  deps.bus.on('job-status-remote', onStatus);
 
   ws.on('message', async (raw) => {
     let parsed;
@@ -78,33 +65,25 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
     }
     if (!parsed.success) return reply({ type: 'error', code: 'protocol_error', message: describeZodError(parsed.error) });
     const msg = parsed.data;
-    if (msg.type === 'subscribe-projects' || msg.type === 'unsubscribe-projects') {
-      projectsFilter = msg.type === 'subscribe-projects' ? msg.projectId ?? null : undefined;
-      return;
+    switch (msg.type) {
+      case 'subscribe-projects':
+        return fanout.watchProjects(client, msg.projectId ?? null);
+      case 'unsubscribe-projects':
+        return fanout.watchProjects(client, undefined);
+      case 'subscribe-drones':
+        return fanout.watchDrones(client);
+      case 'unsubscribe':
+        return fanout.unsubscribe(client, msg.jobId);
+      case 'subscribe':
+        break;
     }
-    if (msg.type === 'subscribe-drones') {
-      if (!watchingDrones && deps.hub) {
-        watchingDrones = true;
-        deps.hub.on('connected', onDrones);
-        deps.hub.on('disconnected', onDrones);
-      }
-      return;
-    }
-    if (msg.type === 'unsubscribe') {
-      subs.get(msg.jobId)?.close();
-      subs.delete(msg.jobId);
-      return;
-    }
-    if (subs.size >= MAX_SUBSCRIPTIONS) {
+    if (fanout.subscriptionCount(client) >= MAX_SUBSCRIPTIONS) {
       return reply({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} at once` });
     }
     try {
       const job = await findJob(deps.db, msg.jobId);
       if (!job) return reply({ type: 'error', code: 'not_found', message: `Job ${msg.jobId} does not exist`, jobId: msg.jobId });
-      subs.get(msg.jobId)?.close();
-      const sub = new JobSubscription(msg.jobId, msg.after, socket, deps.db, deps.log);
-      subs.set(msg.jobId, sub);
-      sub.start(job, statusView);
+      fanout.subscribe(client, job, msg.after);
     } catch (err) {
       deps.log.error({ err }, 'subscribe failed');
       reply({ type: 'error', code: 'internal_error', message: 'subscribe failed' });
@@ -112,24 +91,12 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
   });
 
   // Logging out, a revoked token or a deleted user must also end what is already open.
-  const recheck = deps.stillAllowed && setInterval(async () => {
-    const allowed = await deps.stillAllowed!().catch((err) => {
-      deps.log.warn({ err }, 'could not re-check an events socket; keeping it until the next check');
-      return true;
-    });
-    if (!allowed && ws.readyState === ws.OPEN) ws.close(CREDENTIAL_GONE, 'Your session ended or your token was revoked');
-  }, deps.recheckMs ?? 30_000);
-  recheck?.unref();
+  const unwatch = deps.rechecks && deps.credential && deps.rechecks.watch(deps.credential.key, deps.credential.stillAllowed, () => {
+    if (ws.readyState === ws.OPEN) ws.close(CREDENTIAL_GONE, 'Your session ended or your token was revoked');
+  });
 
   ws.on('close', () => {
-    clearInterval(recheck);
-    deps.bus.off('job-events', onEvents);
-    deps.bus.off('job-status', onStatus);
-    deps.bus.off('job-events-remote', onRemoteEvents);
-    deps.bus.off('job-status-remote', onStatus);
-    deps.hub?.off('connected', onDrones);
-    deps.hub?.off('disconnected', onDrones);
-    for (const s of subs.values()) s.close();
-    subs.clear();
+    unwatch?.();
+    fanout.removeClient(client);
   });
 }

@@ -12,20 +12,27 @@ import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneCredential } from '../auth/drone-credentials.ts';
 
-/** Whether the credential a socket was opened with is still valid (not revoked, ended or expired). */
-export type StillAllowed = () => Promise<boolean>;
+import type { StillAllowed } from '../live/credential-rechecks.ts';
+
+/** The credential an events socket was opened with. */
+export interface EventsCredential {
+  /** Names the credential (a hash of the token or session), so sockets opened with one share its re-checks. */
+  key: string;
+  /** Whether it is still valid (not revoked, ended or expired). */
+  stillAllowed: StillAllowed;
+}
 
 export interface UpgradeHandlers {
   log: Logger;
   /** The drone credential a token is (which names it may speak for), or undefined. */
   authorizeDrone(token: string): Promise<DroneCredential | undefined>;
   /**
-   * Whether a token (or session) may follow jobs: undefined when not, else a check that
-   * the same credential is still good (it is asked again while the socket stays open).
+   * Whether a token (or session) may follow jobs: undefined when not, else the credential
+   * with a check that it is still good (asked again while the socket stays open).
    */
-  authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<StillAllowed | undefined>;
+  authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<EventsCredential | undefined>;
   onDrone(ws: WebSocket, credential: DroneCredential, req: IncomingMessage): void;
-  onEvents(ws: WebSocket, stillAllowed: StillAllowed): void;
+  onEvents(ws: WebSocket, credential: EventsCredential): void;
   /** Ping interval; a peer that misses two pongs is dropped. */
   pingMs: number;
   /** Hears of every refused credential (counted in /metrics, logged rate-limited). */
@@ -64,14 +71,14 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
         });
       } else if (url.pathname === '/api/events') {
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
-        const stillAllowed = await h.authorizeEvents(token, req);
-        if (!stillAllowed) {
+        const credential = await h.authorizeEvents(token, req);
+        if (!credential) {
           if (token) h.onRejected?.('api_token', req);
           return refuse(socket, 401, 'Unauthorized');
         }
         events.handleUpgrade(req, socket, head, (ws) => {
           track(ws);
-          h.onEvents(ws, stillAllowed);
+          h.onEvents(ws, credential);
         });
       } else {
         refuse(socket, 404, 'Not Found');

@@ -1,0 +1,203 @@
+/**
+ * The queen's one listener on the live bus for every `/api/events` socket. Subscriptions
+ * are indexed by job (and overview watchers by project), so a batch touches only its job's
+ * subscribers; each batch or status change is encoded once and the same frame is sent to
+ * all of them (live-client.ts caps what any one client may hold; job-subscription.ts
+ * serves a client that fell behind from storage). Costs per event: one encoding, then a
+ * write per subscriber — not a JSON.stringify and a listener call per open socket.
+ */
+import type { Db } from '../db/client.ts';
+import type { StoredEvent } from '../db/job-log.ts';
+import type { Job } from '../db/jobs.ts';
+import type { LiveBus } from '../jobs/live-bus.ts';
+import type { Logger } from '../logger.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
+import type { LiveJob } from '../../common/live-events.ts';
+import { CatchUpReads } from './catch-up-reads.ts';
+import type { LiveClient } from './live-client.ts';
+import { encodeFrame, type LiveFrame } from './live-frame.ts';
+import { JobSubscription, type JobFeedState, type LiveBatch } from './job-subscription.ts';
+import { FINAL_STATUSES } from '../../common/protocol/index.ts';
+
+/** The subscriptions of one job. */
+class JobFeed implements JobFeedState {
+  readonly subs = new Set<JobSubscription>();
+  tail?: { attempt: number; lastSeq: number };
+  /** Batches before the feed existed reached no subscriber live: `notBefore` starts at its creation. */
+  constructor(public notBefore: number) {}
+}
+
+/** Overview watchers of every project's jobs are filed under this key. */
+const ALL_PROJECTS = '*';
+
+export interface LiveFanoutDeps {
+  db: Db;
+  bus: LiveBus;
+  log: Logger;
+  hub?: DroneHub;
+  /** The job as subscribers see it. */
+  view(job: Job): LiveJob;
+}
+
+export interface LiveFanoutStats {
+  clients: number;
+  subscriptions: number;
+  /** The most bytes the queen ever held unsent for one client (bounded by its cap, or one frame larger than it). */
+  peakBufferedBytes: number;
+  /** Database reads made for subscribers catching up (a read shared by many counts once). */
+  catchUpReads: number;
+}
+
+export class LiveFanout {
+  #clock = 0;
+  readonly #jobs = new Map<string, JobFeed>();
+  readonly #projects = new Map<string, Set<LiveClient>>();
+  readonly #droneWatchers = new Set<LiveClient>();
+  readonly #clients = new Map<LiveClient, Map<string, JobSubscription>>();
+  readonly #reads: CatchUpReads;
+  #peakOfClosed = 0;
+
+  constructor(private readonly deps: LiveFanoutDeps) {
+    this.#reads = new CatchUpReads(deps.db, () => this.#clock);
+  }
+
+  start(): void {
+    this.deps.bus.on('job-events', this.#onEvents);
+    this.deps.bus.on('job-status', this.#onStatus);
+    this.deps.bus.on('job-events-remote', this.#onRemoteEvents);
+    this.deps.bus.on('job-status-remote', this.#onStatus);
+    this.deps.hub?.on('connected', this.#onDrones);
+    this.deps.hub?.on('disconnected', this.#onDrones);
+  }
+
+  stop(): void {
+    this.deps.bus.off('job-events', this.#onEvents);
+    this.deps.bus.off('job-status', this.#onStatus);
+    this.deps.bus.off('job-events-remote', this.#onRemoteEvents);
+    this.deps.bus.off('job-status-remote', this.#onStatus);
+    this.deps.hub?.off('connected', this.#onDrones);
+    this.deps.hub?.off('disconnected', this.#onDrones);
+  }
+
+  addClient(client: LiveClient): void {
+    this.#clients.set(client, new Map());
+  }
+
+  /** Forgets everything of a client whose socket closed. */
+  removeClient(client: LiveClient): void {
+    const subs = this.#clients.get(client);
+    if (!subs) return;
+    for (const jobId of [...subs.keys()]) this.unsubscribe(client, jobId);
+    this.watchProjects(client, undefined);
+    this.#droneWatchers.delete(client);
+    this.#clients.delete(client);
+    this.#peakOfClosed = Math.max(this.#peakOfClosed, client.peakBufferedBytes);
+  }
+
+  subscriptionCount(client: LiveClient): number {
+    return this.#clients.get(client)?.size ?? 0;
+  }
+
+  /** Follows `job` for the client from `after` (replacing a subscription it had to the job). */
+  subscribe(client: LiveClient, job: Job, after: number): void {
+    const subs = this.#clients.get(client);
+    if (!subs) return; // closed while its snapshot was read
+    this.unsubscribe(client, job.id);
+    let feed = this.#jobs.get(job.id);
+    if (!feed) this.#jobs.set(job.id, (feed = new JobFeed(this.#clock)));
+    const ended = (FINAL_STATUSES as readonly string[]).includes(job.status);
+    const sub = new JobSubscription(
+      job.id, job.attempt, after, client,
+      { feed, reads: this.#reads, log: this.deps.log },
+      ended ? job.lastSeq : undefined,
+    );
+    feed.subs.add(sub);
+    subs.set(job.id, sub);
+    sub.start(encodeFrame({ type: 'job', job: this.deps.view(job) }));
+  }
+
+  unsubscribe(client: LiveClient, jobId: string): void {
+    const sub = this.#clients.get(client)?.get(jobId);
+    if (!sub) return;
+    sub.close();
+    this.#clients.get(client)!.delete(jobId);
+    const feed = this.#jobs.get(jobId);
+    feed?.subs.delete(sub);
+    if (feed?.subs.size === 0) this.#jobs.delete(jobId);
+  }
+
+  /** `null`: every project's jobs; a project id: its jobs; undefined: none. */
+  watchProjects(client: LiveClient, projectId: string | null | undefined): void {
+    for (const [key, watchers] of this.#projects) {
+      if (watchers.delete(client) && watchers.size === 0) this.#projects.delete(key);
+    }
+    if (projectId === undefined) return;
+    const key = projectId ?? ALL_PROJECTS;
+    let watchers = this.#projects.get(key);
+    if (!watchers) this.#projects.set(key, (watchers = new Set()));
+    watchers.add(client);
+  }
+
+  watchDrones(client: LiveClient): void {
+    this.#droneWatchers.add(client);
+  }
+
+  stats(): LiveFanoutStats {
+    let subscriptions = 0;
+    let peak = this.#peakOfClosed;
+    for (const [client, subs] of this.#clients) {
+      subscriptions += subs.size;
+      peak = Math.max(peak, client.peakBufferedBytes);
+    }
+    return { clients: this.#clients.size, subscriptions, peakBufferedBytes: peak, catchUpReads: this.#reads.reads };
+  }
+
+  readonly #onEvents = (jobId: string, events: StoredEvent[], attempt: number) => {
+    const feed = this.#jobs.get(jobId);
+    if (!feed || events.length === 0) return;
+    feed.notBefore = ++this.#clock;
+    feed.tail = { attempt, lastSeq: events[events.length - 1].seq };
+    let frame: LiveFrame | undefined;
+    const batch: LiveBatch = {
+      attempt,
+      firstSeq: events[0].seq,
+      lastSeq: events[events.length - 1].seq,
+      events,
+      frame: () => (frame ??= encodeFrame({ type: 'events', jobId, events })),
+    };
+    for (const sub of feed.subs) sub.onBatch(batch);
+  };
+
+  readonly #onRemoteEvents = (jobId: string) => {
+    const feed = this.#jobs.get(jobId);
+    if (!feed) return;
+    feed.notBefore = ++this.#clock;
+    feed.tail = undefined; // what the other queen stored is known only to the database
+    for (const sub of feed.subs) sub.onStoredElsewhere();
+  };
+
+  readonly #onStatus = (job: Job) => {
+    const feed = this.#jobs.get(job.id);
+    const all = this.#projects.get(ALL_PROJECTS);
+    const ofProject = this.#projects.get(job.projectId);
+    if (!feed && !all && !ofProject) return;
+    if (feed) {
+      const frame = encodeFrame({ type: 'job', job: this.deps.view(job) });
+      for (const sub of feed.subs) sub.sendStatus(frame);
+    }
+    if (all || ofProject) {
+      const frame = encodeFrame({ type: 'project-job', job: this.deps.view(job) });
+      for (const watchers of [all, ofProject]) for (const client of watchers ?? []) this.#sendOverview(client, frame);
+    }
+  };
+
+  #dronesFrame = encodeFrame({ type: 'drones-changed' });
+  readonly #onDrones = () => {
+    for (const client of this.#droneWatchers) this.#sendOverview(client, this.#dronesFrame);
+  };
+
+  /** Overview messages carry no history to re-read: a client too far behind for one is ended, and its page reconnects and re-reads. */
+  #sendOverview(client: LiveClient, frame: LiveFrame): void {
+    if (!client.trySend(frame)) client.overflowed();
+  }
+}
