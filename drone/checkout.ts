@@ -89,6 +89,16 @@ export class RepoCache {
     return join(this.#options.dataDir, 'work', safeDirName(jobId));
   }
 
+  /**
+   * Where checkout() will put the job's workspace, before it runs — so an executor can
+   * prepare beside the checkout (runner.ts). For an incremental workspace it takes the
+   * job's tree lease now (checkout() takes the same one); removeWorkspace gives it back.
+   */
+  plannedWorkspace(request: Pick<CheckoutRequest, 'jobId' | 'workspace'>): string {
+    const incremental = request.workspace?.mode === 'incremental' ? request.workspace : undefined;
+    return incremental ? this.#trees.treePath(this.#trees.lease(incremental.projectId, request.jobId)) : this.workspacePath(request.jobId);
+  }
+
   cachePath(repoUrl: string): string {
     return join(this.#options.dataDir, 'repos', createHash('sha256').update(repoUrl).digest('hex').slice(0, 16));
   }

@@ -47,8 +47,11 @@ export interface JobOutcome {
 export interface Workspaces {
   checkout(request: CheckoutRequest): Promise<CheckoutResult>;
   removeWorkspace(jobId: string): Promise<void>;
-  /** Where the checkout will put a job's workspace, when known before it (lets the executor prepare beside it). */
-  workspacePath?(jobId: string): string;
+  /**
+   * Where the checkout will put the job's workspace, asked before it (lets the executor
+   * prepare beside it); may reserve it, which removeWorkspace undoes.
+   */
+  plannedWorkspace?(request: Pick<CheckoutRequest, 'jobId' | 'workspace'>): string;
 }
 
 export interface RunJobOptions {
@@ -106,6 +109,8 @@ class JobRun {
   #session: ExecSession | undefined;
   /** The executor's set-up begun beside the checkout; consumed by #startExecutor, else discarded. */
   #preparation: ExecutorPreparation | undefined;
+  /** The workspace was asked for before the checkout (and may be reserved until removeWorkspace). */
+  #plannedWorkspace = false;
   #sha: string | undefined;
   #cmdIndex = 0;
   /** What the last failing command did, for the job's final message. */
@@ -156,8 +161,10 @@ class JobRun {
     }
     const outcome = this.#verdict ?? cleanupOutcome ?? { status: 'passed' };
     const message = outcome.message === undefined ? undefined : this.#text(outcome.message, MAX_ERROR_CHARS);
-    // The result first: nothing the teardown does can change it (measured for a Docker
-    // job: ~130 ms of container removal, plus a network's ~170 ms, no longer before it).
+    // Nothing of the job runs once its result is out, so its workspace is free for the next
+    // build (an incremental tree is reused); the rest of the teardown can change nothing
+    // (for a Docker job ~130 ms of container removal, plus a network's ~170 ms) and follows.
+    await this.#session?.stop?.().catch(() => {});
     this.#emit({ type: 'job:done', status: outcome.status, ...(message !== undefined && { message }) });
     const teardown = this.#teardown(workspace);
     if (this.#options.deferTeardown) this.#options.deferTeardown(teardown);
@@ -165,15 +172,24 @@ class JobRun {
     return { status: outcome.status, ...(message !== undefined && { message }) };
   }
 
-  /** Frees the executor's session (or its unused preparation), then the workspace. Never rejects; once. */
+  /**
+   * Gives the workspace back (the session is stopped by now: nothing writes in it), then
+   * frees the executor's session (or its unused preparation). Never rejects; once.
+   */
   async #teardown(workspace: string | undefined): Promise<void> {
     const session = this.#session;
     const preparation = this.#preparation;
     this.#session = undefined;
     this.#preparation = undefined;
+    await session?.stop?.().catch(() => {});
+    const reserved = workspace !== undefined || this.#plannedWorkspace;
+    // Called at once: an incremental tree is released before the first await.
+    const workspaceGone = reserved && !this.#options.keepWorkspaces
+      ? this.#options.workspaces.removeWorkspace(this.#spec.jobId).catch(() => {})
+      : undefined;
     await session?.dispose().catch(() => {});
     await preparation?.discard().catch(() => {});
-    if (workspace && !this.#options.keepWorkspaces) await this.#options.workspaces.removeWorkspace(this.#spec.jobId).catch(() => {});
+    await workspaceGone;
   }
 
   /**
@@ -183,8 +199,9 @@ class JobRun {
    */
   #prepareExecutor(): void {
     const { executor, workspaces } = this.#options;
-    if (!executor.prepare || !workspaces.workspacePath || this.#main.signal.aborted) return;
-    const workspace = workspaces.workspacePath(this.#spec.jobId);
+    if (!executor.prepare || !workspaces.plannedWorkspace || this.#main.signal.aborted) return;
+    const workspace = workspaces.plannedWorkspace({ jobId: this.#spec.jobId, ...this.#workspaceRequest() });
+    this.#plannedWorkspace = true;
     this.#preparation = executor.prepare({
       spec: this.#spec,
       workspace,
@@ -192,6 +209,11 @@ class JobRun {
       signal: this.#main.signal,
       log: (line) => this.#log(line),
     });
+  }
+
+  /** The checkout's `workspace` for the spec's workspace setting. */
+  #workspaceRequest(): Pick<CheckoutRequest, 'workspace'> {
+    return this.#spec.workspace ? { workspace: { ...this.#spec.workspace, projectId: this.#spec.projectId } } : {};
   }
 
   #stop(reason: StopReason): void {
@@ -211,7 +233,7 @@ class JobRun {
         checkout: this.#spec.checkout,
         signal: this.#main.signal,
         onProgress: (line) => this.#log(line),
-        ...(this.#spec.workspace && { workspace: { ...this.#spec.workspace, projectId: this.#spec.projectId } }),
+        ...this.#workspaceRequest(),
         droneFiles: this.#spec.files?.map((f) => f.name) ?? [],
       });
       this.#sha = result.sha;

@@ -15,7 +15,9 @@
  * be sure everything the command started is gone, as an exec has no process group we
  * could signal through the engine. A later command (the `cleanup` phase runs after a
  * cancel or a timeout) starts the container again: the filesystem is kept, the processes
- * are not. `dispose()` removes the containers and the network.
+ * are not. `stop()` kills the job container once the job is over (before its result is
+ * reported: the workspace is then free), `dispose()` removes the containers and the
+ * network (after the result).
  *
  * Out of memory: a command that exits non-zero while the kernel killed something in the
  * container for lack of memory gets an `error` saying so, beside its exit code (see
@@ -250,6 +252,7 @@ class DockerSession implements ExecSession {
   /** The container's OOM-kill count when last read (a new container starts at 0). */
   #oomKills = 0;
   #killing: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   #disposed = false;
 
   readonly #container: Docker.Container;
@@ -299,11 +302,24 @@ class DockerSession implements ExecSession {
     }
   }
 
+  /**
+   * Hands the files back, then kills the job container (its processes, background ones
+   * too): after this nothing writes in the workspace. ~30 ms against ~130 ms for the
+   * removal, which dispose() does after the job's result.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#killing;
+      if (this.#options.owner) await this.#handBackFiles(this.#options.owner);
+      await this.#kill();
+    })();
+    return this.#stopping;
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#killing;
-    if (this.#options.owner) await this.#handBackFiles(this.#options.owner);
+    await this.stop();
     this.#events?.close();
     await this.#resources.removeAll();
   }

@@ -55,6 +55,13 @@ export interface CommandResult {
 export interface ExecSession {
   /** Runs one shell command (`sh -c`) in the workspace; see CommandIo and CommandResult. */
   run(command: string, io: CommandIo): Promise<CommandResult>;
+  /**
+   * Optional: ends every process the job left (background ones too), so that nothing
+   * touches the workspace any more — before the job's result, which frees its workspace
+   * for the next build — while what is slower to free (a container's removal) waits for
+   * `dispose()`. Idempotent; never rejects.
+   */
+  stop?(): Promise<void>;
   /** Frees everything the session holds: leftover processes, the container. Never rejects. */
   dispose(): Promise<void>;
 }

@@ -79,6 +79,14 @@ async function engineEvents() {
 
 const ofJob = (jobId: string) => (e: EngineEvent) => e.Actor?.Attributes?.['hive.job'] === jobId || (e.Actor?.Attributes?.name ?? '').startsWith(`hive-${jobId}-`);
 
+/** Every container created for the job (at least one) has been destroyed. */
+const containersGone = (jobId: string) => (seen: EngineEvent[]) => {
+  const mine = seen.filter((e) => ofJob(jobId)(e) && e.Type === 'container');
+  const created = mine.filter((e) => e.Action === 'create').map((e) => e.Actor?.ID);
+  const destroyed = new Set(mine.filter((e) => e.Action === 'destroy').map((e) => e.Actor?.ID));
+  return created.length > 0 && created.every((id) => destroyed.has(id));
+};
+
 async function project(name: string, config: Record<string, unknown>) {
   const res = await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, config: { image: BUSYBOX_IMAGE, ...config } });
   assert.equal(res.status, 201, res.text);
@@ -93,7 +101,7 @@ describe('container teardown after the result', { skip, concurrency: false }, ()
       const job = await trigger(await project('plain', { phases: { test: ['echo hi'] } }));
       const done = await queen.waitForJob(job);
       assert.equal(done.status, 'passed', done.message ?? '');
-      await events.until((seen) => seen.some((e) => ofJob(job)(e) && e.Type === 'container' && e.Action === 'destroy'));
+      await events.until(containersGone(job));
       assert.deepEqual(await listLabelled({ job }), { containers: [], networks: [] });
       assert.ok(!events.seen.some((e) => ofJob(job)(e) && e.Type === 'network'), 'no network was created for the job');
     } finally {
@@ -110,7 +118,7 @@ describe('container teardown after the result', { skip, concurrency: false }, ()
       }));
       const done = await queen.waitForJob(job);
       assert.equal(done.status, 'passed', done.message ?? '');
-      await events.until((seen) => seen.some((e) => ofJob(job)(e) && e.Type === 'network' && e.Action === 'destroy'));
+      await events.until((seen) => containersGone(job)(seen) && seen.some((e) => ofJob(job)(e) && e.Type === 'network' && e.Action === 'destroy'));
       assert.ok(events.seen.some((e) => ofJob(job)(e) && e.Type === 'network' && e.Action === 'create'));
       assert.deepEqual(await listLabelled({ job }), { containers: [], networks: [] });
     } finally {
@@ -137,7 +145,7 @@ describe('container teardown after the result', { skip, concurrency: false }, ()
       await killed.kill();
       assert.equal((await listLabelled({ job })).containers.length, 1, 'the killed drone left its container');
       killed = await startDrone(queen, { name: DRONE, dataDir });
-      await events.until((seen) => seen.some((e) => ofJob(job)(e) && e.Type === 'container' && e.Action === 'destroy'));
+      await events.until(containersGone(job));
       assert.deepEqual(await listLabelled({ job }), { containers: [], networks: [] });
     } finally {
       events.close();
