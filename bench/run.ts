@@ -3,6 +3,8 @@
  *   1. trigger → assignment at a free drone (POST /jobs until job:assign arrives);
  *   2. log ingest throughput and queen memory while a drone streams a large log;
  *   3. a whole build through a real drone process (trigger → passed);
+ *   3b. trigger → `echo hello` finished with a fresh and with an incremental workspace,
+ *      for a repository of one file and one of 3,000 (workspace-modes.ts);
  *   4. a 200 MiB log streamed by a real drone: throughput and the queen's memory;
  *   5. the resident memory of every process of `hive start` (start-memory.ts), on PGlite
  *      and, given a PostgreSQL URL, on PostgreSQL.
@@ -19,6 +21,7 @@ import { startTestQueen } from '../test/helpers/queen.ts';
 import { openRawDrone } from '../test/helpers/raw-drone.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { measureStartMemory, memoryTable } from './start-memory.ts';
+import { benchWorkspaceModes, describeWorkspaceModes } from './workspace-modes.ts';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
@@ -97,6 +100,9 @@ console.log(`database: ${testDatabaseKind()}`);
   console.log(`whole build (trigger → checkout → \`true\` → passed) on a real drone: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}, n=${samples.length}`);
   await drone.stop();
 }
+
+// 3b. Fresh against incremental workspaces.
+console.log(describeWorkspaceModes(await benchWorkspaceModes(queen)));
 
 // 4. A 200 MiB log from a real drone: throughput and the queen's memory while it streams.
 {

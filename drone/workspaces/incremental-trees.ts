@@ -136,28 +136,41 @@ export class IncrementalTrees {
 
     const cleanTree = async () => {
       await git([...inTree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha]);
-      await git([...inTree, 'clean', '-ffdxq', ...update.caches.flatMap((c) => ['-e', c])]);
-      await removeNestedGitDirs(tree, (await git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha])).split('\0'));
+      // Side by side: clean never touches entries named .git, the second only those.
+      await Promise.all([
+        git([...inTree, 'clean', '-ffdxq', ...update.caches.flatMap((c) => ['-e', c])]),
+        git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha]).then((dirs) => removeNestedGitDirs(tree, dirs.split('\0'))),
+      ]);
     };
     const cloneForBuild = async () => {
       const temp = join(slotDir, `clone-${randomUUID()}`);
       try {
         await git(['clone', '--no-checkout', '--quiet', update.cacheDir, temp], slotDir);
+        // Builds that look at their remote should see the real one, not the cache.
+        await git([`--git-dir=${join(temp, '.git')}`, 'remote', 'set-url', 'origin', update.repoUrl], slotDir);
         return temp;
       } catch (err) {
         await removeTree(temp).catch(() => {});
         throw err;
       }
     };
-    // Side by side: the private repository's checkout never looks at the tree's .git.
-    const [, temp] = await Promise.all([cleanTree(), cloneForBuild(), removeTree(join(tree, '.git'))]);
+    // Side by side: the private repository's checkout never looks at the tree's .git. All
+    // three are waited for even when one fails: the slot may be made anew right after.
+    const [cleaned, cloned, removed] = await Promise.allSettled([cleanTree(), cloneForBuild(), removeTree(join(tree, '.git'))]);
+    if (cloned.status === 'rejected') throw cloned.reason;
+    const temp = cloned.value;
+    const failed = [cleaned, removed].find((r) => r.status === 'rejected');
+    if (failed) {
+      await rm(temp, { recursive: true, force: true }).catch(() => {});
+      throw failed.reason;
+    }
     try {
       const dotGit = join(tree, '.git');
       await rename(join(temp, '.git'), dotGit);
-      await copyFile(join(privateGit, 'index'), join(dotGit, 'index'));
-      await writeFile(join(dotGit, 'HEAD'), `${update.sha}\n`);
-      // Builds that look at their remote should see the real one, not the cache.
-      await git([`--git-dir=${dotGit}`, 'remote', 'set-url', 'origin', update.repoUrl]);
+      await Promise.all([
+        copyFile(join(privateGit, 'index'), join(dotGit, 'index')),
+        writeFile(join(dotGit, 'HEAD'), `${update.sha}\n`),
+      ]);
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
