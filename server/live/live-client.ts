@@ -1,9 +1,11 @@
 /**
  * One `/api/events` socket as the fan-out sees it: frames go out only while the bytes the
  * queen holds for it stay under a small cap, so a client that stops reading costs the
- * queen at most that much. Frames are shared Buffers written as text frames, never copied
- * per client (ws writes the payload as it is, after a header of its own).
+ * queen at most that much. Frames are shared Buffers, never copied per client: the
+ * complete WebSocket frame (live-frame.ts) is written straight to the client's TCP socket,
+ * as ws itself writes frames when no extension is negotiated (the queen offers none).
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { LiveFrame } from './live-frame.ts';
 
@@ -28,7 +30,16 @@ export class LiveClient {
     for (const w of waiters) w();
   };
 
+  /**
+   * The TCP socket under the WebSocket, when frames may be written to it directly: ws keeps
+   * it as `_socket`, and writes a frame to it as one header and payload, unchanged, unless
+   * an extension (compression) was negotiated. Otherwise frames go through `ws.send`.
+   */
+  readonly #raw?: Socket;
+
   constructor(private readonly ws: WebSocket, readonly capBytes = CLIENT_BUFFER_CAP_BYTES) {
+    const raw = (ws as unknown as { _socket?: Socket })._socket;
+    if (raw && ws.extensions === '') this.#raw = raw;
     ws.once('close', () => {
       const waiters = this.#drainWaiters;
       this.#drainWaiters = [];
@@ -55,7 +66,8 @@ export class LiveClient {
     if (!this.open) return true; // nobody to send to: as good as delivered
     if (!this.fits(frame.length)) return false;
     this.#pending++;
-    this.ws.send(frame, TEXT, this.#written);
+    if (this.#raw) this.#raw.write(frame.wire, this.#written);
+    else this.ws.send(frame.payload, TEXT, this.#written);
     const queued = this.ws.bufferedAmount;
     if (queued > this.peakBufferedBytes) this.peakBufferedBytes = queued;
     return true;

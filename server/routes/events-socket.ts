@@ -53,7 +53,7 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
   fanout.addClient(client);
   // Replies to requests are small and rare; they go out whatever the client's backlog.
   const reply = (message: LiveServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(message), { binary: false });
+    if (ws.readyState === ws.OPEN) ws.send(encodeFrame(message).payload, { binary: false });
   };
 
   ws.on('message', async (raw) => {
