@@ -183,8 +183,10 @@ class JobRun {
     this.#preparation = undefined;
     await session?.stop?.().catch(() => {});
     const reserved = workspace !== undefined || this.#plannedWorkspace;
-    // Called at once: an incremental tree is released before the first await.
-    const workspaceGone = reserved && !this.#options.keepWorkspaces
+    // Called at once: an incremental tree is released before the first await. (It is kept
+    // whatever keepWorkspaces says, and must be released for the project's next builds.)
+    const keep = this.#options.keepWorkspaces && this.#spec.workspace?.mode !== 'incremental';
+    const workspaceGone = reserved && !keep
       ? this.#options.workspaces.removeWorkspace(this.#spec.jobId).catch(() => {})
       : undefined;
     await session?.dispose().catch(() => {});

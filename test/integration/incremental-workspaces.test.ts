@@ -10,10 +10,15 @@ import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { RepoCache } from '../../drone/checkout.ts';
+import { pickHostEnv } from '../../drone/config.ts';
+import { ProcessExecutor } from '../../drone/executors/process.ts';
+import type { JobSpec } from '../../common/protocol/index.ts';
 import { BUSYBOX_IMAGE, dockerSkipReason, removeLabelled } from '../helpers/docker-engine.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { output, runJobForEvents } from '../helpers/run-job.ts';
 
 const DRONE = `incremental-drone-${process.pid}`;
 const dockerSkip = await dockerSkipReason([BUSYBOX_IMAGE]);
@@ -194,6 +199,33 @@ describe('an incremental workspace', () => {
     await writeFile(join(slotDir(id, 1), 'git', 'index'), 'not an index');
     const repaired = await passed(await trigger(id));
     assert.match(repaired, /Workspace 1 could not be updated \(.*\); making it anew/);
+  });
+});
+
+describe('a drone started with --keep-workspaces', () => {
+  it('still gives an incremental tree back for the next build (and keeps fresh workspaces)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'hive-keep-'));
+    try {
+      const repos = new RepoCache({ dataDir, hostEnv: pickHostEnv(process.env) });
+      const executor = new ProcessExecutor({ hostEnv: pickHostEnv(process.env) });
+      const spec = (jobId: string, mode: 'fresh' | 'incremental'): JobSpec => ({
+        jobId, projectId: 'keep', projectName: 'keep', number: 1, type: 'TEST',
+        checkout: { repoUrl: repo.url, sha: repo.initialSha, branch: 'main' },
+        env: {}, secrets: {}, timeoutMs: 60_000, requires: { labels: [], plugins: [] },
+        phases: { environment: [], prepare: [], test: [{ run: 'pwd' }], deploy: [], cleanup: [] },
+        workspace: { mode, caches: [] },
+      });
+      const tree = async (jobId: string, mode: 'fresh' | 'incremental') => {
+        const { events, outcome } = await runJobForEvents(spec(jobId, mode), { executor, workspaces: repos, dataDir, keepWorkspaces: true });
+        assert.equal(outcome.status, 'passed', outcome.message);
+        return output(events, 'job:cmd:stdout').trim();
+      };
+      assert.equal(await tree('k1', 'incremental'), await tree('k2', 'incremental'));
+      const fresh = await tree('k3', 'fresh');
+      assert.ok((await readdir(fresh)).includes('README.md'), 'the fresh workspace is kept');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
