@@ -91,8 +91,14 @@ export function buildJobSpec(input: SpecInput): JobSpec {
     ];
     spec.requires.labels = [...new Set([...spec.requires.labels, ...needed])].sort();
   }
-  // The admin's setting whatever runs the job: a container mounts the same tree.
-  if (input.project.workspace) spec.workspace = { mode: input.project.workspace, caches: [...(input.project.workspaceCaches ?? [])] };
+  // The admin's setting whatever runs the job (a container mounts the same tree) — except
+  // for a fork's pull request, which builds fresh: what it wrote into an incremental
+  // tree's caches would reach the project's own later builds, secrets and all.
+  if (input.project.workspace) {
+    spec.workspace = input.ref?.pullRequest?.fork
+      ? { mode: 'fresh', caches: [] }
+      : { mode: input.project.workspace, caches: [...(input.project.workspaceCaches ?? [])] };
+  }
   if (services.length) spec.services = services;
   if (Object.keys(secretRefs).length) spec.secretRefs = secretRefs;
   if (input.files?.length) spec.files = input.files.map(({ name, size }) => ({ name, size }));

@@ -48,6 +48,18 @@ describe('buildJobSpec', () => {
     assert.equal('services' in spec, false);
   });
 
+  it('carries the project\'s workspace setting, except for a fork\'s pull request, which builds fresh', () => {
+    const project = { ...base.project, workspace: 'incremental' as const, workspaceCaches: ['node_modules'] };
+    const spec = buildJobSpec({ ...base, project, config: merged({}), contributions: [] });
+    assert.deepEqual(spec.workspace, { mode: 'incremental', caches: ['node_modules'] });
+    const fork = buildJobSpec({
+      ...base, project, config: merged({}), contributions: [],
+      ref: { refspec: 'refs/pull/3/head', pullRequest: { number: 3, baseBranch: 'main', fork: true } },
+    });
+    assert.deepEqual(fork.workspace, { mode: 'fresh', caches: [] });
+    assert.equal('workspace' in buildJobSpec({ ...base, config: merged({}), contributions: [] }), false, 'none without the setting');
+  });
+
   it('puts plugin commands first, in plugin order, then the config\'s own commands', () => {
     const contributions: Contribution[] = [
       { plugin: 'a', requiresDrone: false, contribution: { commands: { test: ['a-test'], prepare: [{ run: 'a-prep', display: 'prep (a)' }] } } },
