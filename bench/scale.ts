@@ -65,8 +65,10 @@ async function project(name: string): Promise<{ id: string }> {
   return res.body;
 }
 
-async function trigger(projectId: string, body: Record<string, unknown> = {}): Promise<any> {
-  const res = await queen.api('POST', `/api/projects/${projectId}/jobs`, body);
+async function trigger(projectId: string, times?: number): Promise<any> {
+  const res = times === undefined
+    ? await queen.api('POST', `/api/projects/${projectId}/jobs`, {})
+    : await queen.api('POST', `/api/projects/${projectId}/runs`, { times });
   if (res.status !== 201) throw new Error(`triggering: ${res.status} ${res.text}`);
   return res.body;
 }
@@ -146,7 +148,7 @@ if (parts.has('watchers')) {
 if (parts.has('backlog')) {
   // Four repositories: the resolver reads at most one commit per repository at a time.
   const projects = await Promise.all([0, 1, 2, 3].map((i) => project(`scale-backlog-${i}`)));
-  for (let i = 0; i < BACKLOG / 100; i++) await trigger(projects[i % 4].id, { times: 100 });
+  for (let i = 0; i < BACKLOG / 100; i++) await trigger(projects[i % 4].id, 100);
   const tResolve = now();
   for (;;) {
     const queue = (await queen.api('GET', '/api/queue?limit=1000')).body.jobs as { waitingFor: string }[];
