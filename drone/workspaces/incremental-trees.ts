@@ -36,7 +36,7 @@
  * possible, and a new one made in its place.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkspaceSpec } from '../../common/protocol/index.ts';
 import { uploadNameProblem } from '../../common/upload-files.ts';
@@ -135,11 +135,14 @@ export class IncrementalTrees {
     }
 
     const cleanTree = async () => {
+      // The commit's directories are read beside the checkout (from objects only).
+      const dirs = git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha]);
+      dirs.catch(() => {}); // awaited below; a failure then is the update's
       await git([...inTree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha]);
       // Side by side: clean never touches entries named .git, the second only those.
       await Promise.all([
         git([...inTree, 'clean', '-ffdxq', ...update.caches.flatMap((c) => ['-e', c])]),
-        git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha]).then((dirs) => removeNestedGitDirs(tree, dirs.split('\0'))),
+        dirs.then((list) => removeNestedGitDirs(tree, list.split('\0'))),
       ]);
     };
     const cloneForBuild = async () => {
@@ -147,7 +150,7 @@ export class IncrementalTrees {
       try {
         await git(['clone', '--no-checkout', '--quiet', update.cacheDir, temp], slotDir);
         // Builds that look at their remote should see the real one, not the cache.
-        await git([`--git-dir=${join(temp, '.git')}`, 'remote', 'set-url', 'origin', update.repoUrl], slotDir);
+        await setOriginUrl(join(temp, '.git', 'config'), update.repoUrl);
         return temp;
       } catch (err) {
         await removeTree(temp).catch(() => {});
@@ -190,6 +193,21 @@ export class IncrementalTrees {
     // No template: no hooks or excludes of the host's git installation in the private repository.
     await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
   }
+}
+
+/**
+ * `git remote set-url origin <url>` without a git process (one fewer on every update): the
+ * clone's config has exactly one `url` under `[remote "origin"]`, the cache's path. The
+ * URL (no whitespace or control characters: checkout.ts validates it) is written quoted,
+ * `\` and `"` escaped, as git reads a quoted value.
+ */
+async function setOriginUrl(configPath: string, url: string): Promise<void> {
+  const config = await readFile(configPath, 'utf8');
+  const section = /^\[remote "origin"\]\n(?:[ \t].*\n)*?([ \t]*url = .*)$/m.exec(config);
+  if (!section) throw new Error('the clone has no origin URL to replace');
+  const at = section.index + section[0].length - section[1].length;
+  const quoted = `"${url.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  await writeFile(configPath, `${config.slice(0, at)}\turl = ${quoted}${config.slice(at + section[1].length)}`);
 }
 
 /** Removes `<dir>/.git` for each of the commit's directories (a build may have made one). */
