@@ -73,6 +73,21 @@ async function connectOne(name: string, options: SimDroneOptions): Promise<SimDr
   return drone;
 }
 
+/**
+ * Connects one drone, trying again a few times: a queen busy with thousands of drones may
+ * answer an upgrade late (408) or drop it, which is a figure to see, not a reason to stop.
+ */
+async function connectPatiently(name: string, options: SimDroneOptions): Promise<SimDrone> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOne(name, options);
+    } catch (err) {
+      if (attempt === 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 /** Connects `count` drones named `<prefix>-<i>`, a few dozen at a time. */
 export async function connectSimDrones(prefix: string, count: number, options: SimDroneOptions): Promise<SimDrone[]> {
   const drones: SimDrone[] = [];
@@ -80,7 +95,7 @@ export async function connectSimDrones(prefix: string, count: number, options: S
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      drones[i] = await connectOne(`${prefix}-${i}`, options);
+      drones[i] = await connectPatiently(`${prefix}-${i}`, options);
     }
   };
   await Promise.all(Array.from({ length: Math.min(32, count) }, worker));
