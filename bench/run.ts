@@ -6,6 +6,11 @@
  *   3b. trigger → `echo hello` finished with a fresh and with an incremental workspace,
  *      for a repository of one file and one of 3,000 (workspace-modes.ts);
  *   4. a 200 MiB log streamed by a real drone: throughput and the queen's memory;
+ *      then large logs of many lines (50 MB in 704k lines, 14.9 MB in 2M), in MB/s
+ *      (log-ingest.ts);
+ *   4b. a container job against a bare `docker run --rm` of the same image, same run, with
+ *      the ratio and a breakdown of where the time goes (container-job.ts; skipped, saying
+ *      why, without a Docker engine and its test images);
  *   5. the resident memory of every process of `hive start` (start-memory.ts), on PGlite
  *      and, given a PostgreSQL URL, on PostgreSQL.
  * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench` (1–5), or
@@ -20,6 +25,8 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { openRawDrone } from '../test/helpers/raw-drone.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
+import { benchContainerJob, describeContainerBench, skipContainerBench } from './container-job.ts';
+import { benchLogIngest, describeLogIngest } from './log-ingest.ts';
 import { measureStartMemory, memoryTable } from './start-memory.ts';
 import { benchWorkspaceModes, describeWorkspaceModes } from './workspace-modes.ts';
 
@@ -123,6 +130,20 @@ console.log(describeWorkspaceModes(await benchWorkspaceModes(queen)));
   console.log(`200 MiB log from a real drone: ${job.status} in ${secs.toFixed(1)} s (${(200 / secs).toFixed(1)} MiB/s), ${job.lastSeq} events; queen RSS ${(rssBefore / 1048576).toFixed(0)} → peak ${(rssPeak / 1048576).toFixed(0)} MiB`);
   await drone.stop();
 }
+
+// A repository without .hive.yml, so the projects' own commands run.
+const plainRepo = await createGitRepo({ files: { README: 'bench\n' } });
+
+// 4. (continued) Large logs of many lines: the shapes that cost the most per byte.
+console.log(describeLogIngest(await benchLogIngest(queen, plainRepo)));
+
+// 4b. A container job against a bare `docker run --rm` of the same image.
+{
+  const skip = await skipContainerBench();
+  if (skip) console.log(`container job: skipped (${skip})`);
+  else console.log(describeContainerBench(await benchContainerJob(queen, plainRepo)));
+}
+await plainRepo.cleanup();
 
 await queen.stop();
 await repo.cleanup();

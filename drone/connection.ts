@@ -29,6 +29,7 @@ import type {
 } from '../common/protocol/index.ts';
 import type { OutboxTransport } from './event-outbox.ts';
 import type { Logger } from './logger.ts';
+import { zeroMask } from './zero-mask.ts';
 
 export interface ConnectionEvents {
   /** The queen welcomed us; apply `welcome.resume` before anything else is sent. */
@@ -174,6 +175,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       headers: { Authorization: `Bearer ${this.#options.token}` },
       maxPayload: MAX_MESSAGE_BYTES,
       handshakeTimeout: this.#options.welcomeTimeoutMs,
+      generateMask: zeroMask,
     });
     this.#ws = ws;
     this.#welcomed = false;

@@ -47,6 +47,7 @@ export interface DroneOptions {
 
 export interface DroneEvents {
   'job:started': [jobId: string];
+  /** The job's result is out and its teardown (workspace, containers) is over. */
   'job:finished': [jobId: string, outcome: JobOutcome];
   /** After `stop()` or a completed drain: the connection is closed. */
   stopped: [];
@@ -205,6 +206,7 @@ export class Drone extends EventEmitter<DroneEvents> {
     const log = this.#log.child({ jobId, lease });
     log.info({ project: spec.projectName, number: spec.number }, 'job accepted');
     const controller = new AbortController();
+    let tornDown: Promise<void> | undefined;
     const done = runJob({
       spec,
       emit: (event) => {
@@ -217,6 +219,7 @@ export class Drone extends EventEmitter<DroneEvents> {
       keepWorkspaces: this.#config.keepWorkspaces,
       cleanupTimeoutMs: this.#options.cleanupTimeoutMs,
       deferTeardown: (teardown) => {
+        tornDown = teardown;
         this.#teardowns.add(teardown);
         void teardown.finally(() => this.#teardowns.delete(teardown));
       },
@@ -231,11 +234,13 @@ export class Drone extends EventEmitter<DroneEvents> {
       const outcome: JobOutcome = { status: 'errored', message: 'The drone failed while running the job' };
       this.outbox.push(jobId, { type: 'job:done', ...outcome } as const);
       return outcome;
-    }).then((outcome) => {
+    }).then(async (outcome) => {
       log.info({ status: outcome.status }, 'job finished');
+      // The slot is free with the result; `job:finished` waits for the teardown as well.
       this.#jobs.delete(jobId);
-      this.emit('job:finished', jobId, outcome);
       this.#stopIfIdle();
+      await tornDown;
+      this.emit('job:finished', jobId, outcome);
     });
     this.#jobs.set(jobId, { lease, controller, done });
     this.emit('job:started', jobId);

@@ -153,7 +153,9 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     const box = this.#boxes.get(jobId);
     if (!box || box.doneSeq !== undefined) return undefined;
     const seq = box.lastSeq + 1;
-    const event = { ...body, jobId, lease: box.lease, seq, at: this.#now() } as JobEvent;
+    // jobId and lease first: the queen stores the rest of the frame's text as it is
+    // (common/protocol/stored-event-json.ts).
+    const event = { jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent;
     const frame = JSON.stringify(event);
     const bytes = Buffer.byteLength(frame);
     if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {

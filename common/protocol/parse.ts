@@ -10,8 +10,9 @@
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from './constants.ts';
 import { issueText, pathText } from './issue-text.ts';
-import { droneMessageSchemas, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
+import { droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
 import { ProtocolError } from './protocol-error.ts';
+import { noteStoredJson } from './stored-event-json.ts';
 
 type SchemaMap = ReadonlyMap<string, z.ZodType>;
 
@@ -40,12 +41,16 @@ function sizeOf(raw: string | Buffer): number {
   return raw.length * 3 <= MAX_MESSAGE_BYTES ? raw.length : Buffer.byteLength(raw);
 }
 
-function parseWith(schemas: SchemaMap, raw: string | Buffer): unknown {
+/** Told about every valid message with the frame's text and JSON value (stored-event-json.ts). */
+type OnValid = (text: string, value: object, message: unknown) => void;
+
+function parseWith(schemas: SchemaMap, raw: string | Buffer, onValid?: OnValid): unknown {
   const size = sizeOf(raw);
   if (size > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   let value: unknown;
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch (cause) {
     throw new ProtocolError('message is not valid JSON', { cause });
   }
@@ -57,11 +62,19 @@ function parseWith(schemas: SchemaMap, raw: string | Buffer): unknown {
   const schema = schemas.get(type);
   if (!schema) throw new ProtocolError(`unknown message type "${type.slice(0, 100)}"`);
   const result = schema.safeParse(value, parseParams);
-  if (result.success) return result.data;
+  if (result.success) {
+    onValid?.(text, value, result.data);
+    return result.data;
+  }
   const issue = result.error.issues[0];
   const where = pathText(issue.path);
   throw new ProtocolError(`malformed ${type}: ${where ? `${where}: ` : ''}${issue.message}`, { cause: result.error });
 }
 
-export const parseDroneMessage = (raw: string | Buffer): DroneMessage => parseWith(droneSchemas, raw) as DroneMessage;
+/** A job event's frame text becomes its stored JSON (stored-event-json.ts). */
+const noteJobEvent: OnValid = (text, value, message) => {
+  if (isJobEvent(message as DroneMessage)) noteStoredJson(text, value, message as { jobId: string; lease: string });
+};
+
+export const parseDroneMessage = (raw: string | Buffer): DroneMessage => parseWith(droneSchemas, raw, noteJobEvent) as DroneMessage;
 export const parseQueenMessage = (raw: string | Buffer): QueenMessage => parseWith(queenSchemas, raw) as QueenMessage;

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
+import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
 import { jobCommands, jobLogChunks, jobs } from './schema.ts';
@@ -20,6 +21,7 @@ const CHUNK_BODY_BYTES = 256 * 1024;
 
 export function toStoredEvent(event: JobEvent): StoredEvent {
   const { jobId: _j, lease: _l, ...rest } = event;
+  carryStoredJson(event, rest);
   return rest as StoredEvent;
 }
 
@@ -61,7 +63,8 @@ function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number;
   let from = 0;
   let to = 0;
   for (const e of events) {
-    const json = JSON.stringify(e);
+    // The drone's own text of the event when the parser kept it (stored-event-json.ts).
+    const json = storedJsonOf(e) ?? JSON.stringify(e);
     if (parts.length > 0 && size + json.length > CHUNK_BODY_BYTES) {
       chunks.push({ seqFrom: from, seqTo: to, body: `[${parts.join(',')}]` });
       parts = [];

@@ -1,9 +1,10 @@
 /**
  * Receives numbered job events from drones and persists them in batches.
  *
- * Per (job, lease) the ingest keeps an inbox; a flush writes every consecutive event in
- * one transaction, then acknowledges the drone and tells observers. Writes are group
- * commits: an idle job's event is written at once, and whatever arrives during a write
+ * Per (job, lease) the ingest keeps an inbox; a flush writes the consecutive events (up to
+ * MAX_BATCH_BYTES) in one transaction, then acknowledges the drone and tells observers.
+ * Writes are group commits: an idle job's event waits at most BATCH_WINDOW_MS for others
+ * (one that changes the job's status not at all), and whatever arrives during a write
  * goes in the next one, so a busy job costs one transaction per batch, not per event. Duplicates (replays
  * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
@@ -39,6 +40,8 @@ interface Stream {
   inbox: JobEvent[];
   sender: EventSender;
   timer?: NodeJS.Timeout;
+  /** The pending timer is a batch window (not a retry): an urgent event may cut it short. */
+  windowing?: boolean;
   flushing?: Promise<void>;
   retryMs: number;
   /** The lease is not (or no longer) the job's: drop everything. */
@@ -53,6 +56,23 @@ const COLLECT_WHEN_QUIET_MS = 2_000;
 
 /** Roughly what an event cost the queen: its output, and a little for the rest. */
 const eventBytes = (e: JobEvent) => 100 + ('data' in e ? e.data.length : 0);
+
+/**
+ * How long the first event of an idle stream waits for others to share its write: output
+ * arrives from the drone's coalescer every ~15 ms per command, and one transaction for a
+ * few of them costs less than one each. Events that change the job's status (started,
+ * done) are written at once, so the window never delays a result.
+ */
+export const BATCH_WINDOW_MS = 10;
+/**
+ * Output bytes one write takes at most (at least one event): a write's memory — events,
+ * their JSON, compressed chunks — stays bounded whatever the log and the drone's window,
+ * and what is left goes in the next write at once.
+ */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Written without waiting for a batch window. */
+const isUrgent = (e: JobEvent) => e.type === 'job:started' || e.type === 'job:done';
 
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
@@ -70,21 +90,31 @@ export class EventIngest {
     if (stream.stale) return;
     stream.inbox.push(event);
     // Group commit: while a write is in flight, events gather and go in the next one
-    // (scheduled when it ends), so a busy job is written in batches and an idle one at once.
-    // A pending write (or retry) timer will take this event along too.
-    if (stream.writing || stream.timer) return;
-    this.#schedule(stream, 0);
+    // (scheduled when it ends), so a busy job is written in batches. An idle job's event
+    // waits a short window for company, unless it changes the job's status. A pending
+    // write (or retry) timer will take this event along too.
+    if (stream.writing) return;
+    if (stream.timer && !(stream.windowing && isUrgent(event))) return;
+    this.#schedule(stream, isUrgent(event) ? 0 : BATCH_WINDOW_MS, true);
   }
 
   /** Writes everything received so far (shutdown, tests). */
   async flushAll(): Promise<void> {
-    await Promise.all([...this.#streams.values()].map((s) => this.#flush(s)));
+    await Promise.all([...this.#streams.values()].map(async (s) => {
+      // A write takes at most MAX_BATCH_BYTES: go on while writes make progress.
+      for (let left = Infinity; s.inbox.length > 0 && s.inbox.length < left && !s.stale;) {
+        left = s.inbox.length;
+        await this.#flush(s);
+      }
+    }));
   }
 
-  #schedule(stream: Stream, delayMs: number): void {
+  #schedule(stream: Stream, delayMs: number, window = false): void {
     clearTimeout(stream.timer);
+    stream.windowing = window && delayMs > 0;
     stream.timer = setTimeout(() => {
       stream.timer = undefined;
+      stream.windowing = false;
       void this.#flush(stream);
     }, delayMs);
   }
@@ -169,6 +199,7 @@ export class EventIngest {
     const batch: JobEvent[] = [];
     let expected = stream.storedSeq! + 1;
     let sawDuplicate = false;
+    let bytes = 0;
     let i = 0;
     for (; i < stream.inbox.length; i++) {
       const e = stream.inbox[i];
@@ -177,7 +208,9 @@ export class EventIngest {
         continue;
       }
       if (e.seq > expected) break; // a gap: wait for the missing events (replay or query-info)
+      if (batch.length > 0 && bytes + eventBytes(e) > MAX_BATCH_BYTES) break; // the rest goes next
       batch.push(e);
+      bytes += eventBytes(e);
       expected++;
     }
     const rest = stream.inbox.slice(i);

@@ -25,6 +25,8 @@ export interface DroneOptions {
   dataDir?: string;
   /** More environment for the drone (HIVE_GIT_*, HIVE_DRONE_OUTBOX_MEMORY_BYTES, …). */
   env?: Record<string, string>;
+  /** Node flags before the drone's own (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 export interface TestDrone {
@@ -43,6 +45,7 @@ export async function startDrone(queen: TestQueen | undefined, opts: DroneOption
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `hive-drone-${opts.name}-`)));
   const ports = opts.ports ?? [opts.port ?? queen!.port];
   const args = [
+    ...(opts.nodeArgs ?? []),
     '--import', 'tsx', droneMain,
     ...ports.flatMap((port) => ['--queen', `ws://127.0.0.1:${port}`]),
     '--name', opts.name,

@@ -1,0 +1,87 @@
+/**
+ * Large logs from a real drone process, trigger → passed with every byte stored, in MB/s
+ * of output (10^6 bytes): the shapes that cost the most per byte —
+ *   - 50 MB in 704,225 lines of 71 bytes (`yes <70 x> | head -c 50000000`);
+ *   - 14.9 MB in 2,000,000 short lines (`seq 1 2000000`).
+ * The stored log is checked afterwards (its output bytes and last line). Used by
+ * bench/run.ts; alone: `node --import tsx bench/log-bench.ts [runs]`. To see where the
+ * time goes: BENCH_CPU_PROF=<dir> writes a CPU profile of the drone (`--cpu-prof`)
+ * and, run under `node --cpu-prof`, the queen in this process.
+ */
+import { performance } from 'node:perf_hooks';
+import { iterateJobEvents, logOf } from '../server/db/job-log.ts';
+import { findJob } from '../server/db/jobs.ts';
+import { connectDrone } from '../test/helpers/drone-process.ts';
+import type { GitRepo } from '../test/helpers/git-repo.ts';
+import type { TestQueen } from '../test/helpers/queen.ts';
+
+export const LOG_SHAPES = [
+  { name: '50 MB log in 704k lines', command: `yes ${'x'.repeat(70)} | head -c 50000000`, bytes: 50_000_000, tail: `${'x'.repeat(70)}\n${'x'.repeat(25)}` },
+  { name: '14.9 MB log in 2M short lines', command: 'seq 1 2000000', bytes: 14_888_896, tail: '1999999\n2000000\n' },
+] as const;
+
+export interface LogIngestResult {
+  name: string;
+  /** MB/s per run. */
+  rates: number[];
+  /** Per run: how long the command ran on the drone, and from its end to the job's result stored. */
+  phases: { commandMs: number; tailMs: number }[];
+}
+
+export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, profileDir?: string, only?: string): Promise<LogIngestResult[]> {
+  const drone = await connectDrone(queen, {
+    name: `bench-log-${process.pid}`,
+    capacity: 1,
+    ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
+  });
+  const results: LogIngestResult[] = [];
+  try {
+    for (const shape of LOG_SHAPES.filter((s) => !only || s.name.includes(only))) {
+      const project = (await queen.api('POST', '/api/projects', {
+        name: `bench-log-${results.length}-${process.pid}`, repoUrl: repo.url, config: { phases: { test: [shape.command] } },
+      })).body;
+      const rates: number[] = [];
+      const phases: LogIngestResult['phases'] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+        const job = await queen.waitForJob(id, undefined, 600_000);
+        const finishedAt = Date.now();
+        const secs = (performance.now() - t0) / 1000;
+        if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
+        const done = await checkStored(queen, id, shape.bytes, shape.tail);
+        rates.push(shape.bytes / 1e6 / secs);
+        phases.push({ commandMs: done.durationMs, tailMs: finishedAt - done.at });
+      }
+      results.push({ name: shape.name, rates, phases });
+    }
+  } finally {
+    await drone.stop();
+  }
+  return results;
+}
+
+/** Every output byte is in the stored log, and it ends as the output did; returns the command's end. */
+async function checkStored(queen: TestQueen, jobId: string, bytes: number, end: string): Promise<{ at: number; durationMs: number }> {
+  const job = (await findJob(queen.testDb.db, jobId))!;
+  let stored = 0;
+  let tail = '';
+  let done: { at: number; durationMs: number } | undefined;
+  for await (const page of iterateJobEvents(queen.testDb.db, logOf(job))) {
+    for (const e of page) {
+      if (e.type === 'job:cmd:done') done = { at: e.at, durationMs: e.durationMs };
+      if (e.type !== 'job:cmd:stdout') continue;
+      stored += Buffer.byteLength(e.data);
+      tail = (tail + e.data).slice(-200);
+    }
+  }
+  if (stored !== bytes) throw new Error(`stored ${stored} output bytes, expected ${bytes}`);
+  if (!tail.endsWith(end)) throw new Error(`the stored log ends with ${JSON.stringify(tail.slice(-40))}`);
+  if (!done) throw new Error('no job:cmd:done stored');
+  return done;
+}
+
+export function describeLogIngest(results: LogIngestResult[]): string {
+  return results.map((r) => `${r.name}, trigger → passed and stored: ${r.rates.map((x) => `${x.toFixed(1)} MB/s`).join(', ')}`
+    + ` (the command ran ${r.phases.map((p) => `${p.commandMs.toFixed(0)}`).join(', ')} ms on the drone; its end → the result stored ${r.phases.map((p) => `${p.tailMs}`).join(', ')} ms)`).join('\n');
+}
