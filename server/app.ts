@@ -27,6 +27,7 @@ import { badgeRoutes } from './routes/badge.ts';
 import { cleanQuery } from './routes/request-input.ts';
 import { securityHeaders } from './routes/security-headers.ts';
 import type { DroneHub } from './scheduler/drone-hub.ts';
+import type { Fleet } from './scheduler/fleet.ts';
 import { errorPage, uiRoutes, wantsHtml } from './routes/ui.tsx';
 
 export interface AppDeps {
@@ -40,6 +41,8 @@ export interface AppDeps {
   /** `?wait=<s>` on the API's job and run endpoints. */
   waits: ResultWaits;
   hub: DroneHub;
+  /** The drones of every queen sharing the database: the API's and the drones page's list and actions. */
+  fleet: Fleet;
   log: Logger;
   maxBodyBytes: number;
   /** Body limit of `/hooks/*` (webhook payloads are larger than API requests). */

@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { loadPlugins, type PluginRegistry } from '../plugins/loader.ts';
@@ -23,7 +24,10 @@ import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
-import { markAllDisconnected } from './db/drones.ts';
+import { loadQueenId } from './queen-identity.ts';
+import { QueenPresence } from './scheduler/queen-presence.ts';
+import { Fleet } from './scheduler/fleet.ts';
+import { DroneControlRelay } from './live/drone-control-relay.ts';
 import { createMirrorService, type MirrorService } from './git/mirror-service.ts';
 import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
@@ -77,6 +81,10 @@ export interface Queen {
   lifecycle: JobLifecycle;
   /** Reaps (or, for drones still vouching, extends) expired leases. */
   reaper: LeaseReaper;
+  /** This queen's id in the `queens` table (kept in its data dir across restarts). */
+  queenId: string;
+  /** Writes this queen's and its drones' liveness (queens sharing a database read it). */
+  presence: QueenPresence;
   control: JobControl;
   dispatcher: Dispatcher;
   resolver: SpecResolver;
@@ -103,7 +111,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const database = options.database ?? (await openDatabase(configuredDatabase(config)));
   await mirrorsStarted;
   const { db } = database;
-  await markAllDisconnected(db);
+  const queenId = await loadQueenId(config.dataDir);
+  const hub = new DroneHub();
+  const presence = new QueenPresence({ db, hub, log, queenId, beatMs: config.heartbeatMs });
+  // Before any drone can connect: its earlier run's drones are gone, other queens' are not.
+  await presence.open(`${hostname()}:${config.port}`);
   const bootstrap = await bootstrapTokens(db, config);
   for (const { kind, count } of bootstrap.replaced) log.info({ kind, count }, `the ${kind} token from the environment replaced the earlier ones`);
   for (const kind of bootstrap.revokedGiven) log.warn({ kind }, `the ${kind} token in the environment was revoked through the API; set a new one`);
@@ -113,7 +125,6 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const plugins = await loadPlugins({ names: config.plugins, resolveFrom: config.pluginDir });
   for (const f of plugins.failures) log.error({ plugin: f.name, error: f.error }, 'plugin failed to load; starting without it');
   const bus = new LiveBus();
-  const hub = new DroneHub();
   hub.setMaxListeners(0); // the drones page's sockets each listen for (dis)connections
   // Every change of a job's state goes through the lifecycle; the services below react
   // to its events (created → resolver, runnable/slot-freed → dispatcher, runnable →
@@ -125,6 +136,9 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   });
   const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, lifecycle });
   await relay.start();
+  const droneControl = new DroneControlRelay({ db, hub, notifier: database.notifier, log, queenId });
+  await droneControl.start();
+  const fleet = new Fleet({ db, hub, log, queenId, control: droneControl });
   const resolver = new SpecResolver({
     db, lifecycle, log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
   });
@@ -133,7 +147,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   bus.on('job-status', (job) => statuses.report(job));
   const ingest = new EventIngest({ db, lifecycle, log });
   const lost = new LostJobHandler({ db, lifecycle, log });
-  const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs });
+  const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs, queenId });
   const control = new JobControl({ db, lifecycle, hub, log, relay });
   const runs = new RunControl({ db, lifecycle, control, log });
   const waits = new ResultWaits({ db, bus });
@@ -148,7 +162,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const metrics = createMetrics({ db, bus, hub, retention });
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
-    db, secretBox, plugins, metrics, control, runs, waits, hub, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
+    db, secretBox, plugins, metrics, control, runs, waits, hub, fleet, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures, schedules,
     maxUploadBytes: config.maxUploadBytes,
     droneFileAccess: droneFileAccess(db, { sharedTokens: config.sharedDroneTokens }, options.localDroneToken),
@@ -182,7 +196,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
     onDrone: (ws, credential, req) => {
       const session = new DroneSession(
         {
-          db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs,
+          db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, queenId,
           policy: { sharedTokens: config.sharedDroneTokens }, recheckMs: config.eventsRecheckMs, greetings: droneGreetings,
           onRefused: (reason) => authFailures.report('drone', addressOf(req, config.trustProxy), reason),
         },
@@ -202,6 +216,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const maintenance = database.pglite
     ? startPgliteMaintenance({ client: database.pglite, log, intervalMs: config.dbMaintenanceMs })
     : undefined;
+  await presence.start(`${hostname()}:${port}`);
   reaper.start(Math.max(250, Math.min(config.leaseMs / 4, 5000)));
   retention.start();
   await schedules.start(); // fires, once each, schedules that were due while no queen ran
@@ -212,11 +227,12 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, live, lifecycle, reaper, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, live, lifecycle, reaper, queenId, presence, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
     async close() {
       // Timers stop now; the database closes only after their runs in progress end.
-      const timersStopped = Promise.all([reaper.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
+      const timersStopped = Promise.all([reaper.stop(), presence.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
       await relay.stop();
+      await droneControl.stop();
       sockets.close();
       live.stop();
       eventsRechecks.stop();

@@ -1,6 +1,10 @@
-/** Queries on drones: registered by name at hello, marked connected while their socket lives. */
+/**
+ * Queries on drones: registered by name at hello, marked connected (to a queen: `queen_id`)
+ * while their socket lives. With several queens a drone may move from one to another, so
+ * a queen changes `connected` only on rows that still name it.
+ */
 import { randomUUID } from 'node:crypto';
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { drones } from './schema.ts';
 
@@ -14,17 +18,27 @@ export interface DroneRegistration {
   speed: number;
 }
 
-/** Registers (or refreshes) a drone by name and marks it connected; returns its row. */
-export async function registerDrone(db: Db, reg: DroneRegistration): Promise<DroneRow> {
+/** Registers (or refreshes) a drone by name and marks it connected to `queenId`; returns its row. */
+export async function registerDrone(db: Db, reg: DroneRegistration, queenId: string): Promise<DroneRow> {
   const [row] = await db
     .insert(drones)
-    .values({ id: randomUUID(), ...reg, connected: true, draining: false })
-    // `draining` is the queen's to keep: a drone that reconnects stays drained.
+    .values({ id: randomUUID(), ...reg, connected: true, draining: false, queenId })
+    // `draining` is the queens' to keep: a drone that reconnects stays drained.
     .onConflictDoUpdate({
       target: drones.name,
-      set: { ...reg, connected: true, lastSeenAt: sql`now()` },
+      set: { ...reg, connected: true, queenId, lastSeenAt: sql`now()` },
     })
     .returning();
+  return row;
+}
+
+/** The drone's socket to `queenId` closed — unless it has connected to another queen meanwhile. */
+export async function markDroneDisconnected(db: Db, id: string, queenId: string): Promise<void> {
+  await db.update(drones).set({ connected: false, lastSeenAt: sql`now()` }).where(and(eq(drones.id, id), eq(drones.queenId, queenId)));
+}
+
+export async function findDrone(db: Db, id: string): Promise<DroneRow | undefined> {
+  const [row] = await db.select().from(drones).where(eq(drones.id, id));
   return row;
 }
 
@@ -38,11 +52,6 @@ export async function updateDrone(
 
 export async function listDrones(db: Db): Promise<DroneRow[]> {
   return db.select().from(drones).orderBy(asc(drones.name));
-}
-
-/** At queen start no socket is open yet, whatever the last run left behind. */
-export async function markAllDisconnected(db: Db): Promise<void> {
-  await db.update(drones).set({ connected: false }).where(eq(drones.connected, true));
 }
 
 /** Sets a drone's draining flag; the row, or undefined when no drone has that id. */

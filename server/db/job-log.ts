@@ -153,6 +153,59 @@ async function applyEvent(db: Db, jobId: string, attempt: number, e: StoredEvent
   }
 }
 
+/**
+ * Stores events a drone sends for a job the queen already ended as lost (its lease ran out
+ * while the drone was away, and the drone finished it anyway): under the same lease, after
+ * the stored seq, as `appendJobEvents` does — but the job's status stays what it is (a
+ * final status never changes). Commands and phases are recorded as they happened; the
+ * drone's `job:done` becomes the job's `late_result`, and a line saying so (`note`, with
+ * the seq after it) ends the log. Undefined when the job is not such a job (any more) or
+ * the seqs do not follow on.
+ */
+export async function appendLateJobEvents(
+  db: Db,
+  jobId: string,
+  lease: string,
+  events: StoredEvent[],
+  note: (done: Extract<StoredEvent, { type: 'job:done' }>) => string,
+): Promise<{ job: Job; stored: StoredEvent[] } | undefined> {
+  if (events.length === 0) return undefined;
+  const done = events.find((e): e is Extract<StoredEvent, { type: 'job:done' }> => e.type === 'job:done');
+  const seqTo = events[events.length - 1].seq;
+  const stored: StoredEvent[] = done
+    ? [...events, { type: 'job:log', seq: seqTo + 1, at: done.at, data: `${note(done)}\n` } as StoredEvent]
+    : events;
+  const lastSeq = stored[stored.length - 1].seq;
+  const chunks = await Promise.all(cutIntoChunks(stored).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
+  return db.transaction(async (tx) => {
+    const [fenced] = await tx
+      .update(jobs)
+      .set({ lastSeq })
+      .where(and(
+        eq(jobs.id, jobId),
+        eq(jobs.lease, lease),
+        eq(jobs.lastSeq, events[0].seq - 1),
+        eq(jobs.status, 'errored'),
+        sql`${jobs.lateResult} is null`,
+        eq(jobs.cancelRequested, false),
+      ))
+      .returning({ attempt: jobs.attempt });
+    if (!fenced) return undefined;
+    await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
+    for (const e of events) {
+      if (e.type === 'job:started') continue; // the status is final: only the record of what ran changes
+      if (e.type === 'job:done') {
+        const lateResult = { status: e.status, message: e.message ?? null, finishedAt: new Date(e.at).toISOString() };
+        await tx.update(jobs).set({ lateResult }).where(eq(jobs.id, jobId));
+        continue;
+      }
+      await applyEvent(tx, jobId, fenced.attempt, e);
+    }
+    const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
+    return { job, stored };
+  });
+}
+
 /** Which attempt's log: a retried job keeps each attempt's events, numbered from 1. */
 export interface LogOf {
   jobId: string;

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
-import type { JobSpec, JobStatus, JobType, PhaseName, PhaseStatus, WorkspaceMode } from '../../common/protocol/index.ts';
+import type { FinalJobStatus, JobSpec, JobStatus, JobType, PhaseName, PhaseStatus, WorkspaceMode } from '../../common/protocol/index.ts';
 import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -137,6 +137,14 @@ export type { JobRef, JobTrigger } from '../../common/job-summary.ts';
 
 export type JobPhases = Partial<Record<PhaseName, { status: PhaseStatus; durationMs: number }>>;
 
+/** A drone's end of a job it finished after the queen had reaped it (jobs.late_result). */
+export interface LateResult {
+  status: FinalJobStatus;
+  message: string | null;
+  /** When the drone finished (its clock), ISO. */
+  finishedAt: string;
+}
+
 /**
  * A run: several jobs of one trigger — `times: N` of the same commit, or one job per
  * combination of a `.hive.yml` matrix. Its status is derived from its jobs' (runs.ts).
@@ -218,6 +226,11 @@ export const jobs = pgTable('jobs', {
   /** Files sent with the trigger (upload_files), written into the workspace. */
   uploadId: uuid('upload_id'),
   cancelRequested: boolean('cancel_requested').notNull().default(false),
+  /**
+   * What the drone reported after the queen had already ended the job as lost (its lease
+   * ran out): the job's status stays final, this records the drone's own end.
+   */
+  lateResult: jsonb('late_result').$type<LateResult>(),
   createdAt: createdAt(),
   resolvedAt: timestamp('resolved_at', { withTimezone: true }),
   assignedAt: timestamp('assigned_at', { withTimezone: true }),
@@ -288,9 +301,31 @@ export const drones = pgTable('drones', {
   speed: real('speed').notNull().default(1),
   connected: boolean('connected').notNull().default(false),
   draining: boolean('draining').notNull().default(false),
+  /**
+   * When its queen last heard from it: kept in the queen's memory per heartbeat and written
+   * for all its drones in one statement per period (server/scheduler/queen-presence.ts).
+   */
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The queen (queens.id) it is, or last was, connected to; `connected` counts only while that queen is live. */
+  queenId: uuid('queen_id'),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('drones_name_unique').on(t.name)]);
+
+/**
+ * The queens sharing this database, one row each (its id is kept in its data directory, so
+ * a restarted queen is the same row: server/queen-identity.ts). Each writes `last_seen_at`
+ * every `beat_ms`; one that missed three beats is dead: its drones count as disconnected,
+ * and other queens reap its drones' expired leases.
+ */
+export const queens = pgTable('queens', {
+  id: uuid('id').primaryKey(),
+  /** Where it serves, for people reading the fleet view (host:port or its public URL). */
+  address: text('address').notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  /** How often it writes last_seen_at: its liveness is judged by its own period. */
+  beatMs: integer('beat_ms').notNull(),
+});
 
 export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey(),

@@ -8,7 +8,9 @@
  * goes in the next one, so a busy job costs one transaction per batch, not per event. Duplicates (replays
  * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
- * before it is stored, so the drone still holds whatever the queen has not.
+ * before it is stored, so the drone still holds whatever the queen has not. Events of a job
+ * reaped under the same lease while its drone kept building are stored as late events
+ * (late-result.ts): the drone's result is recorded, not thrown away.
  */
 import { BurstCollector } from '../../common/burst-collector.ts';
 import type { Db } from '../db/client.ts';
@@ -19,6 +21,7 @@ import type { JobEvent, QueenMessage } from '../../common/protocol/index.ts';
 import { isUuid } from '../../common/uuid.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 import { isFinal } from './job-transitions.ts';
+import { takesLateEvents } from './late-result.ts';
 
 export interface IngestDeps {
   db: Db;
@@ -46,6 +49,8 @@ interface Stream {
   retryMs: number;
   /** The lease is not (or no longer) the job's: drop everything. */
   stale: boolean;
+  /** The job was reaped under this lease while its drone kept building: its events are late (late-result.ts). */
+  late?: boolean;
   /** A write of this stream is in flight. */
   writing?: boolean;
 }
@@ -149,7 +154,9 @@ export class EventIngest {
       batch = this.#takeConsecutive(stream);
       if (batch.length === 0) return false;
       const stored = batch.map(toStoredEvent);
-      const job = await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored);
+      const job = stream.late
+        ? await this.deps.lifecycle.recordLateEvents(stream.jobId, stream.lease, stored)
+        : await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored);
       if (!job) {
         // The lease changed or the job ended under us: re-read the truth next time.
         stream.storedSeq = undefined;
@@ -161,7 +168,7 @@ export class EventIngest {
       stream.storedSeq = batch[batch.length - 1].seq;
       this.#ack(stream);
       this.#collector.note(batch.reduce((n, e) => n + eventBytes(e), 0));
-      if (isFinal(job.status)) this.#forget(stream);
+      if (stream.late ? !!job.lateResult : isFinal(job.status)) this.#forget(stream);
       return true;
     } catch (err) {
       // Nothing was acked, so the drone still holds these events, but it will not send
@@ -185,7 +192,8 @@ export class EventIngest {
     // An id that cannot be a job's is stale at once: asking the database would fail
     // (and be retried) for as long as the drone kept sending.
     const job = isUuid(stream.jobId) ? await findJob(this.deps.db, stream.jobId) : undefined;
-    if (!job || job.lease !== stream.lease || !ACTIVE_STATUSES.includes(job.status)) {
+    stream.late = !!job && job.lease === stream.lease && takesLateEvents(job);
+    if (!job || job.lease !== stream.lease || !(ACTIVE_STATUSES.includes(job.status) || stream.late)) {
       this.#markStale(stream, job);
       return false;
     }

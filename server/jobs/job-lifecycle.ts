@@ -17,7 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { FinalJobStatus, JobSpec, JobStatus } from '../../common/protocol/index.ts';
 import type { Db } from '../db/client.ts';
-import { appendJobEvents, type StoredEvent } from '../db/job-log.ts';
+import { appendJobEvents, appendLateJobEvents, type StoredEvent } from '../db/job-log.ts';
 import {
   claimJob, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
   type Job, type NewJob,
@@ -165,6 +165,28 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
       }
       if (isFinal(job.status)) this.#ended(job);
       else this.deps.bus.emit('job-status', job);
+    }
+    return job;
+  }
+
+  /**
+   * Stores what a drone sends for a job that was reaped (its lease ran out, it ended
+   * `errored` as lost) while the drone, away, went on building it: the log, commands and
+   * phases are completed, and the drone's own end becomes the job's `lateResult`, with a
+   * line saying so at the end of the log. The status is final and stays as it is — not a
+   * transition (job-transitions.ts): no `job-status`, so no hook or commit status fires
+   * again. The drone's slot is given back once its end is stored. Undefined when the job
+   * is not such a job or the seqs do not follow on.
+   */
+  async recordLateEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<Job | undefined> {
+    const stored = await appendLateJobEvents(this.deps.db, jobId, lease, events, (done) =>
+      `[the drone finished after the job was reaped: ${done.status}${done.message ? ` (${done.message})` : ''}]`);
+    if (!stored) return undefined;
+    const { job } = stored;
+    this.deps.bus.emit('job-events', jobId, stored.stored, job.attempt);
+    if (job.lateResult) {
+      this.deps.log.warn({ jobId, drone: job.droneName, status: job.status, late: job.lateResult.status }, 'a drone finished a job after it was reaped; its result is recorded');
+      if (this.deps.hub.release(job.id, job.droneId)) this.emit('slot-freed');
     }
     return job;
   }

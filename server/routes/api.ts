@@ -11,7 +11,6 @@ import { stream } from 'hono/streaming';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { listDrones } from '../db/drones.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
@@ -23,10 +22,11 @@ import { jobLogText } from '../jobs/log-text.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
-import { setDraining } from '../scheduler/drain-drone.ts';
+import type { Fleet } from '../scheduler/fleet.ts';
+import { droneRoutes } from './api-drones.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
-import { deliveryView, droneView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
+import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { idParam, readBody } from './request-input.ts';
 import { checkPluginList } from '../jobs/plugin-host.ts';
@@ -54,6 +54,8 @@ export interface ApiDeps {
   secretBox: SecretBox;
   control: JobControl;
   hub: DroneHub;
+  /** The drones of every queen sharing the database (api-drones.ts). */
+  fleet: Fleet;
   log: Logger;
   /** Runs of several jobs (api-runs.ts). */
   runs: RunControl;
@@ -235,25 +237,7 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.get('/plugins', (c) => c.json(pluginListView(deps.plugins)));
 
-  api.get('/drones', async (c) => {
-    const rows = await listDrones(db);
-    return c.json({
-      drones: rows.map((d) => {
-        const live = hub.get(d.id);
-        return droneView(d, live && { running: live.running, jobs: [...live.jobs] });
-      }),
-    });
-  });
-
-  // Drained drones stay connected and finish their jobs; the state is kept across reconnects.
-  for (const [action, draining] of [['drain', true], ['resume', false]] as const) {
-    api.post(`/drones/:id/${action}`, adminOnly('drain and resume drones'), async (c) => {
-      const id = idParam(c, 'Drone');
-      const row = await setDraining(deps, id, draining, c.get('actor'));
-      if (!row) throw new NotFoundError(`Drone ${id} does not exist`);
-      return c.json({ id, name: row.name, draining: row.draining });
-    });
-  }
+  api.route('/', droneRoutes(deps));
 
   api.route('/queue', queueRoutes(queue));
   api.use('/drone-tokens', adminOnly('manage drone tokens'));

@@ -3,7 +3,8 @@
  * no column is exposed by accident (credentials and secrets never are).
  */
 import type { SecretBox } from '../auth/secret-box.ts';
-import type { DroneRow } from '../db/drones.ts';
+import type { QueenRow } from '../db/queens.ts';
+import type { FleetDrone } from '../scheduler/fleet-view.ts';
 import { describeCredentials } from '../jobs/project-secrets.ts';
 import type { Job } from '../db/jobs.ts';
 import type { Project } from '../db/projects.ts';
@@ -85,6 +86,8 @@ export function jobDetailView(j: Job, commands: CommandRow[]) {
     ...jobSummaryView(j),
     cancelRequested: j.cancelRequested,
     lastSeq: j.lastSeq,
+    /** What the drone reported after the job was reaped as lost (its status stays): {status, message, finishedAt}. */
+    lateResult: j.lateResult,
     phases: PHASES.map((name) => ({
       name,
       status: j.phases[name]?.status ?? null,
@@ -109,19 +112,32 @@ function commandView(c: CommandRow) {
   };
 }
 
-export function droneView(d: DroneRow, live?: { running: number; jobs: string[] }) {
+/** A drone of the fleet (any queen's): `queen` is the one it is, or was last, connected to. */
+export function droneView(d: FleetDrone) {
   return {
-    id: d.id,
-    name: d.name,
-    labels: d.labels,
-    plugins: d.plugins,
-    capacity: d.capacity,
-    speed: d.speed,
-    connected: !!live,
-    draining: d.draining,
-    running: live?.running ?? 0,
-    runningJobs: live?.jobs ?? [],
-    lastSeenAt: iso(d.lastSeenAt),
+    id: d.row.id,
+    name: d.row.name,
+    labels: d.row.labels,
+    plugins: d.row.plugins,
+    capacity: d.row.capacity,
+    speed: d.row.speed,
+    connected: d.connected,
+    draining: d.row.draining,
+    running: d.running,
+    runningJobs: d.jobs.map((j) => j.id),
+    lastSeenAt: iso(d.row.lastSeenAt),
+    queen: d.queen ? { id: d.queen.id, address: d.queen.address, live: d.queen.live, self: d.queen.self } : null,
+  };
+}
+
+export function queenView(q: QueenRow & { live: boolean }, selfId: string) {
+  return {
+    id: q.id,
+    address: q.address,
+    live: q.live || q.id === selfId,
+    self: q.id === selfId,
+    startedAt: iso(q.startedAt),
+    lastSeenAt: iso(q.lastSeenAt),
   };
 }
 

@@ -17,6 +17,7 @@ import type { JobControl } from '../jobs/job-control.ts';
 import type { RunControl } from '../jobs/run-control.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
+import type { Fleet } from '../scheduler/fleet.ts';
 import { uiAssets, type AssetName } from './ui-assets.ts';
 import { registerAccountRoutes } from './ui-account.tsx';
 import { registerAuthRoutes } from './ui-auth.tsx';
@@ -34,6 +35,8 @@ export interface UiDeps {
   control: JobControl;
   runs: RunControl;
   hub: DroneHub;
+  /** The drones of every queen sharing the database (the drones page). */
+  fleet: Fleet;
   log: Logger;
   /** Base URL users reach the queen by (webhook URLs shown in settings, `Secure` cookies over https). */
   publicUrl: string;

@@ -1,16 +1,19 @@
 /**
  * One drone's conversation with the queen, from `drone:hello` to the socket's close.
  *
- * At hello the drone lists the jobs it is still running (after a reconnect). Jobs whose
- * lease is still current are kept, and the drone replays their events after the last one
- * stored; jobs the drone no longer has (it restarted) are re-queued or ended. Malformed
+ * At hello the drone lists the jobs it is still running (after a reconnect — to this
+ * queen or, with several queens, from another). Jobs whose lease is still current are
+ * kept, and the drone replays their events after the last one stored; so is a job reaped
+ * under that lease while the drone was away, whose rest becomes its late result
+ * (late-result.ts); jobs the drone no longer has (it restarted) are re-queued or ended. Malformed
  * messages are answered with an `error` message and logged; they never end the session.
  */
 import type { Db } from '../db/client.ts';
-import { registerDrone, updateDrone } from '../db/drones.ts';
+import { markDroneDisconnected, registerDrone, updateDrone } from '../db/drones.ts';
 import { touchToken } from '../db/tokens.ts';
 import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
+import { takesLateEvents } from '../jobs/late-result.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
 import type { LostJobHandler } from './lost-jobs.ts';
 import type { Logger } from '../logger.ts';
@@ -31,6 +34,8 @@ export interface SessionDeps {
   log: Logger;
   heartbeatMs: number;
   leaseMs: number;
+  /** This queen's id (queens.id): the drone's row records which queen it is connected to. */
+  queenId: string;
   policy: DroneAccessPolicy;
   /** How often a connected drone's credential is checked again (a revoked one ends the session). */
   recheckMs: number;
@@ -117,10 +122,11 @@ export class DroneSession {
       }
       case 'job:heartbeat':
         // Remembered before the write: should the database be away, the lease reaper still
-        // knows this drone vouches for these jobs (lease-reaper.ts).
+        // knows this drone vouches for these jobs (lease-reaper.ts). The drone's last-seen
+        // time is written from here by the queen's presence pass, for all its drones at once
+        // (queen-presence.ts); only an actual lease costs a write per heartbeat.
         drone.heartbeat = { at: Date.now(), leases: new Set(message.jobs.map((j) => j.lease)) };
         await extendLeases(this.deps.db, drone.id, message.jobs.map((j) => j.lease), this.deps.leaseMs);
-        await updateDrone(this.deps.db, drone.id, {});
         return;
       case 'drone:info':
         if (message.capacity !== undefined) drone.capacity = message.capacity;
@@ -173,15 +179,20 @@ export class DroneSession {
     }
     const row = await registerDrone(db, {
       name: hello.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed,
-    });
+    }, this.deps.queenId);
     if (this.credential.kind !== 'local') await touchToken(db, this.credential.tokenId);
     const resume: QueenWelcome['resume'] = [];
     const kept: string[] = [];
     for (const ref of hello.running) {
       const job = await findJob(db, ref.jobId);
-      const keep = !!job && job.lease === ref.lease && ACTIVE_STATUSES.includes(job.status);
+      const active = !!job && job.lease === ref.lease && ACTIVE_STATUSES.includes(job.status);
+      // Reaped while the drone was away, and the drone has more to say (it went on
+      // building): it keeps the job and sends the rest, recorded as its late result.
+      const late = !!job && job.lease === ref.lease && takesLateEvents(job) && ref.lastSeq > job.lastSeq;
+      const keep = active || late;
       resume.push({ jobId: ref.jobId, lease: ref.lease, ackedSeq: keep ? job!.lastSeq : 0, keep });
       if (keep) kept.push(ref.jobId);
+      if (late) log.warn({ drone: hello.name, jobId: ref.jobId }, 'the drone still holds a job reaped while it was away; its result will be recorded as late');
     }
     // Jobs the queen thinks this drone has but the drone does not: it restarted and lost them.
     for (const job of await listDroneActiveJobs(db, row.id)) {
@@ -240,7 +251,8 @@ export class DroneSession {
     if (!drone) return;
     if (this.deps.hub.get(drone.id) !== drone) return; // replaced by a newer connection
     this.deps.hub.remove(drone);
-    await updateDrone(this.deps.db, drone.id, { connected: false }).catch((err) => {
+    // Only if its row still names this queen: a drone that moved to another queen stays connected there.
+    await markDroneDisconnected(this.deps.db, drone.id, this.deps.queenId).catch((err) => {
       this.deps.log.error({ err }, 'could not record drone disconnect');
     });
     this.deps.log.info({ drone: drone.name, running: drone.jobs.size }, 'drone disconnected');

@@ -7,9 +7,15 @@
  * heartbeats could not be written because the database was away. Such a drone vouched
  * for the lease in a heartbeat this queen received within the lease period (kept in
  * memory, see drone-session.ts), so the lease is extended instead of the job errored.
+ *
+ * With several queens on one PostgreSQL, a lease of a drone connected to another live
+ * queen is that queen's to judge and is never reaped here (reapable-leases.ts); one whose
+ * drone was connected to a queen that died is reaped once it ran out without the drone
+ * reconnecting anywhere (a reconnect extends it, on whichever queen).
  */
 import type { Db } from '../db/client.ts';
-import { extendLeases, listExpiredLeases, type Job } from '../db/jobs.ts';
+import { extendLeases, type Job } from '../db/jobs.ts';
+import { listReapableLeases } from '../db/reapable-leases.ts';
 import type { Logger } from '../logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../util/periodic-task.ts';
 import type { DroneHub } from './drone-hub.ts';
@@ -21,6 +27,8 @@ export interface ReaperDeps {
   lost: LostJobHandler;
   log: Logger;
   leaseMs: number;
+  /** This queen's id (queens.id): leases of drones connected to other live queens are theirs. */
+  queenId: string;
 }
 
 export class LeaseReaper {
@@ -44,7 +52,7 @@ export class LeaseReaper {
     const { db, lost, log, leaseMs } = this.deps;
     let reaped = 0;
     let extended = 0;
-    for (const job of await listExpiredLeases(db, 100)) {
+    for (const job of await listReapableLeases(db, this.deps.queenId, 100)) {
       const drone = this.#vouchingDrone(job);
       if (drone) {
         await extendLeases(db, drone, [job.lease!], leaseMs);

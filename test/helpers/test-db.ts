@@ -90,3 +90,25 @@ export async function seedEmbeddedDatabase(dir: string): Promise<void> {
   const seeded = await PGlite.create(dir, { loadDataDir: dump });
   await seeded.close();
 }
+
+/**
+ * A new, empty PostgreSQL database (no migrations applied) on TEST_DATABASE_URL's server,
+ * for tests of what queens do on a database they find empty; `drop()` removes it.
+ * Undefined without TEST_DATABASE_URL.
+ */
+export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) return undefined;
+  const name = `hive_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}

@@ -53,7 +53,7 @@ it('the browser code imports nothing of the queen', () => {
 });
 
 it('job state changes go through the lifecycle: only it calls the queries that change a job\'s status', () => {
-  const changing = ['insertJob', 'setJobSpec', 'claimJob', 'requeueJob', 'finishJob', 'requestCancel', 'appendJobEvents',
+  const changing = ['insertJob', 'setJobSpec', 'claimJob', 'requeueJob', 'finishJob', 'requestCancel', 'appendJobEvents', 'appendLateJobEvents',
     // runs.ts: a run made with its jobs, a queued job turned into a matrix run with its siblings.
     'insertRunWithJobs', 'expandJobIntoRun'];
   const offenders = sources('server')

@@ -63,6 +63,11 @@ export function BuildHeader({ ctx, data }: { ctx: PageContext; data: BuildPageDa
         </div>
       </div>
       {job.message && job.status !== 'passed' ? <p class={`alert alert-${job.status}`} role="status">{job.message}</p> : ''}
+      {job.lateResult ? (
+        <p class={`alert alert-${job.lateResult.status}`} role="status" id="late-result">
+          The drone finished after the job was reaped: {job.lateResult.status}{job.lateResult.message ? ` (${job.lateResult.message})` : ''}
+        </p>
+      ) : ''}
       {waiting ? (
         <p class="alert alert-queued" role="status" id="wait-reason">
           Waiting: {waiting.reason} · number {waiting.position} in the queue

@@ -6,7 +6,17 @@ import { buildPath } from '../../common/urls.ts';
 
 export interface DroneListItem {
   row: DroneRow;
+  /** Set while it is connected, to this queen or another. */
   live?: { running: number; jobs: { id: string; label: string }[] };
+  /** The queen it is, or was last, connected to (queens sharing one database). */
+  queen?: { address: string; live: boolean; self: boolean };
+}
+
+/** Which queen: "this queen", its address, or that it is gone. */
+function QueenCell({ queen }: { queen?: DroneListItem['queen'] }) {
+  if (!queen) return <span class="muted">—</span>;
+  if (queen.self) return <span>this queen</span>;
+  return queen.live ? <code>{queen.address}</code> : <span class="muted"><code>{queen.address}</code> (stopped)</span>;
 }
 
 export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneListItem[] }) {
@@ -18,15 +28,16 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
       <table class="list">
         <caption class="sr-only">Drones</caption>
         <thead>
-          <tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Labels</th><th scope="col">Running</th><th scope="col">Speed</th><th scope="col">Plugins</th><th scope="col">Last seen</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
+          <tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Queen</th><th scope="col">Labels</th><th scope="col">Running</th><th scope="col">Speed</th><th scope="col">Plugins</th><th scope="col">Last seen</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
         </thead>
         <tbody>
-          {drones.map(({ row, live }) => {
+          {drones.map(({ row, live, queen }) => {
             const state = !live ? 'disconnected' : row.draining ? 'draining' : 'connected';
             return (
               <tr data-drone={row.name}>
                 <th scope="row">{row.name}</th>
                 <td><span class={`status status-drone-${state}`}>{state}</span>{!live && row.draining ? <span class="muted small"> (drained)</span> : ''}</td>
+                <td><QueenCell queen={queen} /></td>
                 <td>{row.labels.length ? row.labels.map((l) => <span class="tag">{l}</span>) : <span class="muted">none</span>}</td>
                 <td>
                   {live ? `${live.running} of ${row.capacity}` : <span class="muted">— of {row.capacity}</span>}
