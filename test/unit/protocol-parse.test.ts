@@ -45,6 +45,11 @@ describe('protocol parser', () => {
     const withFiles = parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, files: [{ name: 'a.txt', size: 3 }] } }));
     assert.deepEqual(withFiles.type === 'job:assign' && withFiles.spec.files, [{ name: 'a.txt', size: 3 }]);
     assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, files: [{ name: 'a.txt', size: -1 }] } })), /files/);
+    // The workspace setting: a mode of the two, caches as text (the drone checks them again).
+    const incremental = parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, workspace: { mode: 'incremental', caches: ['node_modules'] } } }));
+    assert.deepEqual(incremental.type === 'job:assign' && incremental.spec.workspace, { mode: 'incremental', caches: ['node_modules'] });
+    assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, workspace: { mode: 'sometimes', caches: [] } } })), /workspace/);
+    assert.throws(() => parseQueenMessage(JSON.stringify({ type: 'job:assign', lease: 'l', spec: { ...spec, workspace: { mode: 'fresh', caches: [''] } } })), /workspace/);
     assert.throws(() => parseQueenMessage(JSON.stringify(hello)), /unknown message type/);
   });
 });
