@@ -14,6 +14,7 @@
  * Environment: BENCH_CONCURRENCY (default 2: Hive drone capacity = number of Buildbot
  * workers), BENCH_N (sequential samples, default 20), BENCH_BIG_RUNS (default 2),
  * BUILDBOT_GIT_MODE (`incremental` default, or `full/fresh`, `full/clean`, `full/clobber`),
+ * BENCH_HIVE_WORKSPACE (`incremental`, Hive's default, or `fresh`: the Hive projects' workspace),
  * BUILDBOT_LOG_COMPRESSION (`gz` — Buildbot's default — `raw`, …), BENCH_HIVE_DB (`disk`, Hive's
  * default: PGlite in the queen's data dir; or `memory`), BENCH_BUILDBOT_WATCH (`ws` or `poll`);
  * BENCH_KEEP_BUILDBOT=1 keeps Buildbot's dirs (twistd.log, state.sqlite) for a look afterwards.
@@ -54,6 +55,7 @@ const BIG_CMD = `head -c ${BIG_BYTES} /dev/zero | tr '\\0' x | fold -w 99`;
 const GIT_MODE = process.env.BUILDBOT_GIT_MODE ?? 'incremental';
 const LOG_COMPRESSION = process.env.BUILDBOT_LOG_COMPRESSION ?? 'gz';
 const HIVE_DB = process.env.BENCH_HIVE_DB ?? 'disk';
+const HIVE_WORKSPACE = process.env.BENCH_HIVE_WORKSPACE ?? 'incremental';
 /**
  * With BENCH_BUILDBOT_WATCH=poll, Buildbot is followed by polling its REST API every POLL_MS: a Buildbot figure is late by
  * up to POLL_MS plus one request's round trip (a few ms), which bounds the resolution of
@@ -268,7 +270,7 @@ async function startHive(repo: GitRepo, capacity: number): Promise<Hive> {
   const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, from);
   try {
     const project = async (name: string, command: string) =>
-      (await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, config: { phases: { test: [command] } } })).body.id as string;
+      (await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, workspace: HIVE_WORKSPACE, config: { phases: { test: [command] } } })).body.id as string;
     const trivial = await project('bench-trivial', 'true');
     const big = await project('bench-big-log', BIG_CMD);
     const startedAt = new Map<string, number>();
@@ -421,7 +423,7 @@ try {
 
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   console.log(`\nHive vs Buildbot ${version} — ${new Date().toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} CPUs, load ${load}`);
-  console.log(`Buildbot: ${CONCURRENCY} workers (max_builds=1), Git mode ${GIT_MODE}, sqlite, log compression ${LOG_COMPRESSION}, followed by ${WATCH === 'ws' ? 'its WebSocket' : `polling every ${POLL_MS} ms`}; Hive: drone capacity ${CONCURRENCY}, PGlite (${HIVE_DB}).`);
+  console.log(`Buildbot: ${CONCURRENCY} workers (max_builds=1), Git mode ${GIT_MODE}, sqlite, log compression ${LOG_COMPRESSION}, followed by ${WATCH === 'ws' ? 'its WebSocket' : `polling every ${POLL_MS} ms`}; Hive: drone capacity ${CONCURRENCY}, ${HIVE_WORKSPACE} workspaces, PGlite (${HIVE_DB}).`);
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(4, ...rows.map((r) => r.hive.length)), Math.max(8, ...rows.map((r) => r.buildbot.length))];
   const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])} | ${b.padStart(w[1])} | ${c.padStart(w[2])} | ${d}`;
   console.log(line('', 'Hive', 'Buildbot', 'Buildbot / Hive'));
