@@ -54,6 +54,8 @@ const queen: QueenProcess = await startQueenProcess({
   env: { HIVE_LOG_LEVEL: 'warn', HIVE_LEASE_MS: String(3_600_000) },
 });
 const pid = queen.process.pid!;
+// A bench that fails half-way must not leave its queen running.
+process.on('exit', () => queen.process.kill('SIGKILL'));
 const repos: GitRepo[] = [];
 console.log(`Scale bench on ${kind}${quick ? ' (quick sizes)' : ''}; queen pid ${pid}, ${mib(rssMiB(pid))} at start`);
 
