@@ -4,7 +4,9 @@
  * subscribers; each batch or status change is encoded once and the same frame is sent to
  * all of them (live-client.ts caps what any one client may hold; job-subscription.ts
  * serves a client that fell behind from storage). Costs per event: one encoding, then a
- * write per subscriber — not a JSON.stringify and a listener call per open socket.
+ * write per subscriber — not a JSON.stringify and a listener call per open socket; and a
+ * crowd's writes are spread over turns of the event loop, batches stored meanwhile
+ * merged into the next round.
  */
 import type { Db } from '../db/client.ts';
 import type { StoredEvent } from '../db/job-log.ts';
@@ -23,9 +25,19 @@ import { FINAL_STATUSES } from '../../common/protocol/index.ts';
 class JobFeed implements JobFeedState {
   readonly subs = new Set<JobSubscription>();
   tail?: { attempt: number; lastSeq: number };
+  /** Batches stored while a round of writes to a crowd of subscribers was under way. */
+  pending: { attempt: number; events: StoredEvent[] }[] = [];
+  delivering = false;
   /** Batches before the feed existed reached no subscriber live: `notBefore` starts at its creation. */
   constructor(public notBefore: number) {}
 }
+
+/**
+ * Subscribers written to before the fan-out lets the event loop run other work (event
+ * ingest, drones): a round of writes to ten thousand sockets takes a good part of a
+ * second, and batches stored meanwhile go out together in the next round, as one frame.
+ */
+const SUBSCRIBERS_PER_TURN = 500;
 
 /** Overview watchers of every project's jobs are filed under this key. */
 const ALL_PROJECTS = '*';
@@ -56,6 +68,8 @@ export class LiveFanout {
   readonly #clients = new Map<LiveClient, Map<string, JobSubscription>>();
   readonly #reads: CatchUpReads;
   #peakOfClosed = 0;
+  /** Subscribers written to per turn of the event loop (tests make it small, to see rounds span turns). */
+  subscribersPerTurn = SUBSCRIBERS_PER_TURN;
 
   constructor(private readonly deps: LiveFanoutDeps) {
     this.#reads = new CatchUpReads(deps.db, () => this.#clock);
@@ -157,16 +171,33 @@ export class LiveFanout {
     if (!feed || events.length === 0) return;
     feed.notBefore = ++this.#clock;
     feed.tail = { attempt, lastSeq: events[events.length - 1].seq };
-    let frame: LiveFrame | undefined;
-    const batch: LiveBatch = {
-      attempt,
-      firstSeq: events[0].seq,
-      lastSeq: events[events.length - 1].seq,
-      events,
-      frame: () => (frame ??= encodeFrame({ type: 'events', jobId, events })),
-    };
-    for (const sub of feed.subs) sub.onBatch(batch);
+    feed.pending.push({ attempt, events });
+    if (!feed.delivering) this.#deliver(jobId, feed);
   };
+
+  /**
+   * Writes the feed's pending batches to its subscribers, in rounds: each round takes
+   * every batch pending, merged into one frame where they follow on, and goes through
+   * the subscribers as they were when it began, a turn of the event loop per
+   * SUBSCRIBERS_PER_TURN. A small feed's round ends at once, without waiting.
+   */
+  #deliver(jobId: string, feed: JobFeed): void {
+    feed.delivering = true;
+    const round = () => {
+      const batches = mergeConsecutive(jobId, feed.pending.splice(0));
+      const subs = [...feed.subs];
+      let next = 0;
+      const turn = () => {
+        const end = Math.min(subs.length, next + this.subscribersPerTurn);
+        for (; next < end; next++) for (const batch of batches) subs[next].onBatch(batch);
+        if (next < subs.length) setImmediate(turn);
+        else if (feed.pending.length > 0) setImmediate(round);
+        else feed.delivering = false;
+      };
+      turn();
+    };
+    round();
+  }
 
   readonly #onRemoteEvents = (jobId: string) => {
     const feed = this.#jobs.get(jobId);
@@ -200,4 +231,27 @@ export class LiveFanout {
   #sendOverview(client: LiveClient, frame: LiveFrame): void {
     if (!client.trySend(frame)) client.overflowed();
   }
+}
+
+/** Batches of one attempt whose seqs follow on become one; each is encoded once, when first sent. */
+function mergeConsecutive(jobId: string, stored: { attempt: number; events: StoredEvent[] }[]): LiveBatch[] {
+  const merged: { attempt: number; events: StoredEvent[] }[] = [];
+  for (const b of stored) {
+    const last = merged.at(-1);
+    if (last && last.attempt === b.attempt && last.events[last.events.length - 1].seq + 1 === b.events[0].seq) {
+      last.events = last.events.concat(b.events);
+    } else {
+      merged.push({ ...b });
+    }
+  }
+  return merged.map(({ attempt, events }) => {
+    let frame: LiveFrame | undefined;
+    return {
+      attempt,
+      firstSeq: events[0].seq,
+      lastSeq: events[events.length - 1].seq,
+      events,
+      frame: () => (frame ??= encodeFrame({ type: 'events', jobId, events })),
+    };
+  });
 }
