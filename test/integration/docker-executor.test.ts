@@ -4,7 +4,7 @@
  * engine answers.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,20 @@ function stopOnOutput(controller: AbortController, marker: string, reason: StopR
     seen += event.data;
     if (seen.includes(marker)) controller.abort(reason);
   };
+}
+
+/** The job's container once the engine reports it running (the preparation starts it in the background). */
+async function waitForContainer(jobId: string) {
+  const events = await testDocker.getEvents({ filters: { type: ['container'], label: [`hive.job=${jobId}`], event: ['start'] } }) as NodeJS.ReadableStream & { destroy(): void };
+  try {
+    const listed = () => testDocker.listContainers({ filters: { label: [`hive.job=${jobId}`], status: ['running'] } });
+    const now = await listed();
+    if (now.length) return now;
+    await new Promise((resolve) => events.once('data', resolve));
+    return await listed();
+  } finally {
+    events.destroy();
+  }
 }
 
 async function assertNothingLeft(jobId: string) {
@@ -292,6 +306,29 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     } finally {
       await repos.removeWorkspace(spec.jobId);
     }
+    await assertNothingLeft(spec.jobId);
+  });
+
+  it('starts early in a workspace that exists already, and again when the checkout replaced the directory', async () => {
+    const spec = makeSpec({ test: ['cat marker'] });
+    const workspace = join(dataDir, `tree-${spec.jobId}`);
+    await mkdir(workspace, { recursive: true });
+    await writeFile(join(workspace, 'marker'), 'before\n');
+    const env = { HIVE_COMMIT: 'c' };
+    const preparation = executor.prepare({ spec, workspace, env });
+    // The preparation starts the container on the directory as it is…
+    const [info] = await waitForContainer(spec.jobId);
+    assert.equal(info.State, 'running', 'started before the checkout ended');
+    // …and the "checkout" replaces the directory: the container must see the new one.
+    await rm(workspace, { recursive: true });
+    await mkdir(workspace);
+    await writeFile(join(workspace, 'marker'), 'after\n');
+    const session = await preparation.start({ spec, workspace, env });
+    let out = '';
+    const result = await session.run('cat marker', { onStdout: (c) => (out += c), onStderr: () => {}, signal: new AbortController().signal });
+    assert.deepEqual([result.exitCode, out], [0, 'after\n']);
+    await session.dispose();
+    await rm(workspace, { recursive: true, force: true });
     await assertNothingLeft(spec.jobId);
   });
 
