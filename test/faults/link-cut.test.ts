@@ -5,9 +5,10 @@
  *   reconnects or resumes, replays what the queen had not stored; the job passes, every
  *   line once, in order, as the same attempt.
  * - Longer than the lease: the queen gives the jobs up per the lease rules — `errored`
- *   ("Lost the drone …"), or re-queued with `retryOnLostDrone` — and when the drone comes
- *   back it is told to drop them: the errored job stays errored with the lines it had, the
- *   re-queued one runs again and passes with a log of its own.
+ *   ("Lost the drone …"), or re-queued with `retryOnLostDrone`. When the drone comes back
+ *   the re-queued job's old attempt is dropped on it (the job runs again and passes with a
+ *   log of its own); the errored job stays errored, and what the drone built meanwhile is
+ *   recorded as its late result: the log completed, every line once, and a line saying so.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -79,7 +80,7 @@ describe('the drone ⇄ queen link', { concurrency: false }, () => {
     assertNumberedLog(await jobLog(queen.api, jobId), LINES);
   });
 
-  it('cut longer than the lease: errored, or re-queued and run again; nothing comes back to life', async () => {
+  it('cut longer than the lease: errored (its late result recorded), or re-queued and run again', async () => {
     const lost = await gatedJob('cut-long-errored');
     const retried = await gatedJob('cut-long-retried', true);
     proxy.cut();
@@ -90,7 +91,9 @@ describe('the drone ⇄ queen link', { concurrency: false }, () => {
     assert.match(errored.message ?? '', /^Lost the drone running this job: no heartbeat from drone behind-a-proxy within the lease$/);
     const lostLog = await jobLog(queen.api, lost.jobId);
     assertNumberedLog(lostLog, undefined, 10);
-    // The drone's jobs ran on meanwhile; their later lines must not reach the queen's logs.
+    // The drone's jobs run on meanwhile: the retried one's later lines must not reach its
+    // new attempt; the errored one's are its late result.
+    const late = waitForOutput(queen, lost.jobId, /the drone finished after the job was reaped: passed/, 30_000);
     await Promise.all([lost.open(), retried.open()]);
     proxy.restore();
 
@@ -100,8 +103,13 @@ describe('the drone ⇄ queen link', { concurrency: false }, () => {
     assertNumberedLog(await jobLog(queen.api, retried.jobId), LINES);
     assertNumberedLog(await jobLog(queen.api, retried.jobId, 1), undefined, 10);
 
-    const still = await queen.waitForJob(lost.jobId);
-    assert.equal(still.status, 'errored');
-    assert.equal(await jobLog(queen.api, lost.jobId), lostLog, 'the errored job\'s log did not change when its drone came back');
+    await late;
+    const still = (await queen.api('GET', `/api/jobs/${lost.jobId}`)).body;
+    assert.equal(still.status, 'errored', 'a final status never changes');
+    assert.deepEqual([still.lateResult?.status, still.attempt], ['passed', 1]);
+    const completed = await jobLog(queen.api, lost.jobId);
+    assert.ok(completed.startsWith(lostLog), 'what was stored before stays as it was');
+    assertNumberedLog(completed, LINES);
+    assert.match(completed, /\[the drone finished after the job was reaped: passed\]\n$/);
   });
 });
