@@ -80,8 +80,3 @@ async function activeJobsOf(db: Db, droneIds: string[]): Promise<Map<string, { i
   }
   return byDrone;
 }
-
-/** Whether a drone is connected to a live queen other than this one (drain and disconnect go through the relay then). */
-export function connectedElsewhere(d: FleetDrone): boolean {
-  return d.connected && !d.here;
-}
