@@ -334,15 +334,26 @@ class DockerSession implements ExecSession {
   }
 
   /**
-   * Hands the files back, then kills the job container (its processes, background ones
-   * too): after this nothing writes in the workspace. ~30 ms against ~130 ms for the
-   * removal, which dispose() does after the job's result.
+   * Hands the files back, then ends every process the job left in the container
+   * (background ones too): after this nothing writes in the workspace. From inside, with
+   * one exec of `kill -9 -1` (all but PID 1, the keep-alive loop, which writes nothing):
+   * the engine's own kill answers only after its clean-up of the stopped container
+   * (measured 35 ms here, 300 ms on the loaded machine, before the result); the container
+   * itself goes with dispose(), after the result. Should the exec fail, the container is
+   * killed.
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#killing;
       if (this.#options.owner) await this.#handBackFiles(this.#options.owner);
-      await this.#kill();
+      if (this.#stopped) return; // killed already: nothing runs in it
+      const ended = await execCommand(this.#container, ['sh', '-c', 'kill -9 -1'], { onStdout() {}, onStderr() {} }, {
+        workingDir: '/',
+        user: '0',
+        signal: AbortSignal.timeout(10_000),
+        graceMs: 0,
+      }).catch(() => undefined);
+      if (ended?.exitCode !== 0) await this.#kill();
     })();
     return this.#stopping;
   }

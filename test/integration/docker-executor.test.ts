@@ -332,6 +332,25 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     await assertNothingLeft(spec.jobId);
   });
 
+  it('stop() ends the processes a job left in the background, before the container is removed', async () => {
+    const spec = makeSpec({ test: ['true'] });
+    const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
+    try {
+      const session = await executor.start({ spec, workspace: checkout.workspace, env: {} });
+      const io = { onStdout: () => {}, onStderr: () => {}, signal: new AbortController().signal };
+      assert.deepEqual(await session.run('(while :; do echo x >> bg.log; sleep 0.05; done) > /dev/null 2>&1 &', io), { exitCode: 0 });
+      await session.stop!();
+      const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
+      const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,args' });
+      const commands = Processes.map((p) => p.at(-1) ?? '');
+      assert.ok(!commands.some((c) => /sleep 0\.05|bg\.log/.test(c)), `left running: ${commands.join('; ')}`);
+      await session.dispose();
+    } finally {
+      await repos.removeWorkspace(spec.jobId);
+    }
+    await assertNothingLeft(spec.jobId);
+  });
+
   it('discards a preparation the job never used (the checkout failed) without leaving anything', async () => {
     const spec = makeSpec({ test: ['echo never'] }, {
       services: [{ name: 'idle', image: BUSYBOX_IMAGE, command: ['sleep', '600'] }],
