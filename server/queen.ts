@@ -113,7 +113,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const { db } = database;
   const queenId = await loadQueenId(config.dataDir);
   const hub = new DroneHub();
-  const presence = new QueenPresence({ db, hub, log, queenId, beatMs: config.heartbeatMs });
+  const presence = new QueenPresence({ db, hub, log, queenId, beatMs: config.heartbeatMs, leaseMs: config.leaseMs });
   // Before any drone can connect: its earlier run's drones are gone, other queens' are not.
   await presence.open(`${hostname()}:${config.port}`);
   const bootstrap = await bootstrapTokens(db, config);

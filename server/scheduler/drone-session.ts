@@ -121,12 +121,11 @@ export class DroneSession {
         return;
       }
       case 'job:heartbeat':
-        // Remembered before the write: should the database be away, the lease reaper still
-        // knows this drone vouches for these jobs (lease-reaper.ts). The drone's last-seen
-        // time is written from here by the queen's presence pass, for all its drones at once
-        // (queen-presence.ts); only an actual lease costs a write per heartbeat.
+        // Kept in memory only: the queen's presence pass writes the drone's last-seen time
+        // and extends the leases it vouches for, for all its drones in one statement each
+        // (queen-presence.ts); should the database be away, the lease reaper still knows
+        // this drone vouches for these jobs (lease-reaper.ts).
         drone.heartbeat = { at: Date.now(), leases: new Set(message.jobs.map((j) => j.lease)) };
-        await extendLeases(this.deps.db, drone.id, message.jobs.map((j) => j.lease), this.deps.leaseMs);
         return;
       case 'drone:info':
         if (message.capacity !== undefined) drone.capacity = message.capacity;

@@ -4,7 +4,10 @@
  *
  * - writes the queen's `last_seen_at` (queens sharing the database judge it live by it);
  * - writes the last-seen times of its drones that sent a heartbeat since the last pass, in
- *   one statement for all of them: a heartbeat itself only updates memory (drone-session.ts);
+ *   one statement for all of them, and extends the leases those heartbeats vouched for, in
+ *   one more: a heartbeat itself only updates memory (drone-session.ts). A lease is thus
+ *   extended up to a period after its heartbeat, to a period later: it never runs shorter,
+ *   and the reaper extends a lease its drone vouched for in memory before it would reap it;
  * - marks drones connected to queens that are no longer live as disconnected.
  *
  * At start, before any drone can connect, the drones its own earlier run left marked
@@ -14,6 +17,7 @@ import type { Db } from '../db/client.ts';
 import {
   forgetLongDeadQueens, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen, writeDronesLastSeen,
 } from '../db/queens.ts';
+import { extendVouchedLeases } from '../db/lease-extensions.ts';
 import type { Logger } from '../logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../util/periodic-task.ts';
 import type { ConnectedDrone, DroneHub } from './drone-hub.ts';
@@ -25,6 +29,8 @@ export interface PresenceDeps {
   queenId: string;
   /** How often the pass runs (HIVE_HEARTBEAT_MS). */
   beatMs: number;
+  /** How far a vouched lease is extended (HIVE_LEASE_MS). */
+  leaseMs: number;
 }
 
 /** Passes between clean-ups of long-dead queens' rows. */
@@ -78,6 +84,8 @@ export class QueenPresence {
       if (afterFailure || this.#written.get(drone) !== at) seen.push({ drone, at });
     }
     await writeDronesLastSeen(db, queenId, seen.map((s) => ({ id: s.drone.id, at: new Date(s.at) })), afterFailure);
+    const vouched = seen.flatMap((s) => [...(s.drone.heartbeat?.leases ?? [])].map((lease) => ({ droneId: s.drone.id, lease })));
+    await extendVouchedLeases(db, vouched, this.deps.leaseMs);
     for (const s of seen) this.#written.set(s.drone, s.at);
     this.#failed = false;
     const gone = await markDronesOfDeadQueensDisconnected(db);
