@@ -3,10 +3,11 @@
  * come back in time — and hands them to the lost-job handler. This is the one timer-driven
  * loop of the scheduler: expiry is about time passing, not about an event.
  *
- * A lease can also run out while its drone is connected here and healthy: the drone's
- * heartbeats could not be written because the database was away. Such a drone vouched
- * for the lease in a heartbeat this queen received within the lease period (kept in
- * memory, see drone-session.ts), so the lease is extended instead of the job errored.
+ * A lease can also run out while its drone is connected here and healthy: the presence
+ * pass that extends vouched leases (queen-presence.ts) could not write because the
+ * database was away, or has not run yet. Such a drone vouched for the lease in a heartbeat
+ * this queen received within the lease period (kept in memory, see drone-session.ts), so
+ * the lease is extended instead of the job errored.
  *
  * With several queens on one PostgreSQL, a lease of a drone connected to another live
  * queen is that queen's to judge and is never reaped here (reapable-leases.ts); one whose
