@@ -8,6 +8,7 @@
  * time goes: BENCH_CPU_PROF=<dir> writes a CPU profile of the drone (`--cpu-prof`)
  * and, run under `node --cpu-prof`, the queen in this process.
  */
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { iterateJobEvents, logOf } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
@@ -26,6 +27,11 @@ export interface LogIngestResult {
   rates: number[];
   /** Per run: how long the command ran on the drone, and from its end to the job's result stored. */
   phases: { commandMs: number; tailMs: number }[];
+  /**
+   * Per run: CPU seconds the queen (this process) and the drone process used, trigger →
+   * passed — steadier than MB/s on a machine shared with other work.
+   */
+  cpu: { queen: number; drone: number }[];
 }
 
 export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, profileDir?: string, only?: string): Promise<LogIngestResult[]> {
@@ -42,23 +48,35 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       })).body;
       const rates: number[] = [];
       const phases: LogIngestResult['phases'] = [];
+      const cpu: LogIngestResult['cpu'] = [];
       for (let i = 0; i < runs; i++) {
         const t0 = performance.now();
+        const queenCpu0 = process.cpuUsage();
+        const droneCpu0 = await cpuSeconds(drone.process.pid!);
         const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
         const job = await queen.waitForJob(id, undefined, 600_000);
         const finishedAt = Date.now();
         const secs = (performance.now() - t0) / 1000;
+        const queenCpu = process.cpuUsage(queenCpu0);
+        cpu.push({ queen: (queenCpu.user + queenCpu.system) / 1e6, drone: (await cpuSeconds(drone.process.pid!)) - droneCpu0 });
         if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
         const done = await checkStored(queen, id, shape.bytes, shape.tail);
         rates.push(shape.bytes / 1e6 / secs);
         phases.push({ commandMs: done.durationMs, tailMs: finishedAt - done.at });
       }
-      results.push({ name: shape.name, rates, phases });
+      results.push({ name: shape.name, rates, phases, cpu });
     }
   } finally {
     await drone.stop();
   }
   return results;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (0 where there is none). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields.length > 13 ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
 }
 
 /** Every output byte is in the stored log, and it ends as the output did; returns the command's end. */
@@ -83,5 +101,6 @@ async function checkStored(queen: TestQueen, jobId: string, bytes: number, end: 
 
 export function describeLogIngest(results: LogIngestResult[]): string {
   return results.map((r) => `${r.name}, trigger → passed and stored: ${r.rates.map((x) => `${x.toFixed(1)} MB/s`).join(', ')}`
-    + ` (the command ran ${r.phases.map((p) => `${p.commandMs.toFixed(0)}`).join(', ')} ms on the drone; its end → the result stored ${r.phases.map((p) => `${p.tailMs}`).join(', ')} ms)`).join('\n');
+    + ` (the command ran ${r.phases.map((p) => `${p.commandMs.toFixed(0)}`).join(', ')} ms on the drone; its end → the result stored ${r.phases.map((p) => `${p.tailMs}`).join(', ')} ms;`
+    + ` CPU s queen/drone ${r.cpu.map((c) => `${c.queen.toFixed(2)}/${c.drone.toFixed(2)}`).join(', ')})`).join('\n');
 }
