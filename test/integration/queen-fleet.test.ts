@@ -19,10 +19,11 @@ import { nextEvent } from '../helpers/events.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
 import { testDatabaseKind } from '../helpers/test-db.ts';
+import { logIn, webRequest } from '../helpers/web-session.ts';
 
 const skip = testDatabaseKind() === 'postgres' ? false : 'needs PostgreSQL (set TEST_DATABASE_URL): queens share a database server, the embedded one is a single process\'s';
 // Heartbeats every 2 s: a lease made to look expired stays so for the reaper check that follows.
-const ENV = { HIVE_HEARTBEAT_MS: '2000', HIVE_LEASE_MS: '10000' };
+const ENV = { HIVE_HEARTBEAT_MS: '2000', HIVE_LEASE_MS: '10000', HIVE_ADMIN_PASSWORD: 'fleet-admin-password' };
 
 /** Resolves once `check` holds; looks again every 50 ms (for state kept in a queen's memory, which no event announces). */
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -75,6 +76,13 @@ describe('the fleet of queens sharing one PostgreSQL', { skip }, () => {
       assert.deepEqual([own.connected, own.queen.id, own.queen.self], [true, queen.queenId, true]);
       assert.deepEqual([theirs.connected, theirs.queen.id, theirs.queen.self, theirs.queen.live], [true, other.queenId, false, true]);
     }
+    // The drones page says the same: A's own drone "this queen", B's with B's address.
+    const session = await logIn(a.url, 'admin', ENV.HIVE_ADMIN_PASSWORD);
+    const page = await (await webRequest(a.url, '/drones', { session })).text();
+    const row = (name: string) => page.match(new RegExp(`<tr data-drone="${name}">[\\s\\S]*?</tr>`))?.[0] ?? '';
+    assert.match(row('on-a'), /this queen/);
+    assert.match(row('on-b'), new RegExp(`<code>[^<]*:${b.port}</code>`));
+    assert.match(row('on-b'), /status-drone-connected/);
     const queens = (await a.api('GET', '/api/queens')).body;
     assert.equal(queens.self.id, a.queenId);
     assert.deepEqual(queens.queens.map((q: any) => q.id).sort(), [a.queenId, b.queenId].sort());
