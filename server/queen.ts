@@ -125,7 +125,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const plugins = await loadPlugins({ names: config.plugins, resolveFrom: config.pluginDir });
   for (const f of plugins.failures) log.error({ plugin: f.name, error: f.error }, 'plugin failed to load; starting without it');
   const bus = new LiveBus();
-  hub.setMaxListeners(0); // services listen (dispatcher, live fan-out, metrics, relays), once each; no bound to keep
+  hub.setMaxListeners(0); // services listen (the dispatcher, the live fan-out), once each, not one per socket
   // Every change of a job's state goes through the lifecycle; the services below react
   // to its events (created → resolver, runnable/slot-freed → dispatcher, runnable →
   // other queens) and to the bus's job-status (hooks, commit statuses, pages).
