@@ -342,7 +342,7 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
       await session.stop!();
       const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
       const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,args' });
-      const commands = Processes.map((p) => p.at(-1) ?? '');
+      const commands = (Processes as string[][]).map((p) => p.at(-1) ?? '');
       assert.ok(!commands.some((c) => /sleep 0\.05|bg\.log/.test(c)), `left running: ${commands.join('; ')}`);
       await session.dispose();
     } finally {
