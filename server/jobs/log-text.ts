@@ -9,6 +9,13 @@ import { iterateJobEvents, type LogOf, type StoredEvent } from '../db/job-log.ts
 export class LogTextRenderer {
   #atLineStart = true;
 
+  /** A renderer that goes on from where this one is. */
+  copy(): LogTextRenderer {
+    const copy = new LogTextRenderer();
+    copy.#atLineStart = this.#atLineStart;
+    return copy;
+  }
+
   /** The text one event contributes. */
   render(e: StoredEvent): string {
     switch (e.type) {
@@ -40,9 +47,14 @@ export class LogTextRenderer {
   }
 }
 
-export async function* jobLogText(db: Db, of: LogOf): AsyncGenerator<string> {
-  const renderer = new LogTextRenderer();
-  for await (const page of iterateJobEvents(db, of)) {
+/** The text of the events after `from.afterSeq` (default all), page by page. */
+export async function* jobLogText(
+  db: Db,
+  of: LogOf,
+  from: { afterSeq: number; renderer: LogTextRenderer } = { afterSeq: 0, renderer: new LogTextRenderer() },
+): AsyncGenerator<string> {
+  const { renderer } = from;
+  for await (const page of iterateJobEvents(db, of, from.afterSeq)) {
     let text = '';
     for (const e of page) text += renderer.render(e);
     if (text) yield text;

@@ -18,7 +18,7 @@ import { logAttempt } from './log-attempt.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, GoneError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
-import { jobLogText } from '../jobs/log-text.ts';
+import { LogTextCache } from '../jobs/log-text-cache.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
@@ -79,6 +79,8 @@ export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
   const uploadLimits = uploadLimitsOf(deps);
   const queue = new QueueView(deps);
+  // Readers of one log share its rendered text (many watchers of a running build).
+  const logTexts = new LogTextCache(db);
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
   const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
@@ -217,8 +219,13 @@ export function apiRoutes(deps: ApiDeps) {
     const attempt = logAttempt(c.req.query('attempt'), job.attempt);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     c.header('X-Content-Type-Options', 'nosniff');
+    // The current attempt's stored log is identified by its lease: an attempt abandoned
+    // before it started is stored anew under the same number (and a new lease). Without
+    // a lease (never assigned) there is nothing worth sharing.
+    const past = attempt < job.attempt;
+    const version = past ? 'past' : job.lease ?? undefined;
     return stream(c, async (out) => {
-      for await (const text of jobLogText(db, logOf(job, attempt))) await out.write(text);
+      for await (const text of logTexts.read(logOf(job, attempt), version, past ? Infinity : job.lastSeq)) await out.write(text);
     });
   });
 

@@ -1,0 +1,140 @@
+/**
+ * The plain-text log (`GET /api/jobs/:id/log`) shared between readers. A stored log only
+ * ever grows at its end — an attempt's events are appended in seq order, each batch in one
+ * transaction — so the text rendered for its first N events never changes. Readers of
+ * the same log share that text: the first pays for reading and rendering a page, the
+ * others write the same buffers, and readers that arrive together wait on one database
+ * read instead of each making their own (50 readers of a running job cost one read).
+ *
+ * Memory stays bounded: each log keeps at most `entryBytes` of text (readers go on from
+ * the database past that point, each with its own renderer, as without the cache), and
+ * all logs together at most `totalBytes`, the least recently read dropped first.
+ */
+import type { Db } from '../db/client.ts';
+import { LOG_PAGE_BYTES, readJobEvents, type LogOf } from '../db/job-log.ts';
+import { jobLogText, LogTextRenderer } from './log-text.ts';
+
+export interface LogTextCacheLimits {
+  /** Text kept for all logs together. */
+  totalBytes: number;
+  /** Text kept for one log; the rest of a longer log is read per reader. */
+  entryBytes: number;
+}
+
+export const DEFAULT_LOG_TEXT_CACHE_LIMITS: LogTextCacheLimits = { totalBytes: 16 * 1024 * 1024, entryBytes: 4 * 1024 * 1024 };
+
+/** One log's shared text: the rendering of its events up to `lastSeq`. */
+interface Entry {
+  readonly of: LogOf;
+  readonly segments: Buffer[];
+  bytes: number;
+  lastSeq: number;
+  readonly renderer: LogTextRenderer;
+  /** The entry reached `entryBytes`: its text and `lastSeq` no longer change. */
+  full: boolean;
+  /** Dropped from the cache: readers still holding it may finish, its bytes no longer count. */
+  evicted: boolean;
+  extension?: { promise: Promise<boolean>; startedAt: number };
+}
+
+export class LogTextCache {
+  readonly #db: Db;
+  readonly #limits: LogTextCacheLimits;
+  /** In order of last use (a Map keeps insertion order; a read re-inserts its entry). */
+  readonly #entries = new Map<string, Entry>();
+  #totalBytes = 0;
+  /** Orders readers' arrivals against extensions' starts (see `read`). */
+  #clock = 0;
+
+  constructor(db: Db, limits: LogTextCacheLimits = DEFAULT_LOG_TEXT_CACHE_LIMITS) {
+    this.#db = db;
+    this.#limits = limits;
+  }
+
+  /** Bytes of text held for all logs (for tests and metrics). */
+  get bytes(): number {
+    return this.#totalBytes;
+  }
+
+  /**
+   * The log's text as stored now, in pieces. `version` names the stored log's identity
+   * beyond `of`: an attempt that was abandoned before it started is stored again under
+   * the same number (see `requeueJob`), so the caller passes something that changes with
+   * it (the job's lease); undefined reads without the cache. `untilSeq`: the last seq
+   * stored when the reader asked (the job row's `lastSeq`) — a read of a log that keeps
+   * growing ends there (or later, if the shared text already goes further) rather than
+   * chasing the build.
+   */
+  async *read(of: LogOf, version: string | undefined, untilSeq = Infinity): AsyncGenerator<Buffer | string> {
+    if (version === undefined) {
+      yield* jobLogText(this.#db, of);
+      return;
+    }
+    const arrivedAt = ++this.#clock;
+    const entry = this.#entry(of, version);
+    let next = 0;
+    for (;;) {
+      while (next < entry.segments.length) yield entry.segments[next++];
+      if (entry.full) break;
+      if (entry.lastSeq >= untilSeq) return;
+      // An extension that started before this reader arrived may have missed events
+      // stored since; only an empty page read after the arrival ends the log.
+      const extension = this.#extend(entry);
+      const grew = await extension.promise;
+      if (!grew && next >= entry.segments.length && extension.startedAt > arrivedAt) return;
+    }
+    // Past what one log may keep: on from the database, rendering where the entry stopped.
+    yield* jobLogText(this.#db, of, { afterSeq: entry.lastSeq, renderer: entry.renderer.copy() });
+  }
+
+  #entry(of: LogOf, version: string): Entry {
+    const key = `${of.jobId}/${of.attempt}/${version}`;
+    let entry = this.#entries.get(key);
+    if (entry) {
+      this.#entries.delete(key);
+    } else {
+      entry = { of, segments: [], bytes: 0, lastSeq: 0, renderer: new LogTextRenderer(), full: false, evicted: false };
+    }
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  /** Reads the next page after the entry's end, or joins the read already under way. */
+  #extend(entry: Entry): { promise: Promise<boolean>; startedAt: number } {
+    if (entry.extension) return entry.extension;
+    const startedAt = ++this.#clock;
+    const promise = this.#readPage(entry).finally(() => {
+      entry.extension = undefined;
+    });
+    entry.extension = { promise, startedAt };
+    return entry.extension;
+  }
+
+  /** True when the entry moved on (events were read, even if they rendered no text). */
+  async #readPage(entry: Entry): Promise<boolean> {
+    const room = this.#limits.entryBytes - entry.bytes;
+    const page = await readJobEvents(this.#db, entry.of, entry.lastSeq, Math.min(LOG_PAGE_BYTES, Math.max(room, 1)));
+    if (page.length === 0) return false;
+    let text = '';
+    for (const e of page) text += entry.renderer.render(e);
+    entry.lastSeq = page[page.length - 1].seq;
+    if (text) {
+      const piece = Buffer.from(text);
+      entry.segments.push(piece);
+      entry.bytes += piece.length;
+      if (!entry.evicted) this.#totalBytes += piece.length;
+    }
+    if (entry.bytes >= this.#limits.entryBytes) entry.full = true;
+    this.#evictBeyondLimit();
+    return true;
+  }
+
+  #evictBeyondLimit(): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#totalBytes <= this.#limits.totalBytes) return;
+      this.#entries.delete(key);
+      entry.evicted = true;
+      this.#totalBytes -= entry.bytes;
+    }
+  }
+}

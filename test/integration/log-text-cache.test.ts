@@ -1,0 +1,145 @@
+/**
+ * Readers of one log share its rendered text (server/jobs/log-text-cache.ts): many
+ * concurrent readers of a running job each get the whole log as stored when they asked,
+ * exactly the text an uncached read renders; the log growing between and during reads
+ * is never missed; the cache stays within its limits and a log longer than one entry may
+ * keep still reads whole; an attempt stored anew under the same number (a drone refused
+ * it before it started) is not served from the old text.
+ */
+import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import { setImmediate } from 'node:timers/promises';
+import { after, before, it } from 'node:test';
+import type { JobAssign } from '../../common/protocol/index.ts';
+import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { LogTextCache } from '../../server/jobs/log-text-cache.ts';
+import { jobLogText } from '../../server/jobs/log-text.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
+
+let queen: TestQueen;
+let repo: GitRepo;
+let drone: RawDrone;
+let projectId: string;
+
+before(async () => {
+  queen = await startTestQueen({ HIVE_LEASE_MS: '600000' });
+  repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
+  projectId = (await queen.api('POST', '/api/projects', { name: 'shared-log', repoUrl: repo.url })).body.id;
+  drone = await openRawDrone(queen.port);
+  await drone.hello({ name: 'writer', capacity: 10 });
+});
+after(async () => {
+  drone?.close();
+  await queen?.stop();
+  await repo?.cleanup();
+});
+
+/** A running job the test writes events for, as its drone would. */
+async function runningJob() {
+  const id = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
+  const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+  let seq = 0;
+  const append = async (lines: string[]) => {
+    const at = Date.now();
+    const events: StoredEvent[] = [];
+    if (seq === 0) events.push({ type: 'job:started', seq: ++seq, at } as StoredEvent, { type: 'job:cmd:start', seq: ++seq, at, cmd: 0, phase: 'test', command: 'print' } as StoredEvent);
+    for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
+    assert.ok(await appendJobEvents(queen.database.db, id, lease, events), 'stored');
+  };
+  return { id, lease, append };
+}
+
+const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `line ${from + i} ${'.'.repeat(i % 50)}\n`);
+
+async function uncached(id: string): Promise<string> {
+  let text = '';
+  for await (const piece of jobLogText(queen.database.db, { jobId: id, attempt: 1 })) text += piece;
+  return text;
+}
+
+function readOverHttp(id: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(`${queen.url}/api/jobs/${id}/log`, { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (b: Buffer) => parts.push(b));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts).toString()) : reject(new Error(`status ${res.statusCode}`))));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+it('gives 40 concurrent readers of a growing log each the whole log as stored, never less than was there when they asked', async () => {
+  const job = await runningJob();
+  for (let i = 0; i < 20; i++) await job.append(lines(i * 50, 50)); // 20 batches
+  const before = await uncached(job.id);
+  let writes = 0;
+  let writing = true;
+  const writer = (async () => {
+    while (writing) {
+      await job.append(lines(10_000 + writes++ * 3, 3));
+      // The embedded database answers through microtasks: yield to I/O so the readers run.
+      await setImmediate();
+    }
+  })();
+  const texts = await Promise.all(Array.from({ length: 40 }, () => readOverHttp(job.id)));
+  writing = false;
+  await writer;
+  const final = await uncached(job.id);
+  assert.ok(writes > 0, 'the log grew during the reads');
+  for (const text of texts) {
+    assert.ok(text.startsWith(before), 'each read holds everything stored before it began');
+    assert.ok(final.startsWith(text), 'and is exactly a prefix of the log as rendered uncached');
+  }
+  // A read after the writes: the whole log, the cached part and the newly stored part.
+  assert.equal(await readOverHttp(job.id), final);
+});
+
+it('ends a read only with what was stored after it began, even when it joins a read already under way', async () => {
+  const job = await runningJob();
+  await job.append(lines(0, 10));
+  const cache = new LogTextCache(queen.database.db);
+  const of = { jobId: job.id, attempt: 1 };
+  const read = async () => {
+    let text = '';
+    for await (const piece of cache.read(of, job.lease)) text += piece;
+    return text;
+  };
+  const first = read(); // starts a page read
+  await job.append(lines(10, 5)); // stored while that read may be under way
+  const second = await read(); // arrives after the append: must see it
+  assert.equal(second, await uncached(job.id));
+  assert.ok((await uncached(job.id)).startsWith(await first));
+});
+
+it('keeps within its limits and reads a log longer than an entry may hold whole', async () => {
+  const cache = new LogTextCache(queen.database.db, { totalBytes: 6_000, entryBytes: 4_000 });
+  const jobs = [await runningJob(), await runningJob(), await runningJob()];
+  for (const job of jobs) for (let i = 0; i < 10; i++) await job.append(lines(i * 40, 40)); // ~30 KiB each
+  for (const job of jobs) {
+    for (let round = 0; round < 2; round++) {
+      let text = '';
+      for await (const piece of cache.read({ jobId: job.id, attempt: 1 }, job.lease)) text += piece;
+      assert.equal(text, await uncached(job.id), 'the whole log, cached part and the rest');
+      assert.ok(cache.bytes <= 6_000, `the cache holds ${cache.bytes} bytes`);
+    }
+  }
+});
+
+it('does not serve an attempt stored anew under the same number from the old text', async () => {
+  // A drone refuses a job before it started: the attempt is abandoned, what it stored
+  // dropped, and the job assigned again under the same attempt number.
+  const id = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
+  const first = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+  const note = (lease: string, data: string) =>
+    appendJobEvents(queen.database.db, id, lease, [{ type: 'job:log', seq: 1, at: Date.now(), data } as StoredEvent]);
+  assert.ok(await note(first.lease, 'pulling the image on the first drone\n'));
+  assert.match(await readOverHttp(id), /first drone/);
+  drone.send({ type: 'job:rejected', jobId: id, lease: first.lease, reason: 'no room after all' });
+  const second = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id && m.lease !== first.lease);
+  assert.ok(await note(second.lease, 'pulling the image again\n'));
+  const text = await readOverHttp(id);
+  assert.match(text, /again/);
+  assert.doesNotMatch(text, /first drone/);
+});
