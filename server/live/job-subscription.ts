@@ -62,14 +62,6 @@ export class JobSubscription {
     this.#cursor = after;
   }
 
-  get cursor(): number {
-    return this.#cursor;
-  }
-
-  get live(): boolean {
-    return !this.#catchingUp && !this.#closed;
-  }
-
   /** Sends the job's snapshot, then what was stored after the cursor, then live events. */
   start(snapshot: LiveFrame): void {
     this.sendStatus(snapshot);
