@@ -12,7 +12,9 @@
  *      the ratio and a breakdown of where the time goes (container-job.ts; skipped, saying
  *      why, without a Docker engine and its test images);
  *   5. the resident memory of every process of `hive start` (start-memory.ts), on PGlite
- *      and, given a PostgreSQL URL, on PostgreSQL.
+ *      and, given a PostgreSQL URL, on PostgreSQL;
+ *   6. live line latency: a line printed by a command → shown in chromium's build page,
+ *      split at the drone and the queen (live-line-latency.ts; its own queen).
  * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench` (1–5), or
  * `npm run bench -- --postgres postgres://…` (5 only; the URL's role must create databases).
  * The queen of 1–4 runs in this process, with the queen's V8 settings.
@@ -26,6 +28,7 @@ import { startTestQueen } from '../test/helpers/queen.ts';
 import { openRawDrone } from '../test/helpers/raw-drone.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { benchContainerJob, describeContainerBench, skipContainerBench } from './container-job.ts';
+import { benchLiveLineLatency, describeLiveLineLatency } from './live-line-latency.ts';
 import { benchLogIngest, describeLogIngest } from './log-ingest.ts';
 import { measureStartMemory, memoryTable } from './start-memory.ts';
 import { benchWorkspaceModes, describeWorkspaceModes } from './workspace-modes.ts';
@@ -156,3 +159,6 @@ await repo.cleanup();
   console.log('resident memory (RSS) of `hive start`, MiB, per process and summed:');
   console.log(memoryTable(samples));
 }
+
+// 6. Live line latency, with its own queen (one with a password to log chromium in).
+console.log(describeLiveLineLatency(await benchLiveLineLatency()));
