@@ -11,15 +11,14 @@
  * than the machine is short of.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { createEmptyPostgresDatabase } from '../test/helpers/test-db.ts';
 import { treeMemory, type ProcessMemory } from './process-memory.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -59,21 +58,6 @@ async function stopHive({ child }: Running): Promise<void> {
   await exited;
 }
 
-/** A fresh database on the server of `adminUrl`, and how to drop it. */
-async function freshPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `hive_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 /** Runs a job printing LOG_BYTES on the local drone and waits for it to pass. */
 async function runBigLog(port: number, token: string, repoUrl: string): Promise<void> {
@@ -102,7 +86,7 @@ export async function measureStartMemory(adminUrl?: string): Promise<MemorySampl
   const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--if-stale'], { stdio: 'inherit' });
   if (build.status !== 0) throw new Error('npm run build failed');
   const database = adminUrl ? 'postgresql' : 'pglite';
-  const pg = adminUrl ? await freshPostgres(adminUrl) : undefined;
+  const pg = adminUrl ? await createEmptyPostgresDatabase(adminUrl) : undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-memory-'));
   const repo = await createGitRepo({ files: { 'README.md': 'bench\n' } });
   const port = await freePort();

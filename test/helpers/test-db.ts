@@ -93,11 +93,12 @@ export async function seedEmbeddedDatabase(dir: string): Promise<void> {
 
 /**
  * A new, empty PostgreSQL database (no migrations applied) on TEST_DATABASE_URL's server,
- * for tests of what queens do on a database they find empty; `drop()` removes it.
- * Undefined without TEST_DATABASE_URL.
+ * for tests of what queens do on a database they find empty (and benches that need one);
+ * `drop()` removes it. Undefined without a server (`adminUrl`, default TEST_DATABASE_URL).
  */
-export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
+export async function createEmptyPostgresDatabase(
+  adminUrl = process.env.TEST_DATABASE_URL,
+): Promise<{ url: string; drop(): Promise<void> } | undefined> {
   if (!adminUrl) return undefined;
   const name = `hive_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
