@@ -142,7 +142,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const resolver = new SpecResolver({
     db, lifecycle, log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
   });
-  const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl });
+  const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl, secretBox });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });
   bus.on('job-status', (job) => statuses.report(job));
   const ingest = new EventIngest({ db, lifecycle, log });

@@ -1,7 +1,9 @@
 /**
  * The spec a drone receives: the stored (secret-free) spec plus the project's secrets and
  * clone credentials, opened just for this assignment. Pull requests from forks get no
- * secrets: their code is not trusted with them.
+ * secrets: their code is not trusted with them. A `secretRefs` entry `plugin:…` names a
+ * secret plugin field the job's plugin passed as env (plugin-secret-spec.ts): its value,
+ * opened from the job's stored plugins, joins `secrets` too, so the drone masks it.
  */
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
@@ -10,6 +12,9 @@ import { findProject } from '../db/projects.ts';
 import { ResolveError } from '../errors.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
 import { openCredentials, openSecrets } from './project-secrets.ts';
+import { openPluginSecrets } from './sealed-plugin-config.ts';
+import { leafValue } from './plugin-secret-fields.ts';
+import { parsePluginSecretRef } from './plugin-secret-spec.ts';
 
 export async function assignmentSpec(db: Db, box: SecretBox, spec: JobSpec, job: Job): Promise<JobSpec> {
   const project = await findProject(db, spec.projectId);
@@ -20,7 +25,16 @@ export async function assignmentSpec(db: Db, box: SecretBox, spec: JobSpec, job:
   if (trusted) {
     const values = openSecrets(box, project);
     secrets = { ...values };
+    let plugins: Job['plugins'] | undefined;
     for (const [envName, secretName] of Object.entries(spec.secretRefs ?? {})) {
+      const leaf = parsePluginSecretRef(secretName);
+      if (leaf) {
+        plugins ??= openPluginSecrets(box, job.plugins);
+        const value = leafValue(plugins, leaf);
+        if (value === undefined) throw new ResolveError(`The job's env var ${envName} comes from plugin "${leaf.plugin}"'s secret field "${leaf.field}", which the job's plugins no longer have`);
+        secrets[envName] = value;
+        continue;
+      }
       const value = values[secretName];
       if (value === undefined) throw new ResolveError(`The job uses the secret "${secretName}", which project ${project.name} does not have`);
       secrets[envName] = value;

@@ -17,6 +17,9 @@ import { pluginJobView } from './plugin-views.ts';
 import { loadedPlugin, resolveJobPlugins } from './plugin-host.ts';
 import type { JobPlugin, PluginRef } from '../db/schema.ts';
 import { pluginLogger, withTimeout } from './plugin-runtime.ts';
+import type { SecretBox } from '../auth/secret-box.ts';
+import { openPluginSecrets } from './sealed-plugin-config.ts';
+import { pluginRedactor, redactDeep } from './plugin-redaction.ts';
 
 const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
 /** How many (job, hook) pairs are remembered to run each hook once per job and attempt. */
@@ -34,7 +37,8 @@ export class PluginHooks {
   readonly #running = new Set<Promise<void>>();
   readonly #listener = (job: Job) => this.#onStatus(job);
 
-  constructor(private readonly deps: { db: Db; bus: LiveBus; plugins: PluginRegistry; log: Logger; publicUrl: string }) {
+  /** `secretBox` opens the secret fields of the plugins' stored configs (sealed-plugin-config.ts). */
+  constructor(private readonly deps: { db: Db; bus: LiveBus; plugins: PluginRegistry; log: Logger; publicUrl: string; secretBox: SecretBox }) {
     deps.bus.on('job-status', this.#listener);
   }
 
@@ -70,16 +74,18 @@ export class PluginHooks {
         const fn = plugin?.hooks?.[hook];
         if (!plugin || !fn) continue;
         const ms = plugin.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
+        // What the hook logs or throws may hold its secret values (webhook-notify's URL).
+        const redactor = pluginRedactor(plugins, entry);
         const ctx = {
           config: entry.config,
           job: pluginJobView(job, this.deps.publicUrl),
           project: { id: project.id, name: project.name, repoUrl: project.repoUrl },
-          log: pluginLogger(log, entry.name),
+          log: pluginLogger(log, entry.name, redactor),
         };
         try {
           await withTimeout(Promise.resolve().then(() => fn(ctx)), ms, `hook ${hook} of plugin "${entry.name}" ran past ${ms} ms`);
         } catch (err) {
-          log.warn({ plugin: entry.name, jobId: job.id, hook, err }, 'plugin hook failed; the build is not affected');
+          log.warn({ plugin: entry.name, jobId: job.id, hook, err: redactDeep(err, redactor) }, 'plugin hook failed; the build is not affected');
         }
       }
     } catch (err) {
@@ -93,8 +99,9 @@ export class PluginHooks {
    * config is valid now.
    */
   #pluginsOf(job: Job, projectPlugins: PluginRef[]): JobPlugin[] {
-    if (job.spec) return job.plugins;
-    return projectPlugins.filter((p) => p.enabled).flatMap((ref) => {
+    const box = this.deps.secretBox;
+    if (job.spec) return openPluginSecrets(box, job.plugins);
+    return openPluginSecrets(box, projectPlugins).filter((p) => p.enabled).flatMap((ref) => {
       try {
         return resolveJobPlugins(this.deps.plugins, [ref]);
       } catch {

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { Contribution } from './build-spec.ts';
 import { loadedPlugin } from './plugin-host.ts';
 import { pluginLogger, withTimeout } from './plugin-runtime.ts';
+import { pluginRedactor, redactDeep, redactedMessage } from './plugin-redaction.ts';
 
 const PHASES_TIMEOUT_MS = 10_000;
 
@@ -24,12 +25,14 @@ export async function collectContributions(
   for (const entry of plugins) {
     const plugin = loadedPlugin(registry, entry);
     if (!plugin?.phases) continue;
-    const ctx: PluginContext<unknown> = { config: entry.config, ...target, log: pluginLogger(log, entry.name) };
+    // Its error becomes the job's message and a log line: without its secret values.
+    const redactor = pluginRedactor(registry, entry);
+    const ctx: PluginContext<unknown> = { config: entry.config, ...target, log: pluginLogger(log, entry.name, redactor) };
     try {
       const contribution = await withTimeout(Promise.resolve(plugin.phases(ctx)), PHASES_TIMEOUT_MS, `plugin "${entry.name}" did not answer within ${PHASES_TIMEOUT_MS} ms`);
       out.push({ plugin: entry.name, requiresDrone: !!plugin.requiresDrone, contribution: contribution ?? {} });
     } catch (err) {
-      throw new ResolveError(`Plugin "${entry.name}" failed to prepare the job: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ResolveError(`Plugin "${entry.name}" failed to prepare the job: ${redactedMessage(err, redactor)}`, { cause: redactDeep(err, redactor) });
     }
   }
   return out;

@@ -32,6 +32,9 @@ import { pluginJobView } from './plugin-views.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 import { resolveJobPlugins } from './plugin-host.ts';
 import { openCredentials } from './project-secrets.ts';
+import { openPluginSecrets, sealPluginSecrets } from './sealed-plugin-config.ts';
+import { secretLeavesOf } from './plugin-secret-fields.ts';
+import { checkContributions, separatePluginSecrets } from './plugin-secret-spec.ts';
 import { parseBuildConfig, parseHiveYml, type BuildConfig } from './repo-config.ts';
 import { describeViolations, trustViolations } from './trusted-settings.ts';
 
@@ -158,9 +161,11 @@ export class SpecResolver {
       // The combination this job builds, and the jobs a matrix brings along (matrix-expansion.ts).
       const matrix = planMatrix(job, repoConfig?.matrix);
       const files = await uploadedFiles(this.deps.db, job);
+      // Secret plugin fields are sealed at rest; the plugins get their values (sealed-plugin-config.ts).
+      const projectPlugins = openPluginSecrets(this.deps.secretBox, project.plugins);
       const compile = async (repo: BuildConfig | undefined) => {
         const config = withMatrixEnv(withParamsEnv(mergeConfigs(
-          { config: parseBuildConfig(project.config, 'project config'), plugins: project.plugins },
+          { config: parseBuildConfig(project.config, 'project config'), plugins: projectPlugins },
           repo,
           // A pull request builds for its target branch: its branch sections apply.
           job.ref.branch ?? job.ref.pullRequest?.baseBranch,
@@ -169,7 +174,9 @@ export class SpecResolver {
         const contributions = await collectContributions(
           this.deps.plugins, plugins, { job: pluginJobView(job, this.deps.publicUrl), project }, this.deps.log,
         );
-        const spec = buildJobSpec({
+        const leaves = secretLeavesOf(this.deps.plugins, plugins);
+        checkContributions(contributions, leaves);
+        const compiled = buildJobSpec({
           job,
           project,
           checkout: { sha, branch: job.ref.branch, refspec },
@@ -179,6 +186,8 @@ export class SpecResolver {
           defaultTimeoutMs: this.deps.defaultTimeoutMs,
           files,
         });
+        // Secret plugin values leave the stored spec: env vars become references (plugin-secret-spec.ts).
+        const spec = separatePluginSecrets(compiled, leaves);
         return { spec, plugins };
       };
       const { spec, plugins } = await compile(repoConfig);
@@ -196,7 +205,8 @@ export class SpecResolver {
       const pinned = { ...job.ref, sha, ...(refspec && { refspec }) };
       // Only now, with a spec that compiled, are the matrix's other jobs queued.
       if (!(await expandMatrix(this.deps.lifecycle, job, matrix, pinned))) return;
-      if (await this.deps.lifecycle.resolved(job.id, spec, pinned, hookPlugins)) {
+      const storedPlugins = sealPluginSecrets(this.deps.secretBox, this.deps.plugins, hookPlugins);
+      if (await this.deps.lifecycle.resolved(job.id, spec, pinned, storedPlugins)) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
       }
     } catch (err) {

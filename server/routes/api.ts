@@ -29,9 +29,8 @@ import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { idParam, readBody } from './request-input.ts';
-import { checkPluginList } from '../jobs/plugin-host.ts';
 import { pluginListView } from './plugin-config-check.ts';
-import { hidePluginSecrets, keepStoredSecrets } from './plugin-secrets.ts';
+import { hidePluginSecrets, savePluginList } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
 import { queueRoutes } from './api-queue.ts';
 import { droneTokenRoutes } from './api-drone-tokens.ts';
@@ -90,8 +89,7 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.post('/projects', projectAdmins, async (c) => {
     const body = await readBody(c, createProjectBody);
-    if (body.plugins) body.plugins = keepStoredSecrets(deps.plugins, body.plugins, []);
-    if (body.plugins) checkPluginList(deps.plugins, body.plugins);
+    if (body.plugins) body.plugins = savePluginList(secretBox, deps.plugins, body.plugins, []);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
     const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
     // Every project can receive webhooks; a generated secret is shown in this answer only.
@@ -115,9 +113,8 @@ export function apiRoutes(deps: ApiDeps) {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
     const existing = mustExist(await findProject(db, id), 'Project', id);
-    // Secret plugin fields left out keep their stored values (they are never shown to send back).
-    if (body.plugins) body.plugins = keepStoredSecrets(deps.plugins, body.plugins, existing.plugins);
-    if (body.plugins) checkPluginList(deps.plugins, body.plugins);
+    // Secret plugin fields left out keep their stored values (they are never shown to send back); all are sealed.
+    if (body.plugins) body.plugins = savePluginList(secretBox, deps.plugins, body.plugins, existing.plugins);
     if (body.name) {
       const other = await findProjectByName(db, body.name);
       if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);

@@ -1,27 +1,25 @@
 /**
- * Secret plugin fields. A plugin marks a top-level config field secret in its schema with
- * zod's metadata, `z.url().meta({ secret: true })`; `z.toJSONSchema` carries it into the
- * JSON Schema `GET /api/plugins` serves (`"secret": true`), which is where Hive reads it.
- * Such fields are write-only, like project secrets, for admins too:
+ * Secret plugin fields (jobs/plugin-secret-fields.ts) are write-only, like project secrets,
+ * for admins too:
  *
  * - answers leave them out of a plugin's config and list them in `secretsSet` instead;
  * - a saved plugin list without the field keeps the stored value (matched by plugin name
  *   and position among plugins of that name); `null` removes it.
  *
- * Stored as the rest of the plugin config (not sealed with the project's SecretBox):
- * plugins and their hooks read their config as it is stored.
+ * They are stored sealed (jobs/sealed-plugin-config.ts): `savePluginList` is the one way
+ * a plugin list from a request reaches the database.
  */
 import type { PluginRegistry } from '../../plugins/loader.ts';
+import type { SecretBox } from '../auth/secret-box.ts';
 import type { PluginRef } from '../db/schema.ts';
+import { checkPluginList } from '../jobs/plugin-host.ts';
+import { secretFieldsOf } from '../jobs/plugin-secret-fields.ts';
+import { isSealed, openPluginSecrets, sealPluginSecrets } from '../jobs/sealed-plugin-config.ts';
+
+export { secretFieldsOf };
 
 type Config = Record<string, unknown>;
 interface Ref { name: string; enabled?: boolean; config?: Config }
-
-/** The plugin's top-level config fields marked `secret: true` in its JSON Schema. */
-export function secretFieldsOf(registry: PluginRegistry, name: string): string[] {
-  const schema = registry.get(name)?.jsonSchema as { properties?: Record<string, { secret?: unknown }> } | null | undefined;
-  return Object.entries(schema?.properties ?? {}).filter(([, p]) => p?.secret === true).map(([key]) => key);
-}
 
 /** Pairs each entry with the stored one of the same name and position among that name's entries. */
 function storedCounterparts<T extends Ref>(incoming: T[], stored: Ref[]): (Ref | undefined)[] {
@@ -53,7 +51,8 @@ export type PluginRefView = PluginRef & { secretsSet?: string[] };
 /** Plugin entries as answers show them: secret fields left out, named in `secretsSet` when set. */
 export function hidePluginSecrets(registry: PluginRegistry, plugins: PluginRef[]): PluginRefView[] {
   return plugins.map((entry) => {
-    const secret = secretFieldsOf(registry, entry.name);
+    // A sealed value is hidden whatever the registry says now (a plugin not loaded, a changed schema).
+    const secret = [...new Set([...secretFieldsOf(registry, entry.name), ...Object.keys(entry.config ?? {}).filter((k) => isSealed(entry.config[k]))])];
     if (secret.length === 0) return entry;
     const config: Config = { ...entry.config };
     const secretsSet: string[] = [];
@@ -63,4 +62,15 @@ export function hidePluginSecrets(registry: PluginRegistry, plugins: PluginRef[]
     }
     return { ...entry, config, secretsSet };
   });
+}
+
+/**
+ * A plugin list from a request as it is stored: stored secret values kept where the request
+ * leaves them out, checked against the plugins' schemas (a 400 naming the field), then
+ * every secret field sealed.
+ */
+export function savePluginList<T extends PluginRef>(box: SecretBox, registry: PluginRegistry, incoming: T[], stored: PluginRef[]): T[] {
+  const plugins = keepStoredSecrets(registry, incoming, openPluginSecrets(box, stored));
+  checkPluginList(registry, plugins);
+  return sealPluginSecrets(box, registry, plugins);
 }

@@ -16,6 +16,7 @@ import { apiTokens, jobs, projects, sessions, users, webhookDeliveries } from '.
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { scrapeMetrics, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { logIn } from '../helpers/web-session.ts';
+import { openPluginSecrets } from '../../server/jobs/sealed-plugin-config.ts';
 import { sendGithubHook, sendGitlabHook } from '../helpers/webhook-sender.ts';
 
 const PASSWORD = 'corpus-password-1';
@@ -254,7 +255,9 @@ describe('secret plugin fields', { concurrency: false }, () => {
     const kept = await queen.api('PATCH', projectPath(), notify({ on: ['passed'] }));
     assert.equal(kept.status, 200, kept.text);
     const [row] = await queen.testDb.db.select({ plugins: projects.plugins }).from(projects).where(eq(projects.id, project.id));
-    assert.equal(row.plugins[0].config.url, HOOK_URL);
+    // Stored sealed (sealed-plugin-config.ts): the kept value opens to the one saved before.
+    assert.equal(openPluginSecrets(queen.secretBox, row.plugins)[0].config.url, HOOK_URL);
+    assert.ok(!JSON.stringify(row.plugins).includes('T0KEN'));
     assert.deepEqual(row.plugins[0].config.on, ['passed']);
     const cleared = await queen.api('PATCH', projectPath(), notify({ headers: null }));
     assert.deepEqual(cleared.body.plugins[0].secretsSet, ['url']);
