@@ -22,6 +22,9 @@ import { resultRows } from '../../server/db/transfer/raw-sql.ts';
 import { ExportFileError } from '../../server/db/transfer/transfer-format.ts';
 import { transferTables } from '../../server/db/transfer/transfer-tables.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+import { SecretBox } from '../../server/auth/secret-box.ts';
+import { openPluginSecrets } from '../../server/jobs/sealed-plugin-config.ts';
+import type { PluginRef } from '../../server/db/schema.ts';
 
 let dir: string;
 let source: TestDatabase;
@@ -33,12 +36,16 @@ const ids = { project: randomUUID(), job: randomUUID(), user: randomUUID(), dron
 const MICROS = '2026-01-02 03:04:05.678901+00';
 const BIG_BODY = randomBytes(300 * 1024).toString('base64'); // ~400 KB: a few of these pass the 4 MiB batch
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('hex');
+// A secret plugin field as the API stores it, sealed: the same key opens it after the move.
+const box = new SecretBox(randomBytes(32));
+const HOOK_URL = 'https://chat.example.com/hooks/T0KEN';
+const PLUGINS = [{ name: 'webhook-notify', enabled: true, config: { url: { $sealed: box.seal(JSON.stringify(HOOK_URL)) }, on: ['failed'] } }];
 
 async function fill(db: Db): Promise<void> {
   await db.execute(sql`INSERT INTO drones (id, name, labels, capacity, speed, connected, draining, last_seen_at, created_at)
     VALUES (${ids.drone}, 'drone "one"', '["linux", "ü ñ 🐝"]', 4, 0.1, true, false, ${MICROS}, ${MICROS})`);
-  await db.execute(sql`INSERT INTO projects (id, name, repo_url, config, secrets_enc, trusted, forge_token_enc, created_at, updated_at)
-    VALUES (${ids.project}, ${'tricky "name" \\ with\ttab\nand line'}, 'file:///srv/repo.git',
+  await db.execute(sql`INSERT INTO projects (id, name, repo_url, plugins, config, secrets_enc, trusted, forge_token_enc, created_at, updated_at)
+    VALUES (${ids.project}, ${'tricky "name" \\ with\ttab\nand line'}, 'file:///srv/repo.git', ${JSON.stringify(PLUGINS)}::jsonb,
       ${JSON.stringify({ phases: { test: ['echo "hi" \\ 🐝'] }, deep: { a: [null, true, { b: 'c' }], n: 1.5e300 } })}::jsonb,
       '{"DEPLOY_KEY": "v1.sealed.value"}', true, NULL, ${MICROS}, '2026-01-02 03:04:05.000001+00')`);
   await db.execute(sql`INSERT INTO runs (id, project_id, type, ref, trigger) VALUES (${ids.run}, ${ids.project}, 'TEST', '{}', '{}')`);
@@ -115,6 +122,9 @@ describe('export and import', () => {
     const [project] = resultRows<Record<string, unknown>>(await target.db.execute(sql`SELECT name, trusted, forge_token_enc, config->'deep'->'n' = '1.5e300'::jsonb AS n,
       updated_at = '2026-01-02 03:04:05.000001+00'::timestamptz AS micros FROM projects`));
     assert.deepEqual(project, { name: 'tricky "name" \\ with\ttab\nand line', trusted: true, forge_token_enc: null, n: true, micros: true });
+    const [{ plugins }] = resultRows<{ plugins: PluginRef[] }>(await target.db.execute(sql`SELECT plugins FROM projects`));
+    assert.deepEqual(plugins, PLUGINS, 'sealed values move as they are');
+    assert.equal(openPluginSecrets(box, plugins)[0].config.url, HOOK_URL);
     const [drone] = resultRows<Record<string, unknown>>(await target.db.execute(sql`SELECT speed = 0.1::real AS speed, connected, draining, labels->>1 AS label FROM drones`));
     assert.deepEqual(drone, { speed: true, connected: true, draining: false, label: 'ü ñ 🐝' });
     const [upload] = resultRows<{ hex: string }>(await target.db.execute(sql`SELECT encode(content, 'hex') AS hex FROM upload_files`));
