@@ -91,7 +91,7 @@ it('says in one line what setting is wrong, exit 1', async () => {
   assert.equal(unusable.stderr, `hive: Cannot use the data directory ${join(file, 'data')} (ENOTDIR); set HIVE_DATA_DIR to a directory this user can write\n`);
   const drone = await run(['drone', '--token', 'x'.repeat(20)]);
   assert.equal(drone.code, 1);
-  assert.match(drone.stderr, /^hive drone: Expected the queen URL: pass --queen ws:\/\/host:8080 or set HIVE_QUEEN_URL\n$/);
+  assert.match(drone.stderr, /^hive drone: Expected the queen URL: pass --queen ws:\/\/host:8080 \(repeated for several queens\) or set HIVE_QUEEN_URL\n$/);
   const badUrl = await run(['drone', '--queen', 'ftp://x', '--token', 'x'.repeat(20)]);
   assert.equal(badUrl.code, 1);
   assert.match(badUrl.stderr, /^hive drone: Expected --queen to be a ws:\/\/ or wss:\/\/ URL, got "ftp:\/\/x"\n$/);
