@@ -25,6 +25,7 @@ import postgres from 'postgres';
 import { lockDataDir } from '../../server/data-dir-lock.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { findProjectByName } from '../../server/db/projects.ts';
+import { openPluginSecrets } from '../../server/jobs/sealed-plugin-config.ts';
 import { connectDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -34,6 +35,8 @@ const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 const adminUrl = process.env.TEST_DATABASE_URL;
 const SECRET = `deploy-${randomBytes(6).toString('hex')}`;
 const CAROL_PASSWORD = 'carol-password-1';
+/** A secret plugin field, stored sealed: it opens with the same key after the move (never fires: on failed builds only). */
+const HOOK_URL = `https://chat.example.com/hooks/${randomBytes(6).toString('hex')}`;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -136,6 +139,9 @@ async function checkMoved(queen: TestQueen, moved: Moved): Promise<void> {
   // The sealed secret opens with this queen's key (the data directory's secret.key).
   const stored = await findProjectByName(queen.testDb.db, 'moved');
   assert.equal(queen.secretBox.open(stored!.secretsEnc.DEPLOY_KEY), SECRET);
+  assert.ok(!JSON.stringify(stored!.plugins).includes(HOOK_URL), 'the plugin field stays sealed');
+  assert.equal((openPluginSecrets(queen.secretBox, stored!.plugins)[0].config as { url: string }).url, HOOK_URL);
+  assert.deepEqual(project.body.plugins[0].secretsSet, ['url']);
 }
 
 let repo: GitRepo;
@@ -153,6 +159,7 @@ it('moves a queen from its embedded database to PostgreSQL and back with hive db
   const first = await queenOn(embeddedEnv);
   const created = await first.api('POST', '/api/projects', {
     name: 'moved', repoUrl: repo.url, secrets: { DEPLOY_KEY: SECRET },
+    plugins: [{ name: 'webhook-notify', config: { url: HOOK_URL, on: ['failed'] } }],
     config: { phases: { test: ['echo "hello from before the move"', `test "$DEPLOY_KEY" = "${SECRET}" && echo "the key decrypts"`] } },
   });
   assert.equal(created.status, 201, created.text);
