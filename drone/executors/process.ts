@@ -12,14 +12,22 @@
  * close only a bounded time. Such leftovers are killed by `dispose()` at the end of the job
  * (commands may rely on a service started in an earlier command).
  *
+ * Every command runs under a guard (process-guard.ts) that kills its group when the drone
+ * dies, and its group is written to the drone's process-group record
+ * (process-group-record.ts), from which the drone's next start kills what a killed run
+ * left.
+ *
  * With a `cacheRoot`, commands get `HIVE_CACHE_DIR`: the project's cache directory on the
  * host, kept across jobs (see project-cache.ts).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } from './executor.ts';
 import { ExecutorError } from './executor.ts';
 import { projectCacheDir } from './project-cache.ts';
+import type { ProcessGroupRecord } from './process-group-record.ts';
+import { GUARD_FD, guardedShellArgs, guardStdio } from './process-guard.ts';
 
 export interface ProcessExecutorOptions {
   /** The whitelisted host variables (see `pickHostEnv` in config.ts). */
@@ -30,9 +38,11 @@ export interface ProcessExecutorOptions {
   closeWaitMs?: number;
   /** Where per-project cache directories are made (`<dataDir>/cache`); none without it. */
   cacheRoot?: string;
+  /** Where the commands' process groups are recorded for the drone's next start; none without it. */
+  groupRecord?: ProcessGroupRecord;
 }
 
-type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot'>> & Pick<ProcessExecutorOptions, 'cacheRoot'>;
+type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'>> & Pick<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'>;
 
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
@@ -59,6 +69,11 @@ export class ProcessExecutor implements Executor {
 class ProcessSession implements ExecSession {
   /** Process group ids of every command of this job, killed again on dispose. */
   readonly #groups = new Set<number>();
+  /**
+   * The drone's ends of the commands' guard pipes, held until dispose(): closing one
+   * makes its guard kill the command's group (process-guard.ts).
+   */
+  readonly #guardPipes = new Set<Socket>();
 
   readonly #job: ExecutorJob;
   readonly #env: Record<string, string>;
@@ -78,20 +93,32 @@ class ProcessSession implements ExecSession {
     return new Promise((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn('sh', ['-c', command], {
+        child = spawn('sh', guardedShellArgs(command), {
           cwd: this.#job.workspace,
           env: this.#env,
           detached: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: [...guardStdio],
         });
       } catch (err) {
         resolve({ exitCode: null, error: `could not start: ${(err as Error).message}` });
         return;
       }
       const pid = child.pid;
-      if (pid !== undefined) this.#groups.add(pid);
+      if (pid !== undefined) {
+        this.#groups.add(pid);
+        this.#options.groupRecord?.add(pid);
+      }
+      const guardPipe = child.stdio[GUARD_FD] as Socket | null;
+      if (guardPipe) {
+        // Never read from nor written to; it must neither crash the drone nor keep it alive.
+        guardPipe.on('error', () => {});
+        guardPipe.unref();
+        this.#guardPipes.add(guardPipe);
+      }
       child.stdout!.on('data', (chunk: Buffer) => io.onStdout(chunk));
       child.stderr!.on('data', (chunk: Buffer) => io.onStderr(chunk));
+      // Not the child's 'close': that waits for the guard pipe too, which stays open.
+      const outputClosed = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise((done) => s.once('close', done))));
 
       const onAbort = () => {
         if (pid === undefined) return;
@@ -124,7 +151,7 @@ class ProcessSession implements ExecSession {
           ? { exitCode: null, signal, error: `killed by ${signal}` }
           : { exitCode: code };
         const closeWait = setTimeout(() => finish(result), this.#options.closeWaitMs);
-        child.once('close', () => {
+        void outputClosed.then(() => {
           clearTimeout(closeWait);
           finish(result);
         });
@@ -136,6 +163,9 @@ class ProcessSession implements ExecSession {
     // Kills what commands left running in the background. (A group id could in theory be
     // reused by an unrelated group after the pid space wraps within one job; accepted.)
     for (const pgid of this.#groups) killGroup(pgid, 'SIGKILL');
+    for (const pipe of this.#guardPipes) pipe.destroy();
+    this.#guardPipes.clear();
+    this.#options.groupRecord?.remove(this.#groups);
     this.#groups.clear();
   }
 }

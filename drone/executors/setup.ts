@@ -17,6 +17,7 @@ import type { ChooseExecutor } from './choose.ts';
 import { LazyDockerExecutor } from './lazy-docker.ts';
 import { DOCKER_LABEL } from '../../common/drone-labels.ts';
 import { ProcessExecutor } from './process.ts';
+import { killRecordedGroups, PROCESS_GROUPS_FILE, ProcessGroupRecord } from './process-group-record.ts';
 
 export { DOCKER_LABEL } from '../../common/drone-labels.ts';
 
@@ -35,7 +36,17 @@ export class EngineUnavailableError extends Error {
 
 export async function setupExecutors(config: DroneConfig, logger: Logger): Promise<DroneExecutors> {
   const cacheRoot = join(config.dataDir, 'cache');
-  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot });
+  const groupsFile = join(config.dataDir, PROCESS_GROUPS_FILE);
+  // Before any job, and before the drone empties work/: builds an earlier, killed run left
+  // would write into the workspaces of this run's jobs.
+  try {
+    const killed = killRecordedGroups(groupsFile);
+    if (killed.length) logger.warn({ processGroups: killed }, 'killed build processes an earlier run of this drone left running');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not end the build processes an earlier run left');
+  }
+  const groupRecord = new ProcessGroupRecord(groupsFile, (err) => logger.warn({ err: err.message, file: groupsFile }, 'could not record build process groups'));
+  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot, groupRecord });
   const mode = config.executor ?? 'auto';
   if (mode === 'process') {
     return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels };
