@@ -33,6 +33,7 @@ import { assignmentSpec } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { ClusterRelay } from './live/cluster-relay.ts';
 import { PluginHooks } from './jobs/plugin-hooks.ts';
+import { sealStoredPluginSecrets } from './jobs/seal-stored-plugin-secrets.ts';
 import { JobControl } from './jobs/job-control.ts';
 import { JobLifecycle } from './jobs/job-lifecycle.ts';
 import { ResultWaits } from './jobs/result-waits.ts';
@@ -124,6 +125,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   const plugins = await loadPlugins({ names: config.plugins, resolveFrom: config.pluginDir });
   for (const f of plugins.failures) log.error({ plugin: f.name, error: f.error }, 'plugin failed to load; starting without it');
+  // Rows from before secret plugin fields were sealed: sealed now (seal-stored-plugin-secrets.ts).
+  await sealStoredPluginSecrets(db, secretBox, plugins, log);
   const bus = new LiveBus();
   hub.setMaxListeners(0); // services listen (the dispatcher, the live fan-out), once each, not one per socket
   // Every change of a job's state goes through the lifecycle; the services below react

@@ -5,8 +5,8 @@
  * project secrets do (`hive db export/import`, docs/OPERATIONS.md). Values are opened only
  * where a plugin needs them: compiling a job's phases, running its hooks, the assignment.
  *
- * Rows written before sealing hold plain values; opening passes them through and the next
- * save of the project seals them (a job's plugins are sealed when it is resolved).
+ * Rows written before sealing hold plain values; opening passes them through, and a queen
+ * seals the projects' ones when it starts (seal-stored-plugin-secrets.ts) — a save does too.
  */
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';

@@ -13,7 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { jobs, projects } from '../../server/db/schema.ts';
-import { createLogger } from '../../server/logger.ts';
+import { createLogger, silentLogger } from '../../server/logger.ts';
+import { openPluginSecrets } from '../../server/jobs/sealed-plugin-config.ts';
+import { sealStoredPluginSecrets } from '../../server/jobs/seal-stored-plugin-secrets.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createPluginDir, type PluginDir } from '../helpers/plugin-dir.ts';
@@ -122,14 +124,19 @@ describe('a secret plugin field passed as env', () => {
     assert.ok(!JSON.stringify(row.plugins).includes(TOKEN), 'the job\'s stored plugins hold it sealed');
   });
 
-  it('keeps working from a row stored before sealing, and is sealed at the next save', async () => {
-    await queen.testDb.db.update(projects).set({ plugins: [{ name: 'hive-plugin-token', enabled: true, config: { token: TOKEN, want: sha256(TOKEN) } }] })
-      .where(eq(projects.id, projectId));
+  it('keeps working from a row stored before sealing, which the start-up pass or the next save seals', async () => {
+    const plain = [{ name: 'hive-plugin-token', enabled: true, config: { token: TOKEN, want: sha256(TOKEN) } }];
+    const storePlain = () => queen.testDb.db.update(projects).set({ plugins: plain }).where(eq(projects.id, projectId));
+    await storePlain();
     const { job } = await build(projectId);
     assert.equal(job.status, 'passed', job.message ?? '');
+    assert.ok(await sealStoredPluginSecrets(queen.testDb.db, queen.secretBox, queen.plugins, silentLogger()) >= 1);
+    assert.ok(!JSON.stringify(await projectRow(projectId)).includes(TOKEN), 'sealed by the pass a queen makes at start');
+    assert.deepEqual(openPluginSecrets(queen.secretBox, (await projectRow(projectId)).plugins), plain);
+    await storePlain();
     const saved = await queen.api('PATCH', `/api/projects/${projectId}`, { plugins: [tokenPlugin({ want: sha256(TOKEN) })] });
     assert.equal(saved.status, 200, saved.text);
-    assert.ok(!JSON.stringify(await projectRow(projectId)).includes(TOKEN), 'kept, and sealed now');
+    assert.ok(!JSON.stringify(await projectRow(projectId)).includes(TOKEN), 'kept, and sealed by the save');
   });
 });
 
