@@ -4,8 +4,8 @@
  * 100 000 WebSocket frames and database rows.
  *
  * Per stream: bytes → StringDecoder (keeps UTF-8 characters that straddle reads whole) →
- * an optional filter (the secret masker) → a buffer flushed after `flushMs`, or as soon as
- * it reaches `maxBufferChars`. Emitted chunks are at most `maxChunkChars` long and never
+ * an optional filter (the secret masker) → a buffer flushed at once after a quiet spell,
+ * else at most every `flushMs`, or as soon as it reaches `maxBufferChars`. Emitted chunks are at most `maxChunkChars` long and never
  * split a UTF-16 surrogate pair. Within a stream order is exact; between stdout and
  * stderr it is as exact as the flush window (the stream written to first is emitted first).
  */
@@ -39,6 +39,9 @@ export class OutputCoalescer {
   /** Streams with pending text, in the order they first got some since the last flush. */
   #order: OutputStream[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** When output last went out (performance.now()); see `write`. */
+  #lastFlushAt = -Infinity;
   #ended = false;
 
   constructor(options: OutputCoalescerOptions) {
@@ -57,11 +60,23 @@ export class OutputCoalescer {
     this.#append(stream, s.filter ? s.filter.write(text) : text);
     // Flush both streams, not just the full one, so the other's earlier text goes first.
     if (s.pending.length >= this.#maxBufferChars) this.#flushPending();
-    else if (s.pending && !this.#timer) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#flushPending();
-      }, this.#flushMs);
+    else if (s.pending && !this.#timer && !this.#immediate) {
+      // The first output after a quiet spell goes out at once (after the reads of this
+      // turn of the event loop): a line printed now and then reaches watchers without
+      // waiting for the window. Output that follows within `flushMs` of a flush waits for
+      // the window's end, so a chatty command still makes one event per window.
+      const quietFor = performance.now() - this.#lastFlushAt;
+      if (quietFor >= this.#flushMs) {
+        this.#immediate = setImmediate(() => {
+          this.#immediate = undefined;
+          this.#flushPending();
+        });
+      } else {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#flushPending();
+        }, this.#flushMs - quietFor);
+      }
     }
   }
 
@@ -91,6 +106,9 @@ export class OutputCoalescer {
   #flushPending(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#lastFlushAt = performance.now();
     for (const stream of this.#order.slice()) this.#flushStream(stream);
   }
 

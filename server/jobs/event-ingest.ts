@@ -3,8 +3,9 @@
  *
  * Per (job, lease) the ingest keeps an inbox; a flush writes the consecutive events (up to
  * MAX_BATCH_BYTES) in one transaction, then acknowledges the drone and tells observers.
- * Writes are group commits: an idle job's event waits at most BATCH_WINDOW_MS for others
- * (one that changes the job's status not at all), and whatever arrives during a write
+ * Writes are group commits: an idle job's event is written at once, one that follows
+ * within BATCH_WINDOW_MS of a write waits for the window's end (one that changes the job's
+ * status not at all), and whatever arrives during a write
  * goes in the next one, so a busy job costs one transaction per batch, not per event. Duplicates (replays
  * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
@@ -53,6 +54,8 @@ interface Stream {
   late?: boolean;
   /** A write of this stream is in flight. */
   writing?: boolean;
+  /** When its last write began (performance.now()), for the batch window. */
+  lastWriteAt: number;
 }
 
 /** A log this large, then 2 s without events, and the queen collects its garbage (burst-collector.ts says why). */
@@ -63,10 +66,11 @@ const COLLECT_WHEN_QUIET_MS = 2_000;
 const eventBytes = (e: JobEvent) => 100 + ('data' in e ? e.data.length : 0);
 
 /**
- * How long the first event of an idle stream waits for others to share its write: output
+ * The least time between the starts of two writes of a stream that is not busy: output
  * arrives from the drone's coalescer every ~15 ms per command, and one transaction for a
- * few of them costs less than one each. Events that change the job's status (started,
- * done) are written at once, so the window never delays a result.
+ * few of them costs less than one each. The first event after a quiet spell, and events
+ * that change the job's status (started, done), are written at once, so the window never
+ * delays an occasional line or a result.
  */
 export const BATCH_WINDOW_MS = 10;
 /**
@@ -88,7 +92,7 @@ export class EventIngest {
     const key = `${event.jobId}\n${event.lease}`;
     let stream = this.#streams.get(key);
     if (!stream) {
-      stream = { jobId: event.jobId, lease: event.lease, inbox: [], sender, retryMs: 100, stale: false };
+      stream = { jobId: event.jobId, lease: event.lease, inbox: [], sender, retryMs: 100, stale: false, lastWriteAt: -Infinity };
       this.#streams.set(key, stream);
     }
     stream.sender = sender; // after a reconnect, acknowledge on the new socket
@@ -100,7 +104,11 @@ export class EventIngest {
     // write (or retry) timer will take this event along too.
     if (stream.writing) return;
     if (stream.timer && !(stream.windowing && isUrgent(event))) return;
-    this.#schedule(stream, isUrgent(event) ? 0 : BATCH_WINDOW_MS, true);
+    // The first event after a quiet spell is written at once (a line printed now and then
+    // reaches watchers without waiting); one within a window of the last write waits for
+    // the window's end, so a chatty job still costs at most one write per window.
+    const sinceLastWrite = performance.now() - stream.lastWriteAt;
+    this.#schedule(stream, isUrgent(event) ? 0 : Math.max(0, BATCH_WINDOW_MS - sinceLastWrite), true);
   }
 
   /** Writes everything received so far (shutdown, tests). */
@@ -134,6 +142,7 @@ export class EventIngest {
 
   async #write(stream: Stream): Promise<void> {
     stream.writing = true;
+    stream.lastWriteAt = performance.now();
     let stored = false;
     try {
       stored = await this.#writeBatch(stream);

@@ -40,6 +40,21 @@ describe('OutputCoalescer', () => {
     assert.equal(c.events.length, 1, 'nothing left to flush');
   });
 
+  it('sends the first output after a quiet spell at once, and what follows within the window at its end', async () => {
+    const c = collector();
+    const out = new OutputCoalescer({ emit: c.emit, flushMs: 60_000 });
+    const first = c.next();
+    out.write('stdout', Buffer.from('one\n'));
+    out.write('stdout', Buffer.from('two\n'));
+    await first; // the same turn's writes go together, without waiting for the window
+    assert.deepEqual(c.events, [{ stream: 'stdout', data: 'one\ntwo\n' }]);
+    out.write('stdout', Buffer.from('three\n'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(c.events.length, 1, 'output right after a flush waits for the window');
+    out.end();
+    assert.deepEqual(c.events.map((e) => e.data), ['one\ntwo\n', 'three\n']);
+  });
+
   it('keeps stdout and stderr apart, each in order, the first written first', () => {
     const c = collector();
     const out = new OutputCoalescer({ emit: c.emit });
