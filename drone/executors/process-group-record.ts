@@ -15,11 +15,12 @@
  * that group, so such members are ours unless the id was reused and the new group's
  * leader is gone too; accepted.)
  *
- * The file is written whole (a temporary file renamed over it) on every change, so a
+ * The file is written whole (a temporary file renamed over it) after every change, so a
  * drone killed mid-write leaves the old or the new list, never half a line. It is small:
  * one line per command of the running jobs.
  */
-import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { processGroupAndStart, processStartTime } from '../process-start-time.ts';
 
 export const PROCESS_GROUPS_FILE = 'process-groups';
@@ -30,6 +31,8 @@ export class ProcessGroupRecord {
   readonly #groups = new Map<number, string>();
   readonly #onWriteError: (err: Error) => void;
   #writeFailed = false;
+  #writing = false;
+  #dirty = false;
 
   constructor(path: string, onWriteError: (err: Error) => void = () => {}) {
     this.#path = path;
@@ -52,18 +55,35 @@ export class ProcessGroupRecord {
     if (changed) this.#write();
   }
 
+  /**
+   * Writes the list in the background, one write at a time, the latest list last: a
+   * synchronous write cost each command ~3 ms before it could start, and the list is
+   * belt and braces (a group started in the moment before a kill is the guard's alone).
+   */
   #write(): void {
-    const text = [...this.#groups].map(([pgid, start]) => `${pgid} ${start}\n`).join('');
-    try {
-      writeFileSync(`${this.#path}.tmp`, text);
-      renameSync(`${this.#path}.tmp`, this.#path);
-      this.#writeFailed = false;
-    } catch (err) {
-      // A full or read-only disk must not fail the build: the guard still covers it.
-      // Said once per run of failures, not once per command.
-      if (!this.#writeFailed) this.#onWriteError(err as Error);
-      this.#writeFailed = true;
+    if (this.#writing) {
+      this.#dirty = true;
+      return;
     }
+    this.#writing = true;
+    void this.#writeLatest().finally(() => (this.#writing = false));
+  }
+
+  async #writeLatest(): Promise<void> {
+    do {
+      this.#dirty = false;
+      const text = [...this.#groups].map(([pgid, start]) => `${pgid} ${start}\n`).join('');
+      try {
+        await writeFile(`${this.#path}.tmp`, text);
+        await rename(`${this.#path}.tmp`, this.#path);
+        this.#writeFailed = false;
+      } catch (err) {
+        // A full or read-only disk must not fail the build: the guard still covers it.
+        // Said once per run of failures, not once per command.
+        if (!this.#writeFailed) this.#onWriteError(err as Error);
+        this.#writeFailed = true;
+      }
+    } while (this.#dirty);
   }
 }
 
