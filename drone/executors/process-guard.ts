@@ -29,7 +29,8 @@
  * What escapes the guard — a process that moved to a group of its own (setsid), or a
  * watcher killed together with the drone — is what the process-group record
  * (process-group-record.ts) lets the drone's next start end. Cost: one fork and one
- * exec of `sh` per command, within the noise of an `echo hi` command's 4–10 ms here.
+ * exec of `sh` per command, ~1 ms (`sh -c 'echo hi'` 300 times: 2–2.7 ms each, guarded
+ * 2.9–3.5 ms, on a loaded two-core machine).
  */
 
 /** The extra stdio fd on which the guard waits for the drone's end to close. */
