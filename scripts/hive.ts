@@ -16,8 +16,9 @@ const USAGE = `usage: hive <command> [options]        (hive <command> --help tel
   start        the queen, its embedded database and a drone beside it (data in ./.hive)
   queen        the queen alone; drones connect to it from anywhere
   drone        a drone: hive drone --queen ws://host:8080 --token T
-  run, runs, logs, jobs, projects, cancel, queue, drone-token
-               the API client: start builds, follow logs, drone tokens (HIVE_URL, HIVE_TOKEN)
+  run, runs, logs, jobs, projects, cancel, queue, drone-token, tokens
+               the API client: start builds, follow logs, drone and bootstrap tokens
+               (HIVE_URL, HIVE_TOKEN)
   users        user administration on the queen's machine (list, reset-password)
   db           the whole database into one file and back (export, import), e.g. to
                move from the embedded database to PostgreSQL
@@ -31,7 +32,7 @@ const COMMAND_USAGE: Record<string, () => Promise<string>> = {
   drone: async () => (await import('../drone/usage.ts')).DRONE_USAGE,
   users: async () => (await import('./cli/users-commands.ts')).USERS_USAGE,
   db: async () => (await import('./cli/db-commands.ts')).DB_USAGE,
-  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'runs', 'drone-token', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
+  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'runs', 'drone-token', 'tokens', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
 };
 
 /** Runs a command's main module as if node had started it with `args`. */

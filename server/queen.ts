@@ -119,7 +119,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   await presence.open(`${hostname()}:${config.port}`);
   const bootstrap = await bootstrapTokens(db, config);
   for (const { kind, count } of bootstrap.replaced) log.info({ kind, count }, `the ${kind} token from the environment replaced the earlier ones`);
-  for (const kind of bootstrap.revokedGiven) log.warn({ kind }, `the ${kind} token in the environment was revoked through the API; set a new one`);
+  for (const kind of bootstrap.revokedGiven) log.warn({ kind }, `the ${kind} token in the environment was revoked or rotated through the API and stays revoked; update or remove the variable`);
   const { generatedPassword: generatedAdminPassword } = await ensureAdminUser(db, config.adminPassword);
   const secretBox = await loadSecretBox(config.secretKey, join(config.dataDir, 'secret.key'));
 

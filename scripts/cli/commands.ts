@@ -7,6 +7,7 @@ import { CliUsageError, loadCliConfig, parseArgs, type KnownOptions } from './co
 import { reportTriggered, runsCommand, triggerShape } from './run-results.ts';
 import { fileOptions, paramOptions, sendTrigger } from './trigger-request.ts';
 import { droneTokenCommand } from './drone-token-command.ts';
+import { tokensCommand } from './tokens-command.ts';
 
 type Out = { write(text: string): void; error(text: string): void };
 
@@ -32,6 +33,8 @@ export const CLI_USAGE = `usage:
   hive drone-token create --shared <name>  a shared token for drones without their own
   hive drone-token list
   hive drone-token revoke <token id | drone name>
+  hive tokens list                         the bootstrap tokens and your own (admins)
+  hive tokens rotate admin|drone           a new bootstrap token, the old one revoked (shown once)
 options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
 
 const CONNECTION = ['url', 'token'];
@@ -45,6 +48,7 @@ const OPTIONS: Record<string, KnownOptions> = {
   runs: { booleans: [], values: CONNECTION },
   queue: { booleans: [], values: ['limit', ...CONNECTION] },
   'drone-token': { booleans: ['shared'], values: CONNECTION },
+  tokens: { booleans: [], values: CONNECTION },
 };
 
 export async function runCli(argv: string[], env: Record<string, string | undefined>, out: Out): Promise<number> {
@@ -118,6 +122,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     }
     case 'drone-token':
       return droneTokenCommand(config, positional, !!flags.shared, out);
+    case 'tokens':
+      return tokensCommand(config, positional, out);
     case 'runs':
       return runsCommand(config, positional, out);
     default:

@@ -5,7 +5,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.ts';
-import { countTokens, findActiveToken, insertToken, revokeOtherBootstrapTokens, type ApiToken, type TokenKind } from '../db/tokens.ts';
+import {
+  bootstrapTokenName, countTokens, findActiveToken, insertToken, revokeOtherBootstrapTokens, type ApiToken, type TokenKind,
+} from '../db/tokens.ts';
 
 export const generateToken = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -44,14 +46,18 @@ export async function bootstrapTokens(
   ] as const) {
     if (value) {
       const tokenHash = hashToken(value);
-      await insertToken(db, { name: `${kind} (from environment)`, kind, tokenHash });
-      // A token revoked through the API is not brought back by a stale variable.
-      if (!(await findActiveToken(db, tokenHash))) result.revokedGiven.push(kind);
+      await insertToken(db, { name: bootstrapTokenName(kind, 'from environment'), kind, tokenHash });
+      // A token revoked through the API (or rotated: `hive tokens rotate`) is not brought
+      // back by a stale variable — and must not take the token that replaced it down either.
+      if (!(await findActiveToken(db, tokenHash))) {
+        result.revokedGiven.push(kind);
+        continue;
+      }
       const replaced = await revokeOtherBootstrapTokens(db, kind, tokenHash);
       if (replaced.length > 0) result.replaced.push({ kind, count: replaced.length });
     } else if ((await countTokens(db, kind)) === 0) {
       const token = generateToken(prefix);
-      await insertToken(db, { name: `${kind} (generated)`, kind, tokenHash: hashToken(token) });
+      await insertToken(db, { name: bootstrapTokenName(kind, 'generated'), kind, tokenHash: hashToken(token) });
       created.push({ kind, token });
     }
   }

@@ -1,6 +1,6 @@
 /** Queries on API and drone tokens (stored as sha256 hashes only). */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { apiTokens } from './schema.ts';
 
@@ -74,18 +74,48 @@ export async function revokeDroneToken(db: Db, id: string): Promise<ApiToken | u
 }
 
 /**
- * Revokes the bootstrap tokens of a kind (no user, no drone of their own) other than the
- * one with `keepHash`: a token given in the environment replaces the earlier ones.
+ * The names bootstrap tokens carry. A shared drone token made with `--shared` has no user
+ * and no drone either, so the name is what tells a bootstrap token from it (the API refuses
+ * these names for shared tokens).
+ */
+export const bootstrapTokenName = (kind: TokenKind, origin: 'from environment' | 'generated' | 'rotated') => `${kind} (${origin})`;
+const bootstrapNames = (kind: TokenKind) => (['from environment', 'generated', 'rotated'] as const).map((o) => bootstrapTokenName(kind, o));
+export const isBootstrapTokenName = (name: string) => bootstrapNames('admin').includes(name) || bootstrapNames('drone').includes(name);
+
+const bootstrapOf = (kind: TokenKind) =>
+  and(eq(apiTokens.kind, kind), isNull(apiTokens.userId), isNull(apiTokens.droneName), inArray(apiTokens.name, bootstrapNames(kind)));
+
+/**
+ * Revokes the live bootstrap tokens of a kind other than the one with `keepHash`: a token
+ * given in the environment replaces the earlier ones.
  */
 export async function revokeOtherBootstrapTokens(db: Db, kind: TokenKind, keepHash: string): Promise<ApiToken[]> {
   return db
     .update(apiTokens)
     .set({ revokedAt: sql`now()` })
-    .where(and(
-      eq(apiTokens.kind, kind), isNull(apiTokens.userId), isNull(apiTokens.droneName), isNull(apiTokens.revokedAt),
-      ne(apiTokens.tokenHash, keepHash),
-    ))
+    .where(and(bootstrapOf(kind), isNull(apiTokens.revokedAt), ne(apiTokens.tokenHash, keepHash)))
     .returning();
+}
+
+/** The bootstrap admin and drone tokens, revoked ones included, newest first. */
+export async function listBootstrapTokens(db: Db): Promise<ApiToken[]> {
+  return db.select().from(apiTokens).where(or(bootstrapOf('admin'), bootstrapOf('drone'))).orderBy(desc(apiTokens.createdAt));
+}
+
+/**
+ * Stores a new bootstrap token of a kind and revokes the live ones before it, in one
+ * transaction: there is never a moment with two live ones, nor with none.
+ */
+export async function rotateBootstrapToken(db: Db, kind: TokenKind, tokenHash: string): Promise<{ row: ApiToken; revoked: ApiToken[] }> {
+  return db.transaction(async (tx) => {
+    const revoked = await tx
+      .update(apiTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(bootstrapOf(kind), isNull(apiTokens.revokedAt)))
+      .returning();
+    const [row] = await tx.insert(apiTokens).values({ id: randomUUID(), name: bootstrapTokenName(kind, 'rotated'), kind, tokenHash }).returning();
+    return { row, revoked };
+  });
 }
 
 /** Whether the token with this id exists and is not revoked. */

@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { MAX_DRONE_NAME_CHARS } from '../../common/protocol/index.ts';
 import { generateToken, hashToken } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
-import { findDroneOwnToken, insertToken, listDroneTokens, revokeDroneToken, type ApiToken } from '../db/tokens.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { findDroneOwnToken, insertToken, isBootstrapTokenName, listDroneTokens, revokeDroneToken, type ApiToken } from '../db/tokens.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import { idParam, readBody } from './request-input.ts';
@@ -50,6 +50,10 @@ export function droneTokenRoutes(deps: { db: Db; hub: DroneHub; log: Logger }) {
     const body = await readBody(c, createBody);
     const token = generateToken('drone');
     const droneName = 'drone' in body ? body.drone : undefined;
+    // Those names mark bootstrap tokens, which rotation and HIVE_DRONE_TOKEN replace.
+    if (!droneName && isBootstrapTokenName((body as { name: string }).name)) {
+      throw new ValidationError(`name: "${(body as { name: string }).name}" is reserved for bootstrap tokens`);
+    }
     if (droneName && (await findDroneOwnToken(db, droneName))) {
       throw new ConflictError(`Drone "${droneName}" already has a token; revoke it first to issue a new one`);
     }

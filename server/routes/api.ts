@@ -32,6 +32,7 @@ import { idParam, readBody } from './request-input.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, savePluginList } from './plugin-secrets.ts';
 import { tokenRoutes } from './api-tokens.ts';
+import { bootstrapTokenRoutes } from './api-bootstrap-tokens.ts';
 import { queueRoutes } from './api-queue.ts';
 import { droneTokenRoutes } from './api-drone-tokens.ts';
 import { QueueView } from '../scheduler/queue-view.ts';
@@ -249,6 +250,9 @@ export function apiRoutes(deps: ApiDeps) {
   api.route('/drone-tokens', droneTokenRoutes(deps));
   api.route('/projects', scheduleRoutes(deps));
   api.route('/', runRoutes(deps));
+  api.use('/tokens/bootstrap', adminOnly('list or rotate bootstrap tokens'));
+  api.use('/tokens/bootstrap/*', adminOnly('list or rotate bootstrap tokens'));
+  api.route('/tokens/bootstrap', bootstrapTokenRoutes(deps));
   api.route('/tokens', tokenRoutes(db));
   api.route('/users', userRoutes(db, deps.log));
 

@@ -49,7 +49,7 @@ it('prints each command\'s usage on --help, exit 0', async () => {
   const expected: Record<string, RegExp> = {
     start: /usage: hive start/, queen: /hive queen/, drone: /usage: hive drone --queen .*\n[\s\S]*--capacity/,
     run: /hive run <project>[\s\S]*--times N[\s\S]*--wait/, runs: /hive runs <run id>/, logs: /hive logs <job id>/, jobs: /hive jobs <project>/, projects: /hive projects/,
-    cancel: /hive cancel <job id>/, users: /hive users reset-password/, db: /hive db export FILE[\s\S]*hive db import FILE/,
+    cancel: /hive cancel <job id>/, tokens: /hive tokens list[\s\S]*hive tokens rotate admin\|drone/, users: /hive users reset-password/, db: /hive db export FILE[\s\S]*hive db import FILE/,
   };
   await Promise.all(Object.entries(expected).map(async ([command, usage]) => {
     for (const args of [[command, '--help'], [command, '-h']]) {
