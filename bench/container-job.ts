@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { logOf, readJobEvents } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
-import { BUSYBOX_IMAGE, dockerSkipReason, testDocker } from '../test/helpers/docker-engine.ts';
+import { BUSYBOX_IMAGE, dockerSkipReason, onEngineEvents, testDocker } from '../test/helpers/docker-engine.ts';
 import { connectDrone } from '../test/helpers/drone-process.ts';
 import type { GitRepo } from '../test/helpers/git-repo.ts';
 import type { TestQueen } from '../test/helpers/queen.ts';
@@ -44,22 +44,9 @@ async function watchEngine(label: string) {
   const add = (e: EngineEvent) => {
     if (e.Type !== 'network' || e.Actor?.Attributes?.name?.startsWith('hive-')) seen.push(e);
   };
-  lines(labelled, add);
-  lines(networks, add);
+  onEngineEvents(labelled, add);
+  onEngineEvents(networks, add);
   return { seen, close: () => { labelled.destroy(); networks.destroy(); } };
-}
-
-function lines(stream: NodeJS.ReadableStream, onEvent: (e: EngineEvent) => void): void {
-  let buffered = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let at: number;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at).trim();
-      buffered = buffered.slice(at + 1);
-      if (line) onEvent(JSON.parse(line) as EngineEvent);
-    }
-  });
 }
 
 export async function skipContainerBench(): Promise<string | undefined> {

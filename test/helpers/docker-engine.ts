@@ -52,3 +52,17 @@ export async function listLabelled(by: { job?: string; drone?: string }): Promis
 export async function removeLabelled(drone: string): Promise<void> {
   await removeStaleResources(testEngine, drone);
 }
+
+/** Calls `onEvent` with each event of a stream from the engine's `/events` (JSON lines, split anywhere between chunks). */
+export function onEngineEvents<E>(stream: NodeJS.ReadableStream, onEvent: (e: E) => void): void {
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let at: number;
+    while ((at = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, at).trim();
+      buffered = buffered.slice(at + 1);
+      if (line) onEvent(JSON.parse(line) as E);
+    }
+  });
+}

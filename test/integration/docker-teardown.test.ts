@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
+import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, onEngineEvents, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
 import { connectDrone, startDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -43,16 +43,9 @@ async function engineEvents() {
   const seen: EngineEvent[] = [];
   const waiters = new Set<() => void>();
   const stream = await testDocker.getEvents({ filters: { type: ['container', 'network'] } }) as NodeJS.ReadableStream & { destroy(): void };
-  let buffered = '';
-  stream.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let at: number;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at).trim();
-      buffered = buffered.slice(at + 1);
-      if (line) seen.push(JSON.parse(line) as EngineEvent);
-      for (const wake of waiters) wake();
-    }
+  onEngineEvents<EngineEvent>(stream, (e) => {
+    seen.push(e);
+    for (const wake of waiters) wake();
   });
   return {
     seen,
