@@ -12,10 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openDatabase } from '../../server/db/client.ts';
 import { createLogger } from '../../server/logger.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
@@ -26,18 +25,11 @@ import { startTestQueen, waitForOutput } from '../helpers/queen.ts';
 import { mountSmallFs } from '../helpers/small-fs.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { seedEmbeddedDatabase } from '../helpers/test-db.ts';
+import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
 
 const LINES = 3000;
 const onPostgres = !!process.env.TEST_DATABASE_URL;
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = cleanupsAfterTests();
 
 /** The queen's logger, its lines kept for the test: `lines`, and a 'line' event for each. */
 function capturedLog() {

@@ -7,10 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { CheckoutError, RepoCache } from '../../drone/checkout.ts';
@@ -22,18 +20,11 @@ import { startHangingServer } from '../helpers/hanging-server.ts';
 import { assertNumberedLog, numberedScript } from '../helpers/numbered-log.ts';
 import { processesMatching } from '../helpers/processes.ts';
 import { startTestQueen } from '../helpers/queen.ts';
+import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'hive-hanging-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = cleanupsAfterTests();
 async function bareRepo(): Promise<string> {
-  const dir = await tempDir();
+  const dir = await tempDir('hive-hanging-');
   execFileSync('git', ['init', '-q', '--bare', dir]);
   return dir;
 }
@@ -154,7 +145,7 @@ describe('remote git', () => {
   it('ends a drone checkout in time, and kills it at once when the job is aborted', async () => {
     const hanging = await startHangingServer();
     cleanups.push(() => hanging.close());
-    const cache = new RepoCache({ dataDir: await tempDir(), hostEnv: gitEnv, gitTimeouts: short });
+    const cache = new RepoCache({ dataDir: await tempDir('hive-hanging-'), hostEnv: gitEnv, gitTimeouts: short });
     const checkout = { repoUrl: hanging.url(), sha: 'a'.repeat(40), branch: 'main' };
     await assert.rejects(cache.checkout({ jobId: 'stalled', checkout }), (err) =>
       err instanceof CheckoutError && /^the repository http:\/\/127\.0\.0\.1:\d+\/repo\.git did not answer in time \(less than 1000 bytes\/s for 1 s\)/.test(err.message));

@@ -6,11 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../../common/protocol/index.ts';
 import { nextEvent } from '../helpers/events.ts';
@@ -18,20 +15,13 @@ import { freePort } from '../helpers/free-port.ts';
 import { startQueenProcess } from '../helpers/queen-process.ts';
 import { openRawDrone } from '../helpers/raw-drone.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
+import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
 
 const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 /** Enough log lines of a few hundred bytes each to fill any pipe and its reader's buffer many times. */
 const FLOOD = 4000;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { cleanups, tempDir } = cleanupsAfterTests();
 
 describe('SIGTERM with a stalled log pipe', () => {
   it('ends a queen within 5 s, which kept serving while its log could not be written', async (t) => {

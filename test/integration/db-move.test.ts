@@ -14,13 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { after, it } from 'node:test';
+import { it } from 'node:test';
 import postgres from 'postgres';
 import { lockDataDir } from '../../server/data-dir-lock.ts';
 import { openDatabase } from '../../server/db/client.ts';
@@ -30,6 +29,7 @@ import { connectDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { canLogIn, logIn, sessionApi, sessionLive, type WebSession } from '../helpers/web-session.ts';
+import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
 
 const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 const adminUrl = process.env.TEST_DATABASE_URL;
@@ -38,16 +38,9 @@ const CAROL_PASSWORD = 'carol-password-1';
 /** A secret plugin field, stored sealed: it opens with the same key after the move (never fires: on failed builds only). */
 const HOOK_URL = `https://chat.example.com/hooks/${randomBytes(6).toString('hex')}`;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const clean of cleanups.reverse()) await clean().catch(() => {});
-});
-
-async function tempDir(name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `hive-db-move-${name}-`));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const files = cleanupsAfterTests();
+const { cleanups } = files;
+const tempDir = (name: string) => files.tempDir(`hive-db-move-${name}-`);
 
 function hiveDb(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
