@@ -14,10 +14,11 @@ import { getCookie } from 'hono/cookie';
 import {
   CSRF_HEADER, CsrfError, SESSION_COOKIE, csrfMatches, loadSession, sameSite, type LiveSession, type SessionUser,
 } from '../auth/sessions.ts';
-import { bearerToken, verifyToken } from '../auth/tokens.ts';
+import { bearerToken, hashToken, verifyToken } from '../auth/tokens.ts';
 import type { Db } from '../db/client.ts';
-import { touchToken } from '../db/tokens.ts';
-import { findUser } from '../db/users.ts';
+import { touchToken, type ApiToken } from '../db/tokens.ts';
+import { findUser, type User } from '../db/users.ts';
+import { FreshReads } from '../util/fresh-reads.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 
 export type AuthVariables = {
@@ -43,6 +44,12 @@ export const fromSameSite = (c: Context) =>
 
 /** `onRejected` hears of every refused bearer token (counted and logged by the caller). */
 export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string) => void): MiddlewareHandler<{ Variables: AuthVariables }> {
+  // Calls that arrive while the same token's lookup runs share the next lookup (never an
+  // earlier one: a token revoked before the call is refused) — fifty readers of a log
+  // cost one or two token queries, not fifty (fresh-reads.ts).
+  const credentials = new FreshReads<TokenLookup | undefined>();
+  const sessions = new FreshReads<LiveSession | undefined>();
+  const touched = new WeakSet<ApiToken>();
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
@@ -51,19 +58,25 @@ export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string
         onRejected?.(c, 'malformed Authorization header');
         throw new UnauthorizedError('Malformed Authorization header; expected "Bearer <token>"');
       }
-      const record = await verifyToken(db, token, ['admin', 'user']);
+      const found = token.length > 512 ? undefined : await credentials.read(hashToken(token), () => lookUpToken(db, token));
+      const record = found?.record;
       if (!record) {
         onRejected?.(c, 'invalid or revoked token');
         throw new UnauthorizedError('Invalid or revoked token');
       }
-      if (!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) await touchToken(db, record.id);
-      const owner = record.userId ? await findUser(db, record.userId) : undefined;
+      // Callers sharing one lookup share its record: one of them writes `last used`.
+      if ((!record.lastUsedAt || Date.now() - record.lastUsedAt.getTime() > TOUCH_EVERY_MS) && !touched.has(record)) {
+        touched.add(record);
+        await touchToken(db, record.id);
+      }
+      const owner = found.owner;
       if (owner) c.set('user', { id: owner.id, username: owner.username, isAdmin: owner.isAdmin });
       c.set('actor', owner?.username ?? (record.kind === 'admin' ? 'admin' : record.name));
       c.set('isAdmin', record.kind === 'admin' || !!owner?.isAdmin);
       return next();
     }
-    const session = await loadSession(db, getCookie(c, SESSION_COOKIE));
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const session = cookie ? await sessions.read(hashToken(cookie), () => loadSession(db, cookie)) : undefined;
     if (!session) throw new UnauthorizedError('Missing "Authorization: Bearer <token>" header');
     if (!isSafeMethod(c.req.method) && (!fromSameSite(c) || !csrfMatches(session, c.req.header(CSRF_HEADER)))) {
       throw new CsrfError(`Cookie-authenticated ${c.req.method} requests need the session's ${CSRF_HEADER} header`);
@@ -74,6 +87,18 @@ export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string
     c.set('isAdmin', session.user.isAdmin);
     return next();
   };
+}
+
+/** An active token and the user who owns it (personal tokens), as one shared lookup. */
+interface TokenLookup {
+  record: ApiToken;
+  owner?: User;
+}
+
+async function lookUpToken(db: Db, token: string): Promise<TokenLookup | undefined> {
+  const record = await verifyToken(db, token, ['admin', 'user']);
+  if (!record) return undefined;
+  return { record, owner: record.userId ? await findUser(db, record.userId) : undefined };
 }
 
 /** Refuses (403) callers who are not admins; `what` completes "Only admins can …". */

@@ -1,0 +1,71 @@
+/**
+ * Reads shared between callers that arrive together, without ever answering from the
+ * past: a caller gets the result of a load that STARTED after it asked. When no load of
+ * the key is under way, the caller starts one; when one is, the caller waits for the next
+ * one, which starts when the current one ends and serves everyone who arrived meanwhile.
+ *
+ * So fifty readers of a log arriving at once cost one or two token checks and job-row
+ * queries instead of fifty each (on PGlite every query waits behind the others and the
+ * log writer), and what a caller sees is never older than its request: a token revoked,
+ * or a line stored, before the request arrived is seen by it — unlike a cache with a
+ * time to live, nothing here can answer with a state older than the request, on this
+ * queen or after a change made by another queen.
+ *
+ * Memory: a key is held only while its loads run (at most one running and one waiting).
+ */
+export class FreshReads<V> {
+  readonly #keys = new Map<string, { next?: Waiting<V> }>();
+
+  /**
+   * `load` reads the value of `key` (callers with the same key must ask for the same
+   * thing: a waiting load runs the first waiter's `load`). A key may be a hash of what
+   * `load` reads, so that no secret is held as a key.
+   */
+  read(key: string, load: () => Promise<V>): Promise<V> {
+    const state = this.#keys.get(key);
+    if (!state) {
+      this.#keys.set(key, {});
+      return this.#run(key, load);
+    }
+    state.next ??= { ...waiting<V>(), load };
+    return state.next.promise;
+  }
+
+  /** Keys with a load running (for tests). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  #run(key: string, load: () => Promise<V>): Promise<V> {
+    const result = Promise.resolve().then(load);
+    const settled = () => {
+      const state = this.#keys.get(key)!;
+      const next = state.next;
+      if (!next) {
+        this.#keys.delete(key);
+        return;
+      }
+      state.next = undefined;
+      this.#run(key, next.load!).then(next.resolve, next.reject);
+    };
+    result.then(settled, settled);
+    return result;
+  }
+}
+
+interface Waiting<V> {
+  load?: () => Promise<V>;
+  promise: Promise<V>;
+  resolve: (value: V) => void;
+  reject: (err: unknown) => void;
+}
+
+function waiting<V>(): Waiting<V> {
+  let resolve!: (value: V) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<V>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
