@@ -9,9 +9,15 @@
  * Memory stays bounded: each log keeps at most `entryBytes` of text (readers go on from
  * the database past that point, each with its own renderer, as without the cache), and
  * all logs together at most `totalBytes`, the least recently read dropped first.
+ *
+ * Each piece of shared text is also kept compressed, made by the first reader who asks for
+ * gzip (log-gzip.ts): those readers share the compression as the others share the text.
+ * The compressed bytes count towards `totalBytes` too.
  */
 import type { Db } from '../db/client.ts';
 import { LOG_PAGE_BYTES, readJobEvents, type LogOf } from '../db/job-log.ts';
+import { crc32 } from 'node:zlib';
+import { deflatePiece, type SharedPiece } from './log-gzip.ts';
 import { jobLogText, LogTextRenderer } from './log-text.ts';
 
 export interface LogTextCacheLimits {
@@ -26,8 +32,13 @@ export const DEFAULT_LOG_TEXT_CACHE_LIMITS: LogTextCacheLimits = { totalBytes: 1
 /** One log's shared text: the rendering of its events up to `lastSeq`. */
 interface Entry {
   readonly of: LogOf;
-  readonly segments: Buffer[];
+  readonly segments: Piece[];
+  /** Bytes of text (what `entryBytes` bounds). */
   bytes: number;
+  /** Bytes of the pieces' compressed forms made so far. */
+  deflatedBytes: number;
+  /** CRC-32 of the text so far (each piece records it up to its end, for gzip's trailer). */
+  crc: number;
   lastSeq: number;
   readonly renderer: LogTextRenderer;
   /** The entry reached `entryBytes`: its text and `lastSeq` no longer change. */
@@ -66,6 +77,14 @@ export class LogTextCache {
    * chasing the build.
    */
   async *read(of: LogOf, version: string | undefined, untilSeq = Infinity): AsyncGenerator<Buffer | string> {
+    for await (const piece of this.pieces(of, version, untilSeq)) yield typeof piece === 'string' || Buffer.isBuffer(piece) ? piece : piece.text;
+  }
+
+  /**
+   * As `read`, with the shared text as pieces that also carry their compressed form
+   * (`gzipLog` sends those as they are); text read past the shared part comes as text.
+   */
+  async *pieces(of: LogOf, version: string | undefined, untilSeq = Infinity): AsyncGenerator<SharedPiece | Buffer | string> {
     if (version === undefined) {
       yield* jobLogText(this.#db, of);
       return;
@@ -93,7 +112,9 @@ export class LogTextCache {
     if (entry) {
       this.#entries.delete(key);
     } else {
-      entry = { of, segments: [], bytes: 0, lastSeq: 0, renderer: new LogTextRenderer(), full: false, evicted: false };
+      entry = {
+        of, segments: [], bytes: 0, deflatedBytes: 0, crc: 0, lastSeq: 0, renderer: new LogTextRenderer(), full: false, evicted: false,
+      };
     }
     this.#entries.set(key, entry);
     return entry;
@@ -120,8 +141,9 @@ export class LogTextCache {
     entry.lastSeq = page[page.length - 1].seq;
     if (text) {
       const piece = Buffer.from(text);
-      entry.segments.push(piece);
+      entry.crc = crc32(piece, entry.crc);
       entry.bytes += piece.length;
+      entry.segments.push(new Piece(piece, entry.crc, entry.bytes, (deflated) => this.#countDeflated(entry, deflated)));
       if (!entry.evicted) this.#totalBytes += piece.length;
     }
     if (entry.bytes >= this.#limits.entryBytes) entry.full = true;
@@ -129,12 +151,45 @@ export class LogTextCache {
     return true;
   }
 
+  #countDeflated(entry: Entry, bytes: number): void {
+    entry.deflatedBytes += bytes;
+    if (entry.evicted) return;
+    this.#totalBytes += bytes;
+    this.#evictBeyondLimit();
+  }
+
   #evictBeyondLimit(): void {
     for (const [key, entry] of this.#entries) {
       if (this.#totalBytes <= this.#limits.totalBytes) return;
       this.#entries.delete(key);
       entry.evicted = true;
-      this.#totalBytes -= entry.bytes;
+      this.#totalBytes -= entry.bytes + entry.deflatedBytes;
     }
+  }
+}
+
+/** A piece of an entry's text; its compressed form is made when a gzip reader first wants it. */
+class Piece implements SharedPiece {
+  #deflated?: Promise<Buffer>;
+
+  constructor(
+    readonly text: Buffer,
+    readonly crcToEnd: number,
+    readonly bytesToEnd: number,
+    private readonly counted: (deflatedBytes: number) => void,
+  ) {}
+
+  deflated(): Promise<Buffer> {
+    this.#deflated ??= deflatePiece(this.text).then(
+      (deflated) => {
+        this.counted(deflated.length);
+        return deflated;
+      },
+      (err: unknown) => {
+        this.#deflated = undefined; // the next reader tries again
+        throw err;
+      },
+    );
+    return this.#deflated;
   }
 }

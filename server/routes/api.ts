@@ -18,6 +18,7 @@ import { logAttempt } from './log-attempt.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, GoneError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
+import { gzipLog } from '../jobs/log-gzip.ts';
 import { LogTextCache } from '../jobs/log-text-cache.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
@@ -48,6 +49,7 @@ import { checkScheduleParams } from '../schedules/schedule-params.ts';
 import { listUploadFiles } from '../db/uploads.ts';
 import { readProjectTrigger, uploadLimitsOf } from './trigger-input.ts';
 import { FreshReads } from '../util/fresh-reads.ts';
+import { acceptsGzip } from './accepts-gzip.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -221,13 +223,22 @@ export function apiRoutes(deps: ApiDeps) {
     const attempt = logAttempt(c.req.query('attempt'), job.attempt);
     c.header('Content-Type', 'text/plain; charset=utf-8');
     c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Vary', 'Accept-Encoding');
+    // Clients that take gzip get the shared text's compressed pieces (log-gzip.ts).
+    const gzip = acceptsGzip(c.req.header('accept-encoding'));
+    if (gzip) c.header('Content-Encoding', 'gzip');
     // The current attempt's stored log is identified by its lease: an attempt abandoned
     // before it started is stored anew under the same number (and a new lease). Without
     // a lease (never assigned) there is nothing worth sharing.
     const past = attempt < job.attempt;
     const version = past ? 'past' : job.lease ?? undefined;
+    const untilSeq = past ? Infinity : job.lastSeq;
     return stream(c, async (out) => {
-      for await (const text of logTexts.read(logOf(job, attempt), version, past ? Infinity : job.lastSeq)) await out.write(text);
+      if (gzip) {
+        for await (const bytes of gzipLog(logTexts.pieces(logOf(job, attempt), version, untilSeq))) await out.write(bytes);
+      } else {
+        for await (const text of logTexts.read(logOf(job, attempt), version, untilSeq)) await out.write(text);
+      }
     });
   });
 
