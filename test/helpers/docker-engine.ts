@@ -66,3 +66,47 @@ export function onEngineEvents<E>(stream: NodeJS.ReadableStream, onEvent: (e: E)
     }
   });
 }
+
+export interface EngineEvent { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
+
+/** The engine's container and network events from now on, kept for the test to wait on. */
+export async function engineEvents() {
+  const seen: EngineEvent[] = [];
+  const waiters = new Set<() => void>();
+  const stream = await testDocker.getEvents({ filters: { type: ['container', 'network'] } }) as NodeJS.ReadableStream & { destroy(): void };
+  onEngineEvents<EngineEvent>(stream, (e) => {
+    seen.push(e);
+    for (const wake of waiters) wake();
+  });
+  return {
+    seen,
+    /** Resolves once `test` holds for the events seen so far. */
+    until(test: (events: EngineEvent[]) => boolean, timeoutMs = 60_000): Promise<void> {
+      if (test(seen)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`engine events never matched; saw ${seen.map((e) => `${e.Type} ${e.Action}`).join(', ')}`));
+        }, timeoutMs);
+        const check = () => {
+          if (!test(seen)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+    },
+    close: () => stream.destroy(),
+  };
+}
+
+export const ofJob = (jobId: string) => (e: EngineEvent) => e.Actor?.Attributes?.['hive.job'] === jobId || (e.Actor?.Attributes?.name ?? '').startsWith(`hive-${jobId}-`);
+
+/** Every container created for the job (at least one) has been destroyed. */
+export const containersGone = (jobId: string) => (seen: EngineEvent[]) => {
+  const mine = seen.filter((e) => ofJob(jobId)(e) && e.Type === 'container');
+  const created = mine.filter((e) => e.Action === 'create').map((e) => e.Actor?.ID);
+  const destroyed = new Set(mine.filter((e) => e.Action === 'destroy').map((e) => e.Actor?.ID));
+  return created.length > 0 && created.every((id) => destroyed.has(id));
+};

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NODE_IMAGE, dockerSkipReason, listLabelled, removeLabelled } from '../helpers/docker-engine.ts';
+import { NODE_IMAGE, containersGone, dockerSkipReason, engineEvents, listLabelled, removeLabelled } from '../helpers/docker-engine.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -85,10 +85,12 @@ describe('a Node package built in Docker through the queen', { skip }, () => {
     assert.ok(drones.find((d) => d.name === DRONE)?.labels.includes('docker'));
   });
 
-  it('runs the package tests inside the container and passes, then a failing test fails the job', async () => {
+  it('runs the package tests inside the container and passes, then a failing test fails the job', async (t) => {
+    const events = await engineEvents();
+    t.after(() => events.close());
     const passing = await trigger();
     const failing = await trigger({ branch: 'broken', sha: brokenSha });
-    const [ok, broken] = await Promise.all([queen.waitForJob(passing, undefined, 45_000), queen.waitForJob(failing, undefined, 45_000)]);
+    const [ok, broken] = await Promise.all([queen.waitForJob(passing, undefined, 90_000), queen.waitForJob(failing, undefined, 90_000)]);
 
     const okLog = (await queen.api('GET', `/api/jobs/${passing}/log`)).text;
     assert.equal(ok.status, 'passed', `${ok.message}\n${okLog}`);
@@ -107,6 +109,8 @@ describe('a Node package built in Docker through the queen', { skip }, () => {
     ]);
     assert.equal(detail.spec.image, 'node:20', 'the node plugin chose the image');
     assert.deepEqual(detail.spec.container, { pull: 'never', privileged: false });
+    // Containers are removed after the result is reported: wait for the engine to say so.
+    await events.until((seen) => containersGone(passing)(seen) && containersGone(failing)(seen));
     assert.deepEqual(await listLabelled({ drone: DRONE }), { containers: [], networks: [] }, 'the jobs left no container or network');
   });
 });

@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX_IMAGE, dockerSkipReason, listLabelled, onEngineEvents, removeLabelled, testDocker } from '../helpers/docker-engine.ts';
+import { BUSYBOX_IMAGE, containersGone, dockerSkipReason, engineEvents, listLabelled, ofJob, removeLabelled } from '../helpers/docker-engine.ts';
 import { connectDrone, startDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -35,50 +35,6 @@ after(async () => {
   await repo?.cleanup();
   await removeLabelled(DRONE);
 });
-
-interface EngineEvent { Type: string; Action: string; Actor?: { ID?: string; Attributes?: Record<string, string> } }
-
-/** The engine's container and network events from now on, kept for the test to wait on. */
-async function engineEvents() {
-  const seen: EngineEvent[] = [];
-  const waiters = new Set<() => void>();
-  const stream = await testDocker.getEvents({ filters: { type: ['container', 'network'] } }) as NodeJS.ReadableStream & { destroy(): void };
-  onEngineEvents<EngineEvent>(stream, (e) => {
-    seen.push(e);
-    for (const wake of waiters) wake();
-  });
-  return {
-    seen,
-    /** Resolves once `test` holds for the events seen so far. */
-    until(test: (events: EngineEvent[]) => boolean, timeoutMs = 20_000): Promise<void> {
-      if (test(seen)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`engine events never matched; saw ${seen.map((e) => `${e.Type} ${e.Action}`).join(', ')}`));
-        }, timeoutMs);
-        const check = () => {
-          if (!test(seen)) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-      });
-    },
-    close: () => stream.destroy(),
-  };
-}
-
-const ofJob = (jobId: string) => (e: EngineEvent) => e.Actor?.Attributes?.['hive.job'] === jobId || (e.Actor?.Attributes?.name ?? '').startsWith(`hive-${jobId}-`);
-
-/** Every container created for the job (at least one) has been destroyed. */
-const containersGone = (jobId: string) => (seen: EngineEvent[]) => {
-  const mine = seen.filter((e) => ofJob(jobId)(e) && e.Type === 'container');
-  const created = mine.filter((e) => e.Action === 'create').map((e) => e.Actor?.ID);
-  const destroyed = new Set(mine.filter((e) => e.Action === 'destroy').map((e) => e.Actor?.ID));
-  return created.length > 0 && created.every((id) => destroyed.has(id));
-};
 
 async function project(name: string, config: Record<string, unknown>) {
   const res = await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, config: { image: BUSYBOX_IMAGE, ...config } });
