@@ -25,7 +25,7 @@ export async function openEventsClient(baseUrl: string, token = ADMIN_TOKEN): Pr
   return {
     messages,
     send: (m) => ws.send(JSON.stringify(m)),
-    waitFor(match, timeoutMs = 20_000) {
+    waitFor(match, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = messages.find(match);

@@ -6,7 +6,7 @@ export function nextEvent<A extends unknown[]>(
   emitter: EventEmitter,
   event: string,
   match: (...args: A) => boolean = () => true,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<A> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

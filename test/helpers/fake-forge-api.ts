@@ -58,7 +58,7 @@ export async function startFakeForgeApi(): Promise<FakeForgeApi> {
     url: `http://127.0.0.1:${port}`,
     requests,
     failNext: (...statuses) => queued.push(...statuses),
-    waitFor: (match, timeoutMs = 20_000) => new Promise((resolve, reject) => {
+    waitFor: (match, timeoutMs = 60_000) => new Promise((resolve, reject) => {
       const found = requests.find(match);
       if (found) return resolve(found);
       const timer = setTimeout(() => {

@@ -83,7 +83,7 @@ export async function startTestQueen(
     return { status: res.status, body: parsed, text };
   };
 
-  const waitForJob: TestQueen['waitForJob'] = (jobId, statuses = [...FINAL_STATUSES], timeoutMs = 30_000) =>
+  const waitForJob: TestQueen['waitForJob'] = (jobId, statuses = [...FINAL_STATUSES], timeoutMs = 90_000) =>
     new Promise((resolve, reject) => {
       const finish = (job?: Job, err?: Error) => {
         clearTimeout(timer);
@@ -126,7 +126,7 @@ export async function startTestQueen(
 }
 
 /** Resolves once the job's stored output matches `pattern` (listening to persisted events). */
-export function waitForOutput(queen: Queen, jobId: string, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+export function waitForOutput(queen: Queen, jobId: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => {

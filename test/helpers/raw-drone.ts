@@ -40,7 +40,7 @@ export async function openRawDrone(port: number, token = DRONE_TOKEN, opts: { an
     closed,
     send: (m) => ws.send(JSON.stringify(m)),
     sendRaw: (t) => ws.send(t),
-    waitFor(match, timeoutMs = 10_000) {
+    waitFor(match, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         let seen = 0;
         const check = () => {

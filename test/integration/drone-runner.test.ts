@@ -170,19 +170,20 @@ describe('runJob with the process executor', { concurrency: true }, () => {
 
   it('ends timed_out when the job exceeds its timeout', async () => {
     // The timeout counts from the job's start, checkout included: a repository of its own
-    // keeps this job from queueing behind the other tests' checkouts of the shared one.
+    // keeps this job from queueing behind the other tests' checkouts of the shared one, and
+    // the limit leaves a loaded machine seconds for the checkout before `echo` must run.
     const own = await createGitRepo();
     const spec = makeSpec({ test: ['echo started; sleep 100'], cleanup: ['echo cleaned'] }, {
-      timeoutMs: 2_000,
+      timeoutMs: 6_000,
       checkout: { repoUrl: own.url, sha: own.initialSha, branch: 'main' },
     });
     const { events, outcome } = await run(spec).finally(() => own.cleanup());
-    assert.deepEqual(outcome, { status: 'timed_out', message: 'Job exceeded its timeout of 2 s' });
+    assert.deepEqual(outcome, { status: 'timed_out', message: 'Job exceeded its timeout of 6 s' });
     assert.equal(output(events, 'job:cmd:stdout', 0), 'started\n');
     assert.equal(phaseStatuses(events).test, 'timed_out');
     assert.equal(phaseStatuses(events).cleanup, 'passed');
     assert.equal(cmdDone(events, 0)?.exitCode, null);
-    assert.equal(cmdDone(events, 0)?.error, 'Job exceeded its timeout of 2 s');
+    assert.equal(cmdDone(events, 0)?.error, 'Job exceeded its timeout of 6 s');
   });
 
   it('runs deploy only for TEST_AND_DEPLOY and DEPLOY jobs', async () => {
