@@ -5,27 +5,17 @@
 // (tsconfig.build.json; `.ts` imports become `.js`), esbuild bundles the browser scripts,
 // and the files the runtime reads are copied. Nothing compiles anything at run time.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildStamp, isBuildFresh } from './build-freshness.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
-const stamp = join(dist, '.built');
-
-/** The newest modification time of what the build reads. */
-function newestSource() {
-  const newest = (path) => {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (!st) return 0;
-    if (!st.isDirectory()) return st.mtimeMs;
-    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
-  };
-  return Math.max(...['common', 'server', 'drone', 'plugins', 'web', 'scripts', 'migrations', 'package.json', 'tsconfig.json', 'tsconfig.build.json'].map((p) => newest(join(root, p))));
-}
+const stamp = buildStamp(root);
 
 // `--if-stale` (npm start, npm run queen|drone): nothing to do when dist/ is newer than every source.
-if (process.argv.includes('--if-stale') && (statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0) > newestSource()) process.exit(0);
+if (process.argv.includes('--if-stale') && isBuildFresh(root)) process.exit(0);
 
 rmSync(dist, { recursive: true, force: true }); // no module deleted from the sources lingers
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../../common/protocol/index.ts';
@@ -16,8 +15,8 @@ import { startQueenProcess } from '../helpers/queen-process.ts';
 import { openRawDrone } from '../helpers/raw-drone.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
 import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 /** Enough log lines of a few hundred bytes each to fill any pipe and its reader's buffer many times. */
 const FLOOD = 4000;
 
@@ -60,7 +59,7 @@ describe('SIGTERM with a stalled log pipe', () => {
     const port = (wss.address() as { port: number }).port;
     const connected = nextEvent<[WebSocket]>(wss, 'connection');
     const drone = spawn(process.execPath, [
-      hive, 'drone', '--queen', `ws://127.0.0.1:${port}`, '--name', 'stalled-log', '--capacity', '1',
+      ...hiveCommandArgs, 'drone', '--queen', `ws://127.0.0.1:${port}`, '--name', 'stalled-log', '--capacity', '1',
       '--executor', 'process', '--data-dir', await tempDir('hive-sigterm-drone-'),
     ], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DRONE_TOKEN: 'any-token-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

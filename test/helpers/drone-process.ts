@@ -1,15 +1,13 @@
 /**
- * A real drone process for a test: `drone/main.ts` run by node through tsx, connected to
+ * A real drone process for a test (compiled or through tsx: built-hive.ts), connected to
  * the test queen over a real WebSocket.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { droneCommandArgs } from './built-hive.ts';
 import { DRONE_TOKEN, type TestQueen } from './queen.ts';
-
-const droneMain = fileURLToPath(new URL('../../drone/main.ts', import.meta.url));
 
 export interface DroneOptions {
   name: string;
@@ -46,7 +44,7 @@ export async function startDrone(queen: TestQueen | undefined, opts: DroneOption
   const ports = opts.ports ?? [opts.port ?? queen!.port];
   const args = [
     ...(opts.nodeArgs ?? []),
-    '--import', 'tsx', droneMain,
+    ...droneCommandArgs,
     ...ports.flatMap((port) => ['--queen', `ws://127.0.0.1:${port}`]),
     '--name', opts.name,
     '--capacity', String(opts.capacity ?? 1),

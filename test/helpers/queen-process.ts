@@ -13,11 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN, DRONE_TOKEN } from './queen.ts';
 import { seedEmbeddedDatabase } from './test-db.ts';
+import { hiveCommandArgs } from './built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 
 export interface QueenProcessOptions {
   dataDir: string;
@@ -45,7 +44,7 @@ export interface QueenProcess {
 export async function startQueenProcess(options: QueenProcessOptions): Promise<QueenProcess> {
   const embedded = join(options.dataDir, 'db');
   if (!options.databaseUrl && !existsSync(embedded)) await seedEmbeddedDatabase(embedded);
-  const child = spawn(process.execPath, [hive, 'queen'], {
+  const child = spawn(process.execPath, [...hiveCommandArgs, 'queen'], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

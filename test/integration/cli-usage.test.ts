@@ -9,10 +9,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let dataDir: string;
 
 before(async () => {
@@ -22,7 +21,7 @@ after(() => rm(dataDir, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...hiveCommandArgs, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
     });
   });

@@ -17,7 +17,6 @@ import { execFile } from 'node:child_process';
 import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import postgres from 'postgres';
@@ -30,8 +29,8 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { canLogIn, logIn, sessionApi, sessionLive, type WebSession } from '../helpers/web-session.ts';
 import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 const adminUrl = process.env.TEST_DATABASE_URL;
 const SECRET = `deploy-${randomBytes(6).toString('hex')}`;
 const CAROL_PASSWORD = 'carol-password-1';
@@ -44,7 +43,7 @@ const tempDir = (name: string) => files.tempDir(`hive-db-move-${name}-`);
 
 function hiveDb(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [hive, 'db', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...hiveCommandArgs, 'db', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
     });
   });

@@ -10,14 +10,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { openDatabase } from '../../server/db/client.ts';
 import { createEmbeddedDatabase } from '../../server/db/embedded-database-create.ts';
 import { EmbeddedDatabaseError } from '../../server/db/embedded-database-error.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let root: string;
 
 before(async () => {
@@ -71,7 +70,7 @@ describe('hive start on a broken data directory', () => {
   /** `hive start` until it exits (it must not start). */
   function startFails(dataDir: string, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [hive, 'start'], {
+      execFile(process.execPath, [...hiveCommandArgs, 'start'], {
         env: { PATH: process.env.PATH!, HOME: process.env.HOME!, HIVE_DATA_DIR: dataDir, HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1' },
         timeout: 120_000,
       }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stdout, stderr }));

@@ -9,11 +9,10 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
 import { freePort } from '../helpers/free-port.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let dataDir: string;
 const dataDirs: string[] = [];
 const running: ChildProcess[] = [];
@@ -33,7 +32,7 @@ const env = (port: number) => ({ PATH: process.env.PATH!, HOME: process.env.HOME
 
 /** `hive queen` until its banner (resolves with the child) or its exit (rejects with what it printed). */
 function queen(port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [hive, 'queen'], { env: env(port), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...hiveCommandArgs, 'queen'], { env: env(port), stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
@@ -48,7 +47,7 @@ function queen(port: number): Promise<{ child: ChildProcess; output: () => strin
 
 function run(args: string[], port: number): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [hive, ...args], { env: env(port) }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
+    execFile(process.execPath, [...hiveCommandArgs, ...args], { env: env(port) }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
   });
 }
 

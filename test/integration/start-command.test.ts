@@ -8,12 +8,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let dataDir: string;
 let repo: GitRepo;
 const running: ChildProcess[] = [];
@@ -26,7 +25,7 @@ after(async () => {
 
 /** Starts `hive start` and resolves once its banner is printed, with everything printed so far. */
 function start(port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [hive, 'start'], {
+  const child = spawn(process.execPath, [...hiveCommandArgs, 'start'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1', HIVE_LOCAL_DRONE_CAPACITY: '2' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

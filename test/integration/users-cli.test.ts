@@ -10,7 +10,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, it } from 'node:test';
 import { ensureAdminUser } from '../../server/auth/admin-user.ts';
 import { verifyPassword } from '../../server/auth/passwords.ts';
@@ -18,8 +17,8 @@ import { createSession, loadSession } from '../../server/auth/sessions.ts';
 import { openDatabase, type Db } from '../../server/db/client.ts';
 import { findUserByUsername } from '../../server/db/users.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
-const hive = fileURLToPath(new URL('../../scripts/hive.mjs', import.meta.url));
 let dataDir: string;
 let postgresDb: TestDatabase | undefined;
 let env: Record<string, string>;
@@ -37,7 +36,7 @@ async function withDb<T>(body: (db: Db) => Promise<T>): Promise<T> {
 
 function cli(args: string[], stdin = '', extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [hive, 'users', ...args], { env: { PATH: process.env.PATH, ...env, ...extraEnv } }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [...hiveCommandArgs, 'users', ...args], { env: { PATH: process.env.PATH, ...env, ...extraEnv } }, (err, stdout, stderr) => {
       resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
     });
     child.stdin!.end(stdin);
