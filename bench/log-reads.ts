@@ -4,7 +4,8 @@
  *      of tiny ones (a chatty build) — reading costs in proportion to the bytes;
  *   2. 10 and 50 concurrent readers (in another process) of a running job's log
  *      (`GET /api/jobs/:id/log`) that nobody has read yet and that grows while they read:
- *      latency p50/p99 of each whole read.
+ *      latency p50/p99 of each whole read — as plain text, then gzip'd as browsers,
+ *      `curl --compressed` and fetch ask for it (each reader gunzips what it gets).
  * `npm run bench:log-reads`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench:log-reads`.
  */
 import { execFile } from 'node:child_process';
@@ -65,9 +66,10 @@ async function leaseOf(id: string): Promise<{ lease: string; lastSeq: number }> 
 }
 
 /** `readers` concurrent readers, `each` whole reads each, from a process of their own. */
-async function readLogs(id: string, readers: number, each: number): Promise<number[]> {
+async function readLogs(id: string, readers: number, each: number, encoding: Encoding): Promise<number[]> {
   const client = fileURLToPath(new URL('./log-readers-client.ts', import.meta.url));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', client, queen.url, ADMIN_TOKEN, id, String(readers), String(each)], { maxBuffer: 1 << 20 });
+  const args = ['--import', 'tsx', client, queen.url, ADMIN_TOKEN, id, String(readers), String(each), encoding];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as number[];
 }
 
@@ -75,11 +77,15 @@ const LINES = 6_000; // ~1 MiB of output
 // Every job assigned first: storing a log holds the event loop for long stretches (the
 // embedded database answers through microtasks), and the hand-driven drone may not be
 // around after that.
-const assigned = [await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob()];
+const assigned = [await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob()];
 const coarse = await writeLog(assigned[0], LINES, 1_000);
 const chatty = await writeLog(assigned[1], LINES, 1);
 // Jobs nobody has read yet, for the concurrent readers.
-const unread = { 10: await writeLog(assigned[2], LINES, 1), 50: await writeLog(assigned[3], LINES, 1) };
+type Encoding = 'plain' | 'gzip';
+const unread = {
+  plain: { 10: await writeLog(assigned[2], LINES, 1), 50: await writeLog(assigned[3], LINES, 1) },
+  gzip: { 10: await writeLog(assigned[4], LINES, 1), 50: await writeLog(assigned[5], LINES, 1) },
+};
 const mib = (coarse.bytes / 1048576).toFixed(2);
 for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatty]] as const) {
   // The storage's part: the whole text rendered from the database, nothing cached.
@@ -92,9 +98,9 @@ for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatt
   console.log(`whole-log read from the database, ${mib} MiB in ${name}: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}`);
 }
 
-for (const readers of [10, 50] as const) {
+for (const [encoding, readers] of [['plain', 10], ['plain', 50], ['gzip', 10], ['gzip', 50]] as const) {
   // A job nobody has read yet, still growing: 10 more lines every 20 ms while it is read.
-  const job = unread[readers];
+  const job = unread[encoding][readers];
   const { lease, lastSeq } = await leaseOf(job.id);
   let seq = lastSeq;
   let writing = true;
@@ -107,11 +113,11 @@ for (const readers of [10, 50] as const) {
     }
   })();
   const t0 = performance.now();
-  const samples = await readLogs(job.id, readers, 4);
+  const samples = await readLogs(job.id, readers, 4, encoding);
   const secs = (performance.now() - t0) / 1000;
   writing = false;
   await writer;
-  console.log(`${readers} concurrent readers of a running job's ${mib} MiB log (${LINES + 2} batches, growing), 4 reads each from another process: p50 ${fmt(pct(samples, 50))}, p99 ${fmt(pct(samples, 99))}; ${((readers * 4 * coarse.bytes) / 1048576 / secs).toFixed(0)} MiB/s served`);
+  console.log(`${readers} concurrent ${encoding} readers of a running job's ${mib} MiB log (${LINES + 2} batches, growing), 4 reads each from another process: p50 ${fmt(pct(samples, 50))}, p99 ${fmt(pct(samples, 99))}; ${((readers * 4 * coarse.bytes) / 1048576 / secs).toFixed(0)} MiB/s served`);
 }
 
 drone.close();

@@ -42,6 +42,22 @@ export async function findJob(db: Db, id: string): Promise<Job | undefined> {
   return row;
 }
 
+/** What a read of a job's log needs of its row (`GET /jobs/:id/log`). */
+export type JobLogState = Pick<Job, 'id' | 'status' | 'attempt' | 'lease' | 'lastSeq' | 'logPrunedAt'>;
+
+/**
+ * The job's log state without the rest of the row: its spec and plugins are JSON that
+ * the embedded database's driver parses on every read (~2 ms of a ~3.5 ms query on PGlite,
+ * paid by every reader of a log).
+ */
+export async function findJobLogState(db: Db, id: string): Promise<JobLogState | undefined> {
+  const [row] = await db
+    .select({ id: jobs.id, status: jobs.status, attempt: jobs.attempt, lease: jobs.lease, lastSeq: jobs.lastSeq, logPrunedAt: jobs.logPrunedAt })
+    .from(jobs)
+    .where(eq(jobs.id, id));
+  return row;
+}
+
 export async function listProjectJobs(
   db: Db,
   projectId: string,

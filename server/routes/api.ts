@@ -11,7 +11,7 @@ import { stream } from 'hono/streaming';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { findJob, listProjectJobs, type Job } from '../db/jobs.ts';
+import { findJob, findJobLogState, listProjectJobs, type JobLogState } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
 import { logAttempt } from './log-attempt.ts';
@@ -84,7 +84,7 @@ export function apiRoutes(deps: ApiDeps) {
   const queue = new QueueView(deps);
   // Readers of one log share its rendered text (many watchers of a running build).
   const logTexts = new LogTextCache(db);
-  const logJobRows = new FreshReads<Job | undefined>();
+  const logJobRows = new FreshReads<JobLogState | undefined>();
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
   const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
@@ -216,7 +216,7 @@ export function apiRoutes(deps: ApiDeps) {
     const id = idParam(c, 'Job');
     // Readers arriving together share one job-row query that started after they asked,
     // so each still reads up to the `lastSeq` stored when it asked (fresh-reads.ts).
-    const job = await logJobRows.read(id, () => findJob(db, id));
+    const job = await logJobRows.read(id, () => findJobLogState(db, id));
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
     if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
     // `?attempt=N`: an earlier attempt of a retried job (each keeps its own log); default the current one.
