@@ -1,10 +1,23 @@
 #!/usr/bin/env node
-// Runs the test suite with node's own runner through tsx. Node 20's `--test` cannot glob
-// TypeScript files itself, so this collects them: `npm test` runs everything,
+// Runs the test suite with node's own test runner through tsx: `npm test` runs everything,
 // `npm test -- test/unit` or `npm test -- test/integration/api.test.ts` runs a part.
-import { spawn } from 'node:child_process';
+//
+// Each integration, fault and browser test file runs in a process of its own (its own
+// database, queens and drones), a few at once: they mostly wait on I/O. The unit tests,
+// which need no isolation, share one process (a process per file would spend more time
+// starting tsx than testing). This runner, rather than `node --test`, owns the processes so
+// that it can:
+//   - give each file a process group, and kill what a file left running when it ends
+//     (and say so): a leaked queen or build must not slow down every later file;
+//   - end a file that runs past HIVE_TEST_FILE_TIMEOUT seconds (default 600), naming it,
+//     instead of letting one hang eat the whole CI budget;
+//   - print a line per file with its time, the whole TAP output of a failing file, and at
+//     the end the totals and the slowest files.
+// Environment: HIVE_TEST_CONCURRENCY (default 3), HIVE_TEST_FILE_TIMEOUT (seconds).
+import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '..');
 const collect = (path) => {
@@ -20,11 +33,118 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-// Integration tests mostly wait on I/O (git, sockets, child processes), so run a few
-// files at once even on a two-core machine; every file has its own database.
-const concurrency = process.env.HIVE_TEST_CONCURRENCY ?? '3';
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
-  cwd: root,
-  stdio: 'inherit',
-});
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const concurrency = Math.max(1, Number(process.env.HIVE_TEST_CONCURRENCY ?? 3));
+const fileTimeoutMs = Number(process.env.HIVE_TEST_FILE_TIMEOUT ?? 600) * 1000;
+
+const unitDir = join(root, 'test', 'unit') + '/';
+const unitFiles = files.filter((f) => f.startsWith(unitDir));
+/** Unit files per process: few enough that the processes still run side by side. */
+const UNIT_FILES_PER_PROCESS = 15;
+const unitGroups = [];
+for (let i = 0; i < unitFiles.length; i += UNIT_FILES_PER_PROCESS) unitGroups.push(unitFiles.slice(i, i + UNIT_FILES_PER_PROCESS));
+/** What runs as one process: a group of unit files, or any other file alone. */
+const units = [
+  ...unitGroups.map((group) => ({
+    name: group.length === 1 ? relative(root, group[0]) : `${relative(root, group[0])} … ${relative(root, group.at(-1))} (${group.length} files)`,
+    files: group,
+  })),
+  ...files.filter((f) => !f.startsWith(unitDir)).map((f) => ({ name: relative(root, f), files: [f] })),
+];
+
+function runUnit(unit) {
+  return new Promise((done) => {
+    const started = Date.now();
+    // One file: run it as the entry point. Several: an entry that imports each in turn
+    // (node:test runs what they declare, in that order, and reports it as one TAP stream).
+    const entry = unit.files.length === 1
+      ? [unit.files[0]]
+      : ['--input-type=module', '-e', unit.files.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test-reporter=tap', ...entry], {
+      cwd: root,
+      detached: true, // its own process group, so what it leaves behind can be found and ended
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = [];
+    child.stdout.on('data', (c) => output.push(c));
+    child.stderr.on('data', (c) => output.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, fileTimeoutMs);
+    // On exit, not on close: a process the file left behind may hold its output pipes open.
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const seconds = (Date.now() - started) / 1000;
+      const leftovers = groupMembers(child.pid);
+      if (leftovers.length) killGroup(child.pid);
+      let finished = false;
+      const finish = () => !finished && (finished = true) && done({ unit, code, signal, timedOut, leftovers, seconds, text: Buffer.concat(output).toString('utf8') });
+      // The rest of its output, unless something outside its group still holds the pipes.
+      const drained = setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); finish(); }, 5_000);
+      child.on('close', () => { clearTimeout(drained); finish(); });
+    });
+  });
+}
+
+function killGroup(pgid) {
+  try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ }
+}
+
+/** `pid command` of every process still in the process group. */
+function groupMembers(pgid) {
+  try {
+    return execFileSync('ps', ['-e', '-o', 'pgid=,pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+      .filter((m) => m && Number(m[1]) === pgid && !m[3].endsWith('<defunct>'))
+      .map((m) => `${m[2]} ${m[3].slice(0, 160)}`);
+  } catch {
+    return [];
+  }
+}
+
+/** The counts of the TAP stream's closing comments (`# pass 12`). */
+function counts(text) {
+  const count = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+  return { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled') };
+}
+
+const results = [];
+const queue = [...units];
+const suiteStarted = Date.now();
+async function worker() {
+  for (let unit = queue.shift(); unit; unit = queue.shift()) {
+    const result = await runUnit(unit);
+    result.counts = counts(result.text);
+    result.ok = result.code === 0 && !result.timedOut && result.counts.fail === 0 && result.counts.cancelled === 0;
+    results.push(result);
+    const c = result.counts;
+    if (!result.ok) {
+      process.stdout.write(`\n${result.text}\n`);
+      const why = result.timedOut ? `ran past ${fileTimeoutMs / 1000} s and was killed` : `exit ${result.code ?? result.signal}, ${c.fail} failed, ${c.cancelled} cancelled`;
+      process.stdout.write(`FAIL ${result.unit.name} (${result.seconds.toFixed(1)} s): ${why}\n`);
+    } else {
+      process.stdout.write(`ok   ${result.unit.name} (${result.seconds.toFixed(1)} s, ${c.pass} passed${c.skipped ? `, ${c.skipped} skipped` : ''})\n`);
+    }
+    if (result.leftovers.length) {
+      process.stdout.write(`LEFTOVER ${result.unit.name} left processes running (killed now):\n${result.leftovers.map((l) => `  ${l}`).join('\n')}\n`);
+    }
+  }
+}
+await Promise.all(Array.from({ length: Math.min(concurrency, units.length) }, worker));
+
+const total = results.reduce((sum, r) => {
+  for (const k of Object.keys(sum)) sum[k] += r.counts[k];
+  return sum;
+}, { tests: 0, pass: 0, fail: 0, skipped: 0, cancelled: 0 });
+const failed = results.filter((r) => !r.ok);
+const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 12);
+console.log(`\nslowest files:\n${slowest.map((r) => `  ${r.seconds.toFixed(1).padStart(6)} s  ${r.unit.name}`).join('\n')}`);
+const leaky = results.filter((r) => r.leftovers.length);
+if (leaky.length) console.log(`files that left processes running: ${leaky.map((r) => r.unit.name).join(', ')}`);
+console.log(`\n# files ${results.length} (concurrency ${concurrency})`);
+console.log(`# tests ${total.tests}\n# pass ${total.pass}\n# fail ${total.fail}\n# cancelled ${total.cancelled}\n# skipped ${total.skipped}`);
+console.log(`# duration_ms ${Date.now() - suiteStarted}`);
+if (failed.length) console.log(`failed files:\n${failed.map((r) => `  ${r.unit.name}`).join('\n')}`);
+process.exit(failed.length ? 1 : 0);
