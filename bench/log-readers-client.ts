@@ -1,19 +1,20 @@
 /**
  * The readers of `bench/log-reads.ts`, in a process of their own as readers on other
  * machines would be, so the queen's figures do not include the readers' own work.
- * argv: url token jobId readers readsEach [plain|gzip]; prints the latencies (ms) as a
- * JSON array. `gzip`: the readers ask for it and gunzip what they get, as browsers do —
- * a read ends when the whole text is decompressed.
+ * argv: url token jobId readers readsEach [plain|gzip|gzip-bytes]; prints the latencies
+ * (ms) as a JSON array. `gzip`: the readers ask for it and gunzip what they get, as
+ * browsers do — a read ends when the whole text is decompressed; `gzip-bytes`: a read ends
+ * with the last compressed byte (the queen's part, without the readers' decompression).
  */
 import { get, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createGunzip } from 'node:zlib';
 
 const [url, token, jobId, readersArg, readsArg, encoding = 'plain'] = process.argv.slice(2);
-const gzip = encoding === 'gzip';
+const gzip = encoding.startsWith('gzip');
 
-/** The answer's text as it arrives, decompressed when it was sent gzip'd. */
-const textOf = (res: IncomingMessage) => (res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res);
+/** The answer's text as it arrives, decompressed when it was sent gzip'd (unless `gzip-bytes`). */
+const textOf = (res: IncomingMessage) => (res.headers['content-encoding'] === 'gzip' && encoding === 'gzip' ? res.pipe(createGunzip()) : res);
 
 /** One whole read on a connection of its own, as separate browsers make. */
 function readLog(): Promise<number> {

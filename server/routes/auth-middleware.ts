@@ -45,8 +45,8 @@ export const fromSameSite = (c: Context) =>
 /** `onRejected` hears of every refused bearer token (counted and logged by the caller). */
 export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string) => void): MiddlewareHandler<{ Variables: AuthVariables }> {
   // Calls that arrive while the same token's lookup runs share the next lookup (never an
-  // earlier one: a token revoked before the call is refused) — fifty readers of a log
-  // cost one or two token queries, not fifty (fresh-reads.ts).
+  // earlier one: a token revoked before the call is refused) — on PostgreSQL, readers of
+  // a log arriving together share a few token queries instead of one each (fresh-reads.ts).
   const credentials = new FreshReads<TokenLookup | undefined>();
   const sessions = new FreshReads<LiveSession | undefined>();
   const touched = new WeakSet<ApiToken>();
