@@ -14,42 +14,22 @@ import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { LogTextCache } from '../../server/jobs/log-text-cache.ts';
 import { jobLogText } from '../../server/jobs/log-text.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
+import { startHandDrivenLogs, type HandDrivenLogs } from '../helpers/hand-driven-logs.ts';
+import { ADMIN_TOKEN, type TestQueen } from '../helpers/queen.ts';
+import type { RawDrone } from '../helpers/raw-drone.ts';
 
+let rig: HandDrivenLogs;
 let queen: TestQueen;
-let repo: GitRepo;
 let drone: RawDrone;
 let projectId: string;
 
 before(async () => {
-  queen = await startTestQueen({ HIVE_LEASE_MS: '600000' });
-  repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
-  projectId = (await queen.api('POST', '/api/projects', { name: 'shared-log', repoUrl: repo.url })).body.id;
-  drone = await openRawDrone(queen.port);
-  await drone.hello({ name: 'writer', capacity: 10 });
+  rig = await startHandDrivenLogs('shared-log');
+  ({ queen, drone, projectId } = rig);
 });
-after(async () => {
-  drone?.close();
-  await queen?.stop();
-  await repo?.cleanup();
-});
+after(() => rig?.stop());
 
-/** A running job the test writes events for, as its drone would. */
-async function runningJob() {
-  const id = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
-  const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
-  let seq = 0;
-  const append = async (lines: string[]) => {
-    const at = Date.now();
-    const events: StoredEvent[] = [];
-    if (seq === 0) events.push({ type: 'job:started', seq: ++seq, at } as StoredEvent, { type: 'job:cmd:start', seq: ++seq, at, cmd: 0, phase: 'test', command: 'print' } as StoredEvent);
-    for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
-    assert.ok(await appendJobEvents(queen.database.db, id, lease, events), 'stored');
-  };
-  return { id, lease, append };
-}
+const runningJob = () => rig.runningJob();
 
 const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `line ${from + i} ${'.'.repeat(i % 50)}\n`);
 

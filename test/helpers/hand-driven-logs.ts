@@ -1,0 +1,64 @@
+/**
+ * A queen and a hand-driven drone for tests of how stored logs are read: each test job is
+ * assigned to the raw drone, and the test stores the job's events itself, as the queen's
+ * ingest would, so it controls exactly what is stored and when.
+ */
+import assert from 'node:assert/strict';
+import type { JobAssign } from '../../common/protocol/index.ts';
+import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { createGitRepo, type GitRepo } from './git-repo.ts';
+import { startTestQueen, type TestQueen } from './queen.ts';
+import { openRawDrone, type RawDrone } from './raw-drone.ts';
+
+export interface RunningJob {
+  id: string;
+  lease: string;
+  /** Stores the lines as the command's stdout (the job's start and command start first). */
+  append(lines: string[]): Promise<void>;
+}
+
+export interface HandDrivenLogs {
+  queen: TestQueen;
+  drone: RawDrone;
+  projectId: string;
+  /** A job triggered, assigned to the hand-driven drone, and ready for its events. */
+  runningJob(): Promise<RunningJob>;
+  stop(): Promise<void>;
+}
+
+export async function startHandDrivenLogs(projectName: string): Promise<HandDrivenLogs> {
+  const queen = await startTestQueen({ HIVE_LEASE_MS: '600000' });
+  let repo: GitRepo | undefined;
+  let drone: RawDrone | undefined;
+  const stop = async () => {
+    drone?.close();
+    await queen.stop();
+    await repo?.cleanup();
+  };
+  try {
+    repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
+    const projectId = (await queen.api('POST', '/api/projects', { name: projectName, repoUrl: repo.url })).body.id as string;
+    drone = await openRawDrone(queen.port);
+    await drone.hello({ name: 'writer', capacity: 10 });
+    const writer = drone;
+    return {
+      queen, drone, projectId, stop,
+      async runningJob() {
+        const id = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
+        const { lease } = await writer.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+        let seq = 0;
+        const append = async (lines: string[]) => {
+          const at = Date.now();
+          const events: StoredEvent[] = [];
+          if (seq === 0) events.push({ type: 'job:started', seq: ++seq, at } as StoredEvent, { type: 'job:cmd:start', seq: ++seq, at, cmd: 0, phase: 'test', command: 'print' } as StoredEvent);
+          for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
+          assert.ok(await appendJobEvents(queen.database.db, id, lease, events), 'stored');
+        };
+        return { id, lease, append };
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
