@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from './logger.ts';
 import { CHILD_NODE_FLAGS } from './util/child-node-flags.ts';
+import { FORWARDED_STDIO, forwardChildOutput } from './util/child-output.ts';
 import { modulePath, tsxImportArgs } from './util/tsx-loader.ts';
 
 const droneMain = modulePath('../drone/main.ts', import.meta.url);
@@ -33,8 +34,10 @@ export function startLocalDrone(opts: {
     ], {
       // The token goes through the environment, not argv, so `ps` never shows it.
       env: { ...process.env, HIVE_DRONE_TOKEN: opts.token },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // Not inherited: the queen's own output must stay non-blocking (child-output.ts).
+      stdio: [...FORWARDED_STDIO],
     });
+    forwardChildOutput(child, 'local-drone');
     child.on('exit', (code, signal) => {
       if (stopping) return;
       delayMs = Date.now() - started > 30_000 ? 500 : Math.min(delayMs * 2, 30_000);

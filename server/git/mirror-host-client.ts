@@ -10,6 +10,7 @@ import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { GIT_HOST_NODE_FLAGS } from '../util/child-node-flags.ts';
+import { FORWARDED_STDIO, forwardChildOutput } from '../util/child-output.ts';
 import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
 
@@ -45,7 +46,9 @@ export class MirrorHost implements Mirrors {
   #ensure(): Promise<ChildProcess> {
     if (this.#stopped) return Promise.reject(new GitHostError('The queen is stopping'));
     this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
-      const child = fork(hostMain, [], { execArgv: [...GIT_HOST_NODE_FLAGS, ...tsxImportArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      // Its output is passed on, not inherited: the queen's own must stay non-blocking (child-output.ts).
+      const child = fork(hostMain, [], { execArgv: [...GIT_HOST_NODE_FLAGS, ...tsxImportArgs], stdio: [...FORWARDED_STDIO, 'ipc'], serialization: 'advanced' });
+      forwardChildOutput(child, 'git-host');
       this.#child = child;
       child.on('message', (message: HostReply) => {
         if (message.type === 'ready') resolve(child);
