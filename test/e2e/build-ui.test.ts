@@ -133,7 +133,8 @@ describe('web UI', { concurrency: false }, () => {
     const third = page.locator('#log .ln', { has: page.locator('.ln-tx', { hasText: /line 3 \(/ }) });
     await third.locator('a.ln-no').click();
     assert.match(page.url(), /#L\d+$/);
-    assert.equal(await third.getAttribute('class').then((c) => c?.includes('hl')), true);
+    // The highlight follows the hash change: wait for it rather than read it at once.
+    await page.locator('#log .ln.hl', { has: page.locator('.ln-tx', { hasText: /line 3 \(/ }) }).waitFor();
 
     // The raw log downloads with the session cookie.
     const href = (await page.getByRole('link', { name: 'Download raw log' }).getAttribute('href'))!;
