@@ -4,6 +4,7 @@
  * ingest would, so it controls exactly what is stored and when.
  */
 import assert from 'node:assert/strict';
+import { setImmediate } from 'node:timers/promises';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { createGitRepo, type GitRepo } from './git-repo.ts';
@@ -15,6 +16,11 @@ export interface RunningJob {
   lease: string;
   /** Stores the lines as the command's stdout (the job's start and command start first). */
   append(lines: string[]): Promise<void>;
+  /**
+   * Appends `lines(from, 3)` over and over, a log growing while it is read, until `stop`,
+   * which resolves with the number of batches stored.
+   */
+  keepGrowing(lines: (from: number, n: number) => string[]): { stop(): Promise<number> };
 }
 
 export interface HandDrivenLogs {
@@ -54,7 +60,19 @@ export async function startHandDrivenLogs(projectName: string): Promise<HandDriv
           for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
           assert.ok(await appendJobEvents(queen.database.db, id, lease, events), 'stored');
         };
-        return { id, lease, append };
+        const keepGrowing = (lines: (from: number, n: number) => string[]) => {
+          let writes = 0;
+          let writing = true;
+          const writer = (async () => {
+            while (writing) {
+              await append(lines(10_000 + writes++ * 3, 3));
+              // The embedded database answers through microtasks: yield to I/O so the readers run.
+              await setImmediate();
+            }
+          })();
+          return { stop: async () => { writing = false; await writer; return writes; } };
+        };
+        return { id, lease, append, keepGrowing };
       },
     };
   } catch (err) {

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { get } from 'node:http';
-import { setImmediate } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -106,17 +105,9 @@ it('gives concurrent gzip readers of a growing log each the whole log as stored 
   const job = await runningJob();
   for (let i = 0; i < 20; i++) await job.append(lines(i * 50, 50));
   const before = await uncached(job.id);
-  let writes = 0;
-  let writing = true;
-  const writer = (async () => {
-    while (writing) {
-      await job.append(lines(10_000 + writes++ * 3, 3));
-      await setImmediate(); // the embedded database answers through microtasks: let the readers run
-    }
-  })();
+  const growing = job.keepGrowing(lines);
   const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fetchLog(job.id, i % 3 === 0 ? undefined : 'gzip')));
-  writing = false;
-  await writer;
+  const writes = await growing.stop();
   const final = await uncached(job.id);
   assert.ok(writes > 0, 'the log grew during the reads');
   for (const answer of answers) {

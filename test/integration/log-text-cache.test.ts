@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { setImmediate } from 'node:timers/promises';
 import { after, before, it } from 'node:test';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
@@ -54,18 +53,9 @@ it('gives 40 concurrent readers of a growing log each the whole log as stored, n
   const job = await runningJob();
   for (let i = 0; i < 20; i++) await job.append(lines(i * 50, 50)); // 20 batches
   const before = await uncached(job.id);
-  let writes = 0;
-  let writing = true;
-  const writer = (async () => {
-    while (writing) {
-      await job.append(lines(10_000 + writes++ * 3, 3));
-      // The embedded database answers through microtasks: yield to I/O so the readers run.
-      await setImmediate();
-    }
-  })();
+  const growing = job.keepGrowing(lines);
   const texts = await Promise.all(Array.from({ length: 40 }, () => readOverHttp(job.id)));
-  writing = false;
-  await writer;
+  const writes = await growing.stop();
   const final = await uncached(job.id);
   assert.ok(writes > 0, 'the log grew during the reads');
   for (const text of texts) {
