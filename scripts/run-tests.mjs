@@ -107,7 +107,10 @@ function groupMembers(pgid) {
 /** The counts of the TAP stream's closing comments (`# pass 12`). */
 function counts(text) {
   const count = (name) => Number(text.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-  return { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled') };
+  return {
+    summarized: /^# tests \d+$/m.test(text),
+    tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled'),
+  };
 }
 
 const results = [];
@@ -117,12 +120,15 @@ async function worker() {
   for (let unit = queue.shift(); unit; unit = queue.shift()) {
     const result = await runUnit(unit);
     result.counts = counts(result.text);
-    result.ok = result.code === 0 && !result.timedOut && result.counts.fail === 0 && result.counts.cancelled === 0;
+    // No closing counts: the file ended before its tests did (an exit from inside a test).
+    result.ok = result.code === 0 && !result.timedOut && result.counts.summarized && result.counts.fail === 0 && result.counts.cancelled === 0;
     results.push(result);
     const c = result.counts;
     if (!result.ok) {
       process.stdout.write(`\n${result.text}\n`);
-      const why = result.timedOut ? `ran past ${fileTimeoutMs / 1000} s and was killed` : `exit ${result.code ?? result.signal}, ${c.fail} failed, ${c.cancelled} cancelled`;
+      const why = result.timedOut ? `ran past ${fileTimeoutMs / 1000} s and was killed`
+        : !c.summarized ? `exit ${result.code ?? result.signal} before its tests ended (no closing counts)`
+        : `exit ${result.code ?? result.signal}, ${c.fail} failed, ${c.cancelled} cancelled`;
       process.stdout.write(`FAIL ${result.unit.name} (${result.seconds.toFixed(1)} s): ${why}\n`);
     } else {
       process.stdout.write(`ok   ${result.unit.name} (${result.seconds.toFixed(1)} s, ${c.pass} passed${c.skipped ? `, ${c.skipped} skipped` : ''})\n`);
