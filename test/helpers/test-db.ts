@@ -65,8 +65,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: url.toString(),
     async close() {
       await database.close();
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      await dropDatabase(admin, name);
     },
   };
 }
@@ -107,9 +106,29 @@ export async function createEmptyPostgresDatabase(
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
+    drop: () => dropDatabase(admin, name),
   };
+}
+
+/**
+ * Drops a test database and ends the admin connection, whatever happens. A drop can be
+ * refused for a moment ("must be a member of the role whose process is being terminated":
+ * an autovacuum worker of the server's own role was in the database, which FORCE may not
+ * end), so it is tried again for a while; a connection left open would keep the test
+ * file's process alive after its last test.
+ */
+async function dropDatabase(admin: postgres.Sql, name: string): Promise<void> {
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        return;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
 }
