@@ -142,6 +142,10 @@ describe('leases after a database outage', () => {
       await drone.waitFor((m) => m.type === 'job:ack' && m.jobId === vouched.spec.jobId && m.seq === 2);
       await drone.waitFor((m) => m.type === 'job:ack' && m.jobId === silent.spec.jobId && m.seq === 1);
 
+      // The queen's own timers would race this test: a presence pass extends the vouched
+      // lease (the heartbeat above is news to it) and a reaper pass judges both first.
+      // This is the file's last test, so they stay stopped.
+      await Promise.all([queen.presence.stop(), queen.reaper.stop()]);
       // As if the heartbeats' writes had failed for longer than the lease.
       await queen.database.db.execute(sql`update jobs set lease_expires_at = now() - interval '1 second' where id in (${ids[0]}, ${ids[1]})`);
       assert.deepEqual(await queen.reaper.check(), { reaped: 1, extended: 1 });
