@@ -165,7 +165,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const metrics = createMetrics({ db, bus, hub, retention });
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
-    db, secretBox, plugins, metrics, control, runs, waits, hub, fleet, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
+    db, changes: database.changes, secretBox, plugins, metrics, control, runs, waits, hub, fleet, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures, schedules,
     maxUploadBytes: config.maxUploadBytes,
     droneFileAccess: droneFileAccess(db, { sharedTokens: config.sharedDroneTokens }, options.localDroneToken),

@@ -35,6 +35,8 @@ export interface LiveSession {
   idHash: string;
   csrfToken: string;
   user: SessionUser;
+  /** When it is due for renewal (ms since the epoch): a kept lookup ends then. */
+  renewAt: number;
 }
 
 export interface NewSession {
@@ -60,11 +62,13 @@ export async function loadSession(db: Db, cookieValue: string | undefined): Prom
   const idHash = hashToken(cookieValue);
   const found = await findLiveSession(db, idHash);
   if (!found) return undefined;
-  if (found.session.expiresAt.getTime() - Date.now() < RENEW_BELOW_MS) {
-    await extendSession(db, idHash, new Date(Date.now() + SESSION_TTL_MS));
+  let expiresAt = found.session.expiresAt.getTime();
+  if (expiresAt - Date.now() < RENEW_BELOW_MS) {
+    expiresAt = Date.now() + SESSION_TTL_MS;
+    await extendSession(db, idHash, new Date(expiresAt));
   }
   const { id, username, isAdmin } = found.user;
-  return { idHash, csrfToken: found.session.csrfToken, user: { id, username, isAdmin } };
+  return { idHash, csrfToken: found.session.csrfToken, user: { id, username, isAdmin }, renewAt: expiresAt - RENEW_BELOW_MS };
 }
 
 export async function endSession(db: Db, cookieValue: string | undefined): Promise<void> {

@@ -6,6 +6,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { createEmbeddedDatabase } from './embedded-database-create.ts';
+import type { ChangeFeed } from './change-feed.ts';
 import type { Notifier } from './notifier.ts';
 import type { PgliteSource } from './pglite-client.ts';
 import type * as schema from './schema.ts';
@@ -16,6 +17,8 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   notifier: Notifier;
+  /** Changes to cached rows, heard before their writers go on — the embedded database only (change-feed.ts). */
+  changes?: ChangeFeed;
   /** The embedded engine, for the maintenance PostgreSQL's autovacuum would do (pglite-maintenance.ts). */
   pglite?: PGlite;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Database, Db } from './client.ts';
+import { openPgliteChangeFeed } from './change-feed.ts';
 import { EmbeddedDatabaseError } from './embedded-database-error.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { localNotifier } from './notifier.ts';
@@ -35,7 +36,8 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, pglite: client, close: () => client.close() };
+  const changes = await openPgliteChangeFeed(client);
+  return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, changes, pglite: client, close: () => client.close() };
 }
 
 /** An error's message, or what emscripten's file system errors carry instead (`code`, `errno`). */

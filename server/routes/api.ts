@@ -7,24 +7,21 @@
  * (`adminOnly`, 403 otherwise). README's "Users and roles" says the same to people.
  */
 import { Hono, type Context } from 'hono';
-import { stream } from 'hono/streaming';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { findJob, findJobLogState, listProjectJobs, type JobLogState } from '../db/jobs.ts';
+import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
-import { logAttempt } from './log-attempt.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
-import { ConflictError, GoneError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
-import { gzipLog } from '../jobs/log-gzip.ts';
-import { LogTextCache } from '../jobs/log-text-cache.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { Fleet } from '../scheduler/fleet.ts';
 import { droneRoutes } from './api-drones.ts';
+import { jobLogRoutes } from './api-job-log.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
@@ -48,11 +45,12 @@ import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
 import { checkScheduleParams } from '../schedules/schedule-params.ts';
 import { listUploadFiles } from '../db/uploads.ts';
 import { readProjectTrigger, uploadLimitsOf } from './trigger-input.ts';
-import { FreshReads } from '../util/fresh-reads.ts';
-import { acceptsGzip } from './accepts-gzip.ts';
+import type { ChangeFeed } from '../db/change-feed.ts';
 
 export interface ApiDeps {
   db: Db;
+  /** Changes to cached rows, on the embedded database (change-feed.ts). */
+  changes?: ChangeFeed;
   plugins: PluginRegistry;
   secretBox: SecretBox;
   control: JobControl;
@@ -82,9 +80,6 @@ export function apiRoutes(deps: ApiDeps) {
   const { db, control, hub, secretBox } = deps;
   const uploadLimits = uploadLimitsOf(deps);
   const queue = new QueueView(deps);
-  // Readers of one log share its rendered text (many watchers of a running build).
-  const logTexts = new LogTextCache(db);
-  const logJobRows = new FreshReads<JobLogState | undefined>();
   const api = new Hono<Env>();
   // Secret plugin fields (plugin-secrets.ts) are write-only: answers say which are set.
   const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
@@ -212,36 +207,6 @@ export function apiRoutes(deps: ApiDeps) {
     }, waited && !isFinal(job.status) ? 202 : 200);
   };
 
-  api.get('/jobs/:id/log', async (c) => {
-    const id = idParam(c, 'Job');
-    // Readers arriving together share one job-row query that started after they asked,
-    // so each still reads up to the `lastSeq` stored when it asked (fresh-reads.ts).
-    const job = await logJobRows.read(id, () => findJobLogState(db, id));
-    if (!job) throw new NotFoundError(`Job ${id} does not exist`);
-    if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
-    // `?attempt=N`: an earlier attempt of a retried job (each keeps its own log); default the current one.
-    const attempt = logAttempt(c.req.query('attempt'), job.attempt);
-    c.header('Content-Type', 'text/plain; charset=utf-8');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Vary', 'Accept-Encoding');
-    // Clients that take gzip get the shared text's compressed pieces (log-gzip.ts).
-    const gzip = acceptsGzip(c.req.header('accept-encoding'));
-    if (gzip) c.header('Content-Encoding', 'gzip');
-    // The current attempt's stored log is identified by its lease: an attempt abandoned
-    // before it started is stored anew under the same number (and a new lease). Without
-    // a lease (never assigned) there is nothing worth sharing.
-    const past = attempt < job.attempt;
-    const version = past ? 'past' : job.lease ?? undefined;
-    const untilSeq = past ? Infinity : job.lastSeq;
-    return stream(c, async (out) => {
-      if (gzip) {
-        for await (const bytes of gzipLog(logTexts.pieces(logOf(job, attempt), version, untilSeq))) await out.write(bytes);
-      } else {
-        for await (const text of logTexts.read(logOf(job, attempt), version, untilSeq)) await out.write(text);
-      }
-    });
-  });
-
   api.post('/jobs/:id/cancel', async (c) => {
     const job = await control.cancel(idParam(c, 'Job'), c.get('actor'));
     return c.json(jobSummaryView(job));
@@ -258,6 +223,7 @@ export function apiRoutes(deps: ApiDeps) {
   api.get('/plugins', (c) => c.json(pluginListView(deps.plugins)));
 
   api.route('/', droneRoutes(deps));
+  api.route('/', jobLogRoutes(deps));
 
   api.route('/queue', queueRoutes(queue));
   api.use('/drone-tokens', adminOnly('manage drone tokens'));

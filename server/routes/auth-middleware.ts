@@ -15,10 +15,11 @@ import {
   CSRF_HEADER, CsrfError, SESSION_COOKIE, csrfMatches, loadSession, sameSite, type LiveSession, type SessionUser,
 } from '../auth/sessions.ts';
 import { bearerToken, hashToken, verifyToken } from '../auth/tokens.ts';
+import type { ChangeFeed } from '../db/change-feed.ts';
 import type { Db } from '../db/client.ts';
+import { authRowReads } from '../db/row-reads.ts';
 import { touchToken, type ApiToken } from '../db/tokens.ts';
 import { findUser, type User } from '../db/users.ts';
-import { FreshReads } from '../util/fresh-reads.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 
 export type AuthVariables = {
@@ -43,12 +44,17 @@ export const fromSameSite = (c: Context) =>
   sameSite({ origin: c.req.header('origin'), host: c.req.header('host'), fetchSite: c.req.header('sec-fetch-site') });
 
 /** `onRejected` hears of every refused bearer token (counted and logged by the caller). */
-export function requireApiToken(db: Db, onRejected?: (c: Context, reason: string) => void): MiddlewareHandler<{ Variables: AuthVariables }> {
-  // Calls that arrive while the same token's lookup runs share the next lookup (never an
-  // earlier one: a token revoked before the call is refused) — on PostgreSQL, readers of
-  // a log arriving together share a few token queries instead of one each (fresh-reads.ts).
-  const credentials = new FreshReads<TokenLookup | undefined>();
-  const sessions = new FreshReads<LiveSession | undefined>();
+export function requireApiToken(
+  db: Db,
+  onRejected?: (c: Context, reason: string) => void,
+  changes?: ChangeFeed,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
+  // Lookups are shared and never older than the call (a token revoked before it is
+  // refused): kept until a change on the embedded database, shared between calls that
+  // arrive together on PostgreSQL (row-reads.ts). A session is looked up again once it
+  // is due for renewal, so that the lookup renews it.
+  const credentials = authRowReads<TokenLookup | undefined>(changes);
+  const sessions = authRowReads<LiveSession | undefined>(changes, (session) => session?.renewAt);
   const touched = new WeakSet<ApiToken>();
   return async (c, next) => {
     const header = c.req.header('authorization');

@@ -15,7 +15,13 @@
  *
  * Memory: a key is held only while its loads run (at most one running and one waiting).
  */
-export class FreshReads<V> {
+/** Reads that callers asking for the same key may share (FreshReads, InvalidatedReads). */
+export interface SharedReads<V> {
+  /** The value of `key` as it is at the time of the call or later: `load` reads it. */
+  read(key: string, load: () => Promise<V>): Promise<V>;
+}
+
+export class FreshReads<V> implements SharedReads<V> {
   readonly #keys = new Map<string, { next?: Waiting<V> }>();
 
   /**

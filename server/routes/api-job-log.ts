@@ -1,0 +1,69 @@
+/**
+ * `GET /api/jobs/:id/log`: a job's log as plain text (gzip'd for clients that take it),
+ * up to what was stored when the request arrived. Readers of one log share its rendered
+ * text (log-text-cache.ts) and the job row (row-reads.ts); a log that fits in one write
+ * goes out as one body with its length, a longer one is streamed in writes of at least
+ * WRITE_BYTES.
+ */
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import type { ChangeFeed } from '../db/change-feed.ts';
+import type { Db } from '../db/client.ts';
+import { logOf } from '../db/job-log.ts';
+import { findJobLogState, type JobLogState } from '../db/jobs.ts';
+import { jobRowReads } from '../db/row-reads.ts';
+import { GoneError, NotFoundError } from '../errors.ts';
+import { gzipLog } from '../jobs/log-gzip.ts';
+import { LogTextCache } from '../jobs/log-text-cache.ts';
+import { coalescedChunks } from '../util/coalesced-chunks.ts';
+import { acceptsGzip } from './accepts-gzip.ts';
+import type { AuthVariables } from './auth-middleware.ts';
+import { logAttempt } from './log-attempt.ts';
+import { idParam } from './request-input.ts';
+
+/** Writes are joined up to this size (a gzip'd log of a few MiB is one write). */
+const WRITE_BYTES = 256 * 1024;
+
+export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed }) {
+  const { db } = deps;
+  const logTexts = new LogTextCache(db);
+  const logJobRows = jobRowReads<JobLogState | undefined>(deps.changes);
+  const routes = new Hono<{ Variables: AuthVariables }>();
+
+  routes.get('/jobs/:id/log', async (c) => {
+    const id = idParam(c, 'Job');
+    // Readers share the job row, never older than their request, so each still reads up
+    // to the `lastSeq` stored when it asked (row-reads.ts).
+    const job = await logJobRows.read(id, () => findJobLogState(db, id));
+    if (!job) throw new NotFoundError(`Job ${id} does not exist`);
+    if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
+    // `?attempt=N`: an earlier attempt of a retried job (each keeps its own log); default the current one.
+    const attempt = logAttempt(c.req.query('attempt'), job.attempt);
+    c.header('Content-Type', 'text/plain; charset=utf-8');
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Vary', 'Accept-Encoding');
+    // Clients that take gzip get the shared text's compressed pieces (log-gzip.ts).
+    const gzip = acceptsGzip(c.req.header('accept-encoding'));
+    if (gzip) c.header('Content-Encoding', 'gzip');
+    // The current attempt's stored log is identified by its lease: an attempt abandoned
+    // before it started is stored anew under the same number (and a new lease). Without
+    // a lease (never assigned) there is nothing worth sharing.
+    const past = attempt < job.attempt;
+    const version = past ? 'past' : job.lease ?? undefined;
+    const untilSeq = past ? Infinity : job.lastSeq;
+    const of = logOf(job, attempt);
+    const body = gzip ? gzipLog(logTexts.pieces(of, version, untilSeq)) : logTexts.read(of, version, untilSeq);
+    const writes = coalescedChunks(body, WRITE_BYTES)[Symbol.asyncIterator]();
+    // Up to the first full write is read before answering: what fits there is one body
+    // with a Content-Length (and a failure there is an error answer, not a cut log).
+    const first = await writes.next();
+    const second = first.done ? first : await writes.next();
+    if (second.done) return c.body(first.done ? new Uint8Array(0) : (first.value as Uint8Array<ArrayBuffer>));
+    return stream(c, async (out) => {
+      await out.write(first.value!);
+      await out.write(second.value);
+      for (let next = await writes.next(); !next.done; next = await writes.next()) await out.write(next.value);
+    });
+  });
+  return routes;
+}

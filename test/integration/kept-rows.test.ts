@@ -1,0 +1,104 @@
+/**
+ * What the queen keeps of rows every request needs — credentials, and a job's row for its
+ * log (db/row-reads.ts: kept until the database's change feed says otherwise on the
+ * embedded database, shared between callers that arrive together on PostgreSQL) — is never
+ * older than the request, whoever changed the row and however: here the changes are made
+ * behind the API's back, in SQL, as a cascade, a maintenance script or a code path that
+ * forgets to tell anyone would make them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { count, eq, sql } from 'drizzle-orm';
+import type { JobAssign } from '../../common/protocol/index.ts';
+import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { jobLogChunks } from '../../server/db/schema.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
+import { testDatabaseKind } from '../helpers/test-db.ts';
+import { logIn, sessionApi, webRequest } from '../helpers/web-session.ts';
+
+let queen: TestQueen;
+let repo: GitRepo;
+let drone: RawDrone;
+before(async () => {
+  queen = await startTestQueen({ HIVE_ADMIN_PASSWORD: 'kept-rows-admin-1', HIVE_LEASE_MS: '3600000' });
+  repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
+  drone = await openRawDrone(queen.port);
+  await drone.hello({ name: 'kept-rows', capacity: 4 });
+});
+after(async () => {
+  drone?.close();
+  await queen?.stop();
+  await repo?.cleanup();
+});
+
+it('only the embedded database has a change feed', () => {
+  assert.equal(!!queen.database.changes, testDatabaseKind() === 'pglite');
+});
+
+it('a token revoked, a user demoted or a session ended in SQL is seen by the next call', async () => {
+  const created = await queen.api('POST', '/api/users', { username: 'kept', password: 'kept-password-1' });
+  assert.equal(created.status, 201, created.text);
+  const session = await logIn(queen.url, 'kept', 'kept-password-1');
+  const made = await sessionApi(queen.url, session, 'POST', '/api/tokens', { name: 'kept' });
+  const token = made.body.token as string;
+  const asToken = async (path: string) => (await queen.api('GET', path, undefined, { authorization: `Bearer ${token}` })).status;
+  const asSession = async () => {
+    const res = await webRequest(queen.url, '/api/projects', { session });
+    await res.body?.cancel();
+    return res.status;
+  };
+  // Read twice: the second answer may come from what the queen keeps.
+  for (let i = 0; i < 2; i++) assert.equal(await asToken('/api/projects'), 200);
+  for (let i = 0; i < 2; i++) assert.equal(await asSession(), 200);
+
+  await queen.database.db.execute(sql`update users set is_admin = true where username = 'kept'`);
+  assert.equal(await asToken('/api/users'), 200, 'made admin in SQL: an admin now');
+  await queen.database.db.execute(sql`update users set is_admin = false where username = 'kept'`);
+  assert.equal(await asToken('/api/users'), 403);
+
+  await queen.database.db.execute(sql`update api_tokens set revoked_at = now() where name = 'kept'`);
+  assert.equal(await asToken('/api/projects'), 401);
+  await queen.database.db.execute(sql`delete from sessions where user_id = ${created.body.id}`);
+  assert.equal(await asSession(), 401);
+});
+
+it("a user deleted in SQL takes their token's access with them (a cascade)", async () => {
+  const created = await queen.api('POST', '/api/users', { username: 'cascade', password: 'cascade-password-1' });
+  const session = await logIn(queen.url, 'cascade', 'cascade-password-1');
+  const token = (await sessionApi(queen.url, session, 'POST', '/api/tokens', { name: 'cascade' })).body.token as string;
+  const status = async () => (await queen.api('GET', '/api/projects', undefined, { authorization: `Bearer ${token}` })).status;
+  for (let i = 0; i < 2; i++) assert.equal(await status(), 200);
+  await queen.database.db.execute(sql`delete from users where id = ${created.body.id}`);
+  assert.equal(await status(), 401);
+});
+
+it("a job's log read follows its row: lines stored, writes refused, the log pruned", async () => {
+  const project = (await queen.api('POST', '/api/projects', { name: 'kept-rows', repoUrl: repo.url })).body;
+  const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+  const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+  const read = async () => {
+    const res = await queen.api('GET', `/api/jobs/${id}/log`);
+    return { status: res.status, text: res.text };
+  };
+  const line = (seq: number) => ({ type: 'job:cmd:stdout', seq, at: Date.now(), cmd: 0, data: `line ${seq}\n` }) as StoredEvent;
+  assert.ok(await appendJobEvents(queen.database.db, id, lease, [
+    { type: 'job:started', seq: 1, at: Date.now() } as StoredEvent,
+    { type: 'job:cmd:start', seq: 2, at: Date.now(), cmd: 0, phase: 'test', command: 'c' } as StoredEvent,
+    line(3),
+  ]));
+  for (let i = 0; i < 2; i++) assert.match((await read()).text, /line 3\n$/);
+  // Output only (the one-statement write): the next read has it.
+  assert.ok(await appendJobEvents(queen.database.db, id, lease, [line(4), line(5)]));
+  assert.match((await read()).text, /line 3\nline 4\nline 5\n$/);
+  // A stale lease or a gap writes nothing, and the read stays as it was.
+  assert.equal(await appendJobEvents(queen.database.db, id, 'not-the-lease', [line(6)]), undefined);
+  assert.equal(await appendJobEvents(queen.database.db, id, lease, [line(7)]), undefined);
+  assert.match((await read()).text, /line 5\n$/);
+  const [{ n }] = await queen.database.db.select({ n: count() }).from(jobLogChunks).where(eq(jobLogChunks.jobId, id));
+  assert.equal(n, 2, 'two batches stored, nothing of the refused ones');
+
+  await queen.database.db.execute(sql`update jobs set log_pruned_at = now() where id = ${id}`);
+  assert.equal((await read()).status, 410);
+});
