@@ -6,7 +6,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';
@@ -79,43 +79,66 @@ function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number;
   return chunks;
 }
 
+/** What a stored batch left its job as: the whole row only when the batch changed it. */
+export interface AppendedEvents {
+  attempt: number;
+  /** The job's status before these events. */
+  previousStatus: JobStatus;
+  /** The job's row after them, when they changed it (started, a phase or the job ended). */
+  changed?: Job;
+}
+
 /**
  * Appends consecutive events (seq lastSeq+1 … ) of the job's current lease and applies
- * them. Returns the updated job with its status before these events, or undefined when
- * the lease is stale, the job is no longer active, or the seqs do not follow on (nothing
- * is written then).
+ * them. Undefined when the lease is stale, the job is no longer active, or the seqs do
+ * not follow on (nothing is written then).
  */
-export async function appendJobEvents(
-  db: Db,
-  jobId: string,
-  lease: string,
-  events: StoredEvent[],
-): Promise<{ job: Job; previousStatus: JobStatus } | undefined> {
+export async function appendJobEvents(db: Db, jobId: string, lease: string, events: StoredEvent[]): Promise<AppendedEvents | undefined> {
   if (events.length === 0) return undefined;
   const seqFrom = events[0].seq;
   const seqTo = events[events.length - 1].seq;
   // Compressed before the transaction opens, so it stays short.
   const chunks = await Promise.all(cutIntoChunks(events).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
+  const fence = and(
+    eq(jobs.id, jobId),
+    eq(jobs.lease, lease),
+    eq(jobs.lastSeq, seqFrom - 1),
+    inArray(jobs.status, ACTIVE_STATUSES),
+  );
+  // Most batches are output only (nothing for applyEvent): one statement, no transaction
+  // (a single statement is atomic), and only the two columns needed back — one database
+  // round trip per batch instead of five, and no parsing of the job's JSON columns.
+  if (!events.some((e) => APPLIED.has(e.type))) {
+    const fenced = db.$with('fenced', { status: jobs.status, attempt: jobs.attempt })
+      .as(sql`update ${jobs} set last_seq = ${seqTo} where ${fence} returning status, attempt`);
+    const values = sql.join(chunks.map((c) => sql`(${c.seqFrom}::int, ${c.seqTo}::int, ${c.body}::text, ${c.bytes}::int)`), sql`, `);
+    const stored = db.$with('stored', { n: sql<number>`n` }).as(sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
+      select ${jobId}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
+      returning 1 as n`);
+    const [row] = await db.with(fenced, stored).select().from(fenced);
+    return row && { attempt: row.attempt, previousStatus: row.status };
+  }
   return db.transaction(async (tx) => {
     const [fenced] = await tx
       .update(jobs)
       .set({ lastSeq: seqTo })
-      .where(and(
-        eq(jobs.id, jobId),
-        eq(jobs.lease, lease),
-        eq(jobs.lastSeq, seqFrom - 1),
-        inArray(jobs.status, ACTIVE_STATUSES),
-      ))
+      .where(fence)
       // Only lastSeq changed so far: the status returned is the one before these events.
       .returning({ attempt: jobs.attempt, status: jobs.status });
     if (!fenced) return undefined;
     await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
     for (const e of events) await applyEvent(tx, jobId, fenced.attempt, e);
-    const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
-    return { job, previousStatus: fenced.status };
+    const changed = events.some((e) => CHANGES_JOB_ROW.has(e.type)) ? (await tx.select().from(jobs).where(eq(jobs.id, jobId)))[0] : undefined;
+    return { attempt: fenced.attempt, previousStatus: fenced.status, changed };
   });
 }
 
+/** The events `applyEvent` writes to the job's own row. */
+const CHANGES_JOB_ROW = new Set<StoredEvent['type']>(['job:started', 'job:phase:done', 'job:done']);
+/** The events `applyEvent` writes anything for (the job's row, or its commands); output changes nothing. */
+const APPLIED = new Set<StoredEvent['type']>([...CHANGES_JOB_ROW, 'job:cmd:start', 'job:cmd:done']);
+
+/** What an event changes besides the log; a type handled here must be in APPLIED. */
 async function applyEvent(db: Db, jobId: string, attempt: number, e: StoredEvent): Promise<void> {
   const at = new Date(e.at);
   switch (e.type) {

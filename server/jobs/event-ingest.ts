@@ -2,11 +2,11 @@
  * Receives numbered job events from drones and persists them in batches.
  *
  * Per (job, lease) the ingest keeps an inbox; a flush writes the consecutive events (up to
- * MAX_BATCH_BYTES) in one transaction, then acknowledges the drone and tells observers.
+ * MAX_BATCH_BYTES) atomically (appendJobEvents), then acknowledges the drone and tells observers.
  * Writes are group commits: an idle job's event is written at once, one that follows
  * within BATCH_WINDOW_MS of a write waits for the window's end (one that changes the job's
  * status not at all), and whatever arrives during a write
- * goes in the next one, so a busy job costs one transaction per batch, not per event. Duplicates (replays
+ * goes in the next one, so a busy job costs one write per batch, not per event. Duplicates (replays
  * after a reconnect) are dropped by seq; events of a stale lease are dropped and the drone
  * told to stop that job. A failed write keeps the inbox and retries: nothing is acked
  * before it is stored, so the drone still holds whatever the queen has not. Events of a job
@@ -163,10 +163,11 @@ export class EventIngest {
       batch = this.#takeConsecutive(stream);
       if (batch.length === 0) return false;
       const stored = batch.map(toStoredEvent);
-      const job = stream.late
-        ? await this.deps.lifecycle.recordLateEvents(stream.jobId, stream.lease, stored)
-        : await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored);
-      if (!job) {
+      // What the job is after the batch: whether the stream has ended.
+      const after = stream.late
+        ? await this.deps.lifecycle.recordLateEvents(stream.jobId, stream.lease, stored).then((job) => job && { ended: !!job.lateResult })
+        : await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored).then((job) => job && { ended: isFinal(job.status) });
+      if (!after) {
         // The lease changed or the job ended under us: re-read the truth next time.
         stream.storedSeq = undefined;
         this.#putBack(stream, batch);
@@ -177,7 +178,7 @@ export class EventIngest {
       stream.storedSeq = batch[batch.length - 1].seq;
       this.#ack(stream);
       this.#collector.note(batch.reduce((n, e) => n + eventBytes(e), 0));
-      if (stream.late ? !!job.lateResult : isFinal(job.status)) this.#forget(stream);
+      if (after.ended) this.#forget(stream);
       return true;
     } catch (err) {
       // Nothing was acked, so the drone still holds these events, but it will not send

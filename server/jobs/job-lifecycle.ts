@@ -147,16 +147,17 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
 
   /**
    * Stores a drone's events of the job's current lease and applies what they mean
-   * (running, a final status) in the same transaction, then tells watchers. Undefined when the lease is stale
-   * or the seqs do not follow on (nothing stored).
+   * (running, a final status) in the same transaction, then tells watchers. Returns the
+   * job's status after them; undefined when the lease is stale or the seqs do not follow
+   * on (nothing stored).
    */
-  async recordEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<Job | undefined> {
+  async recordEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<{ status: JobStatus } | undefined> {
     const stored = await appendJobEvents(this.deps.db, jobId, lease, events);
     if (!stored) return undefined;
-    const { job, previousStatus } = stored;
+    const { changed: job, previousStatus } = stored;
     // Output first, then the status it led to: watchers see the last lines before the end.
-    this.deps.bus.emit('job-events', jobId, events, job.attempt);
-    if (job.status !== previousStatus) {
+    this.deps.bus.emit('job-events', jobId, events, stored.attempt);
+    if (job && job.status !== previousStatus) {
       // The drone's word is stored already; an odd order is logged, not undone.
       try {
         assertTransition(previousStatus, job.status, jobId);
@@ -166,7 +167,7 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
       if (isFinal(job.status)) this.#ended(job);
       else this.deps.bus.emit('job-status', job);
     }
-    return job;
+    return { status: job?.status ?? previousStatus };
   }
 
   /**
