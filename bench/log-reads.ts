@@ -4,11 +4,19 @@
  *      of tiny ones (a chatty build) — reading costs in proportion to the bytes;
  *   2. 10 and 50 concurrent readers (in another process) of a running job's log
  *      (`GET /api/jobs/:id/log`) that nobody has read yet and that grows while they read:
- *      latency p50/p99 of each whole read — as plain text, then gzip'd as browsers,
- *      `curl --compressed` and fetch ask for it (each reader gunzips what it gets).
+ *      latency p50/p99 of each whole read — as plain text; gzip'd as browsers, `curl
+ *      --compressed` and fetch ask for it, each reader gunzipping what it gets; and gzip'd
+ *      until the last compressed byte arrives (the queen's part, without the readers'
+ *      decompression);
+ *   3. the floor: the same readers against a bare node:http server in this process that
+ *      answers every request with the same bytes from memory (no routing, credential, job
+ *      row or log) — what this machine and these readers allow at best.
  * `npm run bench:log-reads`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench:log-reads`.
  */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -66,9 +74,9 @@ async function leaseOf(id: string): Promise<{ lease: string; lastSeq: number }> 
 }
 
 /** `readers` concurrent readers, `each` whole reads each, from a process of their own. */
-async function readLogs(id: string, readers: number, each: number, encoding: Encoding): Promise<number[]> {
+async function readLogs(id: string, readers: number, each: number, encoding: Encoding, baseUrl = queen.url): Promise<number[]> {
   const client = fileURLToPath(new URL('./log-readers-client.ts', import.meta.url));
-  const args = ['--import', 'tsx', client, queen.url, ADMIN_TOKEN, id, String(readers), String(each), encoding];
+  const args = ['--import', 'tsx', client, baseUrl, ADMIN_TOKEN, id, String(readers), String(each), encoding];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as number[];
 }
@@ -77,14 +85,16 @@ const LINES = 6_000; // ~1 MiB of output
 // Every job assigned first: storing a log holds the event loop for long stretches (the
 // embedded database answers through microtasks), and the hand-driven drone may not be
 // around after that.
-const assigned = [await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob(), await assignedJob()];
+const assigned: { id: string; lease: string }[] = [];
+for (let i = 0; i < 8; i++) assigned.push(await assignedJob());
 const coarse = await writeLog(assigned[0], LINES, 1_000);
 const chatty = await writeLog(assigned[1], LINES, 1);
 // Jobs nobody has read yet, for the concurrent readers.
-type Encoding = 'plain' | 'gzip';
+type Encoding = 'plain' | 'gzip' | 'gzip-bytes';
 const unread = {
   plain: { 10: await writeLog(assigned[2], LINES, 1), 50: await writeLog(assigned[3], LINES, 1) },
   gzip: { 10: await writeLog(assigned[4], LINES, 1), 50: await writeLog(assigned[5], LINES, 1) },
+  'gzip-bytes': { 10: await writeLog(assigned[6], LINES, 1), 50: await writeLog(assigned[7], LINES, 1) },
 };
 const mib = (coarse.bytes / 1048576).toFixed(2);
 for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatty]] as const) {
@@ -98,7 +108,8 @@ for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatt
   console.log(`whole-log read from the database, ${mib} MiB in ${name}: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}`);
 }
 
-for (const [encoding, readers] of [['plain', 10], ['plain', 50], ['gzip', 10], ['gzip', 50]] as const) {
+const rounds = [['plain', 10], ['plain', 50], ['gzip', 10], ['gzip', 50], ['gzip-bytes', 10], ['gzip-bytes', 50]] as const;
+for (const [encoding, readers] of rounds) {
   // A job nobody has read yet, still growing: 10 more lines every 20 ms while it is read.
   const job = unread[encoding][readers];
   const { lease, lastSeq } = await leaseOf(job.id);
@@ -119,6 +130,22 @@ for (const [encoding, readers] of [['plain', 10], ['plain', 50], ['gzip', 10], [
   await writer;
   console.log(`${readers} concurrent ${encoding} readers of a running job's ${mib} MiB log (${LINES + 2} batches, growing), 4 reads each from another process: p50 ${fmt(pct(samples, 50))}, p99 ${fmt(pct(samples, 99))}; ${((readers * 4 * coarse.bytes) / 1048576 / secs).toFixed(0)} MiB/s served`);
 }
+
+// The floor: the coarse job's whole text (and its gzip) answered from memory, no questions asked.
+const text = Buffer.from(await (await fetch(`${queen.url}/api/jobs/${coarse.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text());
+const gzipped = gzipSync(text);
+const bare = createServer((req, res) => {
+  const gzip = /gzip/.test(req.headers['accept-encoding'] ?? '');
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', ...(gzip && { 'content-encoding': 'gzip' }) });
+  res.end(gzip ? gzipped : text);
+});
+await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+for (const [encoding, readers] of rounds) {
+  const samples = await readLogs(coarse.id, readers, 4, encoding, bareUrl);
+  console.log(`floor: ${readers} concurrent ${encoding} readers of the same ${mib} MiB from a bare node:http server's memory: p50 ${fmt(pct(samples, 50))}, p99 ${fmt(pct(samples, 99))}`);
+}
+await new Promise((resolve) => bare.close(resolve));
 
 drone.close();
 await queen.stop();
