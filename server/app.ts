@@ -15,6 +15,7 @@ import type { ChangeFeed } from './db/change-feed.ts';
 import type { Db } from './db/client.ts';
 import { HiveError, NotFoundError, PayloadTooLargeError, UnauthorizedError } from './errors.ts';
 import type { JobControl } from './jobs/job-control.ts';
+import type { LogTextCache } from './jobs/log-text-cache.ts';
 import type { ResultWaits } from './jobs/result-waits.ts';
 import type { RunControl } from './jobs/run-control.ts';
 import type { Logger } from './logger.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   db: Db;
   /** Changes to cached rows, on the embedded database (change-feed.ts). */
   changes?: ChangeFeed;
+  /** Logs' shared text, kept from stored events too (log-text-cache.ts). */
+  logTexts?: LogTextCache;
   secretBox: SecretBox;
   plugins: PluginRegistry;
   metrics: Registry;

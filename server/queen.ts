@@ -38,6 +38,7 @@ import { JobControl } from './jobs/job-control.ts';
 import { JobLifecycle } from './jobs/job-lifecycle.ts';
 import { ResultWaits } from './jobs/result-waits.ts';
 import { RunControl } from './jobs/run-control.ts';
+import { LogTextCache } from './jobs/log-text-cache.ts';
 import { LiveBus } from './jobs/live-bus.ts';
 import { SpecResolver } from './jobs/spec-resolver.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -128,6 +129,9 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   // Rows from before secret plugin fields were sealed: sealed now (seal-stored-plugin-secrets.ts).
   await sealStoredPluginSecrets(db, secretBox, plugins, log);
   const bus = new LiveBus();
+  // Logs' shared text for readers, kept as this queen stores the events of the jobs it ingests.
+  const logTexts = new LogTextCache(db);
+  bus.on('job-events', (jobId, events, attempt, lease) => lease && logTexts.stored({ jobId, attempt }, lease, events));
   hub.setMaxListeners(0); // services listen (the dispatcher, the live fan-out), once each, not one per socket
   // Every change of a job's state goes through the lifecycle; the services below react
   // to its events (created → resolver, runnable/slot-freed → dispatcher, runnable →
@@ -165,7 +169,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const metrics = createMetrics({ db, bus, hub, retention });
   const authFailures = new AuthFailures(log, metrics);
   const app = createApp({
-    db, changes: database.changes, secretBox, plugins, metrics, control, runs, waits, hub, fleet, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
+    db, changes: database.changes, logTexts, secretBox, plugins, metrics, control, runs, waits, hub, fleet, log, maxBodyBytes: config.maxBodyBytes, webhookMaxBytes: config.webhookMaxBytes, publicUrl: config.publicUrl,
     metricsToken: config.metricsToken, trustProxy: config.trustProxy, authFailures, schedules,
     maxUploadBytes: config.maxUploadBytes,
     droneFileAccess: droneFileAccess(db, { sharedTokens: config.sharedDroneTokens }, options.localDroneToken),

@@ -156,7 +156,7 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     if (!stored) return undefined;
     const { changed: job, previousStatus } = stored;
     // Output first, then the status it led to: watchers see the last lines before the end.
-    this.deps.bus.emit('job-events', jobId, events, stored.attempt);
+    this.deps.bus.emit('job-events', jobId, events, stored.attempt, lease);
     if (job && job.status !== previousStatus) {
       // The drone's word is stored already; an odd order is logged, not undone.
       try {

@@ -8,8 +8,8 @@ import type { Job } from '../db/jobs.ts';
 import type { StoredEvent } from '../db/job-log.ts';
 
 export interface LiveBusEvents {
-  /** Consecutive events of a job's attempt, just persisted. */
-  'job-events': [jobId: string, events: StoredEvent[], attempt: number];
+  /** Consecutive events of a job's attempt, just persisted (with its lease when this queen ingested them from the drone). */
+  'job-events': [jobId: string, events: StoredEvent[], attempt: number, lease?: string];
   /** A job's row changed status (queued, assigned, running, final …). */
   'job-status': [job: Job];
   /** Another queen stored events of this job (read them from the database). */

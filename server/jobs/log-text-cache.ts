@@ -13,9 +13,17 @@
  * Each piece of shared text is also kept compressed, made by the first reader who asks for
  * gzip (log-gzip.ts): those readers share the compression as the others share the text.
  * The compressed bytes count towards `totalBytes` too.
+ *
+ * The text of a job this queen ingests is also kept as its events are stored (`stored`,
+ * fed from the live bus): from the job's first event, and for as long as they follow on
+ * from the text kept. Its first readers then read nothing from the database — a job page
+ * opened by fifty people at once costs no log read. Such text is gathered into pieces of
+ * at least SEAL_BYTES (a reader arriving seals what there is), so that a chatty build does
+ * not leave thousands of tiny pieces to compress one by one; logs nobody has read yet
+ * make room first.
  */
 import type { Db } from '../db/client.ts';
-import { LOG_PAGE_BYTES, readJobEvents, type LogOf } from '../db/job-log.ts';
+import { LOG_PAGE_BYTES, readJobEvents, type LogOf, type StoredEvent } from '../db/job-log.ts';
 import { crc32 } from 'node:zlib';
 import { deflatePiece, type SharedPiece } from './log-gzip.ts';
 import { jobLogText, LogTextRenderer } from './log-text.ts';
@@ -29,12 +37,17 @@ export interface LogTextCacheLimits {
 
 export const DEFAULT_LOG_TEXT_CACHE_LIMITS: LogTextCacheLimits = { totalBytes: 16 * 1024 * 1024, entryBytes: 4 * 1024 * 1024 };
 
+/** Text kept from stored events is made into a piece once it reaches this size (or a reader arrives). */
+const SEAL_BYTES = 64 * 1024;
+
 /** One log's shared text: the rendering of its events up to `lastSeq`. */
 interface Entry {
   readonly of: LogOf;
   readonly segments: Piece[];
-  /** Bytes of text (what `entryBytes` bounds). */
+  /** Bytes of text (what `entryBytes` bounds), the open text's included. */
   bytes: number;
+  /** Text of stored events not yet made into a piece (readers see it once sealed). */
+  open: string[];
   /** Bytes of the pieces' compressed forms made so far. */
   deflatedBytes: number;
   /** CRC-32 of the text so far (each piece records it up to its end, for gzip's trailer). */
@@ -53,6 +66,8 @@ export class LogTextCache {
   readonly #limits: LogTextCacheLimits;
   /** In order of last use (a Map keeps insertion order; a read re-inserts its entry). */
   readonly #entries = new Map<string, Entry>();
+  /** Text kept from stored events that nobody has read yet, oldest first: evicted first. */
+  readonly #unread = new Map<string, Entry>();
   #totalBytes = 0;
   /** Orders readers' arrivals against extensions' starts (see `read`). */
   #clock = 0;
@@ -92,10 +107,24 @@ export class LogTextCache {
     const arrivedAt = ++this.#clock;
     const entry = this.#entry(of, version);
     let next = 0;
+    /** The last seq whose text this reader has been given. */
+    let given = 0;
     for (;;) {
-      while (next < entry.segments.length) yield entry.segments[next++];
+      // Ends once it has what was stored when it asked, however fast the log grows on.
+      if (given >= untilSeq) return;
+      if (next < entry.segments.length) {
+        const piece = entry.segments[next++];
+        given = piece.lastSeq;
+        yield piece;
+        continue;
+      }
+      // Caught up with the pieces: text kept from stored events since is sealed into one
+      // more, and then everything up to the entry's lastSeq has been given.
+      this.#seal(entry);
+      if (next < entry.segments.length) continue;
+      given = entry.lastSeq;
       if (entry.full) break;
-      if (entry.lastSeq >= untilSeq) return;
+      if (given >= untilSeq) return;
       // An extension that started before this reader arrived may have missed events
       // stored since; only an empty page read after the arrival ends the log.
       const extension = this.#extend(entry);
@@ -106,18 +135,53 @@ export class LogTextCache {
     yield* jobLogText(this.#db, of, { afterSeq: entry.lastSeq, renderer: entry.renderer.copy() });
   }
 
-  #entry(of: LogOf, version: string): Entry {
-    const key = `${of.jobId}/${of.attempt}/${version}`;
-    let entry = this.#entries.get(key);
-    if (entry) {
-      this.#entries.delete(key);
-    } else {
-      entry = {
-        of, segments: [], bytes: 0, deflatedBytes: 0, crc: 0, lastSeq: 0, renderer: new LogTextRenderer(), full: false, evicted: false,
-      };
+  /**
+   * Events of the log just stored by this queen, in order (see the module comment): kept
+   * when they follow on from the text kept, which for a log not kept yet means from its
+   * first event. Anything else is left to readers, who read it from the database.
+   */
+  stored(of: LogOf, version: string, events: StoredEvent[]): void {
+    if (events.length === 0) return;
+    const key = keyOf(of, version);
+    let entry = this.#entries.get(key) ?? this.#unread.get(key);
+    if (!entry) {
+      if (events[0].seq !== 1) return;
+      entry = newEntry(of);
+      this.#unread.set(key, entry);
     }
+    // While a reader's page read is under way, it brings these events (they were stored
+    // before they were announced) — or, if it started earlier, the next read will.
+    if (entry.full || entry.evicted || entry.extension || events[0].seq !== entry.lastSeq + 1) return;
+    let text = '';
+    for (const e of events) text += entry.renderer.render(e);
+    entry.lastSeq = events[events.length - 1].seq;
+    if (text) {
+      const bytes = Buffer.byteLength(text);
+      entry.open.push(text);
+      entry.bytes += bytes;
+      this.#totalBytes += bytes;
+    }
+    if (entry.bytes >= this.#limits.entryBytes) entry.full = true;
+    if (entry.full || entry.bytes - sealedBytes(entry) >= SEAL_BYTES) this.#seal(entry);
+    this.#evictBeyondLimit();
+  }
+
+  #entry(of: LogOf, version: string): Entry {
+    const key = keyOf(of, version);
+    const entry = this.#entries.get(key) ?? this.#unread.get(key) ?? newEntry(of);
+    this.#unread.delete(key);
+    this.#entries.delete(key);
     this.#entries.set(key, entry);
     return entry;
+  }
+
+  /** Makes the entry's open text (from stored events) into a piece readers can take. */
+  #seal(entry: Entry): void {
+    if (entry.open.length === 0) return;
+    const piece = Buffer.from(entry.open.join(''));
+    entry.open = [];
+    entry.crc = crc32(piece, entry.crc);
+    entry.segments.push(new Piece(piece, entry.lastSeq, entry.crc, sealedBytes(entry) + piece.length, (deflated) => this.#countDeflated(entry, deflated)));
   }
 
   /** Reads the next page after the entry's end, or joins the read already under way. */
@@ -136,6 +200,7 @@ export class LogTextCache {
     const room = this.#limits.entryBytes - entry.bytes;
     const page = await readJobEvents(this.#db, entry.of, entry.lastSeq, Math.min(LOG_PAGE_BYTES, Math.max(room, 1)));
     if (page.length === 0) return false;
+    this.#seal(entry); // (nothing is kept from stored events during a read: see `stored`)
     let text = '';
     for (const e of page) text += entry.renderer.render(e);
     entry.lastSeq = page[page.length - 1].seq;
@@ -143,7 +208,7 @@ export class LogTextCache {
       const piece = Buffer.from(text);
       entry.crc = crc32(piece, entry.crc);
       entry.bytes += piece.length;
-      entry.segments.push(new Piece(piece, entry.crc, entry.bytes, (deflated) => this.#countDeflated(entry, deflated)));
+      entry.segments.push(new Piece(piece, entry.lastSeq, entry.crc, entry.bytes, (deflated) => this.#countDeflated(entry, deflated)));
       if (!entry.evicted) this.#totalBytes += piece.length;
     }
     if (entry.bytes >= this.#limits.entryBytes) entry.full = true;
@@ -159,14 +224,27 @@ export class LogTextCache {
   }
 
   #evictBeyondLimit(): void {
-    for (const [key, entry] of this.#entries) {
-      if (this.#totalBytes <= this.#limits.totalBytes) return;
-      this.#entries.delete(key);
-      entry.evicted = true;
-      this.#totalBytes -= entry.bytes + entry.deflatedBytes;
+    for (const entries of [this.#unread, this.#entries]) {
+      for (const [key, entry] of entries) {
+        if (this.#totalBytes <= this.#limits.totalBytes) return;
+        entries.delete(key);
+        entry.evicted = true;
+        this.#totalBytes -= entry.bytes + entry.deflatedBytes;
+      }
     }
   }
 }
+
+const keyOf = (of: LogOf, version: string) => `${of.jobId}/${of.attempt}/${version}`;
+
+function newEntry(of: LogOf): Entry {
+  return {
+    of, segments: [], bytes: 0, open: [], deflatedBytes: 0, crc: 0, lastSeq: 0, renderer: new LogTextRenderer(), full: false, evicted: false,
+  };
+}
+
+/** Bytes of the entry's text that is in pieces (not open). */
+const sealedBytes = (entry: Entry) => entry.segments.at(-1)?.bytesToEnd ?? 0;
 
 /** A piece of an entry's text; its compressed form is made when a gzip reader first wants it. */
 class Piece implements SharedPiece {
@@ -174,6 +252,8 @@ class Piece implements SharedPiece {
 
   constructor(
     readonly text: Buffer,
+    /** The seq of the last event whose text it holds. */
+    readonly lastSeq: number,
     readonly crcToEnd: number,
     readonly bytesToEnd: number,
     private readonly counted: (deflatedBytes: number) => void,

@@ -24,9 +24,9 @@ import { idParam } from './request-input.ts';
 /** Writes are joined up to this size (a gzip'd log of a few MiB is one write). */
 const WRITE_BYTES = 256 * 1024;
 
-export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed }) {
+export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: LogTextCache }) {
   const { db } = deps;
-  const logTexts = new LogTextCache(db);
+  const logTexts = deps.logTexts ?? new LogTextCache(db);
   const logJobRows = jobRowReads<JobLogState | undefined>(deps.changes);
   const routes = new Hono<{ Variables: AuthVariables }>();
 

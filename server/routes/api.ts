@@ -46,11 +46,14 @@ import { checkScheduleParams } from '../schedules/schedule-params.ts';
 import { listUploadFiles } from '../db/uploads.ts';
 import { readProjectTrigger, uploadLimitsOf } from './trigger-input.ts';
 import type { ChangeFeed } from '../db/change-feed.ts';
+import type { LogTextCache } from '../jobs/log-text-cache.ts';
 
 export interface ApiDeps {
   db: Db;
   /** Changes to cached rows, on the embedded database (change-feed.ts). */
   changes?: ChangeFeed;
+  /** Logs' shared text, kept from stored events too (log-text-cache.ts); one of its own when absent. */
+  logTexts?: LogTextCache;
   plugins: PluginRegistry;
   secretBox: SecretBox;
   control: JobControl;

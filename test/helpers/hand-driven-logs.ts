@@ -27,8 +27,12 @@ export interface HandDrivenLogs {
   queen: TestQueen;
   drone: RawDrone;
   projectId: string;
-  /** A job triggered, assigned to the hand-driven drone, and ready for its events. */
-  runningJob(): Promise<RunningJob>;
+  /**
+   * A job triggered, assigned to the hand-driven drone, and ready for its events — stored
+   * directly, or `throughIngest`: through the queen's lifecycle, announced on its bus as a
+   * drone's events are.
+   */
+  runningJob(options?: { throughIngest?: boolean }): Promise<RunningJob>;
   stop(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startHandDrivenLogs(projectName: string): Promise<HandDriv
     const writer = drone;
     return {
       queen, drone, projectId, stop,
-      async runningJob() {
+      async runningJob(options = {}) {
         const id = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
         const { lease } = await writer.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
         let seq = 0;
@@ -58,7 +62,10 @@ export async function startHandDrivenLogs(projectName: string): Promise<HandDriv
           const events: StoredEvent[] = [];
           if (seq === 0) events.push({ type: 'job:started', seq: ++seq, at } as StoredEvent, { type: 'job:cmd:start', seq: ++seq, at, cmd: 0, phase: 'test', command: 'print' } as StoredEvent);
           for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
-          assert.ok(await appendJobEvents(queen.database.db, id, lease, events), 'stored');
+          const stored = options.throughIngest
+            ? await queen.lifecycle.recordEvents(id, lease, events)
+            : await appendJobEvents(queen.database.db, id, lease, events);
+          assert.ok(stored, 'stored');
         };
         const keepGrowing = (lines: (from: number, n: number) => string[]) => {
           let writes = 0;

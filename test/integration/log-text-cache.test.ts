@@ -4,13 +4,17 @@
  * exactly the text an uncached read renders; the log growing between and during reads
  * is never missed; the cache stays within its limits and a log longer than one entry may
  * keep still reads whole; an attempt stored anew under the same number (a drone refused
- * it before it started) is not served from the old text.
+ * it before it started) is not served from the old text. The text of a job this queen
+ * ingests is kept as it is stored, and its readers read nothing from the database.
  */
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { eq } from 'drizzle-orm';
 import { after, before, it } from 'node:test';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { jobLogChunks } from '../../server/db/schema.ts';
 import { LogTextCache } from '../../server/jobs/log-text-cache.ts';
 import { jobLogText } from '../../server/jobs/log-text.ts';
 import { startHandDrivenLogs, type HandDrivenLogs } from '../helpers/hand-driven-logs.ts';
@@ -28,7 +32,7 @@ before(async () => {
 });
 after(() => rig?.stop());
 
-const runningJob = () => rig.runningJob();
+const runningJob = (options?: { throughIngest?: boolean }) => rig.runningJob(options);
 
 const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `line ${from + i} ${'.'.repeat(i % 50)}\n`);
 
@@ -38,12 +42,19 @@ async function uncached(id: string): Promise<string> {
   return text;
 }
 
-function readOverHttp(id: string): Promise<string> {
+function readOverHttp(id: string): Promise<string>;
+function readOverHttp(id: string, options: { gzip: true }): Promise<Buffer>;
+function readOverHttp(id: string, options: { gzip?: boolean } = {}): Promise<string | Buffer> {
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, ...(options.gzip && { 'accept-encoding': 'gzip' }) };
   return new Promise((resolve, reject) => {
-    get(`${queen.url}/api/jobs/${id}/log`, { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
+    get(`${queen.url}/api/jobs/${id}/log`, { agent: false, headers }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (b: Buffer) => parts.push(b));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(parts).toString()) : reject(new Error(`status ${res.statusCode}`))));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+        const body = Buffer.concat(parts);
+        resolve(options.gzip ? body : body.toString());
+      });
       res.on('error', reject);
     }).on('error', reject);
   });
@@ -63,6 +74,33 @@ it('gives 40 concurrent readers of a growing log each the whole log as stored, n
     assert.ok(final.startsWith(text), 'and is exactly a prefix of the log as rendered uncached');
   }
   // A read after the writes: the whole log, the cached part and the newly stored part.
+  assert.equal(await readOverHttp(job.id), final);
+});
+
+it('keeps the text of a job this queen ingests as it is stored: its readers read no log from the database', async () => {
+  const job = await runningJob({ throughIngest: true });
+  for (let i = 0; i < 40; i++) await job.append(lines(i * 50, 50)); // ~150 KiB: sealed pieces and open text
+  const text = await uncached(job.id);
+  // Taken from under the queen: a read that went to the database would now come back short.
+  await queen.database.db.delete(jobLogChunks).where(eq(jobLogChunks.jobId, job.id));
+  assert.equal(await uncached(job.id), '');
+  assert.equal(await readOverHttp(job.id), text);
+  assert.equal(gunzipSync(await readOverHttp(job.id, { gzip: true })).toString(), text);
+});
+
+it('gives 40 concurrent readers of a log growing through the ingest each the whole log as stored', async () => {
+  const job = await runningJob({ throughIngest: true });
+  for (let i = 0; i < 20; i++) await job.append(lines(i * 50, 50));
+  const before = await uncached(job.id);
+  const growing = job.keepGrowing(lines);
+  const texts = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? readOverHttp(job.id) : readOverHttp(job.id, { gzip: true }).then((b) => gunzipSync(b).toString()))));
+  const writes = await growing.stop();
+  const final = await uncached(job.id);
+  assert.ok(writes > 0, 'the log grew during the reads');
+  for (const text of texts) {
+    assert.ok(text.startsWith(before), 'each read holds everything stored before it began');
+    assert.ok(final.startsWith(text), 'and is exactly a prefix of the log as rendered uncached');
+  }
   assert.equal(await readOverHttp(job.id), final);
 });
 
