@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
+import { preparedQuery } from './prepared-query.ts';
 import { takeJobNumber } from './projects.ts';
 import { jobCommands, jobLogChunks, jobs, projects, type JobPlugin, type JobRef, type JobTrigger } from './schema.ts';
 
@@ -50,11 +51,14 @@ export type JobLogState = Pick<Job, 'id' | 'status' | 'attempt' | 'lease' | 'las
  * driver would parse for every reader of a log (measured on PGlite under load: 3.1 ms a
  * query, was 3.5 ms — most of a query's cost there is the query itself).
  */
+const jobLogStateQuery = preparedQuery((db) => db
+  .select({ id: jobs.id, status: jobs.status, attempt: jobs.attempt, lease: jobs.lease, lastSeq: jobs.lastSeq, logPrunedAt: jobs.logPrunedAt })
+  .from(jobs)
+  .where(eq(jobs.id, sql.placeholder('id')))
+  .prepare('find_job_log_state'));
+
 export async function findJobLogState(db: Db, id: string): Promise<JobLogState | undefined> {
-  const [row] = await db
-    .select({ id: jobs.id, status: jobs.status, attempt: jobs.attempt, lease: jobs.lease, lastSeq: jobs.lastSeq, logPrunedAt: jobs.logPrunedAt })
-    .from(jobs)
-    .where(eq(jobs.id, id));
+  const [row] = await jobLogStateQuery(db).execute({ id });
   return row;
 }
 

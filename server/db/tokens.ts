@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { preparedQuery } from './prepared-query.ts';
 import { apiTokens } from './schema.ts';
 
 export type ApiToken = typeof apiTokens.$inferSelect;
@@ -15,11 +16,14 @@ export async function insertToken(
   return row;
 }
 
+const activeTokenQuery = preparedQuery((db) => db
+  .select()
+  .from(apiTokens)
+  .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+  .prepare('find_active_token'));
+
 export async function findActiveToken(db: Db, tokenHash: string): Promise<ApiToken | undefined> {
-  const [row] = await db
-    .select()
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+  const [row] = await activeTokenQuery(db).execute({ tokenHash });
   return row;
 }
 

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import { preparedQuery } from './prepared-query.ts';
 import { firstRow } from './first-row.ts';
 import { users } from './schema.ts';
 
@@ -18,8 +19,10 @@ export async function findUserByUsername(db: Db, username: string): Promise<User
   return firstRow(db.select().from(users).where(eq(users.username, username)));
 }
 
+const userQuery = preparedQuery((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare('find_user'));
+
 export async function findUser(db: Db, id: string): Promise<User | undefined> {
-  return firstRow(db.select().from(users).where(eq(users.id, id)));
+  return firstRow(userQuery(db).execute({ id }));
 }
 
 export async function countUsers(db: Db): Promise<number> {

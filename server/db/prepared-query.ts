@@ -1,0 +1,19 @@
+/**
+ * A query built once per database and run with new parameters each time — for lookups
+ * every API request makes (its credential, a log's job row), where building the SQL
+ * through drizzle's query builder costs as much as the lookup itself on PGlite. Only for
+ * the database handle (`Database.db`), not a transaction's.
+ */
+import type { Db } from './client.ts';
+
+export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
+  const built = new WeakMap<Db, Q>();
+  return (db) => {
+    let query = built.get(db);
+    if (query === undefined) {
+      query = build(db);
+      built.set(db, query);
+    }
+    return query;
+  };
+}
