@@ -3,7 +3,8 @@
  *   1. one whole-log read of the same bytes stored in few large batches and in thousands
  *      of tiny ones (a chatty build) — reading costs in proportion to the bytes;
  *   2. 10 and 50 concurrent readers (in another process) of a running job's log
- *      (`GET /api/jobs/:id/log`) that nobody has read yet and that grows while they read:
+ *      (`GET /api/jobs/:id/log`) that nobody has read yet and that grows while they read,
+ *      stored through the queen's lifecycle as a drone's events are:
  *      latency p50/p99 of each whole read — as plain text; gzip'd as browsers, `curl
  *      --compressed` and fetch ask for it, each reader gunzipping what it gets; and gzip'd
  *      until the last compressed byte arrives (the queen's part, without the readers'
@@ -11,7 +12,8 @@
  *   3. the floor: the same readers against a bare node:http server in this process that
  *      answers every request with the same bytes from memory (no routing, credential, job
  *      row or log) — what this machine and these readers allow at best.
- * `npm run bench:log-reads`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench:log-reads`.
+ * `npm run bench:log-reads`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench:log-reads`;
+ * `BENCH_READS=gzip-bytes` (a comma-separated list) runs only those readers.
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -49,8 +51,17 @@ async function assignedJob(): Promise<{ id: string; lease: string }> {
   return { id, lease };
 }
 
-/** Stores a log of `lines` output lines for the job, `perBatch` events to a batch. */
-async function writeLog({ id, lease }: { id: string; lease: string }, lines: number, perBatch: number): Promise<{ id: string; bytes: number }> {
+/**
+ * Stores a log of `lines` output lines for the job, `perBatch` events to a batch: straight
+ * into the database, or through the queen's lifecycle as a drone's events arrive (which
+ * also keeps the log's text for readers as it is stored).
+ */
+async function writeLog(
+  { id, lease }: { id: string; lease: string },
+  lines: number,
+  perBatch: number,
+  through: 'database' | 'ingest' = 'database',
+): Promise<{ id: string; bytes: number }> {
   const at = Date.now();
   const events: StoredEvent[] = [
     { type: 'job:started', seq: 1, at },
@@ -60,7 +71,8 @@ async function writeLog({ id, lease }: { id: string; lease: string }, lines: num
     events.push({ type: 'job:cmd:stdout', seq: i + 3, at, cmd: 0, data: `line ${i} ${'.'.repeat(150)}\n` } as StoredEvent);
   }
   for (let i = 0; i < events.length; i += perBatch) {
-    const stored = await appendJobEvents(queen.database.db, id, lease, events.slice(i, i + perBatch));
+    const batch = events.slice(i, i + perBatch);
+    const stored = through === 'ingest' ? await queen.lifecycle.recordEvents(id, lease, batch) : await appendJobEvents(queen.database.db, id, lease, batch);
     if (!stored) throw new Error(`append refused at batch ${i}`);
   }
   const bytes = events.reduce((n, e) => n + ('data' in e ? (e as { data: string }).data.length : 0), 0);
@@ -89,13 +101,16 @@ const assigned: { id: string; lease: string }[] = [];
 for (let i = 0; i < 8; i++) assigned.push(await assignedJob());
 const coarse = await writeLog(assigned[0], LINES, 1_000);
 const chatty = await writeLog(assigned[1], LINES, 1);
-// Jobs nobody has read yet, for the concurrent readers.
-type Encoding = 'plain' | 'gzip' | 'gzip-bytes';
-const unread = {
-  plain: { 10: await writeLog(assigned[2], LINES, 1), 50: await writeLog(assigned[3], LINES, 1) },
-  gzip: { 10: await writeLog(assigned[4], LINES, 1), 50: await writeLog(assigned[5], LINES, 1) },
-  'gzip-bytes': { 10: await writeLog(assigned[6], LINES, 1), 50: await writeLog(assigned[7], LINES, 1) },
-};
+// BENCH_READS=gzip-bytes,plain: only those kinds of readers (default all three).
+const ENCODINGS = ['plain', 'gzip', 'gzip-bytes'] as const;
+type Encoding = (typeof ENCODINGS)[number];
+const wanted = (process.env.BENCH_READS ?? ENCODINGS.join(',')).split(',');
+const rounds = ENCODINGS.filter((e) => wanted.includes(e)).flatMap((e) => [[e, 10], [e, 50]] as const);
+// Jobs nobody has read yet, for the concurrent readers — written as a drone's events are:
+// the queen keeps the text as it stores it (unless it had to make room), so readers of a
+// job it ingests read nothing from the database.
+const unread = new Map<string, { id: string; bytes: number }>();
+for (const [i, [encoding, readers]] of rounds.entries()) unread.set(`${encoding}/${readers}`, await writeLog(assigned[2 + i], LINES, 1, 'ingest'));
 const mib = (coarse.bytes / 1048576).toFixed(2);
 for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatty]] as const) {
   // The storage's part: the whole text rendered from the database, nothing cached.
@@ -108,10 +123,9 @@ for (const [name, job] of [['7 batches', coarse], [`${LINES + 2} batches`, chatt
   console.log(`whole-log read from the database, ${mib} MiB in ${name}: p50 ${fmt(pct(samples, 50))}, p95 ${fmt(pct(samples, 95))}`);
 }
 
-const rounds = [['plain', 10], ['plain', 50], ['gzip', 10], ['gzip', 50], ['gzip-bytes', 10], ['gzip-bytes', 50]] as const;
 for (const [encoding, readers] of rounds) {
   // A job nobody has read yet, still growing: 10 more lines every 20 ms while it is read.
-  const job = unread[encoding][readers];
+  const job = unread.get(`${encoding}/${readers}`)!;
   const { lease, lastSeq } = await leaseOf(job.id);
   let seq = lastSeq;
   let writing = true;
@@ -119,7 +133,7 @@ for (const [encoding, readers] of rounds) {
     while (writing) {
       const at = Date.now();
       const batch = Array.from({ length: 10 }, () => ({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data: `more ${seq}\n` }) as StoredEvent);
-      await appendJobEvents(queen.database.db, job.id, lease, batch);
+      await queen.lifecycle.recordEvents(job.id, lease, batch);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
