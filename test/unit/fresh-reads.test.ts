@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { FreshReads } from '../../server/util/fresh-reads.ts';
-
-/** A load of a value that changes over time; each load runs until released. */
-function source() {
-  let value = 0;
-  const started: { key: string; release: () => void; fail: (err: Error) => void }[] = [];
-  const load = (key: string) => new Promise<string>((resolve, reject) => {
-    const seen = value; // what the load reads is the state when it starts
-    started.push({ key, release: () => resolve(`${key}@${seen}`), fail: reject });
-  });
-  const startedCount = async (n: number) => {
-    while (started.length < n) await new Promise((resolve) => setImmediate(resolve));
-  };
-  return { load, started, startedCount, set: (v: number) => (value = v) };
-}
+import { heldLoads } from '../helpers/held-loads.ts';
 
 it('callers that arrive while a load runs share the next one; other keys load on their own', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new FreshReads<string>();
   const answers = Promise.all([reads.read('a', () => src.load('a')), reads.read('a', () => src.load('a')), reads.read('b', () => src.load('b'))]);
   await src.startedCount(2);
@@ -31,7 +18,7 @@ it('callers that arrive while a load runs share the next one; other keys load on
 });
 
 it('never answers a caller with a load that started before it asked', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new FreshReads<string>();
   const first = reads.read('k', () => src.load('k'));
   await src.startedCount(1);
@@ -47,7 +34,7 @@ it('never answers a caller with a load that started before it asked', async () =
 });
 
 it('a failed load fails its own callers only; the next load serves the next ones', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new FreshReads<string>();
   const first = reads.read('k', () => src.load('k'));
   await src.startedCount(1);

@@ -1,69 +1,56 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { InvalidatedReads } from '../../server/util/invalidated-reads.ts';
-
-/** A value that changes on demand, and loads of it that run until released. */
-function source() {
-  let value = 0;
-  const started: { key: string; release: () => void; fail: (err: Error) => void }[] = [];
-  const load = (key: string) => () => new Promise<string>((resolve, reject) => {
-    const seen = value;
-    started.push({ key, release: () => resolve(`${key}@${seen}`), fail: reject });
-  });
-  const startedCount = async (n: number) => {
-    while (started.length < n) await new Promise((resolve) => setImmediate(resolve));
-  };
-  return { load, started, startedCount, set: (v: number) => (value = v) };
-}
+import { heldLoads } from '../helpers/held-loads.ts';
 
 it('keeps a loaded value until it is invalidated; callers during a load share it', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new InvalidatedReads<string>({ maxEntries: 10 });
-  const both = Promise.all([reads.read('k', src.load('k')), reads.read('k', src.load('k'))]);
+  const both = Promise.all([reads.read('k', () => src.load('k')), reads.read('k', () => src.load('k'))]);
   await src.startedCount(1);
   src.started[0].release();
   assert.deepEqual(await both, ['k@0', 'k@0']);
-  assert.equal(await reads.read('k', src.load('k')), 'k@0');
+  assert.equal(await reads.read('k', () => src.load('k')), 'k@0');
   assert.equal(src.started.length, 1, 'kept: no second load');
   src.set(1);
   reads.invalidate('k');
-  const again = reads.read('k', src.load('k'));
+  const again = reads.read('k', () => src.load('k'));
   await src.startedCount(2);
   src.started[1].release();
   assert.equal(await again, 'k@1');
 });
 
 it('a load overtaken by a change answers who asked before it, is not kept, and later callers load anew', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new InvalidatedReads<string>({ maxEntries: 10 });
-  const early = reads.read('k', src.load('k'));
+  const early = reads.read('k', () => src.load('k'));
   await src.startedCount(1);
   src.set(1);
   reads.invalidate('k'); // the change is heard while the first load runs
-  const late = reads.read('k', src.load('k'));
+  const late = reads.read('k', () => src.load('k'));
   await src.startedCount(2);
   src.started[0].release();
   src.started[1].release();
   assert.equal(await early, 'k@0');
   assert.equal(await late, 'k@1');
-  assert.equal(await reads.read('k', src.load('k')), 'k@1', 'the later load is the one kept');
+  assert.equal(await reads.read('k', () => src.load('k')), 'k@1', 'the later load is the one kept');
   assert.equal(src.started.length, 2);
 });
 
 it('invalidateAll drops every value and overtakes every load under way', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new InvalidatedReads<string>({ maxEntries: 10 });
-  const a = reads.read('a', src.load('a'));
+  const a = reads.read('a', () => src.load('a'));
   await src.startedCount(1);
   src.started[0].release();
   await a;
-  const b = reads.read('b', src.load('b'));
+  const b = reads.read('b', () => src.load('b'));
   await src.startedCount(2);
   reads.invalidateAll();
   src.started[1].release();
   await b;
   assert.equal(reads.size, 0);
-  const again = Promise.all([reads.read('a', src.load('a')), reads.read('b', src.load('b'))]);
+  const again = Promise.all([reads.read('a', () => src.load('a')), reads.read('b', () => src.load('b'))]);
   await src.startedCount(4);
   for (const s of src.started.slice(2)) s.release();
   await again;
@@ -71,13 +58,13 @@ it('invalidateAll drops every value and overtakes every load under way', async (
 });
 
 it('a failed load is not kept, and its error reaches everyone who shared it', async () => {
-  const src = source();
+  const src = heldLoads();
   const reads = new InvalidatedReads<string>({ maxEntries: 10 });
-  const both = Promise.allSettled([reads.read('k', src.load('k')), reads.read('k', src.load('k'))]);
+  const both = Promise.allSettled([reads.read('k', () => src.load('k')), reads.read('k', () => src.load('k'))]);
   await src.startedCount(1);
   src.started[0].fail(new Error('database away'));
   assert.deepEqual((await both).map((r) => r.status), ['rejected', 'rejected']);
-  const next = reads.read('k', src.load('k'));
+  const next = reads.read('k', () => src.load('k'));
   await src.startedCount(2);
   src.started[1].release();
   assert.equal(await next, 'k@0');
