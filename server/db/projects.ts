@@ -2,7 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
+import type { ChangeFeed } from './change-feed.ts';
 import { firstRow } from './first-row.ts';
+import { projectRowReads } from './row-reads.ts';
+import type { SharedReads } from '../util/fresh-reads.ts';
 import { projects } from './schema.ts';
 
 export type Project = typeof projects.$inferSelect;
@@ -14,8 +17,25 @@ export async function insertProject(db: Db, input: NewProject): Promise<Project>
   return row;
 }
 
+/** Project rows kept per database that has a change feed (see `keepProjectRows`). */
+const keptProjects = new WeakMap<Db, SharedReads<Project | undefined>>();
+
+/**
+ * On a database with a change feed (the embedded one), `findProject` answers from rows
+ * kept until the database says they changed: a job reads its project several times on its
+ * way (trigger, resolution, assignment, hooks, commit statuses).
+ */
+export function keepProjectRows(db: Db, changes: ChangeFeed): void {
+  keptProjects.set(db, projectRowReads<Project | undefined>(changes)!);
+}
+
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
-  return firstRow(db.select().from(projects).where(eq(projects.id, id)));
+  const load = () => firstRow(db.select().from(projects).where(eq(projects.id, id)));
+  const kept = keptProjects.get(db);
+  if (!kept) return load();
+  // A copy: what a caller does with its project never reaches the next caller.
+  const project = await kept.read(id, load);
+  return project && structuredClone(project);
 }
 
 export async function findProjectByName(db: Db, name: string): Promise<Project | undefined> {

@@ -26,3 +26,11 @@ export function jobRowReads<V>(changes: ChangeFeed | undefined): SharedReads<V> 
   changes.onJobChanged((jobId) => (jobId ? reads.invalidate(jobId) : reads.invalidateAll()));
   return reads;
 }
+
+/** Reads of one project's row, keyed by the project's id; undefined without a change feed (read each time). */
+export function projectRowReads<V>(changes: ChangeFeed | undefined): SharedReads<V> | undefined {
+  if (!changes) return undefined;
+  const reads = new InvalidatedReads<V>({ maxEntries: MAX_ENTRIES });
+  changes.onProjectChanged((projectId) => (projectId ? reads.invalidate(projectId) : reads.invalidateAll()));
+  return reads;
+}

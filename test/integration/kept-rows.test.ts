@@ -1,6 +1,6 @@
 /**
- * What the queen keeps of rows every request needs — credentials, and a job's row for its
- * log (db/row-reads.ts: kept until the database's change feed says otherwise on the
+ * What the queen keeps of rows every request needs — credentials, a job's row for its
+ * log, projects (db/row-reads.ts: kept until the database's change feed says otherwise on the
  * embedded database, shared between callers that arrive together on PostgreSQL) — is never
  * older than the request, whoever changed the row and however: here the changes are made
  * behind the API's back, in SQL, as a cascade, a maintenance script or a code path that
@@ -11,6 +11,7 @@ import { after, before, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { findProject } from '../../server/db/projects.ts';
 import { jobLogChunks } from '../../server/db/schema.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -101,4 +102,17 @@ it("a job's log read follows its row: lines stored, writes refused, the log prun
 
   await queen.database.db.execute(sql`update jobs set log_pruned_at = now() where id = ${id}`);
   assert.equal((await read()).status, 410);
+});
+
+it('a project changed or removed in SQL is seen by the next read, and a caller cannot change what the next one gets', async () => {
+  const project = (await queen.api('POST', '/api/projects', { name: 'kept-project', repoUrl: repo.url })).body;
+  const read = async () => queen.api('GET', `/api/projects/${project.id}`);
+  for (let i = 0; i < 2; i++) assert.equal((await read()).body.defaultBranch, 'main');
+  await queen.database.db.execute(sql`update projects set default_branch = 'trunk' where id = ${project.id}`);
+  assert.equal((await read()).body.defaultBranch, 'trunk');
+  const mine = await findProject(queen.database.db, project.id);
+  mine!.defaultBranch = 'scribbled';
+  assert.equal((await findProject(queen.database.db, project.id))!.defaultBranch, 'trunk');
+  await queen.database.db.execute(sql`delete from projects where id = ${project.id}`);
+  assert.equal((await read()).status, 404);
 });
