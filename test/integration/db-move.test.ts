@@ -19,7 +19,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
-import postgres from 'postgres';
 import { lockDataDir } from '../../server/data-dir-lock.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { findProjectByName } from '../../server/db/projects.ts';
@@ -30,6 +29,7 @@ import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { canLogIn, logIn, sessionApi, sessionLive, type WebSession } from '../helpers/web-session.ts';
 import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
 import { hiveCommandArgs } from '../helpers/built-hive.ts';
+import { createEmptyPostgresDatabase } from '../helpers/test-db.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 const SECRET = `deploy-${randomBytes(6).toString('hex')}`;
@@ -51,16 +51,9 @@ function hiveDb(args: string[], env: Record<string, string>): Promise<{ code: nu
 
 /** A new, really empty PostgreSQL database (no tables: the import makes them). */
 async function bareDatabase(): Promise<string> {
-  const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-  const name = `hive_move_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  cleanups.push(async () => {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  });
-  const url = new URL(adminUrl!);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = (await createEmptyPostgresDatabase(adminUrl))!;
+  cleanups.push(() => database.drop());
+  return database.url;
 }
 
 const releases = new Map<TestQueen, () => void>();

@@ -3,20 +3,16 @@
  * take turns under an advisory lock, and the later ones find them applied.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { openDatabase } from '../../server/db/client.ts';
+import { createEmptyPostgresDatabase } from '../helpers/test-db.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 
 it('migrates one fresh database from four processes at once', { skip: adminUrl ? false : 'PostgreSQL only (set TEST_DATABASE_URL)' }, async () => {
-  const name = `hive_test_migrate_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(adminUrl!, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl!);
-  url.pathname = `/${name}`;
+  const empty = (await createEmptyPostgresDatabase(adminUrl))!;
+  const url = new URL(empty.url);
   try {
     const opened = await Promise.allSettled([1, 2, 3, 4].map(() => openDatabase({ url: url.toString(), maxConnections: 2 })));
     const failures = opened.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
@@ -30,7 +26,6 @@ it('migrates one fresh database from four processes at once', { skip: adminUrl ?
       await Promise.all(databases.map((d) => d.close()));
     }
   } finally {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await empty.drop();
   }
 });
