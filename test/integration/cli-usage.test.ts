@@ -4,13 +4,12 @@
  * how to fix) with exit 1 — never a stack trace. Run as the real command.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { hiveCommandArgs } from '../helpers/built-hive.ts';
+import { runHive } from '../helpers/cli-process.ts';
 
 let dataDir: string;
 
@@ -19,13 +18,7 @@ before(async () => {
 });
 after(() => rm(dataDir, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...hiveCommandArgs, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], env: Record<string, string> = {}) => runHive(args, { env: { HOME: process.env.HOME, HIVE_DATA_DIR: dataDir, ...env } });
 
 const noStackTrace = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `a stack trace:\n${text}`);
 

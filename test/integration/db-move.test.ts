@@ -13,7 +13,6 @@
  * data directory given the secret.key), which is the same commands on the other driver.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,11 +23,11 @@ import { openDatabase } from '../../server/db/client.ts';
 import { findProjectByName } from '../../server/db/projects.ts';
 import { openPluginSecrets } from '../../server/jobs/sealed-plugin-config.ts';
 import { connectDrone } from '../helpers/drone-process.ts';
+import { runHive } from '../helpers/cli-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { canLogIn, logIn, sessionApi, sessionLive, type WebSession } from '../helpers/web-session.ts';
 import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
-import { hiveCommandArgs } from '../helpers/built-hive.ts';
 import { createEmptyPostgresDatabase } from '../helpers/test-db.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
@@ -41,13 +40,7 @@ const files = cleanupsAfterTests();
 const { cleanups } = files;
 const tempDir = (name: string) => files.tempDir(`hive-db-move-${name}-`);
 
-function hiveDb(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...hiveCommandArgs, 'db', ...args], { env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-  });
-}
+const hiveDb = (args: string[], env: Record<string, string>) => runHive(['db', ...args], { env });
 
 /** A new, really empty PostgreSQL database (no tables: the import makes them). */
 async function bareDatabase(): Promise<string> {

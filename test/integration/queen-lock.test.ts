@@ -5,12 +5,13 @@
  * on its data.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { freePort } from '../helpers/free-port.ts';
+import { runHive } from '../helpers/cli-process.ts';
 import { hiveCommandArgs } from '../helpers/built-hive.ts';
 
 let dataDir: string;
@@ -45,11 +46,7 @@ function queen(port: number): Promise<{ child: ChildProcess; output: () => strin
   });
 }
 
-function run(args: string[], port: number): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...hiveCommandArgs, ...args], { env: env(port) }, (err, _stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
-  });
-}
+const run = (args: string[], port: number) => runHive(args, { env: env(port) });
 
 it('refuses a second queen and hive users while a queen runs, and starts after a SIGKILLed one', async () => {
   await newDataDir();

@@ -6,7 +6,6 @@
  * database a queen has open.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { createSession, loadSession } from '../../server/auth/sessions.ts';
 import { openDatabase, type Db } from '../../server/db/client.ts';
 import { findUserByUsername } from '../../server/db/users.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
-import { hiveCommandArgs } from '../helpers/built-hive.ts';
+import { runHive } from '../helpers/cli-process.ts';
 
 let dataDir: string;
 let postgresDb: TestDatabase | undefined;
@@ -34,14 +33,7 @@ async function withDb<T>(body: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-function cli(args: string[], stdin = '', extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [...hiveCommandArgs, 'users', ...args], { env: { PATH: process.env.PATH, ...env, ...extraEnv } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-    });
-    child.stdin!.end(stdin);
-  });
-}
+const cli = (args: string[], stdin = '', extraEnv: Record<string, string> = {}) => runHive(['users', ...args], { env: { ...env, ...extraEnv }, stdin });
 
 const adminPasswordIs = (password: string) => withDb(async (db) => verifyPassword(password, (await findUserByUsername(db, 'admin'))!.passwordHash));
 
