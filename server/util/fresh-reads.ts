@@ -5,13 +5,13 @@
  * one, which starts when the current one ends and serves everyone who arrived meanwhile.
  *
  * On PostgreSQL, where a query waits for the network, 50 readers of a log making 4 reads
- * each cost 123 token and job-row loads instead of 402 (bench, 2026-11-30). On PGlite it
- * saves nothing: a query there runs to its end within the turn of the event loop that
- * started it, before the next request is even parsed. What a caller sees is never
- * older than its request: a token revoked,
- * or a line stored, before the request arrived is seen by it — unlike a cache with a
- * time to live, nothing here can answer with a state older than the request, on this
- * queen or after a change made by another queen.
+ * each cost 123 token and job-row loads instead of 402 (bench, 2026-11-30). (On PGlite it
+ * would save nothing — a query there runs to its end within the turn of the event loop
+ * that started it — so there the queen keeps rows until its change feed says they changed
+ * instead: invalidated-reads.ts, db/row-reads.ts.) What a caller sees is never older than
+ * its request: a token revoked, or a line stored, before the request arrived is seen by
+ * it — unlike a cache with a time to live, nothing here can answer with a state older
+ * than the request, on this queen or after a change made by another queen.
  *
  * Memory: a key is held only while its loads run (at most one running and one waiting).
  */
