@@ -13,33 +13,28 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 
+/** What the feed tells of, each on the channel its triggers notify (migrations 0013, 0014). */
+const CHANNELS = { auth: 'hive_auth_changed', job: 'hive_job_changed', project: 'hive_project_changed' } as const;
+export type ChangedRows = keyof typeof CHANNELS;
+
 export interface ChangeFeed {
-  /** Users, API or drone tokens, or sessions changed. */
-  onAuthChanged(listener: () => void): void;
-  /** A job row was inserted, updated or deleted; '' when every job may have changed. */
-  onJobChanged(listener: (jobId: string) => void): void;
-  /** A project row was inserted, updated or deleted; '' when every project may have changed. */
-  onProjectChanged(listener: (projectId: string) => void): void;
+  /**
+   * Calls `listener` after every committed change to the rows: with the row's id (jobs,
+   * projects), or '' when any row may have changed (auth: users, API and drone tokens,
+   * sessions — and a TRUNCATE).
+   */
+  on(rows: ChangedRows, listener: (id: string) => void): void;
 }
 
 export async function openPgliteChangeFeed(client: PGlite): Promise<ChangeFeed> {
-  const auth: (() => void)[] = [];
-  const jobs: ((jobId: string) => void)[] = [];
-  const projects: ((projectId: string) => void)[] = [];
-  await client.listen('hive_auth_changed', () => {
-    for (const listener of auth) listener();
-  });
-  await client.listen('hive_job_changed', (jobId) => {
-    for (const listener of jobs) listener(jobId);
-  });
-  await client.listen('hive_project_changed', (projectId) => {
-    for (const listener of projects) listener(projectId);
-  });
+  const listeners = new Map<ChangedRows, ((id: string) => void)[]>();
+  for (const [rows, channel] of Object.entries(CHANNELS) as [ChangedRows, string][]) {
+    listeners.set(rows, []);
+    await client.listen(channel, (id) => {
+      for (const listener of listeners.get(rows)!) listener(id);
+    });
+  }
   // Last: a change is announced only once someone listens.
   await client.exec(`set hive.change_feed = 'on'`);
-  return {
-    onAuthChanged: (listener) => void auth.push(listener),
-    onJobChanged: (listener) => void jobs.push(listener),
-    onProjectChanged: (listener) => void projects.push(listener),
-  };
+  return { on: (rows, listener) => void listeners.get(rows)!.push(listener) };
 }

@@ -6,7 +6,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
-import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';

@@ -4,7 +4,7 @@ import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { firstRow } from './first-row.ts';
-import { projectRowReads } from './row-reads.ts';
+import { rowReads } from './row-reads.ts';
 import type { SharedReads } from '../util/fresh-reads.ts';
 import { projects } from './schema.ts';
 
@@ -26,7 +26,7 @@ const keptProjects = new WeakMap<Db, SharedReads<Project | undefined>>();
  * way (trigger, resolution, assignment, hooks, commit statuses).
  */
 export function keepProjectRows(db: Db, changes: ChangeFeed): void {
-  keptProjects.set(db, projectRowReads<Project | undefined>(changes)!);
+  keptProjects.set(db, rowReads<Project | undefined>(changes, 'project'));
 }
 
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {

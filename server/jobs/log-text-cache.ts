@@ -200,7 +200,6 @@ export class LogTextCache {
     const room = this.#limits.entryBytes - entry.bytes;
     const page = await readJobEvents(this.#db, entry.of, entry.lastSeq, Math.min(LOG_PAGE_BYTES, Math.max(room, 1)));
     if (page.length === 0) return false;
-    this.#seal(entry); // (nothing is kept from stored events during a read: see `stored`)
     let text = '';
     for (const e of page) text += entry.renderer.render(e);
     entry.lastSeq = page[page.length - 1].seq;

@@ -11,7 +11,7 @@ import type { ChangeFeed } from '../db/change-feed.ts';
 import type { Db } from '../db/client.ts';
 import { logOf } from '../db/job-log.ts';
 import { findJobLogState, type JobLogState } from '../db/jobs.ts';
-import { jobRowReads } from '../db/row-reads.ts';
+import { rowReads } from '../db/row-reads.ts';
 import { GoneError, NotFoundError } from '../errors.ts';
 import { gzipLog } from '../jobs/log-gzip.ts';
 import { LogTextCache } from '../jobs/log-text-cache.ts';
@@ -27,7 +27,7 @@ const WRITE_BYTES = 256 * 1024;
 export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: LogTextCache }) {
   const { db } = deps;
   const logTexts = deps.logTexts ?? new LogTextCache(db);
-  const logJobRows = jobRowReads<JobLogState | undefined>(deps.changes);
+  const logJobRows = rowReads<JobLogState | undefined>(deps.changes, 'job');
   const routes = new Hono<{ Variables: AuthVariables }>();
 
   routes.get('/jobs/:id/log', async (c) => {

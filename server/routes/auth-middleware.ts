@@ -17,7 +17,7 @@ import {
 import { bearerToken, hashToken, verifyToken } from '../auth/tokens.ts';
 import type { ChangeFeed } from '../db/change-feed.ts';
 import type { Db } from '../db/client.ts';
-import { authRowReads } from '../db/row-reads.ts';
+import { rowReads } from '../db/row-reads.ts';
 import { touchToken, type ApiToken } from '../db/tokens.ts';
 import { findUser, type User } from '../db/users.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
@@ -53,8 +53,8 @@ export function requireApiToken(
   // refused): kept until a change on the embedded database, shared between calls that
   // arrive together on PostgreSQL (row-reads.ts). A session is looked up again once it
   // is due for renewal, so that the lookup renews it.
-  const credentials = authRowReads<TokenLookup | undefined>(changes);
-  const sessions = authRowReads<LiveSession | undefined>(changes, (session) => session?.renewAt);
+  const credentials = rowReads<TokenLookup | undefined>(changes, 'auth');
+  const sessions = rowReads<LiveSession | undefined>(changes, 'auth', (session) => session?.renewAt);
   const touched = new WeakSet<ApiToken>();
   return async (c, next) => {
     const header = c.req.header('authorization');
