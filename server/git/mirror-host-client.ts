@@ -20,6 +20,7 @@ const hostMain = modulePath('./mirror-host.ts', import.meta.url);
 export class GitHostError extends HiveError {}
 
 interface Pending {
+  child: ChildProcess;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -56,17 +57,29 @@ export class MirrorHost implements Mirrors {
       });
       child.once('error', (err) => reject(new GitHostError(`The git host could not start: ${err.message}`, { cause: err })));
       child.once('exit', (code, signal) => {
-        this.#child = undefined;
-        this.#ready = undefined;
+        this.#retire(child);
         const why = `The git host process exited (${signal ?? `code ${code}`})`;
         reject(new GitHostError(why));
-        for (const pending of this.#pending.values()) pending.reject(new GitHostError(`${why}; the next job starts a new one`));
-        this.#pending.clear();
+        for (const [id, pending] of this.#pending) {
+          if (pending.child !== child) continue;
+          this.#pending.delete(id);
+          pending.reject(new GitHostError(`${why}; the next job starts a new one`));
+        }
         if (!this.#stopped) this.options.log.error({ code, signal }, 'git host exited');
       });
       child.send({ type: 'init', dir: this.options.dir, env: this.options.env, timeouts: this.options.timeouts } satisfies HostRequest);
     });
     return this.#ready;
+  }
+
+  /**
+   * Stops handing calls to this child. Its exit can be noticed after a write to it has
+   * already failed (EPIPE); the next call must start a new host, not write to the dead one.
+   */
+  #retire(child: ChildProcess): void {
+    if (this.#child !== child) return;
+    this.#child = undefined;
+    this.#ready = undefined;
   }
 
   #settle(message: Exclude<HostReply, { type: 'ready' }>): void {
@@ -81,10 +94,12 @@ export class MirrorHost implements Mirrors {
     const child = await this.#ensure();
     return new Promise<T>((resolve, reject) => {
       const id = this.#nextId++;
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.set(id, { child, resolve: resolve as (v: unknown) => void, reject });
       child.send({ type: 'call', id, method, args } satisfies HostRequest, (err) => {
         if (!err) return;
         this.#pending.delete(id);
+        this.#retire(child);
+        child.kill('SIGKILL');
         reject(new GitHostError(`The git host is unreachable: ${err.message}`, { cause: err }));
       });
     });

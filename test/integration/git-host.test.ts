@@ -3,6 +3,7 @@
  * Real repositories, real git, a real child process that is killed mid-way.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,34 @@ describe('repository mirrors in the git host', () => {
     assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
     assert.notEqual(host.pid, pid);
   });
+
+  it('starts a new host when a call finds the old one dead before its exit is noticed', async () => {
+    const headOf = (await host.resolve(repo.url, { branch: repo.defaultBranch })).sha;
+    const pid = host.pid!;
+    process.kill(pid, 'SIGKILL');
+    // Dead but not yet reaped: node has not seen the exit, so the calls are written to a
+    // closed pipe. (A synchronous wait on purpose: the event loop must not run meanwhile.)
+    waitUntilZombie(pid);
+    const first = host.resolve(repo.url, { branch: repo.defaultBranch });
+    const second = host.resolve(repo.url, { branch: repo.defaultBranch });
+    await assert.rejects(first, GitHostError);
+    // Written in the same tick as the first, it fails the same way, or (sent after the
+    // first's failure) reaches a new host; either way no call waits forever.
+    await second.then((found) => assert.equal(found.sha, headOf), (err) => assert.ok(err instanceof GitHostError, String(err)));
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
+    assert.notEqual(host.pid, pid);
+  });
 });
+
+/** Blocks until the process has exited (its /proc state is Z) without running the event loop. */
+function waitUntilZombie(pid: number): void {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (state === 'Z') return;
+  }
+  throw new Error(`process ${pid} did not exit`);
+}
 
 // A queen on PostgreSQL runs its mirrors in its own process: no git host to die.
 describe('a queen whose git host dies', { skip: testDatabaseKind() === 'postgres' && 'a queen on PostgreSQL has no git host' }, () => {
