@@ -52,6 +52,8 @@ const testDb = kind === 'postgres' ? await createTestDatabase() : undefined;
 const queen: QueenProcess = await startQueenProcess({
   dataDir, port: await freePort(), databaseUrl: testDb?.url,
   env: { HIVE_LOG_LEVEL: 'warn', HIVE_LEASE_MS: String(3_600_000) },
+  // E.g. BENCH_QUEEN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of the queen.
+  nodeArgs: process.env.BENCH_QUEEN_NODE_ARGS?.split(' ').filter(Boolean),
 });
 const pid = queen.process.pid!;
 // A bench that fails half-way must not leave its queen running.

@@ -29,7 +29,7 @@ import { QueenPresence } from './scheduler/queen-presence.ts';
 import { Fleet } from './scheduler/fleet.ts';
 import { DroneControlRelay } from './live/drone-control-relay.ts';
 import { createMirrorService, type MirrorService } from './git/mirror-service.ts';
-import { assignmentSpec } from './jobs/assignment-spec.ts';
+import { assignmentSpecs } from './jobs/assignment-spec.ts';
 import { EventIngest } from './jobs/event-ingest.ts';
 import { ClusterRelay } from './live/cluster-relay.ts';
 import { PluginHooks } from './jobs/plugin-hooks.ts';
@@ -115,7 +115,11 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const { db } = database;
   const queenId = await loadQueenId(config.dataDir);
   const hub = new DroneHub();
-  const presence = new QueenPresence({ db, hub, log, queenId, beatMs: config.heartbeatMs, leaseMs: config.leaseMs });
+  const presence = new QueenPresence({
+    db, hub, log, queenId, beatMs: config.heartbeatMs, leaseMs: config.leaseMs,
+    // The relay (created below, before the first pass) announces only while others are live.
+    onPeers: database.notifier.shared ? (others) => relay.peersSeen(others) : undefined,
+  });
   // Before any drone can connect: its earlier run's drones are gone, other queens' are not.
   await presence.open(`${hostname()}:${config.port}`);
   const bootstrap = await bootstrapTokens(db, config);
@@ -139,9 +143,9 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const lifecycle = new JobLifecycle({ db, bus, hub, log });
   const dispatcher = new Dispatcher({
     db, hub, lifecycle, log, leaseMs: config.leaseMs,
-    prepareSpec: (spec, job) => assignmentSpec(db, secretBox, spec, job),
+    prepareSpecs: (batch) => assignmentSpecs(db, secretBox, batch),
   });
-  const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, lifecycle });
+  const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, lifecycle, queenId });
   await relay.start();
   const droneControl = new DroneControlRelay({ db, hub, notifier: database.notifier, log, queenId });
   await droneControl.start();

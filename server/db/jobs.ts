@@ -1,6 +1,6 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { preparedQuery } from './prepared-query.ts';
@@ -38,8 +38,11 @@ export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined>
   });
 }
 
+/** Built once: the queen reads whole job rows often (each drone's accept, statuses, waits). */
+const jobQuery = preparedQuery((db) => db.select().from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare('find_job'));
+
 export async function findJob(db: Db, id: string): Promise<Job | undefined> {
-  const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
+  const [row] = await jobQuery(db).execute({ id });
   return row;
 }
 
@@ -210,6 +213,46 @@ export async function claimJob(
       .returning();
     return row;
   });
+}
+
+/** One job of a batch claim, and the drone it goes to under a new lease. */
+export interface JobClaim {
+  id: string;
+  drone: { id: string; name: string };
+  lease: string;
+}
+
+/**
+ * Claims a batch of queued jobs of projects without a concurrency limit in one statement
+ * (no transaction around it): each row is locked with SKIP LOCKED and claimed only if it is
+ * still queued, so queens sharing one PostgreSQL never assign a job twice. Returns the
+ * jobs claimed; a job another claimer or a cancel got first is simply not among them.
+ */
+export async function claimJobs(db: Db, claims: readonly JobClaim[], leaseMs: number): Promise<Job[]> {
+  if (claims.length === 0) return [];
+  const values = sql.join(
+    claims.map((c) => sql`(${c.id}::uuid, ${c.drone.id}::uuid, ${c.drone.name}::text, ${c.lease}::text)`),
+    sql`, `,
+  );
+  const ids = claims.map((c) => c.id);
+  return db
+    .update(jobs)
+    .set({
+      status: 'assigned',
+      droneId: sql`claim.drone_id`,
+      droneName: sql`claim.drone_name`,
+      lease: sql`claim.lease`,
+      leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+      lastSeq: 0,
+      assignedAt: sql`now()`,
+    })
+    .from(sql`(values ${values}) as claim(id, drone_id, drone_name, lease)`)
+    .where(and(
+      sql`${jobs.id} = claim.id`,
+      // Locked here, skipping rows another claimer holds; re-checked as queued after the lock.
+      sql`${jobs.id} in (select q.id from jobs q where q.id in ${ids} and q.status = 'queued' for update skip locked)`,
+    ))
+    .returning(getTableColumns(jobs));
 }
 
 /**

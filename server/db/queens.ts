@@ -36,6 +36,12 @@ export async function queenBeat(db: Db, id: string): Promise<void> {
   await db.update(queens).set({ lastSeenAt: sql`now()` }).where(eq(queens.id, id));
 }
 
+/** How many queens other than this one are live (whether announcing to them is worth a NOTIFY). */
+export async function countOtherLiveQueens(db: Db, id: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(queens).where(and(queenIsLive, not(eq(queens.id, id))));
+  return row.n;
+}
+
 /**
  * The last-seen times of this queen's drones, kept in memory per heartbeat, written for all
  * of them in one statement. Rows another queen took over meanwhile are left alone.

@@ -8,7 +8,7 @@
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
 import type { Job } from '../db/jobs.ts';
-import { findProject } from '../db/projects.ts';
+import { findProject, type Project } from '../db/projects.ts';
 import { ResolveError } from '../errors.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
 import { openCredentials, openSecrets } from './project-secrets.ts';
@@ -16,8 +16,23 @@ import { openPluginSecrets } from './sealed-plugin-config.ts';
 import { leafValue } from './plugin-secret-fields.ts';
 import { parsePluginSecretRef } from './plugin-secret-spec.ts';
 
-export async function assignmentSpec(db: Db, box: SecretBox, spec: JobSpec, job: Job): Promise<JobSpec> {
-  const project = await findProject(db, spec.projectId);
+/**
+ * The specs of a batch of assignments, each project read once for the batch (a scheduling
+ * round assigns many jobs of few projects). Each spec, or why it could not be prepared.
+ */
+export async function assignmentSpecs(
+  db: Db, box: SecretBox, batch: readonly { spec: JobSpec; job: Job }[],
+): Promise<PromiseSettledResult<JobSpec>[]> {
+  const projects = new Map<string, Promise<Project | undefined>>();
+  const projectOf = (id: string) => {
+    let found = projects.get(id);
+    if (!found) projects.set(id, (found = findProject(db, id)));
+    return found;
+  };
+  return Promise.allSettled(batch.map(async ({ spec, job }) => assignmentSpec(box, spec, job, await projectOf(spec.projectId))));
+}
+
+export function assignmentSpec(box: SecretBox, spec: JobSpec, job: Job, project: Project | undefined): JobSpec {
   if (!project) return spec;
   const trusted = job.ref.pullRequest?.fork !== true;
   const credentials = openCredentials(box, project);

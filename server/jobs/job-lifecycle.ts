@@ -19,8 +19,8 @@ import type { FinalJobStatus, JobSpec, JobStatus } from '../../common/protocol/i
 import type { Db } from '../db/client.ts';
 import { appendJobEvents, appendLateJobEvents, type StoredEvent } from '../db/job-log.ts';
 import {
-  claimJob, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
-  type Job, type NewJob,
+  claimJob, claimJobs, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
+  type Job, type JobClaim, type NewJob,
 } from '../db/jobs.ts';
 import { expandJobIntoRun, insertRunWithJobs, type NewRun, type Run } from '../db/runs.ts';
 import type { JobRef } from '../db/schema.ts';
@@ -109,6 +109,16 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     const job = await claimJob(this.deps.db, jobId, drone, lease, leaseMs, maxConcurrent);
     if (job && job !== 'limit') this.deps.bus.emit('job-status', job);
     return job;
+  }
+
+  /**
+   * queued → assigned for a batch of jobs of projects without a concurrency limit, in one
+   * statement; returns the jobs claimed (the others moved on meanwhile).
+   */
+  async assignMany(claims: readonly JobClaim[], leaseMs: number): Promise<Job[]> {
+    const claimed = await claimJobs(this.deps.db, claims, leaseMs);
+    for (const job of claimed) this.deps.bus.emit('job-status', job);
+    return claimed;
   }
 
   /**

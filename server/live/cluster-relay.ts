@@ -4,10 +4,18 @@
  * drone is connected to queen B, a job queued on A starts on a drone of B, and a cancel
  * given on A reaches the drone through B. Payloads are small (ids and seqs); receivers read
  * what they need from the database, which already holds it when the notice arrives.
+ *
+ * A queen alone on its database announces nothing (a NOTIFY per job event and status is
+ * most of a trivial job's statements): it announces while other queens are live. It learns
+ * of them from the queens table — at start, and on each presence beat (`peersSeen`) — and
+ * at once from the `joined` notice a queen sends when it starts listening, before it
+ * serves anything, so no notice a new queen needs is skipped: it has no watchers, drones
+ * or cancels of its own until it serves, and by then the others have heard of it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
+import { countOtherLiveQueens } from '../db/queens.ts';
 import type { StoredEvent } from '../db/job-log.ts';
 import type { Notifier } from '../db/notifier.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
@@ -19,6 +27,7 @@ const EVENTS = 'hive_job_events';
 const STATUS = 'hive_job_status';
 const QUEUE = 'hive_queue';
 const CANCEL = 'hive_cancel';
+const JOINED = 'hive_queen_joined';
 
 interface Deps {
   db: Db;
@@ -28,10 +37,14 @@ interface Deps {
   log: Logger;
   /** Runnable jobs are announced to the other queens, and theirs scheduled here. */
   lifecycle: JobLifecycle;
+  /** This queen's id in the queens table (the other live queens are counted without it). */
+  queenId: string;
 }
 
 export class ClusterRelay {
   readonly queenId = randomUUID();
+  /** Whether another queen was live at the last look, or joined since. */
+  #othersLive = false;
   #unlisten: (() => Promise<void>)[] = [];
   readonly #onEvents = (jobId: string, events: StoredEvent[]) =>
     this.#send(EVENTS, { j: jobId, s: events[events.length - 1]?.seq ?? 0 });
@@ -44,6 +57,16 @@ export class ClusterRelay {
 
   get shared(): boolean {
     return this.deps.notifier.shared;
+  }
+
+  /** Whether notices go out now: the database is shared and another queen is live. */
+  get announcing(): boolean {
+    return this.shared && this.#othersLive;
+  }
+
+  /** The presence pass counted the other live queens. */
+  peersSeen(others: number): void {
+    this.#othersLive = others > 0;
   }
 
   async start(): Promise<void> {
@@ -72,10 +95,16 @@ export class ClusterRelay {
       if (job) bus.emit('job-status-remote', job);
     });
     await on(QUEUE, () => this.deps.lifecycle.remoteRunnable());
+    await on(JOINED, () => {
+      this.#othersLive = true;
+    });
     await on(CANCEL, (p) => {
       const drone = this.deps.hub.all().find((d) => d.jobs.has(p.j));
       drone?.link.send({ type: 'job:cancel', jobId: p.j, lease: p.l, reason: p.r });
     });
+    // Listening now: the others start announcing to this queen.
+    this.peersSeen(await countOtherLiveQueens(this.deps.db, this.deps.queenId));
+    await notifier.notify(JOINED, JSON.stringify({ q: this.queenId }));
   }
 
   async stop(): Promise<void> {
@@ -88,13 +117,13 @@ export class ClusterRelay {
 
   /** Asks whichever queen holds the job's drone to cancel it; false when there are no other queens. */
   cancel(jobId: string, lease: string, reason: string): boolean {
-    if (!this.shared) return false;
+    if (!this.announcing) return false;
     this.#send(CANCEL, { j: jobId, l: lease, r: reason });
     return true;
   }
 
   #send(channel: string, payload: Record<string, unknown>): void {
-    if (!this.shared) return;
+    if (!this.announcing) return;
     this.deps.notifier.notify(channel, JSON.stringify({ q: this.queenId, ...payload })).catch((err) => {
       this.deps.log.warn({ err, channel }, 'notifying other queens failed');
     });

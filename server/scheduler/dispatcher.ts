@@ -11,8 +11,8 @@ import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
-import type { DroneHub } from './drone-hub.ts';
-import { hasFreeSlot, selectDrone } from './select-drone.ts';
+import type { ConnectedDrone, DroneHub } from './drone-hub.ts';
+import { hasFreeSlot, selectDrone, type DroneCandidate } from './select-drone.ts';
 
 export interface DispatcherDeps {
   db: Db;
@@ -20,11 +20,21 @@ export interface DispatcherDeps {
   lifecycle: JobLifecycle;
   log: Logger;
   leaseMs: number;
-  /** Turns the stored (redacted) spec into the one sent: secrets and credentials added back. */
-  prepareSpec(spec: JobSpec, job: Job): Promise<JobSpec>;
+  /**
+   * Turns the stored (redacted) specs into the ones sent: secrets and credentials added
+   * back. One answer per assignment, in order: the spec, or why it could not be prepared.
+   */
+  prepareSpecs(batch: readonly { spec: JobSpec; job: Job }[]): Promise<PromiseSettledResult<JobSpec>[]>;
 }
 
 const PAGE = 200;
+
+/** A drone's place in one round: its free slots as the round plans them. */
+type Offer = DroneCandidate & { readonly drone: ConnectedDrone };
+/** A job the round means to give a drone, under a new lease. */
+type Planned = { job: QueuedJob; offer: Offer; lease: string };
+/** A job claimed for its drone, to be sent. */
+type Claimed = { job: Job; spec: JobSpec; drone: ConnectedDrone; lease: string };
 
 export class Dispatcher {
   readonly #loop: CoalescedLoop;
@@ -58,54 +68,97 @@ export class Dispatcher {
 
   /**
    * Walks the whole queue in dispatch order (highest effective priority first, then the
-   * oldest), in pages, so jobs no free drone fits never block the ones behind them.
+   * oldest), in pages, so jobs no free drone fits never block the ones behind them. Each
+   * page is matched with the free slots in memory first, then claimed in one statement
+   * (jobs of projects with a concurrency limit one at a time, under the project's lock),
+   * so a backlog costs a few queries per page, not per job.
    */
   async #round(): Promise<void> {
-    const { hub } = this.deps;
     let cursor: QueueCursor | undefined;
     // Projects found at their concurrency limit in this round: their other jobs wait.
     const atLimit = new Set<string>();
-    while (hub.all().some(hasFreeSlot)) {
+    // Jobs this round could not claim (they moved on, or another claimer holds them).
+    const missed = new Set<string>();
+    for (;;) {
+      // The drones with a free slot now, each a copy whose `running` counts this round's picks.
+      const offers: Offer[] = this.deps.hub.all().filter(hasFreeSlot).map((drone) => ({
+        drone, id: drone.id, name: drone.name, labels: drone.labels, plugins: drone.plugins,
+        capacity: drone.capacity, running: drone.running, speed: drone.speed, draining: drone.draining,
+      }));
+      let freeSlots = offers.reduce((n, o) => n + o.capacity - o.running, 0);
+      if (freeSlots === 0) return;
       const page = await listRunnableJobs(this.deps.db, PAGE, cursor);
-      for (const candidate of page) {
-        if (!hub.all().some(hasFreeSlot)) return;
-        if (atLimit.has(candidate.projectId)) continue;
-        if ((await this.#tryAssign(candidate)) === 'limit') atLimit.add(candidate.projectId);
+      const planned: Planned[] = [];
+      // The jobs of the page looked at: all of it, unless the free slots ran out first.
+      let looked = 0;
+      while (looked < page.length && freeSlots > 0) {
+        const job = page[looked++];
+        if (atLimit.has(job.projectId) || missed.has(job.id)) continue;
+        const offer = selectDrone(offers, job.spec!.requires) as Offer | undefined;
+        if (!offer) continue; // no eligible drone free now: the job waits for the first freed slot
+        offer.running++;
+        freeSlots--;
+        planned.push({ job, offer, lease: randomUUID() });
       }
-      if (page.length < PAGE) return;
-      const last = page[page.length - 1];
-      cursor = { id: last.id };
+      const claimed = await this.#claim(planned, atLimit, missed);
+      await this.#send(claimed);
+      // A claim that failed left its slot free for a job this plan gave none: the same page
+      // again, without the jobs that failed or their projects at their limit.
+      if (claimed.length < planned.length) continue;
+      if (looked === page.length && page.length < PAGE) return;
+      // Next: the jobs after the last one looked at.
+      cursor = { id: page[looked - 1].id };
     }
   }
 
-  async #tryAssign(job: QueuedJob): Promise<'limit' | void> {
-    const { hub } = this.deps;
-    const jobId = job.id;
-    const spec = job.spec!;
-    const drone = selectDrone(hub.all(), spec.requires);
-    if (!drone) return; // no eligible drone free now: the job waits for the first freed slot
-    const lease = randomUUID();
-    const claimed = await this.deps.lifecycle.assign(jobId, drone, lease, this.deps.leaseMs, job.maxConcurrent);
-    if (claimed === 'limit') return 'limit'; // the project's other jobs hold every place it has
-    if (!claimed) return; // cancelled meanwhile, or another queen took it
-    const live = hub.get(drone.id);
-    if (!live) return; // drone left during the claim: its lease expires and the job is re-queued
-    let sent: JobSpec;
-    try {
-      sent = await this.deps.prepareSpec(spec, claimed);
-    } catch (err) {
-      // E.g. a secret that no longer decrypts: the job cannot run anywhere, so it ends here.
-      this.deps.log.error({ err, jobId }, 'preparing the assignment failed');
-      const message = err instanceof HiveError ? err.message : 'Preparing the job for its drone failed';
-      await this.deps.lifecycle.finish(jobId, 'errored', message, { from: ['assigned'], lease });
-      return;
+  /** Claims what the round planned; returns the claims that hold, with their jobs. */
+  async #claim(
+    planned: Planned[], atLimit: Set<string>, missed: Set<string>,
+  ): Promise<Claimed[]> {
+    const { lifecycle, leaseMs } = this.deps;
+    const held: Claimed[] = [];
+    const free = planned.filter((p) => p.job.maxConcurrent == null);
+    const claimed = new Map((await lifecycle.assignMany(free.map((p) => ({ id: p.job.id, drone: p.offer.drone, lease: p.lease })), leaseMs)).map((j) => [j.id, j]));
+    for (const p of planned) {
+      let job: Job | 'limit' | undefined;
+      if (p.job.maxConcurrent == null) job = claimed.get(p.job.id);
+      else if (!atLimit.has(p.job.projectId)) job = await lifecycle.assign(p.job.id, p.offer.drone, p.lease, leaseMs, p.job.maxConcurrent);
+      if (job === 'limit') atLimit.add(p.job.projectId); // the project's other jobs hold every place it has
+      // Not claimed (cancelled meanwhile, another queen took it, or its project is full): the slot stays free.
+      if (!job || job === 'limit') {
+        missed.add(p.job.id);
+        continue;
+      }
+      held.push({ job, spec: p.job.spec!, drone: p.offer.drone, lease: p.lease });
     }
-    live.jobs.add(claimed.id);
-    try {
-      live.link.send({ type: 'job:assign', lease, spec: sent });
-    } catch (err) {
-      this.deps.log.warn({ err, jobId }, 'sending an assignment failed; the lease will expire');
+    return held;
+  }
+
+  async #send(claimed: Claimed[]): Promise<void> {
+    if (claimed.length === 0) return;
+    const specs = await this.deps.prepareSpecs(claimed);
+    for (const [i, { job, drone, lease }] of claimed.entries()) {
+      const jobId = job.id;
+      const prepared = specs[i];
+      if (prepared.status === 'rejected') {
+        // E.g. a secret that no longer decrypts: the job cannot run anywhere, so it ends here.
+        const err = prepared.reason;
+        this.deps.log.error({ err, jobId }, 'preparing the assignment failed');
+        const message = err instanceof HiveError ? err.message : 'Preparing the job for its drone failed';
+        await this.deps.lifecycle.finish(jobId, 'errored', message, { from: ['assigned'], lease });
+        continue;
+      }
+      // The drone's session now (it may have reconnected during the claim); none: it left,
+      // and the lease expires and the job is re-queued.
+      const live = this.deps.hub.get(drone.id);
+      if (!live) continue;
+      live.jobs.add(jobId);
+      try {
+        live.link.send({ type: 'job:assign', lease, spec: prepared.value });
+      } catch (err) {
+        this.deps.log.warn({ err, jobId }, 'sending an assignment failed; the lease will expire');
+      }
+      this.deps.log.info({ jobId, drone: live.name }, 'job assigned');
     }
-    this.deps.log.info({ jobId, drone: drone.name }, 'job assigned');
   }
 }

@@ -8,14 +8,15 @@
  *   one more: a heartbeat itself only updates memory (drone-session.ts). A lease is thus
  *   extended up to a period after its heartbeat, to a period later: it never runs shorter,
  *   and the reaper extends a lease its drone vouched for in memory before it would reap it;
- * - marks drones connected to queens that are no longer live as disconnected.
+ * - marks drones connected to queens that are no longer live as disconnected;
+ * - on a shared database, counts the other live queens (whether this one announces to them).
  *
  * At start, before any drone can connect, the drones its own earlier run left marked
  * connected are marked disconnected; the other queens' are left as they are.
  */
 import type { Db } from '../db/client.ts';
 import {
-  forgetLongDeadQueens, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen, writeDronesLastSeen,
+  countOtherLiveQueens, forgetLongDeadQueens, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen, writeDronesLastSeen,
 } from '../db/queens.ts';
 import { extendVouchedLeases } from '../db/lease-extensions.ts';
 import type { Logger } from '../logger.ts';
@@ -31,6 +32,8 @@ export interface PresenceDeps {
   beatMs: number;
   /** How far a vouched lease is extended (HIVE_LEASE_MS). */
   leaseMs: number;
+  /** Hears how many other queens are live, each pass (only where the database is shared). */
+  onPeers?: (others: number) => void;
 }
 
 /** Passes between clean-ups of long-dead queens' rows. */
@@ -88,6 +91,7 @@ export class QueenPresence {
     await extendVouchedLeases(db, vouched, this.deps.leaseMs);
     for (const s of seen) this.#written.set(s.drone, s.at);
     this.#failed = false;
+    if (this.deps.onPeers) this.deps.onPeers(await countOtherLiveQueens(db, queenId));
     const gone = await markDronesOfDeadQueensDisconnected(db);
     if (gone > 0) this.deps.log.info({ drones: gone }, 'drones of queens that stopped were marked disconnected');
     if (++this.#passes % FORGET_EVERY === 0) await forgetLongDeadQueens(db, queenId);

@@ -24,6 +24,8 @@ export interface QueenProcessOptions {
   /** PostgreSQL instead of the embedded database. */
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** Flags for the queen's node (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
   /** 'capture' (default) keeps what it prints; 'ignore-pipe' leaves its pipes unread. */
   output?: 'capture' | 'ignore-pipe';
 }
@@ -44,7 +46,7 @@ export interface QueenProcess {
 export async function startQueenProcess(options: QueenProcessOptions): Promise<QueenProcess> {
   const embedded = join(options.dataDir, 'db');
   if (!options.databaseUrl && !existsSync(embedded)) await seedEmbeddedDatabase(embedded);
-  const child = spawn(process.execPath, [...hiveCommandArgs, 'queen'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...hiveCommandArgs, 'queen'], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
 import { openDatabase } from '../../server/db/client.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { openEventsClient } from '../helpers/events-client.ts';
@@ -77,6 +78,61 @@ describe('queens sharing one PostgreSQL', { skip }, () => {
     assert.match(ended.job.message, /Cancelled by admin/);
     assert.doesNotMatch(ended.job.message, /did not confirm/, 'the drone itself confirmed');
     client.close();
+  });
+});
+
+describe('a queen alone on PostgreSQL', { skip }, () => {
+  it('announces nothing while no other queen is live, and to a queen that joins at once', async () => {
+    const a = await startTestQueen();
+    const listener = postgres(a.testDb.url!, { max: 1, onnotice: () => {} });
+    const heard: { channel: string; payload: string }[] = [];
+    const waiters: (() => void)[] = [];
+    for (const channel of ['hive_job_status', 'hive_job_events', 'hive_queue', 'hive_probe']) {
+      await listener.listen(channel, (payload) => {
+        heard.push({ channel, payload });
+        for (const w of waiters.splice(0)) w();
+      });
+    }
+    const until = async (found: () => boolean) => {
+      while (!found()) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    // Notices are delivered in commit order: once a probe sent after the job ended is
+    // heard, every notice the queen sent for the job has been heard too.
+    let probes = 0;
+    const probe = async () => {
+      const id = `probe-${++probes}`;
+      await listener.notify('hive_probe', id);
+      await until(() => heard.some((h) => h.payload === id));
+    };
+    const drone = await connectDrone(a, { name: 'lone', capacity: 1 });
+    const repo = await createGitRepo({ files: { README: 'x\n' } });
+    const dataDir = await mkdtemp(join(tmpdir(), 'hive-queen-b-'));
+    let b: TestQueen | undefined;
+    try {
+      const project = (await a.api('POST', '/api/projects', { name: 'lone', repoUrl: repo.url, config: { phases: { test: ['echo one'] } } })).body;
+      const first = (await a.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
+      assert.equal((await a.waitForJob(first)).status, 'passed');
+      await probe();
+      assert.deepEqual(heard.filter((h) => h.channel !== 'hive_probe'), [], 'a queen alone sent no notice');
+
+      const bDb = await openDatabase({ url: a.testDb.url!, maxConnections: 5 });
+      b = await startTestQueen({ HIVE_SECRET_KEY: await sharedKey(a) }, { testDb: { ...bDb }, dataDir });
+      const second = (await a.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
+      assert.equal((await a.waitForJob(second)).status, 'passed');
+      await probe();
+      const statuses = heard.filter((h) => h.channel === 'hive_job_status').map((h) => JSON.parse(h.payload).j);
+      assert.ok(statuses.includes(second), 'the second job\'s statuses were announced to the queen that joined');
+      assert.ok(heard.some((h) => h.channel === 'hive_job_events' && JSON.parse(h.payload).j === second), 'and its events');
+      assert.ok(!statuses.includes(first));
+    } finally {
+      await drone.stop();
+      await b?.close();
+      await b?.testDb.close();
+      await listener.end();
+      await a.stop();
+      await repo.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
