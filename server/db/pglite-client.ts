@@ -13,7 +13,7 @@ import { EmbeddedDatabaseError } from './embedded-database-error.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { localNotifier } from './notifier.ts';
 import { pgliteStartParams } from './pglite-settings.ts';
-import { keepProjectRows } from './projects.ts';
+import { shareProjectReads } from './projects.ts';
 import * as schema from './schema.ts';
 
 export type PgliteSource =
@@ -38,7 +38,7 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
   const changes = await openPgliteChangeFeed(client);
-  keepProjectRows(db as unknown as Db, changes);
+  shareProjectReads(db as unknown as Db, changes);
   return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, changes, pglite: client, close: () => client.close() };
 }
 

@@ -4,11 +4,13 @@ import postgres from 'postgres';
 import type { Database, Db } from './client.ts';
 import { migrateUnderLock } from './postgres-migrate.ts';
 import { postgresNotifier } from './notifier.ts';
+import { shareProjectReads } from './projects.ts';
 import * as schema from './schema.ts';
 
 export async function openPostgres(url: string, maxConnections: number): Promise<Database> {
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
   await migrateUnderLock(client, db);
+  shareProjectReads(db as unknown as Db);
   return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close: () => client.end({ timeout: 5 }) };
 }

@@ -17,24 +17,26 @@ export async function insertProject(db: Db, input: NewProject): Promise<Project>
   return row;
 }
 
-/** Project rows kept per database that has a change feed (see `keepProjectRows`). */
-const keptProjects = new WeakMap<Db, SharedReads<Project | undefined>>();
+/** Shared reads of project rows per database (see `shareProjectReads`). */
+const projectReads = new WeakMap<Db, SharedReads<Project | undefined>>();
 
 /**
- * On a database with a change feed (the embedded one), `findProject` answers from rows
- * kept until the database says they changed: a job reads its project several times on its
- * way (trigger, resolution, assignment, hooks, commit statuses).
+ * A job reads its project several times on its way (trigger, resolution, assignment, and
+ * each status for hooks and commit statuses — those two at the same moment). On a database
+ * with a change feed (the embedded one) `findProject` answers from rows kept until the
+ * database says they changed; on PostgreSQL, reads that arrive together share one lookup
+ * that started after they asked (row-reads.ts).
  */
-export function keepProjectRows(db: Db, changes: ChangeFeed): void {
-  keptProjects.set(db, rowReads<Project | undefined>(changes, 'project'));
+export function shareProjectReads(db: Db, changes?: ChangeFeed): void {
+  projectReads.set(db, rowReads<Project | undefined>(changes, 'project'));
 }
 
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
   const load = () => firstRow(db.select().from(projects).where(eq(projects.id, id)));
-  const kept = keptProjects.get(db);
-  if (!kept) return load();
+  const shared = projectReads.get(db);
+  if (!shared) return load();
   // A copy: what a caller does with its project never reaches the next caller.
-  const project = await kept.read(id, load);
+  const project = await shared.read(id, load);
   return project && structuredClone(project);
 }
 

@@ -7,12 +7,12 @@ import { and, eq, lt, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { projects, scheduleFirings } from './schema.ts';
 
-export type ScheduledProject = Pick<typeof projects.$inferSelect, 'id' | 'name' | 'defaultBranch' | 'schedules' | 'parameters'>;
+export type ScheduledProject = Pick<typeof projects.$inferSelect, 'id' | 'name' | 'defaultBranch' | 'defaultPriority' | 'schedules' | 'parameters'>;
 
 /** The projects that have any schedule (enabled or not). */
 export async function listScheduledProjects(db: Db): Promise<ScheduledProject[]> {
   return db
-    .select({ id: projects.id, name: projects.name, defaultBranch: projects.defaultBranch, schedules: projects.schedules, parameters: projects.parameters })
+    .select({ id: projects.id, name: projects.name, defaultBranch: projects.defaultBranch, defaultPriority: projects.defaultPriority, schedules: projects.schedules, parameters: projects.parameters })
     .from(projects)
     .where(sql`jsonb_array_length(${projects.schedules}) > 0`);
 }

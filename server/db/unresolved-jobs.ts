@@ -6,14 +6,17 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import type { Job } from './jobs.ts';
-import { jobs } from './schema.ts';
+import { jobs, projects } from './schema.ts';
 
 export interface UnresolvedCursor {
   createdAt: Date;
   id: string;
 }
 
-export async function listUnresolvedJobsAfter(db: Db, after: UnresolvedCursor | undefined, limit: number): Promise<Job[]> {
+/** An unresolved job as the resolver lists it: with its repository, which its pool is keyed by. */
+export type UnresolvedJob = Pick<Job, 'id' | 'projectId' | 'createdAt'> & { repoUrl: string };
+
+export async function listUnresolvedJobsAfter(db: Db, after: UnresolvedCursor | undefined, limit: number): Promise<UnresolvedJob[]> {
   // Compared at the milliseconds a Date holds: the column keeps microseconds, and a cursor
   // rounded down would otherwise list its own row again, forever on a full page.
   const at = sql`date_trunc('milliseconds', ${jobs.createdAt})`;
@@ -22,8 +25,9 @@ export async function listUnresolvedJobsAfter(db: Db, after: UnresolvedCursor | 
     ? sql`(${at}, ${jobs.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`
     : undefined;
   return db
-    .select()
+    .select({ id: jobs.id, projectId: jobs.projectId, createdAt: jobs.createdAt, repoUrl: projects.repoUrl })
     .from(jobs)
+    .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(later ? and(unresolved, later) : unresolved)
     .orderBy(asc(at), asc(jobs.id))
     .limit(limit);

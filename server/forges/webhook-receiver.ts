@@ -138,7 +138,7 @@ export class WebhookReceiver {
       }
       let job: Job;
       try {
-        job = await this.deps.control.trigger(project.id, { type: 'TEST', ref: trigger.ref, trigger: trigger.trigger });
+        job = await this.deps.control.trigger(project, { type: 'TEST', ref: trigger.ref, trigger: trigger.trigger });
       } catch (err) {
         // One project: fail the delivery so the forge retries. Several: keep what the others got.
         if (projects.length === 1) throw err;

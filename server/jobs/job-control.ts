@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/client.ts';
 import { findJob, listActiveProjectJobs, ACTIVE_STATUSES, type Job } from '../db/jobs.ts';
-import { findProject } from '../db/projects.ts';
+import { findProject, type Project } from '../db/projects.ts';
 import type { JobRef, JobTrigger } from '../db/schema.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -41,12 +41,15 @@ export interface TriggerRequest {
   matrix?: Record<string, string>;
 }
 
+/** What a trigger needs of its project. */
+export type TriggeredProject = Pick<Project, 'id' | 'name' | 'defaultBranch' | 'defaultPriority' | 'parameters'>;
+
 export class JobControl {
   constructor(private readonly deps: JobControlDeps) {}
 
-  async trigger(projectId: string, request: TriggerRequest): Promise<Job> {
-    const project = await findProject(this.deps.db, projectId);
-    if (!project) throw new NotFoundError(`Project ${projectId} does not exist`);
+  /** Queues a job of the project (as its caller just read it: a trigger reads it once). */
+  async trigger(project: TriggeredProject, request: TriggerRequest): Promise<Job> {
+    const projectId = project.id;
     const ref = request.ref.branch || request.ref.sha || request.ref.refspec
       ? request.ref
       : { branch: project.defaultBranch };
@@ -70,8 +73,10 @@ export class JobControl {
   /** Re-runs a job: the same commit (when it was resolved), type and ref, as a new job. */
   async rerun(jobId: string, trigger: Omit<JobTrigger, 'at' | 'rerunOf'>): Promise<Job> {
     const original = await this.#get(jobId);
+    const project = await findProject(this.deps.db, original.projectId);
+    if (!project) throw new NotFoundError(`Project ${original.projectId} does not exist`);
     // The same build again: its parameters, files, matrix combination and priority too.
-    return this.trigger(original.projectId, {
+    return this.trigger(project, {
       type: original.type,
       ref: original.ref,
       trigger: { ...trigger, message: original.trigger.message, rerunOf: original.id },

@@ -67,6 +67,10 @@ export class PluginHooks {
   async #run(job: Job, hook: HookName): Promise<void> {
     const { db, plugins, log } = this.deps;
     try {
+      // The project is read only when a plugin can have this hook: a resolved job names its
+      // plugins, an unresolved one takes the project's, which are among those loaded.
+      const candidates = job.spec ? job.plugins.map((entry) => loadedPlugin(plugins, entry)) : plugins.list().map((p) => p.plugin);
+      if (!candidates.some((plugin) => plugin?.hooks?.[hook])) return;
       const project = await findProject(db, job.projectId);
       if (!project) return;
       for (const entry of this.#pluginsOf(job, project.plugins)) {

@@ -120,15 +120,10 @@ export class SpecResolver {
         return false;
       }
       const page = await listUnresolvedJobsAfter(this.deps.db, after, PAGE);
-      const fresh = page.filter((j) => !this.#inFlight.has(j.id));
-      const repoOf = new Map<string, string>();
-      for (const projectId of new Set(fresh.map((j) => j.projectId))) {
-        const project = await findProject(this.deps.db, projectId);
-        if (project) repoOf.set(projectId, project.repoUrl);
-      }
-      for (const job of fresh) {
+      for (const job of page) {
+        if (this.#inFlight.has(job.id)) continue;
         this.#inFlight.add(job.id);
-        this.#pool.add(repoOf.get(job.projectId) ?? `project:${job.projectId}`, () => this.#resolveListed(job.id));
+        this.#pool.add(job.repoUrl, () => this.#resolveListed(job.id));
       }
       if (page.length < PAGE) return false;
       const last = page[page.length - 1];

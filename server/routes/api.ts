@@ -159,7 +159,7 @@ export function apiRoutes(deps: ApiDeps) {
     // JSON, or multipart with files (trigger-input.ts); parameters are checked before any file is read.
     const project = mustExist(await findProject(db, id), 'Project', id);
     const { body, params, upload, discard } = await readProjectTrigger(c, triggerJobBody, { db, project, limits: uploadLimits });
-    const job = await control.trigger(id, {
+    const job = await control.trigger(project, {
       type: body.type,
       ref: { branch: body.branch, sha: body.sha },
       trigger: { source: { type: triggerSource(c) }, author: { username: c.get('actor') }, message: body.message },

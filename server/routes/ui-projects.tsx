@@ -127,7 +127,7 @@ export function registerProjectRoutes(ui: Hono<UiEnv>, deps: {
         const run = await deps.runs.create(project.id, { ...trigger, times: input.form.times });
         return c.redirect(runPath(run.id), 303);
       }
-      const job = await control.trigger(project.id, trigger);
+      const job = await control.trigger(project, trigger);
       return c.redirect(buildPath(job.id), 303);
     } catch (err) {
       await input.discard();

@@ -24,5 +24,5 @@ export function scheduleTrigger(project: Pick<ScheduledProject, 'defaultBranch' 
 }
 
 export async function fireSchedule(control: Pick<JobControl, 'trigger'>, project: ScheduledProject, schedule: Schedule, by?: string): Promise<Job> {
-  return control.trigger(project.id, scheduleTrigger(project, schedule, by));
+  return control.trigger(project, scheduleTrigger(project, schedule, by));
 }

@@ -81,7 +81,7 @@ describe('build parameters', () => {
 
   it('take their defaults in builds started without values, as webhooks start them', async () => {
     const p = await project('webhook-defaults');
-    const job = await queen.control.trigger(p.id, { type: 'TEST', ref: { branch: 'main' }, trigger: { source: { type: 'webhook', provider: 'github' } } });
+    const job = await queen.control.trigger(p, { type: 'TEST', ref: { branch: 'main' }, trigger: { source: { type: 'webhook', provider: 'github' } } });
     assert.deepEqual(job.params, { TARGET: 'staging', NOTES: 'none' });
     assert.match(await built(job.id), /target=staging version=unset notes=none/);
   });
