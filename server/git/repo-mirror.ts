@@ -16,6 +16,7 @@ import { firstUseKnownHostsFile } from '../../common/git/host-key-check.ts';
 import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
+import { CommitFileCache } from './commit-file-cache.ts';
 import { readBlob } from './read-blob.ts';
 
 export interface RefRequest {
@@ -49,8 +50,12 @@ function gitMessage(err: unknown): string {
   return text.replace(/\/\/[^/@\s]+@/g, '//').split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ');
 }
 
+/** Room for the files read at commits (`.hive.yml`s): a few thousand small ones. */
+const COMMIT_FILES_BYTES = 4 * 1024 * 1024;
+
 export class RepoMirrors {
   readonly #locks = new KeyedMutex();
+  readonly #commitFiles = new CommitFileCache(COMMIT_FILES_BYTES);
 
   /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
   constructor(
@@ -115,6 +120,12 @@ export class RepoMirrors {
     return this.#locks.run(repoUrl, async () => {
       const path = await this.#ensure(repoUrl);
       const git = this.#git(path, authEnv);
+      // A commit the mirror has needs no fetch — a commit never changes: a run's other
+      // jobs, a matrix's siblings and re-runs build one the first fetch brought.
+      if (ref.sha) {
+        const present = await commitOf(git, ref.sha);
+        if (present) return { sha: present };
+      }
       const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
       const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
       if (extra) refspecs.push(extra.spec);
@@ -161,16 +172,22 @@ export class RepoMirrors {
 
   /** A file's text at a commit (already fetched by `resolve`), or undefined when absent. */
   async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
+    const kept = this.#commitFiles.get(repoUrl, sha, file);
+    if (kept !== undefined) return kept ?? undefined;
     return this.#locks.run(repoUrl, async () => {
-      const blob = await readBlob(this.#pathFor(repoUrl), { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
+      const path = this.#pathFor(repoUrl);
+      const blob = await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
       switch (blob.kind) {
         case 'missing':
+          // Kept as absent only once the commit itself is known to be here.
+          if (CommitFileCache.isObjectId(sha) && (await commitOf(this.#git(path), sha)) === sha) this.#commitFiles.set(repoUrl, sha, file, null);
           return undefined;
         case 'not-a-file':
           throw new ResolveError(`${file} is a ${blob.type}, not a file`);
         case 'too-large':
           throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
         case 'blob':
+          this.#commitFiles.set(repoUrl, sha, file, blob.text);
           return blob.text;
       }
     });

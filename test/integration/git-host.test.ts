@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +67,27 @@ describe('repository mirrors in the git host', () => {
     assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha: deep })).sha, deep);
     await assert.rejects(host.resolve(repo.url, { branch: 'nope' }), (err) => err instanceof ResolveError && /Could not fetch branch "nope"/.test(err.message));
     await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha: 'abcdef1234567' }), (err) => err instanceof ResolveError && /Commit abcdef1234567 was not found/.test(err.message));
+  });
+
+  it('builds a commit it has without a fetch, and reads a file at a commit from git once', async () => {
+    const { sha } = await host.resolve(repo.url, { branch: repo.defaultBranch });
+    const text = await host.readFile(repo.url, sha, '.hive.yml');
+    assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
+    // The origin goes away: what the mirror has still resolves, a branch tip cannot.
+    const away = `${repo.dir}-away`;
+    await rename(repo.dir, away);
+    try {
+      assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha })).sha, sha, 'no fetch for a commit it has');
+      assert.equal((await host.resolve(repo.url, { branch: 'nope', sha: sha.slice(0, 12) })).sha, sha, 'nor for a short sha of one');
+      await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch }), ResolveError);
+      // The mirror goes too: the file at the commit, and its absence, were kept.
+      await host.remove(repo.url);
+      assert.equal(await host.readFile(repo.url, sha, '.hive.yml'), text);
+      assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
+      await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha }), ResolveError, 'a commit the mirror lost is fetched');
+    } finally {
+      await rename(away, repo.dir);
+    }
   });
 
   it('fails the calls in flight when the host dies, and starts a new one for the next', async () => {
