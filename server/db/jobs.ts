@@ -46,6 +46,21 @@ export async function findJob(db: Db, id: string): Promise<Job | undefined> {
   return row;
 }
 
+/** Whether a cancel waits for the job's drone, and the assignment it applies to. */
+export type JobCancelState = Pick<Job, 'id' | 'status' | 'lease' | 'droneId' | 'cancelRequested'>;
+
+const jobCancelStateQuery = preparedQuery((db) => db
+  .select({ id: jobs.id, status: jobs.status, lease: jobs.lease, droneId: jobs.droneId, cancelRequested: jobs.cancelRequested })
+  .from(jobs)
+  .where(eq(jobs.id, sql.placeholder('id')))
+  .prepare('find_job_cancel_state'));
+
+/** The job's cancel state without the rest of its row (read as each drone accepts a job). */
+export async function findJobCancelState(db: Db, id: string): Promise<JobCancelState | undefined> {
+  const [row] = await jobCancelStateQuery(db).execute({ id });
+  return row;
+}
+
 /** What a read of a job's log needs of its row (`GET /jobs/:id/log`). */
 export type JobLogState = Pick<Job, 'id' | 'status' | 'attempt' | 'lease' | 'lastSeq' | 'logPrunedAt'>;
 
@@ -115,7 +130,9 @@ export interface QueueCursor {
   id: string;
 }
 
-export type QueuedJob = Pick<Job, 'id' | 'projectId' | 'spec' | 'priority' | 'queueKey' | 'createdAt'> & {
+export type QueuedJob = Pick<Job, 'id' | 'projectId' | 'priority' | 'queueKey' | 'createdAt'> & {
+  /** What a drone must have to run it (the spec's `requires`; the rest of the spec comes with the claim). */
+  requires: JobSpec['requires'];
   /** The project's concurrency limit (null: none). */
   maxConcurrent: number | null;
 };
@@ -123,7 +140,7 @@ export type QueuedJob = Pick<Job, 'id' | 'projectId' | 'spec' | 'priority' | 'qu
 const queueColumns = {
   id: jobs.id,
   projectId: jobs.projectId,
-  spec: jobs.spec,
+  requires: sql<JobSpec['requires']>`${jobs.spec}->'requires'`,
   priority: jobs.priority,
   queueKey: jobs.queueKey,
   createdAt: jobs.createdAt,
@@ -135,7 +152,7 @@ function afterCursor(c: QueueCursor) {
 }
 
 /** Queued jobs ready to run (spec resolved) after the cursor, in dispatch order: the scheduler's input. */
-export async function listRunnableJobs(db: Db, limit: number, after?: QueueCursor): Promise<QueuedJob[]> {
+const runnableJobsQuery = (db: Db, name: string, after?: QueueCursor) => {
   const runnable = and(eq(jobs.status, 'queued'), isNotNull(jobs.spec));
   return db
     .select(queueColumns)
@@ -143,7 +160,16 @@ export async function listRunnableJobs(db: Db, limit: number, after?: QueueCurso
     .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(after ? and(runnable, afterCursor(after)) : runnable)
     .orderBy(asc(jobs.queueKey), asc(jobs.createdAt), asc(jobs.id))
-    .limit(limit);
+    .limit(sql.placeholder('limit'))
+    .prepare(name);
+};
+// Built once each: a scheduling round reads a page every time a slot frees, and building
+// this query through drizzle cost twice what PGlite takes to run it.
+const firstRunnablePage = preparedQuery((db) => runnableJobsQuery(db, 'runnable_jobs_first'));
+const nextRunnablePage = preparedQuery((db) => runnableJobsQuery(db, 'runnable_jobs_after', { id: sql.placeholder('after') as unknown as string }));
+
+export async function listRunnableJobs(db: Db, limit: number, after?: QueueCursor): Promise<QueuedJob[]> {
+  return after ? nextRunnablePage(db).execute({ limit, after: after.id }) : firstRunnablePage(db).execute({ limit });
 }
 
 /** Every queued job (resolved or not) in dispatch order, with its project's limit: `GET /api/queue`. */

@@ -27,7 +27,10 @@ export interface DispatcherDeps {
   prepareSpecs(batch: readonly { spec: JobSpec; job: Job }[]): Promise<PromiseSettledResult<JobSpec>[]>;
 }
 
+/** Jobs read from the queue at a time, at most; a round with few free slots reads fewer. */
 const PAGE = 200;
+/** At least this many, so jobs no free drone fits do not make a round page through the queue a few at a time. */
+const MIN_PAGE = 20;
 
 /** A drone's place in one round: its free slots as the round plans them. */
 type Offer = DroneCandidate & { readonly drone: ConnectedDrone };
@@ -68,8 +71,9 @@ export class Dispatcher {
 
   /**
    * Walks the whole queue in dispatch order (highest effective priority first, then the
-   * oldest), in pages, so jobs no free drone fits never block the ones behind them. Each
-   * page is matched with the free slots in memory first, then claimed in one statement
+   * oldest), in pages (of about twice the free slots: a drone that frees one slot does not
+   * make the round read 200 jobs), so jobs no free drone fits never block the ones behind
+   * them. Each page is matched with the free slots in memory first, then claimed in one statement
    * (jobs of projects with a concurrency limit one at a time, under the project's lock),
    * so a backlog costs a few queries per page, not per job.
    */
@@ -87,14 +91,15 @@ export class Dispatcher {
       }));
       let freeSlots = offers.reduce((n, o) => n + o.capacity - o.running, 0);
       if (freeSlots === 0) return;
-      const page = await listRunnableJobs(this.deps.db, PAGE, cursor);
+      const limit = Math.min(PAGE, Math.max(MIN_PAGE, 2 * freeSlots));
+      const page = await listRunnableJobs(this.deps.db, limit, cursor);
       const planned: Planned[] = [];
       // The jobs of the page looked at: all of it, unless the free slots ran out first.
       let looked = 0;
       while (looked < page.length && freeSlots > 0) {
         const job = page[looked++];
         if (atLimit.has(job.projectId) || missed.has(job.id)) continue;
-        const offer = selectDrone(offers, job.spec!.requires) as Offer | undefined;
+        const offer = selectDrone(offers, job.requires) as Offer | undefined;
         if (!offer) continue; // no eligible drone free now: the job waits for the first freed slot
         offer.running++;
         freeSlots--;
@@ -105,7 +110,7 @@ export class Dispatcher {
       // A claim that failed left its slot free for a job this plan gave none: the same page
       // again, without the jobs that failed or their projects at their limit.
       if (claimed.length < planned.length) continue;
-      if (looked === page.length && page.length < PAGE) return;
+      if (looked === page.length && page.length < limit) return;
       // Next: the jobs after the last one looked at.
       cursor = { id: page[looked - 1].id };
     }
@@ -129,7 +134,7 @@ export class Dispatcher {
         missed.add(p.job.id);
         continue;
       }
-      held.push({ job, spec: p.job.spec!, drone: p.offer.drone, lease: p.lease });
+      held.push({ job, spec: job.spec!, drone: p.offer.drone, lease: p.lease });
     }
     return held;
   }

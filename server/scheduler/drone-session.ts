@@ -11,7 +11,7 @@
 import type { Db } from '../db/client.ts';
 import { markDroneDisconnected, registerDrone, updateDrone } from '../db/drones.ts';
 import { touchToken } from '../db/tokens.ts';
-import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
+import { extendLeases, findJob, findJobCancelState, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { takesLateEvents } from '../jobs/late-result.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
@@ -105,7 +105,7 @@ export class DroneSession {
       {
         // A cancel given while the assignment was on its way (claimed, not yet sent) reached
         // the drone first and was ignored there as a job it did not have: say it again now.
-        const job = await findJob(this.deps.db, message.jobId);
+        const job = await findJobCancelState(this.deps.db, message.jobId);
         if (job?.cancelRequested && job.lease === message.lease && job.droneId === drone.id && ACTIVE_STATUSES.includes(job.status)) {
           this.#send({ type: 'job:cancel', jobId: job.id, lease: message.lease, reason: 'Cancelled' });
         }
@@ -131,10 +131,11 @@ export class DroneSession {
         if (message.capacity !== undefined) drone.capacity = message.capacity;
         if (message.speed !== undefined) drone.speed = message.speed;
         if (message.labels !== undefined) drone.labels = message.labels;
+        // Scheduling reads the hub, not the row (which is for the fleet view): it goes first.
+        this.deps.hub.capacityChanged(drone);
         await updateDrone(this.deps.db, drone.id, {
           capacity: drone.capacity, speed: drone.speed, labels: [...drone.labels],
         });
-        this.deps.hub.capacityChanged(drone);
         return;
     }
   }
