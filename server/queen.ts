@@ -26,6 +26,7 @@ import { configuredDatabase } from './db/configured-database.ts';
 import { CommitStatusReporter } from './forges/status-reporter.ts';
 import { loadQueenId } from './queen-identity.ts';
 import { QueenPresence } from './scheduler/queen-presence.ts';
+import { DroneInfoWrites } from './scheduler/drone-info-writes.ts';
 import { Fleet } from './scheduler/fleet.ts';
 import { DroneControlRelay } from './live/drone-control-relay.ts';
 import { createMirrorService, type MirrorService } from './git/mirror-service.ts';
@@ -181,6 +182,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const droneGreetings = new KeyedMutex();
+  const droneInfoWrites = new DroneInfoWrites({ db, log });
   const live = new LiveFanout({ db, bus, log, hub, view: liveJobView });
   live.start();
   const eventsRechecks = new CredentialRechecks(config.eventsRecheckMs, log);
@@ -210,6 +212,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
           db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, queenId,
           policy: { sharedTokens: config.sharedDroneTokens }, recheckMs: config.eventsRecheckMs, greetings: droneGreetings,
           onRefused: (reason) => authFailures.report('drone', addressOf(req, config.trustProxy), reason),
+          infoWrites: droneInfoWrites,
         },
         socketLink(ws),
         credential,
@@ -251,6 +254,8 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       // is killed rather than waited for; its job stays queued for the next start.
       await Promise.all([dispatcher.stop(), resolver.stop(), mirrors.stop()]);
       await ingest.flushAll();
+      await droneInfoWrites.settled();
+      await droneInfoWrites.stop();
       await hooks.stop();
       await statuses.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -42,12 +42,22 @@ export async function findDrone(db: Db, id: string): Promise<DroneRow | undefine
   return row;
 }
 
-export async function updateDrone(
-  db: Db,
-  id: string,
-  patch: Partial<Pick<DroneRow, 'capacity' | 'speed' | 'labels' | 'connected' | 'draining'>>,
-): Promise<void> {
-  await db.update(drones).set({ ...patch, lastSeenAt: sql`now()` }).where(eq(drones.id, id));
+/** What a drone declares of itself after its hello (`drone:info`), for its row. */
+export interface DroneInfo {
+  id: string;
+  capacity: number;
+  speed: number;
+  labels: string[];
+}
+
+/** Several drones' declared capacity, speed and labels in one statement. */
+export async function writeDroneInfos(db: Db, infos: readonly DroneInfo[]): Promise<void> {
+  if (infos.length === 0) return;
+  const values = sql.join(infos.map((i) => sql`(${i.id}::uuid, ${i.capacity}::int, ${i.speed}::real, ${JSON.stringify(i.labels)}::jsonb)`), sql`, `);
+  await db.execute(sql`
+    update ${drones} set capacity = v.capacity, speed = v.speed, labels = v.labels, last_seen_at = now()
+    from (values ${values}) as v(id, capacity, speed, labels)
+    where ${drones.id} = v.id`);
 }
 
 export async function listDrones(db: Db): Promise<DroneRow[]> {

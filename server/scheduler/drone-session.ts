@@ -9,12 +9,13 @@
  * messages are answered with an `error` message and logged; they never end the session.
  */
 import type { Db } from '../db/client.ts';
-import { markDroneDisconnected, registerDrone, updateDrone } from '../db/drones.ts';
+import { markDroneDisconnected, registerDrone } from '../db/drones.ts';
 import { touchToken } from '../db/tokens.ts';
 import { extendLeases, findJob, findJobCancelState, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { takesLateEvents } from '../jobs/late-result.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
+import type { DroneInfoWrites } from './drone-info-writes.ts';
 import type { LostJobHandler } from './lost-jobs.ts';
 import type { Logger } from '../logger.ts';
 import {
@@ -43,6 +44,8 @@ export interface SessionDeps {
   greetings: KeyedMutex;
   /** Hears of a refused identity (logged rate-limited, counted in /metrics). */
   onRefused(reason: string): void;
+  /** Records what drones declare after their hello, batched (drone-info-writes.ts). */
+  infoWrites: DroneInfoWrites;
 }
 
 export class DroneSession {
@@ -131,11 +134,9 @@ export class DroneSession {
         if (message.capacity !== undefined) drone.capacity = message.capacity;
         if (message.speed !== undefined) drone.speed = message.speed;
         if (message.labels !== undefined) drone.labels = message.labels;
-        // Scheduling reads the hub, not the row (which is for the fleet view): it goes first.
+        // Scheduling reads the hub; the row is for the fleet view, written in a batch.
         this.deps.hub.capacityChanged(drone);
-        await updateDrone(this.deps.db, drone.id, {
-          capacity: drone.capacity, speed: drone.speed, labels: [...drone.labels],
-        });
+        this.deps.infoWrites.write({ id: drone.id, capacity: drone.capacity, speed: drone.speed, labels: [...drone.labels] });
         return;
     }
   }
