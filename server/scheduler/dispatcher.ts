@@ -41,6 +41,8 @@ type Claimed = { job: Job; spec: JobSpec; drone: ConnectedDrone; lease: string }
 
 export class Dispatcher {
   readonly #loop: CoalescedLoop;
+  /** A round asked for and about to start. */
+  #starting?: Promise<void>;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.#loop = new CoalescedLoop(
@@ -55,18 +57,30 @@ export class Dispatcher {
     deps.hub.on('capacity', kick);
   }
 
-  /** Asks for a scheduling round soon; cheap to call often. */
+  /**
+   * Asks for a scheduling round soon; cheap to call often. The round starts once the
+   * events already read have been handled (setImmediate, no wait beyond that): a burst —
+   * a thousand drones offering slots, a run of a hundred jobs resolved — is one round, not
+   * one per event (on the embedded database a round can run to its end before the next
+   * event is even read).
+   */
   kick(): void {
-    this.#loop.kick();
+    this.#starting ??= new Promise<void>((resolve) => setImmediate(() => {
+      this.#starting = undefined;
+      this.#loop.kick();
+      resolve();
+    }));
   }
 
-  /** Resolves when no round is running (tests and shutdown). */
-  settled(): Promise<void> {
-    return this.#loop.settled();
+  /** Resolves when no round is running or about to start (tests and shutdown). */
+  async settled(): Promise<void> {
+    await this.#starting;
+    await this.#loop.settled();
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
+  async stop(): Promise<void> {
+    await this.#starting;
+    await this.#loop.stop();
   }
 
   /**
