@@ -172,10 +172,19 @@ export async function listRunnableJobs(db: Db, limit: number, after?: QueueCurso
   return after ? nextRunnablePage(db).execute({ limit, after: after.id }) : firstRunnablePage(db).execute({ limit });
 }
 
+/**
+ * A queued job as the queue lists it: its row without the spec and plugins (JSON a queue
+ * of a thousand jobs would parse for nothing), with what a drone must have to run it
+ * (null while the job is not resolved).
+ */
+export type QueueRow = Omit<Job, 'spec' | 'plugins'> & { requires: JobSpec['requires'] | null };
+
+const { spec: _spec, plugins: _plugins, ...queueRowColumns } = getTableColumns(jobs);
+
 /** Every queued job (resolved or not) in dispatch order, with its project's limit: `GET /api/queue`. */
-export async function listQueue(db: Db, limit: number): Promise<{ job: Job; maxConcurrent: number | null }[]> {
+export async function listQueue(db: Db, limit: number): Promise<{ job: QueueRow; maxConcurrent: number | null }[]> {
   return db
-    .select({ job: jobs, maxConcurrent: projects.maxConcurrent })
+    .select({ job: { ...queueRowColumns, requires: sql<JobSpec['requires'] | null>`${jobs.spec}->'requires'` }, maxConcurrent: projects.maxConcurrent })
     .from(jobs)
     .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(eq(jobs.status, 'queued'))

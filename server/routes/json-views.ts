@@ -53,7 +53,7 @@ export function projectView(p: Project, box: SecretBox) {
 }
 
 /** Typed by common/job-summary.ts: browsers get this object over `/api/events` too. */
-export function jobSummaryView(j: Job): JobSummary {
+export function jobSummaryView(j: Omit<Job, 'spec' | 'plugins'>): JobSummary {
   const durationMs = j.startedAt && j.finishedAt ? j.finishedAt.getTime() - j.startedAt.getTime() : null;
   return {
     id: j.id,

@@ -8,13 +8,13 @@
  * with several queens a reason describes this queen's drones.
  */
 import type { Db } from '../db/client.ts';
-import { countActiveByProject, listQueue, type Job } from '../db/jobs.ts';
+import { countActiveByProject, listQueue, type Job, type QueueRow } from '../db/jobs.ts';
 import type { DroneHub } from './drone-hub.ts';
 import type { DroneCandidate } from './select-drone.ts';
 import { waitReason, type WaitReason } from './wait-reason.ts';
 
 export interface QueueEntry {
-  job: Job;
+  job: QueueRow;
   /** 1 = next to be dispatched. */
   position: number;
   /** The job's priority plus one point per full minute it has waited. */
@@ -38,7 +38,7 @@ export class QueueView {
     const now = Date.now();
     return queued.map(({ job, maxConcurrent }, i) => {
       const reason = waitReason(
-        { requires: job.spec?.requires ?? null, maxConcurrent, projectActive: active.get(job.projectId) ?? 0 },
+        { requires: job.requires, maxConcurrent, projectActive: active.get(job.projectId) ?? 0 },
         drones,
       );
       if (reason.kind === 'ready') {
