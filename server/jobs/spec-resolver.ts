@@ -66,6 +66,14 @@ export class SpecResolver {
   readonly #inFlight = new Set<string>();
   /** The last round stopped listing at MAX_TRACKED: list again as the pool drains. */
   #truncated = false;
+  /**
+   * Where that round stopped: a round asked for because the pool drained goes on from
+   * there (every job before it is resolved or in the pool), instead of paging through the
+   * hundreds in the pool again for each job resolved. A job created since starts a round
+   * from the beginning.
+   */
+  #resumeAfter?: UnresolvedCursor;
+  #fromStart = true;
   /** Jobs whose resolution failed because the git host died, and how often. */
   readonly #hostFailures = new Map<string, number>();
 
@@ -76,6 +84,7 @@ export class SpecResolver {
   }
 
   kick(): void {
+    this.#fromStart = true;
     this.#loop.kick();
   }
 
@@ -112,11 +121,14 @@ export class SpecResolver {
 
   /** Puts every unresolved job not yet known into the pool, keyed by its repository. */
   async #round(): Promise<boolean> {
+    let after = this.#fromStart ? undefined : this.#resumeAfter;
+    this.#fromStart = false;
     this.#truncated = false;
-    let after: UnresolvedCursor | undefined;
+    this.#resumeAfter = undefined;
     for (;;) {
       if (this.#inFlight.size >= MAX_TRACKED) {
         this.#truncated = true;
+        this.#resumeAfter = after;
         return false;
       }
       const page = await listUnresolvedJobsAfter(this.deps.db, after, PAGE);
@@ -138,7 +150,7 @@ export class SpecResolver {
       if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job);
     } finally {
       this.#inFlight.delete(jobId);
-      if (this.#truncated) this.kick();
+      if (this.#truncated) this.#loop.kick(); // on from where the listing stopped
     }
   }
 
