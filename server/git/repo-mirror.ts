@@ -24,6 +24,13 @@ export interface RefRequest {
   sha?: string;
   /** e.g. `+refs/pull/7/merge` or `refs/merge-requests/3/head`. */
   refspec?: string;
+  /**
+   * `sha` was fetched for the same project moments ago (its run's first job pinned it):
+   * when the mirror has it, no fetch. Otherwise every request fetches, even for a commit
+   * the mirror has — mirrors are shared by every project of a URL, and the fetch with the
+   * project's own credentials is what shows that the project may read the repository.
+   */
+  fetchedForProject?: boolean;
 }
 
 const MAX_CONFIG_BYTES = 256 * 1024;
@@ -120,9 +127,9 @@ export class RepoMirrors {
     return this.#locks.run(repoUrl, async () => {
       const path = await this.#ensure(repoUrl);
       const git = this.#git(path, authEnv);
-      // A commit the mirror has needs no fetch — a commit never changes: a run's other
-      // jobs, a matrix's siblings and re-runs build one the first fetch brought.
-      if (ref.sha) {
+      // A commit the run's first job fetched needs no fetch again — a commit never changes:
+      // the other jobs of a run of a hundred cost one fetch, not a hundred.
+      if (ref.sha && ref.fetchedForProject) {
         const present = await commitOf(git, ref.sha);
         if (present) return { sha: present };
       }

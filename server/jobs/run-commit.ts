@@ -25,10 +25,11 @@ export async function pinJobCommit(
   // A job with a commit (a re-run, a trigger naming a sha, a matrix sibling) builds it.
   if (!job.runId || job.ref.sha) return pinJobRef(deps.mirrors, repoUrl, job.ref, credentials);
   const run = await findRun(deps.db, job.runId);
-  if (run?.ref.sha) return pinJobRef(deps.mirrors, repoUrl, atCommit(job.ref, run.ref), credentials);
+  // The run's commit was fetched by its first job, for this project: no fetch again.
+  if (run?.ref.sha) return pinJobRef(deps.mirrors, repoUrl, atCommit(job.ref, run.ref), credentials, true);
   const pinned = await pinJobRef(deps.mirrors, repoUrl, job.ref, credentials);
   const winner = await pinRunCommit(deps.db, job.runId, pinned);
   if (!winner?.sha || winner.sha === pinned.sha) return pinned;
   // Another job of the run pinned first, and the branch has moved since: build its commit.
-  return pinJobRef(deps.mirrors, repoUrl, atCommit(job.ref, winner), credentials);
+  return pinJobRef(deps.mirrors, repoUrl, atCommit(job.ref, winner), credentials, true);
 }

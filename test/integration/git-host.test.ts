@@ -69,7 +69,7 @@ describe('repository mirrors in the git host', () => {
     await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha: 'abcdef1234567' }), (err) => err instanceof ResolveError && /Commit abcdef1234567 was not found/.test(err.message));
   });
 
-  it('builds a commit it has without a fetch, and reads a file at a commit from git once', async () => {
+  it('builds a commit its project fetched moments ago without a fetch, and reads a file at a commit from git once', async () => {
     const { sha } = await host.resolve(repo.url, { branch: repo.defaultBranch });
     const text = await host.readFile(repo.url, sha, '.hive.yml');
     assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
@@ -77,14 +77,17 @@ describe('repository mirrors in the git host', () => {
     const away = `${repo.dir}-away`;
     await rename(repo.dir, away);
     try {
-      assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha })).sha, sha, 'no fetch for a commit it has');
-      assert.equal((await host.resolve(repo.url, { branch: 'nope', sha: sha.slice(0, 12) })).sha, sha, 'nor for a short sha of one');
+      const fetchedForProject = true;
+      assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha, fetchedForProject })).sha, sha, 'no fetch for a commit it has');
+      assert.equal((await host.resolve(repo.url, { branch: 'nope', sha: sha.slice(0, 12), fetchedForProject })).sha, sha, 'nor for a short sha of one');
+      // Any other request fetches, commit or not: the fetch is what shows its project may read the repository.
+      await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha }), ResolveError);
       await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch }), ResolveError);
       // The mirror goes too: the file at the commit, and its absence, were kept.
       await host.remove(repo.url);
       assert.equal(await host.readFile(repo.url, sha, '.hive.yml'), text);
       assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
-      await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha }), ResolveError, 'a commit the mirror lost is fetched');
+      await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha, fetchedForProject }), ResolveError, 'a commit the mirror lost is fetched');
     } finally {
       await rename(away, repo.dir);
     }
