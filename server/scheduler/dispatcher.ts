@@ -43,6 +43,14 @@ export class Dispatcher {
   readonly #loop: CoalescedLoop;
   /** A round asked for and about to start. */
   #starting?: Promise<void>;
+  /** Counts the events that may have made jobs runnable (and every explicit kick). */
+  #work = 0;
+  /**
+   * `#work` as it was when the last round began that found every runnable job assigned:
+   * while no event has come since, the queue holds nothing to assign, and a freed slot or
+   * a new drone needs no round (no query of an empty queue at every job's end).
+   */
+  #emptySince = -1;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.#loop = new CoalescedLoop(
@@ -50,11 +58,17 @@ export class Dispatcher {
       (err) => deps.log.error({ err }, 'scheduling round failed'),
     );
     // A round whenever a job can run or a drone can take one: assignment on the event.
-    const kick = () => this.kick();
-    deps.lifecycle.on('runnable', kick);
-    deps.lifecycle.on('slot-freed', kick);
-    deps.hub.on('connected', kick);
-    deps.hub.on('capacity', kick);
+    deps.lifecycle.on('runnable', () => this.kick());
+    const forSlots = () => this.#kickForSlots();
+    deps.lifecycle.on('slot-freed', forSlots);
+    deps.hub.on('connected', forSlots);
+    deps.hub.on('capacity', forSlots);
+  }
+
+  /** A drone can take more: a round, unless the queue was found empty since the last job became runnable. */
+  #kickForSlots(): void {
+    if (this.#emptySince === this.#work) return;
+    this.#start();
   }
 
   /**
@@ -65,6 +79,11 @@ export class Dispatcher {
    * event is even read).
    */
   kick(): void {
+    this.#work++;
+    this.#start();
+  }
+
+  #start(): void {
     this.#starting ??= new Promise<void>((resolve) => setImmediate(() => {
       this.#starting = undefined;
       this.#loop.kick();
@@ -92,6 +111,9 @@ export class Dispatcher {
    * so a backlog costs a few queries per page, not per job.
    */
   async #round(): Promise<void> {
+    const work = this.#work;
+    // Whether every runnable job this round saw was assigned (so far).
+    let all = true;
     let cursor: QueueCursor | undefined;
     // Projects found at their concurrency limit in this round: their other jobs wait.
     const atLimit = new Set<string>();
@@ -112,9 +134,15 @@ export class Dispatcher {
       let looked = 0;
       while (looked < page.length && freeSlots > 0) {
         const job = page[looked++];
-        if (atLimit.has(job.projectId) || missed.has(job.id)) continue;
+        if (atLimit.has(job.projectId) || missed.has(job.id)) {
+          all = false;
+          continue;
+        }
         const offer = selectDrone(offers, job.requires) as Offer | undefined;
-        if (!offer) continue; // no eligible drone free now: the job waits for the first freed slot
+        if (!offer) {
+          all = false;
+          continue; // no eligible drone free now: the job waits for the first freed slot
+        }
         offer.running++;
         freeSlots--;
         planned.push({ job, offer, lease: randomUUID() });
@@ -123,8 +151,14 @@ export class Dispatcher {
       await this.#send(claimed);
       // A claim that failed left its slot free for a job this plan gave none: the same page
       // again, without the jobs that failed or their projects at their limit.
-      if (claimed.length < planned.length) continue;
-      if (looked === page.length && page.length < limit) return;
+      if (claimed.length < planned.length) {
+        all = false;
+        continue;
+      }
+      if (looked === page.length && page.length < limit) {
+        if (all) this.#emptySince = work;
+        return;
+      }
       // Next: the jobs after the last one looked at.
       cursor = { id: page[looked - 1].id };
     }

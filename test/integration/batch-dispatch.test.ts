@@ -51,6 +51,8 @@ it('assigns a backlog larger than a page over many drones, each job once, in que
   await model.waitFor((m) => m.type === 'job:assign' && m.spec.jobId === modelId);
 
   const backlog = await queueCopies(modelId, 260);
+  // Queued behind the lifecycle's back: say so, as its `runnable` event would.
+  queen.dispatcher.kick();
   // 25 drones of 10 slots: 250 of the 260 jobs get one, in two pages of the queue.
   const assigned = new Map<string, string[]>();
   const all = Promise.all(Array.from({ length: 25 }, async (_, i) => {
