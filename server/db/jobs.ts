@@ -1,6 +1,6 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { preparedQuery } from './prepared-query.ts';
@@ -137,10 +137,13 @@ export type QueuedJob = Pick<Job, 'id' | 'projectId' | 'priority' | 'queueKey' |
   maxConcurrent: number | null;
 };
 
+/** What a drone must have to run a job, without reading the rest of its spec. */
+const specRequires = sql<JobSpec['requires']>`${jobs.spec}->'requires'`;
+
 const queueColumns = {
   id: jobs.id,
   projectId: jobs.projectId,
-  requires: sql<JobSpec['requires']>`${jobs.spec}->'requires'`,
+  requires: specRequires,
   priority: jobs.priority,
   queueKey: jobs.queueKey,
   createdAt: jobs.createdAt,
@@ -184,7 +187,7 @@ const { spec: _spec, plugins: _plugins, ...queueRowColumns } = getTableColumns(j
 /** Every queued job (resolved or not) in dispatch order, with its project's limit: `GET /api/queue`. */
 export async function listQueue(db: Db, limit: number): Promise<{ job: QueueRow; maxConcurrent: number | null }[]> {
   return db
-    .select({ job: { ...queueRowColumns, requires: sql<JobSpec['requires'] | null>`${jobs.spec}->'requires'` }, maxConcurrent: projects.maxConcurrent })
+    .select({ job: { ...queueRowColumns, requires: specRequires as SQL<JobSpec['requires'] | null> }, maxConcurrent: projects.maxConcurrent })
     .from(jobs)
     .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(eq(jobs.status, 'queued'))

@@ -27,12 +27,12 @@ export async function pinJobRef(
   repoUrl: string,
   ref: JobRef,
   credentials?: GitCredentials,
-  /** The commit (`ref.sha`) was fetched for this project moments ago: see RefRequest. */
+  /** The commit (`ref.sha`) was fetched for this project moments ago: see RefRequest. Always set from here, never taken from a stored ref. */
   fetchedForProject = false,
 ): Promise<PinnedRef & { note?: string }> {
   const merge = MERGE_REF.exec(ref.refspec ?? '');
   // A re-run knows its commit already; other refs need no second opinion.
-  if (!merge || ref.sha) return { ...(await mirrors.resolve(repoUrl, fetchedForProject ? { ...ref, fetchedForProject } : ref, credentials)), refspec: ref.refspec };
+  if (!merge || ref.sha) return { ...(await mirrors.resolve(repoUrl, { ...ref, fetchedForProject }, credentials)), refspec: ref.refspec };
 
   const headRefspec = `+refs/pull/${merge[1]}/head`;
   let note: string;

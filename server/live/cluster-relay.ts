@@ -12,7 +12,6 @@
  * serves anything, so no notice a new queen needs is skipped: it has no watchers, drones
  * or cancels of its own until it serves, and by then the others have heard of it.
  */
-import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
 import { countOtherLiveQueens } from '../db/queens.ts';
@@ -37,12 +36,11 @@ interface Deps {
   log: Logger;
   /** Runnable jobs are announced to the other queens, and theirs scheduled here. */
   lifecycle: JobLifecycle;
-  /** This queen's id in the queens table (the other live queens are counted without it). */
+  /** This queen's id in the queens table: its notices carry it (its own are ignored), and the other live queens are counted without it. */
   queenId: string;
 }
 
 export class ClusterRelay {
-  readonly queenId = randomUUID();
   /** Whether another queen was live at the last look, or joined since. */
   #othersLive = false;
   #unlisten: (() => Promise<void>)[] = [];
@@ -83,7 +81,7 @@ export class ClusterRelay {
         } catch {
           return;
         }
-        if (payload.q === this.queenId) return; // our own notice
+        if (payload.q === this.deps.queenId) return; // our own notice
         Promise.resolve(handle(payload)).catch((err) => this.deps.log.warn({ err, channel }, 'handling a notice from another queen failed'));
       }));
     };
@@ -104,7 +102,7 @@ export class ClusterRelay {
     });
     // Listening now: the others start announcing to this queen.
     this.peersSeen(await countOtherLiveQueens(this.deps.db, this.deps.queenId));
-    await notifier.notify(JOINED, JSON.stringify({ q: this.queenId }));
+    await notifier.notify(JOINED, JSON.stringify({ q: this.deps.queenId }));
   }
 
   async stop(): Promise<void> {
@@ -124,7 +122,7 @@ export class ClusterRelay {
 
   #send(channel: string, payload: Record<string, unknown>): void {
     if (!this.announcing) return;
-    this.deps.notifier.notify(channel, JSON.stringify({ q: this.queenId, ...payload })).catch((err) => {
+    this.deps.notifier.notify(channel, JSON.stringify({ q: this.deps.queenId, ...payload })).catch((err) => {
       this.deps.log.warn({ err, channel }, 'notifying other queens failed');
     });
   }
