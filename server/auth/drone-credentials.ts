@@ -12,7 +12,7 @@
  * take its jobs (and their secrets) or error the jobs it runs.
  */
 import type { Db } from '../db/client.ts';
-import { findActiveToken, findDroneOwnToken, isTokenActive } from '../db/tokens.ts';
+import { findActiveToken, findDroneOwnToken } from '../db/tokens.ts';
 import { hashToken, secretsEqual } from './tokens.ts';
 
 export type DroneCredential =
@@ -51,11 +51,6 @@ export async function identityRefusal(
       if (await findDroneOwnToken(db, name)) return `drone "${name}" has a token of its own; connect with it`;
       return undefined;
   }
-}
-
-/** Whether a credential still holds (not revoked) — asked again while its drone stays connected. */
-export async function credentialHolds(db: Db, credential: DroneCredential): Promise<boolean> {
-  return credential.kind === 'local' || isTokenActive(db, credential.tokenId);
 }
 
 /** The token id behind a credential (null for the local drone's process token). */

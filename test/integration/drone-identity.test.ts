@@ -119,13 +119,22 @@ describe('drone identities', { concurrency: false }, () => {
     assert.equal((await queen.api('DELETE', `/api/drone-tokens/${id}`)).status, 404, 'already revoked');
   });
 
-  it('a token revoked elsewhere (another queen, the database) ends the session at the next check', async () => {
+  it('a token revoked elsewhere (another queen, the database) ends the session at the next check, and only its', async () => {
     const { id, token } = await ownToken('checked');
     const d = await raw(token);
     await d.hello({ name: 'checked' });
+    // Checked in the same statement each period: a drone with a token of its own, one on the shared token.
+    const kept = await raw((await ownToken('kept')).token);
+    await kept.hello({ name: 'kept' });
+    const shared = await raw(DRONE_TOKEN);
+    await shared.hello({ name: 'shared-one' });
     await revokeDroneToken(queen.testDb.db, id);
     assert.equal((await d.closed).code, 4003);
     assert.ok(d.messages.some((m) => m.type === 'error' && m.code === 'credential_revoked'));
+    // Further checks (every 200 ms here) leave the others be.
+    await queen.droneCredentials.check();
+    await queen.droneCredentials.check();
+    assert.deepEqual(['kept', 'shared-one'].filter((n) => connectedNames().includes(n)), ['kept', 'shared-one']);
   });
 
   it('manages drone tokens from the command line', async () => {
