@@ -23,6 +23,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
+import { watchPeer, type PeerLiveness } from '../common/peer-liveness.ts';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../common/protocol/index.ts';
 import type {
   DroneDrain, DroneHello, DroneMessage, JobAck, JobAssign, JobCancel, JobQueryInfo, QueenMessage, QueenWelcome,
@@ -90,7 +91,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
   #welcomed = false;
   #stopped = false;
   #attempt = 0;
-  #missedPongs = 0;
+  #liveness: PeerLiveness | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #welcomeTimer: NodeJS.Timeout | undefined;
@@ -185,7 +186,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       this.#log.debug('connected; saying hello');
       const hello: DroneHello = { type: 'drone:hello', version: PROTOCOL_VERSION, ...this.#options.hello() };
       ws.send(JSON.stringify(hello));
-      this.#missedPongs = 0;
+      this.#liveness = watchPeer(ws, 2);
       this.#pingTimer = setInterval(() => this.#ping(ws), this.#options.pingIntervalMs);
       this.#welcomeTimer = setTimeout(() => {
         this.#log.warn({ timeoutMs: this.#options.welcomeTimeoutMs }, 'no welcome from the queen; reconnecting');
@@ -193,7 +194,6 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
       }, this.#options.welcomeTimeoutMs);
     });
     ws.on('message', (data) => {
-      this.#missedPongs = 0;
       const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       let message: QueenMessage;
       try {
@@ -203,9 +203,6 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
         return;
       }
       this.#onMessage(ws, message);
-    });
-    ws.on('pong', () => {
-      this.#missedPongs = 0;
     });
     // Reported with the close that always follows, as one log line per attempt.
     ws.on('error', (err) => {
@@ -243,20 +240,23 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     this.#attempt = 0;
     this.#triedSinceWelcome = 0;
     this.#log.info({ droneId: welcome.droneId, resume: welcome.resume.length }, 'welcomed by the queen');
+    // A heartbeat vouches for running jobs' leases; with none, pings keep the link alive.
     this.#heartbeatTimer = setInterval(() => {
-      this.send({ type: 'job:heartbeat', jobs: this.#options.heartbeatJobs() });
+      const jobs = this.#options.heartbeatJobs();
+      if (jobs.length > 0) this.send({ type: 'job:heartbeat', jobs });
     }, welcome.heartbeatMs);
     this.emit('connected', welcome);
   }
 
+  /** Pings only after a period in which nothing came from the queen (peer-liveness.ts). */
   #ping(ws: WebSocket): void {
-    if (this.#missedPongs >= 2) {
+    const verdict = this.#liveness?.tick();
+    if (verdict === 'dead') {
       this.#log.warn('the queen stopped answering pings; reconnecting');
       ws.terminate();
-      return;
+    } else if (verdict === 'ping') {
+      ws.ping();
     }
-    this.#missedPongs++;
-    ws.ping();
   }
 
   #onClose(ws: WebSocket, code: number, reason: string): void {

@@ -19,6 +19,7 @@ import { droneFileAccess } from './auth/drone-file-access.ts';
 import { bootstrapTokens, verifyToken, type BootstrapResult } from './auth/tokens.ts';
 import { droneCredential } from './auth/drone-credentials.ts';
 import { socketLink } from './routes/drone-socket-link.ts';
+import { DroneCredentialWatch } from './scheduler/drone-credential-watch.ts';
 import { KeyedMutex } from '../common/keyed-mutex.ts';
 import type { QueenConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
@@ -77,6 +78,8 @@ export interface Queen {
   plugins: PluginRegistry;
   hooks: PluginHooks;
   hub: DroneHub;
+  /** Checks connected drones' tokens again each period (a revoked one disconnects its drones). */
+  droneCredentials: DroneCredentialWatch;
   bus: LiveBus;
   /** Delivers job events and statuses to every `/api/events` socket. */
   live: LiveFanout;
@@ -186,12 +189,16 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const live = new LiveFanout({ db, bus, log, hub, view: liveJobView });
   live.start();
   const eventsRechecks = new CredentialRechecks(config.eventsRecheckMs, log);
+  const droneCredentials = new DroneCredentialWatch({ db, log, periodMs: config.eventsRecheckMs });
   // Sockets opened with one credential share its re-check; the key is a hash, not the secret.
   const credentialKey = (kind: string, secret: string) => `${kind}:${createHash('sha256').update(secret).digest('base64url')}`;
   const sockets = attachSocketUpgrades(server, {
     log,
     onRejected: (kind, req) => authFailures.report(kind, addressOf(req, config.trustProxy), kind === 'drone' ? 'bad drone token' : 'bad token for /api/events'),
-    pingMs: Math.max(config.heartbeatMs * 2, 1000),
+    // A silent drone is pinged each heartbeat period and dropped a period later (20–30 s
+    // at the default); watchers are checked half as often: there are many more of them.
+    dronePingMs: Math.max(config.heartbeatMs, 500),
+    watcherPingMs: Math.max(config.heartbeatMs * 2, 1000),
     authorizeDrone: (token) => droneCredential(db, token, options.localDroneToken),
     authorizeEvents: async (token, req) => {
       if (token) {
@@ -206,15 +213,15 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       const sessionLive = async () => !!(await loadSession(db, cookie));
       return (await sessionLive()) ? { key: credentialKey('session', cookie ?? ''), stillAllowed: sessionLive } : undefined;
     },
-    onDrone: (ws, credential, req) => {
+    onDrone: (ws, credential, req, liveness) => {
       const session = new DroneSession(
         {
           db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, queenId,
-          policy: { sharedTokens: config.sharedDroneTokens }, recheckMs: config.eventsRecheckMs, greetings: droneGreetings,
+          policy: { sharedTokens: config.sharedDroneTokens }, credentials: droneCredentials, greetings: droneGreetings,
           onRefused: (reason) => authFailures.report('drone', addressOf(req, config.trustProxy), reason),
           infoWrites: droneInfoWrites,
         },
-        socketLink(ws),
+        socketLink(ws, liveness),
         credential,
       );
       ws.on('message', (raw) => void session.receive(raw as Buffer));
@@ -241,7 +248,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
 
   return {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
-    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, bus, live, lifecycle, reaper, queenId, presence, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
+    port, database, bootstrap, generatedAdminPassword, secretBox, plugins, hooks, hub, droneCredentials, bus, live, lifecycle, reaper, queenId, presence, control, dispatcher, resolver, mirrors, ingest, statuses, retention, schedules, app,
     async close() {
       // Timers stop now; the database closes only after their runs in progress end.
       const timersStopped = Promise.all([reaper.stop(), presence.stop(), maintenance?.stop(), retention.stop(), schedules.stop()]);
@@ -250,6 +257,7 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
       sockets.close();
       live.stop();
       eventsRechecks.stop();
+      droneCredentials.stop();
       // The git host stops with the resolver: a fetch in progress (up to HIVE_GIT_TIMEOUT_MS)
       // is killed rather than waited for; its job stays queued for the next start.
       await Promise.all([dispatcher.stop(), resolver.stop(), mirrors.stop()]);

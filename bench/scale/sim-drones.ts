@@ -1,10 +1,12 @@
 /**
  * Simulated drones for the scale bench: real WebSockets speaking the drone protocol
- * (`drone:hello`, `job:heartbeat` every period the queen's welcome gives, `job:accepted`,
- * job events), without running anything. Kept lean — no message history — since a bench
- * opens thousands.
+ * (`drone:hello`, `job:accepted`, job events, and the link's upkeep as a real drone does
+ * it: `job:heartbeat` every period the queen's welcome gives while it runs jobs, and a ping
+ * every 10 s after which nothing came from the queen — drone/connection.ts), without
+ * running anything. Kept lean — no message history — since a bench opens thousands.
  */
 import { WebSocket } from 'ws';
+import { tickPeer, watchPeer } from '../../common/peer-liveness.ts';
 import { PROTOCOL_VERSION, type JobAssign, type QueenMessage } from '../../common/protocol/index.ts';
 import { DRONE_TOKEN } from '../../test/helpers/queen.ts';
 
@@ -32,6 +34,9 @@ async function connectOne(name: string, options: SimDroneOptions): Promise<SimDr
     ws.once('error', reject);
   });
   let heartbeat: NodeJS.Timeout | undefined;
+  // The drone's own period (QueenConnection's pingIntervalMs default).
+  const liveness = watchPeer(ws, 2);
+  const pinger = setInterval(() => tickPeer(ws, liveness), 10_000);
   const drone: SimDrone = {
     name,
     running: new Map(),
@@ -51,6 +56,7 @@ async function connectOne(name: string, options: SimDroneOptions): Promise<SimDr
     },
     close: () => {
       clearInterval(heartbeat);
+      clearInterval(pinger);
       ws.close();
     },
   };
@@ -64,11 +70,14 @@ async function connectOne(name: string, options: SimDroneOptions): Promise<SimDr
       } else if (m.type === 'error') reject(new Error(`${name}: ${m.message}`));
     });
   });
-  ws.on('close', () => clearInterval(heartbeat));
+  ws.on('close', () => {
+    clearInterval(heartbeat);
+    clearInterval(pinger);
+  });
   drone.send({ type: 'drone:hello', version: PROTOCOL_VERSION, name, capacity: options.capacity, speed: 1, labels: [], plugins: [], running: [] });
   const heartbeatMs = await welcomed;
   heartbeat = setInterval(() => {
-    drone.send({ type: 'job:heartbeat', jobs: [...drone.running].map(([jobId, lease]) => ({ jobId, lease })) });
+    if (drone.running.size > 0) drone.send({ type: 'job:heartbeat', jobs: [...drone.running].map(([jobId, lease]) => ({ jobId, lease })) });
   }, heartbeatMs);
   return drone;
 }

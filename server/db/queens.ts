@@ -43,19 +43,17 @@ export async function countOtherLiveQueens(db: Db, id: string): Promise<number> 
 }
 
 /**
- * The last-seen times of this queen's drones, kept in memory per heartbeat, written for all
- * of them in one statement. Rows another queen took over meanwhile are left alone.
- * `connected`: also mark them connected again (after this queen was taken for dead).
+ * This queen's drones, connected again: after a pass that failed (the database was away)
+ * other queens may have taken this one for dead and marked them disconnected. Rows another
+ * queen took over meanwhile are left alone.
  */
-export async function writeDronesLastSeen(db: Db, queenId: string, seen: { id: string; at: Date }[], connected = false): Promise<void> {
-  if (seen.length === 0) return;
-  const values = sql.join(seen.map((s) => sql`(${s.id}::uuid, ${s.at.toISOString()}::timestamptz)`), sql`, `);
-  const reconnect = connected ? sql`, connected = true` : sql``;
-  await db.execute(sql`
-    update ${drones} set last_seen_at = greatest(${drones.lastSeenAt}, v.at)${reconnect}
-    from (values ${values}) as v(id, at)
-    where ${drones.id} = v.id and ${drones.queenId} = ${queenId}`);
+export async function markDronesConnectedAgain(db: Db, queenId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.update(drones).set({ connected: true, lastSeenAt: sql`now()` }).where(and(inArray(drones.id, ids), eq(drones.queenId, queenId)));
 }
+
+/** A drone's row, last seen no earlier than its queen's last beat (while it was connected, the beat stood for it). */
+const lastSeenAtItsQueensBeat = sql`greatest(${drones.lastSeenAt}, coalesce((select q.last_seen_at from ${queens} q where q.id = ${drones.queenId}), ${drones.lastSeenAt}))`;
 
 /**
  * Drones marked connected to a queen that is not live (killed, or cut off from the
@@ -65,7 +63,7 @@ export async function writeDronesLastSeen(db: Db, queenId: string, seen: { id: s
 export async function markDronesOfDeadQueensDisconnected(db: Db): Promise<number> {
   const rows = await db
     .update(drones)
-    .set({ connected: false })
+    .set({ connected: false, lastSeenAt: lastSeenAtItsQueensBeat })
     .where(and(
       eq(drones.connected, true),
       sql`(${drones.queenId} is null or ${drones.queenId} not in (${liveQueenIds(db)}))`,
@@ -74,9 +72,13 @@ export async function markDronesOfDeadQueensDisconnected(db: Db): Promise<number
   return rows.length;
 }
 
-/** At this queen's start no socket of its own is open yet: its drones of an earlier run are gone. Other queens' stay. */
+/**
+ * At this queen's start no socket of its own is open yet: its drones of an earlier run are
+ * gone, last seen at that run's last beat (so this runs before the queen registers again).
+ * Other queens' stay.
+ */
 export async function markOwnDronesDisconnected(db: Db, queenId: string): Promise<void> {
-  await db.update(drones).set({ connected: false }).where(and(eq(drones.queenId, queenId), eq(drones.connected, true)));
+  await db.update(drones).set({ connected: false, lastSeenAt: lastSeenAtItsQueensBeat }).where(and(eq(drones.queenId, queenId), eq(drones.connected, true)));
 }
 
 /** Deletes the rows of queens dead for a week (their drones no longer point at them, or are long disconnected). */

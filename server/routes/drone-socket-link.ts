@@ -1,9 +1,11 @@
-/** A drone's WebSocket as the drone session sees it: send, close, and a liveness probe. */
+/** A drone's WebSocket as the drone session sees it: send, close, a liveness probe, when last heard. */
 import type { WebSocket } from 'ws';
+import type { PeerLiveness } from '../../common/peer-liveness.ts';
 import type { DroneLink } from '../scheduler/drone-hub.ts';
 
-export function socketLink(ws: WebSocket): DroneLink {
+export function socketLink(ws: WebSocket, liveness: PeerLiveness): DroneLink {
   return {
+    heardAt: () => liveness.heardAt,
     send: (m) => ws.send(JSON.stringify(m)),
     close: (code, reason) => ws.close(code, reason),
     probe: (timeoutMs) => new Promise<boolean>((resolve) => {

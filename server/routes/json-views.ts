@@ -125,7 +125,7 @@ export function droneView(d: FleetDrone) {
     draining: d.row.draining,
     running: d.running,
     runningJobs: d.jobs.map((j) => j.id),
-    lastSeenAt: iso(d.row.lastSeenAt),
+    lastSeenAt: iso(d.lastSeenAt),
     queen: d.queen ? { id: d.queen.id, address: d.queen.address, live: d.queen.live, self: d.queen.self } : null,
   };
 }

@@ -7,6 +7,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { tickPeer, watchPeer, type PeerLiveness } from '../../common/peer-liveness.ts';
 import { MAX_MESSAGE_BYTES } from '../../common/protocol/index.ts';
 import { bearerToken } from '../auth/tokens.ts';
 import type { Logger } from '../logger.ts';
@@ -31,10 +32,17 @@ export interface UpgradeHandlers {
    * with a check that it is still good (asked again while the socket stays open).
    */
   authorizeEvents(token: string | undefined, req: IncomingMessage): Promise<EventsCredential | undefined>;
-  onDrone(ws: WebSocket, credential: DroneCredential, req: IncomingMessage): void;
+  /** `liveness` knows when the drone was last heard from (any frame). */
+  onDrone(ws: WebSocket, credential: DroneCredential, req: IncomingMessage, liveness: PeerLiveness): void;
   onEvents(ws: WebSocket, credential: EventsCredential): void;
-  /** Ping interval; a peer that misses two pongs is dropped. */
-  pingMs: number;
+  /**
+   * How often a drone that sent nothing since the last check is pinged; one that answers
+   * nothing until the next check is dropped (peer-liveness.ts). Drones ping the queen at
+   * the same period when they hear nothing, so an idle link costs one ping and its pong.
+   */
+  dronePingMs: number;
+  /** The same for event watchers (browsers, the CLI), which seldom send anything. */
+  watcherPingMs: number;
   /** Hears of every refused credential (counted in /metrics, logged rate-limited). */
   onRejected?(kind: 'drone' | 'api_token', req: IncomingMessage): void;
 }
@@ -46,12 +54,13 @@ function refuse(socket: Duplex, status: number, text: string): void {
 export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { close(): void } {
   const drones = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const events = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const alive = new WeakMap<WebSocket, boolean>();
+  const liveness = new WeakMap<WebSocket, PeerLiveness>();
 
-  const track = (ws: WebSocket) => {
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
+  const track = (ws: WebSocket): PeerLiveness => {
+    const peer = watchPeer(ws, 1);
+    liveness.set(ws, peer);
     ws.on('error', (err) => h.log.debug({ err }, 'websocket error'));
+    return peer;
   };
 
   server.on('upgrade', async (req, socket, head) => {
@@ -66,8 +75,7 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
           return refuse(socket, 401, 'Unauthorized');
         }
         drones.handleUpgrade(req, socket, head, (ws) => {
-          track(ws);
-          h.onDrone(ws, credential, req);
+          h.onDrone(ws, credential, req, track(ws));
         });
       } else if (url.pathname === '/api/events') {
         const token = bearerToken(req.headers.authorization) ?? url.searchParams.get('token') ?? undefined;
@@ -89,21 +97,18 @@ export function attachSocketUpgrades(server: Server, h: UpgradeHandlers): { clos
     }
   });
 
-  const timer = setInterval(() => {
-    for (const ws of [...drones.clients, ...events.clients]) {
-      if (!alive.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
+  const check = (clients: Set<WebSocket>) => () => {
+    for (const ws of clients) {
+      const peer = liveness.get(ws);
+      if (peer) tickPeer(ws, peer);
     }
-  }, h.pingMs);
-  timer.unref();
+  };
+  const timers = [setInterval(check(drones.clients), h.dronePingMs), setInterval(check(events.clients), h.watcherPingMs)];
+  for (const timer of timers) timer.unref();
 
   return {
     close() {
-      clearInterval(timer);
+      for (const timer of timers) clearInterval(timer);
       // A planned stop says so (1001 "going away"): drones log a restart, not a lost queen.
       // Whatever has not closed a moment later is cut, so shutdown never waits on a peer.
       for (const ws of [...drones.clients, ...events.clients]) ws.close(1001, 'queen stopping');

@@ -18,6 +18,7 @@ export function registerDroneRoutes(ui: Hono<UiEnv>, deps: { db: Db; fleet: Flee
 
   const droneList = async (): Promise<DroneListItem[]> => (await fleet.list()).map((d) => ({
     row: d.row,
+    lastSeenAt: d.lastSeenAt,
     live: d.connected ? { running: d.running, jobs: d.jobs } : undefined,
     queen: d.queen && { address: d.queen.address, live: d.queen.live, self: d.queen.self },
   }));

@@ -12,6 +12,8 @@ export interface DroneLink {
   close(code: number, reason: string): void;
   /** Whether the peer answers a ping within `timeoutMs` (a half-open socket does not). */
   probe(timeoutMs: number): Promise<boolean>;
+  /** When the drone was last heard from, any frame (ms since the epoch): its last-seen time. */
+  heardAt(): number;
 }
 
 export interface ConnectedDrone extends DroneCandidate {

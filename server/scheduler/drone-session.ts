@@ -15,6 +15,7 @@ import { extendLeases, findJob, findJobCancelState, listDroneActiveJobs, ACTIVE_
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { takesLateEvents } from '../jobs/late-result.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
+import type { DroneCredentialWatch } from './drone-credential-watch.ts';
 import type { DroneInfoWrites } from './drone-info-writes.ts';
 import type { LostJobHandler } from './lost-jobs.ts';
 import type { Logger } from '../logger.ts';
@@ -23,7 +24,7 @@ import {
   type DroneHello, type DroneMessage, type QueenMessage, type QueenWelcome,
 } from '../../common/protocol/index.ts';
 import type { ConnectedDrone, DroneHub, DroneLink } from './drone-hub.ts';
-import { credentialHolds, credentialTokenId, identityRefusal, type DroneAccessPolicy, type DroneCredential } from '../auth/drone-credentials.ts';
+import { credentialTokenId, identityRefusal, type DroneAccessPolicy, type DroneCredential } from '../auth/drone-credentials.ts';
 import type { KeyedMutex } from '../../common/keyed-mutex.ts';
 
 export interface SessionDeps {
@@ -38,8 +39,8 @@ export interface SessionDeps {
   /** This queen's id (queens.id): the drone's row records which queen it is connected to. */
   queenId: string;
   policy: DroneAccessPolicy;
-  /** How often a connected drone's credential is checked again (a revoked one ends the session). */
-  recheckMs: number;
+  /** Checks connected drones' tokens again, all in one statement per period (a revoked one ends the session). */
+  credentials: DroneCredentialWatch;
   /** Greetings of one drone name take turns, so two connections cannot both get in. */
   greetings: KeyedMutex;
   /** Hears of a refused identity (logged rate-limited, counted in /metrics). */
@@ -52,7 +53,7 @@ export class DroneSession {
   #drone?: ConnectedDrone;
   #hello?: Promise<void>;
   #closed = false;
-  #recheck?: NodeJS.Timeout;
+  #unwatchCredential?: () => void;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -230,23 +231,18 @@ export class DroneSession {
   /** A revoked credential ends the session (the API also closes it at once on this queen). */
   #watchCredential(): void {
     if (this.credential.kind === 'local') return;
-    this.#recheck = setInterval(async () => {
-      try {
-        if (this.#closed || (await credentialHolds(this.deps.db, this.credential))) return;
-        this.deps.log.warn({ drone: this.#drone?.name }, 'the drone token was revoked; disconnecting the drone');
-        this.#send({ type: 'error', code: 'credential_revoked', message: 'this drone token was revoked' });
-        this.link.close(4003, 'credential revoked');
-      } catch (err) {
-        this.deps.log.warn({ err }, 'could not check a drone token again; will retry');
-      }
-    }, this.deps.recheckMs);
-    this.#recheck.unref();
+    this.#unwatchCredential = this.deps.credentials.watch(this.credential.tokenId, () => {
+      if (this.#closed) return;
+      this.deps.log.warn({ drone: this.#drone?.name }, 'the drone token was revoked; disconnecting the drone');
+      this.#send({ type: 'error', code: 'credential_revoked', message: 'this drone token was revoked' });
+      this.link.close(4003, 'credential revoked');
+    });
   }
 
   /** The socket closed: forget the drone here; its jobs keep their leases until they expire. */
   async closed(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#recheck);
+    this.#unwatchCredential?.();
     await this.#hello?.catch(() => {});
     const drone = this.#drone;
     if (!drone) return;

@@ -32,6 +32,12 @@ export interface FleetDrone {
   here: boolean;
   running: number;
   jobs: { id: string; label: string }[];
+  /**
+   * When it was last heard from: here, the last frame on its socket; connected to another
+   * live queen, that queen's last beat (its sockets are checked each beat); otherwise its
+   * row, written when it disconnected or its queen was found dead.
+   */
+  lastSeenAt: Date;
 }
 
 export interface FleetDeps {
@@ -49,16 +55,19 @@ export async function readFleet({ db, hub, queenId }: FleetDeps): Promise<FleetD
     const live = hub.get(row.id);
     const here = !!live;
     const connected = here || (row.connected && !!queen?.live && !queen.self);
-    return { row, queen, connected, here, live };
+    const lastSeenAt = live
+      ? new Date(Math.max(live.link.heardAt(), row.lastSeenAt.getTime()))
+      : row.connected && q && !queen!.self && q.lastSeenAt > row.lastSeenAt ? q.lastSeenAt : row.lastSeenAt;
+    return { row, queen, connected, here, live, lastSeenAt };
   });
   const jobsOf = await activeJobsOf(db, drones.filter((d) => d.connected).map((d) => d.row.id));
-  return drones.map(({ row, queen, connected, here, live }) => {
+  return drones.map(({ row, queen, connected, here, live, lastSeenAt }) => {
     const held = jobsOf.get(row.id) ?? [];
     // Here the hub counts a job from its assignment, as the scheduler does; elsewhere the database.
     const ids = live ? [...live.jobs] : held.map((j) => j.id);
     const labels = new Map(held.map((j) => [j.id, j.label]));
     return {
-      row, queen, connected, here,
+      row, queen, connected, here, lastSeenAt,
       running: connected ? ids.length : 0,
       jobs: connected ? ids.map((id) => ({ id, label: labels.get(id) ?? id.slice(0, 8) })) : [],
     };

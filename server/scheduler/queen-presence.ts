@@ -3,11 +3,14 @@
  * heartbeat period) one pass:
  *
  * - writes the queen's `last_seen_at` (queens sharing the database judge it live by it);
- * - writes the last-seen times of its drones that sent a heartbeat since the last pass, in
- *   one statement for all of them, and extends the leases those heartbeats vouched for, in
- *   one more: a heartbeat itself only updates memory (drone-session.ts). A lease is thus
- *   extended up to a period after its heartbeat, to a period later: it never runs shorter,
- *   and the reaper extends a lease its drone vouched for in memory before it would reap it;
+ * - extends the leases its drones' heartbeats vouched for since the last pass, in one
+ *   statement for all of them: a heartbeat itself only updates memory (drone-session.ts).
+ *   A lease is thus extended up to a period after its heartbeat, to a period later: it
+ *   never runs shorter, and the reaper extends a lease its drone vouched for in memory
+ *   before it would reap it. A connected drone's last-seen time is not written each beat:
+ *   while it is connected, its socket's liveness here (or, for another queen's drone, that
+ *   queen's beat) stands for it (fleet-view.ts); its row gets one when it connects,
+ *   disconnects, or its queen is found dead;
  * - marks drones connected to queens that are no longer live as disconnected;
  * - on a shared database, counts the other live queens (whether this one announces to them).
  *
@@ -16,7 +19,7 @@
  */
 import type { Db } from '../db/client.ts';
 import {
-  countOtherLiveQueens, forgetLongDeadQueens, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen, writeDronesLastSeen,
+  countOtherLiveQueens, forgetLongDeadQueens, markDronesConnectedAgain, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen,
 } from '../db/queens.ts';
 import { extendVouchedLeases } from '../db/lease-extensions.ts';
 import type { Logger } from '../logger.ts';
@@ -44,8 +47,8 @@ export class QueenPresence {
   #address = '';
   #passes = 0;
   #failed = false;
-  /** The heartbeat time last written per drone session (a new session writes again). */
-  readonly #written = new WeakMap<ConnectedDrone, number>();
+  /** The heartbeat whose leases were last extended, per drone session (a new session extends again). */
+  readonly #extended = new WeakMap<ConnectedDrone, number>();
 
   constructor(private readonly deps: PresenceDeps) {}
 
@@ -53,8 +56,9 @@ export class QueenPresence {
   async open(address: string): Promise<void> {
     this.#address = address;
     const { db, queenId, beatMs } = this.deps;
-    await registerQueen(db, { id: queenId, address, beatMs });
+    // Before the row's last beat is overwritten: it is when those drones were last known here.
     await markOwnDronesDisconnected(db, queenId);
+    await registerQueen(db, { id: queenId, address, beatMs });
   }
 
   /** Once listening: the address it serves on, and the periodic pass. */
@@ -81,15 +85,17 @@ export class QueenPresence {
     const afterFailure = this.#failed;
     this.#failed = true;
     await queenBeat(db, queenId);
-    const seen: { drone: ConnectedDrone; at: number }[] = [];
+    if (afterFailure) await markDronesConnectedAgain(db, queenId, hub.all().map((d) => d.id));
+    const extended: { drone: ConnectedDrone; at: number }[] = [];
+    const vouched: { droneId: string; lease: string }[] = [];
     for (const drone of hub.all()) {
-      const at = drone.heartbeat?.at ?? drone.connectedAt.getTime();
-      if (afterFailure || this.#written.get(drone) !== at) seen.push({ drone, at });
+      const beat = drone.heartbeat;
+      if (!beat || (!afterFailure && this.#extended.get(drone) === beat.at)) continue;
+      extended.push({ drone, at: beat.at });
+      for (const lease of beat.leases) vouched.push({ droneId: drone.id, lease });
     }
-    await writeDronesLastSeen(db, queenId, seen.map((s) => ({ id: s.drone.id, at: new Date(s.at) })), afterFailure);
-    const vouched = seen.flatMap((s) => [...(s.drone.heartbeat?.leases ?? [])].map((lease) => ({ droneId: s.drone.id, lease })));
     await extendVouchedLeases(db, vouched, this.deps.leaseMs);
-    for (const s of seen) this.#written.set(s.drone, s.at);
+    for (const e of extended) this.#extended.set(e.drone, e.at);
     this.#failed = false;
     if (this.deps.onPeers) this.deps.onPeers(await countOtherLiveQueens(db, queenId));
     const gone = await markDronesOfDeadQueensDisconnected(db);

@@ -15,6 +15,8 @@ export interface RawDrone {
   hello(over?: Record<string, unknown>): Promise<Extract<QueenMessage, { type: 'queen:welcome' }>>;
   closed: Promise<{ code: number; reason: string }>;
   close(): void;
+  /** The socket itself, for tests of the link's upkeep (pings and pongs). */
+  socket: WebSocket;
 }
 
 /** `answerPings: false` plays a half-open connection: the socket stays, the peer never answers. */
@@ -38,6 +40,7 @@ export async function openRawDrone(port: number, token = DRONE_TOKEN, opts: { an
   const drone: RawDrone = {
     messages,
     closed,
+    socket: ws,
     send: (m) => ws.send(JSON.stringify(m)),
     sendRaw: (t) => ws.send(t),
     waitFor(match, timeoutMs = 30_000) {

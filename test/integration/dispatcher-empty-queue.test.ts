@@ -37,7 +37,7 @@ it('skips rounds for freed slots while the queue is known empty, and runs one wh
   const sent: QueenMessage[] = [];
   const drone = hub.add(
     { id: randomUUID(), name: 'empty-queue', labels: [], plugins: [], capacity: 3, speed: 1, draining: false, tokenId: null },
-    { send: (m) => sent.push(m), close: () => {}, probe: async () => true },
+    { send: (m) => sent.push(m), close: () => {}, probe: async () => true, heardAt: () => Date.now() },
   );
   await dispatcher.settled();
   assert.equal(sent.filter((m) => m.type === 'job:assign').length, 2, 'both jobs assigned; the queue is empty');

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
@@ -287,10 +288,13 @@ describe('drone ⇄ queen link', () => {
       await welcome(link2, [{ jobId: job.jobId, lease: 'l1', ackedSeq: 0, keep: false }]);
       assert.equal(await finished, 'cancelled');
       assert.equal(drone.outbox.has(job.jobId), false);
-      // Nothing of the abandoned job is sent on the new connection.
+      // Nothing of the abandoned job is sent on the new connection: not when asked, and not
+      // in a heartbeat (a job assigned after the question is the barrier: handled in order).
       link2.send({ type: 'job:query-info', jobId: job.jobId });
+      const next = spec(['sleep 100']);
+      link2.send({ type: 'job:assign', lease: 'l2', spec: next });
       const heartbeat = await link2.next(isType('job:heartbeat'));
-      assert.deepEqual(heartbeat.jobs, []);
+      assert.deepEqual(heartbeat.jobs, [{ jobId: next.jobId, lease: 'l2' }]);
       assert.deepEqual(link2.events(job.jobId), []);
     } finally {
       await drone.stop();
@@ -314,6 +318,39 @@ describe('drone ⇄ queen link', () => {
     assert.equal(done.message, 'Drone test-drone shut down while the job was running');
     await link.closed;
     await queen.close();
+  });
+
+  it('an idle drone sends no heartbeat, and pings only a queen it has not heard from; a running job is vouched for', async () => {
+    const queen = new FakeQueen();
+    const { drone, link } = await startDrone(queen, {}, 20);
+    try {
+      await welcome(link); // heartbeats every 30 ms
+      let pings = 0;
+      link.socket.on('ping', () => pings++);
+      // Idle and unheard: it asks. Several of its periods, and several heartbeat periods, pass.
+      while (pings < 4) await once(link.socket, 'ping');
+      assert.deepEqual(link.messages.filter((m) => m.type === 'job:heartbeat'), [], 'no heartbeat without a job');
+      // A queen that keeps talking (here: pinging faster than the drone's period) is not pinged.
+      const quiet = pings;
+      const chatter = setInterval(() => link.socket.ping(), 5);
+      try {
+        // Waits for the drone's answers: 80 pongs span about twenty of its 20 ms periods, in
+        // each of which a drone that pinged regardless would ping once.
+        for (let i = 0; i < 80; i++) await once(link.socket, 'pong');
+      } finally {
+        clearInterval(chatter);
+      }
+      // A period that began in a stall of this process (which also runs the drone) may ping.
+      assert.ok(pings - quiet <= 3, `pinged ${pings - quiet} times while hearing the queen`);
+
+      const job = spec(['sleep 100']);
+      link.send({ type: 'job:assign', lease: 'l1', spec: job });
+      const heartbeat = await link.next(isType('job:heartbeat'));
+      assert.deepEqual(heartbeat.jobs, [{ jobId: job.jobId, lease: 'l1' }]);
+    } finally {
+      await drone.stop();
+      await queen.close();
+    }
   });
 
   it('drops and replaces a connection whose queen stops answering pings', async () => {

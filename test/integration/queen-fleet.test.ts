@@ -70,11 +70,14 @@ describe('the fleet of queens sharing one PostgreSQL', { skip }, () => {
 
   it('lists every drone of every live queen, each with the queen it is connected to', async () => {
     for (const [queen, other] of [[a, b], [b, a]] as const) {
+      const beats = new Map<string, number>((await queen.api('GET', '/api/queens')).body.queens.map((q: any) => [q.id, Date.parse(q.lastSeenAt)]));
       const listed = await drones(queen);
       const own = listed.get(queen === a ? 'on-a' : 'on-b');
       const theirs = listed.get(queen === a ? 'on-b' : 'on-a');
       assert.deepEqual([own.connected, own.queen.id, own.queen.self], [true, queen.queenId, true]);
       assert.deepEqual([theirs.connected, theirs.queen.id, theirs.queen.self, theirs.queen.live], [true, other.queenId, false, true]);
+      // Last seen: the other queen's drone no earlier than that queen's last beat (which vouches for its sockets).
+      assert.ok(Date.parse(theirs.lastSeenAt) >= beats.get(other.queenId)!, `${theirs.lastSeenAt} vs the beat ${new Date(beats.get(other.queenId)!).toISOString()}`);
     }
     // The drones page says the same: A's own drone "this queen", B's with B's address.
     const session = await logIn(a.url, 'admin', ENV.HIVE_ADMIN_PASSWORD);
@@ -144,8 +147,11 @@ describe('the fleet of queens sharing one PostgreSQL', { skip }, () => {
     await a.close();
     // As a killed queen would leave it: its drone still marked connected to it.
     await aDb.db.execute(sql`update drones set connected = true where id = ${aDroneId}`);
+    const restartedAt = Date.now();
     a = await startTestQueen(ENV, { testDb: aDb, dataDir });
     assert.equal(a.queenId, queenId, 'the same queen: its id is kept in its data dir');
+    const lastSeen = (await findDrone(aDb.db, aDroneId))!.lastSeenAt.getTime();
+    assert.ok(lastSeen < restartedAt, 'its earlier drone was last seen in the earlier run, not at the restart');
     assert.equal((await findDrone(aDb.db, aDroneId))?.connected, false, 'its own earlier drone is gone');
     assert.equal((await findDrone(aDb.db, bDroneId))?.connected, true, 'B\'s drone stays connected');
     const listed = await drones(a);

@@ -6,6 +6,8 @@ import { buildPath } from '../../common/urls.ts';
 
 export interface DroneListItem {
   row: DroneRow;
+  /** When it was last heard from (fleet-view.ts). */
+  lastSeenAt: Date;
   /** Set while it is connected, to this queen or another. */
   live?: { running: number; jobs: { id: string; label: string }[] };
   /** The queen it is, or was last, connected to (queens sharing one database). */
@@ -31,7 +33,7 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
           <tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Queen</th><th scope="col">Labels</th><th scope="col">Running</th><th scope="col">Speed</th><th scope="col">Plugins</th><th scope="col">Last seen</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
         </thead>
         <tbody>
-          {drones.map(({ row, live, queen }) => {
+          {drones.map(({ row, live, queen, lastSeenAt }) => {
             const state = !live ? 'disconnected' : row.draining ? 'draining' : 'connected';
             return (
               <tr data-drone={row.name}>
@@ -45,7 +47,7 @@ export function DronesTable({ ctx, drones }: { ctx: PageContext; drones: DroneLi
                 </td>
                 <td>{row.speed}</td>
                 <td>{row.plugins.length ? row.plugins.join(', ') : <span class="muted">none</span>}</td>
-                <td><RelTime at={row.lastSeenAt} /></td>
+                <td><RelTime at={lastSeenAt} /></td>
                 <td class="actions">
                   {!row.draining && ctx.user?.isAdmin ? (
                     <form method="post" action={`/drones/${row.id}/drain`} class="inline" data-confirm={`Drain ${row.name}? It finishes its jobs and takes no new ones until resumed.`}>
