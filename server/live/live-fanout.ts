@@ -35,9 +35,10 @@ class JobFeed implements JobFeedState {
 /**
  * Subscribers written to before the fan-out lets the event loop run other work (event
  * ingest, drones): a round of writes to ten thousand sockets takes a good part of a
- * second, and batches stored meanwhile go out together in the next round, as one frame.
+ * second. Small turns (~2–3 ms of writes) let the next batch of a burst be stored early in
+ * a round and join it for the rest of the crowd.
  */
-const SUBSCRIBERS_PER_TURN = 500;
+const SUBSCRIBERS_PER_TURN = 100;
 
 /** Overview watchers of every project's jobs are filed under this key. */
 const ALL_PROJECTS = '*';
@@ -179,19 +180,34 @@ export class LiveFanout {
    * Writes the feed's pending batches to its subscribers, in rounds: each round takes
    * every batch pending, merged into one frame where they follow on, and goes through
    * the subscribers as they were when it began, a turn of the event loop per
-   * SUBSCRIBERS_PER_TURN. A small feed's round ends at once, without waiting.
+   * SUBSCRIBERS_PER_TURN. A batch stored while a round is under way joins it for the
+   * subscribers it has yet to reach (they get one frame with both), and goes in the next
+   * round to those it reached before (the others, already past it, skip it there). So a
+   * burst of output stored in two batches costs a crowd about one write per subscriber,
+   * not two, and the later half of the crowd gets the burst's end without waiting for a
+   * second round. A small feed's round ends at once, without waiting.
    */
   #deliver(jobId: string, feed: JobFeed): void {
     feed.delivering = true;
     const round = () => {
-      const batches = mergeConsecutive(jobId, feed.pending.splice(0));
+      let stored = feed.pending.splice(0);
+      let batches = mergeConsecutive(jobId, stored);
+      /** Batches that joined this round after its first turn: the next round's, for the subscribers reached before. */
+      const joined: JobFeed['pending'] = [];
       const subs = [...feed.subs];
       let next = 0;
       const turn = () => {
+        if (next > 0 && feed.pending.length > 0) {
+          const fresh = feed.pending.splice(0);
+          joined.push(...fresh);
+          stored = stored.concat(fresh);
+          batches = mergeConsecutive(jobId, stored);
+        }
         const end = Math.min(subs.length, next + this.subscribersPerTurn);
         for (; next < end; next++) for (const batch of batches) subs[next].onBatch(batch);
-        if (next < subs.length) setImmediate(turn);
-        else if (feed.pending.length > 0) setImmediate(round);
+        if (next < subs.length) return void setImmediate(turn);
+        feed.pending.unshift(...joined);
+        if (feed.pending.length > 0) setImmediate(round);
         else feed.delivering = false;
       };
       turn();

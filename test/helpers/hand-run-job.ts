@@ -11,6 +11,8 @@ import { openRawDrone, type RawDrone } from './raw-drone.ts';
 
 export interface HandRunJob {
   id: string;
+  /** The lease it runs under (to store events by hand). */
+  lease: string;
   /** The last seq stored. */
   seq: number;
   /** Stores one batch of stdout events (one per element of `lines`); resolves once stored and announced. */
@@ -33,6 +35,7 @@ export async function handRunJobs(queen: TestQueen, capacity = 4): Promise<HandR
       const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id, 20_000);
       const job: HandRunJob = {
         id,
+        lease,
         seq: 0,
         async print(lines) {
           const at = Date.now();

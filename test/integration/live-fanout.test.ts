@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { WebSocket } from 'ws';
+import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { CLIENT_BUFFER_CAP_BYTES } from '../../server/live/live-client.ts';
 import { handRunJobs, type HandRunJobs } from '../helpers/hand-run-job.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -28,6 +29,8 @@ interface Follower {
   ws: WebSocket;
   /** Events received, per job id. */
   events: Map<string, { seq: number; data?: string }[]>;
+  /** The `events` frames received, per job id. */
+  frames: Map<string, number>;
   /** Resolves once every listed job reached its seq. */
   reached(targets: Map<string, number>, timeoutMs?: number): Promise<void>;
 }
@@ -39,6 +42,7 @@ async function follow(jobIds: string[]): Promise<Follower> {
     ws.once('error', reject);
   });
   const events = new Map<string, { seq: number; data?: string }[]>();
+  const frames = new Map<string, number>();
   let check = () => {};
   ws.on('message', (raw) => {
     const m = JSON.parse(raw.toString());
@@ -47,6 +51,7 @@ async function follow(jobIds: string[]): Promise<Follower> {
       let list = events.get(m.jobId);
       if (!list) events.set(m.jobId, (list = []));
       list.push(...m.events);
+      frames.set(m.jobId, (frames.get(m.jobId) ?? 0) + 1);
     }
     check();
   });
@@ -54,6 +59,7 @@ async function follow(jobIds: string[]): Promise<Follower> {
   return {
     ws,
     events,
+    frames,
     reached(targets, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -84,7 +90,7 @@ it('gives 200 sockets every event of the jobs they follow once, in order, and no
   // Some history before anyone subscribes: subscribers read it from storage first.
   await a.print(['a history 1\n', 'a history 2\n']);
   await b.print(['b history\n']);
-  // Rounds of writes span several turns of the event loop (500 subscribers a turn in
+  // Rounds of writes span several turns of the event loop (100 subscribers a turn in
   // production), so batches stored during a round are merged into the next one.
   queen.live.subscribersPerTurn = 7;
   // Even sockets follow a, odd ones b, every tenth both.
@@ -113,7 +119,33 @@ it('gives 200 sockets every event of the jobs they follow once, in order, and no
   // 220 subscriptions caught up from storage with reads shared between them.
   assert.ok(readsBefore < 220, `${readsBefore} catch-up reads for 220 subscriptions: reads were not shared`);
   for (const f of followers) f.ws.close();
-  queen.live.subscribersPerTurn = 500;
+  queen.live.subscribersPerTurn = 100;
+});
+
+it('a batch stored while a round of writes is under way joins it: the rest of the crowd gets both in one frame, every event once, in order', async () => {
+  const job = await jobs.start();
+  await job.print(['before\n']);
+  queen.live.subscribersPerTurn = 10;
+  const followers = await Promise.all(Array.from({ length: 60 }, () => follow([job.id])));
+  await Promise.all(followers.map((f) => f.reached(new Map([[job.id, job.seq]]))));
+  const framesBefore = followers.map((f) => f.frames.get(job.id) ?? 0);
+  // Two batches stored; the fan-out hears of the second after its round for the first
+  // wrote to the first 20 followers (two turns: the round's next turn was queued first).
+  const at = Date.now();
+  const first = { type: 'job:cmd:stdout', seq: job.seq + 1, at, cmd: 0, data: 'first\n' } as StoredEvent;
+  const second = { type: 'job:cmd:stdout', seq: job.seq + 2, at, cmd: 0, data: 'second\n' } as StoredEvent;
+  assert.ok(await appendJobEvents(queen.database.db, job.id, job.lease, [first, second]));
+  job.seq += 2;
+  queen.bus.emit('job-events', job.id, [first], 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  queen.bus.emit('job-events', job.id, [second], 1);
+  await Promise.all(followers.map((f) => f.reached(new Map([[job.id, job.seq]]))));
+
+  followers.forEach((f, i) => assertOnceInOrder(f.events.get(job.id), job.seq, `socket ${i}`));
+  const frames = followers.map((f, i) => f.frames.get(job.id)! - framesBefore[i]);
+  assert.deepEqual(frames, [...Array(20).fill(2), ...Array(40).fill(1)], 'reached before the second batch: two frames; after: one with both');
+  for (const f of followers) f.ws.close();
+  queen.live.subscribersPerTurn = 100;
 });
 
 it('holds at most its cap for a socket that stops reading while a job prints megabytes, then gives it every line once, in order', async () => {
