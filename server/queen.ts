@@ -114,6 +114,19 @@ export async function startQueen(config: QueenConfig, options: StartOptions = {}
   const databaseKind = options.database?.kind ?? (config.databaseUrl ? 'postgres' : 'pglite');
   const mirrors = createMirrorService(databaseKind, { dir: join(config.dataDir, 'mirrors'), env: config.gitEnv, timeouts: config.gitTimeouts, log });
   const mirrorsStarted = mirrors.start();
+  try {
+    return await assembleQueen(config, options, log, mirrors, mirrorsStarted);
+  } catch (err) {
+    // A start that failed half-way (a database that cannot be opened, a port in use) must
+    // not leave the git host process behind.
+    await mirrorsStarted.catch(() => {});
+    await mirrors.stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** The rest of the start, once the mirrors are starting: the database, the services, the server. */
+async function assembleQueen(config: QueenConfig, options: StartOptions, log: Logger, mirrors: MirrorService, mirrorsStarted: Promise<void>): Promise<Queen> {
   const database = options.database ?? (await openDatabase(configuredDatabase(config)));
   await mirrorsStarted;
   const { db } = database;

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -68,13 +69,32 @@ describe('a fresh data directory', () => {
 
 describe('hive start on a broken data directory', () => {
   /** `hive start` until it exits (it must not start). */
-  function startFails(dataDir: string, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
+  async function startFails(dataDir: string, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    // Marks every process of this start (children inherit the environment), to find any left behind.
+    const mark = `hive-start-${randomUUID()}`;
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(process.execPath, [...hiveCommandArgs, 'start'], {
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, HIVE_DATA_DIR: dataDir, HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1' },
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, HIVE_DATA_DIR: dataDir, HIVE_PORT: String(port), HIVE_HOST: '127.0.0.1', HIVE_TEST_MARK: mark },
         timeout: 120_000,
       }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? null : 0, stdout, stderr }));
     });
+    assert.deepEqual(await processesMarked(mark), [], 'a failed start leaves no process behind (the git host included)');
+    return result;
+  }
+
+  /** The command lines of live processes whose environment holds `mark`. */
+  async function processesMarked(mark: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+      try {
+        if ((await readFile(`/proc/${pid}/environ`, 'latin1')).includes(`HIVE_TEST_MARK=${mark}`)) {
+          found.push((await readFile(`/proc/${pid}/cmdline`, 'latin1')).replaceAll('\0', ' '));
+        }
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    return found;
   }
 
   it('prints one line and exits 1 when the embedded database cannot be opened', async () => {
