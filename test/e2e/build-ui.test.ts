@@ -188,6 +188,43 @@ describe('web UI', { concurrency: false }, () => {
     await row.locator(`text=#${job.number}`).waitFor();
   }));
 
+  it('shows a build that changed between the page\'s render and its subscription, on the project page and the dashboard', () => step(page, 'render-subscribe-gap', async () => {
+    const held = await context.newPage();
+    try {
+      // The page's sockets open only when the test says so: what happens before is the gap.
+      await held.addInitScript(() => {
+        const Real = window.WebSocket;
+        let released = false;
+        const waiting: (() => void)[] = [];
+        (window as unknown as { releaseSockets: () => void }).releaseSockets = () => {
+          released = true;
+          for (const open of waiting.splice(0)) open();
+        };
+        window.WebSocket = class extends Real {
+          override set onopen(handler: ((ev: Event) => void) | null) {
+            super.onopen = (ev: Event) => (released ? handler?.call(this, ev) : waiting.push(() => handler?.call(this, ev)));
+          }
+          override get onopen() {
+            return super.onopen;
+          }
+        } as typeof WebSocket;
+      });
+      const projectId = projectUrl.split('/').pop()!;
+      for (const [url, shows] of [
+        [projectUrl, (job: { id: string }) => held.locator(`tr[data-job-id="${job.id}"][data-status="passed"]`)],
+        [`${queen.url}/`, (job: { number: number }) => held.locator('tr[data-project-id]', { hasText: 'web-e2e' }).locator(`text=#${job.number}`)],
+      ] as const) {
+        await held.goto(url);
+        const job = (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body;
+        await queen.waitForJob(job.id);
+        await held.evaluate(() => (window as unknown as { releaseSockets: () => void }).releaseSockets());
+        await shows(job).waitFor();
+      }
+    } finally {
+      await held.close();
+    }
+  }));
+
   it('works under the Content-Security-Policy: no page broke a directive', () => {
     assert.deepEqual(cspViolations, []);
   });

@@ -1,8 +1,10 @@
 /**
  * Live lists: the dashboard, a project's builds (runs grouped), a run's builds and the
  * drones refresh themselves from
- * server-rendered fragments when the page's WebSocket says something changed. After a
- * reconnect they re-read everything, since overview subscriptions carry no history.
+ * server-rendered fragments when the page's WebSocket says something changed. Each time
+ * the socket opens they re-read once subscribed, since overview subscriptions carry no
+ * history: after a reconnect, and at the first open too — a change between the page's
+ * render and its subscription would otherwise be missed until the next one.
  */
 import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket.ts';
 import { foldableRuns, liveRunPage, runRowsUpdater } from './run-rows.ts';
@@ -24,9 +26,9 @@ const builds = document.querySelector<HTMLTableElement>('table#builds');
 if (dashboard) {
   const refresh = refreshFragment('dashboard');
   new LiveSocket({
-    onOpen: (s, reconnected) => {
+    onOpen: (s) => {
       s.send({ type: 'subscribe-projects' });
-      if (reconnected) refresh();
+      refresh();
     },
     onMessage: (m) => {
       if (m.type === 'project-job') refresh();
@@ -37,10 +39,10 @@ if (dashboard) {
 if (drones) {
   const refresh = refreshFragment('drones');
   new LiveSocket({
-    onOpen: (s, reconnected) => {
+    onOpen: (s) => {
       s.send({ type: 'subscribe-drones' });
       s.send({ type: 'subscribe-projects' });
-      if (reconnected) refresh();
+      refresh();
     },
     onMessage: (m) => {
       if (m.type === 'drones-changed' || (m.type === 'project-job' && m.job.status !== 'queued')) refresh();
@@ -88,12 +90,10 @@ if (builds) {
   };
 
   new LiveSocket({
-    onOpen: (s, reconnected) => {
+    onOpen: (s) => {
       s.send({ type: 'subscribe-projects', projectId });
-      if (reconnected) {
-        void reloadAll();
-        refreshCounts();
-      }
+      void reloadAll();
+      refreshCounts();
     },
     onMessage: (m) => {
       if (m.type !== 'project-job' || m.job.projectId !== projectId) return;
