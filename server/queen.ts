@@ -173,7 +173,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl, secretBox });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });
   bus.on('job-status', (job) => statuses.report(job));
-  const ingest = new EventIngest({ db, lifecycle, log });
+  const ingest = new EventIngest({ db, lifecycle, log, bus, hub });
   const lost = new LostJobHandler({ db, lifecycle, log });
   const reaper = new LeaseReaper({ db, hub, lost, log, leaseMs: config.leaseMs, queenId });
   const control = new JobControl({ db, lifecycle, hub, log, relay });

@@ -20,7 +20,9 @@ import { ACTIVE_STATUSES, findJob, type Job } from '../db/jobs.ts';
 import type { Logger } from '../logger.ts';
 import type { JobEvent, QueenMessage } from '../../common/protocol/index.ts';
 import { isUuid } from '../../common/uuid.ts';
+import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
+import type { LiveBus } from './live-bus.ts';
 import { isFinal } from './job-transitions.ts';
 import { takesLateEvents } from './late-result.ts';
 
@@ -29,6 +31,10 @@ export interface IngestDeps {
   /** Stores the events and applies what they mean (running, the end) to the job. */
   lifecycle: JobLifecycle;
   log: Logger;
+  /** This queen's assignments (`job-status` of assigned jobs): their first events need no read of the job. */
+  bus?: LiveBus;
+  /** Its drones: an assignment's drone that disconnects takes that shortcut away. */
+  hub?: DroneHub;
 }
 
 /** Whoever sent the events, to acknowledge or stop them. */
@@ -83,16 +89,43 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Written without waiting for a batch window. */
 const isUrgent = (e: JobEvent) => e.type === 'job:started' || e.type === 'job:done';
 
+/** Assignments remembered for their first events (a drone that never sends any leaves one behind). */
+const MAX_FRESH_ASSIGNMENTS = 10_000;
+
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
   readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS });
-  constructor(private readonly deps: IngestDeps) {}
+  /**
+   * Jobs this queen just assigned, by id: the lease and the stored seq (0) the claim set.
+   * While the drone stays connected here, events under that lease can only be stored by
+   * this ingest, so a stream that starts with one needs no read of the job — one query
+   * less per job. A disconnect of the drone forgets its jobs (it may send them elsewhere).
+   */
+  readonly #fresh = new Map<string, { lease: string; lastSeq: number }>();
+
+  constructor(private readonly deps: IngestDeps) {
+    deps.bus?.on('job-status', (job) => {
+      if (job.status !== 'assigned' || !job.lease) return;
+      this.#fresh.delete(job.id);
+      this.#fresh.set(job.id, { lease: job.lease, lastSeq: job.lastSeq });
+      if (this.#fresh.size > MAX_FRESH_ASSIGNMENTS) this.#fresh.delete(this.#fresh.keys().next().value!);
+    });
+    deps.hub?.on('disconnected', (drone) => {
+      for (const id of drone.jobs) this.#fresh.delete(id);
+    });
+  }
 
   accept(sender: EventSender, event: JobEvent): void {
     const key = `${event.jobId}\n${event.lease}`;
     let stream = this.#streams.get(key);
     if (!stream) {
       stream = { jobId: event.jobId, lease: event.lease, inbox: [], sender, retryMs: 100, stale: false, lastWriteAt: -Infinity };
+      const fresh = this.#fresh.get(event.jobId);
+      if (fresh?.lease === event.lease) {
+        stream.storedSeq = fresh.lastSeq;
+        stream.late = false;
+      }
+      this.#fresh.delete(event.jobId);
       this.#streams.set(key, stream);
     }
     stream.sender = sender; // after a reconnect, acknowledge on the new socket

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { findJob } from '../../server/db/jobs.ts';
-import { readJobEvents } from '../../server/db/job-log.ts';
+import { appendJobEvents, readJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
@@ -145,6 +145,34 @@ describe('job events', () => {
     const job = await queen.waitForJob(a.spec.jobId);
     assert.equal(job.status, 'passed');
     assert.match((await queen.api('GET', `/api/jobs/${a.spec.jobId}/log`)).text, /before the drop\nafter\n/);
+    back.close();
+  });
+
+  it('takes up a job whose events were stored elsewhere while its drone was away before sending any here', async () => {
+    // This queen assigned the job (and knows nothing is stored under the new lease); the
+    // drone left before its first event, and its first three were stored through another
+    // queen. Back here, its next event must be stored after those, not wait for seq 1.
+    const d = await openRawDrone(queen.port);
+    await d.hello({ name: 'wanderer' });
+    const a = await assignedJob(d);
+    d.close();
+    await d.closed;
+    const elsewhere = [
+      { type: 'job:started', seq: 1, at: Date.now() },
+      { type: 'job:cmd:start', seq: 2, at: Date.now(), cmd: 0, phase: 'test', command: 'true' },
+      { type: 'job:cmd:stdout', seq: 3, at: Date.now(), cmd: 0, data: 'stored elsewhere\n' },
+    ] as StoredEvent[];
+    assert.ok(await appendJobEvents(queen.testDb.db, a.spec.jobId, a.lease, elsewhere));
+
+    const back = await openRawDrone(queen.port);
+    const welcome = await back.hello({ name: 'wanderer', running: [{ jobId: a.spec.jobId, lease: a.lease, lastSeq: 3 }] });
+    assert.deepEqual(welcome.resume, [{ jobId: a.spec.jobId, lease: a.lease, ackedSeq: 3, keep: true }]);
+    back.send({ type: 'job:cmd:stdout', ...base(a, 4), cmd: 0, data: 'and here\n' });
+    back.send({ type: 'job:cmd:done', ...base(a, 5), cmd: 0, exitCode: 0, durationMs: 1 });
+    back.send({ type: 'job:done', ...base(a, 6), status: 'passed' });
+    await back.waitFor((m) => m.type === 'job:ack' && m.seq === 6);
+    assert.equal((await queen.waitForJob(a.spec.jobId)).status, 'passed');
+    assert.match((await queen.api('GET', `/api/jobs/${a.spec.jobId}/log`)).text, /stored elsewhere\nand here\n/);
     back.close();
   });
 
