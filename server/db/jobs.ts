@@ -1,6 +1,6 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { preparedQuery } from './prepared-query.ts';
@@ -114,7 +114,8 @@ export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef,
   const rows = await db
     .update(jobs)
     .set({ spec, ref, plugins, resolvedAt: sql`now()` })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued')))
+    // Only once: a job another queen resolved meanwhile keeps the spec it was given.
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
     .returning({ id: jobs.id });
   return rows.length > 0;
 }

@@ -13,8 +13,11 @@ export interface UnresolvedCursor {
   id: string;
 }
 
-/** An unresolved job as the resolver lists it: with its repository, which its pool is keyed by. */
-export type UnresolvedJob = Pick<Job, 'id' | 'projectId' | 'createdAt'> & { repoUrl: string };
+/**
+ * An unresolved job as the resolver lists it: the whole row (resolving one that starts at
+ * once needs no second read of it), and its repository, which its pool is keyed by.
+ */
+export type UnresolvedJob = { job: Job; repoUrl: string };
 
 export async function listUnresolvedJobsAfter(db: Db, after: UnresolvedCursor | undefined, limit: number): Promise<UnresolvedJob[]> {
   // Compared at the milliseconds a Date holds: the column keeps microseconds, and a cursor
@@ -25,7 +28,7 @@ export async function listUnresolvedJobsAfter(db: Db, after: UnresolvedCursor | 
     ? sql`(${at}, ${jobs.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`
     : undefined;
   return db
-    .select({ id: jobs.id, projectId: jobs.projectId, createdAt: jobs.createdAt, repoUrl: projects.repoUrl })
+    .select({ job: jobs, repoUrl: projects.repoUrl })
     .from(jobs)
     .innerJoin(projects, eq(projects.id, jobs.projectId))
     .where(later ? and(unresolved, later) : unresolved)

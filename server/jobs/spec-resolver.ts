@@ -58,6 +58,8 @@ const HOST_RETRY_MS = 500;
 const PARALLEL = 4;
 /** Jobs held in the pool at most; beyond it, the rest are listed once some are done. */
 const MAX_TRACKED = 500;
+/** A listed job whose resolution starts within this long is resolved from the listed row (see #resolveListed). */
+const LISTED_ROW_FRESH_MS = 1_000;
 
 export class SpecResolver {
   readonly #loop: CoalescedLoop;
@@ -132,24 +134,30 @@ export class SpecResolver {
         return false;
       }
       const page = await listUnresolvedJobsAfter(this.deps.db, after, PAGE);
-      for (const job of page) {
+      const listedAt = performance.now();
+      for (const { job, repoUrl } of page) {
         if (this.#inFlight.has(job.id)) continue;
         this.#inFlight.add(job.id);
-        this.#pool.add(job.repoUrl, () => this.#resolveListed(job.id));
+        this.#pool.add(repoUrl, () => this.#resolveListed(job, listedAt));
       }
       if (page.length < PAGE) return false;
-      const last = page[page.length - 1];
+      const last = page[page.length - 1].job;
       after = { createdAt: last.createdAt, id: last.id };
     }
   }
 
-  /** Resolves a job taken from a listing, if it still waits for its spec (it may have waited in the pool). */
-  async #resolveListed(jobId: string): Promise<void> {
+  /**
+   * Resolves a job taken from a listing, if it still waits for its spec. The listed row is
+   * used as it is when its resolution starts at once; one that waited in the pool (behind
+   * its repository's other jobs) is read again, so a job cancelled meanwhile costs no fetch.
+   * Either way the spec is written only if the job is still queued and unresolved.
+   */
+  async #resolveListed(listed: Job, listedAt: number): Promise<void> {
     try {
-      const job = await findJob(this.deps.db, jobId);
+      const job = performance.now() - listedAt < LISTED_ROW_FRESH_MS ? listed : await findJob(this.deps.db, listed.id);
       if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job);
     } finally {
-      this.#inFlight.delete(jobId);
+      this.#inFlight.delete(listed.id);
       if (this.#truncated) this.#loop.kick(); // on from where the listing stopped
     }
   }

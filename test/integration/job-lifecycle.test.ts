@@ -93,6 +93,20 @@ describe('job lifecycle', () => {
     assert.equal((await findJob(queen.database.db, jobId))?.status, 'cancelled');
   });
 
+  it('gives a job its spec once: a second resolution (another queen\'s, late) changes nothing', async () => {
+    const projectId = await newProject();
+    const jobId = await trigger(projectId);
+    await queen.resolver.settled();
+    const resolved = (await findJob(queen.database.db, jobId))!;
+    assert.ok(resolved.spec, 'resolved');
+    // Whether it is still queued or already assigned: the spec it was given stays.
+    await queen.database.db.execute(sql`update jobs set status = 'queued', drone_id = null, lease = null where id = ${jobId}`);
+    const other = { ...resolved.spec!, env: { ...resolved.spec!.env, RESOLVED_BY: 'the other queen' } };
+    assert.equal(await queen.lifecycle.resolved(jobId, other, resolved.ref, resolved.plugins ?? []), false);
+    assert.deepEqual((await findJob(queen.database.db, jobId))!.spec, resolved.spec);
+    await queen.control.cancel(jobId, 'a test');
+  });
+
   it('runs the hooks of a plugin .hive.yml added in a branch section (the README example)', async () => {
     const projectId = await newProject();
     const drone = await connectDrone(queen, { name: 'hooks-drone' });
