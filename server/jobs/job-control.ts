@@ -42,7 +42,8 @@ export interface TriggerRequest {
 }
 
 /** What a trigger needs of its project. */
-export type TriggeredProject = Pick<Project, 'id' | 'name' | 'defaultBranch' | 'defaultPriority' | 'parameters'>;
+/** `repoUrl`, when the caller has it, lets the resolver take the job up without listing it. */
+export type TriggeredProject = Pick<Project, 'id' | 'name' | 'defaultBranch' | 'defaultPriority' | 'parameters'> & { repoUrl?: string };
 
 export class JobControl {
   constructor(private readonly deps: JobControlDeps) {}
@@ -64,7 +65,7 @@ export class JobControl {
       uploadId: request.uploadId,
       runId: request.runId,
       matrix: request.matrix,
-    });
+    }, project.repoUrl);
     if (!job) throw new NotFoundError(`Project ${projectId} does not exist`);
     this.deps.log.info({ jobId: job.id, project: project.name, number: job.number, ref }, 'job queued');
     return job;

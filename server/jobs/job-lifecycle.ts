@@ -30,8 +30,8 @@ import { assertTransition, isFinal } from './job-transitions.ts';
 import type { LiveBus } from './live-bus.ts';
 
 export interface LifecycleEvents {
-  /** A job was created: it needs its spec resolved. */
-  created: [job: Job];
+  /** A job was created: it needs its spec resolved (`repoUrl`: its repository, when the creator knew it). */
+  created: [job: Job, repoUrl?: string];
   /** A job can run now (resolved or re-queued), here or — `remote` — on another queen. */
   runnable: [origin: 'local' | 'remote'];
   /** A drone slot was given back. */
@@ -52,11 +52,11 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
   }
 
   /** queued: a new job with the project's next number; undefined when the project is gone. */
-  async create(input: NewJob): Promise<Job | undefined> {
+  async create(input: NewJob, repoUrl?: string): Promise<Job | undefined> {
     const job = await insertJob(this.deps.db, input);
     if (!job) return undefined;
     this.deps.bus.emit('job-status', job);
-    this.emit('created', job);
+    this.emit('created', job, repoUrl);
     return job;
   }
 

@@ -82,7 +82,18 @@ export class SpecResolver {
   constructor(private readonly deps: ResolverDeps) {
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
     this.#pool = new KeyedPool(PARALLEL, (err) => deps.log.error({ err }, 'resolving a job failed'));
-    deps.lifecycle.on('created', () => this.kick());
+    deps.lifecycle.on('created', (job, repoUrl) => (repoUrl ? this.#offer(job, repoUrl) : this.kick()));
+  }
+
+  /**
+   * A job just created here, with its repository: into the pool without listing it (a
+   * query less per job). Beyond MAX_TRACKED it is left to a listing, as any job is.
+   */
+  #offer(job: Job, repoUrl: string): void {
+    if (this.#inFlight.has(job.id)) return;
+    if (this.#inFlight.size >= MAX_TRACKED) return this.kick();
+    this.#inFlight.add(job.id);
+    this.#pool.add(repoUrl, () => this.#resolveListed(job, performance.now()));
   }
 
   kick(): void {
