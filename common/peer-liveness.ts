@@ -61,9 +61,10 @@ export function watchPeer(ws: PeerSocket, maxUnanswered: number): PeerLiveness {
   return liveness;
 }
 
-/** One tick of `liveness` applied to its socket: nothing, a ping, or the socket cut. */
-export function tickPeer(ws: PeerSocket, liveness: PeerLiveness): void {
+/** One tick of `liveness` applied to its socket: nothing, a ping, or the socket cut; returns which. */
+export function tickPeer(ws: PeerSocket, liveness: PeerLiveness): LivenessVerdict {
   const verdict = liveness.tick();
   if (verdict === 'dead') ws.terminate();
   else if (verdict === 'ping') ws.ping();
+  return verdict;
 }

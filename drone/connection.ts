@@ -23,7 +23,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { watchPeer, type PeerLiveness } from '../common/peer-liveness.ts';
+import { tickPeer, watchPeer, type PeerLiveness } from '../common/peer-liveness.ts';
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../common/protocol/index.ts';
 import type {
   DroneDrain, DroneHello, DroneMessage, JobAck, JobAssign, JobCancel, JobQueryInfo, QueenMessage, QueenWelcome,
@@ -250,13 +250,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
 
   /** Pings only after a period in which nothing came from the queen (peer-liveness.ts). */
   #ping(ws: WebSocket): void {
-    const verdict = this.#liveness?.tick();
-    if (verdict === 'dead') {
-      this.#log.warn('the queen stopped answering pings; reconnecting');
-      ws.terminate();
-    } else if (verdict === 'ping') {
-      ws.ping();
-    }
+    if (this.#liveness && tickPeer(ws, this.#liveness) === 'dead') this.#log.warn('the queen stopped answering pings; reconnecting');
   }
 
   #onClose(ws: WebSocket, code: number, reason: string): void {

@@ -58,8 +58,8 @@ const HOST_RETRY_MS = 500;
 const PARALLEL = 4;
 /** Jobs held in the pool at most; beyond it, the rest are listed once some are done. */
 const MAX_TRACKED = 500;
-/** A listed job whose resolution starts within this long is resolved from the listed row (see #resolveListed). */
-const LISTED_ROW_FRESH_MS = 1_000;
+/** A job whose resolution starts within this long of being taken is resolved from the row taken (see #resolveTaken). */
+const TAKEN_ROW_FRESH_MS = 1_000;
 
 export class SpecResolver {
   readonly #loop: CoalescedLoop;
@@ -93,7 +93,7 @@ export class SpecResolver {
     if (this.#inFlight.has(job.id)) return;
     if (this.#inFlight.size >= MAX_TRACKED) return this.kick();
     this.#inFlight.add(job.id);
-    this.#pool.add(repoUrl, () => this.#resolveListed(job, performance.now()));
+    this.#pool.add(repoUrl, () => this.#resolveTaken(job, performance.now()));
   }
 
   kick(): void {
@@ -149,7 +149,7 @@ export class SpecResolver {
       for (const { job, repoUrl } of page) {
         if (this.#inFlight.has(job.id)) continue;
         this.#inFlight.add(job.id);
-        this.#pool.add(repoUrl, () => this.#resolveListed(job, listedAt));
+        this.#pool.add(repoUrl, () => this.#resolveTaken(job, listedAt));
       }
       if (page.length < PAGE) return false;
       const last = page[page.length - 1].job;
@@ -158,17 +158,18 @@ export class SpecResolver {
   }
 
   /**
-   * Resolves a job taken from a listing, if it still waits for its spec. The listed row is
-   * used as it is when its resolution starts at once; one that waited in the pool (behind
-   * its repository's other jobs) is read again, so a job cancelled meanwhile costs no fetch.
-   * Either way the spec is written only if the job is still queued and unresolved.
+   * Resolves a job taken into the pool (from a listing, or offered as it was created), if
+   * it still waits for its spec. The row taken is used as it is when its resolution starts
+   * at once; one that waited in the pool (behind its repository's other jobs) is read
+   * again, so a job cancelled meanwhile costs no fetch. Either way the spec is written
+   * only if the job is still queued and unresolved.
    */
-  async #resolveListed(listed: Job, listedAt: number): Promise<void> {
+  async #resolveTaken(taken: Job, takenAt: number): Promise<void> {
     try {
-      const job = performance.now() - listedAt < LISTED_ROW_FRESH_MS ? listed : await findJob(this.deps.db, listed.id);
+      const job = performance.now() - takenAt < TAKEN_ROW_FRESH_MS ? taken : await findJob(this.deps.db, taken.id);
       if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job);
     } finally {
-      this.#inFlight.delete(listed.id);
+      this.#inFlight.delete(taken.id);
       if (this.#truncated) this.#loop.kick(); // on from where the listing stopped
     }
   }
