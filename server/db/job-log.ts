@@ -1,17 +1,18 @@
 /**
- * A job's numbered event stream: appended in batches (one transaction per batch, never a
+ * A job's numbered event stream: appended in batches (one statement per batch, never a
  * round trip per line) and read back page by page, so memory stays bounded whatever the
  * size of the log. Appending also applies what the events mean to the job's row and its
- * commands, in the same transaction, so state and log never disagree.
+ * commands, in the same statement, so state and log never disagree.
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
-import { jobCommands, jobLogChunks, jobs } from './schema.ts';
+import { changesJobRow, commandWrites, effectsOf, type EventEffects } from './event-effects.ts';
+import { jobCommands, jobLogChunks, jobs, type LateResult } from './schema.ts';
 
 /** An event as stored and as sent to browsers: without the drone-side jobId and lease. */
 export type StoredEvent = StoredJobEvent;
@@ -97,83 +98,62 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
   if (events.length === 0) return undefined;
   const seqFrom = events[0].seq;
   const seqTo = events[events.length - 1].seq;
-  // Compressed before the transaction opens, so it stays short.
-  const chunks = await Promise.all(cutIntoChunks(events).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
+  const chunks = await encodeChunks(events);
   const fence = and(
     eq(jobs.id, jobId),
     eq(jobs.lease, lease),
     eq(jobs.lastSeq, seqFrom - 1),
     inArray(jobs.status, ACTIVE_STATUSES),
   );
-  // Most batches are output only (nothing for applyEvent): one statement, no transaction
-  // (a single statement is atomic), and only the two columns needed back — one database
-  // round trip per batch instead of five, and no parsing of the job's JSON columns.
-  if (!events.some((e) => APPLIED.has(e.type))) {
-    const fenced = db.$with('fenced', { status: jobs.status, attempt: jobs.attempt })
-      .as(sql`update ${jobs} set last_seq = ${seqTo} where ${fence} returning status, attempt`);
-    const values = sql.join(chunks.map((c) => sql`(${c.seqFrom}::int, ${c.seqTo}::int, ${c.body}::text, ${c.bytes}::int)`), sql`, `);
-    const stored = db.$with('stored', { n: sql<number>`n` }).as(sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
-      select ${jobId}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
-      returning 1 as n`);
-    const [row] = await db.with(fenced, stored).select().from(fenced);
-    return row && { attempt: row.attempt, previousStatus: row.status };
-  }
-  return db.transaction(async (tx) => {
-    const [fenced] = await tx
-      .update(jobs)
-      .set({ lastSeq: seqTo })
-      .where(fence)
-      // Only lastSeq changed so far: the status returned is the one before these events.
-      .returning({ attempt: jobs.attempt, status: jobs.status });
-    if (!fenced) return undefined;
-    await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
-    for (const e of events) await applyEvent(tx, jobId, fenced.attempt, e);
-    const changed = events.some((e) => CHANGES_JOB_ROW.has(e.type)) ? (await tx.select().from(jobs).where(eq(jobs.id, jobId)))[0] : undefined;
-    return { attempt: fenced.attempt, previousStatus: fenced.status, changed };
-  });
+  const effects = effectsOf(events);
+  const sets = [sql`last_seq = ${seqTo}`];
+  const status = effects.done?.status ?? (effects.startedAt && 'running');
+  if (status) sets.push(sql`status = ${status}`);
+  if (effects.startedAt) sets.push(sql`started_at = ${effects.startedAt}::timestamptz`);
+  if (effects.done) sets.push(sql`message = ${effects.done.message}, finished_at = ${effects.done.finishedAt}::timestamptz, lease_expires_at = null`);
+  if (effects.phases) sets.push(sql`phases = ${jobs.phases} || ${JSON.stringify(effects.phases)}::jsonb`);
+  const written = await appendBatch(db, { jobId, fence, sets, chunks, effects, wantRow: changesJobRow(effects) });
+  return written && { attempt: written.attempt, previousStatus: written.previousStatus, changed: written.row };
 }
 
-/** The events `applyEvent` writes to the job's own row. */
-const CHANGES_JOB_ROW = new Set<StoredEvent['type']>(['job:started', 'job:phase:done', 'job:done']);
-/** The events `applyEvent` writes anything for (the job's row, or its commands); output changes nothing. */
-const APPLIED = new Set<StoredEvent['type']>([...CHANGES_JOB_ROW, 'job:cmd:start', 'job:cmd:done']);
+/** Chunk bodies, compressed before the statement runs, so it stays short. */
+function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: number; body: string; bytes: number }[]> {
+  return Promise.all(cutIntoChunks(events).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
+}
 
-/** What an event changes besides the log; a type handled here must be in APPLIED. */
-async function applyEvent(db: Db, jobId: string, attempt: number, e: StoredEvent): Promise<void> {
-  const at = new Date(e.at);
-  switch (e.type) {
-    case 'job:started':
-      await db.update(jobs).set({ status: 'running', startedAt: at }).where(eq(jobs.id, jobId));
-      return;
-    case 'job:cmd:start':
-      await db
-        .insert(jobCommands)
-        .values({ jobId, attempt, idx: e.cmd, phase: e.phase, command: e.command, startedAt: at })
-        .onConflictDoNothing();
-      return;
-    case 'job:cmd:done':
-      await db
-        .update(jobCommands)
-        .set({ exitCode: e.exitCode, durationMs: Math.round(e.durationMs), error: e.error ?? null, finishedAt: at })
-        .where(and(eq(jobCommands.jobId, jobId), eq(jobCommands.attempt, attempt), eq(jobCommands.idx, e.cmd)));
-      return;
-    case 'job:phase:done': {
-      const entry = JSON.stringify({ [e.phase]: { status: e.status, durationMs: Math.round(e.durationMs) } });
-      await db
-        .update(jobs)
-        .set({ phases: sql`${jobs.phases} || ${entry}::jsonb` })
-        .where(eq(jobs.id, jobId));
-      return;
-    }
-    case 'job:done':
-      await db
-        .update(jobs)
-        .set({ status: e.status, message: e.message ?? null, finishedAt: at, leaseExpiresAt: null })
-        .where(eq(jobs.id, jobId));
-      return;
-    default:
-      return; // output and log lines change no state
+/**
+ * One statement for a whole batch (a single statement is atomic: no transaction, one
+ * round trip): the fenced update of the job's row, its chunks, its commands' rows. The
+ * chunks and commands are written only if the fence held. `wantRow`: the job's row after
+ * the batch comes back, with its status before it; otherwise only the status (which the
+ * batch did not change) and attempt, sparing the parse of the row's JSON columns.
+ */
+async function appendBatch(
+  db: Db,
+  batch: { jobId: string; fence: SQL | undefined; sets: SQL[]; chunks: Awaited<ReturnType<typeof encodeChunks>>; effects: EventEffects; wantRow: boolean },
+): Promise<{ attempt: number; previousStatus: JobStatus; row?: Job } | undefined> {
+  const { jobId, fence, sets, chunks, effects, wantRow } = batch;
+  const update = sql`update ${jobs} set ${sql.join(sets, sql`, `)}`;
+  const fenced = wantRow
+    ? db.$with('fenced', { ...getTableColumns(jobs), previousStatus: sql<JobStatus>`prev_status`.as('prev_status') }).as(sql`${update}
+        from (select status as prev_status from ${jobs} where id = ${jobId}::uuid) as prev
+        where ${fence} returning ${jobs}.*, prev.prev_status`)
+    : db.$with('fenced', { status: jobs.status, attempt: jobs.attempt }).as(sql`${update} where ${fence} returning status, attempt`);
+  const values = sql.join(chunks.map((c) => sql`(${c.seqFrom}::int, ${c.seqTo}::int, ${c.body}::text, ${c.bytes}::int)`), sql`, `);
+  const writes = [
+    sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
+      select ${jobId}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
+      returning 1 as n`,
+    ...commandWrites(jobId, effects),
+  ].map((write, i) => db.$with(`write${i}`, { n: sql<number>`n` }).as(write));
+  const [row] = await db.with(fenced, ...writes).select().from(fenced);
+  if (!row) return undefined;
+  if (!wantRow) {
+    const { status, attempt } = row as { status: JobStatus; attempt: number };
+    return { attempt, previousStatus: status };
   }
+  const { previousStatus, ...job } = row as Job & { previousStatus: JobStatus };
+  return { attempt: job.attempt, previousStatus, row: job };
 }
 
 /**
@@ -198,35 +178,25 @@ export async function appendLateJobEvents(
   const stored: StoredEvent[] = done
     ? [...events, { type: 'job:log', seq: seqTo + 1, at: done.at, data: `${note(done)}\n` } as StoredEvent]
     : events;
-  const lastSeq = stored[stored.length - 1].seq;
-  const chunks = await Promise.all(cutIntoChunks(stored).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
-  return db.transaction(async (tx) => {
-    const [fenced] = await tx
-      .update(jobs)
-      .set({ lastSeq })
-      .where(and(
-        eq(jobs.id, jobId),
-        eq(jobs.lease, lease),
-        eq(jobs.lastSeq, events[0].seq - 1),
-        eq(jobs.status, 'errored'),
-        sql`${jobs.lateResult} is null`,
-        eq(jobs.cancelRequested, false),
-      ))
-      .returning({ attempt: jobs.attempt });
-    if (!fenced) return undefined;
-    await tx.insert(jobLogChunks).values(chunks.map((c) => ({ jobId, attempt: fenced.attempt, ...c })));
-    for (const e of events) {
-      if (e.type === 'job:started') continue; // the status is final: only the record of what ran changes
-      if (e.type === 'job:done') {
-        const lateResult = { status: e.status, message: e.message ?? null, finishedAt: new Date(e.at).toISOString() };
-        await tx.update(jobs).set({ lateResult }).where(eq(jobs.id, jobId));
-        continue;
-      }
-      await applyEvent(tx, jobId, fenced.attempt, e);
-    }
-    const [job] = await tx.select().from(jobs).where(eq(jobs.id, jobId));
-    return { job, stored };
-  });
+  const chunks = await encodeChunks(stored);
+  const fence = and(
+    eq(jobs.id, jobId),
+    eq(jobs.lease, lease),
+    eq(jobs.lastSeq, events[0].seq - 1),
+    eq(jobs.status, 'errored'),
+    sql`${jobs.lateResult} is null`,
+    eq(jobs.cancelRequested, false),
+  );
+  // The status is final: only the record of what ran changes, and the drone's end.
+  const effects = effectsOf(events);
+  const sets = [sql`last_seq = ${stored[stored.length - 1].seq}`];
+  if (effects.phases) sets.push(sql`phases = ${jobs.phases} || ${JSON.stringify(effects.phases)}::jsonb`);
+  if (effects.done) {
+    const lateResult: LateResult = { status: effects.done.status, message: effects.done.message, finishedAt: effects.done.finishedAt };
+    sets.push(sql`late_result = ${JSON.stringify(lateResult)}::jsonb`);
+  }
+  const written = await appendBatch(db, { jobId, fence, sets, chunks, effects, wantRow: true });
+  return written?.row && { job: written.row, stored };
 }
 
 /** Which attempt's log: a retried job keeps each attempt's events, numbered from 1. */

@@ -28,19 +28,23 @@ after(async () => {
 });
 
 /**
- * Makes every database transaction of the queen fail until `restore()`; `failed` resolves
- * at the first refused one. The queen's modules share this one drizzle object.
+ * Makes the queen's database writes of job events fail until `restore()`; `failed`
+ * resolves at the first refused one. Events are stored by one statement with CTEs
+ * (`db.with(…).select().from(…)`, job-log.ts), other writes in transactions: both are
+ * refused. The queen's modules share this one drizzle object.
  */
 function breakTransactions(db: object) {
-  const target = db as { transaction: (...args: unknown[]) => Promise<unknown> };
-  const original = target.transaction;
+  const target = db as { transaction: (...args: unknown[]) => Promise<unknown>; with: (...args: unknown[]) => unknown };
+  const original = { transaction: target.transaction, with: target.with };
   let signal!: () => void;
   const failed = new Promise<void>((resolve) => (signal = resolve));
-  target.transaction = () => {
+  const refuse = () => {
     signal();
     return Promise.reject(new Error('simulated: database unreachable'));
   };
-  return { failed, restore: () => { target.transaction = original; } };
+  target.transaction = refuse;
+  target.with = () => ({ select: () => ({ from: refuse }) });
+  return { failed, restore: () => Object.assign(target, original) };
 }
 
 async function assignedJob(drone: RawDrone): Promise<JobAssign> {
