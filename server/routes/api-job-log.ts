@@ -13,7 +13,6 @@ import { logOf } from '../db/job-log.ts';
 import { findJobLogState, type JobLogState } from '../db/jobs.ts';
 import { rowReads } from '../db/row-reads.ts';
 import { GoneError, NotFoundError } from '../errors.ts';
-import { gzipLog } from '../jobs/log-gzip.ts';
 import { LogTextCache } from '../jobs/log-text-cache.ts';
 import { coalescedChunks } from '../util/coalesced-chunks.ts';
 import { acceptsGzip } from './accepts-gzip.ts';
@@ -52,7 +51,7 @@ export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: Lo
     const version = past ? 'past' : job.lease ?? undefined;
     const untilSeq = past ? Infinity : job.lastSeq;
     const of = logOf(job, attempt);
-    const body = gzip ? gzipLog(logTexts.pieces(of, version, untilSeq)) : logTexts.read(of, version, untilSeq);
+    const body = gzip ? logTexts.gzipped(of, version, untilSeq) : logTexts.read(of, version, untilSeq);
     const writes = coalescedChunks(body, WRITE_BYTES)[Symbol.asyncIterator]();
     // Up to the first full write is read before answering: what fits there is one body
     // with a Content-Length (and a failure there is an error answer, not a cut log).

@@ -49,7 +49,7 @@ export async function startHandDrivenLogs(projectName: string): Promise<HandDriv
     repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
     const projectId = (await queen.api('POST', '/api/projects', { name: projectName, repoUrl: repo.url })).body.id as string;
     drone = await openRawDrone(queen.port);
-    await drone.hello({ name: 'writer', capacity: 10 });
+    await drone.hello({ name: 'writer', capacity: 20 });
     const writer = drone;
     return {
       queen, drone, projectId, stop,

@@ -15,6 +15,7 @@ import { after, before, it } from 'node:test';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { jobLogChunks } from '../../server/db/schema.ts';
+import { isSharedPiece } from '../../server/jobs/log-gzip.ts';
 import { LogTextCache } from '../../server/jobs/log-text-cache.ts';
 import { jobLogText } from '../../server/jobs/log-text.ts';
 import { startHandDrivenLogs, type HandDrivenLogs } from '../helpers/hand-driven-logs.ts';
@@ -140,4 +141,61 @@ it('does not serve an attempt stored anew under the same number from the old tex
   const text = await readOverHttp(id);
   assert.match(text, /again/);
   assert.doesNotMatch(text, /first drone/);
+});
+
+for (const throughIngest of [false, true]) {
+  const how = throughIngest ? 'stored through the ingest' : 'stored directly';
+  it(`keeps a log read after every small write in pieces that follow its bytes, not its reads (${how})`, async () => {
+    // A running job watched by readers who each arrive after a line or two more: were every
+    // arrival to make what was new into a piece of its own, a log read for an hour would be
+    // thousands of pieces that every later reader walks through.
+    const job = await runningJob({ throughIngest });
+    const cache = new LogTextCache(queen.database.db);
+    // Fed as the queen feeds its own: events announced on its bus once stored.
+    const feed = (jobId: string, events: StoredEvent[], attempt: number, lease?: string) => lease && cache.stored({ jobId, attempt }, lease, events);
+    if (throughIngest) queen.bus.on('job-events', feed);
+    try {
+    const of = { jobId: job.id, attempt: 1 };
+    let pieces = 0;
+    let text = '';
+    for (let i = 0; i < 300; i++) {
+      await job.append([`line ${i * 2} ${'.'.repeat(200)}\n`, `line ${i * 2 + 1} ${'.'.repeat(200)}\n`]);
+      const untilSeq = i * 2 + 4; // the job's start, its command's start, then two lines a write
+      pieces = 0;
+      text = '';
+      for await (const piece of cache.pieces(of, job.lease, untilSeq)) {
+        if (isSharedPiece(piece)) pieces++;
+        text += isSharedPiece(piece) ? piece.text.toString() : piece;
+      }
+    }
+    assert.equal(text, await uncached(job.id), 'the last read is the whole log');
+    const bytes = Buffer.byteLength(text);
+    assert.ok(bytes > 16 * 1024 * 3, `the log is ${bytes} bytes`);
+    assert.ok(pieces <= Math.ceil(bytes / (16 * 1024)) + 1, `${pieces} pieces for ${bytes} bytes after 300 reads`);
+    } finally {
+      queen.bus.off('job-events', feed);
+    }
+  });
+}
+
+it('gives gzip readers who need no more than the last member made the same bytes, and makes a new one when they do', async () => {
+  const job = await runningJob({ throughIngest: true });
+  const cache = new LogTextCache(queen.database.db);
+  const of = { jobId: job.id, attempt: 1 };
+  const gzipped = async (untilSeq: number) => {
+    const parts: Buffer[] = [];
+    for await (const b of cache.gzipped(of, job.lease, untilSeq)) parts.push(b);
+    return parts;
+  };
+  await job.append(lines(0, 100));
+  const first = await gzipped(102);
+  const again = await gzipped(102);
+  assert.equal(again.length, 1, 'one body');
+  assert.equal(gunzipSync(again[0]).toString(), await uncached(job.id));
+  assert.ok(again[0] === (await gzipped(50))[0], 'a reader who asked for less is given the same member');
+  assert.ok(Buffer.concat(first).equals(again[0]));
+  await job.append(lines(100, 5));
+  const grown = await gzipped(107);
+  assert.equal(gunzipSync(Buffer.concat(grown)).toString(), await uncached(job.id), 'a reader who needs more gets it all');
+  assert.ok((await gzipped(107))[0] !== again[0]);
 });
