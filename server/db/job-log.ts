@@ -87,6 +87,8 @@ export interface AppendedEvents {
   previousStatus: JobStatus;
   /** The job's row after them, when they changed it (started, a phase or the job ended). */
   changed?: Job;
+  /** A cancel of the job was asked for (the ingest tells the drone again: event-ingest.ts). */
+  cancelRequested: boolean;
 }
 
 /**
@@ -113,7 +115,7 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
   if (effects.done) sets.push(sql`message = ${effects.done.message}, finished_at = ${effects.done.finishedAt}::timestamptz, lease_expires_at = null`);
   if (effects.phases) sets.push(sql`phases = ${jobs.phases} || ${JSON.stringify(effects.phases)}::jsonb`);
   const written = await appendBatch(db, { jobId, fence, sets, chunks, effects, wantRow: changesJobRow(effects) });
-  return written && { attempt: written.attempt, previousStatus: written.previousStatus, changed: written.row };
+  return written && { attempt: written.attempt, previousStatus: written.previousStatus, changed: written.row, cancelRequested: written.cancelRequested };
 }
 
 /** Chunk bodies, compressed before the statement runs, so it stays short. */
@@ -131,14 +133,15 @@ function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: 
 async function appendBatch(
   db: Db,
   batch: { jobId: string; fence: SQL | undefined; sets: SQL[]; chunks: Awaited<ReturnType<typeof encodeChunks>>; effects: EventEffects; wantRow: boolean },
-): Promise<{ attempt: number; previousStatus: JobStatus; row?: Job } | undefined> {
+): Promise<{ attempt: number; previousStatus: JobStatus; row?: Job; cancelRequested: boolean } | undefined> {
   const { jobId, fence, sets, chunks, effects, wantRow } = batch;
   const update = sql`update ${jobs} set ${sql.join(sets, sql`, `)}`;
   const fenced = wantRow
     ? db.$with('fenced', { ...getTableColumns(jobs), previousStatus: sql<JobStatus>`prev_status`.as('prev_status') }).as(sql`${update}
         from (select status as prev_status from ${jobs} where id = ${jobId}::uuid) as prev
         where ${fence} returning ${jobs}.*, prev.prev_status`)
-    : db.$with('fenced', { status: jobs.status, attempt: jobs.attempt }).as(sql`${update} where ${fence} returning status, attempt`);
+    : db.$with('fenced', { status: jobs.status, attempt: jobs.attempt, cancelRequested: jobs.cancelRequested })
+      .as(sql`${update} where ${fence} returning status, attempt, cancel_requested`);
   const values = sql.join(chunks.map((c) => sql`(${c.seqFrom}::int, ${c.seqTo}::int, ${c.body}::text, ${c.bytes}::int)`), sql`, `);
   const writes = [
     sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
@@ -149,11 +152,11 @@ async function appendBatch(
   const [row] = await db.with(fenced, ...writes).select().from(fenced);
   if (!row) return undefined;
   if (!wantRow) {
-    const { status, attempt } = row as { status: JobStatus; attempt: number };
-    return { attempt, previousStatus: status };
+    const { status, attempt, cancelRequested } = row as { status: JobStatus; attempt: number; cancelRequested: boolean };
+    return { attempt, previousStatus: status, cancelRequested };
   }
   const { previousStatus, ...job } = row as Job & { previousStatus: JobStatus };
-  return { attempt: job.attempt, previousStatus, row: job };
+  return { attempt: job.attempt, previousStatus, row: job, cancelRequested: job.cancelRequested };
 }
 
 /**

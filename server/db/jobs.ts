@@ -46,21 +46,6 @@ export async function findJob(db: Db, id: string): Promise<Job | undefined> {
   return row;
 }
 
-/** Whether a cancel waits for the job's drone, and the assignment it applies to. */
-export type JobCancelState = Pick<Job, 'id' | 'status' | 'lease' | 'droneId' | 'cancelRequested'>;
-
-const jobCancelStateQuery = preparedQuery((db) => db
-  .select({ id: jobs.id, status: jobs.status, lease: jobs.lease, droneId: jobs.droneId, cancelRequested: jobs.cancelRequested })
-  .from(jobs)
-  .where(eq(jobs.id, sql.placeholder('id')))
-  .prepare('find_job_cancel_state'));
-
-/** The job's cancel state without the rest of its row (read as each drone accepts a job). */
-export async function findJobCancelState(db: Db, id: string): Promise<JobCancelState | undefined> {
-  const [row] = await jobCancelStateQuery(db).execute({ id });
-  return row;
-}
-
 /** What a read of a job's log needs of its row (`GET /jobs/:id/log`). */
 export type JobLogState = Pick<Job, 'id' | 'status' | 'attempt' | 'lease' | 'lastSeq' | 'logPrunedAt'>;
 

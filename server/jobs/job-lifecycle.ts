@@ -161,7 +161,7 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
    * job's status after them; undefined when the lease is stale or the seqs do not follow
    * on (nothing stored).
    */
-  async recordEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<{ status: JobStatus } | undefined> {
+  async recordEvents(jobId: string, lease: string, events: StoredEvent[]): Promise<{ status: JobStatus; cancelRequested: boolean } | undefined> {
     const stored = await appendJobEvents(this.deps.db, jobId, lease, events);
     if (!stored) return undefined;
     const { changed: job, previousStatus } = stored;
@@ -177,7 +177,7 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
       if (isFinal(job.status)) this.#ended(job);
       else this.deps.bus.emit('job-status', job);
     }
-    return { status: job?.status ?? previousStatus };
+    return { status: job?.status ?? previousStatus, cancelRequested: stored.cancelRequested };
   }
 
   /**

@@ -11,7 +11,7 @@
 import type { Db } from '../db/client.ts';
 import { markDroneDisconnected, registerDrone } from '../db/drones.ts';
 import { touchToken } from '../db/tokens.ts';
-import { extendLeases, findJob, findJobCancelState, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
+import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { takesLateEvents } from '../jobs/late-result.ts';
 import type { EventIngest } from '../jobs/event-ingest.ts';
@@ -106,15 +106,9 @@ export class DroneSession {
         for (const e of message.events) this.deps.ingest.accept(this.link, e);
         return;
       case 'job:accepted':
-      {
-        // A cancel given while the assignment was on its way (claimed, not yet sent) reached
-        // the drone first and was ignored there as a job it did not have: say it again now.
-        const job = await findJobCancelState(this.deps.db, message.jobId);
-        if (job?.cancelRequested && job.lease === message.lease && job.droneId === drone.id && ACTIVE_STATUSES.includes(job.status)) {
-          this.#send({ type: 'job:cancel', jobId: job.id, lease: message.lease, reason: 'Cancelled' });
-        }
+        // Nothing to read: a cancel that overtook the assignment is said again when the
+        // job's first events are stored (event-ingest.ts), saving a query per job.
         return;
-      }
       case 'job:rejected':
       {
         this.deps.log.info({ jobId: message.jobId, drone: drone.name, reason: message.reason }, 'drone refused a job');

@@ -111,6 +111,27 @@ describe('job events', () => {
     d.close();
   });
 
+  it('says a cancel again with the first events of a job whose cancel overtook its assignment', async () => {
+    // The race: a cancel given after the claim but before the assignment reached the drone
+    // arrives first, and the drone ignores it as a job it does not have.
+    const d = await openRawDrone(queen.port);
+    await d.hello({ name: 'overtaken' });
+    const a = await assignedJob(d);
+    const cancels = () => d.messages.filter((m) => m.type === 'job:cancel' && m.jobId === a.spec.jobId && m.lease === a.lease).length;
+    assert.equal((await queen.api('POST', `/api/jobs/${a.spec.jobId}/cancel`)).status, 200);
+    await d.waitFor(() => cancels() === 1);
+    // The assignment "arrives" now: accepted and started as if the cancel had never come.
+    d.send({ type: 'job:accepted', jobId: a.spec.jobId, lease: a.lease });
+    d.send({ type: 'job:started', ...base(a, 1) });
+    await d.waitFor(() => cancels() === 2);
+    d.send({ type: 'job:cmd:start', ...base(a, 2), cmd: 0, phase: 'test', command: 'sleep 1' });
+    await d.waitFor((m) => m.type === 'job:ack' && m.seq === 2);
+    d.send({ type: 'job:done', ...base(a, 3), status: 'cancelled', message: 'Cancelled' });
+    assert.equal((await queen.waitForJob(a.spec.jobId)).status, 'cancelled');
+    assert.equal(cancels(), 2, 'said again once, with the first events, not with every batch');
+    d.close();
+  });
+
   it('puts a refused job back in the queue for another drone', async () => {
     const d = await openRawDrone(queen.port);
     await d.hello({ name: 'refuser' });
