@@ -36,7 +36,7 @@ const parts = new Set(listArg('parts') ?? ['drones', 'watchers', 'backlog', 'xac
 const DRONE_COUNTS = (listArg('drones') ?? (quick ? ['50', '200'] : ['50', '500', '1000', '3000'])).map(Number);
 const WATCHER_COUNTS = (listArg('watchers') ?? (quick ? ['200', '1000'] : ['200', '1000', '3000', '10000'])).map(Number);
 const BACKLOG = quick ? 200 : 1000;
-const TRIVIAL_JOBS = quick ? 20 : 50;
+const TRIVIAL_JOBS = Number(process.env.BENCH_TRIVIAL_JOBS ?? (quick ? 20 : 50));
 /** How long the idle queen's CPU is sampled: two heartbeat periods at the default 10 s. */
 const CPU_SAMPLE_MS = quick ? 10_000 : 20_000;
 

@@ -4,6 +4,7 @@ import postgres from 'postgres';
 import type { Database, Db } from './client.ts';
 import { migrateUnderLock } from './postgres-migrate.ts';
 import { postgresNotifier } from './notifier.ts';
+import { openPostgresProjectFeed, PROJECT_ROW_TTL_MS } from './project-change-feed.ts';
 import { shareProjectReads } from './projects.ts';
 import * as schema from './schema.ts';
 
@@ -11,6 +12,6 @@ export async function openPostgres(url: string, maxConnections: number): Promise
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
   await migrateUnderLock(client, db);
-  shareProjectReads(db as unknown as Db);
+  shareProjectReads(db as unknown as Db, await openPostgresProjectFeed(client), PROJECT_ROW_TTL_MS);
   return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close: () => client.end({ timeout: 5 }) };
 }

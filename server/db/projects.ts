@@ -14,6 +14,7 @@ export type NewProject = Omit<typeof projects.$inferInsert, 'id' | 'createdAt' |
 
 export async function insertProject(db: Db, input: NewProject): Promise<Project> {
   const [row] = await db.insert(projects).values({ id: randomUUID(), ...input }).returning();
+  projectChangedHere(db, row.id);
   return row;
 }
 
@@ -22,14 +23,18 @@ const projectReads = new WeakMap<Db, SharedReads<Project | undefined>>();
 
 /**
  * A job reads its project several times on its way (trigger, resolution, assignment, and
- * each status for hooks and commit statuses — those two at the same moment). On a database
- * with a change feed (the embedded one) `findProject` answers from rows kept until the
- * database says they changed; on PostgreSQL, reads that arrive together share one lookup
- * that started after they asked (row-reads.ts).
+ * each status for hooks and commit statuses — those two at the same moment). `findProject`
+ * answers from rows kept until the database says they changed: the embedded database's
+ * change feed, or PostgreSQL's notifications (project-change-feed.ts), whose rows are
+ * also read again after `ttlMs`; without either, reads that arrive together share one
+ * lookup that started after they asked (row-reads.ts).
  */
-export function shareProjectReads(db: Db, changes?: ChangeFeed): void {
-  projectReads.set(db, rowReads<Project | undefined>(changes, 'project'));
+export function shareProjectReads(db: Db, changes?: ChangeFeed, ttlMs?: number): void {
+  projectReads.set(db, rowReads<Project | undefined>(changes, 'project', ttlMs === undefined ? undefined : () => Date.now() + ttlMs));
 }
+
+/** This queen's own change of a project is seen by its next read, whatever the feed's delay. */
+export const projectChangedHere = (db: Db, id: string): void => projectReads.get(db)?.invalidate?.(id);
 
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
   const load = () => firstRow(db.select().from(projects).where(eq(projects.id, id)));
@@ -49,15 +54,18 @@ export async function listProjects(db: Db): Promise<Project[]> {
 }
 
 export async function updateProject(db: Db, id: string, patch: Partial<NewProject>): Promise<Project | undefined> {
-  return firstRow(db
+  const row = await firstRow(db
     .update(projects)
     .set({ ...patch, updatedAt: sql`now()` })
     .where(eq(projects.id, id))
     .returning());
+  projectChangedHere(db, id);
+  return row;
 }
 
 export async function deleteProject(db: Db, id: string): Promise<boolean> {
   const rows = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+  projectChangedHere(db, id);
   return rows.length > 0;
 }
 

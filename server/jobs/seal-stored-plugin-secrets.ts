@@ -8,7 +8,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { listProjects } from '../db/projects.ts';
+import { listProjects, projectChangedHere } from '../db/projects.ts';
 import { projects } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { PluginRegistry } from '../../plugins/loader.ts';
@@ -24,6 +24,7 @@ export async function sealStoredPluginSecrets(db: Db, box: SecretBox, registry: 
     const rows = await db.update(projects).set({ plugins: next })
       .where(and(eq(projects.id, project.id), sql`${projects.plugins} = ${stored}::jsonb`))
       .returning({ id: projects.id });
+    projectChangedHere(db, project.id);
     sealed += rows.length;
   }
   if (sealed > 0) log.info({ projects: sealed }, 'sealed secret plugin fields stored in plain text by an earlier version');

@@ -19,6 +19,8 @@
 export interface SharedReads<V> {
   /** The value of `key` as it is at the time of the call or later: `load` reads it. */
   read(key: string, load: () => Promise<V>): Promise<V>;
+  /** The value of `key` changed (reads that keep values drop it). */
+  invalidate?(key: string): void;
 }
 
 export class FreshReads<V> implements SharedReads<V> {

@@ -8,7 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { count, eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { findProject } from '../../server/db/projects.ts';
@@ -104,15 +106,60 @@ it("a job's log read follows its row: lines stored, writes refused, the log prun
   assert.equal((await read()).status, 410);
 });
 
-it('a project changed or removed in SQL is seen by the next read, and a caller cannot change what the next one gets', async () => {
+/** Hears `hive_project_changed` on a connection of the test's own (PostgreSQL). */
+async function listenToProjectChanges(onChange: (id: string) => void): Promise<postgres.Sql> {
+  const client = postgres(queen.testDb.url!, { max: 1, onnotice: () => {} });
+  await client.listen('hive_project_changed', onChange);
+  return client;
+}
+
+/**
+ * A read that shows a project change made in SQL: the next one on the embedded database;
+ * on PostgreSQL the first after the change's notification reached the queen
+ * (project-change-feed.ts) — within milliseconds, not necessarily before the next read.
+ */
+async function seenAfterSqlChange(read: () => Promise<boolean>): Promise<void> {
+  if (testDatabaseKind() === 'pglite') return assert.ok(await read(), 'seen by the next read');
+  const deadline = Date.now() + 5_000;
+  while (!(await read())) {
+    assert.ok(Date.now() < deadline, 'seen once the notification arrived');
+    await setImmediate();
+  }
+}
+
+it('a project changed or removed in SQL is seen once the database says so, and a caller cannot change what the next one gets', async () => {
   const project = (await queen.api('POST', '/api/projects', { name: 'kept-project', repoUrl: repo.url })).body;
   const read = async () => queen.api('GET', `/api/projects/${project.id}`);
   for (let i = 0; i < 2; i++) assert.equal((await read()).body.defaultBranch, 'main');
   await queen.database.db.execute(sql`update projects set default_branch = 'trunk' where id = ${project.id}`);
-  assert.equal((await read()).body.defaultBranch, 'trunk');
+  await seenAfterSqlChange(async () => (await read()).body.defaultBranch === 'trunk');
   const mine = await findProject(queen.database.db, project.id);
   mine!.defaultBranch = 'scribbled';
   assert.equal((await findProject(queen.database.db, project.id))!.defaultBranch, 'trunk');
   await queen.database.db.execute(sql`delete from projects where id = ${project.id}`);
-  assert.equal((await read()).status, 404);
+  await seenAfterSqlChange(async () => (await read()).status === 404);
+});
+
+it('a project changed through the API is seen by the next read, and taking a job number does not drop the kept row', async () => {
+  const project = (await queen.api('POST', '/api/projects', { name: 'kept-project-api', repoUrl: repo.url })).body;
+  const read = async () => (await queen.api('GET', `/api/projects/${project.id}`)).body;
+  assert.equal((await read()).defaultBranch, 'main');
+  assert.equal((await queen.api('PATCH', `/api/projects/${project.id}`, { defaultBranch: 'trunk' })).status, 200);
+  assert.equal((await read()).defaultBranch, 'trunk', 'this queen\'s own change, at once on either database');
+  const marker = (await queen.api('POST', '/api/projects', { name: 'kept-project-marker', repoUrl: repo.url })).body;
+  const heard: string[] = [];
+  const listening = queen.database.kind === 'postgres' ? await listenToProjectChanges((id) => heard.push(id)) : undefined;
+  try {
+    const job = await queen.api('POST', `/api/projects/${project.id}/jobs`, {});
+    assert.equal(job.status, 201, job.text);
+    await queen.database.db.execute(sql`update projects set default_branch = 'trunk2' where id = ${project.id}`);
+    // Notifications arrive in commit order: once the marker's is heard, so are the others.
+    await queen.database.db.execute(sql`update projects set default_branch = 'marked' where id = ${marker.id}`);
+    if (listening) {
+      await seenAfterSqlChange(async () => heard.includes(marker.id));
+      assert.deepEqual(heard, [project.id, marker.id], 'the updates announced, not the job number');
+    }
+  } finally {
+    await listening?.end();
+  }
 });
