@@ -12,6 +12,14 @@ export async function openPostgres(url: string, maxConnections: number): Promise
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
   await migrateUnderLock(client, db);
-  shareProjectReads(db as unknown as Db, await openPostgresProjectFeed(client), PROJECT_ROW_TTL_MS);
-  return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close: () => client.end({ timeout: 5 }) };
+  const projectChanges = await openPostgresProjectFeed(client).catch(async (err: unknown) => {
+    await client.end({ timeout: 5 });
+    throw err;
+  });
+  shareProjectReads(db as unknown as Db, projectChanges, PROJECT_ROW_TTL_MS);
+  const close = async () => {
+    await projectChanges.close().catch(() => {}); // the connection may be gone already: ending it is what counts
+    await client.end({ timeout: 5 });
+  };
+  return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close };
 }

@@ -23,14 +23,18 @@ const CHANNEL = 'hive_project_changed';
 /** The longest a kept project row is used without reading it again, whatever was heard. */
 export const PROJECT_ROW_TTL_MS = 30_000;
 
-/** A feed of project changes only (the other rows are not announced on PostgreSQL). */
-export async function openPostgresProjectFeed(client: postgres.Sql): Promise<ChangeFeed> {
+/**
+ * A feed of project changes only (the other rows are not announced on PostgreSQL).
+ * `close` stops listening — before the client ends: a channel still listened to when the
+ * listening connection closes is listened to again, on a connection the driver opens anew.
+ */
+export async function openPostgresProjectFeed(client: postgres.Sql): Promise<ChangeFeed & { close(): Promise<void> }> {
   const listeners: ((id: string) => void)[] = [];
   const tell = (id: string) => {
     for (const listener of listeners) listener(id);
   };
   let listening = false;
-  await client.listen(CHANNEL, tell, () => {
+  const { unlisten } = await client.listen(CHANNEL, tell, () => {
     // Listening again after the connection dropped: what was said meanwhile is lost.
     if (listening) tell('');
     listening = true;
@@ -40,5 +44,6 @@ export async function openPostgresProjectFeed(client: postgres.Sql): Promise<Cha
       if (rows !== 'project') throw new Error(`PostgreSQL announces changes of projects only, not of ${rows}`);
       listeners.push(listener);
     },
+    close: unlisten,
   };
 }
