@@ -36,8 +36,17 @@ export function shareProjectReads(db: Db, changes?: ChangeFeed, ttlMs?: number):
 /** This queen's own change of a project is seen by its next read, whatever the feed's delay. */
 export const projectChangedHere = (db: Db, id: string): void => projectReads.get(db)?.invalidate?.(id);
 
+/**
+ * The project as stored now, never a kept row: for a change made on top of what is there,
+ * which must not undo a change another queen made a moment ago (kept rows hear of those
+ * within a notification's delay on PostgreSQL).
+ */
+export async function readProject(db: Db, id: string): Promise<Project | undefined> {
+  return firstRow(db.select().from(projects).where(eq(projects.id, id)));
+}
+
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
-  const load = () => firstRow(db.select().from(projects).where(eq(projects.id, id)));
+  const load = () => readProject(db, id);
   const shared = projectReads.get(db);
   if (!shared) return load();
   // A copy: what a caller does with its project never reaches the next caller.

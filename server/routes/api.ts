@@ -13,7 +13,7 @@ import type { Db } from '../db/client.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
-import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
+import { deleteProject, findProject, findProjectByName, insertProject, listProjects, readProject, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
@@ -115,7 +115,7 @@ export function apiRoutes(deps: ApiDeps) {
   api.patch('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const body = await readBody(c, updateProjectBody);
-    const existing = mustExist(await findProject(db, id), 'Project', id);
+    const existing = mustExist(await readProject(db, id), 'Project', id);
     // Secret plugin fields left out keep their stored values (they are never shown to send back); all are sealed.
     if (body.plugins) body.plugins = savePluginList(secretBox, deps.plugins, body.plugins, existing.plugins);
     if (body.name) {
