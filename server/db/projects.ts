@@ -14,7 +14,6 @@ export type NewProject = Omit<typeof projects.$inferInsert, 'id' | 'createdAt' |
 
 export async function insertProject(db: Db, input: NewProject): Promise<Project> {
   const [row] = await db.insert(projects).values({ id: randomUUID(), ...input }).returning();
-  projectChangedHere(db, row.id);
   return row;
 }
 

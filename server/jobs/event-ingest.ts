@@ -198,7 +198,7 @@ export class EventIngest {
       const stored = batch.map(toStoredEvent);
       // What the job is after the batch: whether the stream has ended.
       const after = stream.late
-        ? await this.deps.lifecycle.recordLateEvents(stream.jobId, stream.lease, stored).then((job) => job && { ended: !!job.lateResult })
+        ? await this.deps.lifecycle.recordLateEvents(stream.jobId, stream.lease, stored).then((job) => job && { ended: !!job.lateResult, cancelRequested: false })
         : await this.deps.lifecycle.recordEvents(stream.jobId, stream.lease, stored).then((job) => job && { ended: isFinal(job.status), cancelRequested: job.cancelRequested });
       if (!after) {
         // The lease changed or the job ended under us: re-read the truth next time.
@@ -214,7 +214,7 @@ export class EventIngest {
       // the drone before it and was ignored there as a job it did not have. The drone's
       // first event comes after the assignment, so its batch sees the cancel: say it again.
       // (Given later, a cancel reaches a drone that has the job.)
-      if ('cancelRequested' in after && after.cancelRequested && !after.ended && batch[0].seq === 1) {
+      if (after.cancelRequested && !after.ended && batch[0].seq === 1) {
         stream.sender.send({ type: 'job:cancel', jobId: stream.jobId, lease: stream.lease, reason: 'Cancelled' });
       }
       this.#collector.note(batch.reduce((n, e) => n + eventBytes(e), 0));

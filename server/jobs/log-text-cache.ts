@@ -43,10 +43,10 @@ const SEAL_BYTES = 64 * 1024;
 /**
  * A reader arriving makes the open text into a piece only from this size: below it, the
  * reader ends with the open text as a tail piece that readers share until the text grows
- * (`Entry.tail`), never kept among the pieces. Otherwise every reader of a growing log would seal a tiny piece,
- * and a log read for an hour while it grows would be thousands of pieces that every later
- * reader walks through, one by one — the cost of a read would follow the number of reads
- * before it, not its bytes.
+ * (`Entry.tail`), never kept among the pieces. Otherwise every reader of a growing log
+ * would seal a tiny piece, and a log read for an hour while it grows would be thousands
+ * of pieces that every later reader walks through, one by one — the cost of a read would
+ * follow the number of reads before it, not its bytes.
  */
 const READER_SEAL_BYTES = 16 * 1024;
 /** A gzip'd log up to this size is kept whole for the readers that follow (`gzipped`). */
