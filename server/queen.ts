@@ -168,7 +168,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   await droneControl.start();
   const fleet = new Fleet({ db, hub, log, queenId, control: droneControl });
   const resolver = new SpecResolver({
-    db, lifecycle, log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
+    db, lifecycle, place: (resolution) => dispatcher.place(resolution), log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
   });
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl, secretBox });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });

@@ -1,6 +1,6 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { preparedQuery } from './prepared-query.ts';
@@ -103,6 +103,43 @@ export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef,
     .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
     .returning({ id: jobs.id });
   return rows.length > 0;
+}
+
+/**
+ * Writes a job's spec, as `setJobSpec`, and in the same statement claims it for `claim`'s
+ * drone when no other runnable job is ahead of it in the queue — the job a scheduling round
+ * would have given that free slot first. A job with a runnable job ahead (whether or not
+ * that job fits the drone) is only resolved and waits for a round, which keeps the queue's
+ * order. Returns the row (status `assigned` when claimed, `queued` when only resolved), or
+ * undefined when the job had moved on or been resolved already.
+ */
+export async function setJobSpecAndClaim(
+  db: Db, id: string, spec: JobSpec, ref: JobRef, plugins: JobPlugin[], claim: JobClaim, leaseMs: number,
+): Promise<Job | undefined> {
+  // One boolean for every column the claim sets, computed once.
+  const first = sql`place.first`;
+  const claimed = (value: SQL, kept: SQLWrapper) => sql`case when ${first} then ${value} else ${kept} end`;
+  const [row] = await db
+    .update(jobs)
+    .set({
+      spec, ref, plugins, resolvedAt: sql`now()`,
+      status: claimed(sql`'assigned'`, jobs.status),
+      droneId: claimed(sql`${claim.drone.id}::uuid`, jobs.droneId),
+      droneName: claimed(sql`${claim.drone.name}::text`, jobs.droneName),
+      lease: claimed(sql`${claim.lease}::text`, jobs.lease),
+      leaseExpiresAt: claimed(sql`now() + ${leaseMs} * interval '1 millisecond'`, jobs.leaseExpiresAt),
+      lastSeq: claimed(sql`0`, jobs.lastSeq),
+      assignedAt: claimed(sql`now()`, jobs.assignedAt),
+    })
+    .from(sql`(select not exists (
+        select 1 from jobs a
+        where a.status = 'queued' and a.spec is not null
+          and (a.queue_key, a.created_at, a.id) < (select j.queue_key, j.created_at, j.id from jobs j where j.id = ${id})
+      ) as first) as place`)
+    // Only once, as setJobSpec: a job another queen resolved meanwhile keeps its spec.
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
+    .returning(getTableColumns(jobs));
+  return row;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { FinalJobStatus, JobSpec, JobStatus } from '../../common/protocol/i
 import type { Db } from '../db/client.ts';
 import { appendJobEvents, appendLateJobEvents, type StoredEvent } from '../db/job-log.ts';
 import {
-  claimJob, claimJobs, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec,
+  claimJob, claimJobs, findJob, finishJob, insertJob, requeueJob, requestCancel, setJobSpec, setJobSpecAndClaim,
   type Job, type JobClaim, type NewJob,
 } from '../db/jobs.ts';
 import { expandJobIntoRun, insertRunWithJobs, type NewRun, type Run } from '../db/runs.ts';
@@ -97,6 +97,25 @@ export class JobLifecycle extends EventEmitter<LifecycleEvents> {
     const done = await setJobSpec(this.deps.db, jobId, spec, ref, plugins);
     if (done) this.emit('runnable', 'local');
     return done;
+  }
+
+  /**
+   * A queued job got its spec and, in the same write, was claimed for `claim`'s drone if
+   * nothing runnable is ahead of it (queued → assigned; setJobSpecAndClaim). Returns the
+   * job assigned; `'resolved'` when it was only resolved (it waits for a round, like any
+   * runnable job); undefined when it had moved on or been resolved elsewhere.
+   */
+  async resolvedAndClaimed(
+    jobId: string, spec: JobSpec, ref: JobRef, plugins: Job['plugins'], claim: JobClaim, leaseMs: number,
+  ): Promise<Job | 'resolved' | undefined> {
+    const job = await setJobSpecAndClaim(this.deps.db, jobId, spec, ref, plugins, claim, leaseMs);
+    if (!job) return undefined;
+    if (job.status === 'assigned') {
+      this.deps.bus.emit('job-status', job);
+      return job;
+    }
+    this.emit('runnable', 'local');
+    return 'resolved';
   }
 
   /**

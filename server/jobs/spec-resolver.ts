@@ -30,6 +30,7 @@ import { pinJobCommit } from './run-commit.ts';
 import { collectContributions } from './plugin-phases.ts';
 import { pluginJobView } from './plugin-views.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
+import type { Resolution } from '../scheduler/dispatcher.ts';
 import { resolveJobPlugins } from './plugin-host.ts';
 import { openCredentials } from './project-secrets.ts';
 import { openPluginSecrets, sealPluginSecrets } from './sealed-plugin-config.ts';
@@ -44,6 +45,11 @@ export interface ResolverDeps {
   /** Opens a private repository's clone credentials for the queen's own fetch. */
   secretBox: SecretBox;
   lifecycle: JobLifecycle;
+  /**
+   * Stores a job's resolution — claiming it for a free drone at once when nothing is ahead
+   * of it (the dispatcher's `place`). Returns whether it was stored.
+   */
+  place(resolution: Resolution): Promise<boolean>;
   log: Logger;
   defaultTimeoutMs: number;
   plugins: PluginRegistry;
@@ -233,7 +239,7 @@ export class SpecResolver {
       // Only now, with a spec that compiled, are the matrix's other jobs queued.
       if (!(await expandMatrix(this.deps.lifecycle, job, matrix, pinned))) return;
       const storedPlugins = sealPluginSecrets(this.deps.secretBox, this.deps.plugins, hookPlugins);
-      if (await this.deps.lifecycle.resolved(job.id, spec, pinned, storedPlugins)) {
+      if (await this.deps.place({ jobId: job.id, spec, ref: pinned, plugins: storedPlugins, maxConcurrent: project.maxConcurrent })) {
         this.deps.log.info({ jobId: job.id, sha }, 'job resolved');
       }
     } catch (err) {

@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { listRunnableJobs, type Job, type QueuedJob, type QueueCursor } from '../db/jobs.ts';
+import type { JobPlugin, JobRef } from '../db/schema.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
 import { HiveError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
+import { KeyedMutex } from '../../common/keyed-mutex.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import type { ConnectedDrone, DroneHub } from './drone-hub.ts';
 import { hasFreeSlot, selectDrone, type DroneCandidate } from './select-drone.ts';
@@ -39,8 +41,24 @@ type Planned = { job: QueuedJob; offer: Offer; lease: string };
 /** A job claimed for its drone, to be sent. */
 type Claimed = { job: Job; spec: JobSpec; drone: ConnectedDrone; lease: string };
 
+/** A job's resolution, as the resolver hands it over: its spec, pinned ref and plugins. */
+export interface Resolution {
+  jobId: string;
+  spec: JobSpec;
+  ref: JobRef;
+  plugins: JobPlugin[];
+  /** The project's concurrency limit (null: none). */
+  maxConcurrent: number | null;
+}
+
 export class Dispatcher {
   readonly #loop: CoalescedLoop;
+  /**
+   * Rounds and placements of resolved jobs take turns: each plans with the drones' free
+   * slots as the hub counts them, and a slot one of them is claiming is not counted there
+   * until its claim is sent.
+   */
+  readonly #turns = new KeyedMutex();
   /** A round asked for and about to start. */
   #starting?: Promise<void>;
   /** Counts the events that may have made jobs runnable (and every explicit kick). */
@@ -54,7 +72,7 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.#loop = new CoalescedLoop(
-      () => this.#round(),
+      () => this.#turns.run('', () => this.#round()),
       (err) => deps.log.error({ err }, 'scheduling round failed'),
     );
     // A round whenever a job can run or a drone can take one: assignment on the event.
@@ -100,6 +118,30 @@ export class Dispatcher {
   async stop(): Promise<void> {
     await this.#starting;
     await this.#loop.stop();
+  }
+
+  /**
+   * Stores a job's resolution and, when a drone has a slot free for it and no runnable job
+   * is ahead of it in the queue, claims it for that drone in the same statement and sends
+   * it — what the round this resolution would start does, without the round's read of the
+   * queue and its separate claim (a trivial job's path from trigger to drone is two
+   * statements shorter). Otherwise the job is only resolved, and waits for a round, which
+   * the resolution starts. Jobs of a project with a concurrency limit always wait for a
+   * round, whose claim takes the project's lock. Returns whether the resolution was stored
+   * (false: the job moved on, or another queen resolved it first).
+   */
+  async place(resolution: Resolution): Promise<boolean> {
+    const { jobId, spec, ref, plugins, maxConcurrent } = resolution;
+    const { lifecycle, hub, leaseMs } = this.deps;
+    return this.#turns.run('', async () => {
+      const drone = maxConcurrent == null ? selectDrone(hub.all(), spec.requires) as ConnectedDrone | undefined : undefined;
+      if (!drone) return lifecycle.resolved(jobId, spec, ref, plugins);
+      const lease = randomUUID();
+      const job = await lifecycle.resolvedAndClaimed(jobId, spec, ref, plugins, { id: jobId, drone, lease }, leaseMs);
+      if (job === undefined) return false;
+      if (job !== 'resolved') await this.#send([{ job, spec: job.spec!, drone, lease }]);
+      return true;
+    });
   }
 
   /**
