@@ -17,6 +17,7 @@
  *      split at the drone and the queen (live-line-latency.ts; its own queen).
  * `npm run bench`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench` (1–5), or
  * `npm run bench -- --postgres postgres://…` (5 only; the URL's role must create databases).
+ * `npm run bench -- --parts=1,3` runs only those parts (1, 2, 3, 3b, 4, 4b, 5, 6).
  * The queen of 1–4 runs in this process, with the queen's V8 settings.
  */
 import '../server/v8-tuning.ts';
@@ -35,6 +36,10 @@ import { benchWorkspaceModes, describeWorkspaceModes } from './workspace-modes.t
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const partsArg = process.argv.find((a) => a.startsWith('--parts='))?.slice('--parts='.length);
+const chosen = partsArg ? new Set(partsArg.split(',')) : undefined;
+/** Whether this run measures the part: all of them unless --parts names some. */
+const part = (name: string) => !chosen || chosen.has(name);
 
 const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
 const repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
@@ -42,7 +47,7 @@ const project = (await queen.api('POST', '/api/projects', { name: 'bench', repoU
 console.log(`database: ${testDatabaseKind()}`);
 
 // 1. Trigger → assignment.
-{
+if (part('1')) {
   const drone = await openRawDrone(queen.port);
   await drone.hello({ name: 'bench-raw', capacity: 1 });
   const samples: number[] = [];
@@ -59,7 +64,7 @@ console.log(`database: ${testDatabaseKind()}`);
 }
 
 // 2. Log ingest: one drone streams N output events of ~1 KiB as fast as the socket takes them.
-{
+if (part('2')) {
   const drone = await openRawDrone(queen.port);
   await drone.hello({ name: 'bench-log', capacity: 1 });
   const jobId = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
@@ -97,7 +102,7 @@ console.log(`database: ${testDatabaseKind()}`);
 }
 
 // 3. A whole build through a real drone process.
-{
+if (part('3')) {
   const drone = await connectDrone(queen, { name: 'bench-drone', capacity: 1 });
   const samples: number[] = [];
   for (let i = 0; i < 12; i++) {
@@ -112,10 +117,10 @@ console.log(`database: ${testDatabaseKind()}`);
 }
 
 // 3b. Fresh against incremental workspaces.
-console.log(describeWorkspaceModes(await benchWorkspaceModes(queen)));
+if (part('3b')) console.log(describeWorkspaceModes(await benchWorkspaceModes(queen)));
 
 // 4. A 200 MiB log from a real drone: throughput and the queen's memory while it streams.
-{
+if (part('4')) {
   const drone = await connectDrone(queen, { name: 'bench-big', capacity: 1 });
   const big = (await queen.api('POST', '/api/projects', {
     name: 'bench-big-log', repoUrl: repo.url,
@@ -138,10 +143,10 @@ console.log(describeWorkspaceModes(await benchWorkspaceModes(queen)));
 const plainRepo = await createGitRepo({ files: { README: 'bench\n' } });
 
 // 4. (continued) Large logs of many lines: the shapes that cost the most per byte.
-console.log(describeLogIngest(await benchLogIngest(queen, plainRepo)));
+if (part('4')) console.log(describeLogIngest(await benchLogIngest(queen, plainRepo)));
 
 // 4b. A container job against a bare `docker run --rm` of the same image.
-{
+if (part('4b')) {
   const skip = await skipContainerBench();
   if (skip) console.log(`container job: skipped (${skip})`);
   else console.log(describeContainerBench(await benchContainerJob(queen, plainRepo)));
@@ -152,7 +157,7 @@ await queen.stop();
 await repo.cleanup();
 
 // 5. The memory of `hive start`, as users run it: its own processes, after the others stopped.
-{
+if (part('5')) {
   const flag = process.argv.indexOf('--postgres');
   const postgresUrl = flag === -1 ? process.env.TEST_DATABASE_URL : process.argv[flag + 1];
   const samples = [...(await measureStartMemory()), ...(postgresUrl ? await measureStartMemory(postgresUrl) : [])];
@@ -161,4 +166,4 @@ await repo.cleanup();
 }
 
 // 6. Live line latency, with its own queen (one with a password to log chromium in).
-console.log(describeLiveLineLatency(await benchLiveLineLatency()));
+if (part('6')) console.log(describeLiveLineLatency(await benchLiveLineLatency()));
