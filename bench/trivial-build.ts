@@ -1,0 +1,73 @@
+/**
+ * Where a trivial build's time goes (issue #13): a project whose one command is `true`,
+ * on one real drone process (process executor, incremental workspace), triggered and
+ * awaited one after another; for each build a timeline of the queen's status changes and
+ * the drone's events (their own `at`), and then the median of each step over the builds.
+ * `node --import tsx bench/trivial-build.ts [builds]` (PGlite; `TEST_DATABASE_URL` for
+ * PostgreSQL). Prints figures, asserts nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { logOf, readJobEvents } from '../server/db/job-log.ts';
+import { findJob } from '../server/db/jobs.ts';
+import { connectDrone } from '../test/helpers/drone-process.ts';
+import { createGitRepo } from '../test/helpers/git-repo.ts';
+import { startTestQueen } from '../test/helpers/queen.ts';
+import { testDatabaseKind } from '../test/helpers/test-db.ts';
+
+const BUILDS = Number(process.argv[2] ?? 20);
+const WARM_UP = 3;
+
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
+const repo = await createGitRepo({ files: { README: 'trivial\n' } });
+const project = (await queen.api('POST', '/api/projects', {
+  name: 'trivial', repoUrl: repo.url, config: { phases: { test: ['true'] } },
+})).body;
+const drone = await connectDrone(queen, { name: 'trivial-drone', capacity: 1 });
+
+/** Step name → ms after the trigger, per build. */
+const steps = new Map<string, number[]>();
+const totals: number[] = [];
+const note = (what: string, ms: number) => {
+  const list = steps.get(what) ?? [];
+  list.push(ms);
+  steps.set(what, list);
+};
+
+for (let i = 0; i < WARM_UP + BUILDS; i++) {
+  const seen: { at: number; what: string }[] = [];
+  const onStatus = (job: { status: string }) => seen.push({ at: Date.now(), what: `queen: ${job.status}` });
+  queen.bus.on('job-status', onStatus);
+  const wall0 = Date.now();
+  const t0 = performance.now();
+  const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+  const job = await queen.waitForJob(id);
+  const ms = performance.now() - t0;
+  queen.bus.off('job-status', onStatus);
+  if (job.status !== 'passed') throw new Error(`build ${job.status}: ${job.message}`);
+  if (i < WARM_UP) continue;
+  totals.push(ms);
+  const stored = (await findJob(queen.testDb.db, id))!;
+  note('queen: resolved (spec stored)', stored.resolvedAt!.getTime() - wall0);
+  // Each kind once per build: the first of a repeated one (status changes, log lines) in order.
+  const counts = new Map<string, number>();
+  const once = (what: string) => {
+    const n = (counts.get(what) ?? 0) + 1;
+    counts.set(what, n);
+    return n === 1 ? what : `${what} #${n}`;
+  };
+  for (const s of seen) note(once(s.what), s.at - wall0);
+  for (const e of await readJobEvents(queen.testDb.db, logOf(stored), 0)) {
+    const detail = e.type === 'job:phase:done' ? ` ${e.phase}` : e.type === 'job:log' ? `: ${e.data.trim().slice(0, 40)}` : '';
+    note(once(`drone: ${e.type}${detail}`), e.at - wall0);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
+console.log('median ms after the trigger (clocks: Date.now(), 1 ms):');
+for (const [what, at] of [...steps.entries()].filter(([, xs]) => xs.length >= BUILDS / 2).sort((a, b) => median(a[1]) - median(b[1]))) {
+  console.log(`  ${median(at).toFixed(0).padStart(5)}  ${what}${at.length < BUILDS ? ` (${at.length} builds)` : ''}`);
+}
+await drone.stop();
+await queen.stop();
+await repo.cleanup();
