@@ -25,10 +25,12 @@
  *      repositories too, except the caches.
  *   5. `.git` entries in the commit's directories are removed (git's walk skips every
  *      entry named .git, so step 4 leaves those).
- *   6. The build's `.git` is made anew: a clone of the cache without checkout (what a
- *      fresh workspace has: every branch, the real origin URL), HEAD detached at the
- *      commit, the private index copied in so `git status` is clean. Tags, config, hooks
- *      or objects a build put into the previous one are gone with it.
+ *   6. The build's `.git` is made anew: what a clone of the cache without checkout gives
+ *      (what a fresh workspace has: every branch, the real origin URL), made by hand with
+ *      the cache's objects hardlinked (build-git-dir.ts; a clone where the cache's layout
+ *      is not the usual one), HEAD detached at the commit, the private index copied in so
+ *      `git status` is clean. Tags, config, hooks or objects a build put into the
+ *      previous one are gone with it.
  *   7. The state is written.
  *
  * A failure in 2–6 makes the slot anew and tries once more. A slot that cannot even be
@@ -43,6 +45,7 @@ import { uploadNameProblem } from '../../common/upload-files.ts';
 import { workspaceCacheProblem } from '../../common/workspace-caches.ts';
 import { removeTree } from '../remove-tree.ts';
 import { safeDirName } from '../safe-dir-name.ts';
+import { makeBuildGitDir } from './build-git-dir.ts';
 import { localGit } from './local-git.ts';
 import { TreeLeases, type TreeLease } from './tree-leases.ts';
 import { clearTreeState, readTreeState, writeTreeState } from './tree-state.ts';
@@ -135,10 +138,11 @@ export class IncrementalTrees {
     }
 
     const cleanTree = async () => {
+      const checkout = git([...inTree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha]);
       // The commit's directories are read beside the checkout (from objects only).
       const dirs = git([`--git-dir=${privateGit}`, 'ls-tree', '-r', '-d', '-z', '--name-only', update.sha]);
       dirs.catch(() => {}); // awaited below; a failure then is the update's
-      await git([...inTree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha]);
+      await checkout;
       // Side by side: clean never touches entries named .git, the second only those.
       await Promise.all([
         git([...inTree, 'clean', '-ffdxq', ...update.caches.flatMap((c) => ['-e', c])]),
@@ -148,6 +152,9 @@ export class IncrementalTrees {
     const cloneForBuild = async () => {
       const temp = join(slotDir, `clone-${randomUUID()}`);
       try {
+        // Made by hand when the cache's layout allows (build-git-dir.ts), else cloned.
+        if (await makeBuildGitDir(update.cacheDir, update.repoUrl, join(temp, '.git'))) return temp;
+        await removeTree(temp);
         await git(['clone', '--no-checkout', '--quiet', update.cacheDir, temp], slotDir);
         // Builds that look at their remote should see the real one, not the cache.
         await setOriginUrl(join(temp, '.git', 'config'), update.repoUrl);
