@@ -2,8 +2,9 @@
  * Gets the exact commit of a job into a clean per-job workspace.
  *
  * Each repository has a bare cache under `<dataDir>/repos/<hash of the URL>`, created
- * once and updated with `git fetch --prune` on every job, so a job downloads only what is
- * new. Only the refs the job needs are fetched (its branch and its `refspec`, e.g. a pull
+ * once and updated with `git fetch --prune` for every job whose commit this drone has not
+ * fetched with the job's credentials before (known-commits.ts), so a job downloads only
+ * what is new. Only the refs the job needs are fetched (its branch and its `refspec`, e.g. a pull
  * request's `refs/pull/7/merge`): mirroring everything would pull every pull request of a
  * big repository. If the commit is not on those refs (a force-pushed branch), all
  * branches and tags are fetched once more before giving up.
@@ -33,6 +34,8 @@ import { KeyedMutex } from '../common/keyed-mutex.ts';
 import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
 import { safeDirName } from './safe-dir-name.ts';
+import { looseCommitSubject } from './commit-subject.ts';
+import { KnownCommits } from './known-commits.ts';
 import { IncrementalTrees } from './workspaces/incremental-trees.ts';
 
 export class CheckoutError extends Error {
@@ -75,6 +78,7 @@ const GIT_ENV_ALLOWED = ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'
 
 export class RepoCache {
   readonly #locks = new KeyedMutex();
+  readonly #knownCommits = new KnownCommits();
   readonly #trees: IncrementalTrees;
 
   readonly #options: RepoCacheOptions;
@@ -121,50 +125,68 @@ export class RepoCache {
       return await this.#locks.run(cacheDir, async () => {
         await this.#ensureCache(cacheDir, request.signal);
         const cache = this.#git(cacheDir, auth, request.signal);
-        const refs = refspecsFor(spec);
-        const fetched = [...refs];
-        progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
-        const started = Date.now();
-        await this.#fetch(cacheDir, spec.repoUrl, refs, auth, request.signal, clean);
-        // Usually the job's commit is the tip just fetched: FETCH_HEAD says so without a git process.
-        let sha = (await fetchedTip(cacheDir)) === spec.sha.toLowerCase() ? spec.sha.toLowerCase() : await resolveCommit(cache, spec.sha);
-        if (!sha && refs !== ALL_REFS) {
-          progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
-          await this.#fetch(cacheDir, spec.repoUrl, ALL_REFS, auth, request.signal, clean);
-          fetched.push(...ALL_REFS);
-          sha = await resolveCommit(cache, spec.sha);
-        }
-        if (!sha) {
-          throw new CheckoutError(`commit ${spec.sha} not found in ${clean(spec.repoUrl)} after fetching ${fetched.join(', ')}`);
-        }
-        progress(`Fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-        if (lease) {
-          const [, log] = await Promise.all([
-            this.#trees.update(lease, {
-              cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
-            }),
-            cache.raw(['log', '-1', '--format=%s', sha]),
+        const fetchCommit = async (): Promise<string> => {
+          const refs = refspecsFor(spec);
+          const fetched = [...refs];
+          progress(`Fetching ${clean(spec.repoUrl)} (${describeRefs(spec)})`);
+          const started = Date.now();
+          await this.#fetch(cacheDir, spec.repoUrl, refs, auth, request.signal, clean);
+          // Usually the job's commit is the tip just fetched: FETCH_HEAD says so without a git process.
+          let sha = (await fetchedTip(cacheDir)) === spec.sha.toLowerCase() ? spec.sha.toLowerCase() : await resolveCommit(cache, spec.sha);
+          if (!sha && refs !== ALL_REFS) {
+            progress(`Commit ${spec.sha.slice(0, 12)} is not on the fetched refs; fetching all branches and tags`);
+            await this.#fetch(cacheDir, spec.repoUrl, ALL_REFS, auth, request.signal, clean);
+            fetched.push(...ALL_REFS);
+            sha = await resolveCommit(cache, spec.sha);
+          }
+          if (!sha) {
+            throw new CheckoutError(`commit ${spec.sha} not found in ${clean(spec.repoUrl)} after fetching ${fetched.join(', ')}`);
+          }
+          progress(`Fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          this.#knownCommits.add(cacheDir, spec.credentials, sha);
+          return sha;
+        };
+        const place = async (sha: string): Promise<CheckoutResult> => {
+          if (lease) {
+            const [, log] = await Promise.all([
+              this.#trees.update(lease, {
+                cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
+              }),
+              this.#subject(cacheDir, cache, sha),
+            ]);
+            const subject = log.trim();
+            progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
+            return { workspace, sha };
+          }
+          await removeTree(workspace);
+          await mkdir(dirname(workspace), { recursive: true });
+          await this.#git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
+          const ws = this.#git(workspace, auth, request.signal);
+          // Side by side: these three touch different files.
+          const [, , log] = await Promise.all([
+            // Builds that look at their remote should see the real one, not the cache.
+            this.#setOriginUrl(workspace, spec.repoUrl, request.signal),
+            ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
+            this.#subject(cacheDir, cache, sha),
           ]);
           const subject = log.trim();
           progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
           return { workspace, sha };
-        }
+        };
 
-        await removeTree(workspace);
-        await mkdir(dirname(workspace), { recursive: true });
-        await this.#git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
-        const ws = this.#git(workspace, auth, request.signal);
-        // Side by side: these three touch different files.
-        const [, , log] = await Promise.all([
-          // Builds that look at their remote should see the real one, not the cache.
-          this.#setOriginUrl(workspace, spec.repoUrl, request.signal),
-          ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
-          ws.raw(['log', '-1', '--format=%s', sha]),
-        ]);
-        const subject = log.trim();
-        progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
-        return { workspace, sha };
+        const known = spec.sha.toLowerCase();
+        if (!this.#knownCommits.has(cacheDir, spec.credentials, known)) return await place(await fetchCommit());
+        // Fetched with these credentials for an earlier build (known-commits.ts).
+        progress(`Commit ${known.slice(0, 12)} is in the drone's cache already; not fetched again`);
+        try {
+          return await place(known);
+        } catch (err) {
+          if (request.signal?.aborted) throw err;
+          // Gone from the cache after all (a gc after a force-push): fetched as any other.
+          this.#knownCommits.delete(cacheDir, spec.credentials, known);
+          progress(`Checking out the cached commit failed (${clean(gitMessage(err))}); fetching it`);
+          return await place(await fetchCommit());
+        }
       });
     } catch (err) {
       // An incremental tree stays (without its state: the next build makes it anew).
@@ -176,6 +198,11 @@ export class RepoCache {
     } finally {
       await auth.dispose();
     }
+  }
+
+  /** The commit's subject for the log: read from its loose object, or asked of git (commit-subject.ts). */
+  async #subject(cacheDir: string, cache: SimpleGit, sha: string): Promise<string> {
+    return (await looseCommitSubject(cacheDir, sha)) ?? cache.raw(['log', '-1', '--format=%s', sha]);
   }
 
   /** The job is done with its workspace: a fresh one is deleted, an incremental tree given back for the next build. */
@@ -193,6 +220,7 @@ export class RepoCache {
       const config = await readFile(join(cacheDir, 'config'), 'utf8').catch(() => '');
       if (/^\s*bare\s*=\s*true\s*$/m.test(config)) return;
     }
+    this.#knownCommits.forgetCache(cacheDir);
     await removeTree(cacheDir);
     await mkdir(cacheDir, { recursive: true });
     await this.#git(cacheDir, undefined, signal).raw(['init', '--bare']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,6 +99,44 @@ describe('RepoCache.checkout', () => {
       ['c1', 'c2', 'c3'].map((id) => cache.checkout({ jobId: id, checkout: { repoUrl: repo.url, sha: first, branch: 'main' } })),
     );
     for (const r of results) assert.equal(await headOf(r.workspace), first);
+  });
+
+  it('checks out a commit fetched with the same credentials before without fetching; other credentials fetch', async () => {
+    const sha = await repo.commit({ files: { 'again.txt': 'again\n' }, message: 'again' });
+    await cache.checkout({ jobId: 'job-known-1', checkout: { repoUrl: repo.url, sha, branch: 'main' } });
+    // The repository is out of reach now: only a checkout that fetches nothing can succeed.
+    const away = `${repo.dir}-away`;
+    await rename(repo.dir, away);
+    try {
+      const lines: string[] = [];
+      const again = await cache.checkout({ jobId: 'job-known-2', checkout: { repoUrl: repo.url, sha, branch: 'main' }, onProgress: (l) => lines.push(l) });
+      assert.equal(await headOf(again.workspace), sha);
+      assert.equal(lines[0], `Commit ${sha.slice(0, 12)} is in the drone's cache already; not fetched again`);
+      // Another job's credentials never fetched it here: it fetches (and fails, the repository gone).
+      await assert.rejects(
+        cache.checkout({ jobId: 'job-known-3', checkout: { repoUrl: repo.url, sha, branch: 'main', credentials: { password: 'other' } } }),
+        /could not fetch/,
+      );
+    } finally {
+      await rename(away, repo.dir);
+    }
+  });
+
+  it('fetches a known commit that has gone from the cache, and checks it out', async () => {
+    const sha = await repo.commit({ files: { 'gone.txt': 'gone\n' }, message: 'gone soon' });
+    await cache.checkout({ jobId: 'job-gone-1', checkout: { repoUrl: repo.url, sha, branch: 'main' } });
+    // What a gc after a force-push does: the commit leaves the cache.
+    const cacheDir = cache.cachePath(repo.url);
+    const git = (...args: string[]) => exec('git', args, { cwd: cacheDir });
+    await git('update-ref', '-d', 'refs/heads/main');
+    await git('-c', 'gc.reflogExpire=now', '-c', 'gc.reflogExpireUnreachable=now', 'gc', '--quiet', '--prune=now');
+    await assert.rejects(git('cat-file', '-e', `${sha}^{commit}`), 'the commit is gone from the cache');
+    const lines: string[] = [];
+    const result = await cache.checkout({ jobId: 'job-gone-2', checkout: { repoUrl: repo.url, sha, branch: 'main' }, onProgress: (l) => lines.push(l) });
+    assert.equal(await headOf(result.workspace), sha);
+    assert.match(lines[0], /is in the drone's cache already/);
+    assert.ok(lines.some((l) => l.startsWith('Checking out the cached commit failed')), lines.join(' | '));
+    assert.ok(lines.includes(`Fetching ${repo.url} (branch main)`), lines.join(' | '));
   });
 
   it('fails clearly on a bad URL', async () => {

@@ -1,0 +1,54 @@
+/**
+ * An incremental tree's update, driven directly: the previous build's `.git` leaves the
+ * tree at once and is deleted after the update, and what a stopped drone left aside is
+ * swept by the next update.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, it } from 'node:test';
+import { pickHostEnv } from '../../drone/config.ts';
+import { IncrementalTrees } from '../../drone/workspaces/incremental-trees.ts';
+import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
+
+const exec = promisify(execFile);
+let repo: GitRepo;
+let dir: string;
+
+before(async () => {
+  repo = await createGitRepo({ files: { 'README.md': 'one\n' } });
+  dir = await mkdtemp(join(tmpdir(), 'hive-tree-updates-'));
+});
+after(async () => {
+  await repo?.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+it('moves the old .git aside, deletes it after the update, and sweeps what an earlier update left aside', async () => {
+  const cacheDir = join(dir, 'cache');
+  await exec('git', ['init', '--quiet', '--bare', cacheDir]);
+  await exec('git', ['fetch', '--quiet', repo.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
+  const trees = new IncrementalTrees({ root: join(dir, 'workspaces'), hostEnv: pickHostEnv(process.env) });
+  const update = async (jobId: string) => {
+    const lease = trees.lease('p', jobId);
+    await trees.update(lease, { cacheDir, repoUrl: repo.url, sha: repo.initialSha, caches: [], droneFiles: [], progress: () => {} });
+    trees.release(jobId);
+    return { tree: trees.treePath(lease), slotDir: join(trees.treePath(lease), '..') };
+  };
+  const { tree, slotDir } = await update('j1');
+  await trees.backgroundDone();
+  // The build writes into its .git; a drone stopped mid-deletion left an old one aside.
+  await writeFile(join(tree, '.git', 'left-by-the-build'), 'x');
+  await mkdir(join(slotDir, 'old-git-from-a-stopped-drone', 'objects'), { recursive: true });
+
+  await update('j2');
+  await trees.backgroundDone();
+  assert.deepEqual((await readdir(slotDir)).filter((n) => n.startsWith('old-git-')), [], 'nothing left aside');
+  assert.ok(!(await readdir(join(tree, '.git'))).includes('left-by-the-build'), 'the build\'s .git is new');
+  const head = (await exec('git', ['rev-parse', 'HEAD'], { cwd: tree })).stdout.trim();
+  assert.equal(head, repo.initialSha);
+  assert.equal((await exec('git', ['status', '--porcelain'], { cwd: tree })).stdout, '');
+});
