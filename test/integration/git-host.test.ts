@@ -3,7 +3,8 @@
  * Real repositories, real git, a real child process that is killed mid-way.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,22 @@ describe('repository mirrors in the git host', () => {
     } finally {
       await rename(away, repo.dir);
     }
+  });
+
+  it('asks the repository where a branch is and fetches only when the mirror lacks that commit', async () => {
+    // A fetch always writes the mirror's FETCH_HEAD; git ls-remote does not.
+    const fetchHead = join(dir, `${createHash('sha256').update(repo.url).digest('hex').slice(0, 24)}.git`, 'FETCH_HEAD');
+    const fetches = () => statSync(fetchHead).mtimeMs;
+    const tip = await repo.head();
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, tip);
+    const before = fetches();
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, tip);
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha: tip })).sha, tip, 'nor for the commit by sha');
+    assert.equal(fetches(), before, 'no fetch for a tip the mirror has');
+    const moved = await repo.commit({ files: { moved: '1' } });
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, moved, 'a branch that moved is fetched');
+    assert.notEqual(fetches(), before);
+    await assert.rejects(host.resolve(repo.url, { branch: 'no-such-branch' }), (err) => err instanceof ResolveError && /Could not fetch branch "no-such-branch" from .*: it has no such branch/.test(err.message));
   });
 
   it('fails the calls in flight when the host dies, and starts a new one for the next', async () => {
