@@ -35,3 +35,24 @@ export function localGit(args: string[], options: LocalGitOptions): Promise<stri
     });
   });
 }
+
+/**
+ * Runs a shell script of local git commands (`sh -c script sh ...args`) and returns its
+ * stdout: one process started from the drone for several git commands. Failures are
+ * `LocalGitError`s carrying what the failing git said.
+ */
+export function localGitScript(script: string, args: string[], options: LocalGitOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', script, 'sh', ...args], {
+      cwd: options.cwd,
+      env: { ...options.env, GIT_TERMINAL_PROMPT: '0' },
+      signal: options.signal,
+      maxBuffer: 256 * 1024 * 1024,
+      encoding: 'utf8',
+    }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const said = stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 2_000);
+      reject(new LocalGitError(`git failed: ${said || err.message}`, { cause: err }));
+    });
+  });
+}

@@ -7,9 +7,12 @@
  *
  * It also records the names the drone itself wrote into the tree root (uploaded files),
  * which the next update removes even when a cache pattern would keep them.
+ *
+ * Each is one small file operation, made in the drone's thread (through the thread pool
+ * it waited its turn longer than it took).
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TreeState {
@@ -22,8 +25,12 @@ export interface TreeState {
 const FILE = 'state.json';
 
 export async function readTreeState(slotDir: string): Promise<TreeState | undefined> {
-  const text = await readFile(join(slotDir, FILE), 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(join(slotDir, FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
   try {
     const value = JSON.parse(text) as Partial<TreeState>;
     if (typeof value.sha !== 'string' || !/^[0-9a-f]{40,64}$/.test(value.sha)) return undefined;
@@ -36,13 +43,15 @@ export async function readTreeState(slotDir: string): Promise<TreeState | undefi
 
 /** Marks the tree as being changed: from now on, until writeTreeState, it is not trusted. */
 export async function clearTreeState(slotDir: string): Promise<void> {
-  await unlink(join(slotDir, FILE)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  try {
+    unlinkSync(join(slotDir, FILE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 export async function writeTreeState(slotDir: string, state: TreeState): Promise<void> {
   const temp = join(slotDir, `${FILE}.${randomUUID()}`);
-  await writeFile(temp, JSON.stringify(state));
-  await rename(temp, join(slotDir, FILE));
+  writeFileSync(temp, JSON.stringify(state));
+  renameSync(temp, join(slotDir, FILE));
 }
