@@ -26,8 +26,9 @@ export interface RefRequest {
   refspec?: string;
   /**
    * `sha` was fetched for the same project moments ago (its run's first job pinned it):
-   * when the mirror has it, no fetch. Otherwise every request fetches, even for a commit
-   * the mirror has — mirrors are shared by every project of a URL, and the fetch with the
+   * when the mirror has it, nothing more. Otherwise every request talks to the repository
+   * (a fetch, or an ls-remote when the mirror has what it names), even for a commit the
+   * mirror has — mirrors are shared by every project of a URL, and that exchange with the
    * project's own credentials is what shows that the project may read the repository.
    */
   fetchedForProject?: boolean;

@@ -81,7 +81,7 @@ describe('repository mirrors in the git host', () => {
       const fetchedForProject = true;
       assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch, sha, fetchedForProject })).sha, sha, 'no fetch for a commit it has');
       assert.equal((await host.resolve(repo.url, { branch: 'nope', sha: sha.slice(0, 12), fetchedForProject })).sha, sha, 'nor for a short sha of one');
-      // Any other request fetches, commit or not: the fetch is what shows its project may read the repository.
+      // Any other request asks the repository, commit or not: that is what shows its project may read it.
       await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch, sha }), ResolveError);
       await assert.rejects(host.resolve(repo.url, { branch: repo.defaultBranch }), ResolveError);
       // The mirror goes too: the file at the commit, and its absence, were kept.
