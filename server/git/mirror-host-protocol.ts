@@ -3,6 +3,9 @@ import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import type { RepoMirrors } from './repo-mirror.ts';
 
 /** What the queen asks of its repository mirrors; served by the git host process. */
+/** The largest `.hive.yml` read, by the mirrors or through a forge's API (forge-config.ts). */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 export type Mirrors = Pick<RepoMirrors, 'resolve' | 'parents' | 'readFile' | 'remove'>;
 export type MirrorMethod = keyof Mirrors;
 

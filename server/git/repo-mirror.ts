@@ -17,6 +17,7 @@ import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
+import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { readBlob } from './read-blob.ts';
 
 export interface RefRequest {
@@ -34,7 +35,6 @@ export interface RefRequest {
   fetchedForProject?: boolean;
 }
 
-const MAX_CONFIG_BYTES = 256 * 1024;
 /**
  * The queen needs a commit and its `.hive.yml`, not the history: fetches are shallow, so a
  * big repository's first build does not wait for its whole history. Two deep, because a

@@ -16,7 +16,7 @@ import { findProject } from '../db/projects.ts';
 import { listUnresolvedJobsAfter, type UnresolvedCursor } from '../db/unresolved-jobs.ts';
 import { HiveError, ResolveError } from '../errors.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
-import type { Mirrors } from '../git/mirror-host-protocol.ts';
+import { MAX_CONFIG_BYTES, type Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
 import { KeyedPool } from '../util/keyed-pool.ts';
@@ -26,6 +26,7 @@ import { withParamsEnv } from './job-params.ts';
 import { uploadedFiles } from './job-uploads.ts';
 import { mergeConfigs } from './merge-config.ts';
 import { expandMatrix, planMatrix, withMatrixEnv } from './matrix-expansion.ts';
+import { ForgeConfigReader } from './forge-config.ts';
 import { pinJobCommit } from './run-commit.ts';
 import { collectContributions } from './plugin-phases.ts';
 import { pluginJobView } from './plugin-views.ts';
@@ -57,6 +58,8 @@ export interface ResolverDeps {
 }
 
 const PAGE = 50;
+/** A forge API that has not answered by then is given up, and the commit fetched with git. */
+const FORGE_API_TIMEOUT_MS = 10_000;
 /** A job is resolved again after a git host failure this many times, then ends errored. */
 const MAX_HOST_FAILURES = 3;
 const HOST_RETRY_MS = 500;
@@ -84,8 +87,10 @@ export class SpecResolver {
   #fromStart = true;
   /** Jobs whose resolution failed because the git host died, and how often. */
   readonly #hostFailures = new Map<string, number>();
+  readonly #forgeConfig: ForgeConfigReader;
 
   constructor(private readonly deps: ResolverDeps) {
+    this.#forgeConfig = new ForgeConfigReader({ secretBox: deps.secretBox, log: deps.log, maxBytes: MAX_CONFIG_BYTES, timeoutMs: FORGE_API_TIMEOUT_MS });
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
     this.#pool = new KeyedPool(PARALLEL, (err) => deps.log.error({ err }, 'resolving a job failed'));
     deps.lifecycle.on('created', (job, repoUrl) => (repoUrl ? this.#offer(job, repoUrl) : this.kick()));
@@ -185,11 +190,22 @@ export class SpecResolver {
     try {
       const project = await findProject(this.deps.db, job.projectId);
       if (!project) return; // deleted meanwhile; its jobs went with it
-      const credentials = openCredentials(this.deps.secretBox, project);
-      // A run's jobs all build the commit the first of them pinned (run-commit.ts).
-      const { sha, refspec, note } = await pinJobCommit(this.deps, project.repoUrl, job, credentials);
-      if (note) this.deps.log.info({ jobId: job.id, note }, 'pull request ref fallback');
-      const yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
+      // A pushed commit's .hive.yml through the forge's API when it can say (forge-config.ts);
+      // otherwise the commit is pinned with git, a run's jobs all building the commit the
+      // first of them pinned (run-commit.ts), and the file read from the mirror.
+      const viaForge = await this.#forgeConfig.read(project, job);
+      let sha: string;
+      let refspec: string | undefined;
+      let yml: string | undefined;
+      if (viaForge) {
+        ({ sha, yml } = viaForge);
+      } else {
+        const credentials = openCredentials(this.deps.secretBox, project);
+        const pinned = await pinJobCommit(this.deps, project.repoUrl, job, credentials);
+        ({ sha, refspec } = pinned);
+        if (pinned.note) this.deps.log.info({ jobId: job.id, note: pinned.note }, 'pull request ref fallback');
+        yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');
+      }
       const repoConfig = yml === undefined ? undefined : parseHiveYml(yml);
       // The combination this job builds, and the jobs a matrix brings along (matrix-expansion.ts).
       const matrix = planMatrix(job, repoConfig?.matrix);

@@ -1,7 +1,8 @@
 /**
  * A local HTTP server standing in for GitHub's or GitLab's REST API: it records every
  * request (method, path, headers, parsed JSON body) and answers 201, or whatever
- * statuses the test queued with `failNext` — e.g. one 502 to see the queen retry.
+ * statuses the test queued with `failNext` — e.g. one 502 to see the queen retry. A GET
+ * (the contents API) gets what `answerGet` set for its path, else 404.
  *
  *   const api = await startFakeForgeApi();
  *   api.failNext(502);
@@ -24,8 +25,10 @@ export interface FakeForgeApi {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
   requests: RecordedRequest[];
-  /** The next requests get these statuses (in order) instead of 201. */
+  /** The next requests other than GETs get these statuses (in order) instead of 201. */
   failNext(...statuses: number[]): void;
+  /** GETs of this path (with its query) get this answer from now on. */
+  answerGet(path: string, status: number, body: unknown): void;
   /** The first request (already received or still to come) that matches. */
   waitFor(match: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -34,6 +37,7 @@ export interface FakeForgeApi {
 export async function startFakeForgeApi(): Promise<FakeForgeApi> {
   const requests: RecordedRequest[] = [];
   const queued: number[] = [];
+  const gets = new Map<string, { status: number; body: unknown }>();
   const events = new EventEmitter();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,11 +48,13 @@ export async function startFakeForgeApi(): Promise<FakeForgeApi> {
       try {
         body = text ? JSON.parse(text) : undefined;
       } catch { /* recorded as text */ }
-      const status = queued.shift() ?? 201;
+      const get = req.method === 'GET' ? gets.get(req.url ?? '') ?? { status: 404, body: { message: 'Not Found' } } : undefined;
+      const status = get?.status ?? queued.shift() ?? 201;
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
       const recorded = { method: req.method ?? '', path: req.url ?? '', headers, body, answered: status };
       requests.push(recorded);
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(status < 300 ? { id: requests.length } : { message: 'fake failure' }));
+      const answer = get ? get.body : status < 300 ? { id: requests.length } : { message: 'fake failure' };
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       events.emit('request', recorded);
     });
   });
@@ -58,6 +64,7 @@ export async function startFakeForgeApi(): Promise<FakeForgeApi> {
     url: `http://127.0.0.1:${port}`,
     requests,
     failNext: (...statuses) => queued.push(...statuses),
+    answerGet: (path, status, body) => gets.set(path, { status, body }),
     waitFor: (match, timeoutMs = 60_000) => new Promise((resolve, reject) => {
       const found = requests.find(match);
       if (found) return resolve(found);

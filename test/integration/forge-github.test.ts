@@ -433,7 +433,7 @@ describe('pull request builds and commit statuses', () => {
     assert.deepEqual(accepted.body, { state: 'pending', target_url: `${PUBLIC_URL}/builds/${jobId}`, description: 'Build #1 is queued', context: 'hive/test' });
     const cancelled = await queen.api('POST', `/api/jobs/${jobId}/cancel`);
     assert.equal(cancelled.body.status, 'cancelled');
-    const last = await github.waitFor((r) => r.path.startsWith('/repos/hive-test/retry/') && r.body.state === 'error');
+    const last = await github.waitFor((r) => r.path.startsWith('/repos/hive-test/retry/') && r.body?.state === 'error');
     assert.equal(last.body.description, 'Build #1 was cancelled');
   });
 
