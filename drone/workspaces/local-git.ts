@@ -21,29 +21,20 @@ export interface LocalGitOptions {
 }
 
 export function localGit(args: string[], options: LocalGitOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, {
-      cwd: options.cwd,
-      env: { ...options.env, GIT_TERMINAL_PROMPT: '0' },
-      signal: options.signal,
-      maxBuffer: 256 * 1024 * 1024,
-      encoding: 'utf8',
-    }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const said = stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 2_000);
-      reject(new LocalGitError(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${said || err.message}`, { cause: err }));
-    });
-  });
+  return run('git', args, options, `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''}`);
 }
 
 /**
  * Runs a shell script of local git commands (`sh -c script sh ...args`) and returns its
- * stdout: one process started from the drone for several git commands. Failures are
- * `LocalGitError`s carrying what the failing git said.
+ * stdout: one process started from the drone for several git commands.
  */
 export function localGitScript(script: string, args: string[], options: LocalGitOptions): Promise<string> {
+  return run('sh', ['-c', script, 'sh', ...args], options, 'git');
+}
+
+function run(file: string, args: string[], options: LocalGitOptions, what: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', script, 'sh', ...args], {
+    execFile(file, args, {
       cwd: options.cwd,
       env: { ...options.env, GIT_TERMINAL_PROMPT: '0' },
       signal: options.signal,
@@ -52,7 +43,7 @@ export function localGitScript(script: string, args: string[], options: LocalGit
     }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const said = stderr.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 2_000);
-      reject(new LocalGitError(`git failed: ${said || err.message}`, { cause: err }));
+      reject(new LocalGitError(`${what} failed: ${said || err.message}`, { cause: err }));
     });
   });
 }
