@@ -77,16 +77,6 @@ export async function deleteProject(db: Db, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Takes the next job number of a project; call inside the transaction that inserts the job. */
-export async function takeJobNumber(db: Db, projectId: string): Promise<number | undefined> {
-  const [row] = await db
-    .update(projects)
-    .set({ nextJobNumber: sql`${projects.nextJobNumber} + 1` })
-    .where(eq(projects.id, projectId))
-    .returning({ number: sql<number>`${projects.nextJobNumber} - 1` });
-  return row?.number;
-}
-
 /**
  * Projects a webhook may be for: those of this provider (or none set) whose `forgeRepo`
  * is `fullName` (case-insensitively, as forges treat names), plus every such project

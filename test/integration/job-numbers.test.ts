@@ -1,0 +1,46 @@
+/**
+ * A job is inserted with its project's next number in one statement: numbers follow one
+ * another, concurrent inserts never share one, and a job of a project that is gone is
+ * not inserted (and takes nothing).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { insertJob } from '../../server/db/jobs.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+
+let database: TestDatabase;
+before(async () => {
+  database = await createTestDatabase();
+});
+after(() => database.close());
+
+const newJob = (projectId: string, priority?: number) => ({
+  projectId, type: 'TEST' as const, ref: { branch: 'main' }, trigger: { source: { type: 'api' as const }, at: new Date().toISOString() }, priority,
+});
+
+it('numbers a project\'s jobs one after another, concurrent ones too, with the queue key of their priority', async () => {
+  const projectId = randomUUID();
+  await database.db.execute(sql`insert into projects (id, name, repo_url) values (${projectId}, 'numbers', 'x')`);
+  const first = await insertJob(database.db, newJob(projectId));
+  assert.equal(first?.number, 1);
+  const many = await Promise.all(Array.from({ length: 20 }, () => insertJob(database.db, newJob(projectId))));
+  assert.deepEqual(many.map((j) => j!.number).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 2));
+  const urgent = await insertJob(database.db, newJob(projectId, 30));
+  assert.equal(urgent?.number, 22);
+  assert.equal(urgent!.createdAt.getTime() - urgent!.queueKey.getTime(), 30 * 60_000, 'queued 30 minutes ahead');
+  const result = await database.db.execute(sql`select next_job_number from projects where id = ${projectId}`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { next_job_number: number }[];
+  assert.equal(rows[0].next_job_number, 23);
+});
+
+it('inserts nothing for a project that is gone', async () => {
+  const count = async () => {
+    const result = await database.db.execute(sql`select count(*)::int as n from jobs`);
+    return ((Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[])[0].n;
+  };
+  const before = await count();
+  assert.equal(await insertJob(database.db, newJob(randomUUID())), undefined);
+  assert.equal(await count(), before);
+});
