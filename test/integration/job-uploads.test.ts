@@ -18,7 +18,6 @@ import { deleteUpload } from '../../server/db/uploads.ts';
 import { runRetentionPass } from '../../server/jobs/retention-pass.ts';
 import { BUSYBOX_IMAGE, dockerSkipReason, removeLabelled } from '../helpers/docker-engine.ts';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
-import { nextEvent } from '../helpers/events.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { ADMIN_TOKEN, DRONE_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 
@@ -78,14 +77,15 @@ const storedFiles = async () => (await queen.testDb.db.select({ n: count() }).fr
 const jobCount = async (projectId: string) => (await queen.api('GET', `/api/projects/${projectId}/jobs`)).body.jobs.length;
 const log = async (jobId: string) => (await queen.api('GET', `/api/jobs/${jobId}/log`)).text;
 
-/** The job once its spec is resolved (it then waits for a drone). */
+/**
+ * The job once its resolution is over (resolved: it then waits for a drone, or was given
+ * one in the same write). The trigger put it in the resolver's pool before answering.
+ */
 async function resolvedJob(jobId: string) {
-  for (;;) {
-    const runnable = nextEvent(queen.lifecycle, 'runnable');
-    const job = (await findJob(queen.testDb.db, jobId))!;
-    if (job.spec || job.status !== 'queued') return job;
-    await runnable;
-  }
+  await queen.resolver.settled();
+  const job = (await findJob(queen.testDb.db, jobId))!;
+  assert.ok(job.spec || job.status !== 'queued', `job ${jobId} is still unresolved once the resolver settled`);
+  return job;
 }
 
 async function passed(jobId: string) {
