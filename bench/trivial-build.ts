@@ -3,8 +3,11 @@
  * on one real drone process (process executor, incremental workspace), triggered and
  * awaited one after another; for each build a timeline of the queen's status changes and
  * the drone's events (their own `at`), and then the median of each step over the builds.
- * `node --import tsx bench/trivial-build.ts [builds]` (PGlite; `TEST_DATABASE_URL` for
- * PostgreSQL). Prints figures, asserts nothing.
+ * `node --import tsx bench/trivial-build.ts [builds] [--new-commits]` (PGlite;
+ * `TEST_DATABASE_URL` for PostgreSQL). With `--new-commits` each build is of a commit made
+ * just before its trigger (not timed) — as a push's build is: the queen's mirror and the
+ * drone's cache both fetch it — instead of the same commit every time (a re-run's case,
+ * and `bench/compare-buildbot.ts`'s). Prints figures, asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
 import { logOf, readJobEvents } from '../server/db/job-log.ts';
@@ -14,7 +17,8 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 
-const BUILDS = Number(process.argv[2] ?? 20);
+const BUILDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
+const NEW_COMMITS = process.argv.includes('--new-commits');
 const WARM_UP = 3;
 
 const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
@@ -37,6 +41,7 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   const seen: { at: number; what: string }[] = [];
   const onStatus = (job: { status: string }) => seen.push({ at: Date.now(), what: `queen: ${job.status}` });
   queen.bus.on('job-status', onStatus);
+  if (NEW_COMMITS) await repo.commit({ files: { 'build.txt': `${i}\n` } });
   const wall0 = Date.now();
   const t0 = performance.now();
   const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
@@ -57,13 +62,13 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   };
   for (const s of seen) note(once(s.what), s.at - wall0);
   for (const e of await readJobEvents(queen.testDb.db, logOf(stored), 0)) {
-    const detail = e.type === 'job:phase:done' ? ` ${e.phase}` : e.type === 'job:log' ? `: ${e.data.trim().slice(0, 40)}` : '';
+    const detail = e.type === 'job:phase:done' ? ` ${e.phase}` : e.type === 'job:log' ? `: ${e.data.trim().replace(/\b[0-9a-f]{7,40}\b/g, '<sha>').slice(0, 44)}` : '';
     note(once(`drone: ${e.type}${detail}`), e.at - wall0);
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
+console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
 console.log('median ms after the trigger (clocks: Date.now(), 1 ms):');
 for (const [what, at] of [...steps.entries()].filter(([, xs]) => xs.length >= BUILDS / 2).sort((a, b) => median(a[1]) - median(b[1]))) {
   console.log(`  ${median(at).toFixed(0).padStart(5)}  ${what}${at.length < BUILDS ? ` (${at.length} builds)` : ''}`);
