@@ -17,9 +17,12 @@ export async function openPostgres(url: string, maxConnections: number): Promise
     throw err;
   });
   shareProjectReads(db as unknown as Db, projectChanges, PROJECT_ROW_TTL_MS);
+  const notifier = postgresNotifier(client);
   const close = async () => {
-    await projectChanges.close().catch(() => {}); // the connection may be gone already: ending it is what counts
+    // Every channel given up before the client ends (notifier.ts says why); the connection
+    // may be gone already: ending it is what counts.
+    await Promise.all([projectChanges.close().catch(() => {}), notifier.unlistenAll()]);
     await client.end({ timeout: 5 });
   };
-  return { db: db as unknown as Db, kind: 'postgres', notifier: postgresNotifier(client), close };
+  return { db: db as unknown as Db, kind: 'postgres', notifier, close };
 }

@@ -138,6 +138,36 @@ describe('runs in the web UI', { concurrency: false }, () => {
     assert.equal(await page.locator('#run-builds .job-name').count(), 2);
   }));
 
+  it('keeps a run unfolded when the list is read again as the page goes live', () => step(page, 'run-fold-kept', async () => {
+    // The list read again once the page's live socket opens is held until the run is unfolded.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const reloadAsked = new Promise<void>((resolve) => (asked = resolve));
+    const listUrl = `${queen.url}/projects/${projectId}`;
+    await page.route(listUrl, async (route) => {
+      if (route.request().resourceType() !== 'fetch') return route.continue();
+      asked();
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(listUrl);
+      await reloadAsked;
+      // Rows as first rendered are marked: the reload replaces them all.
+      await page.evaluate(() => document.querySelectorAll('#builds tbody tr').forEach((tr) => tr.setAttribute('data-first-render', '')));
+      await page.locator('#builds tr.run-row').first().getByRole('button', { name: '2 builds' }).click();
+      await page.locator('#builds tr.run-member').first().waitFor();
+      release();
+      await page.waitForFunction(() => document.querySelectorAll('#builds tbody tr[data-first-render]').length === 0);
+      assert.equal(await page.locator('#builds tr.run-row').first().getByRole('button', { name: '2 builds' }).getAttribute('aria-expanded'), 'true');
+      assert.equal(await page.locator('#builds tr.run-member:visible').count(), 2, 'the run\'s builds are still shown');
+    } finally {
+      release();
+      await page.unroute(listUrl);
+    }
+  }));
+
   it('breaks no content security rule', () => {
     assert.deepEqual(cspViolations, []);
   });

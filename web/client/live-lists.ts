@@ -7,7 +7,7 @@
  * render and its subscription would otherwise be missed until the next one.
  */
 import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket.ts';
-import { foldableRuns, liveRunPage, runRowsUpdater } from './run-rows.ts';
+import { foldableRuns, liveRunPage, openRuns, runRowsUpdater, setRunOpen } from './run-rows.ts';
 
 function refreshFragment(id: string): () => void {
   return debounce(async () => {
@@ -86,7 +86,12 @@ if (builds) {
     if (!html) return;
     const doc = new DOMParser().parseFromString(html, 'text/html');
     const fresh = doc.querySelector('table#builds tbody');
-    if (fresh) body.innerHTML = fresh.innerHTML;
+    if (!fresh) return;
+    // Runs the user unfolded stay unfolded — read now, after the fetch: a run unfolded
+    // while the list was being fetched (just after the page loaded) counts too.
+    const open = openRuns(body);
+    body.innerHTML = fresh.innerHTML;
+    for (const runId of open) setRunOpen(body, runId, true);
   };
 
   new LiveSocket({

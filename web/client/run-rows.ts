@@ -11,11 +11,20 @@ import { LiveSocket, debounce, fetchFragment, replaceOuter } from './live-socket
 export function foldableRuns(table: HTMLTableElement): void {
   table.addEventListener('click', (e) => {
     const button = (e.target as Element).closest<HTMLButtonElement>('button[data-run-toggle]');
-    if (!button) return;
-    const open = button.getAttribute('aria-expanded') !== 'true';
-    button.setAttribute('aria-expanded', String(open));
-    for (const row of table.querySelectorAll<HTMLElement>(`tr[data-run-member="${button.dataset.runToggle}"]`)) row.hidden = !open;
+    if (!button?.dataset.runToggle) return;
+    setRunOpen(table, button.dataset.runToggle, button.getAttribute('aria-expanded') !== 'true');
   });
+}
+
+/** Shows or hides a run's builds under its row, and says so on its toggle. */
+export function setRunOpen(root: ParentNode, runId: string, open: boolean): void {
+  for (const button of root.querySelectorAll(`[data-run-toggle="${runId}"]`)) button.setAttribute('aria-expanded', String(open));
+  for (const row of root.querySelectorAll<HTMLElement>(`tr[data-run-member="${runId}"]`)) row.hidden = !open;
+}
+
+/** The runs whose builds are unfolded under `root` now. */
+export function openRuns(root: ParentNode): string[] {
+  return [...root.querySelectorAll<HTMLElement>('[data-run-toggle][aria-expanded="true"]')].map((b) => b.dataset.runToggle!).filter(Boolean);
 }
 
 async function swapRun(body: HTMLTableSectionElement, runId: string, prepend: boolean): Promise<void> {
