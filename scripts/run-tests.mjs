@@ -10,12 +10,15 @@
 //   - give each file a process group, and kill what a file left running when it ends
 //     (and say so): a leaked queen or build must not slow down every later file;
 //   - end a file that runs past HIVE_TEST_FILE_TIMEOUT seconds (default 600), naming it,
-//     instead of letting one hang eat the whole CI budget;
+//     instead of letting one hang eat the whole CI budget — and first ask its process for a
+//     diagnostic report (node's --report-on-signal), whose active handles and stack say
+//     what kept it alive;
 //   - print a line per file with its time, the whole TAP output of a failing file, and at
 //     the end the totals and the slowest files.
 // Environment: HIVE_TEST_CONCURRENCY (default 3), HIVE_TEST_FILE_TIMEOUT (seconds).
 import { spawn, execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -59,7 +62,9 @@ function runUnit(unit) {
     const entry = unit.files.length === 1
       ? [unit.files[0]]
       : ['--input-type=module', '-e', unit.files.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test-reporter=tap', ...entry], {
+    const reportDir = mkdtempSync(join(tmpdir(), 'hive-test-report-'));
+    const report = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, '--report-filename=hung.json'];
+    const child = spawn(process.execPath, [...report, '--import', 'tsx', '--test-reporter=tap', ...entry], {
       cwd: root,
       detached: true, // its own process group, so what it leaves behind can be found and ended
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,8 +73,10 @@ function runUnit(unit) {
     child.stdout.on('data', (c) => output.push(c));
     child.stderr.on('data', (c) => output.push(c));
     let timedOut = false;
-    const timer = setTimeout(() => {
+    let hung = '';
+    const timer = setTimeout(async () => {
       timedOut = true;
+      hung = await askForReport(child.pid, join(reportDir, 'hung.json'));
       killGroup(child.pid);
     }, fileTimeoutMs);
     // On exit, not on close: a process the file left behind may hold its output pipes open.
@@ -79,12 +86,37 @@ function runUnit(unit) {
       const leftovers = groupMembers(child.pid);
       if (leftovers.length) killGroup(child.pid);
       let finished = false;
-      const finish = () => !finished && (finished = true) && done({ unit, code, signal, timedOut, leftovers, seconds, text: Buffer.concat(output).toString('utf8') });
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        rmSync(reportDir, { recursive: true, force: true });
+        done({ unit, code, signal, timedOut, leftovers, seconds, text: Buffer.concat(output).toString('utf8') + hung });
+      };
       // The rest of its output, unless something outside its group still holds the pipes.
       const drained = setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); finish(); }, 5_000);
       child.on('close', () => { clearTimeout(drained); finish(); });
     });
   });
+}
+
+/**
+ * Has a hung file's process write its diagnostic report and returns what of it explains a
+ * hang: the handles keeping its event loop alive and the JavaScript stack. The report is
+ * written by the process itself, so it is waited for (up to 10 s, looked for every 100 ms).
+ */
+async function askForReport(pid, file) {
+  try { process.kill(pid, 'SIGUSR2'); } catch { return ''; }
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 200)); // the file is written in one go, but not atomically
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    const handles = (report.libuv ?? []).filter((h) => h.is_active && h.is_referenced !== false && h.type !== 'loop')
+      .map((h) => `  ${h.type}${h.remoteEndpoint ? ` to ${h.remoteEndpoint.host}:${h.remoteEndpoint.port}` : ''}${h.localEndpoint ? ` from :${h.localEndpoint.port}` : ''}${h.timeout != null ? ` (timer ${h.timeout} ms)` : ''}${h.pid ? ` (pid ${h.pid})` : ''}`);
+    const stack = (report.javascriptStack?.stack ?? []).slice(0, 12).map((l) => `  ${l.trim()}`);
+    return `\n# what kept the hung process alive (node's diagnostic report):\n# active handles:\n${handles.join('\n') || '  (none)'}\n# JavaScript stack:\n  ${report.javascriptStack?.message ?? ''}\n${stack.join('\n')}\n`;
+  } catch (err) {
+    return `\n# no diagnostic report from the hung process (${err.message})\n`;
+  }
 }
 
 function killGroup(pgid) {
