@@ -35,7 +35,9 @@ import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
 import { safeDirName } from './safe-dir-name.ts';
 import { looseCommitSubject } from './commit-subject.ts';
-import { KnownCommits } from './known-commits.ts';
+import { KnownCommits } from '../common/git/known-commits.ts';
+import { fetchedTip } from '../common/git/fetch-head.ts';
+import { fetchScope } from './known-commits.ts';
 import { IncrementalTrees } from './workspaces/incremental-trees.ts';
 
 export class CheckoutError extends Error {
@@ -143,39 +145,24 @@ export class RepoCache {
             throw new CheckoutError(`commit ${spec.sha} not found in ${clean(spec.repoUrl)} after fetching ${fetched.join(', ')}`);
           }
           progress(`Fetched in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-          this.#knownCommits.add(cacheDir, spec.credentials, sha);
+          this.#knownCommits.add(fetchScope(cacheDir, spec.credentials), sha);
           return sha;
         };
         const place = async (sha: string): Promise<CheckoutResult> => {
-          if (lease) {
-            const [, log] = await Promise.all([
-              this.#trees.update(lease, {
+          const [, subject] = await Promise.all([
+            lease
+              ? this.#trees.update(lease, {
                 cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
-              }),
-              this.#subject(cacheDir, cache, sha),
-            ]);
-            const subject = log.trim();
-            progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
-            return { workspace, sha };
-          }
-          await removeTree(workspace);
-          await mkdir(dirname(workspace), { recursive: true });
-          await this.#git(dirname(workspace), auth, request.signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
-          const ws = this.#git(workspace, auth, request.signal);
-          // Side by side: these three touch different files.
-          const [, , log] = await Promise.all([
-            // Builds that look at their remote should see the real one, not the cache.
-            this.#setOriginUrl(workspace, spec.repoUrl, request.signal),
-            ws.raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
+              })
+              : this.#cloneFresh(workspace, cacheDir, spec.repoUrl, sha, auth, request.signal),
             this.#subject(cacheDir, cache, sha),
           ]);
-          const subject = log.trim();
-          progress(`Checked out ${sha.slice(0, 7)}${subject ? ` ${clean(subject)}` : ''}`);
+          progress(`Checked out ${sha.slice(0, 7)}${subject.trim() ? ` ${clean(subject.trim())}` : ''}`);
           return { workspace, sha };
         };
 
         const known = spec.sha.toLowerCase();
-        if (!this.#knownCommits.has(cacheDir, spec.credentials, known)) return await place(await fetchCommit());
+        if (!this.#knownCommits.has(fetchScope(cacheDir, spec.credentials), known)) return await place(await fetchCommit());
         // Fetched with these credentials for an earlier build (known-commits.ts).
         progress(`Commit ${known.slice(0, 12)} is in the drone's cache already; not fetched again`);
         try {
@@ -183,7 +170,7 @@ export class RepoCache {
         } catch (err) {
           if (request.signal?.aborted) throw err;
           // Gone from the cache after all (a gc after a force-push): fetched as any other.
-          this.#knownCommits.delete(cacheDir, spec.credentials, known);
+          this.#knownCommits.delete(fetchScope(cacheDir, spec.credentials), known);
           progress(`Checking out the cached commit failed (${clean(gitMessage(err))}); fetching it`);
           return await place(await fetchCommit());
         }
@@ -198,6 +185,19 @@ export class RepoCache {
     } finally {
       await auth.dispose();
     }
+  }
+
+  /** A fresh workspace: a local clone of the cache (objects hardlinked), checked out detached at the commit. */
+  async #cloneFresh(workspace: string, cacheDir: string, repoUrl: string, sha: string, auth: GitAuth, signal: AbortSignal | undefined): Promise<void> {
+    await removeTree(workspace);
+    await mkdir(dirname(workspace), { recursive: true });
+    await this.#git(dirname(workspace), auth, signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
+    // Side by side: these touch different files.
+    await Promise.all([
+      // Builds that look at their remote should see the real one, not the cache.
+      this.#setOriginUrl(workspace, repoUrl, signal),
+      this.#git(workspace, auth, signal).raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
+    ]);
   }
 
   /** The commit's subject for the log: read from its loose object, or asked of git (commit-subject.ts). */
@@ -220,7 +220,7 @@ export class RepoCache {
       const config = await readFile(join(cacheDir, 'config'), 'utf8').catch(() => '');
       if (/^\s*bare\s*=\s*true\s*$/m.test(config)) return;
     }
-    this.#knownCommits.forgetCache(cacheDir);
+    this.#knownCommits.forget(cacheDir);
     await removeTree(cacheDir);
     await mkdir(cacheDir, { recursive: true });
     await this.#git(cacheDir, undefined, signal).raw(['init', '--bare']);
@@ -297,12 +297,6 @@ function describeRefs(spec: CheckoutSpec): string {
   if (spec.branch) parts.push(`branch ${spec.branch}`);
   if (spec.refspec) parts.push(normalizeRefspec(spec.refspec).slice(1).split(':')[0]);
   return parts.length ? parts.join(', ') : 'all branches and tags';
-}
-
-/** The object id of the single ref the last fetch fetched (FETCH_HEAD), if it fetched one. */
-async function fetchedTip(cacheDir: string): Promise<string | undefined> {
-  const lines = (await readFile(join(cacheDir, 'FETCH_HEAD'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-  return lines.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(lines[0])?.[1] : undefined;
 }
 
 async function resolveCommit(git: SimpleGit, sha: string): Promise<string | undefined> {

@@ -9,12 +9,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflate } from 'node:zlib';
+import { isObjectId } from '../common/git/object-id.ts';
 
 const inflateAsync = promisify(inflate);
 
 /** The subject of a loose commit object in `gitDir`, or undefined (not loose, not a commit, another encoding). */
 export async function looseCommitSubject(gitDir: string, sha: string): Promise<string | undefined> {
-  if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
+  if (!isObjectId(sha)) return undefined;
   const compressed = await readFile(join(gitDir, 'objects', sha.slice(0, 2), sha.slice(2))).catch(() => undefined);
   if (!compressed) return undefined;
   const object = await inflateAsync(compressed).catch(() => undefined);

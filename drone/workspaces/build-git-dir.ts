@@ -12,9 +12,11 @@
  * a shallow or partial cache, a file that vanished while being linked (a `git gc` of the
  * cache) — answers false, and the caller clones as before.
  */
-import { linkSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { link } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isObjectId } from '../../common/git/object-id.ts';
+import { readTextIfExists } from './read-text.ts';
 
 /** A ref of the cache: its object, and for an annotated tag packed with it, what it peels to. */
 interface CacheRef {
@@ -22,7 +24,6 @@ interface CacheRef {
   peeled?: string;
 }
 
-const OBJECT_ID = /^[0-9a-f]{40}$/;
 const LOOSE_DIR = /^[0-9a-f]{2}$/;
 const PACK_FILE = /^pack-[0-9a-f]{40}\.(pack|idx|rev|bitmap|mtimes)$/;
 /** Links made at once when there are many: enough to keep libuv's threads busy. */
@@ -36,17 +37,10 @@ const LINKS_AT_ONCE = 32;
  */
 const LINKS_IN_THREAD = 256;
 
-const readText = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
 
 /** Makes `gitDir` (which must not exist) for a build; false when the cache's layout is not one this handles. */
 export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir: string): Promise<boolean> {
-  const cacheConfig = readText(join(cacheDir, 'config'));
+  const cacheConfig = readTextIfExists(join(cacheDir, 'config'));
   if (cacheConfig === undefined || /^\s*\[extensions\]/im.test(cacheConfig)) return false;
   const entries = readdirSync(cacheDir);
   if (entries.includes('shallow') || !entries.includes('objects')) return false;
@@ -59,7 +53,7 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
   if (!(await linkAll(objects.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) return false;
 
   // The cache's HEAD names the branch a clone would check out, if the cache has it.
-  const headBranch = /^ref: refs\/heads\/(\S+)\s*$/.exec(readText(join(cacheDir, 'HEAD')) ?? '')?.[1];
+  const headBranch = /^ref: refs\/heads\/(\S+)\s*$/.exec(readTextIfExists(join(cacheDir, 'HEAD')) ?? '')?.[1];
   const local = headBranch && refs.has(`refs/heads/${headBranch}`) ? headBranch : undefined;
   const lines: string[] = [];
   for (const [name, ref] of [...refs.entries()].map(([n, r]) => [n.replace(/^refs\/heads\//, 'refs/remotes/origin/'), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -102,25 +96,25 @@ function configText(repoUrl: string, branch: string | undefined): string {
  */
 function readCacheRefs(cacheDir: string): Map<string, CacheRef> | undefined {
   const refs = new Map<string, CacheRef>();
-  const packed = readText(join(cacheDir, 'packed-refs')) ?? '';
+  const packed = readTextIfExists(join(cacheDir, 'packed-refs')) ?? '';
   let last: CacheRef | undefined;
   for (const line of packed.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('^')) {
       const peeled = line.slice(1).trim();
-      if (!last || !OBJECT_ID.test(peeled)) return undefined;
+      if (!last || !isObjectId(peeled)) return undefined;
       last.peeled = peeled;
       continue;
     }
     const [sha, name, ...rest] = line.split(' ');
-    if (!OBJECT_ID.test(sha) || !name || rest.length > 0) return undefined;
+    if (!isObjectId(sha) || !name || rest.length > 0) return undefined;
     last = { sha };
     if (name.startsWith('refs/heads/') || name.startsWith('refs/tags/')) refs.set(name, last);
   }
   for (const kind of ['refs/heads', 'refs/tags']) {
     for (const name of looseRefNames(cacheDir, kind)) {
-      const sha = (readText(join(cacheDir, name)) ?? '').trim();
-      if (!OBJECT_ID.test(sha)) return undefined;
+      const sha = (readTextIfExists(join(cacheDir, name)) ?? '').trim();
+      if (!isObjectId(sha)) return undefined;
       refs.set(name, { sha }); // a loose ref is newer than its packed line, which may carry a stale peel
     }
   }

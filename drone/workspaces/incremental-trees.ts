@@ -38,7 +38,7 @@
  * possible, and a new one made in its place.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkspaceSpec } from '../../common/protocol/index.ts';
@@ -48,6 +48,7 @@ import { removeTree } from '../remove-tree.ts';
 import { safeDirName } from '../safe-dir-name.ts';
 import { makeBuildGitDir } from './build-git-dir.ts';
 import { localGit, localGitScript } from './local-git.ts';
+import { readTextIfExists } from './read-text.ts';
 import { TreeLeases, type TreeLease } from './tree-leases.ts';
 import { clearTreeState, readTreeState, writeTreeState } from './tree-state.ts';
 
@@ -171,7 +172,7 @@ export class IncrementalTrees {
     // through the thread pool cost more, waiting for its turn, than the operation.)
     const alternates = join(privateGit, 'objects', 'info', 'alternates');
     const cacheObjects = `${join(update.cacheDir, 'objects')}\n`;
-    if (readIfExists(alternates) !== cacheObjects) {
+    if (readTextIfExists(alternates) !== cacheObjects) {
       mkdirSync(join(privateGit, 'objects', 'info'), { recursive: true });
       writeFileSync(alternates, cacheObjects);
     }
@@ -268,14 +269,6 @@ async function removeNestedGitDirs(tree: string, dirs: string[]): Promise<void> 
   });
   await Promise.all(found.map((path) => removeTree(path)));
 }
-
-const readIfExists = (path: string) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * Steps 3 and 4 (and the listing step 5 needs) for `sh -c`: $1 the private repository,

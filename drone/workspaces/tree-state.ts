@@ -12,8 +12,9 @@
  * it waited its turn longer than it took).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTextIfExists } from './read-text.ts';
 
 export interface TreeState {
   /** The commit the tree and its index were brought to. */
@@ -25,12 +26,8 @@ export interface TreeState {
 const FILE = 'state.json';
 
 export async function readTreeState(slotDir: string): Promise<TreeState | undefined> {
-  let text: string;
-  try {
-    text = readFileSync(join(slotDir, FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = readTextIfExists(join(slotDir, FILE));
+  if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Partial<TreeState>;
     if (typeof value.sha !== 'string' || !/^[0-9a-f]{40,64}$/.test(value.sha)) return undefined;

@@ -116,13 +116,13 @@ export async function listUnresolvedJobs(db: Db, limit: number): Promise<Job[]> 
     .limit(limit);
 }
 
+/** What a resolution writes. */
+const resolution = (spec: JobSpec, ref: JobRef, plugins: JobPlugin[]) => ({ spec, ref, plugins, resolvedAt: sql`now()` });
+/** Only once: a job another queen resolved meanwhile keeps the spec it was given. */
+const stillUnresolved = (id: string) => and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec));
+
 export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef, plugins: JobPlugin[]): Promise<boolean> {
-  const rows = await db
-    .update(jobs)
-    .set({ spec, ref, plugins, resolvedAt: sql`now()` })
-    // Only once: a job another queen resolved meanwhile keeps the spec it was given.
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
-    .returning({ id: jobs.id });
+  const rows = await db.update(jobs).set(resolution(spec, ref, plugins)).where(stillUnresolved(id)).returning({ id: jobs.id });
   return rows.length > 0;
 }
 
@@ -143,7 +143,7 @@ export async function setJobSpecAndClaim(
   const [row] = await db
     .update(jobs)
     .set({
-      spec, ref, plugins, resolvedAt: sql`now()`,
+      ...resolution(spec, ref, plugins),
       status: claimed(sql`'assigned'`, jobs.status),
       droneId: claimed(sql`${claim.drone.id}::uuid`, jobs.droneId),
       droneName: claimed(sql`${claim.drone.name}::text`, jobs.droneName),
@@ -157,8 +157,7 @@ export async function setJobSpecAndClaim(
         where a.status = 'queued' and a.spec is not null
           and (a.queue_key, a.created_at, a.id) < (select j.queue_key, j.created_at, j.id from jobs j where j.id = ${id})
       ) as first) as place`)
-    // Only once, as setJobSpec: a job another queen resolved meanwhile keeps its spec.
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
+    .where(stillUnresolved(id))
     .returning(getTableColumns(jobs));
   return row;
 }

@@ -12,6 +12,7 @@
  * GitLab: GET /projects/:id/repository/files/:path?ref=:sha, whose 404 names what was not
  *   found ("404 File Not Found" against "404 Project Not Found").
  */
+import { isObjectId } from '../../common/git/object-id.ts';
 import { GITHUB_API_URL } from './github.ts';
 import { GITLAB_API_URL } from './gitlab.ts';
 
@@ -36,10 +37,8 @@ export interface RepoFileOptions {
   timeoutMs: number;
 }
 
-const isCommitId = (s: string) => /^[0-9a-f]{40}$/i.test(s);
-
 export async function readRepoFileFromForge(forge: ForgeAccess, sha: string, path: string, options: RepoFileOptions): Promise<RepoFileAnswer> {
-  if (!isCommitId(sha)) return { kind: 'unknown', why: 'not a full commit id' };
+  if (!isObjectId(sha)) return { kind: 'unknown', why: 'not a full commit id' };
   try {
     return forge.provider === 'github' ? await fromGithub(forge, sha, path, options) : await fromGitlab(forge, sha, path, options);
   } catch (err) {

@@ -4,16 +4,14 @@
  * re-run). Keys are full object ids only — a branch name or a short sha could come to
  * mean another commit. Bounded by the bytes it holds; the least recently used go first.
  */
+import { isObjectId } from '../../common/git/object-id.ts';
+
 export class CommitFileCache {
   /** Text, or null for a file the commit does not have. */
   readonly #files = new Map<string, string | null>();
   #bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
-
-  static isObjectId(sha: string): boolean {
-    return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(sha);
-  }
 
   /** The kept text, null when the commit has no such file, undefined when not kept. */
   get(repoUrl: string, sha: string, file: string): string | null | undefined {
@@ -27,7 +25,7 @@ export class CommitFileCache {
   }
 
   set(repoUrl: string, sha: string, file: string, text: string | null): void {
-    if (!CommitFileCache.isObjectId(sha)) return;
+    if (!isObjectId(sha)) return;
     const key = keyOf(repoUrl, sha, file);
     const size = sizeOf(key, text);
     if (size > this.maxBytes) return;

@@ -17,6 +17,9 @@ import { firstUseKnownHostsFile } from '../../common/git/host-key-check.ts';
 import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
+import { fetchedTip } from '../../common/git/fetch-head.ts';
+import { KnownCommits } from '../../common/git/known-commits.ts';
+import { isObjectId } from '../../common/git/object-id.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
 import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { readBlob } from './read-blob.ts';
@@ -65,7 +68,7 @@ const COMMIT_FILES_BYTES = 4 * 1024 * 1024;
 export class RepoMirrors {
   readonly #locks = new KeyedMutex();
   /** Commits seen in a mirror since its last fetch (`#has`, and what a fetch resolved). */
-  readonly #present = new PresentCommits();
+  readonly #present = new KnownCommits();
   readonly #commitFiles = new CommitFileCache(COMMIT_FILES_BYTES);
 
   /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
@@ -185,7 +188,7 @@ export class RepoMirrors {
       if (!ref.branch && !extra) throw new ResolveError('A branch, a commit or a refspec is needed to build');
       // The one ref just fetched is in FETCH_HEAD: reading the file spares a git process.
       // A tag may name a tag object rather than its commit, so tags are peeled by git.
-      const fetched = target.startsWith('refs/tags/') ? undefined : await fetchedSha(path);
+      const fetched = target.startsWith('refs/tags/') ? undefined : await fetchedTip(path);
       if (fetched) return this.#seen(path, fetched);
       try {
         return this.#seen(path, (await git.revparse([`${target}^{commit}`])).trim());
@@ -243,7 +246,7 @@ export class RepoMirrors {
       switch (blob.kind) {
         case 'missing':
           // Kept as absent only once the commit itself is known to be here.
-          if (CommitFileCache.isObjectId(sha) && (await commitOf(path, this.env, sha)) === sha) this.#commitFiles.set(repoUrl, sha, file, null);
+          if (isObjectId(sha) && (await commitOf(path, this.env, sha)) === sha) this.#commitFiles.set(repoUrl, sha, file, null);
           return undefined;
         case 'not-a-file':
           throw new ResolveError(`${file} is a ${blob.type}, not a file`);
@@ -264,24 +267,6 @@ export class RepoMirrors {
   }
 }
 
-const isObjectId = (s: string) => /^([0-9a-f]{40}|[0-9a-f]{64})$/i.test(s);
-
-/** Commits known to be in mirrors, by mirror path; bounded (the oldest go first). */
-class PresentCommits {
-  readonly #keys = new Set<string>();
-  has(path: string, sha: string): boolean {
-    return this.#keys.has(`${path}\n${sha.toLowerCase()}`);
-  }
-  add(path: string, sha: string): void {
-    this.#keys.add(`${path}\n${sha.toLowerCase()}`);
-    if (this.#keys.size > 10_000) this.#keys.delete(this.#keys.values().next().value!);
-  }
-  /** Forgets every commit of the mirror. */
-  forget(path: string): void {
-    for (const key of this.#keys) if (key.startsWith(`${path}\n`)) this.#keys.delete(key);
-  }
-}
-
 /**
  * The commit a sha (or tag object) names, or undefined when the mirror lacks it. A plain
  * git process, not simple-git, which waits 50 ms after a git that printed nothing — as
@@ -293,13 +278,6 @@ function commitOf(path: string, env: Record<string, string>, sha: string): Promi
       resolve(err ? undefined : stdout.trim() || undefined);
     });
   });
-}
-
-/** The object id of the single ref the last fetch fetched, from FETCH_HEAD. */
-async function fetchedSha(mirrorPath: string): Promise<string | undefined> {
-  const text = await readFile(join(mirrorPath, 'FETCH_HEAD'), 'utf8').catch(() => '');
-  const lines = text.split('\n').filter(Boolean);
-  return lines.length === 1 ? /^([0-9a-f]{40}|[0-9a-f]{64})\t/.exec(lines[0])?.[1] : undefined;
 }
 
 /** A repository that ran out of a git timeout: said in words, for the job's message. */

@@ -17,6 +17,7 @@ import type { Job } from '../db/jobs.ts';
 import type { Project } from '../db/projects.ts';
 import { openProjectSecret } from '../forges/open-project-secret.ts';
 import { readRepoFileFromForge } from '../forges/repo-file.ts';
+import { isObjectId } from '../../common/git/object-id.ts';
 import type { Logger } from '../logger.ts';
 
 export interface ForgeConfigDeps {
@@ -44,7 +45,7 @@ export class ForgeConfigReader {
   /** The commit and its `.hive.yml` for a job the API can serve, or undefined (resolve with git). */
   async read(project: Project, job: Pick<Job, 'id' | 'ref' | 'trigger'>): Promise<ForgeConfig | undefined> {
     const sha = job.ref.sha?.toLowerCase();
-    if (job.trigger.source.type !== 'webhook' || !sha || !/^[0-9a-f]{40}$/.test(sha) || job.ref.refspec || job.ref.pullRequest) return undefined;
+    if (job.trigger.source.type !== 'webhook' || !sha || !isObjectId(sha) || job.ref.refspec || job.ref.pullRequest) return undefined;
     if (!project.provider || !project.forgeRepo || !project.forgeTokenEnc) return undefined;
     const key = `${project.id}\n${sha}`;
     const kept = this.#kept.get(key);
