@@ -155,7 +155,8 @@ export class RepoCache {
                 cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
               })
               : this.#cloneFresh(workspace, cacheDir, spec.repoUrl, sha, auth, request.signal),
-            this.#subject(cacheDir, cache, sha),
+            // Only for the log line: a subject that cannot be read is left out.
+            this.#subject(cacheDir, cache, sha).catch(() => ''),
           ]);
           progress(`Checked out ${sha.slice(0, 7)}${subject.trim() ? ` ${clean(subject.trim())}` : ''}`);
           return { workspace, sha };
@@ -192,12 +193,14 @@ export class RepoCache {
     await removeTree(workspace);
     await mkdir(dirname(workspace), { recursive: true });
     await this.#git(dirname(workspace), auth, signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
-    // Side by side: these touch different files.
-    await Promise.all([
+    // Side by side: these touch different files. Both are waited for even when one fails:
+    // the workspace may be removed and made again right after.
+    const settled = await Promise.allSettled([
       // Builds that look at their remote should see the real one, not the cache.
       this.#setOriginUrl(workspace, repoUrl, signal),
       this.#git(workspace, auth, signal).raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
     ]);
+    for (const result of settled) if (result.status === 'rejected') throw result.reason;
   }
 
   /** The commit's subject for the log: read from its loose object, or asked of git (commit-subject.ts). */
