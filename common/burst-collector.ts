@@ -26,22 +26,28 @@ export function collectGarbage(): void {
 export class BurstCollector {
   #bytes = 0;
   #timer?: NodeJS.Timeout;
+  /** When the last work was noted (Date.now()): the quiet period counts from there. */
+  #lastNote = 0;
 
   constructor(private readonly options: { minBytes: number; quietMs: number; collect?: () => void }) {}
 
   /** `bytes` of work were done just now: a collection follows once the burst is big enough and over. */
   note(bytes: number): void {
     this.#bytes += bytes;
-    if (this.#bytes < this.options.minBytes) return;
-    if (this.#timer) {
-      this.#timer.refresh(); // still busy: the quiet period starts again
-      return;
-    }
+    this.#lastNote = Date.now();
+    if (this.#bytes < this.options.minBytes || this.#timer) return;
+    this.#wait(this.options.quietMs);
+  }
+
+  /** Waits out the quiet period; work noted meanwhile (still busy) starts it again from that moment. */
+  #wait(ms: number): void {
     this.#timer = setTimeout(() => {
+      const quietFor = Date.now() - this.#lastNote;
+      if (quietFor < this.options.quietMs) return this.#wait(this.options.quietMs - quietFor);
       this.#timer = undefined;
       this.#bytes = 0;
       (this.options.collect ?? collectGarbage)();
-    }, this.options.quietMs);
+    }, ms);
     this.#timer.unref();
   }
 
