@@ -321,7 +321,7 @@ const sealedBytes = (entry: Entry) => entry.segments.at(-1)?.bytesToEnd ?? 0;
 
 /** A piece of an entry's text; its compressed form is made when a gzip reader first wants it. */
 class Piece implements SharedPiece {
-  #deflated?: Promise<Buffer>;
+  #deflated?: Buffer;
 
   constructor(
     readonly text: Buffer,
@@ -332,17 +332,11 @@ class Piece implements SharedPiece {
     private readonly counted: (deflatedBytes: number) => void,
   ) {}
 
-  deflated(): Promise<Buffer> {
-    this.#deflated ??= deflatePiece(this.text).then(
-      (deflated) => {
-        this.counted(deflated.length);
-        return deflated;
-      },
-      (err: unknown) => {
-        this.#deflated = undefined; // the next reader tries again
-        throw err;
-      },
-    );
+  deflated(): Buffer {
+    if (!this.#deflated) {
+      this.#deflated = deflatePiece(this.text);
+      this.counted(this.#deflated.length);
+    }
     return this.#deflated;
   }
 }
