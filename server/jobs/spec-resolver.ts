@@ -15,6 +15,7 @@ import { findJob, type Job } from '../db/jobs.ts';
 import { findProject } from '../db/projects.ts';
 import { listUnresolvedJobsAfter, type UnresolvedCursor } from '../db/unresolved-jobs.ts';
 import { HiveError, ResolveError } from '../errors.ts';
+import { BranchTips } from '../git/branch-tips.ts';
 import { GitHostError } from '../git/mirror-host-client.ts';
 import { MAX_CONFIG_BYTES, type Mirrors } from '../git/mirror-host-protocol.ts';
 import type { Logger } from '../logger.ts';
@@ -88,8 +89,11 @@ export class SpecResolver {
   /** Jobs whose resolution failed because the git host died, and how often. */
   readonly #hostFailures = new Map<string, number>();
   readonly #forgeConfig: ForgeConfigReader;
+  /** A branch's tip shared by the jobs taken before its lookup began (git/branch-tips.ts). */
+  readonly #branchTips: BranchTips;
 
   constructor(private readonly deps: ResolverDeps) {
+    this.#branchTips = new BranchTips(deps.mirrors);
     this.#forgeConfig = new ForgeConfigReader({ secretBox: deps.secretBox, log: deps.log, maxBytes: MAX_CONFIG_BYTES, timeoutMs: FORGE_API_TIMEOUT_MS });
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
     this.#pool = new KeyedPool(PARALLEL, (err) => deps.log.error({ err }, 'resolving a job failed'));
@@ -104,7 +108,10 @@ export class SpecResolver {
     if (this.#inFlight.has(job.id)) return;
     if (this.#inFlight.size >= MAX_TRACKED) return this.kick();
     this.#inFlight.add(job.id);
-    this.#pool.add(repoUrl, () => this.#resolveTaken(job, performance.now()));
+    // Taken now, not when its turn comes: a job that waits behind its repository's others
+    // is read again when it starts (#resolveTaken), and a branch tip looked up meanwhile answers it.
+    const offeredAt = performance.now();
+    this.#pool.add(repoUrl, () => this.#resolveTaken(job, offeredAt));
   }
 
   kick(): void {
@@ -178,14 +185,15 @@ export class SpecResolver {
   async #resolveTaken(taken: Job, takenAt: number): Promise<void> {
     try {
       const job = performance.now() - takenAt < TAKEN_ROW_FRESH_MS ? taken : await findJob(this.deps.db, taken.id);
-      if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job);
+      if (job && job.status === 'queued' && !job.spec) await this.#resolveOne(job, takenAt);
     } finally {
       this.#inFlight.delete(taken.id);
       if (this.#truncated) this.#loop.kick(); // on from where the listing stopped
     }
   }
 
-  async #resolveOne(job: Job): Promise<void> {
+  /** `takenAt`: when the job was listed or offered (`performance.now()`), after its trigger. */
+  async #resolveOne(job: Job, takenAt: number): Promise<void> {
     this.#inFlight.add(job.id);
     try {
       const project = await findProject(this.deps.db, job.projectId);
@@ -201,7 +209,8 @@ export class SpecResolver {
         ({ sha, yml } = viaForge);
       } else {
         const credentials = openCredentials(this.deps.secretBox, project);
-        const pinned = await pinJobCommit(this.deps, project.repoUrl, job, credentials);
+        const mirrors = this.#branchTips.forJobTakenAt(takenAt);
+        const pinned = await pinJobCommit({ db: this.deps.db, mirrors }, project.repoUrl, job, credentials);
         ({ sha, refspec } = pinned);
         if (pinned.note) this.deps.log.info({ jobId: job.id, note: pinned.note }, 'pull request ref fallback');
         yml = await this.deps.mirrors.readFile(project.repoUrl, sha, '.hive.yml');

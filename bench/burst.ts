@@ -1,0 +1,60 @@
+/**
+ * Builds at once (issue #13's throughput figure): a project whose one command is `true`,
+ * one real drone process of capacity 2 (process executor, incremental workspaces),
+ * `[builds]` triggers sent at once, all awaited; `[rounds]` rounds after one warm-up round.
+ * Prints each round's trigger → all passed and the builds per second, and the queen's and
+ * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
+ * `TEST_DATABASE_URL` for PostgreSQL). Prints figures, asserts nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../server/db/client.ts';
+import { connectDrone } from '../test/helpers/drone-process.ts';
+import { createGitRepo } from '../test/helpers/git-repo.ts';
+import { startTestQueen } from '../test/helpers/queen.ts';
+import { testDatabaseKind } from '../test/helpers/test-db.ts';
+
+const [BUILDS = 20, ROUNDS = 5] = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
+const CAPACITY = 2;
+
+// Hive's own default, PGlite on disk in the queen's data dir (the test helper's is in memory).
+const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-burst-'));
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.TEST_DATABASE_URL ? undefined : { dataDir, testDb: await openDatabase({ dataDir: join(dataDir, 'db') }) });
+const repo = await createGitRepo({ files: { README: 'burst\n' } });
+const project = (await queen.api('POST', '/api/projects', {
+  name: 'burst', repoUrl: repo.url, config: { phases: { test: ['true'] } },
+})).body;
+const drone = await connectDrone(queen, { name: 'burst-drone', capacity: CAPACITY });
+
+/**
+ * CPU seconds (user + system) a process used so far, from /proc, with its children that
+ * ended (the drone's git and build processes; the queen's git runs in a long-lived child
+ * of its own, not counted).
+ */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  // utime, stime, cutime, cstime, in clock ticks (USER_HZ, 100 a second)
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const results: string[] = [];
+for (let round = 0; round <= ROUNDS; round++) {
+  const cpu0 = [await cpuSeconds(process.pid), await cpuSeconds(drone.process.pid!)];
+  const t0 = performance.now();
+  const ids = await Promise.all(Array.from({ length: BUILDS }, async () => (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string));
+  const jobs = await Promise.all(ids.map((id) => queen.waitForJob(id, undefined, 120_000)));
+  const ms = performance.now() - t0;
+  const cpu = [(await cpuSeconds(process.pid)) - cpu0[0], (await cpuSeconds(drone.process.pid!)) - cpu0[1]];
+  const bad = jobs.filter((j) => j.status !== 'passed');
+  if (bad.length) throw new Error(`${bad.length} builds not passed: ${bad[0].status} ${bad[0].message}`);
+  if (round === 0) continue; // warm-up
+  results.push(`round ${round}: ${ms.toFixed(0)} ms, ${((BUILDS * 1000) / ms).toFixed(1)} builds/s; CPU ms per build: queen ${((cpu[0] * 1000) / BUILDS).toFixed(1)}, drone ${((cpu[1] * 1000) / BUILDS).toFixed(1)}`);
+}
+console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds at once on one drone of capacity ${CAPACITY}, ${ROUNDS} rounds after a warm-up round`);
+for (const r of results) console.log(`  ${r}`);
+await drone.stop();
+await queen.stop();
+await repo.cleanup();
+await rm(dataDir, { recursive: true, force: true });
