@@ -83,6 +83,8 @@ export class IncrementalTrees {
   /** Deletions of what updates moved aside, going on. */
   readonly #background = new Set<Promise<void>>();
   readonly #options: IncrementalTreesOptions;
+  /** The directories of commits built lately: a build of one of them again lists nothing (a git process fewer). */
+  readonly #commitDirs = new CommitDirs();
 
   constructor(options: IncrementalTreesOptions) {
     this.#options = options;
@@ -184,10 +186,12 @@ export class IncrementalTrees {
       // Checkout, clean and the listing of the commit's directories in one shell: the drone
       // starts one process, not three (starting one from the drone's big process blocks its
       // thread for a few milliseconds; the shell starts git for a fraction of that).
-      const dirs = await localGitScript(CHECKOUT_AND_CLEAN, [privateGit, tree, update.sha, ...update.caches.flatMap((c) => ['-e', c])], {
+      const known = this.#commitDirs.get(update.sha);
+      const listed = await localGitScript(CHECKOUT_AND_CLEAN, [privateGit, tree, update.sha, known ? '-' : 'list', ...update.caches.flatMap((c) => ['-e', c])], {
         cwd: tree, env: this.#options.hostEnv, signal: update.signal,
       });
-      await removeNestedGitDirs(tree, dirs.split('\0'));
+      const dirs = known ?? this.#commitDirs.remember(update.sha, listed.split('\0').filter(Boolean));
+      await removeNestedGitDirs(tree, dirs);
     };
     const cloneForBuild = async () => {
       const temp = join(slotDir, `clone-${randomUUID()}`);
@@ -256,10 +260,39 @@ async function setOriginUrl(configPath: string, url: string): Promise<void> {
   await writeFile(configPath, `${config.slice(0, at)}\turl = ${quoted}${config.slice(at + section[1].length)}`);
 }
 
+/**
+ * A commit's directories, by commit: a commit never changes, so neither does its list.
+ * Bounded by the directories kept, all commits together; a list longer than that is not kept.
+ */
+class CommitDirs {
+  readonly #lists = new Map<string, string[]>();
+  #entries = 0;
+
+  constructor(private readonly maxEntries = 100_000) {}
+
+  get(sha: string): string[] | undefined {
+    return this.#lists.get(sha.toLowerCase());
+  }
+
+  remember(sha: string, dirs: string[]): string[] {
+    if (dirs.length > this.maxEntries) return dirs;
+    const key = sha.toLowerCase();
+    this.#entries += dirs.length - (this.#lists.get(key)?.length ?? 0);
+    this.#lists.delete(key); // the newest last, so the oldest go first
+    this.#lists.set(key, dirs);
+    for (const [old, list] of this.#lists) {
+      if (this.#entries <= this.maxEntries) break;
+      this.#lists.delete(old);
+      this.#entries -= list.length;
+    }
+    return dirs;
+  }
+}
+
 /** Removes `<dir>/.git` for each of the commit's directories (a build may have made one). */
 async function removeNestedGitDirs(tree: string, dirs: string[]): Promise<void> {
   // Looked for in this thread (a few µs each); the rare one found is removed in the pool.
-  const found = dirs.filter(Boolean).map((d) => join(tree, d, '.git')).filter((path) => {
+  const found = dirs.map((d) => join(tree, d, '.git')).filter((path) => {
     try {
       lstatSync(path);
       return true;
@@ -272,13 +305,14 @@ async function removeNestedGitDirs(tree: string, dirs: string[]): Promise<void> 
 
 /**
  * Steps 3 and 4 (and the listing step 5 needs) for `sh -c`: $1 the private repository,
- * $2 the tree, $3 the commit, the rest `-e <cache>` pairs for clean. The commit's
- * directories (ls-tree, from objects only, beside the checkout) are its output.
+ * $2 the tree, $3 the commit, $4 `list` when the commit's directories are wanted (else
+ * `-`), the rest `-e <cache>` pairs for clean. The commit's directories (ls-tree, from
+ * objects only, beside the checkout) are its output.
  */
-const CHECKOUT_AND_CLEAN = `g=$1 w=$2 s=$3
-shift 3
-git --git-dir="$g" ls-tree -r -d -z --name-only "$s" &
-dirs=$!
-git --git-dir="$g" --work-tree="$w" -c advice.detachedHead=false checkout --quiet --force --detach "$s" || { wait $dirs; exit 1; }
-git --git-dir="$g" --work-tree="$w" clean -ffdxq "$@" || { wait $dirs; exit 1; }
-wait $dirs`;
+const CHECKOUT_AND_CLEAN = `g=$1 w=$2 s=$3 list=$4
+shift 4
+dirs=
+if [ "$list" = list ]; then git --git-dir="$g" ls-tree -r -d -z --name-only "$s" & dirs=$!; fi
+git --git-dir="$g" --work-tree="$w" -c advice.detachedHead=false checkout --quiet --force --detach "$s" || { [ -z "$dirs" ] || wait $dirs; exit 1; }
+git --git-dir="$g" --work-tree="$w" clean -ffdxq "$@" || { [ -z "$dirs" ] || wait $dirs; exit 1; }
+[ -z "$dirs" ] || wait $dirs`;

@@ -52,3 +52,30 @@ it('moves the old .git aside, deletes it after the update, and sweeps what an ea
   assert.equal(head, repo.initialSha);
   assert.equal((await exec('git', ['status', '--porcelain'], { cwd: tree })).stdout, '');
 });
+
+it('removes a .git a build made in one of the commit\'s directories, also when the same commit is built again (its directories known from before)', async () => {
+  const withDirs = await createGitRepo({ files: { 'src/lib/a.txt': 'a\n', 'docs/b.md': 'b\n' } });
+  try {
+    const cacheDir = join(dir, 'cache-dirs');
+    await exec('git', ['init', '--quiet', '--bare', cacheDir]);
+    await exec('git', ['fetch', '--quiet', withDirs.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
+    const trees = new IncrementalTrees({ root: join(dir, 'workspaces-dirs'), hostEnv: pickHostEnv(process.env) });
+    const update = async (jobId: string) => {
+      const lease = trees.lease('p', jobId);
+      await trees.update(lease, { cacheDir, repoUrl: withDirs.url, sha: withDirs.initialSha, caches: [], droneFiles: [], progress: () => {} });
+      trees.release(jobId);
+      return trees.treePath(lease);
+    };
+    for (const jobId of ['j1', 'j2', 'j3']) {
+      const tree = await update(jobId);
+      assert.deepEqual(await readdir(join(tree, 'src', 'lib')), ['a.txt'], `${jobId}: no .git a build made in src/lib`);
+      assert.deepEqual(await readdir(join(tree, 'docs')), ['b.md'], `${jobId}: nor in docs`);
+      // What this build leaves for the next one (of the same commit) to remove.
+      await exec('git', ['init', '--quiet', join(tree, 'src', 'lib')]);
+      await mkdir(join(tree, 'docs', '.git'));
+    }
+    await trees.backgroundDone();
+  } finally {
+    await withDirs.cleanup();
+  }
+});
