@@ -11,7 +11,10 @@
  * Fifty readers of a 0.92 MiB log then send ~50 × 40 KiB instead of 50 × 0.92 MiB, and
  * the compression is paid once per piece, not once per reader.
  */
-import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, crc32, deflateRaw, deflateRawSync } from 'node:zlib';
+
+const deflateRawAsync = promisify(deflateRaw);
 
 /** Minimal gzip header: deflate, no name or time, unknown OS (RFC 1952). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
@@ -20,14 +23,18 @@ const FINAL_BLOCK = deflateRawSync(Buffer.alloc(0));
 
 /**
  * Level 1: on log text it compresses within a few percent of level 6 at a quarter to a
- * seventh of the time (~1 µs per KiB here), so a piece is compressed in the request's own
- * turn rather than sent to libuv's threads. Done there, the first gzip of a 0.92 MiB log
- * took 23 ms behind 10 new readers and 58 ms behind 50: each piece's compression waited
- * for the main thread, busy with their requests, at every step, where the whole log
- * compresses in about 1 ms.
+ * seventh of the time (~1 µs per KiB here), so a shared piece is compressed in the
+ * request's own turn rather than sent to libuv's threads. Sent there, the first gzip of a
+ * 0.92 MiB log took 23 ms behind 10 new readers and 58 ms behind 50: each piece's trip
+ * waited for the main thread, busy with their requests, where the whole log compresses
+ * in about 1 ms.
  */
 const LEVEL = 1;
-/** A reader's own text is compressed in slices of this size, each its own piece, so no single step holds the thread long. */
+/**
+ * A reader's own text — a log past what the cache keeps, a past attempt's — can be
+ * hundreds of MiB: it goes to libuv's threads in slices of this size, each its own
+ * piece, so the queen's thread is not held for the length of a log.
+ */
 const OWN_SLICE_BYTES = 256 * 1024;
 
 /** `text` as a raw-deflate piece that can be followed by any other (see the module comment). */
@@ -81,7 +88,9 @@ export async function* gzipLog(pieces: AsyncIterable<SharedPiece | Buffer | stri
     ownText = true;
     crc = crc32(text, crc);
     bytes += text.length;
-    for (let at = 0; at < text.length; at += OWN_SLICE_BYTES) yield deflatePiece(text.subarray(at, at + OWN_SLICE_BYTES));
+    for (let at = 0; at < text.length; at += OWN_SLICE_BYTES) {
+      yield await deflateRawAsync(text.subarray(at, at + OWN_SLICE_BYTES), { level: LEVEL, finishFlush: constants.Z_SYNC_FLUSH });
+    }
   }
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc >>> 0, 0);
