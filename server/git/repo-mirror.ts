@@ -22,6 +22,7 @@ import { KnownCommits } from '../../common/git/known-commits.ts';
 import { isObjectId } from '../../common/git/object-id.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
 import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
+import { localBranchTip } from './local-branch-tip.ts';
 import { readBlob } from './read-blob.ts';
 
 export interface RefRequest {
@@ -206,6 +207,9 @@ export class RepoMirrors {
 
   /** Where `ref` points in the repository (ls-remote), or undefined when it has no such ref. */
   async #remoteTip(path: string, repoUrl: string, ref: string, authEnv: Record<string, string>): Promise<string | undefined> {
+    // A repository on this disk is read without git when its layout allows (local-branch-tip.ts).
+    const local = localBranchTip(repoUrl, ref);
+    if (local) return local;
     const { stdout } = await runRemoteGit(['-c', 'credential.helper=', 'ls-remote', repoUrl, ref], {
       cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
     });
