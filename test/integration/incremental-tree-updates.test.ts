@@ -27,17 +27,26 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-it('moves the old .git aside, deletes it after the update, and sweeps what an earlier update left aside', async () => {
-  const cacheDir = join(dir, 'cache');
+/**
+ * A drone cache of `source` and trees of one project over it, in `name`'d dirs; `update`
+ * brings a job's tree to the initial commit and gives the tree back.
+ */
+async function treesOf(source: GitRepo, name: string) {
+  const cacheDir = join(dir, `cache-${name}`);
   await exec('git', ['init', '--quiet', '--bare', cacheDir]);
-  await exec('git', ['fetch', '--quiet', repo.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
-  const trees = new IncrementalTrees({ root: join(dir, 'workspaces'), hostEnv: pickHostEnv(process.env) });
+  await exec('git', ['fetch', '--quiet', source.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
+  const trees = new IncrementalTrees({ root: join(dir, `workspaces-${name}`), hostEnv: pickHostEnv(process.env) });
   const update = async (jobId: string) => {
     const lease = trees.lease('p', jobId);
-    await trees.update(lease, { cacheDir, repoUrl: repo.url, sha: repo.initialSha, caches: [], droneFiles: [], progress: () => {} });
+    await trees.update(lease, { cacheDir, repoUrl: source.url, sha: source.initialSha, caches: [], droneFiles: [], progress: () => {} });
     trees.release(jobId);
     return { tree: trees.treePath(lease), slotDir: join(trees.treePath(lease), '..') };
   };
+  return { trees, update };
+}
+
+it('moves the old .git aside, deletes it after the update, and sweeps what an earlier update left aside', async () => {
+  const { trees, update } = await treesOf(repo, 'aside');
   const { tree, slotDir } = await update('j1');
   await trees.backgroundDone();
   // The build writes into its .git; a drone stopped mid-deletion left an old one aside.
@@ -56,18 +65,9 @@ it('moves the old .git aside, deletes it after the update, and sweeps what an ea
 it('removes a .git a build made in one of the commit\'s directories, also when the same commit is built again (its directories known from before)', async () => {
   const withDirs = await createGitRepo({ files: { 'src/lib/a.txt': 'a\n', 'docs/b.md': 'b\n' } });
   try {
-    const cacheDir = join(dir, 'cache-dirs');
-    await exec('git', ['init', '--quiet', '--bare', cacheDir]);
-    await exec('git', ['fetch', '--quiet', withDirs.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
-    const trees = new IncrementalTrees({ root: join(dir, 'workspaces-dirs'), hostEnv: pickHostEnv(process.env) });
-    const update = async (jobId: string) => {
-      const lease = trees.lease('p', jobId);
-      await trees.update(lease, { cacheDir, repoUrl: withDirs.url, sha: withDirs.initialSha, caches: [], droneFiles: [], progress: () => {} });
-      trees.release(jobId);
-      return trees.treePath(lease);
-    };
+    const { trees, update } = await treesOf(withDirs, 'dirs');
     for (const jobId of ['j1', 'j2', 'j3']) {
-      const tree = await update(jobId);
+      const { tree } = await update(jobId);
       assert.deepEqual(await readdir(join(tree, 'src', 'lib')), ['a.txt'], `${jobId}: no .git a build made in src/lib`);
       assert.deepEqual(await readdir(join(tree, 'docs')), ['b.md'], `${jobId}: nor in docs`);
       // What this build leaves for the next one (of the same commit) to remove.
