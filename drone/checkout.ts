@@ -10,9 +10,13 @@
  * branches and tags are fetched once more before giving up.
  *
  * One lock per cache serialises fetch and workspace clone across jobs of one repository.
- * A `fresh` workspace `<dataDir>/work/<jobId>` is a local clone of the cache — objects are
- * hardlinked, not shared through alternates, because the workspace is later bind-mounted
- * into a container where the cache path does not exist — checked out detached at the sha.
+ * A `fresh` workspace `<dataDir>/work/<jobId>` is a local clone of the cache checked out
+ * detached at the sha, its objects hardlinked for a job run as plain processes (which run
+ * as the drone's user, who owns the cache anyway). A job in a container gets no hardlink
+ * into the cache: its root ignores a file's read-only mode, so a pull request's build
+ * could rewrite objects that later builds of the repository check out. Its `.git` points
+ * through `objects/info/alternates` at the cache's objects, which the container mounts
+ * read-only at `objectsAt` (new objects of its own go to its own `.git`).
  * An `incremental` one is a tree the drone keeps per project and slot, brought to the
  * commit (workspaces/incremental-trees.ts); a spec without `workspace` builds fresh.
  *
@@ -21,7 +25,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
@@ -58,6 +63,12 @@ export interface CheckoutRequest {
   workspace?: WorkspaceSpec & { projectId: string };
   /** Names the drone will write into the workspace root for the job (its uploaded files). */
   droneFiles?: string[];
+  /**
+   * The job runs in a container that sees the cache's objects, read-only, at this path:
+   * the workspace's `.git` reaches them through alternates pointing there, with no
+   * hardlink into the cache (see the module comment).
+   */
+  objectsAt?: string;
 }
 
 export interface CheckoutResult {
@@ -153,8 +164,9 @@ export class RepoCache {
             lease
               ? this.#trees.update(lease, {
                 cacheDir, repoUrl: spec.repoUrl, sha, caches: incremental.caches, droneFiles: request.droneFiles ?? [], signal: request.signal, progress,
+                objectsAt: request.objectsAt,
               })
-              : this.#cloneFresh(workspace, cacheDir, spec.repoUrl, sha, auth, request.signal),
+              : this.#cloneFresh(workspace, cacheDir, spec.repoUrl, sha, auth, request.signal, request.objectsAt),
             // Only for the log line: a subject that cannot be read is left out.
             this.#subject(cacheDir, cache, sha).catch(() => ''),
           ]);
@@ -188,11 +200,16 @@ export class RepoCache {
     }
   }
 
-  /** A fresh workspace: a local clone of the cache (objects hardlinked), checked out detached at the commit. */
-  async #cloneFresh(workspace: string, cacheDir: string, repoUrl: string, sha: string, auth: GitAuth, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * A fresh workspace: a local clone of the cache, checked out detached at the commit; its
+   * objects hardlinked, or for a container (`objectsAt`) reached through alternates.
+   */
+  async #cloneFresh(
+    workspace: string, cacheDir: string, repoUrl: string, sha: string, auth: GitAuth, signal: AbortSignal | undefined, objectsAt?: string,
+  ): Promise<void> {
     await removeTree(workspace);
     await mkdir(dirname(workspace), { recursive: true });
-    await this.#git(dirname(workspace), auth, signal).raw(['clone', '--no-checkout', cacheDir, workspace]);
+    await this.#git(dirname(workspace), auth, signal).raw(['clone', '--no-checkout', ...(objectsAt ? ['--shared'] : []), cacheDir, workspace]);
     // Side by side: these touch different files. Both are waited for even when one fails:
     // the workspace may be removed and made again right after.
     const settled = await Promise.allSettled([
@@ -201,6 +218,14 @@ export class RepoCache {
       this.#git(workspace, auth, signal).raw(['-c', 'advice.detachedHead=false', 'checkout', '--detach', sha]),
     ]);
     for (const result of settled) if (result.status === 'rejected') throw result.reason;
+    // Checked out here through the cache's own path; the container reads them at its mount.
+    if (objectsAt) await writeFile(join(workspace, '.git', 'objects', 'info', 'alternates'), `${objectsAt}\n`);
+  }
+
+  /** The cache's objects directory for `repoUrl`, when the cache exists. */
+  gitObjectsPath(repoUrl: string): string | undefined {
+    const objects = join(this.cachePath(repoUrl), 'objects');
+    return existsSync(objects) ? objects : undefined;
   }
 
   /** The commit's subject for the log: read from its loose object, or asked of git (commit-subject.ts). */

@@ -26,7 +26,8 @@ import type { FinalJobStatus, JobSpec, PhaseName, PhaseStatus, SpecCommand } fro
 import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { CheckoutRequest, CheckoutResult } from './checkout.ts';
 import type { JobEventBody } from './event-outbox.ts';
-import type { CommandResult, ExecSession, Executor, ExecutorPreparation } from './executors/executor.ts';
+import { GIT_OBJECTS_DIR } from './docker/container-config.ts';
+import type { CommandResult, ExecSession, Executor, ExecutorJob, ExecutorPreparation } from './executors/executor.ts';
 import { OutputCoalescer } from './output-coalescer.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { formatDuration } from '../common/format-duration.ts';
@@ -52,6 +53,8 @@ export interface Workspaces {
    * prepare beside it); may reserve it, which removeWorkspace undoes.
    */
   plannedWorkspace?(request: Pick<CheckoutRequest, 'jobId' | 'workspace'>): string;
+  /** The repository cache's objects directory, when it exists (a container mounts it read-only). */
+  gitObjectsPath?(repoUrl: string): string | undefined;
 }
 
 export interface RunJobOptions {
@@ -207,10 +210,25 @@ class JobRun {
     this.#preparation = executor.prepare({
       spec: this.#spec,
       workspace,
+      ...this.#gitObjects(),
       env: jobEnv(this.#spec, { commit: this.#spec.checkout.sha, workspace }),
       signal: this.#main.signal,
       log: (line) => this.#log(line),
     });
+  }
+
+  /**
+   * A container job's workspace reaches the cache's objects through a read-only mount,
+   * never through hardlinks that its root could write through (drone/checkout.ts).
+   */
+  #isolated(): boolean {
+    return this.#options.executor.kind === 'docker';
+  }
+
+  /** The cache's objects for the executor to mount, for a container job. */
+  #gitObjects(): Pick<ExecutorJob, 'gitObjects'> {
+    const path = this.#isolated() ? this.#options.workspaces.gitObjectsPath?.(this.#spec.checkout.repoUrl) : undefined;
+    return path ? { gitObjects: path } : {};
   }
 
   /** The checkout's `workspace` for the spec's workspace setting. */
@@ -236,6 +254,7 @@ class JobRun {
         signal: this.#main.signal,
         onProgress: (line) => this.#log(line),
         ...this.#workspaceRequest(),
+        ...(this.#isolated() && { objectsAt: GIT_OBJECTS_DIR }),
         droneFiles: this.#spec.files?.map((f) => f.name) ?? [],
       });
       this.#sha = result.sha;
@@ -285,6 +304,7 @@ class JobRun {
     const job = {
       spec: this.#spec,
       workspace,
+      ...this.#gitObjects(),
       env: jobEnv(this.#spec, { commit: this.#sha ?? this.#spec.checkout.sha, workspace }),
       signal: this.#main.signal,
       log: (line: string) => this.#log(line),

@@ -13,6 +13,11 @@ import type { ContainerOptions, ServiceSpec } from '../../common/protocol/index.
 /** Where the workspace and the project cache appear inside the job container. */
 export const WORKSPACE_DIR = '/workspace';
 export const CACHE_DIR = '/hive-cache';
+/**
+ * Where a job container sees the drone's repository cache's objects, read-only: the
+ * workspace's `.git` reaches them through alternates (drone/checkout.ts says why not hardlinks).
+ */
+export const GIT_OBJECTS_DIR = '/hive-git-objects';
 
 /** PID 1 of the job container: waits for nothing, exits on TERM (busybox sh and others). */
 export const KEEPALIVE = 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done';
@@ -25,6 +30,8 @@ export interface JobContainerInput {
   /** Host paths bind-mounted at WORKSPACE_DIR and CACHE_DIR. */
   workspace: string;
   cacheDir: string;
+  /** Host path of the repository cache's objects, bind-mounted read-only at GIT_OBJECTS_DIR. */
+  gitObjects?: string;
   env: Record<string, string>;
   labels: Record<string, string>;
   /** The job's network (it has services); without one, the engine's default bridge. */
@@ -46,7 +53,11 @@ export function jobContainerConfig(input: JobContainerInput): Docker.ContainerCr
     Tty: false,
     OpenStdin: false,
     HostConfig: {
-      Binds: [`${input.workspace}:${WORKSPACE_DIR}`, `${input.cacheDir}:${CACHE_DIR}`],
+      Binds: [
+        `${input.workspace}:${WORKSPACE_DIR}`,
+        `${input.cacheDir}:${CACHE_DIR}`,
+        ...(input.gitObjects ? [`${input.gitObjects}:${GIT_OBJECTS_DIR}:ro`] : []),
+      ],
       ...(input.network !== undefined && { NetworkMode: input.network }),
       Privileged: options.privileged === true,
       ...limits(options),

@@ -162,6 +162,7 @@ export class DockerExecutor implements Executor {
       image: spec.image!,
       workspace: job.workspace,
       cacheDir: prepared.cacheDir!,
+      gitObjects: job.gitObjects,
       env: job.env,
       labels: resourceLabels(spec.jobId, droneName, 'job'),
       network: prepared.network,
@@ -192,7 +193,7 @@ export class DockerExecutor implements Executor {
     prepared.startedOn = dir;
   }
 
-  /** Starts the prepared container, made again first when it was made for another workspace or environment. */
+  /** Starts the prepared container, made again first when it was made for another workspace, objects or environment. */
   async #startPrepared(setup: Promise<PreparedContainer>, job: ExecutorJob): Promise<ExecSession> {
     const prepared = await setup;
     const { spec, signal } = job;
@@ -200,7 +201,8 @@ export class DockerExecutor implements Executor {
     try {
       const step = setupStep(signal);
       const sameDir = prepared.startedOn !== undefined && sameDirectory(prepared.startedOn, await directoryId(job.workspace));
-      if (prepared.job.workspace !== job.workspace || !sameEnv(prepared.job.env, job.env) || (prepared.startedOn && !sameDir)) {
+      const changed = prepared.job.workspace !== job.workspace || prepared.job.gitObjects !== job.gitObjects || !sameEnv(prepared.job.env, job.env);
+      if (changed || (prepared.startedOn && !sameDir)) {
         prepared.events?.close();
         await prepared.resources.removeContainer(prepared.main);
         prepared.startedOn = undefined;

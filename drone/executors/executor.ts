@@ -23,6 +23,12 @@ export interface ExecutorJob {
   workspace: string;
   /** The complete environment of the job's commands (CI variables, job env, secrets). */
   env: Record<string, string>;
+  /**
+   * Host path of the drone's repository cache's objects, for an executor that isolates
+   * the job (Docker: mounted read-only where the workspace's `.git` alternates point).
+   * Absent while the cache does not exist yet.
+   */
+  gitObjects?: string;
   /** Aborted when the job is stopped; `start()` should then give up promptly (e.g. an image pull). */
   signal?: AbortSignal;
   /** A line for the job log about the preparation (an image pull, a service started). */

@@ -1,7 +1,9 @@
 /**
  * The `.git` an incremental workspace's build gets, made without a git process: what
  * `git clone --no-checkout --template= <cache>` would make — the cache's objects hardlinked
- * (a container that mounts the tree cannot follow alternates to the cache's path), every
+ * for a build run as plain processes, or for a build in a container an alternates file
+ * pointing where the container mounts them read-only (a hardlink would let its root write
+ * into the cache; a host path in alternates would not exist in the container) — every
  * branch as `refs/remotes/origin/*` and its tags, the branch the cache's HEAD names as the
  * local branch with `origin/HEAD` pointing at it, and the repository's real URL as origin.
  * A clone cost ~20–30 ms on this machine (git starts, and starts `git-upload-pack` to list
@@ -38,17 +40,23 @@ const LINKS_AT_ONCE = 32;
 const LINKS_IN_THREAD = 256;
 
 
-/** Makes `gitDir` (which must not exist) for a build; false when the cache's layout is not one this handles. */
-export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir: string): Promise<boolean> {
+/**
+ * Makes `gitDir` (which must not exist) for a build; false when the cache's layout is not
+ * one this handles. `objectsAt`: the build runs in a container that mounts the cache's
+ * objects read-only there — no hardlinks then, an alternates file pointing at it
+ * (drone/checkout.ts says why).
+ */
+export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<boolean> {
   const cacheConfig = readTextIfExists(join(cacheDir, 'config'));
   if (cacheConfig === undefined || /^\s*\[extensions\]/im.test(cacheConfig)) return false;
   const entries = readdirSync(cacheDir);
   if (entries.includes('shallow') || !entries.includes('objects')) return false;
   const refs = readCacheRefs(cacheDir);
-  const objects = refs && objectFiles(join(cacheDir, 'objects'));
+  const objects = refs && (objectsAt ? [] : objectFiles(join(cacheDir, 'objects')));
   if (!refs || !objects) return false;
 
   for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'refs/remotes/origin']) mkdirSync(join(gitDir, d), { recursive: true });
+  if (objectsAt) writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsAt}\n`);
   for (const d of new Set(objects.filter((f) => !f.startsWith('pack/')).map((f) => f.split('/')[0]))) mkdirSync(join(gitDir, 'objects', d));
   if (!(await linkAll(objects.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) return false;
 

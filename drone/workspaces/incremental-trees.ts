@@ -69,6 +69,8 @@ export interface TreeUpdate {
   droneFiles: string[];
   signal?: AbortSignal;
   progress: (line: string) => void;
+  /** The build runs in a container that mounts the cache's objects read-only here: no hardlinks into the cache (build-git-dir.ts). */
+  objectsAt?: string;
 }
 
 export class WorkspaceCacheError extends Error {
@@ -197,11 +199,13 @@ export class IncrementalTrees {
       const temp = join(slotDir, `clone-${randomUUID()}`);
       try {
         // Made by hand when the cache's layout allows (build-git-dir.ts), else cloned.
-        if (await makeBuildGitDir(update.cacheDir, update.repoUrl, join(temp, '.git'))) return temp;
+        if (await makeBuildGitDir(update.cacheDir, update.repoUrl, join(temp, '.git'), update.objectsAt)) return temp;
         await removeTree(temp);
-        await git(['clone', '--no-checkout', '--quiet', update.cacheDir, temp], slotDir);
+        await git(['clone', '--no-checkout', '--quiet', ...(update.objectsAt ? ['--shared'] : []), update.cacheDir, temp], slotDir);
         // Builds that look at their remote should see the real one, not the cache.
         await setOriginUrl(join(temp, '.git', 'config'), update.repoUrl);
+        // Nothing on this side reads the build's objects: the checkout is the private repository's.
+        if (update.objectsAt) writeFileSync(join(temp, '.git', 'objects', 'info', 'alternates'), `${update.objectsAt}\n`);
         return temp;
       } catch (err) {
         await removeTree(temp).catch(() => {});

@@ -87,6 +87,19 @@ for (const [packRefs, withHead] of [[false, true], [true, false]]) {
   });
 }
 
+it('for a container, links nothing and reaches the cache\'s objects through alternates at the mount point', async () => {
+  const cacheDir = await cache('cache-mounted', { head: repo.defaultBranch });
+  const made = join(dir, 'made-mounted', '.git');
+  // The container mounts the cache's objects at the path given; here it is their own path.
+  assert.equal(await makeBuildGitDir(cacheDir, REPO_URL, made, join(cacheDir, 'objects')), true);
+  const objectFiles = (await readdir(join(made, 'objects'), { recursive: true })).filter((f) => f !== 'info' && f !== 'pack' && f !== join('info', 'alternates'));
+  assert.deepEqual(objectFiles, [], 'no object of the cache in the build\'s .git');
+  const cloned = join(dir, 'cloned-mounted');
+  await exec('git', ['clone', '--quiet', '--no-checkout', '--template=', cacheDir, cloned], { env: GIT_ENV });
+  await git(cloned, 'remote', 'set-url', 'origin', REPO_URL);
+  assert.deepEqual(await describe(made), await describe(join(cloned, '.git')), 'the same refs and objects as a clone');
+});
+
 it('follows objects and refs a later fetch added (loose objects beside packs)', async () => {
   const cacheDir = await cache('cache-later');
   const sha = await repo.commit({ files: { 'later.txt': 'later\n' } });

@@ -6,6 +6,8 @@
  * damaged tree and `fresh` projects work; a container mounts the tree too.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +22,12 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { output, runJobForEvents } from '../helpers/run-job.ts';
 
+const exec = promisify(execFile);
 const DRONE = `incremental-drone-${process.pid}`;
 const dockerSkip = await dockerSkipReason([BUSYBOX_IMAGE]);
+/** An image with git (docker-test-engine.sh copies the host's in). */
+const GIT_IMAGE = 'hive-test/node-slim:20';
+const gitImageSkip = await dockerSkipReason([GIT_IMAGE]);
 
 let queen: TestQueen;
 let drone: TestDrone;
@@ -252,4 +258,53 @@ describe('an incremental workspace in Docker', { skip: dockerSkip }, () => {
     assert.match(second, /Updating workspace 1/);
     assert.match(second, /^kept\nkept$/m);
   });
+
+  for (const workspace of ['incremental', 'fresh'] as const) {
+    it(`gives git in the container the whole repository through the read-only cache (${workspace})`, { skip: gitImageSkip }, async () => {
+      const { id } = await project(`docker-git-${workspace}`, {
+        image: GIT_IMAGE,
+        phases: {
+          test: [
+            'git config --global --add safe.directory "*"',
+            'test "$(git rev-parse HEAD)" = "$HIVE_COMMIT" && test -z "$(git status --porcelain)"',
+            'git cat-file -p HEAD | head -1 && git log --oneline -1',
+            // New objects of its own go to its own .git, not to the read-only cache.
+            'echo made > made.txt && git add made.txt && git -c user.name=B -c user.email=b@b commit -qm "made in the build" && git log --oneline -1',
+            'git fsck --connectivity-only --no-progress && echo "fsck=ok"',
+          ],
+        },
+      }, { workspace });
+      const text = await passed(await trigger(id));
+      assert.match(text, /^tree [0-9a-f]{40}$/m);
+      assert.match(text, /made in the build/);
+      assert.equal(valueOf(text, 'fsck'), 'ok');
+    });
+  }
+
+  for (const workspace of ['incremental', 'fresh'] as const) {
+    it(`reaches the drone's repository cache only read-only (${workspace}): a build writing through .git/objects changes nothing there`, async () => {
+      const cacheDir = new RepoCache({ dataDir: drone.dataDir, hostEnv: pickHostEnv(process.env) }).cachePath(repo.url);
+      const { id } = await project(`docker-objects-${workspace}`, {
+        image: BUSYBOX_IMAGE,
+        phases: {
+          test: [
+            'echo "alternates=$(cat .git/objects/info/alternates)"',
+            'test -n "$(ls /hive-git-objects)"',
+            'if touch /hive-git-objects/written 2>/dev/null; then echo "the cache is writable"; exit 1; fi',
+            // What a hostile build would do: append to every object file it can reach.
+            'find .git/objects /hive-git-objects -type f | while read -r f; do chmod u+w "$f" 2>/dev/null; echo poison >> "$f" 2>/dev/null; done; true',
+          ],
+        },
+      }, { workspace });
+      for (let i = 0; i < 2; i++) {
+        const text = await passed(await trigger(id));
+        assert.equal(valueOf(text, 'alternates'), '/hive-git-objects', text);
+      }
+      // Every object of the cache still what its name says (an appended byte fails this).
+      await exec('git', ['fsck', '--full', '--no-dangling'], { cwd: cacheDir });
+      // And a build on the host still checks the commit out from it.
+      const onHost = await project(`host-after-${workspace}`, { phases: { test: ['git rev-parse HEAD', 'test -z "$(git status --porcelain)"'] } }, { workspace });
+      await passed(await trigger(onHost.id));
+    });
+  }
 });
