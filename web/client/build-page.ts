@@ -34,6 +34,12 @@ const refreshHeader = debounce(async () => {
   const html = await fetchFragment(`/builds/${boot.jobId}/header`);
   const el = document.getElementById('build-header');
   if (html && el) replaceOuter(el, html);
+  // The header is the stored row: its status is the truth the log info follows too.
+  const now = document.getElementById('build-header')?.dataset.status;
+  if (now && now !== status) {
+    status = now;
+    scheduleInfo();
+  }
 }, 100);
 
 const refreshPhases = debounce(async () => {
@@ -106,6 +112,13 @@ function applyEvents(events: LogEvent[]): void {
   const last = events[events.length - 1].seq;
   if (last > renderedSeq) {
     if (events.some((e) => e.seq > renderedSeq && e.type !== 'job:cmd:stdout' && e.type !== 'job:cmd:stderr' && e.type !== 'job:log')) refreshPhases();
+    // A status change that happened between the snapshot the subscription sent and the
+    // subscription itself reaches this page only as its events (they are caught up by seq;
+    // the change's own message went to the subscribers of that moment): the events that
+    // change the status, stored in the same statement as the row, fetch the header again.
+    const started = events.some((e) => e.seq > renderedSeq && e.type === 'job:started') && (status === 'queued' || status === 'assigned');
+    const done = events.some((e) => e.seq > renderedSeq && e.type === 'job:done') && !isFinal(status);
+    if (started || done) refreshHeader();
     renderedSeq = Math.max(renderedSeq, last);
   }
   if (pendingLine >= 0 && pendingLine < model.lineCount && view.revealLine(pendingLine)) pendingLine = -1;
