@@ -26,7 +26,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
@@ -44,6 +44,7 @@ import { KnownCommits } from '../common/git/known-commits.ts';
 import { fetchedTip } from '../common/git/fetch-head.ts';
 import { fetchScope } from './known-commits.ts';
 import { IncrementalTrees } from './workspaces/incremental-trees.ts';
+import { pointObjectsAt } from './workspaces/build-git-dir.ts';
 
 export class CheckoutError extends Error {
   override name = 'CheckoutError';
@@ -219,7 +220,7 @@ export class RepoCache {
     ]);
     for (const result of settled) if (result.status === 'rejected') throw result.reason;
     // Checked out here through the cache's own path; the container reads them at its mount.
-    if (objectsAt) await writeFile(join(workspace, '.git', 'objects', 'info', 'alternates'), `${objectsAt}\n`);
+    if (objectsAt) pointObjectsAt(join(workspace, '.git'), objectsAt);
   }
 
   /** The cache's objects directory for `repoUrl`, when the cache exists. */

@@ -9,10 +9,9 @@
  * project of its URL, so only a job with the credentials that fetched the commit here
  * skips it. A restarted drone fetches once more.
  */
-import { createHash } from 'node:crypto';
-import type { GitCredentials } from '../common/git/credentials-env.ts';
+import { credentialsDigest, type GitCredentials } from '../common/git/credentials-env.ts';
 
 /** The scope of a cache's commits fetched with these credentials (a digest: no credential is kept). */
 export function fetchScope(cacheDir: string, credentials: GitCredentials | undefined): string {
-  return `${cacheDir}\n${createHash('sha256').update(JSON.stringify(credentials ?? null)).digest('base64url')}`;
+  return `${cacheDir}\n${credentialsDigest(credentials)}`;
 }

@@ -16,6 +16,7 @@
  * Always: `GIT_TERMINAL_PROMPT=0` and ssh in batch mode, so a missing or wrong credential
  * fails at once instead of waiting for a prompt nobody will answer.
  */
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,11 @@ import { explainHostKeyFailure, hostKeyOptions, shellQuote, type HostKeyPolicy }
 import { startKeyAgent } from './ssh-agent.ts';
 
 export type GitCredentials = NonNullable<CheckoutSpec['credentials']>;
+
+/** A digest of credentials, to key what was learned with them without keeping a secret. */
+export function credentialsDigest(credentials: GitCredentials | undefined): string {
+  return createHash('sha256').update(JSON.stringify(credentials ?? null)).digest('base64url');
+}
 
 export interface GitAuth {
   /** Variables to add to the git process's environment. */

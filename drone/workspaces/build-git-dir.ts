@@ -56,7 +56,7 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
   if (!refs || !objects) return false;
 
   for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'refs/remotes/origin']) mkdirSync(join(gitDir, d), { recursive: true });
-  if (objectsAt) writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsAt}\n`);
+  if (objectsAt) pointObjectsAt(gitDir, objectsAt);
   for (const d of new Set(objects.filter((f) => !f.startsWith('pack/')).map((f) => f.split('/')[0]))) mkdirSync(join(gitDir, 'objects', d));
   if (!(await linkAll(objects.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) return false;
 
@@ -78,6 +78,11 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
     writeFileSync(join(gitDir, 'refs/remotes/origin/HEAD'), `ref: refs/remotes/origin/${local}\n`);
   }
   return true;
+}
+
+/** Makes `gitDir` borrow its objects from `objectsAt` (alternates), where a container mounts the cache's read-only. */
+export function pointObjectsAt(gitDir: string, objectsAt: string): void {
+  writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${objectsAt}\n`);
 }
 
 /** A config as a clone writes it; values quoted, `\` and `"` escaped, as git reads them. */

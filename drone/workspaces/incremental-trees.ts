@@ -46,7 +46,7 @@ import { uploadNameProblem } from '../../common/upload-files.ts';
 import { workspaceCacheProblem } from '../../common/workspace-caches.ts';
 import { removeTree } from '../remove-tree.ts';
 import { safeDirName } from '../safe-dir-name.ts';
-import { makeBuildGitDir } from './build-git-dir.ts';
+import { makeBuildGitDir, pointObjectsAt } from './build-git-dir.ts';
 import { localGit, localGitScript } from './local-git.ts';
 import { readTextIfExists } from './read-text.ts';
 import { TreeLeases, type TreeLease } from './tree-leases.ts';
@@ -205,7 +205,7 @@ export class IncrementalTrees {
         // Builds that look at their remote should see the real one, not the cache.
         await setOriginUrl(join(temp, '.git', 'config'), update.repoUrl);
         // Nothing on this side reads the build's objects: the checkout is the private repository's.
-        if (update.objectsAt) writeFileSync(join(temp, '.git', 'objects', 'info', 'alternates'), `${update.objectsAt}\n`);
+        if (update.objectsAt) pointObjectsAt(join(temp, '.git'), update.objectsAt);
         return temp;
       } catch (err) {
         await removeTree(temp).catch(() => {});

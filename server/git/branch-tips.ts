@@ -10,8 +10,7 @@
  * never stands in for another's access check. Only plain branch refs are shared; a
  * commit, a refspec or a pull request asks the mirrors as before.
  */
-import { createHash } from 'node:crypto';
-import type { GitCredentials } from '../../common/git/credentials-env.ts';
+import { credentialsDigest, type GitCredentials } from '../../common/git/credentials-env.ts';
 import { AnswersSince } from '../util/answers-since.ts';
 import type { Mirrors } from './mirror-host-protocol.ts';
 import type { RefRequest } from './repo-mirror.ts';
@@ -28,7 +27,7 @@ export class BranchTips {
     return {
       resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials) {
         if (!ref.branch || ref.sha || ref.refspec) return mirrors.resolve(repoUrl, ref, credentials);
-        const key = `${repoUrl}\n${ref.branch}\n${createHash('sha256').update(JSON.stringify(credentials ?? null)).digest('base64url')}`;
+        const key = `${repoUrl}\n${ref.branch}\n${credentialsDigest(credentials)}`;
         return answers.get(key, takenAt, () => mirrors.resolve(repoUrl, ref, credentials));
       },
       parents: (repoUrl, sha) => mirrors.parents(repoUrl, sha),
