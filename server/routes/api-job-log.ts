@@ -14,16 +14,18 @@ import { findJobLogState, type JobLogState } from '../db/jobs.ts';
 import { rowReads } from '../db/row-reads.ts';
 import { GoneError, NotFoundError } from '../errors.ts';
 import { LogTextCache } from '../jobs/log-text-cache.ts';
+import type { Logger } from '../logger.ts';
 import { coalescedChunks } from '../util/coalesced-chunks.ts';
 import { acceptsGzip } from './accepts-gzip.ts';
 import type { AuthVariables } from './auth-middleware.ts';
 import { logAttempt } from './log-attempt.ts';
+import { answerOnNode, nodeResponseOf } from './node-answer.ts';
 import { idParam } from './request-input.ts';
 
 /** Writes are joined up to this size (a gzip'd log of a few MiB is one write). */
 const WRITE_BYTES = 256 * 1024;
 
-export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: LogTextCache }) {
+export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: LogTextCache; log?: Logger }) {
   const { db } = deps;
   const logTexts = deps.logTexts ?? new LogTextCache(db);
   const logJobRows = rowReads<JobLogState | undefined>(deps.changes, 'job');
@@ -38,12 +40,14 @@ export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: Lo
     if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
     // `?attempt=N`: an earlier attempt of a retried job (each keeps its own log); default the current one.
     const attempt = logAttempt(c.req.query('attempt'), job.attempt);
-    c.header('Content-Type', 'text/plain; charset=utf-8');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Vary', 'Accept-Encoding');
     // Clients that take gzip get the shared text's compressed pieces (log-gzip.ts).
     const gzip = acceptsGzip(c.req.header('accept-encoding'));
-    if (gzip) c.header('Content-Encoding', 'gzip');
+    const headers: Record<string, string> = {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      Vary: 'Accept-Encoding',
+      ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+    };
     // The current attempt's stored log is identified by its lease: an attempt abandoned
     // before it started is stored anew under the same number (and a new lease). Without
     // a lease (never assigned) there is nothing worth sharing.
@@ -57,10 +61,17 @@ export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: Lo
     // with a Content-Length (and a failure there is an error answer, not a cut log).
     const first = await writes.next();
     const second = first.done ? first : await writes.next();
-    if (second.done) return c.body(first.done ? new Uint8Array(0) : (first.value as Uint8Array<ArrayBuffer>));
+    const held = [first, second].flatMap((read) => (read.done ? [] : [read.value]));
+    // Many readers of one running log at once: answered on node's response (node-answer.ts).
+    const out = nodeResponseOf(c);
+    if (out) {
+      const onFailure = (err: unknown) => deps.log?.error({ err, jobId: id }, 'log read failed after its answer began; the connection was cut');
+      return answerOnNode(out, headers, held, second.done ? undefined : writes, onFailure);
+    }
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    if (second.done) return c.body(held.length ? (held[0] as Uint8Array<ArrayBuffer>) : new Uint8Array(0));
     return stream(c, async (out) => {
-      await out.write(first.value!);
-      await out.write(second.value);
+      for (const bytes of held) await out.write(bytes);
       for (let next = await writes.next(); !next.done; next = await writes.next()) await out.write(next.value);
     });
   });

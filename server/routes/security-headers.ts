@@ -7,6 +7,7 @@
  * (CSP 3 browsers match ws: to the page's own http origin).
  */
 import type { MiddlewareHandler } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -32,6 +33,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
+    // An answer written on node's response carries these itself (node-answer.ts).
+    if (c.res === RESPONSE_ALREADY_SENT) return;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
       if (!c.res.headers.has(name)) c.res.headers.set(name, value);
     }

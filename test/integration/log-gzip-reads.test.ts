@@ -117,3 +117,38 @@ it('gives concurrent gzip readers of a growing log each the whole log as stored 
   }
   assert.equal(await gunzipBoth((await fetchLog(job.id, 'gzip')).body), final);
 });
+
+it('answers a log too long for one write in chunks, each answer with the headers every answer carries, and answers everyone whole after a reader hangs up mid-way', async () => {
+  const job = await runningJob();
+  const long = (from: number, n: number) => Array.from({ length: n }, (_, i) => `line ${from + i} ${'x'.repeat(40 + (i % 80))} é🐝\n`);
+  // ~5 MiB: past the text a log keeps shared (4 MiB), so read in slices of the database and streamed.
+  for (let i = 0; i < 50; i++) await job.append(long(i * 1000, 1000));
+  const expected = await uncached(job.id);
+  const plain = await fetchLog(job.id);
+  assert.equal(plain.headers['transfer-encoding'], 'chunked', 'a long log is streamed');
+  assert.equal(plain.body.toString(), expected);
+  const small = await runningJob();
+  await small.append(lines(0, 10));
+  const whole = await fetchLog(small.id, 'gzip');
+  assert.equal(whole.headers['content-length'], String(whole.body.length), 'a short log is one body with its length');
+  for (const answer of [plain, whole]) {
+    assert.match(String(answer.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.equal(answer.headers['x-frame-options'], 'DENY');
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+    assert.equal(answer.headers['content-type'], 'text/plain; charset=utf-8');
+  }
+  // A reader that takes the first bytes and hangs up: the queen stops writing to it and
+  // goes on answering everyone else whole.
+  const firstBytes = await new Promise<number>((resolve, reject) => {
+    const req = get(`${queen.url}/api/jobs/${job.id}/log`, { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
+      res.once('data', (b: Buffer) => {
+        req.destroy();
+        resolve(b.length);
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+  });
+  assert.ok(firstBytes > 0);
+  assert.equal((await fetchLog(job.id)).body.toString(), expected);
+  assert.equal(await gunzipBoth((await fetchLog(job.id, 'gzip')).body), expected);
+});
