@@ -51,12 +51,15 @@ import { localGit, localGitScript } from './local-git.ts';
 import { readTextIfExists } from './read-text.ts';
 import { TreeLeases, type TreeLease } from './tree-leases.ts';
 import { clearTreeState, readTreeState, writeTreeState } from './tree-state.ts';
+import { TreeSnapshot } from './tree-snapshot.ts';
 
 export interface IncrementalTreesOptions {
   /** `<dataDir>/workspaces`. */
   root: string;
   /** Host variables git may see (PATH, HOME). */
   hostEnv: Record<string, string>;
+  /** Trees with more entries are always brought to their commit by git (tree-snapshot.ts). */
+  snapshotMaxEntries?: number;
 }
 
 export interface TreeUpdate {
@@ -87,6 +90,8 @@ export class IncrementalTrees {
   readonly #options: IncrementalTreesOptions;
   /** The directories of commits built lately: a build of one of them again lists nothing (a git process fewer). */
   readonly #commitDirs = new CommitDirs();
+  /** Per slot, the tree as its last update left it (tree-snapshot.ts); only in memory, so a restarted drone runs git. */
+  readonly #snapshots = new Map<string, { of: string; tree: TreeSnapshot }>();
 
   constructor(options: IncrementalTreesOptions) {
     this.#options = options;
@@ -113,13 +118,24 @@ export class IncrementalTrees {
       if (problem) throw new WorkspaceCacheError(`the workspace cache ${JSON.stringify(entry)} ${problem}`);
     }
     const slotDir = this.#slotDir(lease);
+    // Taken out first: from here until the update is done, nothing vouches for the tree.
+    const snapshot = this.#snapshots.get(slotDir);
+    this.#snapshots.delete(slotDir);
     const before = await readTreeState(slotDir);
     mkdirSync(slotDir, { recursive: true });
     await clearTreeState(slotDir);
     if (before) {
       try {
+        const kept = snapshot?.of === snapshotKey(update) && before.sha === update.sha && snapshot.tree.unchanged(this.treePath(lease));
+        if (kept) {
+          update.progress(`Workspace ${lease.slot} of the project is as the last build of ${before.sha.slice(0, 7)} found it: no checkout needed (incremental)`);
+          await this.#bringToCommit(slotDir, [], update, true);
+          this.#snapshots.set(slotDir, snapshot);
+          return;
+        }
         update.progress(`Updating workspace ${lease.slot} of the project from ${before.sha.slice(0, 7)} (incremental)`);
         await this.#bringToCommit(slotDir, before.droneFiles, update);
+        this.#snapshot(slotDir, update);
         return;
       } catch (err) {
         if (update.signal?.aborted) throw err;
@@ -130,6 +146,13 @@ export class IncrementalTrees {
     }
     await this.#makeSlotAnew(slotDir, update.signal);
     await this.#bringToCommit(slotDir, [], update);
+    this.#snapshot(slotDir, update);
+  }
+
+  /** Remembers the tree as the update left it, when it can be told unchanged later (tree-snapshot.ts). */
+  #snapshot(slotDir: string, update: TreeUpdate): void {
+    const tree = TreeSnapshot.take(join(slotDir, 'tree'), join(slotDir, 'ctime-probe'), this.#options.snapshotMaxEntries);
+    if (tree) this.#snapshots.set(slotDir, { of: snapshotKey(update), tree });
   }
 
   /** Resolves once the deletions going on in the background are done (tests). */
@@ -167,7 +190,8 @@ export class IncrementalTrees {
     return join(this.#options.root, safeDirName(lease.projectId), String(lease.slot));
   }
 
-  async #bringToCommit(slotDir: string, droneFiles: string[], update: TreeUpdate): Promise<void> {
+  /** `treeUnchanged`: the tree is known to be as the last update left it at this commit (only its `.git` is made anew). */
+  async #bringToCommit(slotDir: string, droneFiles: string[], update: TreeUpdate, treeUnchanged = false): Promise<void> {
     const tree = join(slotDir, 'tree');
     const privateGit = join(slotDir, 'git');
     const git = (args: string[], cwd = tree) => localGit(args, { cwd, env: this.#options.hostEnv, signal: update.signal });
@@ -185,6 +209,7 @@ export class IncrementalTrees {
     }
 
     const cleanTree = async () => {
+      if (treeUnchanged) return;
       // Checkout, clean and the listing of the commit's directories in one shell: the drone
       // starts one process, not three (starting one from the drone's big process blocks its
       // thread for a few milliseconds; the shell starts git for a fraction of that).
@@ -247,6 +272,14 @@ export class IncrementalTrees {
     // No template: no hooks or excludes of the host's git installation in the private repository.
     await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
   }
+}
+
+/**
+ * What else a tree left unchanged must have been updated for: the same named caches (git
+ * clean kept those paths and no others) and the same objects mount (the build's `.git`).
+ */
+function snapshotKey(update: TreeUpdate): string {
+  return JSON.stringify([update.sha.toLowerCase(), update.caches, update.objectsAt ?? null]);
 }
 
 /**
