@@ -7,7 +7,8 @@
  * `TEST_DATABASE_URL` for PostgreSQL). With `--new-commits` each build is of a commit made
  * just before its trigger (not timed) — as a push's build is: the queen's mirror and the
  * drone's cache both fetch it — instead of the same commit every time (a re-run's case,
- * and `bench/compare-buildbot.ts`'s). Prints figures, asserts nothing.
+ * and `bench/compare-buildbot.ts`'s). `DRONE_PROF=<dir>` writes the drone's CPU profile
+ * there (`--cpu-prof`). Prints figures, asserts nothing.
  */
 import { performance } from 'node:perf_hooks';
 import { logOf, readJobEvents } from '../server/db/job-log.ts';
@@ -26,7 +27,7 @@ const repo = await createGitRepo({ files: { README: 'trivial\n' } });
 const project = (await queen.api('POST', '/api/projects', {
   name: 'trivial', repoUrl: repo.url, config: { phases: { test: ['true'] } },
 })).body;
-const drone = await connectDrone(queen, { name: 'trivial-drone', capacity: 1 });
+const drone = await connectDrone(queen, { name: 'trivial-drone', capacity: 1, nodeArgs: process.env.DRONE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DRONE_PROF] : [] });
 
 /** Step name → ms after the trigger, per build. */
 const steps = new Map<string, number[]>();
