@@ -33,6 +33,10 @@
  *      previous one are gone with it.
  *   7. The state is written.
  *
+ * Building the same commit again in a tree no build changed since its update (told by
+ * a walk of the tree against the snapshot taken after that update: tree-snapshot.ts)
+ * skips steps 2–5: only the build's `.git` is made anew.
+ *
  * A failure in 2–6 makes the slot anew and tries once more. A slot that cannot even be
  * deleted (files a container left owned by root) is moved aside and deleted as far as
  * possible, and a new one made in its place.
