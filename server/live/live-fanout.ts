@@ -40,6 +40,9 @@ class JobFeed implements JobFeedState {
  */
 const SUBSCRIBERS_PER_TURN = 100;
 
+/** Reads of a job's row for one subscription, at most (subscribeFresh). */
+const MAX_SNAPSHOT_READS = 5;
+
 /** Overview watchers of every project's jobs are filed under this key. */
 const ALL_PROJECTS = '*';
 
@@ -68,6 +71,8 @@ export class LiveFanout {
   readonly #droneWatchers = new Set<LiveClient>();
   readonly #clients = new Map<LiveClient, Map<string, JobSubscription>>();
   readonly #reads: CatchUpReads;
+  /** Per job, the snapshot reads under way for subscribers: each learns of a status change during it (subscribeFresh). */
+  readonly #snapshotReads = new Map<string, Set<{ changed: boolean }>>();
   #peakOfClosed = 0;
   /** Subscribers written to per turn of the event loop (tests make it small, to see rounds span turns). */
   subscribersPerTurn = SUBSCRIBERS_PER_TURN;
@@ -111,6 +116,36 @@ export class LiveFanout {
 
   subscriptionCount(client: LiveClient): number {
     return this.#clients.get(client)?.size ?? 0;
+  }
+
+  /**
+   * Reads the job's row with `read` and follows it for the client from `after`; undefined
+   * (and no subscription) when there is no such job. A status change announced while the
+   * row was being read may or may not be in what the read returns, and the subscription
+   * that would carry it did not exist yet: the row is read again, so the client's first
+   * status is never older than one it was not sent (a page then showed `assigned` while
+   * the job's log streamed). Once subscribed, every later change reaches it as a frame.
+   */
+  async subscribeFresh(client: LiveClient, jobId: string, after: number, read: () => Promise<Job | undefined>): Promise<Job | undefined> {
+    for (let reads = 1; ; reads++) {
+      const mark = { changed: false };
+      let marks = this.#snapshotReads.get(jobId);
+      if (!marks) this.#snapshotReads.set(jobId, (marks = new Set()));
+      marks.add(mark);
+      let job: Job | undefined;
+      try {
+        job = await read();
+      } finally {
+        marks.delete(mark);
+        if (marks.size === 0) this.#snapshotReads.delete(jobId);
+      }
+      if (!job) return undefined;
+      // A job changes status a handful of times; past that many reads, its next change is a frame anyway.
+      if (!mark.changed || reads >= MAX_SNAPSHOT_READS) {
+        this.subscribe(client, job, after);
+        return job;
+      }
+    }
   }
 
   /** Follows `job` for the client from `after` (replacing a subscription it had to the job). */
@@ -224,6 +259,7 @@ export class LiveFanout {
   };
 
   readonly #onStatus = (job: Job) => {
+    for (const mark of this.#snapshotReads.get(job.id) ?? []) mark.changed = true;
     const feed = this.#jobs.get(job.id);
     const all = this.#projects.get(ALL_PROJECTS);
     const ofProject = this.#projects.get(job.projectId);

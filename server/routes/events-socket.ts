@@ -81,9 +81,8 @@ export function handleEventsSocket(ws: WebSocket, deps: EventsSocketDeps): void 
       return reply({ type: 'error', code: 'too_many_subscriptions', message: `at most ${MAX_SUBSCRIPTIONS} at once` });
     }
     try {
-      const job = await findJob(deps.db, msg.jobId);
+      const job = await fanout.subscribeFresh(client, msg.jobId, msg.after, () => findJob(deps.db, msg.jobId));
       if (!job) return reply({ type: 'error', code: 'not_found', message: `Job ${msg.jobId} does not exist`, jobId: msg.jobId });
-      fanout.subscribe(client, job, msg.after);
     } catch (err) {
       deps.log.error({ err }, 'subscribe failed');
       reply({ type: 'error', code: 'internal_error', message: 'subscribe failed' });
