@@ -41,8 +41,13 @@ export class TreeSnapshot {
   static take(tree: string, probePath: string, maxEntries = DEFAULT_SNAPSHOT_MAX_ENTRIES): TreeSnapshot | undefined {
     const walked = walk(tree, maxEntries);
     if (!walked) return undefined;
-    writeFileSync(probePath, '');
-    const now = lstatSync(probePath, { bigint: true }).ctimeNs;
+    let now: bigint;
+    try {
+      writeFileSync(probePath, '');
+      now = lstatSync(probePath, { bigint: true }).ctimeNs;
+    } catch {
+      return undefined; // a full disk, say: the build goes on, and the next update runs git
+    }
     if (walked.newestCtime >= now) return undefined;
     return new TreeSnapshot(walked.count, walked.digest);
   }
