@@ -21,6 +21,7 @@ import type { RunControl } from './jobs/run-control.ts';
 import type { Logger } from './logger.ts';
 import type { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { apiRoutes } from './routes/api.ts';
+import { JobLogRows } from './routes/api-job-log.ts';
 import { requireApiToken } from './routes/auth-middleware.ts';
 import { hookRoutes } from './routes/hooks.ts';
 import { droneFileRoutes, type DroneFileAccess } from './routes/drone-files.ts';
@@ -95,8 +96,11 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (c) => c.json({ ok: true }));
   const trustProxy = deps.trustProxy ?? false;
   const rejected = (c: Context, reason: string) => deps.authFailures?.report('api_token', requestAddress(c, trustProxy), reason, { path: c.req.path });
+  // A log read's job row is read beside its credential check (api-job-log.ts).
+  const logRows = new JobLogRows(deps.db, deps.changes);
+  app.use('/api/jobs/:id/log', logRows.prefetch());
   app.use('/api/*', requireApiToken(deps.db, rejected, deps.changes));
-  app.route('/api', apiRoutes(deps));
+  app.route('/api', apiRoutes({ ...deps, logRows }));
   // Prometheus scrapes with `authorization: Bearer <HIVE_METRICS_TOKEN>` (bearer_token in its
   // config) — a credential of its own that opens nothing else; no user or admin token.
   app.get('/metrics', async (c) => {

@@ -21,7 +21,7 @@ import type { Logger } from '../logger.ts';
 import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { Fleet } from '../scheduler/fleet.ts';
 import { droneRoutes } from './api-drones.ts';
-import { jobLogRoutes } from './api-job-log.ts';
+import { JobLogRows, jobLogRoutes } from './api-job-log.ts';
 import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } from './api-schemas.ts';
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
@@ -52,6 +52,8 @@ export interface ApiDeps {
   db: Db;
   /** Changes to cached rows, on the embedded database (change-feed.ts). */
   changes?: ChangeFeed;
+  /** Log readers' job rows, shared with the read begun before the credential check (api-job-log.ts). */
+  logRows?: JobLogRows;
   /** Logs' shared text, kept from stored events too (log-text-cache.ts); one of its own when absent. */
   logTexts?: LogTextCache;
   plugins: PluginRegistry;

@@ -86,6 +86,18 @@ it('answers gzip to clients that ask, plain text to the others, each saying Vary
   assert.equal(refused.body.toString(), expected);
   // Errors stay as they were, whatever the encoding asked for.
   assert.equal((await fetchLog('00000000-0000-4000-8000-000000000000', 'gzip')).status, 404);
+  // The job row read before the credential check (api-job-log.ts) never answers a refused one.
+  for (const authorization of ['Bearer not-a-token', 'Basic eDp5']) {
+    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      get(`${queen.url}/api/jobs/${job.id}/log`, { agent: false, headers: { authorization } }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      }).on('error', reject);
+    });
+    assert.equal(refused.status, 401, authorization);
+    assert.ok(!refused.body.includes('line 0'), 'no log in a refused answer');
+  }
 });
 
 it('gunzips to the whole log when it ends past the text one log may keep shared', async () => {
