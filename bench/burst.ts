@@ -6,6 +6,8 @@
  * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
  * `TEST_DATABASE_URL` for PostgreSQL). Prints figures, asserts nothing.
  */
+// The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
+import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

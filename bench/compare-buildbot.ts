@@ -27,6 +27,8 @@
  * triggered by its REST API and followed on the queen's bus, as bench/run.ts.
  * Every temp dir is under os.tmpdir(), on the same disk for both.
  */
+// The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
+import '../server/v8-tuning.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';

@@ -10,6 +10,8 @@
  * and `bench/compare-buildbot.ts`'s). `DRONE_PROF=<dir>` writes the drone's CPU profile
  * there (`--cpu-prof`). Prints figures, asserts nothing.
  */
+// The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
+import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';
 import { logOf, readJobEvents } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
