@@ -33,12 +33,14 @@
  * 2.9–3.5 ms, on a loaded two-core machine).
  */
 
+import { POSIX_SHELL } from '../posix-shell.ts';
+
 /** The extra stdio fd on which the guard waits for the drone's end to close. */
 export const GUARD_FD = 3;
 
-const GUARD_SCRIPT = `(read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec sh -c "$1" ${GUARD_FD}<&-`;
+const GUARD_SCRIPT = `(read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec ${POSIX_SHELL} -c "$1" ${GUARD_FD}<&-`;
 
-/** The argv of `sh` that runs `command` under the guard; spawn it with `guardStdio`. */
+/** The argv of POSIX_SHELL that runs `command` under the guard; spawn it with `guardStdio`. */
 export function guardedShellArgs(command: string): string[] {
   // "hive-guard" is the guard's $0: it names the watcher in `ps`.
   return ['-c', GUARD_SCRIPT, 'hive-guard', command];

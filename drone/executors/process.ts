@@ -27,6 +27,7 @@ import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } fro
 import { ExecutorError } from './executor.ts';
 import { projectCacheDir } from './project-cache.ts';
 import type { ProcessGroupRecord } from './process-group-record.ts';
+import { POSIX_SHELL } from '../posix-shell.ts';
 import { GUARD_FD, guardedShellArgs, guardStdio } from './process-guard.ts';
 
 export interface ProcessExecutorOptions {
@@ -93,7 +94,7 @@ class ProcessSession implements ExecSession {
     return new Promise((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn('sh', guardedShellArgs(command), {
+        child = spawn(POSIX_SHELL, guardedShellArgs(command), {
           cwd: this.#job.workspace,
           env: this.#env,
           detached: true,

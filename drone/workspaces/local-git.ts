@@ -5,6 +5,7 @@
  * tree runs several. Failures are `LocalGitError`s carrying git's complaint.
  */
 import { execFile } from 'node:child_process';
+import { POSIX_SHELL } from '../posix-shell.ts';
 
 export class LocalGitError extends Error {
   override name = 'LocalGitError';
@@ -29,7 +30,7 @@ export function localGit(args: string[], options: LocalGitOptions): Promise<stri
  * stdout: one process started from the drone for several git commands.
  */
 export function localGitScript(script: string, args: string[], options: LocalGitOptions): Promise<string> {
-  return run('sh', ['-c', script, 'sh', ...args], options, 'git');
+  return run(POSIX_SHELL, ['-c', script, 'sh', ...args], options, 'git');
 }
 
 function run(file: string, args: string[], options: LocalGitOptions, what: string): Promise<string> {

@@ -83,6 +83,18 @@ describe('ProcessExecutor', () => {
     await session.dispose();
   });
 
+  it('starts the command\'s shell by its path, whatever PATH the job sets', async () => {
+    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! } })
+      .start({ spec, workspace, env: { PATH: join(workspace, 'no-such-dir') } });
+    try {
+      const r = await runIn(session, '/bin/echo "$PATH"; echo "$0"');
+      assert.equal(r.exitCode, 0, r.error ?? r.stderr);
+      assert.equal(r.stdout, `${join(workspace, 'no-such-dir')}\n/bin/sh\n`, 'the job\'s PATH is the command\'s, its shell /bin/sh');
+    } finally {
+      await session.dispose();
+    }
+  });
+
   it('resolves promptly when a background process keeps the output pipes open, and dispose kills it', async () => {
     const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! }, closeWaitMs: 100 })
       .start({ spec, workspace, env: {} });
