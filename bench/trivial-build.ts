@@ -3,7 +3,7 @@
  * on one real drone process (process executor, incremental workspace), triggered and
  * awaited one after another; for each build a timeline of the queen's status changes and
  * the drone's events (their own `at`), and then the median of each step over the builds.
- * `node --import tsx bench/trivial-build.ts [builds] [--new-commits]` (PGlite;
+ * `node --import tsx bench/trivial-build.ts [builds] [--new-commits] [--commands N] [--idle MS]` (PGlite;
  * `TEST_DATABASE_URL` for PostgreSQL). With `--new-commits` each build is of a commit made
  * just before its trigger (not timed) — as a push's build is: the queen's mirror and the
  * drone's cache both fetch it — instead of the same commit every time (a re-run's case,
@@ -20,14 +20,20 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 
-const BUILDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
+const BUILDS = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 20);
 const NEW_COMMITS = process.argv.includes('--new-commits');
+/** `--commands N`: the test phase runs `true` N times (what each further command costs). */
+const commandsArg = process.argv.indexOf('--commands');
+const COMMANDS = commandsArg >= 0 ? Number(process.argv[commandsArg + 1]) : 1;
+/** `--idle MS`: the pause between a build's end and the next trigger (builds seldom come back to back). */
+const idleArg = process.argv.indexOf('--idle');
+const IDLE_MS = idleArg >= 0 ? Number(process.argv[idleArg + 1]) : 0;
 const WARM_UP = 3;
 
 const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
 const repo = await createGitRepo({ files: { README: 'trivial\n' } });
 const project = (await queen.api('POST', '/api/projects', {
-  name: 'trivial', repoUrl: repo.url, config: { phases: { test: ['true'] } },
+  name: 'trivial', repoUrl: repo.url, config: { phases: { test: Array.from({ length: COMMANDS }, () => 'true') } },
 })).body;
 const drone = await connectDrone(queen, { name: 'trivial-drone', capacity: 1, nodeArgs: process.env.DRONE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DRONE_PROF] : [] });
 
@@ -45,6 +51,7 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   const onStatus = (job: { status: string }) => seen.push({ at: Date.now(), what: `queen: ${job.status}` });
   queen.bus.on('job-status', onStatus);
   if (NEW_COMMITS) await repo.commit({ files: { 'build.txt': `${i}\n` } });
+  if (IDLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
   const wall0 = Date.now();
   const t0 = performance.now();
   const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;

@@ -116,6 +116,8 @@ class JobRun {
   #plannedWorkspace = false;
   #sha: string | undefined;
   #cmdIndex = 0;
+  /** Commands of the phases this job type runs not yet started (the cleanup's included). */
+  #commandsLeft = 0;
   /** What the last failing command did, for the job's final message. */
   #lastFailure = '';
 
@@ -142,6 +144,7 @@ class JobRun {
       this.#stop({ status: 'timed_out', message: `Job exceeded its timeout of ${formatDuration(spec.timeoutMs)}` });
     }, Math.min(spec.timeoutMs, 2 ** 31 - 1));
 
+    for (const phase of PHASES) if (this.#willRun(phase)) this.#commandsLeft += this.#spec.phases[phase].length;
     let workspace: string | undefined;
     let cleanupOutcome: JobOutcome | undefined;
     try {
@@ -362,6 +365,7 @@ class JobRun {
 
   async #runCommand(phase: PhaseName, command: SpecCommand, signal: AbortSignal): Promise<CommandOutcome> {
     const cmd = this.#cmdIndex++;
+    this.#commandsLeft--;
     const shown = this.#text(command.display ?? command.run, MAX_OUTPUT_CHUNK_CHARS);
     this.#emit({ type: 'job:cmd:start', cmd, phase, command: shown });
     const output = new OutputCoalescer({
@@ -376,6 +380,7 @@ class JobRun {
         onStdout: (chunk) => output.write('stdout', chunk),
         onStderr: (chunk) => output.write('stderr', chunk),
         signal,
+        more: this.#commandsLeft > 0,
       });
     } catch (err) {
       broken = true;

@@ -44,6 +44,11 @@ export interface CommandIo {
    * (after a short grace period at most), with `exitCode: null`.
    */
   signal: AbortSignal;
+  /**
+   * Another command of this session is expected after this one (the runner may still stop
+   * early): the executor may get ready for it while this one runs.
+   */
+  more?: boolean;
 }
 
 export interface CommandResult {

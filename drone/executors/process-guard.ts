@@ -38,7 +38,9 @@ import { POSIX_SHELL } from '../posix-shell.ts';
 /** The extra stdio fd on which the guard waits for the drone's end to close. */
 export const GUARD_FD = 3;
 
-const GUARD_SCRIPT = `(read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec ${POSIX_SHELL} -c "$1" ${GUARD_FD}<&-`;
+const WATCHER = `(read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 &`;
+
+const GUARD_SCRIPT = `${WATCHER} exec ${POSIX_SHELL} -c "$1" ${GUARD_FD}<&-`;
 
 /** The argv of POSIX_SHELL that runs `command` under the guard; spawn it with `guardStdio`. */
 export function guardedShellArgs(command: string): string[] {
@@ -48,3 +50,55 @@ export function guardedShellArgs(command: string): string[] {
 
 /** stdin from /dev/null, stdout and stderr piped to the drone, and the guard's pipe. */
 export const guardStdio = ['ignore', 'pipe', 'pipe', 'pipe'] as const;
+
+/**
+ * A guard started before its command is known (parked-guards.ts): a shell that reads its
+ * script from stdin (`sh -s`, which dash reads in blocks). The drone writes the watcher's
+ * line at once (`PARKED_GUARD_PRELUDE`), so the watcher is in place from the start, and
+ * when a command needs the guard, the rest (`parkedGuardInput`): the job's environment,
+ * `cd` to the workspace, and the same `exec` of the command's shell as above; then it
+ * closes stdin. (Node's stdio "pipes" are socket pairs, which `. /dev/stdin` cannot open.)
+ * Started with an empty environment in `/`, it runs nothing else before its input; an
+ * input that ends without an exec (the drone gave up on it) ends the shell.
+ */
+export const PARKED_GUARD_PRELUDE = `${WATCHER}\n`;
+
+/** The argv of POSIX_SHELL for a parked guard; spawn it with `parkedStdio`. */
+export function parkedGuardArgs(): string[] {
+  return ['-s'];
+}
+
+/** As `guardStdio`, with stdin piped: the parked guard's input comes there. */
+export const parkedStdio = ['pipe', 'pipe', 'pipe', 'pipe'] as const;
+
+/**
+ * Past this, a command starts directly: an argument of over 128 KiB is refused by exec,
+ * which a direct start reports as a start failure, and a parked guard could only report
+ * as the shell's exit code.
+ */
+const MAX_PARKED_COMMAND_CHARS = 64 * 1024;
+
+/**
+ * What a parked guard reads to run `command` in `workspace` with exactly `env` — or
+ * undefined when that cannot be said in `sh`: a variable name that is no shell name (a
+ * direct start passes it on), or a command too long.
+ *
+ * `cd` sets OLDPWD, which a command started directly does not get: unset before the job's
+ * own variables are exported (OLDPWD among them, if it has one).
+ */
+export function parkedGuardInput(env: Record<string, string>, workspace: string, command: string): string | undefined {
+  if (command.length > MAX_PARKED_COMMAND_CHARS) return undefined;
+  let exports = '';
+  for (const [name, value] of Object.entries(env)) {
+    if (!SHELL_NAME.test(name)) return undefined;
+    exports += `export ${name}=${shellQuote(value)}\n`;
+  }
+  return `cd -- ${shellQuote(workspace)} || exit 126\nunset OLDPWD\n${exports}exec ${POSIX_SHELL} -c ${shellQuote(command)} ${GUARD_FD}<&- </dev/null\n`;
+}
+
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** One word for `sh`, whatever it holds: single quotes, each `'` closed, escaped and reopened. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

@@ -19,6 +19,9 @@
  *
  * With a `cacheRoot`, commands get `HIVE_CACHE_DIR`: the project's cache directory on the
  * host, kept across jobs (see project-cache.ts).
+ *
+ * With `spares`, commands start in guards parked ahead of them (parked-guards.ts) rather
+ * than by a start of their own, which holds the drone's thread ~10 ms.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -28,7 +31,10 @@ import { ExecutorError } from './executor.ts';
 import { projectCacheDir } from './project-cache.ts';
 import type { ProcessGroupRecord } from './process-group-record.ts';
 import { POSIX_SHELL } from '../posix-shell.ts';
-import { GUARD_FD, guardedShellArgs, guardStdio } from './process-guard.ts';
+import { GUARD_FD, guardedShellArgs, guardStdio, parkedGuardInput } from './process-guard.ts';
+import { ParkedGuards } from './parked-guards.ts';
+import type { ParkedGuard } from './parked-guards.ts';
+import { existsSync } from 'node:fs';
 
 export interface ProcessExecutorOptions {
   /** The whitelisted host variables (see `pickHostEnv` in config.ts). */
@@ -41,16 +47,31 @@ export interface ProcessExecutorOptions {
   cacheRoot?: string;
   /** Where the commands' process groups are recorded for the drone's next start; none without it. */
   groupRecord?: ProcessGroupRecord;
+  /**
+   * How many guards to keep parked for the next commands (parked-guards.ts); the drone
+   * keeps one per slot. 0: every command starts its own process.
+   */
+  spares?: number;
 }
 
-type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'>> & Pick<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'>;
+type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord' | 'spares'>>
+  & Pick<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'> & { spares: ParkedGuards | undefined };
 
 export class ProcessExecutor implements Executor {
   readonly kind = 'process';
   readonly #options: SessionOptions;
 
   constructor(options: ProcessExecutorOptions) {
-    this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...options };
+    const { spares = 0, ...rest } = options;
+    const pool = spares > 0 ? new ParkedGuards({ size: spares, groupRecord: options.groupRecord }) : undefined;
+    this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...rest, spares: pool };
+    // Made as the drone starts: the first job's command finds its guard.
+    pool?.fill();
+  }
+
+  /** Ends the parked guards (the drone stops); sessions still running are not touched. */
+  close(): void {
+    this.#options.spares?.close();
   }
 
   async start(job: ExecutorJob): Promise<ExecSession> {
@@ -93,29 +114,26 @@ class ProcessSession implements ExecSession {
     if (io.signal.aborted) return Promise.resolve({ exitCode: null, error: 'not started: aborted' });
     return new Promise((resolve) => {
       let child: ChildProcess;
-      try {
-        child = spawn(POSIX_SHELL, guardedShellArgs(command), {
-          cwd: this.#job.workspace,
-          env: this.#env,
-          detached: true,
-          stdio: [...guardStdio],
-        });
-      } catch (err) {
-        resolve({ exitCode: null, error: `could not start: ${(err as Error).message}` });
-        return;
+      const spare = this.#takeSpare(command);
+      if (spare) {
+        child = spare.child;
+      } else {
+        try {
+          child = spawn(POSIX_SHELL, guardedShellArgs(command), {
+            cwd: this.#job.workspace,
+            env: this.#env,
+            detached: true,
+            stdio: [...guardStdio],
+          });
+        } catch (err) {
+          resolve({ exitCode: null, error: `could not start: ${(err as Error).message}` });
+          return;
+        }
+        const pid = child.pid;
+        if (pid !== undefined) this.#options.groupRecord?.add(pid);
+        this.#own(child, (child.stdio[GUARD_FD] as Socket | null) ?? undefined);
       }
       const pid = child.pid;
-      if (pid !== undefined) {
-        this.#groups.add(pid);
-        this.#options.groupRecord?.add(pid);
-      }
-      const guardPipe = child.stdio[GUARD_FD] as Socket | null;
-      if (guardPipe) {
-        // Never read from nor written to; it must neither crash the drone nor keep it alive.
-        guardPipe.on('error', () => {});
-        guardPipe.unref();
-        this.#guardPipes.add(guardPipe);
-      }
       child.stdout!.on('data', (chunk: Buffer) => io.onStdout(chunk));
       child.stderr!.on('data', (chunk: Buffer) => io.onStderr(chunk));
       // Not the child's 'close': that waits for the guard pipe too, which stays open.
@@ -157,7 +175,41 @@ class ProcessSession implements ExecSession {
           finish(result);
         });
       });
+      // While this command runs (a start holds the drone's thread): a guard for the next.
+      if (io.more) this.#options.spares?.refillOne();
     });
+  }
+
+  /**
+   * A parked guard given this command, now this session's; undefined when none is ready or
+   * the command cannot be given to one — a workspace that is not there is left to a direct
+   * start, which reports it as a start failure.
+   */
+  #takeSpare(command: string): ParkedGuard | undefined {
+    const pool = this.#options.spares;
+    if (!pool) return undefined;
+    const input = parkedGuardInput(this.#env, this.#job.workspace, command);
+    if (input === undefined || !existsSync(this.#job.workspace)) return undefined;
+    const spare = pool.take();
+    if (!spare) return undefined;
+    const { child } = spare;
+    // Parked, it did not keep the drone alive; running, it does, as a directly started command.
+    child.ref();
+    for (const stream of [child.stdout, child.stderr]) (stream as Socket).ref();
+    this.#own(child, spare.guardPipe);
+    child.stdin!.end(input);
+    return spare;
+  }
+
+  /** The command's group is killed by dispose(); its guard pipe held until then. */
+  #own(child: ChildProcess, guardPipe: Socket | undefined): void {
+    if (child.pid !== undefined) this.#groups.add(child.pid);
+    if (guardPipe) {
+      // Never read from nor written to; it must neither crash the drone nor keep it alive.
+      guardPipe.on('error', () => {});
+      guardPipe.unref();
+      this.#guardPipes.add(guardPipe);
+    }
   }
 
   async dispose(): Promise<void> {
@@ -168,6 +220,8 @@ class ProcessSession implements ExecSession {
     this.#guardPipes.clear();
     this.#options.groupRecord?.remove(this.#groups);
     this.#groups.clear();
+    // The job's result is out by now: the drone has a moment for the next job's guards.
+    this.#options.spares?.refillSoon();
   }
 }
 

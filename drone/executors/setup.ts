@@ -6,6 +6,7 @@
  * a drone that does not start than one that errors every job. The Docker client itself is
  * loaded on the first job that runs in a container (lazy-docker.ts).
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DroneConfig } from '../config.ts';
 import { engineAddress } from '../docker/engine-address.ts';
@@ -45,8 +46,11 @@ export async function setupExecutors(config: DroneConfig, logger: Logger): Promi
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'could not end the build processes an earlier run left');
   }
+  // The record's first write comes with the parked guards, before the drone makes its dirs.
+  mkdirSync(config.dataDir, { recursive: true });
   const groupRecord = new ProcessGroupRecord(groupsFile, (err) => logger.warn({ err: err.message, file: groupsFile }, 'could not record build process groups'));
-  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot, groupRecord });
+  // A parked guard per slot (parked-guards.ts): a slot's next command need not wait for a process start.
+  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot, groupRecord, spares: config.capacity });
   const mode = config.executor ?? 'auto';
   if (mode === 'process') {
     return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels };

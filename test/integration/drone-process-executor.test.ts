@@ -8,6 +8,7 @@ import { ProcessExecutor } from '../../drone/executors/process.ts';
 import { isAlive } from '../helpers/processes.ts';
 import type { CommandResult, ExecSession } from '../../drone/executors/executor.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
+import type { ProcessGroupRecord } from '../../drone/executors/process-group-record.ts';
 
 let workspace: string;
 const spec = { jobId: 'j' } as JobSpec;
@@ -30,9 +31,9 @@ async function runIn(session: ExecSession, command: string, signal = new AbortCo
 
 
 
-describe('ProcessExecutor', () => {
+for (const spares of [0, 1]) describe(`ProcessExecutor, ${spares ? 'commands given to parked guards' : 'each command started directly'}`, () => {
   it('runs commands with sh in the workspace, with only the job env and whitelisted host vars', async () => {
-    const executor = new ProcessExecutor({ hostEnv: { PATH: process.env.PATH!, HOME: '/home/builder' } });
+    const executor = new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH!, HOME: '/home/builder' } });
     const session = await executor.start({ spec, workspace, env: { JOB_VAR: 'x y' } });
     process.env.HIVE_DRONE_TOKEN_LEAK_CHECK = 'drone-secret';
     try {
@@ -52,7 +53,7 @@ describe('ProcessExecutor', () => {
 
   it('gives commands the project cache directory in HIVE_CACHE_DIR, created on the host and kept', async () => {
     const cacheRoot = join(workspace, 'cache');
-    const executor = new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! }, cacheRoot });
+    const executor = new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! }, cacheRoot });
     const session = await executor.start({ spec: { ...spec, projectId: 'p/1' }, workspace, env: {} });
     try {
       const r = await runIn(session, 'echo "$HIVE_CACHE_DIR"; echo kept > "$HIVE_CACHE_DIR/file"');
@@ -66,7 +67,7 @@ describe('ProcessExecutor', () => {
   });
 
   it('reports exit codes, and a killing signal', async () => {
-    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! } }).start({ spec, workspace, env: {} });
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } }).start({ spec, workspace, env: {} });
     assert.equal((await runIn(session, 'exit 7')).exitCode, 7);
     const killed = await runIn(session, 'kill -KILL $$');
     assert.deepEqual([killed.exitCode, killed.signal, killed.error], [null, 'SIGKILL', 'killed by SIGKILL']);
@@ -74,7 +75,7 @@ describe('ProcessExecutor', () => {
   });
 
   it('reports a command that cannot start', async () => {
-    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! } })
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } })
       .start({ spec, workspace: join(workspace, 'does-not-exist'), env: {} });
     const r = await runIn(session, 'true');
     assert.equal(r.exitCode, null);
@@ -84,7 +85,7 @@ describe('ProcessExecutor', () => {
   });
 
   it('starts the command\'s shell by its path, whatever PATH the job sets', async () => {
-    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! } })
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } })
       .start({ spec, workspace, env: { PATH: join(workspace, 'no-such-dir') } });
     try {
       const r = await runIn(session, '/bin/echo "$PATH"; echo "$0"');
@@ -96,7 +97,7 @@ describe('ProcessExecutor', () => {
   });
 
   it('resolves promptly when a background process keeps the output pipes open, and dispose kills it', async () => {
-    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! }, closeWaitMs: 100 })
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! }, closeWaitMs: 100 })
       .start({ spec, workspace, env: {} });
     const r = await runIn(session, 'sleep 100 & echo "bg $!"');
     assert.equal(r.exitCode, 0);
@@ -109,7 +110,7 @@ describe('ProcessExecutor', () => {
   });
 
   it('on abort kills the whole process group, even children that ignore SIGTERM', async () => {
-    const session = await new ProcessExecutor({ hostEnv: { PATH: process.env.PATH! }, killGraceMs: 200, closeWaitMs: 5_000 })
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! }, killGraceMs: 200, closeWaitMs: 5_000 })
       .start({ spec, workspace, env: {} });
     const controller = new AbortController();
     let seen = '';
@@ -125,5 +126,116 @@ describe('ProcessExecutor', () => {
     assert.equal(result.exitCode, null);
     for (const m of seen.matchAll(/(?:stubborn|child) (\d+)/g)) assert.equal(isAlive(Number(m[1])), false, `pid ${m[1]} survived`);
     await session.dispose();
+  });
+});
+
+describe('ProcessExecutor: parked guards', () => {
+  /** A stand-in for the drone's process-group record that shows which groups were started. */
+  function groupLog() {
+    const added: number[] = [];
+    const removed: number[] = [];
+    const record = { add: (pgid: number) => added.push(pgid), remove: (pgids: Iterable<number>) => removed.push(...pgids) };
+    return { added, removed, record: record as unknown as ProcessGroupRecord };
+  }
+  const hostEnv = { PATH: process.env.PATH! };
+
+  it('runs a command in the guard parked for it, with exactly the job environment, quoting and all', async () => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares: 1, groupRecord: groups.record });
+    assert.equal(groups.added.length, 1, 'one guard parked as the executor is made');
+    const tricky = `it's "quoted" $HOME \`date\` \\ back\nand a second line\n`;
+    const env = { TRICKY: tricky, EMPTY: '', OLDPWD: '/the/job/own' };
+    const session = await executor.start({ spec, workspace, env });
+    try {
+      const r = await runIn(session, `echo "$$"; pwd; printf '%s' "$TRICKY" | od -An -c | tr -s ' '; awk 'BEGIN { for (k in ENVIRON) print k }' | sort | tr "\\n" " "; echo; echo "$OLDPWD|$EMPTY|\${EMPTY+set}"`);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const [pid, pwd, ...rest] = r.stdout.trimEnd().split('\n');
+      assert.equal(Number(pid), groups.added[0], 'the command ran in the parked guard');
+      assert.equal(pwd, workspace);
+      const dumped = (await runIn(session, `printf '%s' "$TRICKY"`)).stdout;
+      assert.equal(dumped, tricky, 'a value reaches the command byte for byte');
+      assert.deepEqual(rest.at(-2)!.trim().split(' '), ['EMPTY', 'OLDPWD', 'PATH', 'PWD', 'TRICKY']);
+      assert.equal(rest.at(-1), '/the/job/own||set', 'the job\'s own OLDPWD, not the guard\'s cd');
+    } finally {
+      await session.dispose();
+      executor.close();
+    }
+  });
+
+  it('has no OLDPWD of its own, as a command started directly', async () => {
+    const executor = new ProcessExecutor({ hostEnv, spares: 1 });
+    const session = await executor.start({ spec, workspace, env: {} });
+    try {
+      assert.equal((await runIn(session, 'echo "${OLDPWD-unset}"')).stdout, 'unset\n');
+    } finally {
+      await session.dispose();
+      executor.close();
+    }
+  });
+
+  it('parks the next command\'s guard while a command that has a successor runs, and one per slot after a job', async () => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares: 1, groupRecord: groups.record });
+    const session = await executor.start({ spec, workspace, env: {} });
+    const pids: number[] = [];
+    for (const more of [true, false]) {
+      const r = await session.run('echo $$', { onStdout: (c) => pids.push(Number(String(c).trim())), onStderr: () => {}, signal: new AbortController().signal, more });
+      assert.equal(r.exitCode, 0);
+    }
+    assert.deepEqual(pids, groups.added.slice(0, 2), 'each command in a parked guard');
+    assert.equal(groups.added.length, 2, 'the last command parks none');
+    await session.dispose();
+    assert.deepEqual(groups.removed.sort(), [...pids].sort(), 'the session forgets its groups');
+    // After the job, the pool is filled again for the next one.
+    while (groups.added.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    const parked = groups.added[2]!;
+    assert.equal(isAlive(parked), true);
+    executor.close();
+    while (isAlive(parked)) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(groups.removed.includes(parked), 'close() kills and forgets the parked guards');
+  });
+
+  it('starts directly what a parked guard cannot take: a variable that is no shell name, a long command, a dead guard', async () => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares: 1, groupRecord: groups.record });
+    const parked = groups.added[0]!;
+    const odd = await executor.start({ spec, workspace, env: { 'npm_config_dash-name': 'kept' } });
+    try {
+      // (dash drops such a variable from what it passes on; another /bin/sh may not.)
+      const r = await runIn(odd, 'echo $$');
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.notEqual(Number(r.stdout.trim()), parked, 'started directly, as before parked guards');
+    } finally {
+      await odd.dispose();
+    }
+    const session = await executor.start({ spec, workspace, env: {} });
+    try {
+      const long = `: ${'x'.repeat(70 * 1024)}; echo $$`;
+      const r = await runIn(session, long);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.notEqual(Number(r.stdout.trim()), parked, 'a long command starts directly');
+      // The guard parked all along is killed from outside: the next command must still run.
+      process.kill(-parked, 'SIGKILL');
+      while (isAlive(parked)) await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const after = await runIn(session, 'echo ran');
+      assert.deepEqual([after.exitCode, after.stdout], [0, 'ran\n']);
+    } finally {
+      await session.dispose();
+      executor.close();
+    }
+  });
+
+  it('reports a missing workspace as a start failure, as a direct start does', async () => {
+    const executor = new ProcessExecutor({ hostEnv, spares: 1 });
+    const session = await executor.start({ spec, workspace: join(workspace, 'gone'), env: {} });
+    try {
+      const r = await runIn(session, 'true');
+      assert.equal(r.exitCode, null);
+      assert.match(r.error!, /^could not start: .*ENOENT/);
+    } finally {
+      await session.dispose();
+      executor.close();
+    }
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * Guards started ahead of their commands, so that a command need not wait for a start.
+ *
+ * Starting a process from the drone is slow: node forks the whole drone, and `spawn()`
+ * holds the drone's thread until the child has exec'd — 7–10 ms on a VM where forking a
+ * small shell takes ~1 ms — and then the guard's shell still has to start before it execs
+ * the command's. A parked guard (process-guard.ts) has done all of that already, with an
+ * empty environment, in `/`: a command is then one write to its stdin (its environment,
+ * workspace and command) and one exec.
+ *
+ * The pool holds up to `size` of them. They are started when the drone has time: when the
+ * pool is made (the drone's start), when a session ends (after its job's result), and while
+ * a command runs that the runner says is followed by another. A parked guard is a process
+ * group like any command's — recorded for the drone's next start, killed with its watcher
+ * when the drone dies — and the session that takes one owns it from then on.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { POSIX_SHELL } from '../posix-shell.ts';
+import type { ProcessGroupRecord } from './process-group-record.ts';
+import { GUARD_FD, PARKED_GUARD_PRELUDE, parkedGuardArgs, parkedStdio } from './process-guard.ts';
+
+export interface ParkedGuard {
+  child: ChildProcess;
+  /** The drone's end of the guard's pipe: closing it ends the guard's group. */
+  guardPipe: Socket | undefined;
+}
+
+export class ParkedGuards {
+  readonly #size: number;
+  readonly #groupRecord: ProcessGroupRecord | undefined;
+  readonly #ready: ParkedGuard[] = [];
+  #closed = false;
+  #refillScheduled = false;
+
+  constructor(options: { size: number; groupRecord?: ProcessGroupRecord }) {
+    this.#size = options.size;
+    this.#groupRecord = options.groupRecord;
+  }
+
+  /** A live parked guard, now the caller's; undefined when none is ready. */
+  take(): ParkedGuard | undefined {
+    while (this.#ready.length > 0) {
+      const guard = this.#ready.shift()!;
+      if (isLive(guard.child)) return guard;
+      end(guard);
+      this.#groupRecord?.remove([guard.child.pid!]);
+    }
+    return undefined;
+  }
+
+  /** Starts one guard if the pool is short of one (a start holds the drone's thread ~10 ms). */
+  refillOne(): void {
+    if (this.#closed || this.#ready.length >= this.#size) return;
+    const guard = this.#start();
+    if (guard) this.#ready.push(guard);
+  }
+
+  /** Fills the pool now. */
+  fill(): void {
+    while (!this.#closed && this.#ready.length < this.#size) {
+      const before = this.#ready.length;
+      this.refillOne();
+      if (this.#ready.length === before) return; // could not start one: the commands start directly
+    }
+  }
+
+  /** Fills the pool after the current turn: after what is being sent (a job's result) is out. */
+  refillSoon(): void {
+    if (this.#refillScheduled || this.#closed || this.#ready.length >= this.#size) return;
+    this.#refillScheduled = true;
+    setImmediate(() => {
+      this.#refillScheduled = false;
+      this.fill();
+    }).unref();
+  }
+
+  /** Ends every parked guard; the pool starts no more. */
+  close(): void {
+    this.#closed = true;
+    const pgids = this.#ready.map((guard) => guard.child.pid!);
+    for (const guard of this.#ready.splice(0)) end(guard);
+    this.#groupRecord?.remove(pgids);
+  }
+
+  #start(): ParkedGuard | undefined {
+    let child: ChildProcess;
+    try {
+      // argv0 names it in `ps`, as the direct guard's $0 does.
+      child = spawn(POSIX_SHELL, parkedGuardArgs(), { argv0: 'hive-guard', cwd: '/', env: {}, detached: true, stdio: [...parkedStdio] });
+    } catch {
+      return undefined;
+    }
+    child.stdin?.write(PARKED_GUARD_PRELUDE);
+    // Until it is taken, a failed start or an early death only makes it unusable.
+    child.on('error', () => {});
+    child.stdin!.on('error', () => {});
+    if (child.pid === undefined) return undefined;
+    this.#groupRecord?.add(child.pid);
+    const guardPipe = (child.stdio[GUARD_FD] as Socket | null) ?? undefined;
+    if (guardPipe) {
+      // Never read from nor written to; it must neither crash the drone nor keep it alive.
+      guardPipe.on('error', () => {});
+      guardPipe.unref();
+    }
+    // Idle, it must not keep the drone's process alive either.
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref?.();
+    child.unref();
+    return { child, guardPipe };
+  }
+}
+
+function isLive(child: ChildProcess): boolean {
+  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Kills a parked guard's group (it and its watcher). */
+function end(guard: ParkedGuard): void {
+  try {
+    process.kill(-guard.child.pid!, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+  guard.guardPipe?.destroy();
+}
