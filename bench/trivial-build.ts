@@ -12,6 +12,7 @@
  */
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { logOf, readJobEvents } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
@@ -46,7 +47,16 @@ const note = (what: string, ms: number) => {
   steps.set(what, list);
 };
 
+/** Minor page faults so far of the drone process (and of its children it has waited for). */
+const droneFaults = () => {
+  const stat = readFileSync(`/proc/${drone.process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { own: Number(fields[7]), children: Number(fields[9]) };
+};
+let faults0 = { queen: 0, drone: droneFaults() };
+
 for (let i = 0; i < WARM_UP + BUILDS; i++) {
+  if (i === WARM_UP) faults0 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
   const seen: { at: number; what: string }[] = [];
   const onStatus = (job: { status: string }) => seen.push({ at: Date.now(), what: `queen: ${job.status}` });
   queen.bus.on('job-status', onStatus);
@@ -79,6 +89,9 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
+const faults1 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
+// A first touch of a page costs ~10 µs on the VMs measured (bench/README: page faults).
+console.log(`minor page faults per build: queen (and this bench) ${((faults1.queen - faults0.queen) / BUILDS).toFixed(0)}, drone ${((faults1.drone.own - faults0.drone.own) / BUILDS).toFixed(0)}, the drone's children ${((faults1.drone.children - faults0.drone.children) / BUILDS).toFixed(0)}`);
 console.log('median ms after the trigger (clocks: Date.now(), 1 ms):');
 for (const [what, at] of [...steps.entries()].filter(([, xs]) => xs.length >= BUILDS / 2).sort((a, b) => median(a[1]) - median(b[1]))) {
   console.log(`  ${median(at).toFixed(0).padStart(5)}  ${what}${at.length < BUILDS ? ` (${at.length} builds)` : ''}`);
