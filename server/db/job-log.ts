@@ -47,9 +47,43 @@ export async function encodeChunkBody(json: string): Promise<string> {
   // A small chunk (a chatty build's one-line batch) is kept as it is: zlib's set-up per
   // body costs more than it saves, when a log of thousands of them is read back.
   if (json.length < COMPRESS_FROM) return json;
-  const packed = (json.length < SYNC_ZIP_BELOW ? gzipSync(json, { level: 1 }) : await gzipAsync(json, { level: 1 })).toString('base64');
+  return (await packed(Buffer.from(json), json.length)) ?? json;
+}
+
+/**
+ * The body of a chunk of these events' JSON texts: `encodeChunkBody` of their JSON array,
+ * without making that array one string. The texts are written straight into one UTF-8
+ * buffer for gzip: joined first, each 256 KiB body was a large object of its own for V8
+ * (memory mapped afresh, each page faulting on first touch, ~10 µs on the VMs measured)
+ * and then copied again into a buffer — ~3× the time, most of it page faults.
+ */
+export async function encodeChunkParts(parts: string[]): Promise<{ body: string; chars: number }> {
+  let chars = parts.length + 1; // the brackets and the commas between the texts
+  for (const part of parts) chars += part.length;
+  if (chars < COMPRESS_FROM) return { body: `[${parts.join(',')}]`, chars };
+  return { body: (await packed(jsonArrayBytes(parts), chars)) ?? `[${parts.join(',')}]`, chars };
+}
+
+/** `raw` gzip'd, as base64; undefined when that would not shrink `chars` of text enough. */
+async function packed(raw: Buffer, chars: number): Promise<string | undefined> {
+  const text = (raw.length < SYNC_ZIP_BELOW ? gzipSync(raw, { level: 1 }) : await gzipAsync(raw, { level: 1 })).toString('base64');
   // Output that does not compress (already compressed, random) is kept as it is.
-  return packed.length < json.length * 0.8 ? packed : json;
+  return text.length < chars * 0.8 ? text : undefined;
+}
+
+/** `[a,b,…]` of the JSON texts, in UTF-8. */
+function jsonArrayBytes(parts: string[]): Buffer {
+  let size = parts.length + 1;
+  for (const part of parts) size += Buffer.byteLength(part);
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  bytes[at++] = 0x5b; // [
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) bytes[at++] = 0x2c; // ,
+    at += bytes.write(parts[i], at);
+  }
+  bytes[at] = 0x5d; // ]
+  return bytes;
 }
 export async function decodeChunkBody(body: string): Promise<string> {
   if (body.startsWith('[')) return body;
@@ -57,8 +91,9 @@ export async function decodeChunkBody(body: string): Promise<string> {
   return (packed.length < SYNC_ZIP_BELOW ? gunzipSync(packed) : await gunzipAsync(packed)).toString('utf8');
 }
 
-function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; body: string }[] {
-  const chunks: { seqFrom: number; seqTo: number; body: string }[] = [];
+/** Events cut into chunks of about CHUNK_BODY_BYTES of JSON, each as its events' JSON texts. */
+function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; parts: string[] }[] {
+  const chunks: { seqFrom: number; seqTo: number; parts: string[] }[] = [];
   let parts: string[] = [];
   let size = 0;
   let from = 0;
@@ -67,7 +102,7 @@ function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number;
     // The drone's own text of the event when the parser kept it (stored-event-json.ts).
     const json = storedJsonOf(e) ?? JSON.stringify(e);
     if (parts.length > 0 && size + json.length > CHUNK_BODY_BYTES) {
-      chunks.push({ seqFrom: from, seqTo: to, body: `[${parts.join(',')}]` });
+      chunks.push({ seqFrom: from, seqTo: to, parts });
       parts = [];
       size = 0;
     }
@@ -76,7 +111,7 @@ function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number;
     size += json.length + 1;
     to = e.seq;
   }
-  if (parts.length > 0) chunks.push({ seqFrom: from, seqTo: to, body: `[${parts.join(',')}]` });
+  if (parts.length > 0) chunks.push({ seqFrom: from, seqTo: to, parts });
   return chunks;
 }
 
@@ -120,7 +155,10 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
 
 /** Chunk bodies, compressed before the statement runs, so it stays short. */
 function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: number; body: string; bytes: number }[]> {
-  return Promise.all(cutIntoChunks(events).map(async (c) => ({ ...c, bytes: c.body.length, body: await encodeChunkBody(c.body) })));
+  return Promise.all(cutIntoChunks(events).map(async ({ seqFrom, seqTo, parts }) => {
+    const { body, chars } = await encodeChunkParts(parts);
+    return { seqFrom, seqTo, body, bytes: chars };
+  }));
 }
 
 /**
