@@ -18,6 +18,14 @@
  * and spilling is tried again a little later. Memory is then the limit, as it would be
  * with no disk at all.
  *
+ * Spilling is for a queen that is away, not for one that is merely slower than a build's
+ * output: while the queen acknowledges events, an outbox holding over half its memory
+ * limit is `congested`, and the executors stop reading the commands' output until it
+ * drains (`whenDrained`) — the command waits on its full pipe, as it would writing to a
+ * slow terminal. Writing each event to disk and reading it back cost the drone CPU the
+ * queen needed on the same machine. Without acknowledgements for `ackStallMs` (the queen
+ * gone, or stuck) the outbox is never congested: output flows and spills as before.
+ *
  * Everything is synchronous (including the small spill-file reads and writes), which keeps
  * the order of events trivially right: a push is numbered, stored and sent in one step.
  */
@@ -48,6 +56,8 @@ export interface EventOutboxOptions {
   memoryLimitBytes?: number;
   logger?: Logger;
   now?: () => number;
+  /** How long without an acknowledgement before the outbox stops asking output to wait. */
+  ackStallMs?: number;
 }
 
 export interface EventOutboxEvents {
@@ -82,6 +92,8 @@ export const DEFAULT_OUTBOX_MEMORY_LIMIT = 8 * 1024 * 1024;
 export const SPILL_RETRY_MS = 5_000;
 /** Unacknowledged events in flight per job (output events are at most 64 KiB each). */
 export const SEND_WINDOW = 256;
+/** See `ackStallMs`: acknowledgements come within milliseconds of a batch's write. */
+export const DEFAULT_ACK_STALL_MS = 1_000;
 
 export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   readonly #boxes = new Map<string, JobBox>();
@@ -95,6 +107,12 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   #pumpScheduled = false;
   /** While set, spilling failed and is not tried again before this time. */
   #spillRetryAt: number | undefined;
+  readonly #ackStallMs: number;
+  /** When an acknowledgement last freed events (the queen is taking them). */
+  #lastAckAt = -Infinity;
+  /** Producers waiting for the congestion to end (`whenDrained`). */
+  #drainWaiters: (() => void)[] = [];
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EventOutboxOptions) {
     super();
@@ -102,6 +120,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     this.#memoryLimit = options.memoryLimitBytes ?? DEFAULT_OUTBOX_MEMORY_LIMIT;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#ackStallMs = options.ackStallMs ?? DEFAULT_ACK_STALL_MS;
     // Spill files of a previous drone process belong to jobs that died with it.
     rmSync(this.#spillDir, { recursive: true, force: true });
   }
@@ -136,6 +155,49 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   /** Bytes of held events in memory, across all jobs. */
   get memoryBytes(): number {
     return this.#memBytes;
+  }
+
+  /**
+   * Whether output should wait before more is read: over half the memory limit is held
+   * while the queen is acknowledging events (see the file comment).
+   */
+  congested(): boolean {
+    return this.#memBytes * 2 >= this.#memoryLimit && this.#now() - this.#lastAckAt < this.#ackStallMs;
+  }
+
+  /**
+   * Calls `resume` once output may flow again: acknowledgements brought the held events
+   * under a quarter of the limit, or none came for `ackStallMs` — so nothing waits on a
+   * queen that went away. Called at once when not congested.
+   */
+  whenDrained(resume: () => void): void {
+    if (!this.congested()) {
+      resume();
+      return;
+    }
+    this.#drainWaiters.push(resume);
+    this.#watchStall();
+  }
+
+  /** While producers wait: resumes them when no acknowledgement has come for `ackStallMs`. */
+  #watchStall(): void {
+    if (this.#drainTimer) return;
+    const wait = Math.max(1, this.#lastAckAt + this.#ackStallMs - this.#now());
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      if (this.#drainWaiters.length === 0) return;
+      if (this.congested()) this.#watchStall();
+      else this.#releaseWaiters();
+    }, wait);
+    this.#drainTimer.unref();
+  }
+
+  #releaseWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    for (const resume of waiters) resume();
   }
 
   /** Held events currently in spill files, across all jobs. */
@@ -177,10 +239,12 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     if (upTo <= box.ackedSeq) return;
     box.ackedSeq = upTo;
     box.sentSeq = Math.max(box.sentSeq, upTo);
+    this.#lastAckAt = this.#now();
     while (box.memHead < box.mem.length && box.mem[box.memHead].seq <= upTo) {
       this.#memBytes -= box.mem[box.memHead].bytes;
       box.mem[box.memHead++] = undefined as never; // let the frame be collected
     }
+    if (this.#drainWaiters.length > 0 && this.#memBytes * 4 < this.#memoryLimit) this.#releaseWaiters();
     compact(box, 'mem', 'memHead');
     while (box.diskHead < box.disk.length && box.disk[box.diskHead].seq <= upTo) box.diskHead++;
     if (box.file && box.diskHead === box.disk.length) this.#removeSpill(box);
@@ -371,6 +435,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     for (let i = box.memHead; i < box.mem.length; i++) this.#memBytes -= box.mem[i].bytes;
     box.mem = [];
     box.memHead = 0;
+    if (this.#drainWaiters.length > 0 && !this.congested()) this.#releaseWaiters();
     this.#removeSpill(box);
     this.#boxes.delete(box.jobId);
     this.emit('closed', box.jobId, why);

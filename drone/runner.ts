@@ -27,7 +27,7 @@ import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { CheckoutRequest, CheckoutResult } from './checkout.ts';
 import type { JobEventBody } from './event-outbox.ts';
 import { GIT_OBJECTS_DIR } from './docker/container-config.ts';
-import type { CommandResult, ExecSession, Executor, ExecutorJob, ExecutorPreparation } from './executors/executor.ts';
+import type { CommandResult, ExecSession, Executor, ExecutorJob, ExecutorPreparation, OutputFlow } from './executors/executor.ts';
 import { OutputCoalescer } from './output-coalescer.ts';
 import { SecretMasker } from './secret-masker.ts';
 import { formatDuration } from '../common/format-duration.ts';
@@ -82,6 +82,8 @@ export interface RunJobOptions {
    * teardown before it resolves.
    */
   deferTeardown?: (teardown: Promise<void>) => void;
+  /** When the commands' output should wait (the drone's outbox is congested); see CommandIo.flow. */
+  outputFlow?: OutputFlow;
 }
 
 const MAIN_PHASES = PHASES.filter((p) => p !== 'cleanup');
@@ -381,6 +383,7 @@ class JobRun {
         onStderr: (chunk) => output.write('stderr', chunk),
         signal,
         more: this.#commandsLeft > 0,
+        ...(this.#options.outputFlow && { flow: this.#options.outputFlow }),
       });
     } catch (err) {
       broken = true;

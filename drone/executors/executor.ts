@@ -49,6 +49,19 @@ export interface CommandIo {
    * early): the executor may get ready for it while this one runs.
    */
   more?: boolean;
+  /**
+   * Optional flow control: after handing over a chunk, an executor that can stop reading
+   * its command's output asks `congested()`, and when so reads no more until the flow
+   * calls back. Nothing is lost: the command waits on its full pipe meanwhile.
+   */
+  flow?: OutputFlow;
+}
+
+/** Whether output should wait (drone/event-outbox.ts implements it). */
+export interface OutputFlow {
+  congested(): boolean;
+  /** Calls `resume` once output may flow again (at once when it may now). */
+  whenDrained(resume: () => void): void;
 }
 
 export interface CommandResult {

@@ -26,6 +26,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { CommandIo, CommandResult, ExecSession, Executor, ExecutorJob } from './executor.ts';
 import { ExecutorError } from './executor.ts';
 import { projectCacheDir } from './project-cache.ts';
@@ -134,8 +135,20 @@ class ProcessSession implements ExecSession {
         this.#own(child, (child.stdio[GUARD_FD] as Socket | null) ?? undefined);
       }
       const pid = child.pid;
-      child.stdout!.on('data', (chunk: Buffer) => io.onStdout(chunk));
-      child.stderr!.on('data', (chunk: Buffer) => io.onStderr(chunk));
+      // Streams stopped because the output's consumer is congested (CommandIo.flow).
+      let waiting = 0;
+      const read = (stream: Readable, deliver: (chunk: Buffer) => void) => stream.on('data', (chunk: Buffer) => {
+        deliver(chunk);
+        if (!io.flow?.congested() || settled) return;
+        stream.pause();
+        waiting++;
+        io.flow.whenDrained(() => {
+          waiting--;
+          if (!settled) stream.resume();
+        });
+      });
+      read(child.stdout!, (chunk) => io.onStdout(chunk));
+      read(child.stderr!, (chunk) => io.onStderr(chunk));
       // Not the child's 'close': that waits for the guard pipe too, which stays open.
       const outputClosed = Promise.all([child.stdout!, child.stderr!].map((s) => new Promise((done) => s.once('close', done))));
 
@@ -169,7 +182,13 @@ class ProcessSession implements ExecSession {
         const result: CommandResult = signal
           ? { exitCode: null, signal, error: `killed by ${signal}` }
           : { exitCode: code };
-        const closeWait = setTimeout(() => finish(result), this.#options.closeWaitMs);
+        // The wait for the pipes to close counts only while they are read: output held
+        // back by a congested consumer is still in the pipe, and must not be cut off.
+        const waitForClose = (): NodeJS.Timeout => setTimeout(() => {
+          if (waiting > 0) closeWait = waitForClose();
+          else finish(result);
+        }, this.#options.closeWaitMs);
+        let closeWait = waitForClose();
         void outputClosed.then(() => {
           clearTimeout(closeWait);
           finish(result);

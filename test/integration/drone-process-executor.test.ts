@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +107,53 @@ for (const spares of [0, 1]) describe(`ProcessExecutor, ${spares ? 'commands giv
     // SIGKILL is delivered before kill() returns; wait for the kernel to finish the process.
     while (isAlive(pid)) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(isAlive(pid), false);
+  });
+
+  it('stops reading a command\'s output while its consumer is congested: the command waits on its pipe, nothing is lost', async () => {
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! }, closeWaitMs: 50 })
+      .start({ spec, workspace, env: {} });
+    let stdout = '';
+    let stderr = '';
+    let congested = true;
+    let resume: (() => void) | undefined;
+    const pending = session.run('echo "$$" >&2; seq 1 300000; echo done >&2', {
+      onStdout: (c) => (stdout += c),
+      onStderr: (c) => (stderr += c),
+      signal: new AbortController().signal,
+      flow: { congested: () => congested, whenDrained: (r) => (resume = r) },
+    });
+    // Wait until the command blocks writing to its full pipe (its group's `seq`; node's
+    // stdio pipes are socket pairs).
+    const blocked = () => {
+      const pgid = Number(stderr.split('\n')[0]);
+      if (!pgid) return false;
+      return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).some((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid && /pipe_write|sock_alloc_send/.test(readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+        } catch {
+          return false;
+        }
+      });
+    };
+    let ended = false;
+    void pending.then(() => (ended = true));
+    while (!blocked()) {
+      assert.equal(ended, false, 'the command ran to its end: its output was never held back');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(resume, 'it asked to be resumed');
+    assert.ok(stdout.length < 1_000_000, `it stopped reading (${stdout.length} bytes read)`);
+    assert.doesNotMatch(stderr, /done/);
+    congested = false;
+    resume!();
+    const result = await pending;
+    assert.equal(result.exitCode, 0);
+    const expected = `${Array.from({ length: 300000 }, (_, i) => i + 1).join('\n')}\n`;
+    assert.equal(stdout.length, expected.length);
+    assert.equal(stdout, expected);
+    assert.match(stderr, /done\n$/);
+    await session.dispose();
   });
 
   it('on abort kills the whole process group, even children that ignore SIGTERM', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -236,5 +236,62 @@ describe('EventOutbox', () => {
     const frames = [...outbox.infoFrames('j')];
     assert.equal(frames.length, 1);
     assert.deepEqual((parseDroneMessage(frames[0]) as JobInfo).events, []);
+  });
+});
+
+describe('EventOutbox flow control', () => {
+  function flowSetup(ackStallMs = 60_000) {
+    const spillDir = join(root, `outbox-${dirs++}`);
+    let now = 1_700_000_000_000;
+    const outbox = new EventOutbox({ spillDir, memoryLimitBytes: 10_000, now: () => now, ackStallMs });
+    const transport = new RecordingTransport();
+    outbox.attach(transport);
+    outbox.open('j', 'L');
+    return { outbox, transport, spillDir, advance: (ms: number) => (now += ms) };
+  }
+  /** An event of about `bytes` bytes as a frame. */
+  const sized = (bytes: number) => log('x'.repeat(bytes));
+
+  it('is congested over half its memory only while the queen acknowledges, and drains with acks', async () => {
+    const { outbox, spillDir } = flowSetup();
+    for (let i = 0; i < 6; i++) outbox.push('j', sized(1_000));
+    assert.equal(outbox.congested(), false, 'no acknowledgement yet: the queen may be away');
+    outbox.ack('j', 'L', 1);
+    assert.equal(outbox.congested(), true, 'over half of 10,000 bytes held, the queen taking them');
+    let resumed = 0;
+    outbox.whenDrained(() => resumed++);
+    outbox.ack('j', 'L', 3);
+    assert.equal(resumed, 0, 'still over a quarter');
+    outbox.ack('j', 'L', 5);
+    assert.equal(resumed, 1, 'under a quarter: output may flow');
+    assert.equal(outbox.congested(), false);
+    outbox.whenDrained(() => resumed++);
+    assert.equal(resumed, 2, 'called at once when not congested');
+    assert.ok(!existsSync(spillDir) || readdirSync(spillDir).length === 0, 'nothing spilled');
+  });
+
+  it('stops asking output to wait when acknowledgements stop', async () => {
+    const { outbox, advance } = flowSetup(30);
+    for (let i = 0; i < 6; i++) outbox.push('j', sized(1_000));
+    outbox.ack('j', 'L', 1);
+    assert.equal(outbox.congested(), true);
+    const resumed = new Promise<void>((resolve) => outbox.whenDrained(resolve));
+    advance(31);
+    assert.equal(outbox.congested(), false, 'no ack for ackStallMs: the queen may be gone');
+    // By its timer, without any further ack. (The outbox's timer does not keep a process
+    // alive; this one keeps the test's.)
+    const alive = setTimeout(() => {}, 10_000);
+    await resumed;
+    clearTimeout(alive);
+  });
+
+  it('resumes waiting output when its jobs are dropped', async () => {
+    const { outbox } = flowSetup();
+    for (let i = 0; i < 6; i++) outbox.push('j', sized(1_000));
+    outbox.ack('j', 'L', 1);
+    let resumed = false;
+    outbox.whenDrained(() => (resumed = true));
+    outbox.drop('j');
+    assert.equal(resumed, true);
   });
 });
