@@ -24,6 +24,7 @@
  * than by a start of their own, which holds the drone's thread ~10 ms.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -35,7 +36,6 @@ import { POSIX_SHELL } from '../posix-shell.ts';
 import { GUARD_FD, guardedShellArgs, guardStdio, parkedGuardInput } from './process-guard.ts';
 import { ParkedGuards } from './parked-guards.ts';
 import type { ParkedGuard } from './parked-guards.ts';
-import { existsSync } from 'node:fs';
 
 export interface ProcessExecutorOptions {
   /** The whitelisted host variables (see `pickHostEnv` in config.ts). */
