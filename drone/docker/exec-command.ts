@@ -10,10 +10,16 @@
  */
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
+import type { OutputFlow } from '../executors/executor.ts';
 
 export interface ExecIo {
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
+  /**
+   * As `CommandIo.flow`: while the output's consumer is congested the attach stream is not
+   * read, and the command waits on its output as on a slow terminal.
+   */
+  flow?: OutputFlow;
 }
 
 export interface ExecOptions {
@@ -41,10 +47,21 @@ export async function execCommand(container: Docker.Container, argv: string[], i
     ...(options.user !== undefined && { User: options.user }),
   });
   const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & { destroy(): void };
+  let held = false;
+  const holdWhileCongested = () => {
+    if (held || !io.flow?.congested()) return;
+    held = true;
+    stream.pause();
+    io.flow.whenDrained(() => {
+      held = false;
+      stream.resume();
+    });
+  };
   const sink = (deliver: (chunk: Buffer) => void) =>
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         deliver(chunk);
+        holdWhileCongested();
         callback();
       },
     });

@@ -331,6 +331,47 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     await assertNothingLeft(spec.jobId);
   });
 
+  it('stops reading a command\'s output while its consumer is congested: the command waits, nothing is lost', async () => {
+    const spec = makeSpec({ test: ['true'] });
+    const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
+    try {
+      const session = await executor.start({ spec, workspace: checkout.workspace, env: {} });
+      let stdout = '';
+      let stderr = '';
+      let congested = true;
+      let resume: (() => void) | undefined;
+      const pending = session.run('seq 1 300000; echo done >&2', {
+        onStdout: (c) => (stdout += c),
+        onStderr: (c) => (stderr += c),
+        signal: new AbortController().signal,
+        flow: { congested: () => congested, whenDrained: (r) => (resume = r) },
+      });
+      let ended = false;
+      void pending.then(() => (ended = true));
+      // Wait until `seq` in the container blocks writing its output (the engine's buffers full).
+      const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
+      const blocked = async () => {
+        const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,wchan:40,args' });
+        return (Processes as string[][]).some((p) => /seq 1 300000/.test(p.at(-1) ?? '') && /pipe_write/.test(p[1] ?? ''));
+      };
+      while (!(await blocked())) {
+        assert.equal(ended, false, 'the command ran to its end: its output was never held back');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(resume, 'it asked to be resumed');
+      assert.ok(stdout.length < 1_000_000, `it stopped reading (${stdout.length} bytes read)`);
+      congested = false;
+      resume!();
+      assert.deepEqual(await pending, { exitCode: 0 });
+      assert.equal(stdout, `${Array.from({ length: 300000 }, (_, i) => i + 1).join('\n')}\n`);
+      assert.equal(stderr, 'done\n');
+      await session.dispose();
+    } finally {
+      await repos.removeWorkspace(spec.jobId);
+    }
+    await assertNothingLeft(spec.jobId);
+  });
+
   it('stop() ends the processes a job left in the background, before the container is removed', async () => {
     const spec = makeSpec({ test: ['true'] });
     const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
