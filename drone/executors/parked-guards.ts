@@ -19,7 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { POSIX_SHELL } from '../posix-shell.ts';
 import type { ProcessGroupRecord } from './process-group-record.ts';
-import { GUARD_FD, PARKED_GUARD_PRELUDE, parkedGuardArgs, parkedStdio } from './process-guard.ts';
+import { killGroup, PARKED_GUARD_PRELUDE, parkedGuardArgs, parkedStdio, quietGuardPipe } from './process-guard.ts';
 
 export interface ParkedGuard {
   child: ChildProcess;
@@ -39,11 +39,19 @@ export class ParkedGuards {
     this.#groupRecord = options.groupRecord;
   }
 
-  /** A live parked guard, now the caller's; undefined when none is ready. */
+  /**
+   * A live parked guard, now the caller's; undefined when none is ready. Parked, it did
+   * not keep the drone alive; taken, it does (its process and output), as a directly
+   * started command does. Its guard pipe stays unref'd, as a direct start's.
+   */
   take(): ParkedGuard | undefined {
     while (this.#ready.length > 0) {
       const guard = this.#ready.shift()!;
-      if (isLive(guard.child)) return guard;
+      if (isLive(guard.child)) {
+        guard.child.ref();
+        for (const stream of [guard.child.stdout, guard.child.stderr]) (stream as Socket).ref();
+        return guard;
+      }
       end(guard);
       this.#groupRecord?.remove([guard.child.pid!]);
     }
@@ -98,12 +106,7 @@ export class ParkedGuards {
     child.stdin!.on('error', () => {});
     if (child.pid === undefined) return undefined;
     this.#groupRecord?.add(child.pid);
-    const guardPipe = (child.stdio[GUARD_FD] as Socket | null) ?? undefined;
-    if (guardPipe) {
-      // Never read from nor written to; it must neither crash the drone nor keep it alive.
-      guardPipe.on('error', () => {});
-      guardPipe.unref();
-    }
+    const guardPipe = quietGuardPipe(child);
     // Idle, it must not keep the drone's process alive either.
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref?.();
     child.unref();
@@ -117,10 +120,6 @@ function isLive(child: ChildProcess): boolean {
 
 /** Kills a parked guard's group (it and its watcher). */
 function end(guard: ParkedGuard): void {
-  try {
-    process.kill(-guard.child.pid!, 'SIGKILL');
-  } catch {
-    // gone already
-  }
+  killGroup(guard.child.pid!, 'SIGKILL');
   guard.guardPipe?.destroy();
 }

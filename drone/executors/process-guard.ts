@@ -33,6 +33,8 @@
  * 2.9–3.5 ms, on a loaded two-core machine).
  */
 
+import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { POSIX_SHELL } from '../posix-shell.ts';
 
 /** The extra stdio fd on which the guard waits for the drone's end to close. */
@@ -101,4 +103,28 @@ const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** One word for `sh`, whatever it holds: single quotes, each `'` closed, escaped and reopened. */
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The drone's end of a started guard's pipe (GUARD_FD), made harmless: it is never read
+ * from nor written to, so it must neither crash the drone (an error on it) nor keep the
+ * drone's process alive. Closing it (`destroy()`) ends the guard's group.
+ */
+export function quietGuardPipe(child: ChildProcess): Socket | undefined {
+  const pipe = (child.stdio[GUARD_FD] as Socket | null) ?? undefined;
+  pipe?.on('error', () => {});
+  pipe?.unref();
+  return pipe;
+}
+
+/**
+ * Signals a whole process group. A group that is already gone (ESRCH) is the usual case
+ * after a clean exit; any other failure cannot be helped here and must not crash the drone.
+ */
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // gone already, or not ours to signal
+  }
 }

@@ -33,7 +33,7 @@ import { ExecutorError } from './executor.ts';
 import { projectCacheDir } from './project-cache.ts';
 import type { ProcessGroupRecord } from './process-group-record.ts';
 import { POSIX_SHELL } from '../posix-shell.ts';
-import { GUARD_FD, guardedShellArgs, guardStdio, parkedGuardInput } from './process-guard.ts';
+import { guardedShellArgs, guardStdio, killGroup, parkedGuardInput, quietGuardPipe } from './process-guard.ts';
 import { ParkedGuards } from './parked-guards.ts';
 import type { ParkedGuard } from './parked-guards.ts';
 
@@ -132,7 +132,7 @@ class ProcessSession implements ExecSession {
         }
         const pid = child.pid;
         if (pid !== undefined) this.#options.groupRecord?.add(pid);
-        this.#own(child, (child.stdio[GUARD_FD] as Socket | null) ?? undefined);
+        this.#own(child, quietGuardPipe(child));
       }
       const pid = child.pid;
       // Streams stopped because the output's consumer is congested (CommandIo.flow).
@@ -211,24 +211,15 @@ class ProcessSession implements ExecSession {
     if (input === undefined || !existsSync(this.#job.workspace)) return undefined;
     const spare = pool.take();
     if (!spare) return undefined;
-    const { child } = spare;
-    // Parked, it did not keep the drone alive; running, it does, as a directly started command.
-    child.ref();
-    for (const stream of [child.stdout, child.stderr]) (stream as Socket).ref();
-    this.#own(child, spare.guardPipe);
-    child.stdin!.end(input);
+    this.#own(spare.child, spare.guardPipe);
+    spare.child.stdin!.end(input);
     return spare;
   }
 
-  /** The command's group is killed by dispose(); its guard pipe held until then. */
+  /** The command's group is killed by dispose(); its (quiet) guard pipe held until then. */
   #own(child: ChildProcess, guardPipe: Socket | undefined): void {
     if (child.pid !== undefined) this.#groups.add(child.pid);
-    if (guardPipe) {
-      // Never read from nor written to; it must neither crash the drone nor keep it alive.
-      guardPipe.on('error', () => {});
-      guardPipe.unref();
-      this.#guardPipes.add(guardPipe);
-    }
+    if (guardPipe) this.#guardPipes.add(guardPipe);
   }
 
   async dispose(): Promise<void> {
@@ -241,17 +232,5 @@ class ProcessSession implements ExecSession {
     this.#groups.clear();
     // The job's result is out by now: the drone has a moment for the next job's guards.
     this.#options.spares?.refillSoon();
-  }
-}
-
-/**
- * Signals a whole process group. A group that is already gone (ESRCH) is the usual case
- * after a clean exit; any other failure cannot be helped here and must not crash the drone.
- */
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // gone already, or not ours to signal
   }
 }

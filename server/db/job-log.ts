@@ -120,7 +120,7 @@ export interface AppendedEvents {
   attempt: number;
   /** The job's status before these events. */
   previousStatus: JobStatus;
-  /** The job's row after them, when they changed it (started, a phase or the job ended). */
+  /** The job's row after them, when they changed its status (started, or the job ended). */
   changed?: Job;
   /** A cancel of the job was asked for (the ingest tells the drone again: event-ingest.ts). */
   cancelRequested: boolean;
