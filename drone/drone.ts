@@ -214,8 +214,9 @@ export class Drone extends EventEmitter<DroneEvents> {
         return this.outbox.push(jobId, event);
       },
       signal: controller.signal,
-      // A command whose output outruns the queen waits rather than spilling (event-outbox.ts).
-      outputFlow: this.outbox,
+      // A command whose output outruns the queen waits rather than spilling — this job's,
+      // when it is among those that filled the outbox (event-outbox.ts).
+      outputFlow: this.outbox.flowOf(jobId),
       executor: typeof this.#options.executor === 'function' ? this.#options.executor(spec) : this.#options.executor,
       workspaces: this.#repos,
       keepWorkspaces: this.#config.keepWorkspaces,

@@ -82,6 +82,8 @@ interface JobBox {
   // the two parts never interleave.
   mem: MemEntry[];
   memHead: number;
+  /** Bytes of this job's events in `mem` (its part of the outbox's memory). */
+  memBytes: number;
   disk: DiskEntry[];
   diskHead: number;
   file: SpillFile | undefined;
@@ -136,7 +138,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     if (this.#boxes.has(jobId)) throw new Error(`job ${jobId} already has an outbox`);
     this.#boxes.set(jobId, {
       jobId, lease, lastSeq: 0, ackedSeq: 0, sentSeq: 0, doneSeq: undefined,
-      mem: [], memHead: 0, disk: [], diskHead: 0, file: undefined,
+      mem: [], memHead: 0, memBytes: 0, disk: [], diskHead: 0, file: undefined,
     });
   }
 
@@ -159,24 +161,35 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
 
   /**
    * Whether output should wait before more is read: over half the memory limit is held
-   * while the queen is acknowledging events (see the file comment).
+   * while the queen is acknowledging events (see the file comment). Of one job (`jobId`):
+   * only when, besides, it holds at least an even share of what is held — the jobs that
+   * filled the outbox wait, and a job printing a line now and then beside a chatty one
+   * is not held up by it.
    */
-  congested(): boolean {
-    return this.#memBytes * 2 >= this.#memoryLimit && this.#now() - this.#lastAckAt < this.#ackStallMs;
+  congested(jobId?: string): boolean {
+    if (!(this.#memBytes * 2 >= this.#memoryLimit && this.#now() - this.#lastAckAt < this.#ackStallMs)) return false;
+    if (jobId === undefined) return true;
+    const box = this.#boxes.get(jobId);
+    return box !== undefined && box.memBytes * this.#boxes.size >= this.#memBytes;
   }
 
   /**
    * Calls `resume` once output may flow again: acknowledgements brought the held events
    * under a quarter of the limit, or none came for `ackStallMs` — so nothing waits on a
-   * queen that went away. Called at once when not congested.
+   * queen that went away. Called at once when not congested (for `jobId`, as `congested`).
    */
-  whenDrained(resume: () => void): void {
-    if (!this.congested()) {
+  whenDrained(resume: () => void, jobId?: string): void {
+    if (!this.congested(jobId)) {
       resume();
       return;
     }
     this.#drainWaiters.push(resume);
     this.#watchStall();
+  }
+
+  /** One job's flow control (executor.ts's OutputFlow): `congested` and `whenDrained` for that job. */
+  flowOf(jobId: string): { congested(): boolean; whenDrained(resume: () => void): void } {
+    return { congested: () => this.congested(jobId), whenDrained: (resume) => this.whenDrained(resume, jobId) };
   }
 
   /** While producers wait: resumes them when no acknowledgement has come for `ackStallMs`. */
@@ -242,6 +255,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     this.#lastAckAt = this.#now();
     while (box.memHead < box.mem.length && box.mem[box.memHead].seq <= upTo) {
       this.#memBytes -= box.mem[box.memHead].bytes;
+      box.memBytes -= box.mem[box.memHead].bytes;
       box.mem[box.memHead++] = undefined as never; // let the frame be collected
     }
     if (this.#drainWaiters.length > 0 && this.#memBytes * 4 < this.#memoryLimit) this.#releaseWaiters();
@@ -369,6 +383,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   #hold(box: JobBox, seq: number, frame: string, bytes: number): void {
     box.mem.push({ seq, frame, bytes });
     this.#memBytes += bytes;
+    box.memBytes += bytes;
   }
 
   /** Appends the event to the job's spill file, or — when the disk fails — keeps it in memory. */
@@ -435,6 +450,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     for (let i = box.memHead; i < box.mem.length; i++) this.#memBytes -= box.mem[i].bytes;
     box.mem = [];
     box.memHead = 0;
+    box.memBytes = 0;
     if (this.#drainWaiters.length > 0 && !this.congested()) this.#releaseWaiters();
     this.#removeSpill(box);
     this.#boxes.delete(box.jobId);

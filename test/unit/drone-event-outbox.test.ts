@@ -285,6 +285,30 @@ describe('EventOutbox flow control', () => {
     clearTimeout(alive);
   });
 
+  it('holds up only the jobs that filled it: a quiet job beside a chatty one flows', async () => {
+    const { outbox } = flowSetup();
+    outbox.open('quiet', 'Q');
+    outbox.open('idle', 'I');
+    outbox.push('quiet', sized(300));
+    for (let i = 0; i < 6; i++) outbox.push('j', sized(1_000));
+    outbox.ack('j', 'L', 1);
+    const chatty = outbox.flowOf('j');
+    const quiet = outbox.flowOf('quiet');
+    assert.equal(outbox.congested(), true, 'the outbox as a whole is congested');
+    assert.equal(chatty.congested(), true, 'the job holding most of it waits');
+    assert.equal(quiet.congested(), false, 'a job holding little of it does not');
+    assert.equal(outbox.flowOf('idle').congested(), false, 'nor one holding nothing');
+    assert.equal(outbox.flowOf('unknown').congested(), false);
+    let quietResumed = false;
+    let chattyResumed = false;
+    quiet.whenDrained(() => (quietResumed = true));
+    chatty.whenDrained(() => (chattyResumed = true));
+    assert.equal(quietResumed, true, 'the quiet job is resumed at once');
+    assert.equal(chattyResumed, false);
+    outbox.ack('j', 'L', 5);
+    assert.equal(chattyResumed, true, 'the chatty job once the outbox drained under a quarter');
+  });
+
   it('resumes waiting output when its jobs are dropped', async () => {
     const { outbox } = flowSetup();
     for (let i = 0; i < 6; i++) outbox.push('j', sized(1_000));
