@@ -4,6 +4,7 @@
  * `[builds]` triggers sent at once, all awaited; `[rounds]` rounds after one warm-up round.
  * Prints each round's trigger → all passed and the builds per second, and the queen's and
  * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
+ * `DRONE_PROF=<dir>` writes the drone's CPU profile there;
  * `TEST_DATABASE_URL` for PostgreSQL). Prints figures, asserts nothing.
  */
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
@@ -17,6 +18,7 @@ import { connectDrone } from '../test/helpers/drone-process.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
+import { JobResults } from './job-results.ts';
 
 const [BUILDS = 20, ROUNDS = 5] = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const CAPACITY = 2;
@@ -28,7 +30,9 @@ const repo = await createGitRepo({ files: { README: 'burst\n' } });
 const project = (await queen.api('POST', '/api/projects', {
   name: 'burst', repoUrl: repo.url, config: { phases: { test: ['true'] } },
 })).body;
-const drone = await connectDrone(queen, { name: 'burst-drone', capacity: CAPACITY });
+// Results from the queen's bus, read nowhere (job-results.ts says why).
+const jobResults = new JobResults(queen.bus);
+const drone = await connectDrone(queen, { name: 'burst-drone', capacity: CAPACITY, nodeArgs: process.env.DRONE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DRONE_PROF] : [] });
 
 /**
  * CPU seconds (user + system) a process used so far, from /proc, with its children that
@@ -46,7 +50,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   const cpu0 = [await cpuSeconds(process.pid), await cpuSeconds(drone.process.pid!)];
   const t0 = performance.now();
   const ids = await Promise.all(Array.from({ length: BUILDS }, async () => (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string));
-  const jobs = await Promise.all(ids.map((id) => queen.waitForJob(id, undefined, 120_000)));
+  const jobs = await Promise.all(ids.map((id) => jobResults.wait(id)));
   const ms = performance.now() - t0;
   const cpu = [(await cpuSeconds(process.pid)) - cpu0[0], (await cpuSeconds(drone.process.pid!)) - cpu0[1]];
   const bad = jobs.filter((j) => j.status !== 'passed');
