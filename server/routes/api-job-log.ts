@@ -49,32 +49,32 @@ export class JobLogRows {
    * waited for one after the other (~4–6 ms p50 each, bench/log-reads.ts); on the embedded
    * database both are kept in memory. A request without any credential reads nothing.
    */
-  prefetch(): MiddlewareHandler {
+  prefetch(): MiddlewareHandler<{ Variables: PrefetchVariables }> {
     return async (c, next) => {
       const id = c.req.param('id') ?? '';
       const credential = c.req.header('authorization') !== undefined || c.req.header('cookie') !== undefined;
       if (c.req.method === 'GET' && credential && uuid.safeParse(id).success) {
         const row = this.read(id);
         row.catch(() => {}); // a refused request never looks at it; the route awaits it (and its error) itself
-        c.set(PREFETCHED, { id, row });
+        c.set('jobLogRow', { id, row });
       }
       await next();
     };
   }
 }
 
-/** Where the prefetched row waits in the request's context. */
-const PREFETCHED = 'jobLogRow' as never;
+/** Where the prefetched row waits in the request's context (for the route with the same id). */
+type PrefetchVariables = { jobLogRow?: { id: string; row: Promise<JobLogState | undefined> } };
 
 export function jobLogRoutes(deps: { db: Db; changes?: ChangeFeed; logTexts?: LogTextCache; log?: Logger; logRows?: JobLogRows }) {
   const { db } = deps;
   const logTexts = deps.logTexts ?? new LogTextCache(db);
   const logRows = deps.logRows ?? new JobLogRows(db, deps.changes);
-  const routes = new Hono<{ Variables: AuthVariables }>();
+  const routes = new Hono<{ Variables: AuthVariables & PrefetchVariables }>();
 
   routes.get('/jobs/:id/log', async (c) => {
     const id = idParam(c, 'Job');
-    const prefetched = c.get(PREFETCHED) as { id: string; row: Promise<JobLogState | undefined> } | undefined;
+    const prefetched = c.get('jobLogRow');
     const job = await (prefetched?.id === id ? prefetched.row : logRows.read(id));
     if (!job) throw new NotFoundError(`Job ${id} does not exist`);
     if (job.logPrunedAt) throw new GoneError(`The log of job ${id} was removed by retention on ${job.logPrunedAt.toISOString()}`);
