@@ -1,6 +1,6 @@
 /** Queries on jobs: creation, the queue, assignment with leases, and final states. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
 import { preparedQuery } from './prepared-query.ts';
@@ -137,21 +137,13 @@ export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef,
 export async function setJobSpecAndClaim(
   db: Db, id: string, spec: JobSpec, ref: JobRef, plugins: JobPlugin[], claim: JobClaim, leaseMs: number,
 ): Promise<Job | undefined> {
-  // One boolean for every column the claim sets, computed once.
-  const first = sql`place.first`;
-  const claimed = (value: SQL, kept: SQLWrapper) => sql`case when ${first} then ${value} else ${kept} end`;
+  // One boolean for every column the claim sets, computed once: claimed, or kept as it is.
+  const claimSets = claimColumns(sql`${claim.drone.id}::uuid`, sql`${claim.drone.name}::text`, sql`${claim.lease}::text`, leaseMs);
+  const whenFirst = Object.fromEntries((Object.keys(claimSets) as ClaimColumn[])
+    .map((column) => [column, sql`case when place.first then ${claimSets[column]} else ${jobs[column]} end`])) as Record<ClaimColumn, SQL>;
   const [row] = await db
     .update(jobs)
-    .set({
-      ...resolution(spec, ref, plugins),
-      status: claimed(sql`'assigned'`, jobs.status),
-      droneId: claimed(sql`${claim.drone.id}::uuid`, jobs.droneId),
-      droneName: claimed(sql`${claim.drone.name}::text`, jobs.droneName),
-      lease: claimed(sql`${claim.lease}::text`, jobs.lease),
-      leaseExpiresAt: claimed(sql`now() + ${leaseMs} * interval '1 millisecond'`, jobs.leaseExpiresAt),
-      lastSeq: claimed(sql`0`, jobs.lastSeq),
-      assignedAt: claimed(sql`now()`, jobs.assignedAt),
-    })
+    .set({ ...resolution(spec, ref, plugins), ...whenFirst })
     .from(sql`(select not exists (
         select 1 from jobs a
         where a.status = 'queued' and a.spec is not null
@@ -281,19 +273,32 @@ export async function claimJob(
     }
     const [row] = await tx
       .update(jobs)
-      .set({
-        status: 'assigned',
-        droneId: drone.id,
-        droneName: drone.name,
-        lease,
-        leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
-        lastSeq: 0,
-        assignedAt: sql`now()`,
-      })
+      .set(claimColumns(sql`${drone.id}::uuid`, sql`${drone.name}::text`, sql`${lease}::text`, leaseMs))
       .where(eq(jobs.id, id))
       .returning();
     return row;
   });
+}
+
+/** The columns a claim sets. */
+type ClaimColumn = 'status' | 'droneId' | 'droneName' | 'lease' | 'leaseExpiresAt' | 'lastSeq' | 'assignedAt';
+
+/**
+ * What claiming a job for a drone sets on its row — one list for the three ways a job is
+ * claimed (alone, in a batch, in its resolution's write), so they cannot drift apart.
+ * The drone and lease are SQL: parameters, or the columns of a batch's VALUES list.
+ */
+function claimColumns(droneId: SQL, droneName: SQL, lease: SQL, leaseMs: number): Record<ClaimColumn, SQL> {
+  return {
+    status: sql`'assigned'`,
+    droneId,
+    droneName,
+    lease,
+    leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+    // A new lease's events are numbered from 1.
+    lastSeq: sql`0`,
+    assignedAt: sql`now()`,
+  };
 }
 
 /** One job of a batch claim, and the drone it goes to under a new lease. */
@@ -318,15 +323,7 @@ export async function claimJobs(db: Db, claims: readonly JobClaim[], leaseMs: nu
   const ids = claims.map((c) => c.id);
   return db
     .update(jobs)
-    .set({
-      status: 'assigned',
-      droneId: sql`claim.drone_id`,
-      droneName: sql`claim.drone_name`,
-      lease: sql`claim.lease`,
-      leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
-      lastSeq: 0,
-      assignedAt: sql`now()`,
-    })
+    .set(claimColumns(sql`claim.drone_id`, sql`claim.drone_name`, sql`claim.lease`, leaseMs))
     .from(sql`(values ${values}) as claim(id, drone_id, drone_name, lease)`)
     .where(and(
       sql`${jobs.id} = claim.id`,
