@@ -191,9 +191,12 @@ describe('the schedule loop', () => {
     let arrived = 0;
     let release!: () => void;
     const bothThere = new Promise<void>((resolve) => (release = resolve));
+    // Bounded: a loop that never reaches the insert (the old claim-first code) fails the test, not hangs it.
+    const giveUp = setTimeout(() => release(), 5000);
     const racing: ScheduleLoopDeps['fire'] = async (...args) => {
       if (++arrived === 2) release();
       await bothThere;
+      clearTimeout(giveUp);
       return realFire(...args);
     };
     const a = makeLoop({ fire: racing });
@@ -305,6 +308,24 @@ describe('the schedule loop', () => {
     setClock('2026-03-02T12:00:00.500Z');
     await loop.runPass();
     assert.deepEqual(await firedJobs(p.id), ['c@2026-03-02T11:00:00.000Z', 'c@2026-03-02T12:00:00.000Z']);
+    await updateProject(database.db, p.id, { schedules: [] });
+  });
+
+  it('makes exactly one job when a queen died during the firing, before its insert', async () => {
+    const p = await project('died early', [{ name: 'e', cron: '0 * * * *', timezone: 'UTC' }]);
+    // The first queen's firing never completes: it died on the way to the insert.
+    let bury!: (err: Error) => void;
+    const dying = makeLoop({ fire: () => new Promise((_resolve, reject) => (bury = reject)) });
+    await dying.loop.runPass();
+    setClock('2026-03-02T11:00:00.500Z');
+    dying.loop.kick();
+    while (!bury) await new Promise((resolve) => setImmediate(resolve));
+
+    const { loop } = makeLoop();
+    await loop.runPass();
+    assert.deepEqual(await firedJobs(p.id), ['e@2026-03-02T11:00:00.000Z'], 'the next queen fired it: one job, not zero');
+    assert.equal((await firingOf(p.id, 'e'))?.toISOString(), '2026-03-02T11:00:00.000Z');
+    bury(connectionError()); // lets the pass end, so the loop can be stopped
     await updateProject(database.db, p.id, { schedules: [] });
   });
 
