@@ -32,6 +32,8 @@ export class UnauthorizedError extends httpErrorClass(401, 'unauthorized') {}
 export class ForbiddenError extends httpErrorClass(403, 'forbidden') {}
 export class NotFoundError extends httpErrorClass(404, 'not_found') {}
 export class ConflictError extends httpErrorClass(409, 'conflict') {}
+/** A job with the same dedup key exists already (a schedule's due time that fired before). */
+export class DuplicateJobError extends ConflictError {}
 /** The thing existed but was deliberately removed (a log pruned by retention): not coming back. */
 export class GoneError extends httpErrorClass(410, 'gone') {}
 export class PayloadTooLargeError extends httpErrorClass(413, 'payload_too_large') {}

@@ -55,7 +55,7 @@ import { DroneSession } from './scheduler/drone-session.ts';
 import { startPgliteMaintenance } from './db/pglite-maintenance.ts';
 import { LeaseReaper } from './scheduler/lease-reaper.ts';
 import { RetentionLoop } from './jobs/retention-loop.ts';
-import { fireSchedule } from './schedules/fire-schedule.ts';
+import { fireDueSchedule } from './schedules/fire-schedule.ts';
 import { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
@@ -181,7 +181,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   const waits = new ResultWaits({ db, bus });
   const schedules = new ScheduleLoop({
     db, log, notifier: database.notifier,
-    fire: (project, schedule) => fireSchedule(control, project, schedule),
+    fire: (project, schedule, dueAt) => fireDueSchedule(control, project, schedule, dueAt),
   });
   const retention = new RetentionLoop({
     db, log,

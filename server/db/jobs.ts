@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, gt, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType } from '../../common/protocol/index.ts';
 import type { Db } from './client.ts';
+import { DuplicateJobError } from '../errors.ts';
 import { preparedQuery } from './prepared-query.ts';
 import { jobCommands, jobLogChunks, jobs, projects, type JobPlugin, type JobRef, type JobTrigger } from './schema.ts';
 
@@ -20,12 +21,15 @@ export interface NewJob {
   matrix?: Record<string, string>;
   params?: Record<string, string>;
   uploadId?: string;
+  /** Makes the job unique in its project (a schedule's firing); a second insert throws DuplicateJobError. */
+  dedupKey?: string;
 }
 
 /**
  * Inserts a queued job with the project's next number, taken in the same statement (a
  * data-modifying CTE: one round trip, where a transaction of two statements took four);
- * undefined when the project is gone.
+ * undefined when the project is gone. A `dedupKey` the project's jobs have already throws
+ * DuplicateJobError — and, the statement failing whole, takes no number.
  */
 export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined> {
   const priority = input.priority ?? 0;
@@ -43,6 +47,9 @@ export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined>
   } catch (err) {
     // No project row: no number (not null) and no project (foreign key) for the job.
     if (isProjectGone(err)) return undefined;
+    if (input.dedupKey !== undefined && violates(err, DEDUP_INDEX)) {
+      throw new DuplicateJobError(`A job with key ${input.dedupKey} already exists`, { cause: err });
+    }
     throw err;
   }
 }
@@ -55,6 +62,17 @@ function isProjectGone(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const { code, column, column_name } = e as { code?: unknown; column?: unknown; column_name?: unknown };
     if (code === '23503' || (code === '23502' && (column ?? column_name) === 'number')) return true;
+  }
+  return false;
+}
+
+const DEDUP_INDEX = 'jobs_project_dedup_key_unique';
+
+/** Whether `err` (or an error it wraps: drizzle wraps the driver's) is a unique_violation of `constraint`. */
+function violates(err: unknown, constraint: string): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const { code, constraint: name, constraint_name } = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown };
+    if (code === '23505' && (name ?? constraint_name) === constraint) return true;
   }
   return false;
 }

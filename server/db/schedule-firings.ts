@@ -1,7 +1,8 @@
 /**
  * Queries on `schedule_firings`: for each schedule, the due time it last fired for (or its
- * baseline: when it was first seen). Queens sharing a database claim a firing with a
- * conditional update, so each due time fires on one queen only.
+ * baseline: when it was first seen). A firing is recorded here after its job exists (the
+ * job's dedup key, not this table, keeps a due time to one job); the update is
+ * conditional, so the row only ever moves forward whichever queen writes it.
  */
 import { and, eq, lt, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
@@ -34,12 +35,19 @@ export async function insertBaseline(db: Db, projectId: string, name: string, at
   return rows.length > 0;
 }
 
+/** The schedule's last due time as stored now (undefined: no row — the schedule was removed). */
+export async function currentFiring(db: Db, projectId: string, name: string): Promise<Date | undefined> {
+  const [row] = await db.select({ lastDueAt: scheduleFirings.lastDueAt }).from(scheduleFirings)
+    .where(and(eq(scheduleFirings.projectId, projectId), eq(scheduleFirings.name, name)));
+  return row?.lastDueAt;
+}
+
 /**
- * Claims the firing due at `dueAt`: true for the one caller whose update moved the row
- * forward. A concurrent claim of the same due time (another queen) waits for this row
- * lock, then finds `last_due_at < dueAt` false and gets false.
+ * Records that the firing due at `dueAt` happened (its job exists, or it was given up):
+ * true when this update moved the row forward, false when it was there already (another
+ * queen recorded it, a later baseline was set, or the schedule's row is gone).
  */
-export async function claimFiring(db: Db, projectId: string, name: string, dueAt: Date): Promise<boolean> {
+export async function recordFiring(db: Db, projectId: string, name: string, dueAt: Date): Promise<boolean> {
   const rows = await db.update(scheduleFirings).set({ lastDueAt: dueAt })
     .where(and(eq(scheduleFirings.projectId, projectId), eq(scheduleFirings.name, name), lt(scheduleFirings.lastDueAt, dueAt)))
     .returning({ name: scheduleFirings.name });

@@ -238,8 +238,16 @@ export const jobs = pgTable('jobs', {
   finishedAt: timestamp('finished_at', { withTimezone: true }),
   /** When retention deleted this job's log (its row, status, times and exit codes stay). */
   logPrunedAt: timestamp('log_pruned_at', { withTimezone: true }),
+  /**
+   * What makes this job the one job of a trigger that must not happen twice — a
+   * schedule's due time (`cron:<name>@<due time>`, server/schedules/firing-key.ts); null
+   * for the rest. Unique per project, so a second insert of the same firing fails.
+   */
+  dedupKey: text('dedup_key'),
 }, (t) => [
   uniqueIndex('jobs_project_number_unique').on(t.projectId, t.number),
+  /** One job per dedup key: a schedule's due time fires exactly once, whichever queen inserts it first. */
+  uniqueIndex('jobs_project_dedup_key_unique').on(t.projectId, t.dedupKey).where(sql`dedup_key is not null`),
   /**
    * The retention pass's candidates, oldest first. Partial, so pruned jobs leave the index
    * and each pass reads only the jobs whose logs are still kept.

@@ -39,6 +39,8 @@ export interface TriggerRequest {
   uploadId?: string;
   runId?: string;
   matrix?: Record<string, string>;
+  /** At most one job of the project has it (a schedule's due time): a second trigger throws DuplicateJobError. */
+  dedupKey?: string;
 }
 
 /** What a trigger needs of its project. */
@@ -65,6 +67,7 @@ export class JobControl {
       uploadId: request.uploadId,
       runId: request.runId,
       matrix: request.matrix,
+      dedupKey: request.dedupKey,
     }, project.repoUrl);
     if (!job) throw new NotFoundError(`Project ${projectId} does not exist`);
     this.deps.log.info({ jobId: job.id, project: project.name, number: job.number, ref }, 'job queued');

@@ -6,10 +6,15 @@
  * to other queens on a shared PostgreSQL), and at least every `refreshMs` — the safety net
  * for a change it was not told of.
  *
- * A firing is claimed in `schedule_firings` with a conditional update (`last_due_at < due`)
- * before its job is created, so with several queens on one database each due time fires
- * once — at most once: a job that cannot be created after the claim (the database went
- * away) is logged, not retried, so a firing never doubles.
+ * Each due time fires exactly once, across crashes, database errors and several queens on
+ * one database. Its job is inserted first, with the due time's dedup key (firing-key.ts;
+ * unique per project), and the firing recorded in `schedule_firings` second: a queen that
+ * dies between the two leaves a job and an unrecorded firing, and the next pass (of any
+ * queen) meets the key — "already fired" — and only records it; two queens racing the
+ * same due time make one job, the other insert failing on the key. A job whose creation
+ * fails is classified (firing-failure.ts): a transient failure (the database) is tried
+ * again with a backoff (firing-retries.ts), the timer armed for it; a permanent one (the
+ * params no longer allowed, the project gone) is logged once and the due time consumed.
  *
  * A pass fires a schedule for its latest due time when that is later than its last firing:
  * a queen that was down for three due times fires once when it is back, not three times.
@@ -21,15 +26,19 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import type { Notifier } from '../db/notifier.ts';
-import { claimFiring, firingKey, insertBaseline, listScheduledProjects, loadFirings, type ScheduledProject } from '../db/schedule-firings.ts';
+import { currentFiring, firingKey, insertBaseline, listScheduledProjects, loadFirings, recordFiring, type ScheduledProject } from '../db/schedule-firings.ts';
 import type { Logger } from '../logger.ts';
 import { CoalescedLoop } from '../util/coalesced-loop.ts';
+import { firingFailure } from './firing-failure.ts';
+import { FiringRetries } from './firing-retries.ts';
 import { recordScheduleChanges } from './schedule-changes.ts';
 import { isEnabled, timesOf, type Schedule } from './schedule.ts';
 
 /** setTimeout takes at most 2^31−1 ms (~24.8 days); a longer delay would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_REFRESH_MS = 60_000;
+/** A firing that failed transiently is tried again after 1 s, 2 s, 4 s… at most a minute apart. */
+const DEFAULT_RETRY_MS = { first: 1000, max: 60_000 };
 const CHANNEL = 'hive_schedules';
 
 /**
@@ -60,7 +69,10 @@ export interface ScheduleLoopEvents {
 export interface ScheduleLoopDeps {
   db: Db;
   log: Logger;
-  /** Creates a firing's job (fire-schedule.ts through JobControl); returns it. */
+  /**
+   * Creates a firing's job with the due time's dedup key (fire-schedule.ts through
+   * JobControl); returns it, or throws DuplicateJobError when that due time has its job.
+   */
   fire(project: ScheduledProject, schedule: Schedule, dueAt: Date): Promise<{ id: string }>;
   /** Tells the other queens on a shared PostgreSQL that schedules changed. */
   notifier?: Notifier;
@@ -68,6 +80,8 @@ export interface ScheduleLoopDeps {
   now?: () => Date;
   /** The longest sleep between passes (default a minute). */
   refreshMs?: number;
+  /** The backoff of a firing that failed transiently: first delay, and the longest (default 1 s, 60 s). */
+  retryMs?: { first: number; max: number };
 }
 
 export class ScheduleLoop extends EventEmitter<ScheduleLoopEvents> {
@@ -82,12 +96,15 @@ export class ScheduleLoop extends EventEmitter<ScheduleLoopEvents> {
   #nextAt: Date | null = null;
   /** Stored schedules that no longer parse, warned of once each. */
   readonly #warned = new Set<string>();
+  readonly #retries: FiringRetries;
 
   constructor(deps: ScheduleLoopDeps) {
     super();
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
     this.#refreshMs = deps.refreshMs ?? DEFAULT_REFRESH_MS;
+    const retryMs = deps.retryMs ?? DEFAULT_RETRY_MS;
+    this.#retries = new FiringRetries(retryMs.first, retryMs.max);
     this.#loop = new CoalescedLoop(() => this.#pass(), (err) => {
       deps.log.warn({ err }, 'schedule pass failed; trying again shortly');
       this.#arm(null, Math.min(this.#refreshMs, 5000));
@@ -152,43 +169,82 @@ export class ScheduleLoop extends EventEmitter<ScheduleLoopEvents> {
     const now = this.#now();
     const [projects, firings] = await Promise.all([listScheduledProjects(db), loadFirings(db)]);
     let nextAt: Date | null = null;
+    const earliest = (at: Date | null | undefined) => {
+      if (at && (!nextAt || at < nextAt)) nextAt = at;
+    };
     let fired = 0;
+    const pending = new Set<string>();
     for (const project of projects) {
       for (const schedule of project.schedules as Schedule[]) {
         if (this.#stopped) return;
         if (!isEnabled(schedule)) continue;
         const times = this.#times(project, schedule);
         if (!times) continue;
-        const last = firings.get(firingKey(project.id, schedule.name));
+        const key = firingKey(project.id, schedule.name);
+        const last = firings.get(key);
         if (!last) {
           // First sight: from now on, never for the past.
           await insertBaseline(db, project.id, schedule.name, now);
         } else {
           const due = times.latest(now);
-          if (due && due > last && (await claimFiring(db, project.id, schedule.name, due))) {
-            if (await this.#fire(project, schedule, due)) fired++;
+          if (due && due > last) {
+            pending.add(key);
+            const wait = this.#retries.waitUntil(key, due, now);
+            if (wait) earliest(wait);
+            else if (await this.#fire(project, schedule, due, now)) fired++;
+            // Set when this firing failed transiently (now or before): wake up for it.
+            earliest(this.#retries.waitUntil(key, due, now));
           }
         }
-        const next = times.next(last && last > now ? last : now);
-        if (next && (!nextAt || next < nextAt)) nextAt = next;
+        earliest(times.next(last && last > now ? last : now));
       }
     }
+    this.#retries.keepOnly(pending);
     this.#nextAt = nextAt;
     this.#arm(nextAt);
     this.emit('pass', { fired, nextAt });
   }
 
-  async #fire(project: ScheduledProject, schedule: Schedule, dueAt: Date): Promise<boolean> {
+  /** Fires `schedule` for `dueAt` exactly once (see the top of this file); true when this call made its job. */
+  async #fire(project: ScheduledProject, schedule: Schedule, dueAt: Date, now: Date): Promise<boolean> {
+    const { db, log } = this.#deps;
+    const key = firingKey(project.id, schedule.name);
+    const about = { project: project.name, schedule: schedule.name, dueAt };
+    let created = false;
     try {
-      const job = await this.#deps.fire(project, schedule, dueAt);
-      this.#deps.log.info({ project: project.name, schedule: schedule.name, dueAt, jobId: job.id }, 'schedule fired');
-      this.emit('fired', { projectId: project.id, schedule: schedule.name, dueAt, jobId: job.id });
-      return true;
+      // Read afresh: since this pass began, another queen may have recorded this due time
+      // or an edit restarted the schedule (a baseline after it) or removed it.
+      const stored = await currentFiring(db, project.id, schedule.name);
+      if (!stored || stored >= dueAt) {
+        this.#retries.clear(key);
+        return false;
+      }
+      try {
+        const job = await this.#deps.fire(project, schedule, dueAt);
+        created = true;
+        log.info({ ...about, jobId: job.id }, 'schedule fired');
+        this.emit('fired', { projectId: project.id, schedule: schedule.name, dueAt, jobId: job.id });
+      } catch (err) {
+        const failure = firingFailure(err);
+        if (failure === 'transient') throw err;
+        if (failure === 'permanent') {
+          log.error({ err, ...about }, 'schedule was due but its job cannot be created; this due time is skipped');
+        } else {
+          log.debug(about, 'schedule\'s due time has its job already (an earlier attempt or another queen): recording it');
+        }
+      }
+      // The job exists (or never will): only now is the due time recorded as fired.
+      await recordFiring(db, project.id, schedule.name, dueAt);
+      this.#retries.clear(key);
     } catch (err) {
-      // Claimed but not started: logged, not retried (a retry could fire it twice).
-      this.#deps.log.error({ err, project: project.name, schedule: schedule.name, dueAt }, 'schedule was due but its job could not be created');
-      return false;
+      // The database (most likely): not recorded, so tried again — and should the job
+      // exist already, the next attempt meets its dedup key and only records it.
+      const retry = this.#retries.failed(key, dueAt, now);
+      log.warn({ err, ...about, failures: retry.failures, retryAt: retry.at }, created
+        ? 'schedule fired but recording the firing failed; trying again'
+        : 'schedule was due but its job could not be created; trying again');
     }
+    return created;
   }
 
   #times(project: ScheduledProject, schedule: Schedule) {
