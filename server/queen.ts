@@ -164,7 +164,9 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   });
   const relay = new ClusterRelay({ db, bus, hub, notifier: database.notifier, log, lifecycle, queenId });
   await relay.start();
-  const droneControl = new DroneControlRelay({ db, hub, notifier: database.notifier, log, queenId });
+  // Greetings of one drone name take turns — hellos here, and probes asked by other queens.
+  const droneGreetings = new KeyedMutex();
+  const droneControl = new DroneControlRelay({ db, hub, notifier: database.notifier, log, queenId, heartbeatMs: config.heartbeatMs, greetings: droneGreetings });
   await droneControl.start();
   const fleet = new Fleet({ db, hub, log, queenId, control: droneControl });
   const resolver = new SpecResolver({
@@ -197,7 +199,6 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const droneGreetings = new KeyedMutex();
   const droneInfoWrites = new DroneInfoWrites({ db, log });
   const live = new LiveFanout({ db, bus, log, hub, view: liveJobView });
   live.start();
@@ -232,7 +233,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
           db, hub, lifecycle, ingest, lost, log, heartbeatMs: config.heartbeatMs, leaseMs: config.leaseMs, queenId,
           policy: { sharedTokens: config.sharedDroneTokens }, credentials: droneCredentials, greetings: droneGreetings,
           onRefused: (reason) => authFailures.report('drone', addressOf(req, config.trustProxy), reason),
-          infoWrites: droneInfoWrites,
+          infoWrites: droneInfoWrites, otherQueens: droneControl,
         },
         socketLink(ws, liveness),
         credential,

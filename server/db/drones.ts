@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
-import { drones } from './schema.ts';
+import { liveQueenIds } from './queens.ts';
+import { drones, queens } from './schema.ts';
 
 export type DroneRow = typeof drones.$inferSelect;
 
@@ -18,8 +19,27 @@ export interface DroneRegistration {
   speed: number;
 }
 
-/** Registers (or refreshes) a drone by name and marks it connected to `queenId`; returns its row. */
-export async function registerDrone(db: Db, reg: DroneRegistration, queenId: string): Promise<DroneRow> {
+/** A drone name connected to another live queen: that drone's id, and the queen's id and address. */
+export interface HeldDrone {
+  heldBy: { droneId: string; queenId: string; address: string };
+}
+
+/**
+ * Registers (or refreshes) a drone by name and marks it connected to `queenId`; returns its
+ * row — or, when the name is connected to another queen that is live, who holds it (and
+ * changes nothing): a second drone under a live one's name is never let in silently,
+ * whichever queen each connects to. The check is the upsert's own condition, so two
+ * queens admitting one name at once cannot both succeed. `takeOverFrom` lets the name be
+ * taken from that queen too — it did not answer whether its connection still lives
+ * (drone-control-relay.ts) — and from it only: of two queens taking over at once, one
+ * gets the name.
+ */
+export async function registerDrone(
+  db: Db, reg: DroneRegistration, queenId: string, options: { takeOverFrom?: string; tries?: number } = {},
+): Promise<DroneRow | HeldDrone> {
+  const free = sql`(not ${drones.connected} or ${drones.queenId} is null or ${drones.queenId} = ${queenId}::uuid
+    or ${drones.queenId} not in (${liveQueenIds(db)})
+    ${options.takeOverFrom ? sql`or ${drones.queenId} = ${options.takeOverFrom}::uuid` : sql``})`;
   const [row] = await db
     .insert(drones)
     .values({ id: randomUUID(), ...reg, connected: true, draining: false, queenId })
@@ -27,10 +47,22 @@ export async function registerDrone(db: Db, reg: DroneRegistration, queenId: str
     .onConflictDoUpdate({
       target: drones.name,
       set: { ...reg, connected: true, queenId, lastSeenAt: sql`now()` },
+      setWhere: free,
     })
     .returning();
-  return row;
+  if (row) return row;
+  const [held] = await db
+    .select({ droneId: drones.id, queenId: drones.queenId, address: queens.address })
+    .from(drones)
+    .leftJoin(queens, eq(queens.id, drones.queenId))
+    .where(eq(drones.name, reg.name));
+  // Released in between (the holder disconnected): try once more, as a first registration would.
+  const tries = options.tries ?? 2;
+  if (!held?.queenId && tries > 1) return registerDrone(db, reg, queenId, { ...options, tries: tries - 1 });
+  return { heldBy: { droneId: held?.droneId ?? '', queenId: held?.queenId ?? '', address: held?.address ?? 'unknown' } };
 }
+
+export const isHeld = (registered: DroneRow | HeldDrone): registered is HeldDrone => 'heldBy' in registered;
 
 /** The drone's socket to `queenId` closed — unless it has connected to another queen meanwhile. */
 export async function markDroneDisconnected(db: Db, id: string, queenId: string): Promise<void> {

@@ -9,7 +9,7 @@
  * messages are answered with an `error` message and logged; they never end the session.
  */
 import type { Db } from '../db/client.ts';
-import { markDroneDisconnected, registerDrone } from '../db/drones.ts';
+import { isHeld, markDroneDisconnected, registerDrone, type DroneRegistration } from '../db/drones.ts';
 import { touchToken } from '../db/tokens.ts';
 import { extendLeases, findJob, listDroneActiveJobs, ACTIVE_STATUSES } from '../db/jobs.ts';
 import type { JobLifecycle } from '../jobs/job-lifecycle.ts';
@@ -26,6 +26,7 @@ import {
 import type { ConnectedDrone, DroneHub, DroneLink } from './drone-hub.ts';
 import { credentialTokenId, identityRefusal, type DroneAccessPolicy, type DroneCredential } from '../auth/drone-credentials.ts';
 import type { KeyedMutex } from '../../common/keyed-mutex.ts';
+import { livenessProbeMs, REPLACED_NOT_ANSWERING, type DroneControlRelay } from '../live/drone-control-relay.ts';
 
 export interface SessionDeps {
   db: Db;
@@ -47,6 +48,8 @@ export interface SessionDeps {
   onRefused(reason: string): void;
   /** Records what drones declare after their hello, batched (drone-info-writes.ts). */
   infoWrites: DroneInfoWrites;
+  /** Asks the queen holding a drone's name whether that connection still answers (queens sharing PostgreSQL). */
+  otherQueens: Pick<DroneControlRelay, 'probe'>;
 }
 
 export class DroneSession {
@@ -63,6 +66,31 @@ export class DroneSession {
 
   get drone(): ConnectedDrone | undefined {
     return this.#drone;
+  }
+
+  /**
+   * The drone's row, marked connected here — unless another queen sharing the database
+   * holds its name with a connection that still answers: then the drone is refused
+   * (undefined), as a second connection to this queen would be. One that does not answer
+   * was closed there; a queen that says nothing in time is taken for dead or stuck, and
+   * the name is taken over.
+   */
+  async #register(reg: DroneRegistration) {
+    const { db, log, queenId } = this.deps;
+    const first = await registerDrone(db, reg, queenId);
+    if (!isHeld(first)) return first;
+    const { heldBy } = first;
+    const answer = await this.deps.otherQueens.probe(heldBy.queenId, { id: heldBy.droneId, name: reg.name });
+    if (this.#closed) return undefined;
+    if (answer === 'alive') {
+      this.#refuse('already_connected', `a drone named "${reg.name}" is already connected, to the queen at ${heldBy.address}; give this one another name (--name)`, 4009);
+      return undefined;
+    }
+    if (answer === 'no answer') log.warn({ drone: reg.name, queen: heldBy.address }, 'the queen holding this drone\'s name did not answer; taking the name over');
+    const again = await registerDrone(db, reg, queenId, answer === 'no answer' ? { takeOverFrom: heldBy.queenId } : {});
+    if (!isHeld(again)) return again;
+    this.#refuse('already_connected', `a drone named "${reg.name}" is already connected, to the queen at ${again.heldBy.address}; give this one another name (--name)`, 4009);
+    return undefined;
   }
 
   /** Handles one raw frame. Never throws. */
@@ -162,7 +190,7 @@ export class DroneSession {
       // machines started with one name would take each other's jobs down in turn). Only a
       // connection that no longer answers — the same drone back after a network cut,
       // before its old socket timed out — is replaced.
-      if (await previous.link.probe(Math.min(5000, Math.max(1000, this.deps.heartbeatMs)))) {
+      if (await previous.link.probe(livenessProbeMs(this.deps.heartbeatMs))) {
         return this.#refuse(
           'already_connected',
           `a drone named "${hello.name}" is already connected (since ${previous.connectedAt.toISOString()}); give this one another name (--name)`,
@@ -171,11 +199,12 @@ export class DroneSession {
       }
       log.warn({ drone: hello.name }, 'the earlier connection of this drone stopped answering; replacing it');
       hub.remove(previous);
-      previous.link.close(4001, 'replaced: the connection stopped answering');
+      previous.link.close(REPLACED_NOT_ANSWERING, 'replaced: the connection stopped answering');
     }
-    const row = await registerDrone(db, {
+    const row = await this.#register({
       name: hello.name, labels: hello.labels, plugins: hello.plugins, capacity: hello.capacity, speed: hello.speed,
-    }, this.deps.queenId);
+    });
+    if (!row) return;
     if (this.credential.kind !== 'local') await touchToken(db, this.credential.tokenId);
     const resume: QueenWelcome['resume'] = [];
     const kept: string[] = [];

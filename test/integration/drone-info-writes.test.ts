@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Db } from '../../server/db/client.ts';
-import { findDrone, registerDrone } from '../../server/db/drones.ts';
+import { findDrone, isHeld, registerDrone } from '../../server/db/drones.ts';
 import { createLogger } from '../../server/logger.ts';
 import { DroneInfoWrites } from '../../server/scheduler/drone-info-writes.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
@@ -14,7 +14,11 @@ let database: TestDatabase;
 before(async () => { database = await createTestDatabase(); });
 after(async () => { await database?.close(); });
 
-const register = (name: string) => registerDrone(database.db, { name, labels: [], plugins: [], capacity: 1, speed: 1 }, '00000000-0000-4000-8000-000000000001');
+const register = async (name: string) => {
+  const registered = await registerDrone(database.db, { name, labels: [], plugins: [], capacity: 1, speed: 1 }, '00000000-0000-4000-8000-000000000001');
+  if (isHeld(registered)) throw new Error(`${name} is held by ${registered.heldBy.address}`);
+  return registered;
+};
 
 it('writes each drone\'s latest declaration, many drones in one statement', async () => {
   const [a, b] = [await register('info-a'), await register('info-b')];
