@@ -33,6 +33,8 @@ type ControlNotice =
   | { to: string; drone: string; action: 'draining' | 'disconnect'; by: string }
   /** Is the connection of `drone` (named `name`) alive? Answered to `from` under `id`. */
   | { to: string; drone: string; name: string; action: 'probe'; from: string; id: string }
+  /** The probe `id` was heard and is under way (a dead queen says nothing at all). */
+  | { to: string; action: 'probe-heard'; id: string }
   | { to: string; action: 'probe-answer'; id: string; alive: boolean };
 
 /** What the queen holding a drone's name says of its connection. */
@@ -42,6 +44,12 @@ export type ProbeAnswer = 'alive' | 'gone' | 'no answer';
 export const livenessProbeMs = (heartbeatMs: number) => Math.min(5000, Math.max(1000, heartbeatMs));
 /** Beyond the probe itself: two NOTIFYs and a write. */
 const PROBE_ANSWER_MARGIN_MS = 2000;
+/**
+ * A live queen says it heard a probe at once (one NOTIFY each way, milliseconds); one that
+ * has not within this long is dead — killed moments ago, not yet counted dead by its
+ * beats — or stuck, and its drones that moved need not wait for the whole probe.
+ */
+const PROBE_HEARD_MS = 1000;
 
 export interface DroneControlDeps {
   db: Db;
@@ -61,7 +69,7 @@ export interface DroneControlDeps {
 export class DroneControlRelay {
   #unlisten?: () => Promise<void>;
   /** Probes this queen asked for, by id, waiting for their answer. */
-  readonly #asked = new Map<string, (alive: boolean) => void>();
+  readonly #asked = new Map<string, { heard(): void; answered(alive: boolean): void }>();
 
   constructor(private readonly deps: DroneControlDeps) {}
 
@@ -108,14 +116,18 @@ export class DroneControlRelay {
     if (!this.shared) return 'no answer';
     const id = randomUUID();
     const answered = new Promise<ProbeAnswer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#asked.delete(id);
-        resolve('no answer');
-      }, livenessProbeMs(this.deps.heartbeatMs) + PROBE_ANSWER_MARGIN_MS);
-      this.#asked.set(id, (alive) => {
+      let timer = setTimeout(() => done('no answer'), PROBE_HEARD_MS);
+      const done = (answer: ProbeAnswer) => {
         clearTimeout(timer);
         this.#asked.delete(id);
-        resolve(alive ? 'alive' : 'gone');
+        resolve(answer);
+      };
+      this.#asked.set(id, {
+        heard: () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => done('no answer'), livenessProbeMs(this.deps.heartbeatMs) + PROBE_ANSWER_MARGIN_MS);
+        },
+        answered: (alive) => done(alive ? 'alive' : 'gone'),
       });
     });
     await this.#send({ to: queenId, drone: drone.id, name: drone.name, action: 'probe', from: this.deps.queenId, id });
@@ -130,10 +142,15 @@ export class DroneControlRelay {
   async #apply(notice: ControlNotice): Promise<void> {
     const { hub, log } = this.deps;
     if (notice.action === 'probe-answer') {
-      this.#asked.get(notice.id)?.(notice.alive);
+      this.#asked.get(notice.id)?.answered(notice.alive);
+      return;
+    }
+    if (notice.action === 'probe-heard') {
+      this.#asked.get(notice.id)?.heard();
       return;
     }
     if (notice.action === 'probe') {
+      await this.#send({ to: notice.from, action: 'probe-heard', id: notice.id });
       const alive = await this.deps.greetings.run(notice.name, () => this.#probeHere(notice.drone));
       await this.#send({ to: notice.from, action: 'probe-answer', id: notice.id, alive });
       return;
