@@ -16,6 +16,8 @@ export interface LiveBusEvents {
   'job-events-remote': [jobId: string];
   /** Another queen changed this job's status; for observers only (hooks ran there). */
   'job-status-remote': [job: Job];
+  /** A drone connected to or disconnected from another queen (the fleet changed). */
+  'drones-remote': [];
 }
 
 export class LiveBus extends EventEmitter<LiveBusEvents> {

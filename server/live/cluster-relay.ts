@@ -27,6 +27,7 @@ const STATUS = 'hive_job_status';
 const QUEUE = 'hive_queue';
 const CANCEL = 'hive_cancel';
 const JOINED = 'hive_queen_joined';
+const DRONES = 'hive_drones';
 
 interface Deps {
   db: Db;
@@ -50,6 +51,8 @@ export class ClusterRelay {
   readonly #onRunnable = (origin: 'local' | 'remote') => {
     if (origin === 'local') this.#send(QUEUE, {});
   };
+  /** Pages listing the fleet on other queens refresh when a drone comes or goes here. */
+  readonly #onDrones = () => this.#send(DRONES, {});
 
   constructor(private readonly deps: Deps) {}
 
@@ -73,6 +76,8 @@ export class ClusterRelay {
     bus.on('job-events', this.#onEvents);
     bus.on('job-status', this.#onStatus);
     this.deps.lifecycle.on('runnable', this.#onRunnable);
+    this.deps.hub.on('connected', this.#onDrones);
+    this.deps.hub.on('disconnected', this.#onDrones);
     const on = async (channel: string, handle: (p: Record<string, string>) => void | Promise<void>) => {
       this.#unlisten.push(await notifier.listen(channel, (raw) => {
         let payload: Record<string, string>;
@@ -93,6 +98,9 @@ export class ClusterRelay {
       if (job) bus.emit('job-status-remote', job);
     });
     await on(QUEUE, () => this.deps.lifecycle.remoteRunnable());
+    await on(DRONES, () => {
+      bus.emit('drones-remote');
+    });
     await on(JOINED, () => {
       this.#othersLive = true;
     });
@@ -109,6 +117,8 @@ export class ClusterRelay {
     this.deps.bus.off('job-events', this.#onEvents);
     this.deps.bus.off('job-status', this.#onStatus);
     this.deps.lifecycle.off('runnable', this.#onRunnable);
+    this.deps.hub.off('connected', this.#onDrones);
+    this.deps.hub.off('disconnected', this.#onDrones);
     await Promise.all(this.#unlisten.map((u) => u().catch(() => {})));
     this.#unlisten = [];
   }

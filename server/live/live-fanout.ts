@@ -88,6 +88,7 @@ export class LiveFanout {
     this.deps.bus.on('job-status-remote', this.#onStatus);
     this.deps.hub?.on('connected', this.#onDrones);
     this.deps.hub?.on('disconnected', this.#onDrones);
+    this.deps.bus.on('drones-remote', this.#onDrones);
   }
 
   stop(): void {
@@ -97,6 +98,7 @@ export class LiveFanout {
     this.deps.bus.off('job-status-remote', this.#onStatus);
     this.deps.hub?.off('connected', this.#onDrones);
     this.deps.hub?.off('disconnected', this.#onDrones);
+    this.deps.bus.off('drones-remote', this.#onDrones);
   }
 
   addClient(client: LiveClient): void {

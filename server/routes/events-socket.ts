@@ -11,7 +11,7 @@
  * For overview pages: `{"type":"subscribe-projects","projectId"?:"…"}` delivers
  * `{"type":"project-job","job":{…}}` on every status change of any job (of that project),
  * and `{"type":"subscribe-drones"}` delivers `{"type":"drones-changed"}` when a drone
- * connects or disconnects. These carry no history: after a reconnect a page re-reads
+ * connects or disconnects (to any queen sharing the database). These carry no history: after a reconnect a page re-reads
  * what it shows.
  *
  * This file reads what a socket asks; the queen-wide fan-out (server/live/live-fanout.ts)

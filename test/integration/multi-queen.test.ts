@@ -15,6 +15,7 @@ import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { openEventsClient } from '../helpers/events-client.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { openRawDrone } from '../helpers/raw-drone.ts';
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (set TEST_DATABASE_URL): queens share a database server';
 
@@ -62,6 +63,24 @@ describe('queens sharing one PostgreSQL', { skip }, () => {
     events.forEach((e, i) => assert.equal(e.seq, i + 1));
     const stdout = events.filter((e) => e.type === 'job:cmd:stdout').map((e) => e.data).join('');
     assert.equal(stdout, Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(''));
+    client.close();
+  });
+
+  it('tells a page on A that watches the fleet when a drone comes to or leaves B', async () => {
+    const client = await openEventsClient(a.url);
+    client.send({ type: 'subscribe-drones' });
+    // The subscription is in place once A answered a message sent after it (messages are
+    // handled in order; this one is refused).
+    client.send({ type: 'no-such-message' });
+    await client.waitFor((m) => m.type === 'error' && m.code === 'protocol_error');
+    const changes = () => client.messages.filter((m) => m.type === 'drones-changed').length;
+    const joining = await openRawDrone(b.port);
+    await joining.hello({ name: 'visiting-b' });
+    await client.waitFor(() => changes() >= 1);
+    const before = changes();
+    joining.close();
+    await joining.closed;
+    await client.waitFor(() => changes() > before);
     client.close();
   });
 
