@@ -32,6 +32,7 @@ describe('project versions', () => {
     assert.equal(got.status, 200);
     assert.equal(got.body.version, 1);
     assert.equal(got.headers.get('etag'), '"1"');
+    assert.equal((await queen.api('HEAD', `/api/projects/${created.id}`)).headers.get('etag'), '"1"');
     const listed = (await queen.api('GET', '/api/projects')).body.projects.find((p: { id: string }) => p.id === created.id);
     assert.equal(listed.version, 1);
   });
