@@ -45,6 +45,20 @@ export async function readProject(db: Db, id: string): Promise<Project | undefin
   return firstRow(db.select().from(projects).where(eq(projects.id, id)));
 }
 
+/**
+ * Runs `change` in a transaction, given the project read with its row locked until the
+ * transaction ends: no other change of it can land between that read and `change`'s write
+ * (made on `tx`). For a change that lost the race to others several times already.
+ */
+export async function withProjectLocked<T>(db: Db, id: string, change: (tx: Db, existing: Project | undefined) => Promise<T>): Promise<T> {
+  const result = await db.transaction(async (trx) => {
+    const tx = trx as unknown as Db;
+    return change(tx, await firstRow(tx.select().from(projects).where(eq(projects.id, id)).for('update')));
+  });
+  projectChangedHere(db, id);
+  return result;
+}
+
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
   const load = () => readProject(db, id);
   const shared = projectReads.get(db);

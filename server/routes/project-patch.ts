@@ -7,14 +7,15 @@
  * - a client that said which version it changed (`If-Match: "3"`) gets a 412 and nothing
  *   is written — a person's edit of a page opened before someone else's save is refused
  *   rather than silently undoing it;
- * - otherwise the change is derived again from the new row, a few times, so two changes of
- *   different fields at once both land (each field is last-writer-wins, as before).
+ * - otherwise the change is derived again from the new row (the last try with the row
+ *   locked), so changes of different fields at once all land (each field is
+ *   last-writer-wins, as before).
  */
 import type { z } from 'zod';
 import type { PluginRegistry } from '../../plugins/loader.ts';
 import type { SecretBox } from '../auth/secret-box.ts';
 import type { Db } from '../db/client.ts';
-import { findProjectByName, readProject, updateProjectAtVersion, type Project } from '../db/projects.ts';
+import { findProjectByName, readProject, updateProjectAtVersion, withProjectLocked, type Project } from '../db/projects.ts';
 import { ConflictError, mustExist, PreconditionFailedError } from '../errors.ts';
 import type { ScheduleLoop } from '../schedules/schedule-loop.ts';
 import { checkScheduleParams } from '../schedules/schedule-params.ts';
@@ -33,37 +34,39 @@ export interface ProjectPatchDeps {
 type Body = z.output<typeof updateProjectBody>;
 
 /**
- * How many times a change without a precondition is derived again before giving up (409).
- * Each retry means another change of the same project was stored meanwhile: more than a
- * few in a row is a client hammering it, not people.
+ * How many times a change without a precondition is derived from an unlocked read before
+ * the last try, which locks the row from its read to its write (`withProjectLocked`) so it
+ * lands however many changes race it. Each retry means another change of the same project
+ * was stored meanwhile: rare, so the optimistic tries are what nearly every change costs.
  */
-const ATTEMPTS = 5;
+const OPTIMISTIC_ATTEMPTS = 3;
 
-/** The stored row after the change; 404, 409 (name taken, or too many races), 412 or 400 otherwise. */
+/** The stored row after the change; 404, 409 (name taken), 412 or 400 otherwise. */
 export async function patchProject(deps: ProjectPatchDeps, id: string, body: Body, precondition: VersionPrecondition): Promise<Project> {
   const { db } = deps;
   if (body.name) {
     const other = await findProjectByName(db, body.name);
     if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
   }
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const existing = mustExist(await readProject(db, id), 'Project', id);
-    if (!satisfies(precondition, existing.version)) {
-      throw new PreconditionFailedError(`Project ${existing.name} was changed since the version this change was made on `
-        + `(it is at version ${existing.version} now, ETag "${existing.version}"): nothing was saved; read it again and redo the change`);
+  const attempt = async (on: Db, existing: Project | undefined) => {
+    const project = mustExist(existing, 'Project', id);
+    if (!satisfies(precondition, project.version)) {
+      throw new PreconditionFailedError(`Project ${project.name} was changed since the version this change was made on `
+        + `(it is at version ${project.version} now, ETag "${project.version}"): nothing was saved; read it again and redo the change`);
     }
-    const stored = await writeIfUnchanged(deps, existing, body);
-    if (stored) {
-      if (body.schedules) deps.schedules.changed();
-      return stored;
-    }
-  }
-  throw new ConflictError(`Project ${id} was changed by others ${ATTEMPTS} times while this change was being saved; try again`);
+    return writeIfUnchanged(deps, on, project, body);
+  };
+  let stored: Project | undefined;
+  for (let i = 0; i < OPTIMISTIC_ATTEMPTS && !stored; i++) stored = await attempt(db, await readProject(db, id));
+  // Locked, nothing can land between the read and the write: this try writes.
+  stored ??= mustExist(await withProjectLocked(db, id, (tx, existing) => attempt(tx, existing)), 'Project', id);
+  if (body.schedules) deps.schedules.changed();
+  return stored;
 }
 
 /** The change derived from `existing` and stored, or undefined when the row is no longer at its version (nothing written). */
-async function writeIfUnchanged(deps: ProjectPatchDeps, existing: Project, body: Body): Promise<Project | undefined> {
-  const { db, secretBox } = deps;
+async function writeIfUnchanged(deps: ProjectPatchDeps, db: Db, existing: Project, body: Body): Promise<Project | undefined> {
+  const { secretBox } = deps;
   const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, plugins: incoming, schedules, ...plain } = body;
   // Secret plugin fields left out keep their stored values (they are never shown to send back); all are sealed.
   const plugins = incoming && savePluginList(secretBox, deps.plugins, incoming, existing.plugins);
