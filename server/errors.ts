@@ -35,6 +35,8 @@ export class ConflictError extends httpErrorClass(409, 'conflict') {}
 /** A job with the same dedup key exists already (a schedule's due time that fired before). */
 export class DuplicateJobError extends ConflictError {}
 /** The thing existed but was deliberately removed (a log pruned by retention): not coming back. */
+/** A conditional request's precondition (If-Match: the version it was derived from) no longer holds: nothing was written. */
+export class PreconditionFailedError extends httpErrorClass(412, 'precondition_failed') {}
 export class GoneError extends httpErrorClass(410, 'gone') {}
 export class PayloadTooLargeError extends httpErrorClass(413, 'payload_too_large') {}
 /** Resolving a job's spec failed (repository unreachable, bad .hive.yml): the job ends `errored`. */

@@ -10,7 +10,8 @@ import { projects } from './schema.ts';
 
 export type Project = typeof projects.$inferSelect;
 
-export type NewProject = Omit<typeof projects.$inferInsert, 'id' | 'createdAt' | 'updatedAt' | 'nextJobNumber'>;
+/** What a caller sets; `version` and `nextJobNumber` are the database's to count. */
+export type NewProject = Omit<typeof projects.$inferInsert, 'id' | 'createdAt' | 'updatedAt' | 'nextJobNumber' | 'version'>;
 
 export async function insertProject(db: Db, input: NewProject): Promise<Project> {
   const [row] = await db.insert(projects).values({ id: randomUUID(), ...input }).returning();
@@ -44,6 +45,20 @@ export async function readProject(db: Db, id: string): Promise<Project | undefin
   return firstRow(db.select().from(projects).where(eq(projects.id, id)));
 }
 
+/**
+ * Runs `change` in a transaction, given the project read with its row locked until the
+ * transaction ends: no other change of it can land between that read and `change`'s write
+ * (made on `tx`). For a change that lost the race to others several times already.
+ */
+export async function withProjectLocked<T>(db: Db, id: string, change: (tx: Db, existing: Project | undefined) => Promise<T>): Promise<T> {
+  const result = await db.transaction(async (trx) => {
+    const tx = trx as unknown as Db;
+    return change(tx, await firstRow(tx.select().from(projects).where(eq(projects.id, id)).for('update')));
+  });
+  projectChangedHere(db, id);
+  return result;
+}
+
 export async function findProject(db: Db, id: string): Promise<Project | undefined> {
   const load = () => readProject(db, id);
   const shared = projectReads.get(db);
@@ -61,12 +76,37 @@ export async function listProjects(db: Db): Promise<Project[]> {
   return db.select().from(projects).orderBy(asc(projects.name));
 }
 
+/** What a change of the settings sets besides its fields: the version counted up (see `updateProjectAtVersion`). */
+const changed = () => ({ version: sql`${projects.version} + 1`, updatedAt: sql`now()` });
+
+/**
+ * Changes the project's settings on top of whatever is stored, counting its version up:
+ * for a field set outright, derived from nothing read before (a new webhook secret).
+ */
 export async function updateProject(db: Db, id: string, patch: Partial<NewProject>): Promise<Project | undefined> {
-  const row = await firstRow(db
-    .update(projects)
-    .set({ ...patch, updatedAt: sql`now()` })
-    .where(eq(projects.id, id))
-    .returning());
+  const row = await firstRow(db.update(projects).set({ ...patch, ...changed() }).where(eq(projects.id, id)).returning());
+  projectChangedHere(db, id);
+  return row;
+}
+
+/**
+ * Changes the project's settings only if the row is still at `version` — the one the
+ * change was derived from — and runs `alongside` (the writes that belong to it, such as
+ * schedule baselines) in the same transaction, only when the row was written: a change
+ * that lost a race leaves nothing. Undefined both when the project is gone and when
+ * another change landed in between (the caller reads it again to tell which).
+ */
+export async function updateProjectAtVersion(
+  db: Db, id: string, patch: Partial<NewProject>, version: number, alongside?: (tx: Db) => Promise<void>,
+): Promise<Project | undefined> {
+  const row = await db.transaction(async (trx) => {
+    const tx = trx as unknown as Db;
+    const written = await firstRow(tx.update(projects).set({ ...patch, ...changed() })
+      .where(and(eq(projects.id, id), eq(projects.version, version))).returning());
+    if (written) await alongside?.(tx);
+    return written;
+  });
+  // After the commit: a read between the write and the commit would have kept the old row again.
   projectChangedHere(db, id);
   return row;
 }

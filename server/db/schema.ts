@@ -92,6 +92,12 @@ export const projects = pgTable('projects', {
   plugins: jsonb('plugins').$type<PluginRef[]>().notNull().default([]),
   config: jsonb('config').$type<ProjectConfig>().notNull().default({}),
   nextJobNumber: integer('next_job_number').notNull().default(1),
+  /**
+   * The settings' version: one more at every write of the row's settings (projects.ts),
+   * never at a job's number. Writes are conditional on the version they were derived from,
+   * and the API shows it as the project's ETag (If-Match: a stale change is refused, 412).
+   */
+  version: integer('version').notNull().default(1),
   /** The forge that sends webhooks and receives commit statuses. */
   provider: text('provider').$type<'github' | 'gitlab'>(),
   /** `owner/name` on GitHub, the path with namespace on GitLab: how webhooks find the project. */

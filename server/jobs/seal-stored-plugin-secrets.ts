@@ -21,7 +21,8 @@ export async function sealStoredPluginSecrets(db: Db, box: SecretBox, registry: 
     const stored = JSON.stringify(project.plugins);
     const next = sealPluginSecrets(box, registry, project.plugins);
     if (JSON.stringify(next) === stored) continue;
-    const rows = await db.update(projects).set({ plugins: next })
+    // A change of the settings like any other: a form opened before it is stale (projects.version).
+    const rows = await db.update(projects).set({ plugins: next, version: sql`${projects.version} + 1` })
       .where(and(eq(projects.id, project.id), sql`${projects.plugins} = ${stored}::jsonb`))
       .returning({ id: projects.id });
     projectChangedHere(db, project.id);

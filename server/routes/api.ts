@@ -13,7 +13,7 @@ import type { Db } from '../db/client.ts';
 import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
-import { deleteProject, findProject, findProjectByName, insertProject, listProjects, readProject, updateProject, type Project } from '../db/projects.ts';
+import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
 import { ConflictError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
@@ -26,6 +26,8 @@ import { createProjectBody, jobListQuery, triggerJobBody, updateProjectBody } fr
 import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
+import { patchProject } from './project-patch.ts';
+import { readIfMatch, versionEtag } from './version-precondition.ts';
 import { idParam, readBody } from './request-input.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, savePluginList } from './plugin-secrets.ts';
@@ -90,6 +92,12 @@ export function apiRoutes(deps: ApiDeps) {
   const view = (p: Project) => ({ ...projectView(p, secretBox), plugins: hidePluginSecrets(deps.plugins, p.plugins) });
   const projectAdmins = adminOnly('create, change or delete projects');
 
+  // One project's answer carries its version as a strong ETag, for a later If-Match.
+  const showProject = (c: Context, p: Project, status: 200 | 201 = 200, extra?: object) => {
+    c.header('ETag', versionEtag(p.version));
+    return c.json({ ...view(p), ...extra }, status);
+  };
+
   api.get('/projects', async (c) => c.json({ projects: (await listProjects(db)).map(view) }));
 
   api.post('/projects', projectAdmins, async (c) => {
@@ -106,40 +114,30 @@ export function apiRoutes(deps: ApiDeps) {
       await deps.schedules.changing(project.id, [], body.schedules);
       deps.schedules.changed();
     }
-    return c.json({ ...view(project), ...(generated && { webhookSecret: generated }) }, 201);
+    return showProject(c, project, 201, generated ? { webhookSecret: generated } : undefined);
   });
 
   api.get('/projects/:id', async (c) => {
     const id = idParam(c, 'Project');
-    return c.json(view(mustExist(await findProject(db, id), 'Project', id)));
+    return showProject(c, mustExist(await findProject(db, id), 'Project', id));
   });
 
+  // If-Match: the version the change was made on, else 412 and nothing written (project-patch.ts).
   api.patch('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
+    const precondition = readIfMatch(c.req.header('if-match'));
     const body = await readBody(c, updateProjectBody);
-    const existing = mustExist(await readProject(db, id), 'Project', id);
-    // Secret plugin fields left out keep their stored values (they are never shown to send back); all are sealed.
-    if (body.plugins) body.plugins = savePluginList(secretBox, deps.plugins, body.plugins, existing.plugins);
-    if (body.name) {
-      const other = await findProjectByName(db, body.name);
-      if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
-    }
-    const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
-    if (body.schedules || body.parameters) checkScheduleParams(body.schedules ?? existing.schedules, body.parameters ?? existing.parameters);
-    // Before the row changes, so no schedule loop sees a changed schedule without its new baseline.
-    if (body.schedules) await deps.schedules.changing(id, existing.schedules, body.schedules);
-    const project = await updateProject(db, id, { ...plain, ...projectFields(secretBox, body, existing) });
-    if (!project) throw new NotFoundError(`Project ${id} does not exist`);
-    if (body.schedules) deps.schedules.changed();
-    return c.json(view(project));
+    return showProject(c, await patchProject(deps, id, body, precondition));
   });
 
   /** A new webhook secret, shown in this answer only; the old one stops working at once. */
   api.post('/projects/:id/webhook-secret', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
     const webhookSecret = generateWebhookSecret();
-    if (!(await updateProject(db, id, { webhookSecretEnc: secretBox.seal(webhookSecret) }))) throw new NotFoundError(`Project ${id} does not exist`);
-    return c.json({ webhookSecret });
+    const project = mustExist(await updateProject(db, id, { webhookSecretEnc: secretBox.seal(webhookSecret) }), 'Project', id);
+    // A change of the project like any other: its new version, so a page that made it can go on saving.
+    c.header('ETag', versionEtag(project.version));
+    return c.json({ webhookSecret, version: project.version });
   });
 
   api.get('/projects/:id/webhook-deliveries', async (c) => {

@@ -47,6 +47,8 @@ export function projectView(p: Project, box: SecretBox) {
     private: p.private,
     workspace: p.workspace,
     workspaceCaches: p.workspaceCaches,
+    /** Counted up by every change of the settings; `GET /api/projects/:id`'s ETag, for `If-Match`. */
+    version: p.version,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

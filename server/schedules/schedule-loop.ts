@@ -142,9 +142,10 @@ export class ScheduleLoop extends EventEmitter<ScheduleLoopEvents> {
    * A project's schedules are about to change from `before` to `after` (empty for a new or
    * deleted project): restarts the firings of changed schedules (schedule-changes.ts), then
    * has every queen re-read the schedules. Call `kick` again once the change is stored.
+   * `db`: the transaction that stores the project's change, so its baselines go with it.
    */
-  async changing(projectId: string, before: readonly Schedule[], after: readonly Schedule[]): Promise<void> {
-    await recordScheduleChanges(this.#deps.db, projectId, before, after, this.#now());
+  async changing(projectId: string, before: readonly Schedule[], after: readonly Schedule[], db: Db = this.#deps.db): Promise<void> {
+    await recordScheduleChanges(db, projectId, before, after, this.#now());
   }
 
   /** The change is stored: re-read the schedules here and on the other queens. */

@@ -2,7 +2,8 @@
  * A project's settings page in a real browser: plugins added from their generated forms,
  * reordered with the keyboard-usable buttons, switched off and saved in order; a plugin
  * config error pointing at its field; write-only secrets; branch rules; the forge token;
- * and a build run by a real drone that uses what was set.
+ * a page opened before someone else's change, whose save is refused (the project's version
+ * as If-Match); and a build run by a real drone that uses what was set.
  *
  * With HIVE_UPDATE_SCREENSHOT=1 it also writes docs/settings-plugins.png (the README shows it).
  */
@@ -243,6 +244,30 @@ describe('project settings page', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Remove' }).and(page.locator('.secret-list button')).click();
     await page.locator('#secrets-section').getByText('No secrets yet.').waitFor();
     assert.deepEqual((await project()).secrets, []);
+  }));
+
+  it('refuses to save a page opened before someone else changed the project, keeping their change', () => step(page, 'settings-stale-page', async () => {
+    await page.goto(settingsUrl);
+    const form = page.getByRole('form', { name: 'Repository and build' });
+    // Someone else saves through the API after this page was opened.
+    const theirs = await queen.api('PATCH', `/api/projects/${projectId}`, { defaultPriority: 42 });
+    assert.equal(theirs.status, 200);
+    await form.getByLabel('Default priority').fill('7');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('alert').filter({ hasText: 'Someone else changed this project since this page was opened' }).waitFor();
+    let saved = await project();
+    assert.equal(saved.defaultPriority, 42, 'their change is still there');
+    assert.equal(saved.version, theirs.body.version, 'nothing was written');
+
+    // The link loads the current settings; saved from there, the change applies.
+    await form.getByRole('link', { name: 'Reload the page' }).click();
+    await page.locator('input[name="defaultPriority"][value="42"]').waitFor();
+    await form.getByLabel('Default priority').fill('7');
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    saved = await project();
+    assert.equal(saved.defaultPriority, 7);
+    assert.equal(saved.version, theirs.body.version + 1);
   }));
 
   it('works under the Content-Security-Policy: no page broke a directive', () => {

@@ -29,7 +29,7 @@ export interface TestQueen extends Queen {
   dataDir: string;
   config: QueenConfig;
   testDb: TestDatabase;
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   /** Resolves with the job once it has one of `statuses` (default: any final status). */
   waitForJob(jobId: string, statuses?: JobStatus[], timeoutMs?: number): Promise<Job>;
   waitForDrones(count: number): Promise<void>;
@@ -80,7 +80,7 @@ export async function startTestQueen(
     } catch {
       parsed = undefined;
     }
-    return { status: res.status, body: parsed, text };
+    return { status: res.status, body: parsed, text, headers: res.headers };
   };
 
   const waitForJob: TestQueen['waitForJob'] = (jobId, statuses = [...FINAL_STATUSES], timeoutMs = 90_000) =>

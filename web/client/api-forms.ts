@@ -5,6 +5,11 @@
  * `data-body="plugins"` sends its plugin cards instead (plugin-list.ts). Errors from the
  * API appear above the form. After success the page goes to `data-redirect` (`{id}` is
  * the answer's id), reloads (`data-after="reload"`), or shows a once-only secret.
+ *
+ * Inside an element with `data-project-version` (the settings page), a PATCH is sent with
+ * `If-Match: "<version>"`: the queen refuses it (412) when someone else changed the project
+ * since, and the form says so with a link to reload. An answer's `version` (a save made
+ * here) becomes the element's, so the page's other forms go on saving on top of it.
  */
 import { FieldError, fieldForError, fieldsBody, formBase, type Json } from './form-values.ts';
 import { setUpArrayFields } from './array-fields.ts';
@@ -42,6 +47,21 @@ function showOnce(form: HTMLFormElement, label: string, value: string, next: str
   box.focus();
 }
 
+/** The project's version the form's page holds, for If-Match (none outside the settings page). */
+const versionHolder = (form: HTMLFormElement) => form.closest<HTMLElement>('[data-project-version]');
+
+/** A 412: someone else saved the project since the page was rendered; nothing was written. */
+class StaleFormError extends Error {}
+
+function showStale(errorBox: HTMLElement): void {
+  errorBox.textContent = 'Someone else changed this project since this page was opened, so nothing was saved. '
+    + 'Reload the page to see the current settings, then make your change again. ';
+  const reload = document.createElement('a');
+  reload.href = location.pathname + location.search;
+  reload.textContent = 'Reload the page';
+  errorBox.append(reload);
+}
+
 for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) {
   if (form.dataset.body === 'plugins') setUpPluginList(form);
   if (form.querySelector('[data-array-list], template')) setUpArrayFields(form);
@@ -58,14 +78,21 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) 
     if (status) status.textContent = 'Saving…';
     try {
       const body = method === 'DELETE' ? undefined : JSON.stringify(formBody(form));
+      const version = versionHolder(form)?.dataset.projectVersion;
       const res = await fetch(form.dataset.apiUrl!, {
         method,
         credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf, accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json', 'x-csrf-token': csrf, accept: 'application/json',
+          ...(method === 'PATCH' && version && { 'if-match': `"${version}"` }),
+        },
         body,
       });
       const json = res.status === 204 ? {} : await res.json().catch(() => ({}));
+      if (res.status === 412) throw new StaleFormError(json?.error?.message);
       if (!res.ok) throw new Error(json?.error?.message ?? `The queen answered ${res.status}`);
+      const holder = versionHolder(form);
+      if (holder && typeof json.version === 'number') holder.dataset.projectVersion = String(json.version);
       const redirect = form.dataset.redirect?.replace('{id}', encodeURIComponent(json.id ?? ''));
       const once = form.dataset.showOnce;
       if (once && typeof json[once] === 'string') {
@@ -85,11 +112,12 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form.api-form')) 
     } catch (err) {
       if (status) status.textContent = '';
       if (errorBox) {
-        errorBox.textContent = (err as Error).message;
+        if (err instanceof StaleFormError) showStale(errorBox);
+        else errorBox.textContent = (err as Error).message;
         errorBox.hidden = false;
       }
       // The field to correct takes the focus (marked invalid until the next try); otherwise the message does.
-      const field = err instanceof FieldError ? err.field : fieldForError(form, (err as Error).message);
+      const field = err instanceof FieldError ? err.field : err instanceof StaleFormError ? undefined : fieldForError(form, (err as Error).message);
       if (field) {
         field.setAttribute('aria-invalid', 'true');
         field.focus();

@@ -2,6 +2,11 @@
  * A project's settings: one section per concern, each a form of its own that saves
  * through the REST API (`PATCH /api/projects/:id`), so a section's save never touches
  * what another section shows. Sections are listed in `SETTINGS_SECTIONS`, in page order.
+ *
+ * The sections sit in one element that carries the project's version the page was rendered
+ * from (`data-project-version`): every change is sent with it as `If-Match`, so saving a
+ * page opened before someone else's save is refused (412) instead of undoing that save,
+ * and each save here moves it on to the version it made (web/client/api-forms.ts).
  */
 import type { Child } from 'hono/jsx';
 import type { PluginInfo } from '../../server/routes/plugin-config-check.ts';
@@ -79,7 +84,9 @@ export function ProjectSettingsPage({ ctx, data }: { ctx: PageContext; data: Set
       <nav class="section-links" aria-label="Settings sections">
         <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#parameters-section">Parameters</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
       </nav>
-      {SETTINGS_SECTIONS.map((Section) => Section(data))}
+      <div data-project-version={project.version}>
+        {SETTINGS_SECTIONS.map((Section) => Section(data))}
+      </div>
     </Layout>
   );
 }
