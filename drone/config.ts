@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EXECUTOR_MODES } from './executors/choose.ts';
 import type { ExecutorMode } from './executors/choose.ts';
 import { PRIVILEGED_LABEL } from '../common/drone-labels.ts';
@@ -49,6 +49,11 @@ export interface DroneConfig {
   executor?: ExecutorMode;
   /** The Docker engine's address (`unix:///var/run/docker.sock`, `tcp://host:2375`); default the local socket. */
   dockerHost?: string;
+  /**
+   * The Docker client configuration whose registry logins pull images (`config.json` in
+   * `--docker-config`, `DOCKER_CONFIG`, or `~/.docker`, as the docker CLI finds it).
+   */
+  dockerConfigFile?: string;
   /** How long checkouts may take to connect, stall and fetch (HIVE_GIT_*; common/git/git-timeouts.ts). */
   gitTimeouts?: GitTimeouts;
   /**
@@ -78,6 +83,8 @@ export interface SystemFacts {
   hostname: string;
   parallelism: number;
   cwd: string;
+  /** The drone user's home (for `~/.docker`); undefined when it has none. */
+  home?: string;
   readFile: (path: string) => string;
 }
 
@@ -85,6 +92,7 @@ const defaultSystem = (): SystemFacts => ({
   hostname: os.hostname(),
   parallelism: os.availableParallelism(),
   cwd: process.cwd(),
+  home: safeHomedir(),
   readFile: (path) => readFileSync(path, 'utf8'),
 });
 
@@ -101,6 +109,7 @@ const VALUE_FLAGS = {
   'data-dir': 'HIVE_DRONE_DATA_DIR',
   executor: 'HIVE_DRONE_EXECUTOR',
   'docker-host': 'DOCKER_HOST',
+  'docker-config': 'DOCKER_CONFIG',
 } as const;
 const BOOLEAN_FLAGS = {
   'keep-workspaces': 'HIVE_DRONE_KEEP_WORKSPACES',
@@ -128,6 +137,7 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
   if (name.length > MAX_NAME) throw new ConfigError(`Expected --name to be at most ${MAX_NAME} characters, got ${name.length}`);
 
   const dockerHost = value('docker-host');
+  const dockerConfigDir = value('docker-config') ?? (system.home === undefined ? undefined : join(system.home, '.docker'));
   const outboxMemoryBytes = parseOutboxMemory(env.HIVE_DRONE_OUTBOX_MEMORY_BYTES);
   const queenUrls = parseQueenUrls(flags.queens.length ? flags.queens : env.HIVE_QUEEN_URL === undefined ? [] : [env.HIVE_QUEEN_URL]);
   return {
@@ -145,6 +155,7 @@ export function loadDroneConfig(argv: string[], env: NodeJS.ProcessEnv, system: 
     hostEnv: pickHostEnv(env),
     executor: parseExecutor(value('executor')),
     ...(dockerHost !== undefined && { dockerHost: parseDockerHost(dockerHost) }),
+    ...(dockerConfigDir !== undefined && { dockerConfigFile: join(resolve(system.cwd, dockerConfigDir), 'config.json') }),
     gitTimeouts: gitTimeoutsFromEnv(env),
     ...(outboxMemoryBytes !== undefined && { outboxMemoryBytes }),
   };
@@ -265,4 +276,13 @@ function parseList(flag: 'labels' | 'plugins', raw: string | undefined): string[
     if (item.length > 200) throw new ConfigError(`Expected each of --${flag} to be at most 200 characters, got ${JSON.stringify(item.slice(0, 40))}…`);
   }
   return items;
+}
+
+/** The user's home directory, or undefined for a user without one (os.homedir throws then). */
+function safeHomedir(): string | undefined {
+  try {
+    return os.homedir();
+  } catch {
+    return undefined;
+  }
 }

@@ -17,6 +17,8 @@ environment (in parentheses); options win.
   --data-dir PATH       repository caches and workspaces; default ./.hive/drone (HIVE_DRONE_DATA_DIR)
   --executor MODE       auto, docker or process; default auto (HIVE_DRONE_EXECUTOR)
   --docker-host URL     unix:///var/run/docker.sock or tcp://host:2375 (DOCKER_HOST)
+  --docker-config DIR   the Docker client configuration whose registry logins pull
+                        images (what docker login wrote); default ~/.docker (DOCKER_CONFIG)
   --keep-workspaces     keep each job's workspace afterwards (HIVE_DRONE_KEEP_WORKSPACES)
   --allow-privileged    run privileged containers: only where the host may be taken over
                         by a build (HIVE_DRONE_ALLOW_PRIVILEGED)

@@ -40,6 +40,7 @@ import {
 import { engineMessage, engineStatus } from '../docker/engine-error.ts';
 import { execCommand } from '../docker/exec-command.ts';
 import { ensureImage } from '../docker/images.ts';
+import type { DockerConfigLogins } from '../docker/registry-auth.ts';
 import { JobResources } from '../docker/job-resources.ts';
 import { readOomKills } from '../docker/oom-counter.ts';
 import { resourceLabels, resourceName } from '../docker/labels.ts';
@@ -62,6 +63,8 @@ export interface DockerExecutorOptions {
    * not root (root can delete anything); null never changes owners.
    */
   workspaceOwner?: { uid: number; gid: number } | null;
+  /** The drone host's registry logins, for images whose registry needs one (registry-auth.ts). */
+  logins?: Pick<DockerConfigLogins, 'forImage'>;
 }
 
 export class DockerExecutor implements Executor {
@@ -109,7 +112,7 @@ export class DockerExecutor implements Executor {
     try {
       const step = setupStep(signal);
       for (const image of new Set([spec.image, ...services.map((s) => s.image)])) {
-        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log }));
+        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log, logins: this.#options.logins }));
       }
       prepared.cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.#options.cacheRoot, spec.projectId));
       // Only services need a network of the job's own; without them the engine's default

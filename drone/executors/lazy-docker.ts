@@ -6,7 +6,11 @@
 import type { DockerExecutorOptions } from './docker.ts';
 import { ExecutorError, type ExecSession, type Executor, type ExecutorJob, type ExecutorPreparation } from './executor.ts';
 
-export type LazyDockerOptions = Omit<DockerExecutorOptions, 'docker'> & { dockerHost?: string };
+export type LazyDockerOptions = Omit<DockerExecutorOptions, 'docker' | 'logins'> & {
+  dockerHost?: string;
+  /** The Docker client configuration with the drone host's registry logins (registry-auth.ts). */
+  dockerConfigFile?: string;
+};
 
 export class LazyDockerExecutor implements Executor {
   readonly kind = 'docker';
@@ -37,9 +41,12 @@ export class LazyDockerExecutor implements Executor {
 
   async #load(): Promise<Executor> {
     try {
-      const [{ createDockerClient }, { DockerExecutor }] = await Promise.all([import('../docker/engine.ts'), import('./docker.ts')]);
-      const { dockerHost, ...rest } = this.options;
-      return new DockerExecutor({ ...rest, docker: createDockerClient(dockerHost) });
+      const [{ createDockerClient }, { DockerExecutor }, { DockerConfigLogins }] = await Promise.all([
+        import('../docker/engine.ts'), import('./docker.ts'), import('../docker/registry-auth.ts'),
+      ]);
+      const { dockerHost, dockerConfigFile, ...rest } = this.options;
+      const logins = dockerConfigFile === undefined ? undefined : new DockerConfigLogins(dockerConfigFile);
+      return new DockerExecutor({ ...rest, docker: createDockerClient(dockerHost), ...(logins && { logins }) });
     } catch (err) {
       this.#loaded = undefined; // the next job tries again
       throw new ExecutorError(`could not load the Docker client: ${(err as Error).message}`, { cause: err });

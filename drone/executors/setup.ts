@@ -74,7 +74,7 @@ export async function setupExecutors(config: DroneConfig, logger: Logger): Promi
     logger.warn({ err: (err as Error).message }, 'could not look for stale Docker resources');
   }
 
-  const dockerExecutor = new LazyDockerExecutor({ dockerHost: config.dockerHost, droneName: config.name, cacheRoot, logger });
+  const dockerExecutor = new LazyDockerExecutor({ dockerHost: config.dockerHost, dockerConfigFile: config.dockerConfigFile, droneName: config.name, cacheRoot, logger });
   const labels = config.labels.includes(DOCKER_LABEL) ? config.labels : [...config.labels, DOCKER_LABEL];
   return { choose: executorChooser(mode, processExecutor, dockerExecutor), labels };
 }

@@ -145,6 +145,13 @@ describe('loadDroneConfig', () => {
     rejects([...base], { HIVE_DRONE_KEEP_WORKSPACES: 'maybe' }, /Expected HIVE_DRONE_KEEP_WORKSPACES to be a boolean \(true\/false\/1\/0\), got "maybe"/);
   });
 
+  it('finds the Docker client configuration with the registry logins where the docker CLI does', () => {
+    assert.equal(load(base).dockerConfigFile, undefined, 'no home and no flag: none');
+    assert.equal(loadDroneConfig(base, {}, { ...system, home: '/home/hive' }).dockerConfigFile, '/home/hive/.docker/config.json');
+    assert.equal(load(base, { DOCKER_CONFIG: '/etc/hive/docker' }).dockerConfigFile, '/etc/hive/docker/config.json');
+    assert.equal(load([...base, '--docker-config', 'conf'], { DOCKER_CONFIG: '/etc/x' }).dockerConfigFile, '/srv/hive/conf/config.json', 'the flag wins, relative to the working directory');
+  });
+
   it('runs jobs with an image in Docker when an engine answers, unless told otherwise', () => {
     assert.equal(load(base).executor, 'auto');
     assert.equal(load(base).dockerHost, undefined);
