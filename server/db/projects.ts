@@ -1,6 +1,6 @@
 /** Queries on projects. */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { firstRow } from './first-row.ts';
@@ -111,10 +111,19 @@ export async function updateProjectAtVersion(
   return row;
 }
 
-export async function deleteProject(db: Db, id: string): Promise<boolean> {
-  const rows = await db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
+/**
+ * Deletes a project (its jobs go with it); false when there is none. With `atVersions`
+ * (a client's If-Match), only at one of those versions: `'changed'` when it exists at
+ * another, and nothing is deleted.
+ */
+export async function deleteProject(db: Db, id: string, atVersions?: readonly number[]): Promise<boolean | 'changed'> {
+  const at = atVersions && inArray(projects.version, [...atVersions]);
+  const rows = await db.delete(projects).where(and(eq(projects.id, id), at)).returning({ id: projects.id });
   projectChangedHere(db, id);
-  return rows.length > 0;
+  if (rows.length > 0) return true;
+  if (!at) return false;
+  const [still] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, id));
+  return still ? 'changed' : false;
 }
 
 /**

@@ -14,7 +14,7 @@ import { findJob, listProjectJobs } from '../db/jobs.ts';
 import { listProjectDeliveries } from '../db/webhook-deliveries.ts';
 import { listJobCommands, logOf } from '../db/job-log.ts';
 import { deleteProject, findProject, findProjectByName, insertProject, listProjects, updateProject, type Project } from '../db/projects.ts';
-import { ConflictError, mustExist, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, mustExist, NotFoundError, PreconditionFailedError, ValidationError } from '../errors.ts';
 import type { JobControl } from '../jobs/job-control.ts';
 import { describeZodError } from '../jobs/repo-config.ts';
 import type { Logger } from '../logger.ts';
@@ -27,7 +27,7 @@ import { adminOnly, type AuthVariables } from './auth-middleware.ts';
 import { deliveryView, jobDetailView, jobSummaryView, projectView } from './json-views.ts';
 import { generateWebhookSecret, projectFields } from './project-fields.ts';
 import { patchProject } from './project-patch.ts';
-import { readIfMatch, versionEtag } from './version-precondition.ts';
+import { noneMatchHits, readIfMatch, versionEtag } from './version-precondition.ts';
 import { idParam, readBody } from './request-input.ts';
 import { pluginListView } from './plugin-config-check.ts';
 import { hidePluginSecrets, savePluginList } from './plugin-secrets.ts';
@@ -119,7 +119,13 @@ export function apiRoutes(deps: ApiDeps) {
 
   api.get('/projects/:id', async (c) => {
     const id = idParam(c, 'Project');
-    return showProject(c, mustExist(await findProject(db, id), 'Project', id));
+    const project = mustExist(await findProject(db, id), 'Project', id);
+    // A client that has this version already (If-None-Match: its ETag) gets no body again.
+    if (noneMatchHits(c.req.header('if-none-match'), project.version)) {
+      c.header('ETag', versionEtag(project.version));
+      return c.body(null, 304);
+    }
+    return showProject(c, project);
   });
 
   // If-Match: the version the change was made on, else 412 and nothing written (project-patch.ts).
@@ -146,9 +152,16 @@ export function apiRoutes(deps: ApiDeps) {
     return c.json({ deliveries: (await listProjectDeliveries(db, id)).map(deliveryView) });
   });
 
+  // If-Match as for a change: a project changed since the client last read it is not deleted (412).
   api.delete('/projects/:id', projectAdmins, async (c) => {
     const id = idParam(c, 'Project');
-    if (!(await deleteProject(db, id))) throw new NotFoundError(`Project ${id} does not exist`);
+    const precondition = readIfMatch(c.req.header('if-match'));
+    const deleted = await deleteProject(db, id, precondition.kind === 'one-of' ? precondition.versions : undefined);
+    if (deleted === 'changed') {
+      const current = mustExist(await findProject(db, id), 'Project', id);
+      throw new PreconditionFailedError(`Project ${current.name} was changed since (it is at version ${current.version} now, ETag "${current.version}"): it was not deleted`);
+    }
+    if (!deleted) throw new NotFoundError(`Project ${id} does not exist`);
     deps.schedules.changed();
     return c.body(null, 204);
   });

@@ -48,20 +48,22 @@ export async function patchProject(deps: ProjectPatchDeps, id: string, body: Bod
     const other = await findProjectByName(db, body.name);
     if (other && other.id !== id) throw new ConflictError(`A project named "${body.name}" already exists`);
   }
-  const attempt = async (on: Db, existing: Project | undefined) => {
-    const project = mustExist(existing, 'Project', id);
-    if (!satisfies(precondition, project.version)) {
-      throw new PreconditionFailedError(`Project ${project.name} was changed since the version this change was made on `
-        + `(it is at version ${project.version} now, ETag "${project.version}"): nothing was saved; read it again and redo the change`);
-    }
-    return writeIfUnchanged(deps, on, project, body);
-  };
+  const attempt = async (on: Db, existing: Project | undefined) => writeIfUnchanged(deps, on, atRequiredVersion(mustExist(existing, 'Project', id), precondition), body);
+  // Nothing to change: nothing written, the version stays (its precondition still holds or not).
+  if (Object.keys(body).length === 0) return atRequiredVersion(mustExist(await readProject(db, id), 'Project', id), precondition);
   let stored: Project | undefined;
   for (let i = 0; i < OPTIMISTIC_ATTEMPTS && !stored; i++) stored = await attempt(db, await readProject(db, id));
   // Locked, nothing can land between the read and the write: this try writes.
   stored ??= mustExist(await withProjectLocked(db, id, (tx, existing) => attempt(tx, existing)), 'Project', id);
   if (body.schedules) deps.schedules.changed();
   return stored;
+}
+
+/** `project` when it is at a version the precondition names; else a 412, nothing written. */
+function atRequiredVersion(project: Project, precondition: VersionPrecondition): Project {
+  if (satisfies(precondition, project.version)) return project;
+  throw new PreconditionFailedError(`Project ${project.name} was changed since the version this change was made on `
+    + `(it is at version ${project.version} now, ETag "${project.version}"): nothing was saved; read it again and redo the change`);
 }
 
 /** The change derived from `existing` and stored, or undefined when the row is no longer at its version (nothing written). */

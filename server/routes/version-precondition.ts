@@ -2,7 +2,8 @@
  * A project's version as HTTP sees it: the strong ETag `"<version>"` of its answers, and
  * the `If-Match` a change may carry — `*` (any version), or the ETag(s) it was derived
  * from. Weak tags (`W/"3"`) never match strongly (RFC 9110 §13.1.1), so they are refused as
- * malformed rather than failing every time.
+ * malformed rather than failing every time. A read may carry `If-None-Match` (the ETags a
+ * client has): compared weakly, as the RFC says, and answered 304 when one is current.
  */
 import { ValidationError } from '../errors.ts';
 
@@ -27,3 +28,15 @@ export function readIfMatch(header: string | undefined): VersionPrecondition {
 
 export const satisfies = (precondition: VersionPrecondition, version: number): boolean =>
   precondition.kind === 'any' || precondition.versions.includes(version);
+
+/**
+ * Whether a read's `If-None-Match` names the current version (or is `*`): then it is
+ * answered 304 Not Modified. Weak tags match too; an unreadable header matches nothing
+ * (the full answer is always right).
+ */
+export function noneMatchHits(header: string | undefined, version: number): boolean {
+  if (header === undefined) return false;
+  const value = header.trim();
+  if (value === '*') return true;
+  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === versionEtag(version));
+}

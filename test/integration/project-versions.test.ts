@@ -25,6 +25,42 @@ const patch = (id: string, body: unknown, ifMatch?: string) =>
   queen.api('PATCH', `/api/projects/${id}`, body, ifMatch === undefined ? {} : { 'if-match': ifMatch });
 
 describe('project versions', () => {
+  it('answers a read whose If-None-Match is the current ETag with 304 and no body', async () => {
+    const { id } = await newProject();
+    const notModified = await queen.api('GET', `/api/projects/${id}`, undefined, { 'if-none-match': '"1"' });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.headers.get('etag'), '"1"');
+    assert.equal(notModified.text, '');
+    assert.equal((await queen.api('GET', `/api/projects/${id}`, undefined, { 'if-none-match': 'W/"1", "7"' })).status, 304, 'compared weakly, in a list');
+    assert.equal((await patch(id, { defaultPriority: 3 })).status, 200);
+    const changed = await queen.api('GET', `/api/projects/${id}`, undefined, { 'if-none-match': '"1"' });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.body.version, 2);
+    assert.equal((await queen.api('GET', `/api/projects/${id}`, undefined, { 'if-none-match': 'garbage' })).status, 200, 'an unreadable header matches nothing');
+  });
+
+  it('writes nothing for an empty PATCH: the version stays, a stale If-Match is still refused', async () => {
+    const { id } = await newProject();
+    const res = await patch(id, {}, '"1"');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.version, 1);
+    assert.equal((await patch(id, { defaultPriority: 2 })).status, 200);
+    assert.equal((await patch(id, {}, '"1"')).status, 412);
+    assert.equal((await read(id)).body.version, 2);
+  });
+
+  it('deletes with If-Match only at that version: 412 when changed since, 404 when gone', async () => {
+    const { id } = await newProject();
+    assert.equal((await patch(id, { defaultPriority: 4 })).status, 200);
+    const stale = await queen.api('DELETE', `/api/projects/${id}`, undefined, { 'if-match': '"1"' });
+    assert.equal(stale.status, 412);
+    assert.match(stale.body.error.message, /version 2.*not deleted/);
+    assert.equal((await read(id)).status, 200, 'still there');
+    assert.equal((await queen.api('DELETE', `/api/projects/${id}`, undefined, { 'if-match': 'nonsense' })).status, 400);
+    assert.equal((await queen.api('DELETE', `/api/projects/${id}`, undefined, { 'if-match': '"2"' })).status, 204);
+    assert.equal((await queen.api('DELETE', `/api/projects/${id}`, undefined, { 'if-match': '"2"' })).status, 404);
+  });
+
   it('answers a project with its version and the same strong ETag', async () => {
     const created = await newProject();
     assert.equal(created.version, 1);
