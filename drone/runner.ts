@@ -132,7 +132,8 @@ class JobRun {
     this.#now = options.now ?? Date.now;
     // Clone credentials never reach commands, but git messages must not show them either.
     const { password, sshKey } = options.spec.checkout.credentials ?? {};
-    this.#masker = new SecretMasker([...Object.values(options.spec.secrets), ...[password, sshKey].filter((v) => v !== undefined)]);
+    const registryPasswords = (options.spec.registryLogins ?? []).map((login) => login.password);
+    this.#masker = new SecretMasker([...Object.values(options.spec.secrets), ...registryPasswords, ...[password, sshKey].filter((v) => v !== undefined)]);
   }
 
   async run(): Promise<JobOutcome> {

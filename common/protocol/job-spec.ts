@@ -2,8 +2,9 @@
  * The complete, resolved description of one job, compiled by the queen and executed by
  * a drone. Drones never resolve configuration themselves: everything they need is here.
  *
- * Secrets travel only inside `job:assign` (in `secrets`); the copy of the spec the queen
- * stores has `secrets` emptied and `checkout.credentials` removed.
+ * Secrets travel only inside `job:assign` (in `secrets`, `registryLogins`); the copy of the
+ * spec the queen stores has `secrets` emptied and `checkout.credentials` and
+ * `registryLogins` removed.
  *
  * The schema is the definition; the types are derived from it.
  */
@@ -59,6 +60,14 @@ export const containerOptionsSchema = z.object({
 });
 export type ContainerOptions = z.output<typeof containerOptionsSchema>;
 
+/** A project's login to a container registry (`ghcr.io`, `registry.example.com:5000`, `docker.io`). */
+export const projectRegistryLoginSchema = z.object({
+  registry: nonEmptyStr(255),
+  username: nonEmptyStr(512),
+  password: nonEmptyStr(8192),
+});
+export type ProjectRegistryLogin = z.output<typeof projectRegistryLoginSchema>;
+
 const phaseCommands = list(specCommandSchema);
 
 /**
@@ -89,6 +98,12 @@ export const jobSpecSchema = z.object({
   env: stringMap(),
   /** Secret env vars; masked in every line of output. Empty in the stored spec. */
   secrets: stringMap(),
+  /**
+   * The project's registry logins, for pulling its images (Docker executor): only in the
+   * assignment of a job that may have secrets (never a fork's), never stored; the
+   * passwords are masked in output too.
+   */
+  registryLogins: list(projectRegistryLoginSchema, 20).optional(),
   /** Every phase, each with its commands (possibly none). */
   phases: z.object(Object.fromEntries(PHASES.map((phase) => [phase, phaseCommands])) as Record<PhaseName, typeof phaseCommands>),
   /** Whole-job timeout in milliseconds. */

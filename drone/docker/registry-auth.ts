@@ -8,11 +8,17 @@
  *
  * The credentials are the drone operator's: they stay on the drone's host, go to the
  * engine with the pull and nowhere else — never into a job's log, spec or environment.
+ * A project's own logins (in its job's assignment, `jobLogins`) come first for their
+ * registries.
  * The file is read at each pull that needs it (a `docker login` after the drone started
  * counts), and a file that is missing means no credentials, as for `docker pull`.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import type { ProjectRegistryLogin } from '../../common/protocol/index.ts';
+import { DOCKER_HUB, normalizeRegistry, registryOf } from '../../common/registry-names.ts';
+
+export { normalizeRegistry, registryOf };
 
 /** What the engine takes with a pull (`X-Registry-Auth`), as dockerode's `authconfig`. */
 export type RegistryCredentials =
@@ -41,26 +47,29 @@ export const runCredentialHelper: CredentialHelperRun = (helper, registry) => ne
   child.stdin?.end(registry);
 });
 
-/** Docker Hub goes by several names in configurations. */
-const DOCKER_HUB = 'docker.io';
-const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+/** Where an image's login comes from (the executor's view of this module). */
+export type RegistryLogins = Pick<DockerConfigLogins, 'forImage'>;
+
+/** The address the engine and helpers know a registry by: Docker Hub's is its v1 URL. */
+const serverAddress = (registry: string) => (registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry);
 
 /**
- * The registry of an image reference: its first component when that names a host (has a
- * dot or a port, or is `localhost`), else Docker Hub — the engine's own rule.
+ * A job's logins: the project's for an image's registry (they came with the assignment:
+ * server/jobs/registry-logins.ts), else the drone host's.
  */
-export function registryOf(image: string): string {
-  const slash = image.indexOf('/');
-  if (slash < 0) return DOCKER_HUB;
-  const first = image.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return normalizeRegistry(first);
-  return DOCKER_HUB;
-}
-
-/** A configuration key (`https://index.docker.io/v1/`, `ghcr.io`, `http://host:5000`) as a bare host. */
-export function normalizeRegistry(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-  return HUB_ALIASES.has(host) ? DOCKER_HUB : host;
+export function jobLogins(project: readonly ProjectRegistryLogin[] | undefined, host: RegistryLogins | undefined): RegistryLogins | undefined {
+  if (!project?.length) return host;
+  return {
+    forImage: async (image) => {
+      const registry = registryOf(image);
+      const login = project.find((l) => normalizeRegistry(l.registry) === registry);
+      if (login) {
+        const credentials = { username: login.username, password: login.password, serveraddress: serverAddress(registry) };
+        return { registry, credentials, source: `the project's login for ${registry}` };
+      }
+      return host ? host.forImage(image) : { registry, source: `no credentials for ${registry} (the project has none for it)` };
+    },
+  };
 }
 
 interface DockerClientConfig {
@@ -99,7 +108,7 @@ export class DockerConfigLogins {
   async #fromHelper(helper: string, registry: string): Promise<RegistryLogin> {
     const source = `the credentials for ${registry} from docker-credential-${helper}`;
     // Helpers are asked by the name they stored; Docker Hub's is its v1 address.
-    const asked = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
+    const asked = serverAddress(registry);
     let answer: { Username?: unknown; Secret?: unknown };
     try {
       answer = JSON.parse(await this.runHelper(helper, asked)) as typeof answer;
@@ -123,7 +132,7 @@ function helperFor(config: DockerClientConfig, registry: string): string | undef
 }
 
 function credentialsOf(entry: NonNullable<DockerClientConfig['auths']>[string], registry: string): RegistryCredentials | undefined {
-  const serveraddress = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
+  const serveraddress = serverAddress(registry);
   if (typeof entry.identitytoken === 'string' && entry.identitytoken) return { identitytoken: entry.identitytoken, serveraddress };
   if (typeof entry.auth === 'string' && entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');

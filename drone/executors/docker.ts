@@ -40,7 +40,7 @@ import {
 import { engineMessage, engineStatus } from '../docker/engine-error.ts';
 import { execCommand } from '../docker/exec-command.ts';
 import { ensureImage } from '../docker/images.ts';
-import type { DockerConfigLogins } from '../docker/registry-auth.ts';
+import { jobLogins, type RegistryLogins } from '../docker/registry-auth.ts';
 import { JobResources } from '../docker/job-resources.ts';
 import { readOomKills } from '../docker/oom-counter.ts';
 import { resourceLabels, resourceName } from '../docker/labels.ts';
@@ -64,7 +64,7 @@ export interface DockerExecutorOptions {
    */
   workspaceOwner?: { uid: number; gid: number } | null;
   /** The drone host's registry logins, for images whose registry needs one (registry-auth.ts). */
-  logins?: Pick<DockerConfigLogins, 'forImage'>;
+  logins?: RegistryLogins;
 }
 
 export class DockerExecutor implements Executor {
@@ -111,8 +111,9 @@ export class DockerExecutor implements Executor {
     const prepared: PreparedContainer = { resources: new JobResources(log), log, main: undefined!, events: undefined, job };
     try {
       const step = setupStep(signal);
+      const logins = jobLogins(spec.registryLogins, this.#options.logins);
       for (const image of new Set([spec.image, ...services.map((s) => s.image)])) {
-        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log, logins: this.#options.logins }));
+        await step(`could not get image "${image}"`, () => ensureImage(docker, image, container.pull, { signal, log: job.log, logins }));
       }
       prepared.cacheDir = await step('could not create the project cache directory', () => projectCacheDir(this.#options.cacheRoot, spec.projectId));
       // Only services need a network of the job's own; without them the engine's default

@@ -112,6 +112,11 @@ export const projects = pgTable('projects', {
   cloneCredentialsEnc: text('clone_credentials_enc'),
   /** Encrypted secret env vars: name → secret-box ciphertext. */
   secretsEnc: jsonb('secrets_enc').$type<Record<string, string>>().notNull().default({}),
+  /**
+   * Logins to container registries for pulling the project's images: registry host →
+   * its user name (shown) and secret-box ciphertext of its password (write-only).
+   */
+  registryLoginsEnc: jsonb('registry_logins_enc').$type<Record<string, { username: string; passwordEnc: string }>>().notNull().default({}),
   branchRules: jsonb('branch_rules').$type<BranchRules>().notNull().default({}),
   /**
    * Set by an admin: the repository's `.hive.yml` may ask for trusted settings (privileged

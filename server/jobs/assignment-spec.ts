@@ -1,7 +1,7 @@
 /**
- * The spec a drone receives: the stored (secret-free) spec plus the project's secrets and
- * clone credentials, opened just for this assignment. Pull requests from forks get no
- * secrets: their code is not trusted with them. A `secretRefs` entry `plugin:…` names a
+ * The spec a drone receives: the stored (secret-free) spec plus the project's secrets,
+ * registry logins and clone credentials, opened just for this assignment. Pull requests
+ * from forks get no secrets nor registry logins: their code is not trusted with them. A `secretRefs` entry `plugin:…` names a
  * secret plugin field the job's plugin passed as env (plugin-secret-spec.ts): its value,
  * opened from the job's stored plugins, joins `secrets` too, so the drone masks it.
  */
@@ -12,6 +12,7 @@ import { findProject, type Project } from '../db/projects.ts';
 import { ResolveError } from '../errors.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
 import { openCredentials, openSecrets } from './project-secrets.ts';
+import { openRegistryLogins } from './registry-logins.ts';
 import { openPluginSecrets } from './sealed-plugin-config.ts';
 import { leafValue } from './plugin-secret-fields.ts';
 import { parsePluginSecretRef } from './plugin-secret-spec.ts';
@@ -55,9 +56,13 @@ export function assignmentSpec(box: SecretBox, spec: JobSpec, job: Job, project:
       secrets[envName] = value;
     }
   }
+  // A fork's build never pulls with the project's logins: its image could be a private one
+  // of the project's, whose contents its code could then take away.
+  const registryLogins = trusted ? openRegistryLogins(box, project.registryLoginsEnc) : [];
   return {
     ...spec,
     secrets,
     checkout: credentials ? { ...spec.checkout, credentials } : spec.checkout,
+    ...(registryLogins.length > 0 && { registryLogins }),
   };
 }

@@ -64,6 +64,16 @@ const workspaceCache = z.string().superRefine((entry, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry.slice(0, 100))} ${problem}` });
 });
 
+/**
+ * A registry as the engine names it: a host, with a port if any (`ghcr.io`,
+ * `registry.example.com:5000`) — or as Docker's configuration does (`https://…`, and
+ * Docker Hub's `https://index.docker.io/v1/`); stored as the bare host.
+ */
+const registryHost = z.string().max(255)
+  .regex(/^(?:https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(?:\/v1)?\/?$/i, 'must be a registry host, like "ghcr.io" or "registry.example.com:5000"');
+/** As many as a job's assignment carries (common/protocol/job-spec.ts). */
+const MAX_REGISTRY_LOGINS = 20;
+
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),
   repoUrl,
@@ -74,6 +84,14 @@ export const createProjectBody = z.strictObject({
   secrets: z.record(envName, z.string().min(1).max(64 * 1024).nullable()).optional(),
   /** Write-only clone credentials; null removes them. */
   credentials: cloneCredentials.nullable().optional(),
+  /**
+   * Logins to container registries for the project's images: registry host → its user
+   * name and password (write-only), or null to remove it. Merged into the stored ones.
+   */
+  registryLogins: z.record(registryHost, z.strictObject({
+    username: z.string().min(1).max(512),
+    password: z.string().min(1).max(8192),
+  }).nullable()).refine((logins) => Object.keys(logins).length <= MAX_REGISTRY_LOGINS, `at most ${MAX_REGISTRY_LOGINS} registries`).optional(),
   /** The forge that sends webhooks and receives commit statuses. */
   provider: z.enum(['github', 'gitlab']).nullable().optional(),
   /** `owner/name` (GitLab: the path with namespace); derived from repoUrl when a provider is set without it. */

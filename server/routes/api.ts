@@ -104,7 +104,7 @@ export function apiRoutes(deps: ApiDeps) {
     const body = await readBody(c, createProjectBody);
     if (body.plugins) body.plugins = savePluginList(secretBox, deps.plugins, body.plugins, []);
     if (await findProjectByName(db, body.name)) throw new ConflictError(`A project named "${body.name}" already exists`);
-    const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
+    const { secrets: _s, registryLogins: _r, credentials: _c, forgeToken: _f, webhookSecret: _w, ...plain } = body;
     // Every project can receive webhooks; a generated secret is shown in this answer only.
     const generated = body.webhookSecret ? undefined : generateWebhookSecret();
     const fields = projectFields(secretBox, { ...body, webhookSecret: body.webhookSecret ?? generated }, undefined);

@@ -3,6 +3,7 @@
  * no column is exposed by accident (credentials and secrets never are).
  */
 import type { SecretBox } from '../auth/secret-box.ts';
+import { registryLoginsView } from '../jobs/registry-logins.ts';
 import type { QueenRow } from '../db/queens.ts';
 import type { FleetDrone } from '../scheduler/fleet-view.ts';
 import { describeCredentials } from '../jobs/project-secrets.ts';
@@ -32,6 +33,8 @@ export function projectView(p: Project, box: SecretBox) {
     /** Names only: secret values are write-only. */
     secrets: Object.keys(p.secretsEnc).sort(),
     credentials: describeCredentials(box, p),
+    /** Registry logins: the registries and user names; passwords are write-only. */
+    registryLogins: registryLoginsView(p.registryLoginsEnc),
     provider: p.provider,
     forgeRepo: p.forgeRepo,
     forgeApiUrl: p.forgeApiUrl,

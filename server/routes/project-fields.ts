@@ -1,6 +1,6 @@
 /**
- * Turns the write-only parts of a project request — secrets, clone credentials, forge
- * token, webhook secret — into sealed columns, and fills in `forgeRepo` from the clone
+ * Turns the write-only parts of a project request — secrets, registry logins, clone
+ * credentials, forge token, webhook secret — into sealed columns, and fills in `forgeRepo` from the clone
  * URL when a provider is set without one.
  */
 import { generateToken } from '../auth/tokens.ts';
@@ -8,9 +8,15 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { NewProject, Project } from '../db/projects.ts';
 import { forgeRepoFromUrl } from '../forges/repo-url.ts';
 import { mergeCredentials, mergeSealedSecrets, openCredentials, sealCredentials, type CredentialsChange } from '../jobs/project-secrets.ts';
+import { mergeRegistryLogins, type RegistryLoginsChange } from '../jobs/registry-logins.ts';
+import { ValidationError } from '../errors.ts';
+
+/** As many as a job's assignment carries (common/protocol/job-spec.ts). */
+const MAX_REGISTRY_LOGINS = 20;
 
 export interface WriteOnlyFields {
   secrets?: Record<string, string | null>;
+  registryLogins?: RegistryLoginsChange;
   credentials?: CredentialsChange | null;
   forgeToken?: string | null;
   webhookSecret?: string;
@@ -25,6 +31,12 @@ export const generateWebhookSecret = () => generateToken('whsec');
 export function projectFields(box: SecretBox, body: WriteOnlyFields, existing: Project | undefined): Partial<NewProject> {
   const fields: Partial<NewProject> = {};
   if (body.secrets) fields.secretsEnc = mergeSealedSecrets(box, existing?.secretsEnc ?? {}, body.secrets);
+  if (body.registryLogins) {
+    fields.registryLoginsEnc = mergeRegistryLogins(box, existing?.registryLoginsEnc ?? {}, body.registryLogins);
+    if (Object.keys(fields.registryLoginsEnc).length > MAX_REGISTRY_LOGINS) {
+      throw new ValidationError(`registryLogins: a project has at most ${MAX_REGISTRY_LOGINS} registry logins`);
+    }
+  }
   if (body.credentials !== undefined) {
     const stored = existing ? openCredentials(box, existing) : undefined;
     fields.cloneCredentialsEnc = sealCredentials(box, mergeCredentials(body.credentials, stored));

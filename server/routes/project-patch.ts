@@ -69,7 +69,7 @@ function atRequiredVersion(project: Project, precondition: VersionPrecondition):
 /** The change derived from `existing` and stored, or undefined when the row is no longer at its version (nothing written). */
 async function writeIfUnchanged(deps: ProjectPatchDeps, db: Db, existing: Project, body: Body): Promise<Project | undefined> {
   const { secretBox } = deps;
-  const { secrets: _s, credentials: _c, forgeToken: _f, webhookSecret: _w, plugins: incoming, schedules, ...plain } = body;
+  const { secrets: _s, registryLogins: _r, credentials: _c, forgeToken: _f, webhookSecret: _w, plugins: incoming, schedules, ...plain } = body;
   // Secret plugin fields left out keep their stored values (they are never shown to send back); all are sealed.
   const plugins = incoming && savePluginList(secretBox, deps.plugins, incoming, existing.plugins);
   if (schedules || body.parameters) checkScheduleParams(schedules ?? existing.schedules, body.parameters ?? existing.parameters);

@@ -20,6 +20,7 @@ const PASSWORD = 'e2e-settings-password';
 const SECRET_VALUE = 's3cr3t-value-from-the-browser';
 const FORGE_TOKEN = 'ghp_forge-token-typed-in-the-browser';
 
+const REGISTRY_PASSWORD = 'ghp_settings-page-registry-token';
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
@@ -160,6 +161,22 @@ describe('project settings page', { concurrency: false }, () => {
     await page.locator('.secret-list code', { hasText: 'API_TOKEN' }).waitFor();
     assert.deepEqual((await project()).secrets, ['API_TOKEN']);
     assert.ok(!(await page.content()).includes(SECRET_VALUE), 'the value is not on the page');
+  }));
+
+  it('adds a registry login, password write-only, and removes it', () => step(page, 'settings-registry-logins', async () => {
+    await page.goto(settingsUrl);
+    const form = page.getByRole('form', { name: 'Add or replace a registry login' });
+    await form.getByLabel('Registry').fill('ghcr.io');
+    await form.getByLabel('User name').fill('acme-ci');
+    await form.getByLabel('Password or token').fill(REGISTRY_PASSWORD);
+    await form.getByRole('button', { name: 'Save login' }).click();
+    await page.locator('#registry-logins-section code', { hasText: 'ghcr.io' }).waitFor();
+    assert.deepEqual((await project()).registryLogins, [{ registry: 'ghcr.io', username: 'acme-ci' }]);
+    const stored = (await queen.api('GET', `/api/projects/${projectId}`)).text;
+    assert.ok(!stored.includes(REGISTRY_PASSWORD) && !(await page.content()).includes(REGISTRY_PASSWORD), 'the password is shown nowhere');
+    await page.locator('#registry-logins-section').getByRole('button', { name: 'Remove' }).click();
+    await page.locator('#registry-logins-section').getByText('No registry logins yet.').waitFor();
+    assert.deepEqual((await project()).registryLogins, []);
   }));
 
   it('saves branch rules', () => step(page, 'settings-branch-rules', async () => {

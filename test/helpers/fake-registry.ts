@@ -3,7 +3,7 @@
  * insecure registry by default, so plain HTTP is fine): the Registry v2 API's read side,
  * enough for `docker pull` — `/v2/`, manifests by tag or digest, blobs — serving one image
  * made from an image the engine has (`docker save`, its layers gzipped). Every request
- * needs `Authorization: Basic` with the given user and password; others get a 401 with
+ * needs `Authorization: Basic` with one of the given users and its password; others get a 401 with
  * the challenge, as a private registry answers. No registry is reachable from here, so
  * this stands in for one; it records what it was asked, credentials included.
  */
@@ -30,7 +30,8 @@ export interface FakeRegistry {
   close(): Promise<void>;
 }
 
-export async function startFakeRegistry(options: { from: string; name: string; tag: string; username: string; password: string }): Promise<FakeRegistry> {
+/** `logins`: user name → password, each accepted. */
+export async function startFakeRegistry(options: { from: string; name: string; tag: string; logins: Record<string, string> }): Promise<FakeRegistry> {
   const blobs = new Map<string, Buffer>();
   const put = (bytes: Buffer) => {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -54,7 +55,6 @@ export async function startFakeRegistry(options: { from: string; name: string; t
     const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
 
     const requests: FakeRegistry['requests'] = [];
-    const expected = `${options.username}:${options.password}`;
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://registry').pathname;
       const basic = basicOf(req);
@@ -65,7 +65,8 @@ export async function startFakeRegistry(options: { from: string; name: string; t
       };
       const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
         send(status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify({ errors: [{ code, message }] }));
-      if (basic !== expected) {
+      const colon = basic?.indexOf(':') ?? -1;
+      if (basic === undefined || colon < 0 || options.logins[basic.slice(0, colon)] !== basic.slice(colon + 1)) {
         return error(401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': 'Basic realm="hive-fake-registry"' });
       }
       if (path === '/v2/' || path === '/v2') return send(200, { 'Content-Type': 'application/json' }, '{}');

@@ -29,6 +29,9 @@ const skip = await dockerSkipReason([BUSYBOX_IMAGE]);
 const DRONE = `registry-login-${process.pid}`;
 const USER = 'hive-ci';
 const PASSWORD = 'pull-only:s3cr3t!';
+/** A project's own login to the same registry (its user is another than the drone host's). */
+const PROJECT_USER = 'acme-project';
+const PROJECT_PASSWORD = 'project-pull-secret-42';
 
 let dir: string;
 let repo: GitRepo;
@@ -41,7 +44,7 @@ before(async () => {
   dir = await mkdtemp(join(os.tmpdir(), 'hive-registry-login-'));
   repo = await createGitRepo({ files: { 'README': 'registry\n' } });
   repos = new RepoCache({ dataDir: dir, hostEnv: pickHostEnv(process.env) });
-  registry = await startFakeRegistry({ from: BUSYBOX_IMAGE, name: 'hive/private-busybox', tag: 'v1', username: USER, password: PASSWORD });
+  registry = await startFakeRegistry({ from: BUSYBOX_IMAGE, name: 'hive/private-busybox', tag: 'v1', logins: { [USER]: PASSWORD, [PROJECT_USER]: PROJECT_PASSWORD } });
 });
 after(async () => {
   if (skip) return;
@@ -162,6 +165,25 @@ printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}\\n' "$ser
       assert.match(log, /^built-from-a-private-image$/m);
       assert.ok(!log.includes(PASSWORD), 'the password is not in the log');
       assert.ok(!drone.output().includes(PASSWORD), 'nor in the drone\'s own log');
+    });
+
+    it('pulls with the project\'s own login for its registry, before the drone host\'s', async () => {
+      const project = await queen.api('POST', '/api/projects', {
+        name: 'private-image-own-login', repoUrl: repo.url,
+        config: { phases: { test: ['echo built-with-the-project-login'] } },
+        plugins: [{ name: 'docker', config: { image: registry.image, pull: 'always' } }],
+        registryLogins: { [registry.host]: { username: PROJECT_USER, password: PROJECT_PASSWORD } },
+      });
+      assert.equal(project.status, 201, project.text);
+      const asked = registry.requests.length;
+      const id = (await queen.api('POST', `/api/projects/${project.body.id}/jobs`, {})).body.id as string;
+      const job = await queen.waitForJob(id);
+      assert.equal(job.status, 'passed', job.message ?? '');
+      const manifests = registry.requests.slice(asked).filter((r) => r.path.includes('/manifests/'));
+      assert.ok(manifests.length > 0 && manifests.every((r) => r.basic === `${PROJECT_USER}:${PROJECT_PASSWORD}`), 'the project\'s login, not the host\'s');
+      const log = (await queen.api('GET', `/api/jobs/${id}/log`)).text;
+      assert.match(log, /^built-with-the-project-login$/m);
+      assert.ok(!log.includes(PROJECT_PASSWORD) && !drone.output().includes(PROJECT_PASSWORD));
     });
   });
 });

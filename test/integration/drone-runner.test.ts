@@ -143,6 +143,15 @@ describe('runJob with the process executor', { concurrency: true }, () => {
     assert.equal(shown && 'command' in shown && shown.command, `echo ${MASK} | wc -c`);
   });
 
+  it('masks the project\'s registry passwords too, though no command is given them', async () => {
+    const password = 'registry-pa55word-value';
+    const spec = makeSpec({ test: [`echo "leaked: ${password}"`] }, { registryLogins: [{ registry: 'ghcr.io', username: 'ci', password }] });
+    const { events, outcome } = await run(spec);
+    assert.equal(outcome.status, 'passed');
+    assert.ok(!JSON.stringify(events).includes(password));
+    assert.equal(output(events, 'job:cmd:stdout', 0), `leaked: ${MASK}\n`);
+  });
+
   it('cancel kills the command and everything it started, then runs cleanup', async () => {
     const controller = new AbortController();
     const pids: number[] = [];

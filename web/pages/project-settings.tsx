@@ -20,6 +20,7 @@ import { ForgeSection } from '../components/settings/forge-section.tsx';
 import { ParametersSection } from '../components/settings/parameters-section.tsx';
 import { PluginsSection } from '../components/settings/plugins-section.tsx';
 import { SchedulesSection } from '../components/settings/schedules-section.tsx';
+import { RegistryLoginsSection } from '../components/settings/registry-logins-section.tsx';
 import { SecretsSection } from '../components/settings/secrets-section.tsx';
 import { WebhookSection } from '../components/settings/webhook-section.tsx';
 import { Layout, type PageContext } from '../layout.tsx';
@@ -66,6 +67,7 @@ export const SETTINGS_SECTIONS: ((data: SettingsPageData) => Child)[] = [
   MainSection,
   (d) => <PluginsSection project={d.project} plugins={d.plugins} />,
   (d) => <SecretsSection project={d.project} />,
+  (d) => <RegistryLoginsSection project={d.project} />,
   (d) => <ParametersSection project={d.project} />,
   (d) => <BranchRulesSection project={d.project} />,
   (d) => <SchedulesSection project={d.project} />,
@@ -82,7 +84,7 @@ export function ProjectSettingsPage({ ctx, data }: { ctx: PageContext; data: Set
       <nav class="crumbs" aria-label="Breadcrumb"><a href="/">Projects</a> › <a href={projectPath(project.id)}>{project.name}</a> › <span aria-current="page">Settings</span></nav>
       <h1>Settings of {project.name}</h1>
       <nav class="section-links" aria-label="Settings sections">
-        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#parameters-section">Parameters</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
+        <a href="#plugins-section">Plugins</a> · <a href="#secrets-section">Secrets</a> · <a href="#registry-logins-section">Registry logins</a> · <a href="#parameters-section">Parameters</a> · <a href="#branch-rules-section">Branch rules</a> · <a href="#schedules-section">Schedules</a> · <a href="#forge-section">Forge and credentials</a> · <a href="#webhook-section">Webhook</a> · <a href="#badge-section">Badge</a>
       </nav>
       <div data-project-version={project.version}>
         {SETTINGS_SECTIONS.map((Section) => Section(data))}
