@@ -10,6 +10,9 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { ProjectRegistryLogin } from '../../common/protocol/index.ts';
 import { normalizeRegistry } from '../../common/registry-names.ts';
 
+/** At most this many per project: as many as a job's assignment carries (common/protocol/job-spec.ts). */
+export const MAX_REGISTRY_LOGINS = 20;
+
 /** As stored: registry host → user name and sealed password. */
 export type StoredRegistryLogins = Record<string, { username: string; passwordEnc: string }>;
 

@@ -1,5 +1,6 @@
 /** Request bodies and queries of the REST API, validated with zod. */
 import { z } from 'zod';
+import { MAX_REGISTRY_LOGINS } from '../jobs/registry-logins.ts';
 import { JOB_TYPES, WORKSPACE_MODES } from '../../common/protocol/index.ts';
 import { MAX_WORKSPACE_CACHES, workspaceCacheProblem } from '../../common/workspace-caches.ts';
 import { projectConfigSchema } from '../jobs/repo-config.ts';
@@ -71,8 +72,6 @@ const workspaceCache = z.string().superRefine((entry, ctx) => {
  */
 const registryHost = z.string().max(255)
   .regex(/^(?:https?:\/\/)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(?:\/v1)?\/?$/i, 'must be a registry host, like "ghcr.io" or "registry.example.com:5000"');
-/** As many as a job's assignment carries (common/protocol/job-spec.ts). */
-const MAX_REGISTRY_LOGINS = 20;
 
 export const createProjectBody = z.strictObject({
   name: z.string().trim().min(1).max(100).regex(/^[\w.\- ]+$/, 'may contain letters, digits, spaces, ".", "_" and "-"'),

@@ -8,11 +8,8 @@ import type { SecretBox } from '../auth/secret-box.ts';
 import type { NewProject, Project } from '../db/projects.ts';
 import { forgeRepoFromUrl } from '../forges/repo-url.ts';
 import { mergeCredentials, mergeSealedSecrets, openCredentials, sealCredentials, type CredentialsChange } from '../jobs/project-secrets.ts';
-import { mergeRegistryLogins, type RegistryLoginsChange } from '../jobs/registry-logins.ts';
+import { MAX_REGISTRY_LOGINS, mergeRegistryLogins, type RegistryLoginsChange } from '../jobs/registry-logins.ts';
 import { ValidationError } from '../errors.ts';
-
-/** As many as a job's assignment carries (common/protocol/job-spec.ts). */
-const MAX_REGISTRY_LOGINS = 20;
 
 export interface WriteOnlyFields {
   secrets?: Record<string, string | null>;

@@ -82,15 +82,13 @@ export class DroneSession {
     const { heldBy } = first;
     const answer = await this.deps.otherQueens.probe(heldBy.queenId, { id: heldBy.droneId, name: reg.name });
     if (this.#closed) return undefined;
-    if (answer === 'alive') {
-      this.#refuse('already_connected', `a drone named "${reg.name}" is already connected, to the queen at ${heldBy.address}; give this one another name (--name)`, 4009);
-      return undefined;
-    }
+    const heldElsewhere = (address: string) =>
+      this.#refuse('already_connected', `a drone named "${reg.name}" is already connected, to the queen at ${address}; give this one another name (--name)`, 4009);
+    if (answer === 'alive') return void heldElsewhere(heldBy.address);
     if (answer === 'no answer') log.warn({ drone: reg.name, queen: heldBy.address }, 'the queen holding this drone\'s name did not answer; taking the name over');
     const again = await registerDrone(db, reg, queenId, answer === 'no answer' ? { takeOverFrom: heldBy.queenId } : {});
     if (!isHeld(again)) return again;
-    this.#refuse('already_connected', `a drone named "${reg.name}" is already connected, to the queen at ${again.heldBy.address}; give this one another name (--name)`, 4009);
-    return undefined;
+    return void heldElsewhere(again.heldBy.address);
   }
 
   /** Handles one raw frame. Never throws. */
