@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, step, watchCsp } from './browser.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { GitRepo } from '../helpers/git-repo.ts';
+import type { TestQueen } from '../helpers/queen.ts';
+import { step } from './browser.ts';
+import { openUiStage, type UiStage } from './ui-stage.ts';
 
 const PASSWORD = 'e2e-password-4711';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/build-page.png', import.meta.url));
@@ -31,36 +31,27 @@ printf '\\033[38;2;255;0;16mtrue colour\\033[0m\\n'
 printf '\\033[1;32m%d passing\\033[0m\\n' $n
 `;
 
+let stage: UiStage;
 let queen: TestQueen;
-let drone: TestDrone;
 let repo: GitRepo;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let projectUrl: string;
 let cspViolations: string[];
 
 before(async () => {
-  [queen, repo, browser] = await Promise.all([
-    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
-    createGitRepo({ files: { 'lines.sh': LINES_SH, count: '20\n' } }),
-    launchBrowser(),
-  ]);
+  // Not signed in: the first test logs in through the form.
+  ({ queen, repo, context, page, cspViolations } = stage = await openUiStage({
+    password: PASSWORD,
+    repoFiles: { 'lines.sh': LINES_SH, count: '20\n' },
+    drone: { name: 'e2e-drone', capacity: 2 },
+    signedIn: false,
+    viewport: { width: 1280, height: 860 },
+  }));
   await repo.commit({ branch: 'slow', files: { count: '3000\n' }, message: 'a long build' });
-  drone = await connectDrone(queen, { name: 'e2e-drone', capacity: 2 });
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  cspViolations = watchCsp(context);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
 });
 
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await drone?.stop();
-  await queen?.stop();
-  await repo?.cleanup();
-});
+after(() => stage?.close());
 
 const headerStatus = () => page.locator('#build-header').getAttribute('data-status');
 const logLine = (text: string | RegExp) => page.locator('#log .ln-tx').filter({ hasText: text });

@@ -10,38 +10,33 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, signedInContext, step, watchCsp } from './browser.ts';
+import type { Page } from 'playwright-core';
+import type { GitRepo } from '../helpers/git-repo.ts';
+import type { TestQueen } from '../helpers/queen.ts';
+import { step } from './browser.ts';
+import { openUiStage, type UiStage } from './ui-stage.ts';
 
 const PASSWORD = 'e2e-settings-password';
 const SECRET_VALUE = 's3cr3t-value-from-the-browser';
 const FORGE_TOKEN = 'ghp_forge-token-typed-in-the-browser';
 
 const REGISTRY_PASSWORD = 'ghp_settings-page-registry-token';
+let stage: UiStage;
 let queen: TestQueen;
-let drone: TestDrone;
-let repo: GitRepo;
-let browser: Browser;
 let page: Page;
 let projectId: string;
 let settingsUrl: string;
 let cspViolations: string[];
 
 before(async () => {
-  [queen, repo, browser] = await Promise.all([
-    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
-    createGitRepo({ files: { 'README.md': 'settings e2e\n' } }),
-    launchBrowser(),
-  ]);
-  drone = await connectDrone(queen, { name: 'settings-drone', capacity: 1 });
-  const context = await signedInContext(browser, queen.url, 'admin', PASSWORD, { width: 1100, height: 900 });
-  cspViolations = watchCsp(context);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('dialog', (dialog) => void dialog.accept()); // the confirm() of Remove buttons
+  let repo: GitRepo;
+  ({ queen, repo, page, cspViolations } = stage = await openUiStage({
+    password: PASSWORD,
+    repoFiles: { 'README.md': 'settings e2e\n' },
+    drone: { name: 'settings-drone', capacity: 1 },
+    viewport: { width: 1100, height: 900 },
+    acceptDialogs: true, // the confirm() of Remove buttons
+  }));
   const created = await queen.api('POST', '/api/projects', {
     name: 'settings-e2e', repoUrl: repo.url, config: { phases: { test: ['echo "greeting=$GREETING token=$TOKEN"'] } },
   });
@@ -49,12 +44,7 @@ before(async () => {
   settingsUrl = `${queen.url}/projects/${projectId}/settings`;
 });
 
-after(async () => {
-  await browser?.close();
-  await drone?.stop();
-  await queen?.stop();
-  await repo?.cleanup();
-});
+after(() => stage?.close());
 
 const project = async () => (await queen.api('GET', `/api/projects/${projectId}`)).body;
 const card = (name: string) => page.locator(`.plugin-card[data-plugin="${name}"]`);

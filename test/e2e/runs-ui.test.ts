@@ -9,51 +9,41 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, signedInContext, step, watchCsp } from './browser.ts';
+import type { Page } from 'playwright-core';
+import type { GitRepo } from '../helpers/git-repo.ts';
+import type { TestQueen } from '../helpers/queen.ts';
+import { step } from './browser.ts';
+import { openUiStage, type UiStage } from './ui-stage.ts';
 
 const PASSWORD = 'e2e-password-runs-4711';
 
+let stage: UiStage;
 let queen: TestQueen;
-let drone: TestDrone;
-let repo: GitRepo;
 let gates: string;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let projectId: string;
 let cspViolations: string[];
 
 before(async () => {
   gates = await mkdtemp(join(tmpdir(), 'hive-e2e-run-gates-'));
-  [queen, repo, browser] = await Promise.all([
-    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }),
-    createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "gate $1"\n' } }),
-    launchBrowser(),
-  ]);
+  let repo: GitRepo;
+  ({ queen, repo, page, cspViolations } = stage = await openUiStage({
+    password: PASSWORD,
+    repoFiles: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "gate $1"\n' },
+    drone: { name: 'e2e-runs', capacity: 2 },
+    acceptDialogs: true, // the Cancel form asks first
+  }));
   await repo.commit({
     branch: 'matrix',
     files: { '.hive.yml': 'matrix:\n  NODE: ["18", "20"]\nphases:\n  test:\n    - sh wait.sh "$HIVE_JOB_ID"\n' },
   });
-  drone = await connectDrone(queen, { name: 'e2e-runs', capacity: 2 });
   projectId = (await queen.api('POST', '/api/projects', {
     name: 'runs-ui', repoUrl: repo.url, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
   })).body.id;
-  context = await signedInContext(browser, queen.url, 'admin', PASSWORD);
-  cspViolations = watchCsp(context);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  page.on('dialog', (d) => void d.accept()); // the Cancel form asks first
 });
+
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await drone?.stop();
-  await queen?.stop();
-  await repo?.cleanup();
+  await stage?.close();
   await rm(gates, { recursive: true, force: true });
 });
 

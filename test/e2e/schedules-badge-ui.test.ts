@@ -7,46 +7,37 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, signedInContext, step, watchCsp } from './browser.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { GitRepo } from '../helpers/git-repo.ts';
+import type { TestQueen } from '../helpers/queen.ts';
+import { step } from './browser.ts';
+import { openUiStage, type UiStage } from './ui-stage.ts';
 
 const PASSWORD = 'e2e-schedules-password';
 
+let stage: UiStage;
 let queen: TestQueen;
-let drone: TestDrone;
 let repo: GitRepo;
-let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let projectId: string;
 let cspViolations: string[];
 
 before(async () => {
-  [queen, repo, browser] = await Promise.all([
-    startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD, HIVE_PUBLIC_URL: 'https://ci.example.com' }),
-    createGitRepo({ files: { '.hive.yml': 'phases:\n  test: echo "target=$TARGET"\n' } }),
-    launchBrowser(),
-  ]);
-  drone = await connectDrone(queen, { name: 'ui-drone', capacity: 1 });
-  context = await signedInContext(browser, queen.url, 'admin', PASSWORD, { width: 1200, height: 1000 });
-  cspViolations = watchCsp(context);
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  ({ queen, repo, context, page, cspViolations } = stage = await openUiStage({
+    password: PASSWORD,
+    queenEnv: { HIVE_PUBLIC_URL: 'https://ci.example.com' },
+    repoFiles: { '.hive.yml': 'phases:\n  test: echo "target=$TARGET"\n' },
+    drone: { name: 'ui-drone', capacity: 1 },
+    viewport: { width: 1200, height: 1000 },
+  }));
   const created = await queen.api('POST', '/api/projects', {
     name: 'web app', repoUrl: repo.url, parameters: [{ name: 'TARGET', default: 'none' }],
   });
   projectId = created.body.id;
 });
 
-after(async () => {
-  await browser?.close();
-  await drone?.stop();
-  await queen?.stop();
-  await repo?.cleanup();
-});
+after(() => stage?.close());
 
 const project = async () => (await queen.api('GET', `/api/projects/${projectId}`)).body;
 

@@ -5,27 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { launchBrowser, step } from './browser.ts';
+import type { Page } from 'playwright-core';
+import type { TestQueen } from '../helpers/queen.ts';
+import { step } from './browser.ts';
+import { openUiStage, type UiStage } from './ui-stage.ts';
 
 const PASSWORD = 'e2e-users-admin-pw';
+let stage: UiStage;
 let queen: TestQueen;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 
 before(async () => {
-  [queen, browser] = await Promise.all([startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD }), launchBrowser()]);
-  context = await browser.newContext();
-  page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  ({ queen, page } = stage = await openUiStage({ password: PASSWORD, signedIn: false }));
 });
-after(async () => {
-  await context?.close();
-  await browser?.close();
-  await queen?.stop();
-});
+
+after(() => stage?.close());
 
 async function logIn(username: string, password: string) {
   await page.goto(`${queen.url}/login`);
