@@ -5,31 +5,29 @@
  * run takes the place of its first build live; a build of a run links to its run.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { GitRepo } from '../helpers/git-repo.ts';
 import type { TestQueen } from '../helpers/queen.ts';
 import { step } from './browser.ts';
 import { openUiStage, type UiStage } from './ui-stage.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 const PASSWORD = 'e2e-password-runs-4711';
 
 let stage: UiStage;
 let queen: TestQueen;
-let gates: string;
+let gates: JobGates;
 let page: Page;
 let projectId: string;
 let cspViolations: string[];
 
 before(async () => {
-  gates = await mkdtemp(join(tmpdir(), 'hive-e2e-run-gates-'));
+  gates = await createJobGates();
   let repo: GitRepo;
   ({ queen, repo, page, cspViolations } = stage = await openUiStage({
     password: PASSWORD,
-    repoFiles: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "gate $1"\n' },
+    repoFiles: { 'wait.sh': GATE_SCRIPT + 'echo "gate $1"\n' },
     drone: { name: 'e2e-runs', capacity: 2 },
     acceptDialogs: true, // the Cancel form asks first
   }));
@@ -38,19 +36,16 @@ before(async () => {
     files: { '.hive.yml': 'matrix:\n  NODE: ["18", "20"]\nphases:\n  test:\n    - sh wait.sh "$HIVE_JOB_ID"\n' },
   });
   projectId = (await queen.api('POST', '/api/projects', {
-    name: 'runs-ui', repoUrl: repo.url, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
+    name: 'runs-ui', repoUrl: repo.url, config: { env: gates.env, phases: { test: [GATED_COMMAND] } },
   })).body.id;
 });
 
 after(async () => {
   await stage?.close();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
-async function open(jobId: string) {
-  await writeFile(join(gates, `.${jobId}`), '');
-  await rename(join(gates, `.${jobId}`), join(gates, jobId));
-}
+const open = (jobId: string) => gates.open(jobId);
 const runStatus = () => page.locator('#run-body').getAttribute('data-status');
 const runJobIds = () => page.locator('#run-builds tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.jobId!));
 

@@ -4,41 +4,39 @@
  * of the drone, and takes work again once resumed — through the API and the drones page.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { nextEvent } from '../helpers/events.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { logIn, webRequest } from '../helpers/web-session.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 const PASSWORD = 'drain-password';
 let queen: TestQueen;
 let drone: TestDrone | undefined;
 let repo: GitRepo;
-let gates: string;
+let gates: JobGates;
 
 before(async () => {
   queen = await startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD });
-  gates = await mkdtemp(join(tmpdir(), 'hive-gates-'));
-  repo = await createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\n' } });
+  gates = await createJobGates();
+  repo = await createGitRepo({ files: { 'wait.sh': GATE_SCRIPT } });
 });
 after(async () => {
   await drone?.stop();
   await queen?.stop();
   await repo?.cleanup();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
-const open = (jobId: string) => writeFile(join(gates, jobId), '');
+const open = (jobId: string) => gates.open(jobId);
 const droneRow = async (name: string) => (await queen.api('GET', '/api/drones')).body.drones.find((d: { name: string }) => d.name === name);
 
 it('drains a drone on the queen: it finishes its job, takes none, survives a reconnect, and resumes', async () => {
   drone = await connectDrone(queen, { name: 'drainable', capacity: 2 });
   const project = (await queen.api('POST', '/api/projects', {
-    name: 'drain', repoUrl: repo.url, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
+    name: 'drain', repoUrl: repo.url, config: { env: gates.env, phases: { test: [GATED_COMMAND] } },
   })).body.id;
   const trigger = async () => (await queen.api('POST', `/api/projects/${project}/jobs`, {})).body.id as string;
 

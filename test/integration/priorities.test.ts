@@ -4,9 +4,6 @@
  * and the build page give for a job that waits.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
@@ -14,18 +11,19 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { logIn, webRequest } from '../helpers/web-session.ts';
 import type { Job } from '../../server/db/jobs.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 const PASSWORD = 'priorities-password';
 let queen: TestQueen;
 let drones: TestDrone[] = [];
 let repo: GitRepo;
-let gates: string;
+let gates: JobGates;
 
 before(async () => {
   queen = await startTestQueen({ HIVE_ADMIN_PASSWORD: PASSWORD });
-  gates = await mkdtemp(join(tmpdir(), 'hive-gates-'));
+  gates = await createJobGates();
   // Each job's command waits until the test opens its gate (a file named after the job).
-  repo = await createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "passed gate $1"\n' } });
+  repo = await createGitRepo({ files: { 'wait.sh': GATE_SCRIPT + 'echo "passed gate $1"\n' } });
   drones = [
     await connectDrone(queen, { name: 'one-slot', capacity: 1, labels: ['narrow'] }),
     await connectDrone(queen, { name: 'three-slots', capacity: 3, labels: ['wide'] }),
@@ -35,12 +33,12 @@ after(async () => {
   await Promise.all(drones.map((d) => d.stop()));
   await queen?.stop();
   await repo?.cleanup();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
 async function project(name: string, labels: string[], extra: Record<string, unknown> = {}) {
   const res = await queen.api('POST', '/api/projects', {
-    name, repoUrl: repo.url, config: { env: { GATES: gates }, labels, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } }, ...extra,
+    name, repoUrl: repo.url, config: { env: gates.env, labels, phases: { test: [GATED_COMMAND] } }, ...extra,
   });
   assert.equal(res.status, 201, res.text);
   return res.body.id as string;
@@ -50,7 +48,7 @@ async function trigger(projectId: string, body: Record<string, unknown> = {}) {
   assert.equal(res.status, 201, res.text);
   return res.body.id as string;
 }
-const open = (jobId: string) => writeFile(join(gates, jobId), '');
+const open = (jobId: string) => gates.open(jobId);
 async function settle() {
   await queen.resolver.settled();
   await queen.dispatcher.settled();

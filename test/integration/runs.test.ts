@@ -4,8 +4,6 @@
  * resolutions, a status that follows the jobs, cancel, re-run, listing, and bad input.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findJob } from '../../server/db/jobs.ts';
@@ -13,18 +11,19 @@ import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { serveRepoOverHttp, type GitHttpServer } from '../helpers/git-http-server.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
-let gates: string;
+let gates: JobGates;
 let projectId: string;
 
 before(async () => {
   queen = await startTestQueen();
-  gates = await mkdtemp(join(tmpdir(), 'hive-run-gates-'));
+  gates = await createJobGates();
   // Each job waits until the test writes its gate file, then exits with the code in it.
-  repo = await createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "commit $HIVE_COMMIT"\nexit "$(cat "$GATES/$1")"\n' } });
+  repo = await createGitRepo({ files: { 'wait.sh': GATE_SCRIPT + 'echo "commit $HIVE_COMMIT"\nexit "$(cat "$GATES/$1")"\n' } });
   drone = await connectDrone(queen, { name: 'runner', capacity: 1 });
   projectId = await project('runs', repo.url);
 });
@@ -32,21 +31,18 @@ after(async () => {
   await drone?.stop();
   await queen?.stop();
   await repo?.cleanup();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
 async function project(name: string, repoUrl: string, extra: object = {}) {
   const res = await queen.api('POST', '/api/projects', {
-    name, repoUrl, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } }, ...extra,
+    name, repoUrl, config: { env: gates.env, phases: { test: [GATED_COMMAND] } }, ...extra,
   });
   assert.equal(res.status, 201, res.text);
   return res.body.id as string;
 }
-/** Opens a job's gate; written aside and renamed, so the job never reads a half-written file. */
-async function open(jobId: string, exitCode = 0) {
-  await writeFile(join(gates, `.${jobId}`), String(exitCode));
-  await rename(join(gates, `.${jobId}`), join(gates, jobId));
-}
+/** Opens a job's gate, with the exit code its command ends with. */
+const open = (jobId: string, exitCode = 0) => gates.open(jobId, String(exitCode));
 const getRun = async (runId: string) => {
   const res = await queen.api('GET', `/api/runs/${runId}`);
   assert.equal(res.status, 200, res.text);

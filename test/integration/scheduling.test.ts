@@ -3,25 +3,23 @@
  * say, and a job that finds every drone full starts as soon as a slot frees.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { findJob } from '../../server/db/jobs.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 let queen: TestQueen;
 let drones: TestDrone[] = [];
 let repo: GitRepo;
-let gates: string;
+let gates: JobGates;
 
 before(async () => {
   queen = await startTestQueen();
-  gates = await mkdtemp(join(tmpdir(), 'hive-gates-'));
+  gates = await createJobGates();
   // Each job's command waits until the test opens its gate (a file named after it).
-  repo = await createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "passed gate $1"\n' } });
+  repo = await createGitRepo({ files: { 'wait.sh': GATE_SCRIPT + 'echo "passed gate $1"\n' } });
   drones = [
     await connectDrone(queen, { name: 'fast-small', capacity: 1, speed: 2, labels: ['linux'] }),
     await connectDrone(queen, { name: 'slow-big', capacity: 2, speed: 1, labels: ['linux', 'gpu'] }),
@@ -31,17 +29,17 @@ after(async () => {
   await Promise.all(drones.map((d) => d.stop()));
   await queen?.stop();
   await repo?.cleanup();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
 async function gatedProject(name: string, labels: string[] = []) {
   const res = await queen.api('POST', '/api/projects', {
-    name, repoUrl: repo.url, config: { env: { GATES: gates }, labels, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
+    name, repoUrl: repo.url, config: { env: gates.env, labels, phases: { test: [GATED_COMMAND] } },
   });
   return res.body.id as string;
 }
 const trigger = async (projectId: string) => (await queen.api('POST', `/api/projects/${projectId}/jobs`, {})).body.id as string;
-const open = (jobId: string) => writeFile(join(gates, jobId), '');
+const open = (jobId: string) => gates.open(jobId);
 const running = (jobId: string) => queen.waitForJob(jobId, ['running']);
 /** Lets every pending resolution and scheduling round finish. */
 async function settle() {

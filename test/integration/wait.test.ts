@@ -5,7 +5,7 @@
  * neither cancels the build nor leaves a listener behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,17 +14,18 @@ import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { nextEvent } from '../helpers/events.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { createJobGates, GATE_SCRIPT, GATED_COMMAND, type JobGates } from '../helpers/job-gates.ts';
 
 let queen: TestQueen;
 let drone: TestDrone;
 let repo: GitRepo;
-let gates: string;
+let gates: JobGates;
 let projectId: string;
 
 before(async () => {
   queen = await startTestQueen();
-  gates = await mkdtemp(join(tmpdir(), 'hive-wait-gates-'));
-  repo = await createGitRepo({ files: { 'wait.sh': 'while [ ! -e "$GATES/$1" ]; do sleep 0.02; done\necho "gate $1 open"\n' } });
+  gates = await createJobGates();
+  repo = await createGitRepo({ files: { 'wait.sh': GATE_SCRIPT + 'echo "gate $1 open"\n' } });
   drone = await connectDrone(queen, { name: 'waiter', capacity: 2 });
   projectId = await project(queen, 'wait');
 });
@@ -32,17 +33,17 @@ after(async () => {
   await drone?.stop();
   await queen?.stop();
   await repo?.cleanup();
-  await rm(gates, { recursive: true, force: true });
+  await gates?.remove();
 });
 
 async function project(on: TestQueen, name: string) {
   const res = await on.api('POST', '/api/projects', {
-    name, repoUrl: repo.url, config: { env: { GATES: gates }, phases: { test: ['sh wait.sh "$HIVE_JOB_ID"'] } },
+    name, repoUrl: repo.url, config: { env: gates.env, phases: { test: [GATED_COMMAND] } },
   });
   assert.equal(res.status, 201, res.text);
   return res.body.id as string;
 }
-const open = (jobId: string) => writeFile(join(gates, jobId), '');
+const open = (jobId: string) => gates.open(jobId);
 /** Opens each job's gate as soon as the job exists (before it is even resolved). */
 function openGatesOfNewJobs(on: TestQueen): () => void {
   const onStatus = (job: { id: string; status: string }) => {
