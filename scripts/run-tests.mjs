@@ -20,7 +20,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { groupEntryArgs } from './test-group-entry.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const collect = (path) => {
@@ -57,11 +57,8 @@ const units = [
 function runUnit(unit) {
   return new Promise((done) => {
     const started = Date.now();
-    // One file: run it as the entry point. Several: an entry that imports each in turn
-    // (node:test runs what they declare, in that order, and reports it as one TAP stream).
-    const entry = unit.files.length === 1
-      ? [unit.files[0]]
-      : ['--input-type=module', '-e', unit.files.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)});`).join('\n')];
+    // One file: run it as the entry point. Several: one process, a suite per file (test-group-entry.mjs says why).
+    const entry = unit.files.length === 1 ? [unit.files[0]] : groupEntryArgs(unit.files, root);
     const reportDir = mkdtempSync(join(tmpdir(), 'hive-test-report-'));
     const report = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, '--report-filename=hung.json'];
     const child = spawn(process.execPath, [...report, '--import', 'tsx', '--test-reporter=tap', ...entry], {

@@ -33,8 +33,8 @@ it('parses with systemd-analyze verify, without a warning', { skip: noSystemd },
     copies.push(copy);
   }
   const { stderr } = await exec('systemd-analyze', ['verify', ...copies]).catch(async (err: { stderr: string; message: string }) => {
-    // Once in CI (and never since, nor here in hundreds of runs) both copies were "not
-    // found": a failure says what systemd looked at, for the next one to be understood.
+    // A failure says what systemd looked at: the copies on disk and its unit search. (That
+    // showed a copy deleted under the test, by a hook run too early: test-group-entry.mjs.)
     throw new Error(`systemd-analyze verify failed: ${err.stderr || err.message}\n${await verifyDiagnostics(dir!, copies)}`);
   });
   assert.equal(stderr.trim(), '', 'no warnings (an unknown or misplaced key is only a warning)');
