@@ -332,15 +332,20 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
   });
 
   it('stops reading a command\'s output while its consumer is congested: the command waits, nothing is lost', async () => {
+    const LINES = 3_000_000;
     const spec = makeSpec({ test: ['true'] });
     const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
+    let congested = true;
+    let resume: (() => void) | undefined;
+    let session: Awaited<ReturnType<typeof executor.start>> | undefined;
     try {
-      const session = await executor.start({ spec, workspace: checkout.workspace, env: {} });
+      session = await executor.start({ spec, workspace: checkout.workspace, env: {} });
       let stdout = '';
       let stderr = '';
-      let congested = true;
-      let resume: (() => void) | undefined;
-      const pending = session.run('seq 1 300000; echo done >&2', {
+      // ~21 MB: more than the pipes and socket buffers between the command and the drone
+      // can hold (with 2 MB, `seq` once finished into them without ever blocking, and the
+      // wait below never ended).
+      const pending = session.run(`seq 1 ${LINES}; echo done >&2`, {
         onStdout: (c) => (stdout += c),
         onStderr: (c) => (stderr += c),
         signal: new AbortController().signal,
@@ -350,12 +355,15 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
       void pending.then(() => (ended = true));
       // Wait until `seq` in the container blocks writing its output (the engine's buffers full).
       const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
-      const blocked = async () => {
-        const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,wchan:40,args' });
-        return (Processes as string[][]).some((p) => /seq 1 300000/.test(p.at(-1) ?? '') && /pipe_write/.test(p[1] ?? ''));
-      };
-      while (!(await blocked())) {
+      // No event says so: the container's processes are looked at until `seq` sleeps in a
+      // pipe write — for a minute at most, and then the test fails saying what it saw.
+      const processes = async () => (await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,wchan:40,args' })).Processes as string[][];
+      // (busybox runs `seq` as an applet in the forked shell: its args stay `sh -c seq …`.)
+      const blocked = (ps: string[][]) => ps.some((p) => (p.at(-1) ?? '').includes(`seq 1 ${LINES}`) && /pipe_write/.test(p[1] ?? ''));
+      const deadline = Date.now() + 60_000;
+      for (let ps = await processes(); !blocked(ps); ps = await processes()) {
         assert.equal(ended, false, 'the command ran to its end: its output was never held back');
+        assert.ok(Date.now() < deadline, `seq never blocked writing its output (${stdout.length} bytes read; processes: ${JSON.stringify(ps)})`);
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.ok(resume, 'it asked to be resumed');
@@ -363,10 +371,16 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
       congested = false;
       resume!();
       assert.deepEqual(await pending, { exitCode: 0 });
-      assert.equal(stdout, `${Array.from({ length: 300000 }, (_, i) => i + 1).join('\n')}\n`);
+      assert.equal(stdout, `${Array.from({ length: LINES }, (_, i) => i + 1).join('\n')}\n`);
       assert.equal(stderr, 'done\n');
-      await session.dispose();
     } finally {
+      // Also after a failure: the output flows again and the container goes, so that
+      // nothing waits for the held command (a file whose test hung was killed at 600 s).
+      if (congested) {
+        congested = false;
+        resume?.();
+      }
+      await session?.dispose();
       await repos.removeWorkspace(spec.jobId);
     }
     await assertNothingLeft(spec.jobId);
