@@ -4,7 +4,7 @@
 // Imported at the top level of one process instead, every file's hooks belonged to the
 // root test, and an `after` declared while an earlier file's async `after` was still
 // running ran at once, in the middle of the file's own tests (twice in CI it deleted the
-// systemd test's unit copies under it). test/unit/test-group-entry.test.ts shows both.
+// systemd test's unit copies under it). test/unit/test-group-entry.test.ts checks the order.
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 

@@ -30,8 +30,6 @@ export interface UiStageOptions {
 export interface UiStage {
   queen: TestQueen;
   repo: GitRepo;
-  /** Present when the options asked for one. */
-  drone: TestDrone | undefined;
   browser: Browser;
   context: BrowserContext;
   page: Page;
@@ -40,8 +38,11 @@ export interface UiStage {
   close(): Promise<void>;
 }
 
+/** What was started so far: all of it is stopped on close, the drone included. */
+type Started = Partial<UiStage> & { drone?: TestDrone };
+
 export async function openUiStage(options: UiStageOptions): Promise<UiStage> {
-  const started: Partial<UiStage> = {};
+  const started: Started = {};
   try {
     [started.queen, started.repo, started.browser] = await Promise.all([
       startTestQueen({ HIVE_ADMIN_PASSWORD: options.password, ...options.queenEnv }),
@@ -59,7 +60,7 @@ export async function openUiStage(options: UiStageOptions): Promise<UiStage> {
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     if (options.acceptDialogs) page.on('dialog', (dialog) => void dialog.accept());
-    return { ...(started as UiStage), drone: started.drone, context, page, cspViolations, close: () => closeStage(started) };
+    return { queen, repo: started.repo, browser, context, page, cspViolations, close: () => closeStage(started) };
   } catch (err) {
     await closeStage(started);
     throw err;
@@ -67,7 +68,7 @@ export async function openUiStage(options: UiStageOptions): Promise<UiStage> {
 }
 
 /** Stops what was started, the browser first (its pages hold connections to the queen). */
-async function closeStage(stage: Partial<UiStage>): Promise<void> {
+async function closeStage(stage: Started): Promise<void> {
   await stage.context?.close().catch(() => {});
   await stage.browser?.close();
   await stage.drone?.stop();
