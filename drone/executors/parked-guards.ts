@@ -29,13 +29,19 @@ export interface ParkedGuard {
 
 export class ParkedGuards {
   readonly #size: number;
+  readonly #shell: string;
   readonly #groupRecord: ProcessGroupRecord | undefined;
   readonly #ready: ParkedGuard[] = [];
   #closed = false;
   #refillScheduled = false;
 
-  constructor(options: { size: number; groupRecord?: ProcessGroupRecord }) {
+  /**
+   * `shell` is the guards' shell, POSIX_SHELL unless a test gives another (busybox's, which
+   * reads its argv[0]); the commands' own shell is POSIX_SHELL in any case.
+   */
+  constructor(options: { size: number; groupRecord?: ProcessGroupRecord; shell?: string }) {
     this.#size = options.size;
+    this.#shell = options.shell ?? POSIX_SHELL;
     this.#groupRecord = options.groupRecord;
   }
 
@@ -95,8 +101,7 @@ export class ParkedGuards {
   #start(): ParkedGuard | undefined {
     let child: ChildProcess;
     try {
-      // argv0 names it in `ps`, as the direct guard's $0 does.
-      child = spawn(POSIX_SHELL, parkedGuardArgs(), { argv0: 'hive-guard', cwd: '/', env: {}, detached: true, stdio: [...parkedStdio] });
+      child = spawn(this.#shell, parkedGuardArgs(), { cwd: '/', env: {}, detached: true, stdio: [...parkedStdio] });
     } catch {
       return undefined;
     }

@@ -65,9 +65,15 @@ export const guardStdio = ['ignore', 'pipe', 'pipe', 'pipe'] as const;
  */
 export const PARKED_GUARD_PRELUDE = `${WATCHER}\n`;
 
-/** The argv of POSIX_SHELL for a parked guard; spawn it with `parkedStdio`. */
+/**
+ * The argv of POSIX_SHELL for a parked guard; spawn it with `parkedStdio`. "hive-guard" is
+ * its one positional parameter, there only to name the guard and its watcher in `ps`. It
+ * cannot be the guard's argv[0], as the direct guard's $0 is: where /bin/sh is busybox
+ * (Alpine; the test engine's node image), busybox picks its applet by argv[0] and answers "hive-guard:
+ * applet not found".
+ */
 export function parkedGuardArgs(): string[] {
-  return ['-s'];
+  return ['-s', 'hive-guard'];
 }
 
 /** As `guardStdio`, with stdin piped: the parked guard's input comes there. */

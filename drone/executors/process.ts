@@ -53,6 +53,11 @@ export interface ProcessExecutorOptions {
    * keeps one per slot. 0: every command starts its own process.
    */
   spares?: number;
+  /**
+   * The shell the guards run in (process-guard.ts): POSIX_SHELL. A test gives busybox's,
+   * which picks what to run by its argv[0]: /bin/sh on Alpine.
+   */
+  guardShell?: string;
 }
 
 type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord' | 'spares'>>
@@ -64,8 +69,9 @@ export class ProcessExecutor implements Executor {
 
   constructor(options: ProcessExecutorOptions) {
     const { spares = 0, ...rest } = options;
-    const pool = spares > 0 ? new ParkedGuards({ size: spares, groupRecord: options.groupRecord }) : undefined;
-    this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...rest, spares: pool };
+    const guardShell = options.guardShell ?? POSIX_SHELL;
+    const pool = spares > 0 ? new ParkedGuards({ size: spares, groupRecord: options.groupRecord, shell: guardShell }) : undefined;
+    this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...rest, guardShell, spares: pool };
     // Made as the drone starts: the first job's command finds its guard.
     pool?.fill();
   }
@@ -120,7 +126,7 @@ class ProcessSession implements ExecSession {
         child = spare.child;
       } else {
         try {
-          child = spawn(POSIX_SHELL, guardedShellArgs(command), {
+          child = spawn(this.#options.guardShell, guardedShellArgs(command), {
             cwd: this.#job.workspace,
             env: this.#env,
             detached: true,

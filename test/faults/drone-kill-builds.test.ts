@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { triggerJob } from '../helpers/numbered-log.ts';
-import { isAlive } from '../helpers/processes.ts';
+import { cmdline, groupMembers, isAlive } from '../helpers/processes.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 
 let queen: TestQueen;
@@ -70,20 +70,6 @@ async function buildWithWriter(name: string) {
   leftovers.push(writer, leader);
   return { out, writer, leader };
 }
-
-/** Pids of the live processes in process group `pgid`. */
-function groupMembers(pgid: number): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid && isAlive(pid);
-    } catch {
-      return false;
-    }
-  });
-}
-
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return ''; } };
 
 describe('a process-executor drone killed while its build runs', { concurrency: false }, () => {
   it('takes its build\'s processes with it: the background writer stops', async () => {

@@ -24,3 +24,24 @@ export function processesMatching(text: string): number[] {
   }
   return pids;
 }
+
+/** Pids of the live processes in process group `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid && isAlive(pid);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A process's command line, its arguments joined by NULs; '' once it is gone. */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
-import { isAlive } from '../helpers/processes.ts';
+import { cmdline, groupMembers, isAlive } from '../helpers/processes.ts';
 import type { CommandResult, ExecSession } from '../../drone/executors/executor.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
 import type { ProcessGroupRecord } from '../../drone/executors/process-group-record.ts';
 
 let workspace: string;
 const spec = { jobId: 'j' } as JobSpec;
+const BUSYBOX = '/bin/busybox';
 
 before(async () => {
   workspace = await mkdtemp(join(os.tmpdir(), 'hive-drone-exec-'));
@@ -179,6 +180,39 @@ for (const spares of [0, 1]) describe(`ProcessExecutor, ${spares ? 'commands giv
       assert.equal(isAlive(Number(m[1])), false, `pid ${m[1]} survived`);
     }
     await session.dispose();
+  });
+
+  // Alpine's and the slim images' /bin/sh is busybox, which runs the applet its argv[0]
+  // names: a guard must start under the shell's own name (the drone image's CI run met
+  // "hive-guard: applet not found" on the command a parked guard took).
+  it('runs its guards where /bin/sh is busybox, and names them hive-guard in ps', { skip: existsSync(BUSYBOX) ? false : `no ${BUSYBOX} (busybox-static)` }, async () => {
+    const bin = await mkdtemp(join(os.tmpdir(), 'hive-busybox-sh-'));
+    await symlink(BUSYBOX, join(bin, 'sh'));
+    const executor = new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! }, guardShell: join(bin, 'sh') });
+    const session = await executor.start({ spec, workspace, env: {} });
+    try {
+      for (const command of ['echo first', 'test -f /bin/busybox && echo "second $$"']) {
+        const r = await runIn(session, command);
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.match(r.stdout, /^(first|second \d+)\n$/);
+      }
+      // The guard's watcher, a subshell of it, is in the command's group under its name.
+      const stop = new AbortController();
+      let names: string[] = [];
+      await session.run('echo $$; exec sleep 100', {
+        onStdout: (c) => {
+          names = groupMembers(Number(c)).map((pid) => cmdline(pid).replaceAll('\0', ' '));
+          stop.abort();
+        },
+        onStderr: () => {},
+        signal: stop.signal,
+      });
+      assert.ok(names.some((name) => name.includes('hive-guard')), names.join('\n'));
+    } finally {
+      await session.dispose();
+      executor.close();
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });
 
