@@ -4,6 +4,8 @@
  * exist yet is made by `createEmbeddedDatabase` in a child process first (see
  * embedded-database-create.ts for why); this module never runs initdb for one.
  */
+// Before any PGlite is made: its WebAssembly compiled by Liftoff only (pglite-compiler.ts).
+import './pglite-compiler.ts';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
