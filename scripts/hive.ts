@@ -30,9 +30,9 @@ const COMMAND_USAGE: Record<string, () => Promise<string>> = {
   start: async () => (await import('../server/usage.ts')).QUEEN_USAGE,
   queen: async () => (await import('../server/usage.ts')).QUEEN_USAGE,
   drone: async () => (await import('../drone/usage.ts')).DRONE_USAGE,
-  users: async () => (await import('./cli/users-commands.ts')).USERS_USAGE,
-  db: async () => (await import('./cli/db-commands.ts')).DB_USAGE,
-  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'runs', 'drone-token', 'tokens', 'help-cli'].map((c) => [c, async () => (await import('./cli/commands.ts')).CLI_USAGE])),
+  users: async () => (await import('./cli/usage.ts')).USERS_USAGE,
+  db: async () => (await import('./cli/usage.ts')).DB_USAGE,
+  ...Object.fromEntries(['run', 'logs', 'jobs', 'projects', 'cancel', 'queue', 'runs', 'drone-token', 'tokens', 'help-cli'].map((c) => [c, async () => (await import('./cli/usage.ts')).CLI_USAGE])),
 };
 
 /** Runs a command's main module as if node had started it with `args`. */

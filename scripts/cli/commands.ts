@@ -20,23 +20,6 @@ async function findProject(config: ReturnType<typeof loadCliConfig>, nameOrId: s
   return project;
 }
 
-export const CLI_USAGE = `usage:
-  hive run <project> [--branch B] [--sha S] [--deploy] [--message M] [--param NAME=value]… [--file PATH]…
-           [--priority N] [--times N] [--follow | --wait]
-  hive runs <run id>
-  hive logs <job id> [--follow]
-  hive projects
-  hive jobs <project> [--limit N]
-  hive cancel <job id>
-  hive queue [--limit N]
-  hive drone-token create <drone name>     a drone's own token (shown once; admins)
-  hive drone-token create --shared <name>  a shared token for drones without their own
-  hive drone-token list
-  hive drone-token revoke <token id | drone name>
-  hive tokens list                         the bootstrap tokens and your own (admins)
-  hive tokens rotate admin|drone           a new bootstrap token, the old one revoked (shown once)
-options: --url (or HIVE_URL, default http://localhost:8080), --token (or HIVE_TOKEN)`;
-
 const CONNECTION = ['url', 'token'];
 /** The options each command takes; any other is a usage error. */
 const OPTIONS: Record<string, KnownOptions> = {

@@ -14,18 +14,6 @@ import { latestMigration } from '../../server/db/transfer/migration-level.ts';
 import { hiveVersion } from '../../server/util/hive-version.ts';
 import { CliUsageError, parseArgs } from './config.ts';
 
-export const DB_USAGE = `usage:
-  hive db export FILE    write every table of the database into FILE (gzip'd JSON lines)
-  hive db import FILE    load such a file into an empty database (all or nothing)
-Runs where the queen runs, with its configuration: DATABASE_URL for PostgreSQL, else the
-embedded database in HIVE_DATA_DIR (./.hive), which no queen may have open: stop it first.
-From the embedded database to PostgreSQL (the queen stopped):
-  hive db export hive-export.jsonl.gz
-  DATABASE_URL=postgres://user:pw@host/hive hive db import hive-export.jsonl.gz
-then start the queen with that DATABASE_URL and the same HIVE_DATA_DIR: its secret.key
-(or HIVE_SECRET_KEY) decrypts the projects' secrets, which the file holds sealed.
-Export and import with the same version of Hive.`;
-
 export interface DbCliIo {
   /** Progress and results, for people (standard error). */
   error(text: string): void;

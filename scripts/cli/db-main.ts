@@ -1,6 +1,7 @@
 /** `hive db export|import FILE`: wiring only. Every failure is one line on stderr, never a stack trace. */
 import { CliUsageError } from './config.ts';
-import { DB_USAGE, runDbCli } from './db-commands.ts';
+import { runDbCli } from './db-commands.ts';
+import { DB_USAGE } from './usage.ts';
 
 try {
   process.exitCode = await runDbCli(process.argv.slice(2), process.env, { error: (t) => process.stderr.write(t) });

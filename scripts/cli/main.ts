@@ -1,5 +1,6 @@
 /** `hive run|logs|projects|jobs|cancel`: the command-line client. Wiring only. */
-import { CLI_USAGE, runCli } from './commands.ts';
+import { runCli } from './commands.ts';
+import { CLI_USAGE } from './usage.ts';
 import { CliUsageError } from './config.ts';
 
 try {

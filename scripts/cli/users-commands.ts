@@ -13,14 +13,6 @@ import { DatabaseUnavailableError, openToolDatabase, type ToolDatabase } from '.
 import { findUserByUsername, listUsers } from '../../server/db/users.ts';
 import { CliUsageError, parseArgs } from './config.ts';
 
-export const USERS_USAGE = `usage:
-  hive users list
-  hive users reset-password <username> [--password-stdin]
-Runs where the queen runs, with its configuration (DATABASE_URL, or HIVE_DATA_DIR for the
-embedded database, which the queen must not have open). reset-password prints a generated
-password once, or takes the new one from standard input with --password-stdin; either way
-the user's sessions end.`;
-
 export interface UsersCliIo {
   write(text: string): void;
   error(text: string): void;

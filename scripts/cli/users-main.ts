@@ -1,6 +1,7 @@
 /** `hive users …`: user administration on the queen's machine. Wiring only. */
 import { CliUsageError } from './config.ts';
-import { USERS_USAGE, runUsersCli } from './users-commands.ts';
+import { runUsersCli } from './users-commands.ts';
+import { USERS_USAGE } from './usage.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
