@@ -65,6 +65,8 @@ export interface StartOptions {
   log?: Logger;
   /** An extra drone token valid for this process only (the local drone of `hive start`). */
   localDroneToken?: string;
+  /** How many unresolved jobs the resolver holds at most (spec-resolver.ts; tests give fewer). */
+  resolverPoolLimit?: number;
 }
 
 export interface Queen {
@@ -171,6 +173,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   const fleet = new Fleet({ db, hub, log, queenId, control: droneControl });
   const resolver = new SpecResolver({
     db, lifecycle, place: (resolution) => dispatcher.place(resolution), log, secretBox, mirrors, defaultTimeoutMs: config.defaultJobTimeoutMs, plugins, publicUrl: config.publicUrl,
+    poolLimit: options.resolverPoolLimit,
   });
   const hooks = new PluginHooks({ db, bus, plugins, log, publicUrl: config.publicUrl, secretBox });
   const statuses = new CommitStatusReporter({ db, secretBox, log, publicUrl: config.publicUrl });

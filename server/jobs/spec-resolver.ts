@@ -56,6 +56,8 @@ export interface ResolverDeps {
   defaultTimeoutMs: number;
   plugins: PluginRegistry;
   publicUrl: string;
+  /** Jobs held in the pool at most (MAX_TRACKED); a test gives fewer, to need a smaller backlog beyond it. */
+  poolLimit?: number;
 }
 
 const PAGE = 50;
@@ -76,7 +78,7 @@ export class SpecResolver {
   readonly #pool: KeyedPool;
   /** Jobs waiting in the pool or resolving. */
   readonly #inFlight = new Set<string>();
-  /** The last round stopped listing at MAX_TRACKED: list again as the pool drains. */
+  /** The last round stopped listing at the pool's limit: list again as the pool drains. */
   #truncated = false;
   /**
    * Where that round stopped: a round asked for because the pool drained goes on from
@@ -85,6 +87,7 @@ export class SpecResolver {
    * from the beginning.
    */
   #resumeAfter?: UnresolvedCursor;
+  readonly #poolLimit: number;
   #fromStart = true;
   /** Jobs whose resolution failed because the git host died, and how often. */
   readonly #hostFailures = new Map<string, number>();
@@ -93,6 +96,7 @@ export class SpecResolver {
   readonly #branchTips: BranchTips;
 
   constructor(private readonly deps: ResolverDeps) {
+    this.#poolLimit = deps.poolLimit ?? MAX_TRACKED;
     this.#branchTips = new BranchTips(deps.mirrors);
     this.#forgeConfig = new ForgeConfigReader({ secretBox: deps.secretBox, log: deps.log, maxBytes: MAX_CONFIG_BYTES, timeoutMs: FORGE_API_TIMEOUT_MS });
     this.#loop = new CoalescedLoop(() => this.#round(), (err) => deps.log.error({ err }, 'resolution round failed'));
@@ -102,11 +106,11 @@ export class SpecResolver {
 
   /**
    * A job just created here, with its repository: into the pool without listing it (a
-   * query less per job). Beyond MAX_TRACKED it is left to a listing, as any job is.
+   * query less per job). Beyond the pool's limit it is left to a listing, as any job is.
    */
   #offer(job: Job, repoUrl: string): void {
     if (this.#inFlight.has(job.id)) return;
-    if (this.#inFlight.size >= MAX_TRACKED) return this.kick();
+    if (this.#inFlight.size >= this.#poolLimit) return this.kick();
     this.#inFlight.add(job.id);
     // Taken now, not when its turn comes: a job that waits behind its repository's others
     // is read again when it starts (#resolveTaken), and a branch tip looked up meanwhile answers it.
@@ -157,7 +161,7 @@ export class SpecResolver {
     this.#truncated = false;
     this.#resumeAfter = undefined;
     for (;;) {
-      if (this.#inFlight.size >= MAX_TRACKED) {
+      if (this.#inFlight.size >= this.#poolLimit) {
         this.#truncated = true;
         this.#resumeAfter = after;
         return false;

@@ -45,8 +45,11 @@ export interface RestartFrom {
 export async function startTestQueen(
   env: Record<string, string> = {},
   from?: RestartFrom,
-  /** `log`: a logger of the test's own, e.g. to check that no secret is ever logged. */
-  options: { log?: Logger } = {},
+  /**
+   * `log`: a logger of the test's own, e.g. to check that no secret is ever logged.
+   * `resolverPoolLimit`: the resolver's pool, smaller than the queen's 500.
+   */
+  options: { log?: Logger; resolverPoolLimit?: number } = {},
 ): Promise<TestQueen> {
   const dataDir = from?.dataDir ?? (await mkdtemp(join(tmpdir(), 'hive-queen-')));
   const config = loadConfig({
@@ -61,7 +64,7 @@ export async function startTestQueen(
   });
   const testDb = from?.testDb ?? (await createTestDatabase());
   const log = options.log ?? (process.env.HIVE_TEST_LOG ? createLogger(process.env.HIVE_TEST_LOG) : silentLogger());
-  const queen = await startQueen(config, { database: testDb, log });
+  const queen = await startQueen(config, { database: testDb, log, resolverPoolLimit: options.resolverPoolLimit });
 
   const api: TestQueen['api'] = async (method, path, body, headers = {}) => {
     const res = await fetch(`${queen.url}${path}`, {
