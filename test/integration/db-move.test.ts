@@ -28,7 +28,7 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { canLogIn, logIn, sessionApi, sessionLive, type WebSession } from '../helpers/web-session.ts';
 import { cleanupsAfterTests } from '../helpers/file-cleanups.ts';
-import { createEmptyPostgresDatabase } from '../helpers/test-db.ts';
+import { createEmptyPostgresDatabase, seedEmbeddedDatabase } from '../helpers/test-db.ts';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
 const SECRET = `deploy-${randomBytes(6).toString('hex')}`;
@@ -132,8 +132,10 @@ it('moves a queen from its embedded database to PostgreSQL and back with hive db
   repo = await createGitRepo({ files: { 'README.md': '# moved\n' } });
   cleanups.push(() => repo.cleanup());
 
-  // 1. A queen on its embedded database.
+  // 1. A queen on its embedded database (made from the tests' migrated template: the
+  // import below makes one the product's way, with initdb).
   const embeddedEnv = { HIVE_DATA_DIR: embeddedDir };
+  await seedEmbeddedDatabase(join(embeddedDir, 'db'));
   const first = await queenOn(embeddedEnv);
   const created = await first.api('POST', '/api/projects', {
     name: 'moved', repoUrl: repo.url, secrets: { DEPLOY_KEY: SECRET },
