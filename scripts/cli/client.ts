@@ -1,7 +1,7 @@
 /** A small client of the queen's REST API and `/api/events` socket, as the CLI uses them. */
 import { WebSocket } from 'ws';
 import type { CliConfig } from './config.ts';
-import { FINAL_STATUSES } from '../../common/protocol/index.ts';
+import { FINAL_STATUSES } from '../../common/protocol/constants.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
