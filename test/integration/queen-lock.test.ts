@@ -13,6 +13,7 @@ import { after, it } from 'node:test';
 import { freePort } from '../helpers/free-port.ts';
 import { runHive } from '../helpers/cli-process.ts';
 import { hiveCommandArgs } from '../helpers/built-hive.ts';
+import { seedEmbeddedDatabase } from '../helpers/test-db.ts';
 
 let dataDir: string;
 const dataDirs: string[] = [];
@@ -49,7 +50,8 @@ function queen(port: number): Promise<{ child: ChildProcess; output: () => strin
 const run = (args: string[], port: number) => runHive(args, { env: env(port) });
 
 it('refuses a second queen and hive users while a queen runs, and starts after a SIGKILLed one', async () => {
-  await newDataDir();
+  // Its database made from the migrated template (the next test has queens make theirs).
+  await seedEmbeddedDatabase(join(await newDataDir(), 'db'));
   const first = await queen(await freePort());
   const token = /Generated admin token \(shown once, store it now\): (\S+)/.exec(first.output())![1];
 

@@ -15,7 +15,7 @@ import { verifyPassword } from '../../server/auth/passwords.ts';
 import { createSession, loadSession } from '../../server/auth/sessions.ts';
 import { openDatabase, type Db } from '../../server/db/client.ts';
 import { findUserByUsername } from '../../server/db/users.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+import { createTestDatabase, seedEmbeddedDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { runHive } from '../helpers/cli-process.ts';
 
 let dataDir: string;
@@ -43,6 +43,8 @@ before(async () => {
   if (process.env.TEST_DATABASE_URL) {
     postgresDb = await createTestDatabase();
     env.DATABASE_URL = postgresDb.url!;
+  } else {
+    await seedEmbeddedDatabase(join(dataDir, 'db')); // migrated, without an initdb of its own
   }
   await withDb((db) => ensureAdminUser(db, 'forgotten-password-1'));
 });
