@@ -110,12 +110,23 @@ export class ParkedGuards {
     child.on('error', () => {});
     child.stdin!.on('error', () => {});
     if (child.pid === undefined) return undefined;
-    this.#groupRecord?.add(child.pid);
-    const guardPipe = quietGuardPipe(child);
+    const pid = child.pid;
+    this.#groupRecord?.add(pid);
+    const guard: ParkedGuard = { child, guardPipe: quietGuardPipe(child) };
+    // One that dies while parked (killed from outside) leaves the pool as soon as this
+    // process hears of it, and the next command starts directly or in a new one. Taken,
+    // it is its session's: that session hears of its exit.
+    child.once('exit', () => {
+      const index = this.#ready.indexOf(guard);
+      if (index < 0) return;
+      this.#ready.splice(index, 1);
+      end(guard);
+      this.#groupRecord?.remove([pid]);
+    });
     // Idle, it must not keep the drone's process alive either.
     for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as Socket | null)?.unref?.();
     child.unref();
-    return { child, guardPipe };
+    return guard;
   }
 }
 

@@ -301,10 +301,11 @@ describe('ProcessExecutor: parked guards', () => {
       const r = await runIn(session, long);
       assert.equal(r.exitCode, 0, r.stderr);
       assert.notEqual(Number(r.stdout.trim()), parked, 'a long command starts directly');
-      // The guard parked all along is killed from outside: the next command must still run.
+      // The guard parked all along is killed from outside: it leaves the pool once the
+      // drone hears of its exit (and is forgotten), and the next command must still run.
       process.kill(-parked, 'SIGKILL');
-      while (isAlive(parked)) await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      while (!groups.removed.includes(parked)) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(isAlive(parked), false);
       const after = await runIn(session, 'echo ran');
       assert.deepEqual([after.exitCode, after.stdout], [0, 'ran\n']);
     } finally {
