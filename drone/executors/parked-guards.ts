@@ -46,22 +46,17 @@ export class ParkedGuards {
   }
 
   /**
-   * A live parked guard, now the caller's; undefined when none is ready. Parked, it did
-   * not keep the drone alive; taken, it does (its process and output), as a directly
+   * A live parked guard, now the caller's; undefined when none is ready. (One that died is
+   * out of the pool already: its exit handler runs as node sets its exit code.) Parked, it
+   * did not keep the drone alive; taken, it does (its process and output), as a directly
    * started command does. Its guard pipe stays unref'd, as a direct start's.
    */
   take(): ParkedGuard | undefined {
-    while (this.#ready.length > 0) {
-      const guard = this.#ready.shift()!;
-      if (isLive(guard.child)) {
-        guard.child.ref();
-        for (const stream of [guard.child.stdout, guard.child.stderr]) (stream as Socket).ref();
-        return guard;
-      }
-      end(guard);
-      this.#groupRecord?.remove([guard.child.pid!]);
-    }
-    return undefined;
+    const guard = this.#ready.shift();
+    if (!guard) return undefined;
+    guard.child.ref();
+    for (const stream of [guard.child.stdout, guard.child.stderr]) (stream as Socket).ref();
+    return guard;
   }
 
   /** Starts one guard if the pool is short of one (a start holds the drone's thread ~10 ms). */
@@ -128,10 +123,6 @@ export class ParkedGuards {
     child.unref();
     return guard;
   }
-}
-
-function isLive(child: ChildProcess): boolean {
-  return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 /** Kills a parked guard's group (it and its watcher). */
