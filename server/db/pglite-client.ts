@@ -15,6 +15,7 @@ import { EmbeddedDatabaseError } from './embedded-database-error.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { localNotifier } from './notifier.ts';
 import { pgliteStartParams } from './pglite-settings.ts';
+import { usePreparedStatements } from './pglite-statements.ts';
 import { shareProjectReads } from './projects.ts';
 import * as schema from './schema.ts';
 
@@ -39,6 +40,8 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
+  // After the migrations, whose statements each run once.
+  usePreparedStatements(client);
   const changes = await openPgliteChangeFeed(client);
   shareProjectReads(db as unknown as Db, changes);
   return { db: db as unknown as Db, kind: 'pglite', notifier: localNotifier, changes, pglite: client, close: () => client.close() };
