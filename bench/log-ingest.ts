@@ -6,9 +6,11 @@
  * The stored log is checked afterwards (its output bytes and last line). Used by
  * bench/run.ts; alone: `node --import tsx bench/log-bench.ts [runs]`. To see where the
  * time goes: BENCH_CPU_PROF=<dir> writes a CPU profile of the drone (`--cpu-prof`)
- * and, run under `node --cpu-prof`, the queen in this process.
+ * and one of the queen in this process from each trigger to its result (the inspector's
+ * profiler: neither the setup nor the check of the stored log is in it).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { iterateJobEvents, logOf } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
@@ -50,6 +52,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       const phases: LogIngestResult['phases'] = [];
       const cpu: LogIngestResult['cpu'] = [];
       for (let i = 0; i < runs; i++) {
+        const profiler = profileDir ? await startProfiler() : undefined;
         const t0 = performance.now();
         const queenCpu0 = process.cpuUsage();
         const droneCpu0 = await cpuSeconds(drone.process.pid!);
@@ -58,6 +61,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
         const finishedAt = Date.now();
         const secs = (performance.now() - t0) / 1000;
         const queenCpu = process.cpuUsage(queenCpu0);
+        if (profiler) await profiler.stop(`${profileDir}/queen-${results.length}-${i}.cpuprofile`);
         cpu.push({ queen: (queenCpu.user + queenCpu.system) / 1e6, drone: (await cpuSeconds(drone.process.pid!)) - droneCpu0 });
         if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
         const done = await checkStored(queen, id, shape.bytes, shape.tail);
@@ -70,6 +74,21 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
     await drone.stop();
   }
   return results;
+}
+
+/** The queen's CPU profile (this process) until stop() writes it. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      await writeFile(file, JSON.stringify(profile));
+    },
+  };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (0 where there is none). */
