@@ -12,9 +12,13 @@ import type { Logger } from '../logger.ts';
 import { GIT_HOST_NODE_FLAGS } from '../util/child-node-flags.ts';
 import { FORWARDED_STDIO, forwardChildOutput } from '../util/child-output.ts';
 import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
+import { CommitFileCache } from './commit-file-cache.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
+import type { CommitFile } from './repo-mirror.ts';
 
 const hostMain = modulePath('./mirror-host.ts', import.meta.url);
+/** `.hive.yml` texts are small: a few hundred commits' worth. */
+const KEPT_COMMIT_FILES_BYTES = 1024 * 1024;
 
 /** The git host failed, not git: the host process exited or could not start. */
 export class GitHostError extends HiveError {}
@@ -31,6 +35,8 @@ export class MirrorHost implements Mirrors {
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #stopped = false;
+  /** Files read at a commit whose answer holds for good (repo-mirror.ts `readCommitFile`). */
+  readonly #commitFiles = new CommitFileCache(KEPT_COMMIT_FILES_BYTES);
 
   constructor(private readonly options: { dir: string; env: Record<string, string>; timeouts: GitTimeouts; log: Logger }) {}
 
@@ -113,8 +119,18 @@ export class MirrorHost implements Mirrors {
     return this.#call('parents', args);
   }
 
-  readFile(...args: Parameters<Mirrors['readFile']>): ReturnType<Mirrors['readFile']> {
-    return this.#call('readFile', args);
+  /**
+   * A file at a commit, from what this side keeps when it can: a commit's files never
+   * change, and a resolution of a commit built before (a re-run, a run's jobs, a manual
+   * build of a branch that has not moved) then needs no call to the host — one round trip
+   * to another process less on a build's way to its drone.
+   */
+  async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
+    const kept = this.#commitFiles.get(repoUrl, sha, file);
+    if (kept !== undefined) return kept ?? undefined;
+    const read = await this.#call<CommitFile>('readCommitFile', [repoUrl, sha, file]);
+    if (read.lasting) this.#commitFiles.set(repoUrl, sha, file, read.text ?? null);
+    return read.text;
   }
 
   remove(...args: Parameters<Mirrors['remove']>): ReturnType<Mirrors['remove']> {

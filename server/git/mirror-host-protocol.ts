@@ -7,7 +7,8 @@ import type { RepoMirrors } from './repo-mirror.ts';
 export const MAX_CONFIG_BYTES = 256 * 1024;
 
 export type Mirrors = Pick<RepoMirrors, 'resolve' | 'parents' | 'readFile' | 'remove'>;
-export type MirrorMethod = keyof Mirrors;
+/** Calls the git host serves: the queen's `Mirrors`, and `readCommitFile` behind its `readFile`. */
+export type MirrorMethod = keyof Mirrors | 'readCommitFile';
 
 export type HostRequest =
   | { type: 'init'; dir: string; env: Record<string, string>; timeouts: GitTimeouts }

@@ -25,6 +25,14 @@ import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { localBranchTip } from './local-branch-tip.ts';
 import { readBlob } from './read-blob.ts';
 
+/** A file read at a commit (`readCommitFile`). */
+export interface CommitFile {
+  /** Absent: the commit has no such file. */
+  text?: string;
+  /** The answer holds for good: the commit is named by its full id and is in the mirror. */
+  lasting: boolean;
+}
+
 export interface RefRequest {
   branch?: string;
   sha?: string;
@@ -242,23 +250,34 @@ export class RepoMirrors {
 
   /** A file's text at a commit (already fetched by `resolve`), or undefined when absent. */
   async readFile(repoUrl: string, sha: string, file: string): Promise<string | undefined> {
+    return (await this.readCommitFile(repoUrl, sha, file)).text;
+  }
+
+  /**
+   * A file at a commit, and whether that answer holds for good (`lasting`): a text read by
+   * a full object id, or a file the commit is known here not to have. The queen keeps
+   * such answers on its side of the git host (mirror-host-client.ts).
+   */
+  async readCommitFile(repoUrl: string, sha: string, file: string): Promise<CommitFile> {
     const kept = this.#commitFiles.get(repoUrl, sha, file);
-    if (kept !== undefined) return kept ?? undefined;
+    if (kept !== undefined) return { text: kept ?? undefined, lasting: true };
     return this.#locks.run(repoUrl, async () => {
       const path = this.#pathFor(repoUrl);
       const blob = await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
       switch (blob.kind) {
-        case 'missing':
+        case 'missing': {
           // Kept as absent only once the commit itself is known to be here.
-          if (isObjectId(sha) && (await commitOf(path, this.env, sha)) === sha) this.#commitFiles.set(repoUrl, sha, file, null);
-          return undefined;
+          const lasting = isObjectId(sha) && (await commitOf(path, this.env, sha)) === sha;
+          if (lasting) this.#commitFiles.set(repoUrl, sha, file, null);
+          return { lasting };
+        }
         case 'not-a-file':
           throw new ResolveError(`${file} is a ${blob.type}, not a file`);
         case 'too-large':
           throw new ResolveError(`${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
         case 'blob':
           this.#commitFiles.set(repoUrl, sha, file, blob.text);
-          return blob.text;
+          return { text: blob.text, lasting: isObjectId(sha) };
       }
     });
   }

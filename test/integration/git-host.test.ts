@@ -110,6 +110,30 @@ describe('repository mirrors in the git host', () => {
     await assert.rejects(host.resolve(repo.url, { branch: 'no-such-branch' }), (err) => err instanceof ResolveError && /Could not fetch branch "no-such-branch" from .*: it has no such branch/.test(err.message));
   });
 
+  it('answers a file read at a commit before on the queen\'s side, without a call to the host', async () => {
+    const sha = await repo.head();
+    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, sha);
+    const text = await host.readFile(repo.url, sha, '.hive.yml');
+    assert.equal(text, 'phases:\n  test: "echo second"\n');
+    assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
+    // A stopped host answers nothing until it goes on: whatever is answered meanwhile was kept.
+    const pid = host.pid!;
+    process.kill(pid, 'SIGSTOP');
+    let short: Promise<string | undefined>;
+    try {
+      assert.equal(await host.readFile(repo.url, sha, '.hive.yml'), text);
+      assert.equal(await host.readFile(repo.url, sha, 'absent.yml'), undefined);
+      // A short sha could come to mean another commit: that is asked of the host every time.
+      short = host.readFile(repo.url, sha.slice(0, 12), '.hive.yml');
+      const first = await Promise.race([short.then(() => 'answered'), new Promise((resolve) => setImmediate(() => resolve('waiting')))]);
+      assert.equal(first, 'waiting');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    assert.equal(await short, text);
+    assert.equal(host.pid, pid);
+  });
+
   it('fails the calls in flight when the host dies, and starts a new one for the next', async () => {
     const pid = host.pid!;
     const inFlight = host.resolve(repo.url, { branch: repo.defaultBranch });
