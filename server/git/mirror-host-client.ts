@@ -12,9 +12,12 @@ import type { Logger } from '../logger.ts';
 import { GIT_HOST_NODE_FLAGS } from '../util/child-node-flags.ts';
 import { FORWARDED_STDIO, forwardChildOutput } from '../util/child-output.ts';
 import { modulePath, tsxImportArgs } from '../util/tsx-loader.ts';
+import type { GitCredentials } from '../../common/git/credentials-env.ts';
+import { KnownCommits } from '../../common/git/known-commits.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
+import { localBranchTip } from './local-branch-tip.ts';
 import type { HostReply, HostRequest, MirrorMethod, Mirrors } from './mirror-host-protocol.ts';
-import type { CommitFile } from './repo-mirror.ts';
+import type { CommitFile, RefRequest, Resolved } from './repo-mirror.ts';
 
 const hostMain = modulePath('./mirror-host.ts', import.meta.url);
 /** `.hive.yml` texts are small: a few hundred commits' worth. */
@@ -37,6 +40,8 @@ export class MirrorHost implements Mirrors {
   #stopped = false;
   /** Files read at a commit whose answer holds for good (repo-mirror.ts `readCommitFile`). */
   readonly #commitFiles = new CommitFileCache(KEPT_COMMIT_FILES_BYTES);
+  /** Commits the host resolved to since its last fetch into their mirror, by repository URL. */
+  readonly #inMirror = new KnownCommits(1_000);
 
   constructor(private readonly options: { dir: string; env: Record<string, string>; timeouts: GitTimeouts; log: Logger }) {}
 
@@ -111,8 +116,29 @@ export class MirrorHost implements Mirrors {
     });
   }
 
-  resolve(...args: Parameters<Mirrors['resolve']>): ReturnType<Mirrors['resolve']> {
-    return this.#call('resolve', args);
+  /**
+   * Where a branch of a repository on this disk stands is read here, from its files
+   * (local-branch-tip.ts, as the host reads it), and a tip the host has answered with
+   * since its last fetch into that mirror is answered without a call: one round trip to
+   * another process less on a manual build's way to its drone. Anything else — another
+   * URL, a sha or refspec, a tip not known to be in the mirror — is the host's to answer;
+   * its answers teach what is in each mirror, and one that fetched (or failed) forgets it.
+   */
+  async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
+    if (ref.branch && !ref.sha && !ref.refspec) {
+      const tip = localBranchTip(repoUrl, `refs/heads/${ref.branch}`);
+      if (tip && this.#inMirror.has(repoUrl, tip)) return { sha: tip };
+    }
+    let resolved: Resolved;
+    try {
+      resolved = await this.#call<Resolved>('resolve', [repoUrl, ref, credentials]);
+    } catch (err) {
+      this.#inMirror.forget(repoUrl);
+      throw err;
+    }
+    if (resolved.fetched) this.#inMirror.forget(repoUrl);
+    this.#inMirror.add(repoUrl, resolved.sha);
+    return { sha: resolved.sha };
   }
 
   parents(...args: Parameters<Mirrors['parents']>): ReturnType<Mirrors['parents']> {
@@ -133,8 +159,13 @@ export class MirrorHost implements Mirrors {
     return read.text;
   }
 
-  remove(...args: Parameters<Mirrors['remove']>): ReturnType<Mirrors['remove']> {
-    return this.#call('remove', args);
+  async remove(repoUrl: string): Promise<void> {
+    this.#inMirror.forget(repoUrl);
+    try {
+      await this.#call('remove', [repoUrl]);
+    } finally {
+      this.#inMirror.forget(repoUrl);
+    }
   }
 
   /** Ends the host; calls in flight fail. */

@@ -32,7 +32,7 @@ export async function pinJobRef(
 ): Promise<PinnedRef & { note?: string }> {
   const merge = MERGE_REF.exec(ref.refspec ?? '');
   // A re-run knows its commit already; other refs need no second opinion.
-  if (!merge || ref.sha) return { ...(await mirrors.resolve(repoUrl, { ...ref, fetchedForProject }, credentials)), refspec: ref.refspec };
+  if (!merge || ref.sha) return { sha: (await mirrors.resolve(repoUrl, { ...ref, fetchedForProject }, credentials)).sha, refspec: ref.refspec };
 
   const headRefspec = `+refs/pull/${merge[1]}/head`;
   let note: string;

@@ -25,6 +25,17 @@ import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { localBranchTip } from './local-branch-tip.ts';
 import { readBlob } from './read-blob.ts';
 
+/** The commit a request resolved to, which the mirror now has. */
+export interface Resolved {
+  sha: string;
+  /**
+   * The mirror was fetched into on the way: a fetch may start git's automatic gc, which
+   * can remove commits no ref reaches, so whatever was known to be in the mirror before
+   * may be gone (the queen's side of the git host forgets it: mirror-host-client.ts).
+   */
+  fetched?: true;
+}
+
 /** A file read at a commit (`readCommitFile`). */
 export interface CommitFile {
   /** Absent: the commit has no such file. */
@@ -78,6 +89,8 @@ export class RepoMirrors {
   readonly #locks = new KeyedMutex();
   /** Commits seen in a mirror since its last fetch (`#has`, and what a fetch resolved). */
   readonly #present = new KnownCommits();
+  /** Fetches begun per mirror, for `Resolved.fetched`. */
+  readonly #fetches = new Map<string, number>();
   readonly #commitFiles = new CommitFileCache(COMMIT_FILES_BYTES);
 
   /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
@@ -108,6 +121,7 @@ export class RepoMirrors {
    * jobs of other repositories waiting behind it.
    */
   #fetch(path: string, repoUrl: string, args: string[], authEnv: Record<string, string>): Promise<unknown> {
+    this.#fetches.set(path, (this.#fetches.get(path) ?? 0) + 1);
     return runRemoteGit(['-c', 'credential.helper=', 'fetch', ...args], {
       cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
     });
@@ -129,7 +143,7 @@ export class RepoMirrors {
    * a refspec and no branch (a pull request, a tag) fetches just that ref: a big
    * repository's every branch is not needed to build one pull request.
    */
-  async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
+  async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<Resolved> {
     // A repository's first-use host keys live beside the mirrors (host-key-check.ts).
     const auth = await prepareGitAuth(credentials, { firstUseKnownHosts: firstUseKnownHostsFile(join(this.dir, 'known-hosts'), repoUrl), path: this.env.PATH });
     try {
@@ -139,72 +153,78 @@ export class RepoMirrors {
     }
   }
 
-  async #resolve(repoUrl: string, ref: RefRequest, authEnv: Record<string, string>, message: (err: unknown) => string): Promise<{ sha: string }> {
+  async #resolve(repoUrl: string, ref: RefRequest, authEnv: Record<string, string>, message: (err: unknown) => string): Promise<Resolved> {
     return this.#locks.run(repoUrl, async () => {
       const path = await this.#ensure(repoUrl);
-      const git = this.#git(path, authEnv);
-      // A commit the run's first job fetched needs no fetch again — a commit never changes:
-      // the other jobs of a run of a hundred cost one fetch, not a hundred.
-      if (ref.sha && ref.fetchedForProject) {
-        const present = await commitOf(path, this.env, ref.sha);
-        if (present) return { sha: present };
-      }
-      // Ask the repository first where it stands when that may spare the fetch: `git
-      // ls-remote` is the cheapest exchange with it (~10 ms against ~22 for a fetch that
-      // brings nothing, on a local repository) and, made with the project's credentials,
-      // as much a proof that the project may read it. A branch's tip, or the commit asked
-      // for, that the mirror has already needs nothing more.
-      // (A commit asked for by sha is looked for only among those remembered: asking git
-      // would cost a push's new commit, which no mirror has yet, a process for nothing.)
-      if (!ref.refspec && (ref.sha ? this.#present.has(path, ref.sha) : ref.branch)) {
-        const target = ref.branch ? `refs/heads/${ref.branch}` : 'HEAD';
-        let tip: string | undefined;
-        try {
-          tip = await this.#remoteTip(path, repoUrl, target, authEnv);
-        } catch (err) {
-          if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
-          throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
-        }
-        if (ref.sha) return { sha: ref.sha.toLowerCase() };
-        if (!tip) throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: it has no such branch`);
-        if (await this.#has(path, tip)) return { sha: tip };
-      }
-      const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
-      const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
-      if (extra) refspecs.push(extra.spec);
+      const fetchesBefore = this.#fetches.get(path) ?? 0;
+      const { sha } = await this.#resolveLocked(path, repoUrl, ref, authEnv, message);
+      return (this.#fetches.get(path) ?? 0) === fetchesBefore ? { sha } : { sha, fetched: true };
+    });
+  }
+
+  async #resolveLocked(path: string, repoUrl: string, ref: RefRequest, authEnv: Record<string, string>, message: (err: unknown) => string): Promise<{ sha: string }> {
+    const git = this.#git(path, authEnv);
+    // A commit the run's first job fetched needs no fetch again — a commit never changes:
+    // the other jobs of a run of a hundred cost one fetch, not a hundred.
+    if (ref.sha && ref.fetchedForProject) {
+      const present = await commitOf(path, this.env, ref.sha);
+      if (present) return { sha: present };
+    }
+    // Ask the repository first where it stands when that may spare the fetch: `git
+    // ls-remote` is the cheapest exchange with it (~10 ms against ~22 for a fetch that
+    // brings nothing, on a local repository) and, made with the project's credentials,
+    // as much a proof that the project may read it. A branch's tip, or the commit asked
+    // for, that the mirror has already needs nothing more.
+    // (A commit asked for by sha is looked for only among those remembered: asking git
+    // would cost a push's new commit, which no mirror has yet, a process for nothing.)
+    if (!ref.refspec && (ref.sha ? this.#present.has(path, ref.sha) : ref.branch)) {
+      const target = ref.branch ? `refs/heads/${ref.branch}` : 'HEAD';
+      let tip: string | undefined;
       try {
-        await this.#fetch(path, repoUrl, ['--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, repoUrl, ...refspecs], authEnv);
-        // A fetch may start git's automatic gc, the one thing that removes objects.
-        this.#present.forget(path);
+        tip = await this.#remoteTip(path, repoUrl, target, authEnv);
       } catch (err) {
         if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
         throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
-      if (ref.sha) {
-        const found = await commitOf(path, this.env, ref.sha);
-        if (found) return this.#seen(path, found);
-        // An older commit no longer at the branch tip: look in every branch and tag, with
-        // their whole history (the rare case that pays for what shallow fetches save).
-        const shallow = await stat(join(path, 'shallow')).then(() => true, () => false);
-        await this.#fetch(path, repoUrl, [...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], authEnv).catch((err) => {
-          if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
-        });
-        const again = await commitOf(path, this.env, ref.sha);
-        if (again) return this.#seen(path, again);
-        throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
-      }
-      const target = extra ? extra.dst : `refs/heads/${ref.branch}`;
-      if (!ref.branch && !extra) throw new ResolveError('A branch, a commit or a refspec is needed to build');
-      // The one ref just fetched is in FETCH_HEAD: reading the file spares a git process.
-      // A tag may name a tag object rather than its commit, so tags are peeled by git.
-      const fetched = target.startsWith('refs/tags/') ? undefined : await fetchedTip(path);
-      if (fetched) return this.#seen(path, fetched);
-      try {
-        return this.#seen(path, (await git.revparse([`${target}^{commit}`])).trim());
-      } catch (err) {
-        throw new ResolveError(`${describe(ref)} does not exist in ${redactUrl(repoUrl)}`, { cause: err });
-      }
-    });
+      if (ref.sha) return { sha: ref.sha.toLowerCase() };
+      if (!tip) throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: it has no such branch`);
+      if (await this.#has(path, tip)) return { sha: tip };
+    }
+    const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
+    const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
+    if (extra) refspecs.push(extra.spec);
+    try {
+      await this.#fetch(path, repoUrl, ['--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, repoUrl, ...refspecs], authEnv);
+      // A fetch may start git's automatic gc, the one thing that removes objects.
+      this.#present.forget(path);
+    } catch (err) {
+      if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
+      throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
+    }
+    if (ref.sha) {
+      const found = await commitOf(path, this.env, ref.sha);
+      if (found) return this.#seen(path, found);
+      // An older commit no longer at the branch tip: look in every branch and tag, with
+      // their whole history (the rare case that pays for what shallow fetches save).
+      const shallow = await stat(join(path, 'shallow')).then(() => true, () => false);
+      await this.#fetch(path, repoUrl, [...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], authEnv).catch((err) => {
+        if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
+      });
+      const again = await commitOf(path, this.env, ref.sha);
+      if (again) return this.#seen(path, again);
+      throw new ResolveError(`Commit ${ref.sha} was not found in ${redactUrl(repoUrl)}`);
+    }
+    const target = extra ? extra.dst : `refs/heads/${ref.branch}`;
+    if (!ref.branch && !extra) throw new ResolveError('A branch, a commit or a refspec is needed to build');
+    // The one ref just fetched is in FETCH_HEAD: reading the file spares a git process.
+    // A tag may name a tag object rather than its commit, so tags are peeled by git.
+    const fetched = target.startsWith('refs/tags/') ? undefined : await fetchedTip(path);
+    if (fetched) return this.#seen(path, fetched);
+    try {
+      return this.#seen(path, (await git.revparse([`${target}^{commit}`])).trim());
+    } catch (err) {
+      throw new ResolveError(`${describe(ref)} does not exist in ${redactUrl(repoUrl)}`, { cause: err });
+    }
   }
 
   /** A commit a fetch just brought or found: remembered as in the mirror, and the answer. */

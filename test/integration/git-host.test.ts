@@ -134,31 +134,68 @@ describe('repository mirrors in the git host', () => {
     assert.equal(host.pid, pid);
   });
 
+  it('answers where a branch of a repository on this disk stands without the host, while the host has said its tip is in the mirror', async () => {
+    /** Whether the call settles while the host is stopped (it cannot answer then). */
+    const whileStopped = async <T>(call: () => Promise<T>) => {
+      const pid = host.pid!;
+      process.kill(pid, 'SIGSTOP');
+      let pending: Promise<T>;
+      let answered: boolean;
+      try {
+        pending = call();
+        answered = await Promise.race([pending.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      return { answered, value: await pending };
+    };
+    const main = { branch: repo.defaultBranch };
+    const feature = await repo.commit({ branch: 'tips-feature', files: { f: 'tips' } });
+    assert.equal((await host.resolve(repo.url, { branch: 'tips-feature' })).sha, feature, 'a new branch: fetched by the host');
+    const tip = (await host.resolve(repo.url, main)).sha;
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, main)), { answered: true, value: { sha: tip } });
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: true, value: { sha: feature } });
+    // A sha, and a branch that moved, are the host's to answer.
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { ...main, sha: tip })), { answered: false, value: { sha: tip } });
+    const moved = await repo.commit({ files: { tips: '1' } });
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, main)), { answered: false, value: { sha: moved } });
+    // That answer fetched: what was known to be in the mirror before is asked again.
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: false, value: { sha: feature } });
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: true, value: { sha: feature } });
+    // A branch that is gone: the host says so.
+    await repo.git('branch', '-D', 'tips-feature');
+    await assert.rejects(host.resolve(repo.url, { branch: 'tips-feature' }), (err) => err instanceof ResolveError && /no such branch/.test(err.message));
+  });
+
+  // A branch and its commit: a request only the host answers (a branch alone may be answered on the queen's side).
+  const atHead = async () => ({ branch: repo.defaultBranch, sha: await repo.head() });
+
   it('fails the calls in flight when the host dies, and starts a new one for the next', async () => {
     const pid = host.pid!;
-    const inFlight = host.resolve(repo.url, { branch: repo.defaultBranch });
+    const inFlight = host.resolve(repo.url, await atHead());
     process.kill(pid, 'SIGKILL');
     // Killed while the call is being sent, the call fails on the write (EPIPE); after, on
     // the exit. Both are GitHostErrors, which resolution retries (the test below).
     await assert.rejects(inFlight, (err) => err instanceof GitHostError && /git host process exited \(SIGKILL\)|git host is unreachable: write EPIPE/.test(err.message));
-    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
+    assert.equal((await host.resolve(repo.url, await atHead())).sha, await repo.head());
     assert.notEqual(host.pid, pid);
   });
 
   it('starts a new host when a call finds the old one dead before its exit is noticed', async () => {
-    const headOf = (await host.resolve(repo.url, { branch: repo.defaultBranch })).sha;
+    const request = await atHead();
+    const headOf = (await host.resolve(repo.url, request)).sha;
     const pid = host.pid!;
     process.kill(pid, 'SIGKILL');
     // Dead but not yet reaped: node has not seen the exit, so the calls are written to a
     // closed pipe. (A synchronous wait on purpose: the event loop must not run meanwhile.)
     waitUntilZombie(pid);
-    const first = host.resolve(repo.url, { branch: repo.defaultBranch });
-    const second = host.resolve(repo.url, { branch: repo.defaultBranch });
+    const first = host.resolve(repo.url, request);
+    const second = host.resolve(repo.url, request);
     await assert.rejects(first, GitHostError);
     // Written in the same tick as the first, it fails the same way, or (sent after the
     // first's failure) reaches a new host; either way no call waits forever.
     await second.then((found) => assert.equal(found.sha, headOf), (err) => assert.ok(err instanceof GitHostError, String(err)));
-    assert.equal((await host.resolve(repo.url, { branch: repo.defaultBranch })).sha, await repo.head());
+    assert.equal((await host.resolve(repo.url, await atHead())).sha, await repo.head());
     assert.notEqual(host.pid, pid);
   });
 });
