@@ -49,7 +49,7 @@ interface Stream {
   storedSeq?: number;
   inbox: JobEvent[];
   sender: EventSender;
-  timer?: NodeJS.Timeout;
+  timer?: { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate };
   /** The pending timer is a batch window (not a retry): an urgent event may cut it short. */
   windowing?: boolean;
   flushing?: Promise<void>;
@@ -156,13 +156,17 @@ export class EventIngest {
   }
 
   #schedule(stream: Stream, delayMs: number, window = false): void {
-    clearTimeout(stream.timer);
+    cancelTimer(stream);
     stream.windowing = window && delayMs > 0;
-    stream.timer = setTimeout(() => {
+    const fire = () => {
       stream.timer = undefined;
       stream.windowing = false;
       void this.#flush(stream);
-    }, delayMs);
+    };
+    // Without a delay, after the other events this turn of the event loop brought (they
+    // join the write), not a timer's millisecond later: `job:started` and `job:done` are
+    // on the way of every build's status.
+    stream.timer = delayMs > 0 ? { kind: 'timeout', handle: setTimeout(fire, delayMs) } : { kind: 'immediate', handle: setImmediate(fire) };
   }
 
   #flush(stream: Stream): Promise<void> {
@@ -303,7 +307,15 @@ export class EventIngest {
   }
 
   #forget(stream: Stream): void {
-    clearTimeout(stream.timer);
+    cancelTimer(stream);
     this.#streams.delete(`${stream.jobId}\n${stream.lease}`);
   }
+}
+
+function cancelTimer(stream: Stream): void {
+  const timer = stream.timer;
+  if (timer === undefined) return;
+  if (timer.kind === 'immediate') clearImmediate(timer.handle);
+  else clearTimeout(timer.handle);
+  stream.timer = undefined;
 }
