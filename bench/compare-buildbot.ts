@@ -16,7 +16,8 @@
  * BUILDBOT_GIT_MODE (`incremental` default, or `full/fresh`, `full/clean`, `full/clobber`),
  * BENCH_HIVE_WORKSPACE (`incremental`, Hive's default, or `fresh`: the Hive projects' workspace),
  * BUILDBOT_LOG_COMPRESSION (`gz` — Buildbot's default — `raw`, …), BENCH_HIVE_DB (`disk`, Hive's
- * default: PGlite in the queen's data dir; or `memory`), BENCH_BUILDBOT_WATCH (`ws` or `poll`);
+ * default: PGlite in the queen's data dir; or `memory`, in-process only), BENCH_HIVE_QUEEN
+ * (`in-process`, default, or `process`), BENCH_BUILDBOT_WATCH (`ws` or `poll`);
  * BENCH_KEEP_BUILDBOT=1 keeps Buildbot's dirs (twistd.log, state.sqlite) for a look afterwards.
  *
  * Buildbot: master and workers are started with `buildbot start` / `buildbot-worker start`
@@ -24,7 +25,12 @@
  * the REST API's JSON-RPC `force` on a ForceScheduler and followed on the master's
  * WebSocket, or by polling the REST API with BENCH_BUILDBOT_WATCH=poll (see POLL_MS).
  * Hive: a queen in this process (test/helpers/queen.ts, PGlite) and one real drone process,
- * triggered by its REST API and followed on the queen's bus, as bench/run.ts.
+ * triggered by its REST API and followed on the queen's bus, as bench/run.ts — the bench's
+ * HTTP client and bookkeeping share the queen's thread. With BENCH_HIVE_QUEEN=process, a
+ * queen process as `hive queen` runs it (test/helpers/queen-process.ts: the compiled
+ * package when dist/ is current, PGlite on disk in its data dir), followed on its
+ * `/api/events` WebSocket (`subscribe-projects`: every status change), as Buildbot is
+ * followed on its own.
  * Every temp dir is under os.tmpdir(), on the same disk for both.
  */
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
@@ -38,7 +44,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
-import { connectDrone, type TestDrone } from '../test/helpers/drone-process.ts';
+import { EventEmitter } from 'node:events';
+import { connectDrone, startDrone, type TestDrone } from '../test/helpers/drone-process.ts';
+import { startQueenProcess } from '../test/helpers/queen-process.ts';
 import { createGitRepo, type GitRepo } from '../test/helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../test/helpers/queen.ts';
 import type { TestDatabase } from '../test/helpers/test-db.ts';
@@ -59,10 +67,13 @@ const GIT_MODE = process.env.BUILDBOT_GIT_MODE ?? 'incremental';
 const LOG_COMPRESSION = process.env.BUILDBOT_LOG_COMPRESSION ?? 'gz';
 const HIVE_DB = process.env.BENCH_HIVE_DB ?? 'disk';
 const HIVE_WORKSPACE = process.env.BENCH_HIVE_WORKSPACE ?? 'incremental';
+const HIVE_QUEEN = process.env.BENCH_HIVE_QUEEN ?? 'in-process';
+if (HIVE_QUEEN !== 'process' && HIVE_QUEEN !== 'in-process') throw new Error(`BENCH_HIVE_QUEEN: process or in-process, not ${HIVE_QUEEN}`);
+if (HIVE_QUEEN === 'process' && HIVE_DB !== 'disk') throw new Error('BENCH_HIVE_DB=memory needs BENCH_HIVE_QUEEN=in-process');
 /**
  * With BENCH_BUILDBOT_WATCH=poll, Buildbot is followed by polling its REST API every POLL_MS: a Buildbot figure is late by
  * up to POLL_MS plus one request's round trip (a few ms), which bounds the resolution of
- * every Buildbot measurement. Hive's figures come from the queen's in-process bus.
+ * every Buildbot measurement. Hive's figures come from its `/api/events` socket (or, in process, its bus).
  */
 const POLL_MS = 20;
 const WATCH = process.env.BENCH_BUILDBOT_WATCH ?? 'ws';
@@ -253,8 +264,15 @@ async function bbBuild(bb: Buildbot, watch: BuildbotWatch, cmd: string) {
 // ---------------------------------------------------------------------------------------
 // Hive
 
+/** What the bench uses of a queen, in this process or its own. */
+interface BenchQueen {
+  url: string;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  stop(): Promise<void>;
+}
+
 interface Hive {
-  queen: TestQueen;
+  queen: BenchQueen;
   drone: TestDrone;
   trivial: string;
   big: string;
@@ -265,6 +283,67 @@ interface Hive {
 }
 
 async function startHive(repo: GitRepo, capacity: number): Promise<Hive> {
+  return HIVE_QUEEN === 'process' ? startHiveProcess(repo, capacity) : startHiveInProcess(repo, capacity);
+}
+
+const hiveProject = (queen: BenchQueen, repo: GitRepo) => async (name: string, command: string) =>
+  (await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, workspace: HIVE_WORKSPACE, config: { phases: { test: [command] } } })).body.id as string;
+
+/** A queen process (`hive queen`), followed on its `/api/events` WebSocket as a browser would. */
+async function startHiveProcess(repo: GitRepo, capacity: number): Promise<Hive> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-queen-'));
+  const port = await freePort();
+  const child = await startQueenProcess({ dataDir, port, env: { HIVE_LOG_LEVEL: 'silent' } });
+  const queen: BenchQueen = {
+    url: child.url,
+    api: child.api,
+    async stop() {
+      events?.close();
+      await child.kill('SIGTERM');
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  let events: WebSocket | undefined;
+  try {
+    const project = hiveProject(queen, repo);
+    const trivial = await project('bench-trivial', 'true');
+    const big = await project('bench-big-log', BIG_CMD);
+    const startedAt = new Map<string, number>();
+    // Every status change of every job, as the queen tells its watchers; the drone's
+    // arrival too (subscribed after the projects, so both hold once it is heard).
+    const bus = new EventEmitter();
+    const dronesChanged = new EventEmitter();
+    events = new WebSocket(`ws://127.0.0.1:${port}/api/events`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    events.on('message', (raw) => {
+      const message = JSON.parse(raw.toString());
+      if (message.type === 'project-job') {
+        if (message.job.status === 'running') startedAt.set(message.job.id, performance.now());
+        bus.emit('job-status', message.job);
+      } else if (message.type === 'drones-changed') dronesChanged.emit('changed');
+    });
+    await new Promise<void>((resolve, reject) => {
+      events!.once('open', () => resolve());
+      events!.once('error', reject);
+    });
+    events.send(JSON.stringify({ type: 'subscribe-projects' }));
+    events.send(JSON.stringify({ type: 'subscribe-drones' }));
+    const results = new JobResults(bus as never);
+    const droneIsIn = async () => ((await queen.api('GET', '/api/drones')).body.drones as { name: string; connected: boolean }[])
+      .some((d) => d.name === 'bench-drone' && d.connected);
+    const connected = new Promise<void>((resolve) => {
+      const check = () => void droneIsIn().then((yes) => yes && (dronesChanged.off('changed', check), resolve()));
+      dronesChanged.on('changed', check);
+    });
+    const drone = await startDrone(undefined, { name: 'bench-drone', capacity, port });
+    await connected;
+    return { queen, drone, trivial, big, startedAt, results };
+  } catch (err) {
+    await queen.stop();
+    throw err;
+  }
+}
+
+async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive> {
   // Hive's own default is PGlite on disk under its data dir (Buildbot's sqlite is on disk
   // too); the test helper's default, in memory, is there with BENCH_HIVE_DB=memory.
   let from: { testDb: TestDatabase; dataDir: string } | undefined;
@@ -274,8 +353,7 @@ async function startHive(repo: GitRepo, capacity: number): Promise<Hive> {
   }
   const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, from);
   try {
-    const project = async (name: string, command: string) =>
-      (await queen.api('POST', '/api/projects', { name, repoUrl: repo.url, workspace: HIVE_WORKSPACE, config: { phases: { test: [command] } } })).body.id as string;
+    const project = hiveProject(queen, repo);
     const trivial = await project('bench-trivial', 'true');
     const big = await project('bench-big-log', BIG_CMD);
     const startedAt = new Map<string, number>();
