@@ -13,8 +13,8 @@
  * So a text seen before is parsed once as a named statement, with its parameter types and
  * row description kept, and each run is one round trip: bind, execute, sync. PostgreSQL
  * keeps the plan (and re-plans by itself after a change to a table the plan uses). Texts
- * seen once — migrations, one-off lookups, statements whose text grows with their data —
- * still go the unnamed way, and at most CAPACITY statements are kept (the least recently
+ * seen once — migrations, one-off lookups — and texts longer than MAX_PREPARED_TEXT still
+ * go the unnamed way, and at most CAPACITY statements are kept (the least recently
  * used one is closed when another is made), so PostgreSQL's memory for plans stays small.
  *
  * Results are what PGlite's `query` returns for the same statement: rows as objects or
@@ -38,6 +38,13 @@ type CommandComplete = InstanceType<typeof messages.CommandCompleteMessage>;
 export const CAPACITY = 64;
 /** Texts remembered for their second use. */
 const SEEN_LIMIT = 512;
+/**
+ * Longer texts always go the unnamed way, unremembered: Hive's hot statements are 0.5–1.6 KB,
+ * and a long text is a statement whose text grows with its data (a multi-row insert of a
+ * transfer, a long list of values), whose kept plan would hold PGlite memory it never gives
+ * back, and whose text would be kept here too.
+ */
+export const MAX_PREPARED_TEXT = 8 * 1024;
 
 type QueryOptions = Parameters<PGlite['query']>[2];
 type Parser = (value: string, typeId: number) => unknown;
@@ -100,7 +107,7 @@ class PreparedStatements {
 
   /** Whether `text` runs as a named statement: it was seen before, and nothing in the options asks for more. */
   wants(text: string, options: QueryOptions): boolean {
-    if (options?.blob || options?.paramTypes || options?.onNotice) return false;
+    if (options?.blob || options?.paramTypes || options?.onNotice || text.length > MAX_PREPARED_TEXT) return false;
     if (this.#prepared.has(text)) return true;
     if (this.#seen.delete(text)) return true;
     this.#seen.add(text);

@@ -5,7 +5,7 @@ import { messages, PGlite, types } from '@electric-sql/pglite';
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { bigint, boolean, customType, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { usePreparedStatements } from '../../server/db/pglite-statements.ts';
+import { MAX_PREPARED_TEXT, usePreparedStatements } from '../../server/db/pglite-statements.ts';
 
 // Two databases with the same rows: `prepared` runs repeated statements as named ones,
 // `plain` is PGlite as it comes; every answer of the first must be the second's.
@@ -169,6 +169,13 @@ test('no more statements are kept than asked for: the least recently used one is
     }
     assert.ok((await preparedNames()).length <= 3, `kept: ${(await preparedNames()).join(', ')}`);
   }
+});
+
+test('a text longer than the limit is never prepared, however often it runs', async () => {
+  const before = await preparedNames();
+  const long = `select $1::int + 1 as v /* ${'x'.repeat(MAX_PREPARED_TEXT)} */`;
+  for (let i = 0; i < 3; i++) assert.deepEqual((await prepared.query(long, [i])).rows, [{ v: i + 1 }]);
+  assert.deepEqual(await preparedNames(), before);
 });
 
 test('a statement whose table changed its columns is made anew', async () => {
