@@ -8,13 +8,16 @@
  * local branch with `origin/HEAD` pointing at it, and the repository's real URL as origin.
  * A clone cost ~20–30 ms on this machine (git starts, and starts `git-upload-pack` to list
  * the refs), the largest step of an incremental update; this costs a few milliseconds.
+ * A `.git` no build touched since is brought along to a later state of the cache instead
+ * (`refreshBuildGitDir`): the objects the cache gained linked, those it lost unlinked, the
+ * refs rewritten.
  *
  * Only the layout a drone's cache has is handled (a bare repository `git init` made and
  * `git fetch` filled: SHA-1, files for refs, not shallow). Anything else — extensions,
  * a shallow or partial cache, a file that vanished while being linked (a `git gc` of the
- * cache) — answers false, and the caller clones as before.
+ * cache) — answers undefined, and the caller clones as before.
  */
-import { linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { link } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isObjectId } from '../../common/git/object-id.ts';
@@ -41,24 +44,31 @@ const LINKS_IN_THREAD = 256;
 
 
 /**
- * Makes `gitDir` (which must not exist) for a build; false when the cache's layout is not
- * one this handles. `objectsAt`: the build runs in a container that mounts the cache's
- * objects read-only there — no hardlinks then, an alternates file pointing at it
- * (drone/checkout.ts says why).
+ * What a build's `.git` was made of: enough to tell later whether a build touched it
+ * (build-git-record.ts) and to bring it along to a later state of the cache.
  */
-export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<boolean> {
+export interface MadeBuildGit {
+  /** The cache's object files linked, relative to objects/ (none when they are reached through alternates). */
+  objects: string[];
+  /** Each file written, relative to the `.git`, with its text; HEAD aside (every update writes it anew). */
+  written: Map<string, string>;
+  /** The local branch: the one the cache's HEAD names, when the cache has it. */
+  local: string | undefined;
+}
+
+/** What a `.git` made from the cache as it is now holds; undefined for a layout this does not handle. */
+interface BuildGitPlan extends MadeBuildGit {
+  head: string;
+}
+
+function planBuildGit(cacheDir: string, repoUrl: string, objectsAt: string | undefined): BuildGitPlan | undefined {
   const cacheConfig = readTextIfExists(join(cacheDir, 'config'));
-  if (cacheConfig === undefined || /^\s*\[extensions\]/im.test(cacheConfig)) return false;
+  if (cacheConfig === undefined || /^\s*\[extensions\]/im.test(cacheConfig)) return undefined;
   const entries = readdirSync(cacheDir);
-  if (entries.includes('shallow') || !entries.includes('objects')) return false;
+  if (entries.includes('shallow') || !entries.includes('objects')) return undefined;
   const refs = readCacheRefs(cacheDir);
   const objects = refs && (objectsAt ? [] : objectFiles(join(cacheDir, 'objects')));
-  if (!refs || !objects) return false;
-
-  for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'refs/remotes/origin']) mkdirSync(join(gitDir, d), { recursive: true });
-  if (objectsAt) pointObjectsAt(gitDir, objectsAt);
-  for (const d of new Set(objects.filter((f) => !f.startsWith('pack/')).map((f) => f.split('/')[0]))) mkdirSync(join(gitDir, 'objects', d));
-  if (!(await linkAll(objects.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) return false;
+  if (!refs || !objects) return undefined;
 
   // The cache's HEAD names the branch a clone would check out, if the cache has it.
   const headBranch = /^ref: refs\/heads\/(\S+)\s*$/.exec(readTextIfExists(join(cacheDir, 'HEAD')) ?? '')?.[1];
@@ -68,16 +78,80 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
     lines.push(`${ref.sha} ${name}`);
     if (ref.peeled) lines.push(`^${ref.peeled}`);
   }
-  writeFileSync(join(gitDir, 'packed-refs'), lines.map((l) => `${l}\n`).join(''));
-  writeFileSync(join(gitDir, 'config'), configText(repoUrl, local));
-  writeFileSync(join(gitDir, 'HEAD'), `ref: refs/heads/${local ?? headBranch ?? 'main'}\n`);
+  const written = new Map<string, string>([
+    ['packed-refs', lines.map((l) => `${l}\n`).join('')],
+    ['config', configText(repoUrl, local)],
+  ]);
+  if (objectsAt) written.set('objects/info/alternates', `${objectsAt}\n`);
   if (local) {
-    const path = join(gitDir, 'refs/heads', local);
-    mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, `${refs.get(`refs/heads/${local}`)!.sha}\n`);
-    writeFileSync(join(gitDir, 'refs/remotes/origin/HEAD'), `ref: refs/remotes/origin/${local}\n`);
+    written.set(`refs/heads/${local}`, `${refs.get(`refs/heads/${local}`)!.sha}\n`);
+    written.set('refs/remotes/origin/HEAD', `ref: refs/remotes/origin/${local}\n`);
   }
-  return true;
+  return { objects: objects.sort(), written, local, head: `ref: refs/heads/${local ?? headBranch ?? 'main'}\n` };
+}
+
+/**
+ * Makes `gitDir` (which must not exist) for a build; undefined when the cache's layout is
+ * not one this handles. `objectsAt`: the build runs in a container that mounts the cache's
+ * objects read-only there — no hardlinks then, an alternates file pointing at it
+ * (drone/checkout.ts says why).
+ */
+export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<MadeBuildGit | undefined> {
+  const plan = planBuildGit(cacheDir, repoUrl, objectsAt);
+  if (!plan) return undefined;
+  for (const d of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'refs/remotes/origin']) mkdirSync(join(gitDir, d), { recursive: true });
+  for (const d of looseDirs(plan.objects)) mkdirSync(join(gitDir, 'objects', d));
+  if (!(await linkAll(plan.objects.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) return undefined;
+  for (const [path, text] of plan.written) {
+    if (path.startsWith('refs/heads/')) mkdirSync(join(gitDir, path, '..'), { recursive: true });
+    writeFileSync(join(gitDir, path), text);
+  }
+  writeFileSync(join(gitDir, 'HEAD'), plan.head);
+  const { head: _, ...made } = plan;
+  return made;
+}
+
+/**
+ * Brings a build's `.git` that no build touched since it was made (build-git-record.ts
+ * tells) to the cache as it is now — as `makeBuildGitDir` would make it, without making
+ * it anew: the object files the cache gained are linked and those it lost unlinked, and
+ * the refs rewritten when they moved. Undefined, with nothing changed, when that is not a
+ * matter of objects and refs (another local branch, another layout): the caller makes it
+ * anew. Files are replaced, never written through: whatever is there is removed first.
+ */
+export async function refreshBuildGitDir(made: MadeBuildGit, cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<MadeBuildGit | undefined> {
+  const plan = planBuildGit(cacheDir, repoUrl, objectsAt);
+  if (!plan || plan.local !== made.local || plan.written.size !== made.written.size) return undefined;
+  for (const path of plan.written.keys()) if (!made.written.has(path)) return undefined;
+
+  const before = new Set(made.objects);
+  const after = new Set(plan.objects);
+  const gained = plan.objects.filter((f) => !before.has(f));
+  const dirsBefore = new Set(looseDirs(made.objects));
+  for (const d of looseDirs(gained)) if (!dirsBefore.has(d)) mkdirSync(join(gitDir, 'objects', d), { recursive: true });
+  if (!(await linkAll(gained.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) {
+    throw new Error('an object file of the cache could not be linked');
+  }
+  for (const f of made.objects) if (!after.has(f)) rmSync(join(gitDir, 'objects', f), { force: true });
+  for (const [path, text] of plan.written) {
+    if (made.written.get(path) !== text) replaceFile(join(gitDir, path), text);
+  }
+  const { head: _, ...refreshed } = plan;
+  return refreshed;
+}
+
+/**
+ * Writes `text` as a new file at `path`, whatever was there: a file a build replaced by a
+ * symbolic link is not written through (a directory there fails).
+ */
+export function replaceFile(path: string, text: string): void {
+  rmSync(path, { force: true });
+  writeFileSync(path, text, { flag: 'wx' });
+}
+
+/** The loose-object directories (`ab`) of these object files. */
+function looseDirs(objects: string[]): string[] {
+  return [...new Set(objects.filter((f) => !f.startsWith('pack/')).map((f) => f.split('/')[0]))];
 }
 
 /** Makes `gitDir` borrow its objects from `objectsAt` (alternates), where a container mounts the cache's read-only. */

@@ -25,24 +25,27 @@
  *      repositories too, except the caches.
  *   5. `.git` entries in the commit's directories are removed (git's walk skips every
  *      entry named .git, so step 4 leaves those).
- *   6. The build's `.git` is made anew: what a clone of the cache without checkout gives
- *      (what a fresh workspace has: every branch, the real origin URL), made by hand with
- *      the cache's objects hardlinked (build-git-dir.ts; a clone where the cache's layout
- *      is not the usual one), HEAD detached at the commit, the private index copied in so
- *      `git status` is clean. Tags, config, hooks or objects a build put into the
- *      previous one are gone with it.
+ *   6. The build's `.git`: what a clone of the cache without checkout gives (what a fresh
+ *      workspace has: every branch, the real origin URL), made by hand with the cache's
+ *      objects hardlinked (build-git-dir.ts; a clone where the cache's layout is not the
+ *      usual one), HEAD detached at the commit, the private index copied in so `git
+ *      status` is clean. The previous build's `.git` is kept when that build left it as
+ *      it was made (build-git-record.ts), brought along to the cache's objects and refs
+ *      as they are now; any other is made anew, so tags, config, hooks or objects a build
+ *      put into it are gone with it.
  *   7. The state is written.
  *
  * Building the same commit again in a tree no build changed since its update (told by
  * a walk of the tree against the snapshot taken after that update: tree-snapshot.ts)
- * skips steps 2–5: only the build's `.git` is made anew.
+ * skips steps 2–5: only the build's `.git` is seen to (and with a kept one, its HEAD
+ * and index replaced).
  *
  * A failure in 2–6 makes the slot anew and tries once more. A slot that cannot even be
  * deleted (files a container left owned by root) is moved aside and deleted as far as
  * possible, and a new one made in its place.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WorkspaceSpec } from '../../common/protocol/index.ts';
@@ -50,7 +53,8 @@ import { uploadNameProblem } from '../../common/upload-files.ts';
 import { workspaceCacheProblem } from '../../common/workspace-caches.ts';
 import { removeTree } from '../remove-tree.ts';
 import { safeDirName } from '../safe-dir-name.ts';
-import { makeBuildGitDir, pointObjectsAt } from './build-git-dir.ts';
+import { makeBuildGitDir, pointObjectsAt, refreshBuildGitDir, replaceFile, type MadeBuildGit } from './build-git-dir.ts';
+import { BuildGitRecord } from './build-git-record.ts';
 import { localGit, localGitScript } from './local-git.ts';
 import { readTextIfExists } from './read-text.ts';
 import { TreeLeases, type TreeLease } from './tree-leases.ts';
@@ -96,6 +100,8 @@ export class IncrementalTrees {
   readonly #commitDirs = new CommitDirs();
   /** Per slot, the tree as its last update left it (tree-snapshot.ts); only in memory, so a restarted drone runs git. */
   readonly #snapshots = new Map<string, { of: string; tree: TreeSnapshot }>();
+  /** Per slot, its build's .git as the last update left it (build-git-record.ts); only in memory, so a restarted drone makes it anew. */
+  readonly #buildGits = new Map<string, { of: string; record: BuildGitRecord }>();
 
   constructor(options: IncrementalTreesOptions) {
     this.#options = options;
@@ -224,42 +230,60 @@ export class IncrementalTrees {
       const dirs = known ?? this.#commitDirs.remember(update.sha, listed.split('\0').filter(Boolean));
       await removeNestedGitDirs(tree, dirs);
     };
-    const cloneForBuild = async () => {
+    const cloneForBuild = async (): Promise<{ temp: string; made?: MadeBuildGit }> => {
       const temp = join(slotDir, `clone-${randomUUID()}`);
       try {
         // Made by hand when the cache's layout allows (build-git-dir.ts), else cloned.
-        if (await makeBuildGitDir(update.cacheDir, update.repoUrl, join(temp, '.git'), update.objectsAt)) return temp;
+        const made = await makeBuildGitDir(update.cacheDir, update.repoUrl, join(temp, '.git'), update.objectsAt);
+        if (made) return { temp, made };
         await removeTree(temp);
         await git(['clone', '--no-checkout', '--quiet', ...(update.objectsAt ? ['--shared'] : []), update.cacheDir, temp], slotDir);
         // Builds that look at their remote should see the real one, not the cache.
         await setOriginUrl(join(temp, '.git', 'config'), update.repoUrl);
         // Nothing on this side reads the build's objects: the checkout is the private repository's.
         if (update.objectsAt) pointObjectsAt(join(temp, '.git'), update.objectsAt);
-        return temp;
+        return { temp };
       } catch (err) {
         await removeTree(temp).catch(() => {});
         throw err;
       }
     };
-    // Side by side: the private repository's checkout never looks at the tree's .git. All
-    // three are waited for even when one fails: the slot may be made anew right after.
-    // (The old .git's deletion, moved aside, goes on after: discardBuildGit.)
-    const [cleaned, cloned, removed] = await Promise.allSettled([cleanTree(), cloneForBuild(), this.#discardBuildGit(slotDir, tree)]);
-    if (cloned.status === 'rejected') throw cloned.reason;
-    const temp = cloned.value;
-    const failed = [cleaned, removed].find((r) => r.status === 'rejected');
-    if (failed) {
-      await rm(temp, { recursive: true, force: true }).catch(() => {});
-      throw failed.reason;
-    }
+    // The previous build's .git, when no build touched it (build-git-record.ts), brought
+    // along to the cache as it is now; else a new one, the old one moved aside. (Side by
+    // side with the checkout: the private repository's checkout never looks at the
+    // tree's .git. Both are waited for even when one fails: the slot may be made anew
+    // right after.)
+    const dotGit = join(tree, '.git');
+    const kept = this.#buildGits.get(slotDir);
+    this.#buildGits.delete(slotDir);
+    const placeBuildGit = async (): Promise<{ temp?: string; made?: MadeBuildGit }> => {
+      if (kept && kept.of === buildGitKey(update) && kept.record.unchanged(dotGit)) {
+        const made = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt);
+        if (made) return { made };
+      }
+      const [cloned, removed] = await Promise.allSettled([cloneForBuild(), this.#discardBuildGit(slotDir, tree)]);
+      if (cloned.status === 'rejected') throw cloned.reason;
+      if (removed.status === 'rejected') {
+        await rm(cloned.value.temp, { recursive: true, force: true }).catch(() => {});
+        throw removed.reason;
+      }
+      return cloned.value;
+    };
+    const [cleaned, placed] = await Promise.allSettled([cleanTree(), placeBuildGit()]);
+    if (placed.status === 'rejected') throw placed.reason;
+    const { temp, made } = placed.value;
     try {
-      const dotGit = join(tree, '.git');
-      renameSync(join(temp, '.git'), dotGit);
-      copyFileSync(join(privateGit, 'index'), join(dotGit, 'index'));
-      writeFileSync(join(dotGit, 'HEAD'), `${update.sha}\n`);
+      if (cleaned.status === 'rejected') throw cleaned.reason;
+      if (temp) renameSync(join(temp, '.git'), dotGit);
+      // Replaced, not written through: a kept .git's HEAD or index may be a link a build made.
+      rmSync(join(dotGit, 'index'), { force: true });
+      copyFileSync(join(privateGit, 'index'), join(dotGit, 'index'), constants.COPYFILE_EXCL);
+      replaceFile(join(dotGit, 'HEAD'), `${update.sha}\n`);
     } finally {
-      await rm(temp, { recursive: true, force: true });
+      if (temp) await rm(temp, { recursive: true, force: true });
     }
+    const record = made && BuildGitRecord.take(dotGit, made);
+    if (record) this.#buildGits.set(slotDir, { of: buildGitKey(update), record });
     await writeTreeState(slotDir, { sha: update.sha, droneFiles: update.droneFiles });
   }
 
@@ -276,6 +300,11 @@ export class IncrementalTrees {
     // No template: no hooks or excludes of the host's git installation in the private repository.
     await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
   }
+}
+
+/** What a kept build's .git must have been made for: the same repository URL (its origin) and objects mount. */
+function buildGitKey(update: TreeUpdate): string {
+  return JSON.stringify([update.repoUrl, update.objectsAt ?? null]);
 }
 
 /**

@@ -68,7 +68,7 @@ for (const [packRefs, withHead] of [[false, true], [true, false]]) {
   it(`holds what a clone of the cache holds (${packRefs ? 'packed' : 'loose'} refs, HEAD ${withHead ? 'on a branch it has' : 'unborn'})`, async () => {
     const cacheDir = await cache(`cache-${packRefs}`, { packRefs, head: withHead ? repo.defaultBranch : 'nothing-here' });
     const made = join(dir, `made-${packRefs}`, '.git');
-    assert.equal(await makeBuildGitDir(cacheDir, REPO_URL, made), true);
+    assert.ok(await makeBuildGitDir(cacheDir, REPO_URL, made));
     const cloned = join(dir, `cloned-${packRefs}`);
     await exec('git', ['clone', '--quiet', '--no-checkout', '--template=', cacheDir, cloned], { env: GIT_ENV });
     await git(cloned, 'remote', 'set-url', 'origin', REPO_URL);
@@ -91,7 +91,7 @@ it('for a container, links nothing and reaches the cache\'s objects through alte
   const cacheDir = await cache('cache-mounted', { head: repo.defaultBranch });
   const made = join(dir, 'made-mounted', '.git');
   // The container mounts the cache's objects at the path given; here it is their own path.
-  assert.equal(await makeBuildGitDir(cacheDir, REPO_URL, made, join(cacheDir, 'objects')), true);
+  assert.ok(await makeBuildGitDir(cacheDir, REPO_URL, made, join(cacheDir, 'objects')));
   const objectFiles = (await readdir(join(made, 'objects'), { recursive: true })).filter((f) => f !== 'info' && f !== 'pack' && f !== join('info', 'alternates'));
   assert.deepEqual(objectFiles, [], 'no object of the cache in the build\'s .git');
   const cloned = join(dir, 'cloned-mounted');
@@ -105,7 +105,7 @@ it('follows objects and refs a later fetch added (loose objects beside packs)', 
   const sha = await repo.commit({ files: { 'later.txt': 'later\n' } });
   await git(cacheDir, 'fetch', '--quiet', '--prune', '--no-tags', repo.url, '+refs/heads/*:refs/heads/*');
   const made = join(dir, 'made-later', '.git');
-  assert.equal(await makeBuildGitDir(cacheDir, REPO_URL, made), true);
+  assert.ok(await makeBuildGitDir(cacheDir, REPO_URL, made));
   assert.equal((await git(dir, `--git-dir=${made}`, 'cat-file', '-t', sha)).trim(), 'commit');
   assert.equal((await git(dir, `--git-dir=${made}`, 'rev-parse', `refs/remotes/origin/${repo.defaultBranch}`)).trim(), sha);
   await git(dir, `--git-dir=${made}`, 'fsck', '--connectivity-only', '--no-progress');
@@ -122,7 +122,7 @@ it('links hundreds of loose objects (through the thread pool) as it links a few'
   const written = (await gitWithInput(cacheDir, paths.join('\n'), 'hash-object', '-w', '--stdin-paths')).trim().split('\n');
   assert.equal(written.length, 600);
   const made = join(dir, 'made-many', '.git');
-  assert.equal(await makeBuildGitDir(cacheDir, REPO_URL, made), true);
+  assert.ok(await makeBuildGitDir(cacheDir, REPO_URL, made));
   const found = (await gitWithInput(dir, written.join('\n'), `--git-dir=${made}`, 'cat-file', '--batch-check')).trim().split('\n');
   assert.equal(found.filter((l) => / blob \d+$/.test(l)).length, 600, 'every loose object is there');
 });
@@ -130,17 +130,17 @@ it('links hundreds of loose objects (through the thread pool) as it links a few'
 it('leaves caches it does not know how to read to git', async () => {
   const shallow = await cache('cache-shallow');
   await writeFile(join(shallow, 'shallow'), `${repo.initialSha}\n`);
-  assert.equal(await makeBuildGitDir(shallow, REPO_URL, join(dir, 'no-1', '.git')), false);
+  assert.equal(await makeBuildGitDir(shallow, REPO_URL, join(dir, 'no-1', '.git')), undefined);
 
   const extensions = await cache('cache-extensions');
   await git(extensions, 'config', 'extensions.partialClone', 'origin');
-  assert.equal(await makeBuildGitDir(extensions, REPO_URL, join(dir, 'no-2', '.git')), false);
+  assert.equal(await makeBuildGitDir(extensions, REPO_URL, join(dir, 'no-2', '.git')), undefined);
 
   const writing = await cache('cache-writing');
   await writeFile(join(writing, 'objects', 'pack', 'tmp_pack_abc123'), 'half a pack');
-  assert.equal(await makeBuildGitDir(writing, REPO_URL, join(dir, 'no-3', '.git')), false);
+  assert.equal(await makeBuildGitDir(writing, REPO_URL, join(dir, 'no-3', '.git')), undefined);
 
   const symbolic = await cache('cache-symref');
   await git(symbolic, 'symbolic-ref', 'refs/heads/alias', `refs/heads/${repo.defaultBranch}`);
-  assert.equal(await makeBuildGitDir(symbolic, REPO_URL, join(dir, 'no-4', '.git')), false);
+  assert.equal(await makeBuildGitDir(symbolic, REPO_URL, join(dir, 'no-4', '.git')), undefined);
 });

@@ -2,11 +2,13 @@
  * An incremental tree's update, driven directly: the previous build's `.git` leaves the
  * tree at once and is deleted after the update, and what a stopped drone left aside is
  * swept by the next update; a tree nothing changed since is taken as it is (no git), and
- * any change a build made sends the update through git again.
+ * any change a build made sends the update through git again. A build's `.git` no build
+ * touched is kept and brought along to new commits, refs and a repacked cache; any change
+ * to it gets a new one.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,16 +39,16 @@ async function treesOf(source: GitRepo, name: string) {
   await exec('git', ['init', '--quiet', '--bare', cacheDir]);
   await exec('git', ['fetch', '--quiet', source.url, '+refs/heads/*:refs/heads/*'], { cwd: cacheDir });
   const trees = new IncrementalTrees({ root: join(dir, `workspaces-${name}`), hostEnv: pickHostEnv(process.env) });
-  const update = async (jobId: string, options: { caches?: string[] } = {}) => {
+  const update = async (jobId: string, options: { caches?: string[]; sha?: string } = {}) => {
     const lease = trees.lease('p', jobId);
     const progress: string[] = [];
     await trees.update(lease, {
-      cacheDir, repoUrl: source.url, sha: source.initialSha, caches: options.caches ?? [], droneFiles: [], progress: (line) => progress.push(line),
+      cacheDir, repoUrl: source.url, sha: options.sha ?? source.initialSha, caches: options.caches ?? [], droneFiles: [], progress: (line) => progress.push(line),
     });
     trees.release(jobId);
     return { tree: trees.treePath(lease), slotDir: join(trees.treePath(lease), '..'), progress: progress.join('\n') };
   };
-  return { trees, update };
+  return { trees, update, cacheDir };
 }
 
 it('moves the old .git aside, deletes it after the update, and sweeps what an earlier update left aside', async () => {
@@ -172,6 +174,142 @@ it('keeps no snapshot of a tree larger than its limit', async () => {
       await trees.update(lease, { cacheDir, repoUrl: source.url, sha: source.initialSha, caches: [], droneFiles: [], progress: (l) => lines.push(l) });
       trees.release(jobId);
       assert.doesNotMatch(lines.join('\n'), /no checkout needed/);
+    }
+    await trees.backgroundDone();
+  } finally {
+    await source.cleanup();
+  }
+});
+
+/** The refs, objects and state of a build's `.git`, as git reports them (what a build would see). */
+async function gitView(tree: string) {
+  const git = async (...args: string[]) => (await exec('git', args, { cwd: tree })).stdout;
+  await git('fsck', '--connectivity-only', '--no-progress');
+  return {
+    refs: (await git('for-each-ref', '--format=%(refname) %(objectname) %(*objectname) %(symref)')).split('\n').sort(),
+    head: (await git('rev-parse', 'HEAD')).trim(),
+    status: await git('status', '--porcelain', '--ignored'),
+    url: (await git('config', '--get', 'remote.origin.url')).trim(),
+  };
+}
+
+/** What a new build's `.git` of the cache as it is now holds: a tree updated by trees that never saw this slot. */
+async function freshView(source: GitRepo, cacheDir: string, sha: string, name: string) {
+  const fresh = new IncrementalTrees({ root: join(dir, `fresh-${name}`), hostEnv: pickHostEnv(process.env) });
+  const lease = fresh.lease('p', 'fresh');
+  await fresh.update(lease, { cacheDir, repoUrl: source.url, sha, caches: [], droneFiles: [], progress: () => {} });
+  const view = await gitView(fresh.treePath(lease));
+  fresh.release('fresh');
+  await fresh.backgroundDone();
+  return view;
+}
+
+it('keeps the build\'s .git no build touched, brought along to new commits, branches, tags and a repacked cache', async () => {
+  const source = await createGitRepo({ files: { 'README.md': 'one\n' } });
+  try {
+    const { trees, update, cacheDir } = await treesOf(source, 'kept-git');
+    const fetch = () => exec('git', ['fetch', '--quiet', '--prune', source.url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { cwd: cacheDir });
+    const first = await update('j1');
+    const gitDirOf = async () => (await stat(join(first.tree, '.git'))).ino;
+    const made = await gitDirOf();
+
+    await update('j2');
+    assert.equal(await gitDirOf(), made, 'the same commit again: the same .git');
+    assert.deepEqual(await gitView(first.tree), await freshView(source, cacheDir, source.initialSha, 'same'));
+
+    // New commits, a new branch and a tag, fetched into the cache (loose objects).
+    const second = await source.commit({ files: { 'b.txt': 'b\n' } });
+    const feature = await source.commit({ branch: 'feature/y', files: { 'y.txt': 'y\n' } });
+    await source.git('tag', 'v2', second);
+    await fetch();
+    await update('j3', { sha: second });
+    assert.equal(await gitDirOf(), made, 'brought along, not made anew');
+    const view = await gitView(first.tree);
+    assert.equal(view.head, second);
+    assert.ok(view.refs.some((r) => r.startsWith(`refs/remotes/origin/feature/y ${feature}`)), 'the new branch');
+    assert.ok(view.refs.some((r) => r.startsWith(`refs/tags/v2 ${second}`)), 'the new tag');
+    assert.deepEqual(view, await freshView(source, cacheDir, second, 'later'));
+    assert.equal(await readFile(join(first.tree, 'b.txt'), 'utf8'), 'b\n');
+
+    // A branch deleted, and the cache repacked with its loose objects pruned.
+    await source.deleteBranch('feature/y');
+    await fetch();
+    await exec('git', ['gc', '--quiet', '--prune=now'], { cwd: cacheDir });
+    await update('j4', { sha: second });
+    assert.equal(await gitDirOf(), made);
+    const repacked = await gitView(first.tree);
+    assert.ok(!repacked.refs.some((r) => r.includes('feature/y')), 'the deleted branch is gone');
+    assert.deepEqual(repacked, await freshView(source, cacheDir, second, 'repacked'));
+    const objects = await readdir(join(first.tree, '.git', 'objects'));
+    for (const d of objects.filter((n) => /^[0-9a-f]{2}$/.test(n))) {
+      assert.deepEqual(await readdir(join(first.tree, '.git', 'objects', d)), [], `the loose objects the cache pruned are unlinked (${d})`);
+    }
+    await trees.backgroundDone();
+  } finally {
+    await source.cleanup();
+  }
+});
+
+it('makes the build\'s .git anew after a build changed anything in it, and never writes through a link a build left there', async () => {
+  const source = await createGitRepo({ files: { 'README.md': 'one\n' } });
+  try {
+    const { trees, update } = await treesOf(source, 'touched-git');
+    const { tree } = await update('j0');
+    const dotGit = join(tree, '.git');
+    const outside = join(dir, 'touched-git-outside.txt');
+    const git = (...args: string[]) => exec('git', args, { cwd: tree });
+    const changes: Record<string, () => Promise<unknown>> = {
+      'a tag': () => git('tag', 'mine'),
+      'a config value': () => git('config', 'user.name', 'build'),
+      'a hook': () => writeFile(join(dotGit, 'hooks-pre-commit'), '#!/bin/sh\n'),
+      'a fetch (FETCH_HEAD)': () => git('fetch', '--quiet', 'origin'),
+      'a commit': async () => {
+        await writeFile(join(tree, 'c.txt'), 'c\n');
+        await git('add', 'c.txt');
+        await git('-c', 'user.name=B', '-c', 'user.email=b@b', 'commit', '--quiet', '-m', 'by the build');
+      },
+      'packed-refs rewritten with the same size': async () => {
+        const text = await readFile(join(dotGit, 'packed-refs'), 'utf8');
+        await writeFile(join(dotGit, 'packed-refs'), text.replace(/[0-9a-f]{40}/, (sha) => `${sha.slice(0, 39)}${sha[39] === '0' ? '1' : '0'}`));
+      },
+      'a directory replaced': async () => {
+        await rm(join(dotGit, 'refs', 'tags'), { recursive: true });
+        await mkdir(join(dotGit, 'refs', 'tags'));
+      },
+      'a directory\'s mode': () => chmod(join(dotGit, 'refs'), 0o700),
+      'HEAD a link to a file outside': async () => {
+        await writeFile(outside, 'not the drone\'s to write\n');
+        await rm(join(dotGit, 'HEAD'));
+        await symlink(outside, join(dotGit, 'HEAD'));
+      },
+      'the index a link to a file outside': async () => {
+        await writeFile(outside, 'not the drone\'s to write\n');
+        await rm(join(dotGit, 'index'));
+        await symlink(outside, join(dotGit, 'index'));
+      },
+    };
+    let job = 1;
+    for (const [what, change] of Object.entries(changes)) {
+      const before = (await stat(dotGit)).ino;
+      await change();
+      await update(`j${job++}`);
+      if (what.includes('outside')) {
+        assert.equal(await readFile(outside, 'utf8'), 'not the drone\'s to write\n', `${what}: written through`);
+        assert.ok((await lstat(join(dotGit, what.startsWith('HEAD') ? 'HEAD' : 'index'))).isFile(), `${what}: replaced by a file`);
+      } else {
+        assert.notEqual((await stat(dotGit)).ino, before, `${what}: a new .git`);
+      }
+      const view = await gitView(tree);
+      assert.equal(view.head, source.initialSha, what);
+      assert.equal(view.status, '', `${what}: a clean tree`);
+      assert.ok(!view.refs.some((r) => r.startsWith('refs/tags/mine ')), `${what}: no tag of a build`);
+      assert.equal((await git('config', '--local', '--get', 'user.name').catch(() => ({ stdout: '' }))).stdout, '', `${what}: no config of a build`);
+      await assert.rejects(stat(join(dotGit, 'FETCH_HEAD')), `${what}: no FETCH_HEAD`);
+      assert.equal((await readdir(join(dotGit, 'refs'))).length, 3);
+      // Left as made: the next update keeps it.
+      const kept = (await stat(dotGit)).ino;
+      await update(`j${job++}`);
+      assert.equal((await stat(dotGit)).ino, kept, `after ${what}: kept again`);
     }
     await trees.backgroundDone();
   } finally {

@@ -1,0 +1,98 @@
+/**
+ * Whether a build's `.git` is still exactly as the drone made it (build-git-dir.ts), so
+ * that the next build of the slot can keep it — brought along to the cache's new refs and
+ * objects — instead of a new one being made and the old one deleted: ~10 ms of the
+ * drone's thread on the path of a trivial build, most of it the deletion's file
+ * operations competing with the build's own.
+ *
+ * A record lists every entry of the `.git` with what identifies it, taken right after the
+ * update, and the `.git` is unchanged when a walk finds the same entries, each the same:
+ *
+ *   - a directory: the same directory (inode), mode and owner;
+ *   - a file the drone wrote (config, packed-refs, a ref, alternates): a regular file with
+ *     the same mode, owner and text — read and compared, since a change made within the
+ *     clock's tick of the drone's own write would not show in its ctime;
+ *   - an object file linked from the cache: the same inode, size, mode and mtime. Not its
+ *     ctime or link count, which other slots' links to the same file change. Changing an
+ *     object file in place, its size and mtime kept, would change the cache's own copy
+ *     too (it is the same file), and is no more possible than before;
+ *   - HEAD and index: only that each is a regular file (or absent): every update replaces
+ *     both, and a build's `git status` rewrites the index.
+ *
+ * Anything else — a new entry (a tag, a hook, FETCH_HEAD, a loose object a build's commit
+ * wrote), one gone, a symbolic link where a file was — and the `.git` is made anew. A
+ * `.git` of more than `maxEntries` entries (a cache of many loose objects) gets no record:
+ * the walk is made in the drone's thread and must stay short.
+ */
+import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import type { MadeBuildGit } from './build-git-dir.ts';
+import { DEFAULT_SNAPSHOT_MAX_ENTRIES } from './tree-snapshot.ts';
+
+/** Replaced by every update, whatever a build did to them. */
+const REPLACED = new Set(['HEAD', 'index']);
+
+export class BuildGitRecord {
+  private constructor(
+    /** What the `.git` was made of (its objects, the files written and their text). */
+    readonly made: MadeBuildGit,
+    private readonly entries: Map<string, string>,
+  ) {}
+
+  /** The `.git` at `gitDir` as it is now, made as `made` says; undefined when it is too large or cannot be read. */
+  static take(gitDir: string, made: MadeBuildGit, maxEntries = DEFAULT_SNAPSHOT_MAX_ENTRIES): BuildGitRecord | undefined {
+    const entries = walk(gitDir, made, maxEntries);
+    return entries && new BuildGitRecord(made, entries);
+  }
+
+  /** Whether the `.git` at `gitDir` holds exactly the recorded entries, unchanged (any error: no). */
+  unchanged(gitDir: string): boolean {
+    const now = walk(gitDir, this.made, this.entries.size);
+    if (!now || now.size !== this.entries.size) return false;
+    for (const [path, signature] of now) if (this.entries.get(path) !== signature) return false;
+    return true;
+  }
+}
+
+/** Every entry's signature (see the file comment), by its path in the `.git`; undefined past `maxEntries` or on any error. */
+function walk(gitDir: string, made: MadeBuildGit, maxEntries: number): Map<string, string> | undefined {
+  const objects = new Set(made.objects.map((f) => `objects/${f}`));
+  const entries = new Map<string, string>();
+  const visit = (dir: string, relative: string): boolean => {
+    for (const name of readdirSync(dir)) {
+      if (entries.size >= maxEntries) return false;
+      const rel = relative === '' ? name : `${relative}/${name}`;
+      const path = join(dir, name);
+      const stats = lstatSync(path, { bigint: true });
+      entries.set(rel, signature(rel, path, stats, made, objects));
+      if (stats.isDirectory() && !visit(path, rel)) return false;
+    }
+    return true;
+  };
+  try {
+    const root = lstatSync(gitDir, { bigint: true });
+    if (!root.isDirectory()) return undefined;
+    entries.set('', owned('d', root, root.ino));
+    return visit(gitDir, '') ? entries : undefined;
+  } catch {
+    return undefined; // gone, unreadable, replaced while walked: not known to be unchanged
+  }
+}
+
+function signature(rel: string, path: string, stats: BigIntStats, made: MadeBuildGit, objects: Set<string>): string {
+  if (REPLACED.has(rel)) return stats.isFile() ? 'replaced' : 'not a file';
+  if (stats.isDirectory()) return owned('d', stats, stats.ino);
+  if (!stats.isFile()) return `other ${stats.mode}`;
+  const text = made.written.get(rel);
+  if (text !== undefined) {
+    // Read only when it is the size written: any other size is a change already.
+    const same = stats.size === BigInt(Buffer.byteLength(text)) && readFileSync(path, 'utf8') === text;
+    return owned(same ? 'w' : 'w-changed', stats);
+  }
+  if (objects.has(rel)) return owned('o', stats, `${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+  return owned('f', stats, `${stats.ino}:${stats.size}:${stats.ctimeNs}`);
+}
+
+function owned(kind: string, stats: BigIntStats, more: unknown = ''): string {
+  return `${kind}:${stats.mode}:${stats.uid}:${stats.gid}:${stats.dev}:${more}`;
+}
