@@ -12,10 +12,12 @@
  *   - a file the drone wrote (config, packed-refs, a ref, alternates): a regular file with
  *     the same mode, owner and text — read and compared, since a change made within the
  *     clock's tick of the drone's own write would not show in its ctime;
- *   - an object file linked from the cache: the same inode, size, mode and mtime. Not its
- *     ctime or link count, which other slots' links to the same file change. Changing an
- *     object file in place, its size and mtime kept, would change the cache's own copy
- *     too (it is the same file), and is no more possible than before;
+ *   - an object file linked from the cache: still the cache's own file (the same inode as
+ *     the cache's file of that name, which the cache keeps alive, so no new file can have
+ *     it), with the same mode and owner — or one the cache no longer has (a `git gc`),
+ *     which the refresh unlinks. Not its ctime or link count, which other slots' links to
+ *     the same file change. Changing an object file in place would change the cache's
+ *     own copy too (it is the same file), and is no more possible than before;
  *   - HEAD and index: only that each is a regular file (or absent): every update replaces
  *     both, and a build's `git status` rewrites the index.
  *
@@ -36,18 +38,23 @@ export class BuildGitRecord {
   private constructor(
     /** What the `.git` was made of (its objects, the files written and their text). */
     readonly made: MadeBuildGit,
+    /** The drone's cache of the repository, whose object files the `.git` links. */
+    private readonly cacheDir: string,
     private readonly entries: Map<string, string>,
   ) {}
 
-  /** The `.git` at `gitDir` as it is now, made as `made` says; undefined when it is too large or cannot be read. */
-  static take(gitDir: string, made: MadeBuildGit, maxEntries = DEFAULT_SNAPSHOT_MAX_ENTRIES): BuildGitRecord | undefined {
-    const entries = walk(gitDir, made, maxEntries);
-    return entries && new BuildGitRecord(made, entries);
+  /**
+   * The `.git` at `gitDir` as it is now, made as `made` says from `cacheDir`; undefined
+   * when it is too large or cannot be read.
+   */
+  static take(gitDir: string, made: MadeBuildGit, cacheDir: string, maxEntries = DEFAULT_SNAPSHOT_MAX_ENTRIES): BuildGitRecord | undefined {
+    const entries = walk(gitDir, made, cacheDir, maxEntries);
+    return entries && new BuildGitRecord(made, cacheDir, entries);
   }
 
   /** Whether the `.git` at `gitDir` holds exactly the recorded entries, unchanged (any error: no). */
   unchanged(gitDir: string): boolean {
-    const now = walk(gitDir, this.made, this.entries.size);
+    const now = walk(gitDir, this.made, this.cacheDir, this.entries.size);
     if (!now || now.size !== this.entries.size) return false;
     for (const [path, signature] of now) if (this.entries.get(path) !== signature) return false;
     return true;
@@ -55,7 +62,7 @@ export class BuildGitRecord {
 }
 
 /** Every entry's signature (see the file comment), by its path in the `.git`; undefined past `maxEntries` or on any error. */
-function walk(gitDir: string, made: MadeBuildGit, maxEntries: number): Map<string, string> | undefined {
+function walk(gitDir: string, made: MadeBuildGit, cacheDir: string, maxEntries: number): Map<string, string> | undefined {
   const objects = new Set(made.objects.map((f) => `objects/${f}`));
   const entries = new Map<string, string>();
   const visit = (dir: string, relative: string): boolean => {
@@ -64,7 +71,7 @@ function walk(gitDir: string, made: MadeBuildGit, maxEntries: number): Map<strin
       const rel = relative === '' ? name : `${relative}/${name}`;
       const path = join(dir, name);
       const stats = lstatSync(path, { bigint: true });
-      entries.set(rel, signature(rel, path, stats, made, objects));
+      entries.set(rel, signature(rel, path, stats, made, objects.has(rel) ? join(cacheDir, rel) : undefined));
       if (stats.isDirectory() && !visit(path, rel)) return false;
     }
     return true;
@@ -79,7 +86,8 @@ function walk(gitDir: string, made: MadeBuildGit, maxEntries: number): Map<strin
   }
 }
 
-function signature(rel: string, path: string, stats: BigIntStats, made: MadeBuildGit, objects: Set<string>): string {
+/** `cacheFile`: the cache's file this entry was linked from, for an object file. */
+function signature(rel: string, path: string, stats: BigIntStats, made: MadeBuildGit, cacheFile: string | undefined): string {
   if (REPLACED.has(rel)) return stats.isFile() ? 'replaced' : 'not a file';
   if (stats.isDirectory()) return owned('d', stats, stats.ino);
   if (!stats.isFile()) return `other ${stats.mode}`;
@@ -89,7 +97,11 @@ function signature(rel: string, path: string, stats: BigIntStats, made: MadeBuil
     const same = stats.size === BigInt(Buffer.byteLength(text)) && readFileSync(path, 'utf8') === text;
     return owned(same ? 'w' : 'w-changed', stats);
   }
-  if (objects.has(rel)) return owned('o', stats, `${stats.ino}:${stats.size}:${stats.mtimeNs}`);
+  if (cacheFile !== undefined) {
+    const cached = lstatSync(cacheFile, { bigint: true, throwIfNoEntry: false });
+    const linked = cached === undefined || (cached.ino === stats.ino && cached.dev === stats.dev);
+    return owned('o', stats, linked ? 'linked' : stats.ino);
+  }
   return owned('f', stats, `${stats.ino}:${stats.size}:${stats.ctimeNs}`);
 }
 

@@ -256,9 +256,11 @@ export class IncrementalTrees {
     const dotGit = join(tree, '.git');
     const kept = this.#buildGits.get(slotDir);
     this.#buildGits.delete(slotDir);
-    const placeBuildGit = async (): Promise<{ temp?: string; made?: MadeBuildGit }> => {
+    const placeBuildGit = async (): Promise<{ temp?: string; made?: MadeBuildGit; record?: BuildGitRecord }> => {
       if (kept && kept.of === buildGitKey(update) && kept.record.unchanged(dotGit)) {
         const made = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt);
+        // Nothing to bring along: the record still holds (HEAD and index are not in it).
+        if (made && sameBuildGit(made, kept.record.made)) return { made, record: kept.record };
         if (made) return { made };
       }
       const [cloned, removed] = await Promise.allSettled([cloneForBuild(), this.#discardBuildGit(slotDir, tree)]);
@@ -271,7 +273,7 @@ export class IncrementalTrees {
     };
     const [cleaned, placed] = await Promise.allSettled([cleanTree(), placeBuildGit()]);
     if (placed.status === 'rejected') throw placed.reason;
-    const { temp, made } = placed.value;
+    const { temp, made, record: stillHolds } = placed.value;
     try {
       if (cleaned.status === 'rejected') throw cleaned.reason;
       if (temp) renameSync(join(temp, '.git'), dotGit);
@@ -282,7 +284,7 @@ export class IncrementalTrees {
     } finally {
       if (temp) await rm(temp, { recursive: true, force: true });
     }
-    const record = made && BuildGitRecord.take(dotGit, made);
+    const record = stillHolds ?? (made && BuildGitRecord.take(dotGit, made, update.cacheDir));
     if (record) this.#buildGits.set(slotDir, { of: buildGitKey(update), record });
     await writeTreeState(slotDir, { sha: update.sha, droneFiles: update.droneFiles });
   }
@@ -300,6 +302,14 @@ export class IncrementalTrees {
     // No template: no hooks or excludes of the host's git installation in the private repository.
     await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
   }
+}
+
+/** Whether two build .git's hold the same objects and the same written files. */
+function sameBuildGit(a: MadeBuildGit, b: MadeBuildGit): boolean {
+  if (a.local !== b.local || a.objects.length !== b.objects.length || a.written.size !== b.written.size) return false;
+  for (let i = 0; i < a.objects.length; i++) if (a.objects[i] !== b.objects[i]) return false;
+  for (const [path, text] of a.written) if (b.written.get(path) !== text) return false;
+  return true;
 }
 
 /** What a kept build's .git must have been made for: the same repository URL (its origin) and objects mount. */

@@ -272,9 +272,22 @@ it('makes the build\'s .git anew after a build changed anything in it, and never
         const text = await readFile(join(dotGit, 'packed-refs'), 'utf8');
         await writeFile(join(dotGit, 'packed-refs'), text.replace(/[0-9a-f]{40}/, (sha) => `${sha.slice(0, 39)}${sha[39] === '0' ? '1' : '0'}`));
       },
-      'a directory replaced': async () => {
+      'a directory replaced by a link': async () => {
+        await mkdir(join(dir, 'touched-git-tags'), { recursive: true });
         await rm(join(dotGit, 'refs', 'tags'), { recursive: true });
-        await mkdir(join(dotGit, 'refs', 'tags'));
+        await symlink(join(dir, 'touched-git-tags'), join(dotGit, 'refs', 'tags'));
+      },
+      'an object file replaced by a copy': async () => {
+        const packs = join(dotGit, 'objects', 'pack');
+        const loose = (await readdir(join(dotGit, 'objects'))).filter((d) => /^[0-9a-f]{2}$/.test(d));
+        const [file] = loose.length > 0
+          ? [join(dotGit, 'objects', loose[0], (await readdir(join(dotGit, 'objects', loose[0])))[0])]
+          : [join(packs, (await readdir(packs)).find((f) => f.endsWith('.pack'))!)];
+        const bytes = await readFile(file);
+        const { mtime, atime } = await stat(file);
+        await rm(file);
+        await writeFile(file, bytes, { mode: 0o444 });
+        await utimes(file, atime, mtime);
       },
       'a directory\'s mode': () => chmod(join(dotGit, 'refs'), 0o700),
       'HEAD a link to a file outside': async () => {
