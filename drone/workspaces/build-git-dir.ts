@@ -118,6 +118,8 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
  * the refs rewritten when they moved. Undefined, with nothing changed, when that is not a
  * matter of objects and refs (another local branch, another layout): the caller makes it
  * anew. Files are replaced, never written through: whatever is there is removed first.
+ * A failure half-way (an object file gone while being linked) rejects, the `.git` partly
+ * brought along: the caller makes it anew then too.
  */
 export async function refreshBuildGitDir(made: MadeBuildGit, cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<MadeBuildGit | undefined> {
   const plan = planBuildGit(cacheDir, repoUrl, objectsAt);

@@ -258,7 +258,9 @@ export class IncrementalTrees {
     this.#buildGits.delete(slotDir);
     const placeBuildGit = async (): Promise<{ temp?: string; made?: MadeBuildGit; record?: BuildGitRecord }> => {
       if (kept && kept.of === buildGitKey(update) && kept.record.unchanged(dotGit)) {
-        const made = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt);
+        // A refresh that fails half-way (an object file gone while linked: a `git gc` of
+        // the cache) leaves a .git that is then moved aside like any other.
+        const made = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt).catch(() => undefined);
         // Nothing to bring along: the record still holds (HEAD and index are not in it).
         if (made && sameBuildGit(made, kept.record.made)) return { made, record: kept.record };
         if (made) return { made };

@@ -244,6 +244,18 @@ it('keeps the build\'s .git no build touched, brought along to new commits, bran
     for (const d of objects.filter((n) => /^[0-9a-f]{2}$/.test(n))) {
       assert.deepEqual(await readdir(join(first.tree, '.git', 'objects', d)), [], `the loose objects the cache pruned are unlinked (${d})`);
     }
+
+    // An object file of the cache that cannot be linked (a directory in its place here; a
+    // file a `git gc` removed while it was being linked, in life): the refresh fails half-way,
+    // and the build gets a new .git (a clone, as the cache's layout is not the usual one).
+    await mkdir(join(cacheDir, 'objects', 'ab', 'c'.repeat(38)), { recursive: true });
+    const failed = await update('j5', { sha: second });
+    assert.notEqual(await gitDirOf(), made, 'made anew');
+    assert.doesNotMatch(failed.progress, /could not be updated/, 'only the .git, not the whole workspace');
+    // (No fsck: the clone copied the cache's odd directory, which fsck rightly names.)
+    assert.equal((await exec('git', ['rev-parse', 'HEAD'], { cwd: first.tree })).stdout.trim(), second);
+    assert.equal((await exec('git', ['status', '--porcelain', '--ignored'], { cwd: first.tree })).stdout, '');
+    await rm(join(cacheDir, 'objects', 'ab'), { recursive: true });
     await trees.backgroundDone();
   } finally {
     await source.cleanup();
