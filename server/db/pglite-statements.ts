@@ -89,7 +89,7 @@ export function usePreparedStatements(client: PGlite, capacity = CAPACITY): bool
     const withStatements: Transaction = Object.create(tx);
     withStatements.query = (async <R>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<R>> => {
       if (tx.closed || !statements.wants(text, options)) return tx.query<R>(text, params, options);
-      return locks.runExclusive(() => statements.run<R>(text, params ?? [], options));
+      return locks.runExclusive(() => statements.run<R>(text, params ?? [], options, true));
     }) as Transaction['query'];
     return callback(withStatements);
   })) as PGlite['transaction'];
@@ -115,17 +115,44 @@ class PreparedStatements {
     return false;
   }
 
-  /** Runs `text` as a named statement (made now when it is not yet); call under PGlite's query lock. */
-  async run<T>(text: string, params: unknown[], options: QueryOptions): Promise<Results<T>> {
+  /**
+   * Runs `text` as a named statement (made now when it is not yet); call under PGlite's
+   * query lock. `inTransaction`: inside a transaction block, which a failed statement aborts.
+   */
+  async run<T>(text: string, params: unknown[], options: QueryOptions, inTransaction = false): Promise<Results<T>> {
+    await this.#closeStale(inTransaction);
     try {
       return await this.#runPrepared<T>(text, params, options);
     } catch (err) {
       // A table the statement reads changed its columns (DDL after it was made): PostgreSQL
-      // re-plans by itself but will not change a statement's row description. Made anew.
+      // re-plans by itself but will not change a statement's row description. Made anew —
+      // and run again, outside a transaction. Inside one, the failure aborted it, and a
+      // second run could only answer "current transaction is aborted", hiding this error:
+      // it is the caller's, the statement is forgotten, and closed after the transaction.
       if (!(err instanceof messages.DatabaseError && err.code === '0A000' && /cached plan must not change result type/.test(err.message))) throw err;
+      if (inTransaction) {
+        this.#forget(text);
+        throw err;
+      }
       await this.#close(text);
       return this.#runPrepared<T>(text, params, options);
     }
+  }
+
+  /** Statements forgotten inside a transaction, to close once outside one. */
+  readonly #stale: string[] = [];
+
+  #forget(text: string): void {
+    const statement = this.#prepared.get(text);
+    if (!statement) return;
+    this.#prepared.delete(text);
+    this.#stale.push(statement.name);
+  }
+
+  async #closeStale(inTransaction: boolean): Promise<void> {
+    if (inTransaction || this.#stale.length === 0) return;
+    const names = this.#stale.splice(0);
+    await this.#exec(concat([...names.map((name) => protocol.serialize.close({ type: 'S', name })), protocol.serialize.sync()]), 'close');
   }
 
   async #runPrepared<T>(text: string, params: unknown[], options: QueryOptions): Promise<Results<T>> {

@@ -186,6 +186,19 @@ test('a statement whose table changed its columns is made anew', async () => {
   assert.deepEqual((await prepared.query(star, [1])).rows, [{ a: 1 }]);
   await prepared.exec(`alter table shapes add column b text default 'new'`);
   assert.deepEqual((await prepared.query(star, [1])).rows, [{ a: 1, b: 'new' }]);
+
+  // Inside a transaction the failure is the caller's, not hidden behind "current
+  // transaction is aborted"; the statement is made anew after it, the old one closed.
+  await prepared.exec(`alter table shapes add column c int default 3`);
+  const failed = await prepared.transaction(async (tx) => {
+    await tx.query(star, [1]);
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(failed instanceof messages.DatabaseError && failed.code === '0A000', String(failed));
+  const names = await preparedNames();
+  assert.deepEqual((await prepared.query(star, [1])).rows, [{ a: 1, b: 'new', c: 3 }]);
+  assert.deepEqual((await prepared.query(star, [1])).rows, [{ a: 1, b: 'new', c: 3 }]);
+  const after = await preparedNames();
+  assert.equal(after.length, names.length, 'the forgotten statement was closed when its successor was made');
 });
 
 test('drizzle on it reads and writes what it does on PGlite as it comes', async () => {
