@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -211,6 +211,8 @@ it('keeps the build\'s .git no build touched, brought along to new commits, bran
     const fetch = () => exec('git', ['fetch', '--quiet', '--prune', source.url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { cwd: cacheDir });
     const first = await update('j1');
     const gitDirOf = async () => (await stat(join(first.tree, '.git'))).ino;
+    // Held open, the first .git's inode stays taken after a deletion: a new .git cannot get it.
+    const held = await open(join(first.tree, '.git'), 'r');
     const made = await gitDirOf();
 
     await update('j2');
@@ -256,6 +258,7 @@ it('keeps the build\'s .git no build touched, brought along to new commits, bran
     assert.equal((await exec('git', ['rev-parse', 'HEAD'], { cwd: first.tree })).stdout.trim(), second);
     assert.equal((await exec('git', ['status', '--porcelain', '--ignored'], { cwd: first.tree })).stdout, '');
     await rm(join(cacheDir, 'objects', 'ab'), { recursive: true });
+    await held.close();
     await trees.backgroundDone();
   } finally {
     await source.cleanup();
@@ -315,9 +318,12 @@ it('makes the build\'s .git anew after a build changed anything in it, and never
     };
     let job = 1;
     for (const [what, change] of Object.entries(changes)) {
+      // Held open while it is replaced, so that the new .git cannot get its inode.
+      const held = await open(dotGit, 'r');
       const before = (await stat(dotGit)).ino;
       await change();
       await update(`j${job++}`);
+      await held.close();
       if (what.includes('outside')) {
         assert.equal(await readFile(outside, 'utf8'), 'not the drone\'s to write\n', `${what}: written through`);
         assert.ok((await lstat(join(dotGit, what.startsWith('HEAD') ? 'HEAD' : 'index'))).isFile(), `${what}: replaced by a file`);
