@@ -119,9 +119,12 @@ export async function makeBuildGitDir(cacheDir: string, repoUrl: string, gitDir:
  * matter of objects and refs (another local branch, another layout): the caller makes it
  * anew. Files are replaced, never written through: whatever is there is removed first.
  * A failure half-way (an object file gone while being linked) rejects, the `.git` partly
- * brought along: the caller makes it anew then too.
+ * brought along: the caller makes it anew then too. `changed`: whether anything had to be
+ * brought along.
  */
-export async function refreshBuildGitDir(made: MadeBuildGit, cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string): Promise<MadeBuildGit | undefined> {
+export async function refreshBuildGitDir(
+  made: MadeBuildGit, cacheDir: string, repoUrl: string, gitDir: string, objectsAt?: string,
+): Promise<{ made: MadeBuildGit; changed: boolean } | undefined> {
   const plan = planBuildGit(cacheDir, repoUrl, objectsAt);
   if (!plan || plan.local !== made.local || plan.written.size !== made.written.size) return undefined;
   for (const path of plan.written.keys()) if (!made.written.has(path)) return undefined;
@@ -134,12 +137,12 @@ export async function refreshBuildGitDir(made: MadeBuildGit, cacheDir: string, r
   if (!(await linkAll(gained.map((f) => [join(cacheDir, 'objects', f), join(gitDir, 'objects', f)])))) {
     throw new Error('an object file of the cache could not be linked');
   }
-  for (const f of made.objects) if (!after.has(f)) rmSync(join(gitDir, 'objects', f), { force: true });
-  for (const [path, text] of plan.written) {
-    if (made.written.get(path) !== text) replaceFile(join(gitDir, path), text);
-  }
+  const lost = made.objects.filter((f) => !after.has(f));
+  for (const f of lost) rmSync(join(gitDir, 'objects', f), { force: true });
+  const rewritten = [...plan.written].filter(([path, text]) => made.written.get(path) !== text);
+  for (const [path, text] of rewritten) replaceFile(join(gitDir, path), text);
   const { head: _, ...refreshed } = plan;
-  return refreshed;
+  return { made: refreshed, changed: gained.length + lost.length + rewritten.length > 0 };
 }
 
 /**

@@ -26,10 +26,11 @@
  * `.git` of more than `maxEntries` entries (a cache of many loose objects) gets no record:
  * the walk is made in the drone's thread and must stay short.
  */
-import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { MadeBuildGit } from './build-git-dir.ts';
 import { DEFAULT_SNAPSHOT_MAX_ENTRIES } from './tree-snapshot.ts';
+import { walkTree } from './tree-walk.ts';
 
 /** Replaced by every update, whatever a build did to them. */
 const REPLACED = new Set(['HEAD', 'index']);
@@ -54,55 +55,52 @@ export class BuildGitRecord {
 
   /** Whether the `.git` at `gitDir` holds exactly the recorded entries, unchanged (any error: no). */
   unchanged(gitDir: string): boolean {
-    const now = walk(gitDir, this.made, this.cacheDir, this.entries.size);
+    const now = walk(gitDir, this.made, this.cacheDir, this.entries.size - 1);
     if (!now || now.size !== this.entries.size) return false;
     for (const [path, signature] of now) if (this.entries.get(path) !== signature) return false;
     return true;
   }
 }
 
-/** Every entry's signature (see the file comment), by its path in the `.git`; undefined past `maxEntries` or on any error. */
+/**
+ * Every entry's signature (see the file comment), by its path in the `.git` ('' for the
+ * `.git` itself); undefined past `maxEntries` entries in it or on any error.
+ */
 function walk(gitDir: string, made: MadeBuildGit, cacheDir: string, maxEntries: number): Map<string, string> | undefined {
   const objects = new Set(made.objects.map((f) => `objects/${f}`));
-  const entries = new Map<string, string>();
-  const visit = (dir: string, relative: string): boolean => {
-    for (const name of readdirSync(dir)) {
-      if (entries.size >= maxEntries) return false;
-      const rel = relative === '' ? name : `${relative}/${name}`;
-      const path = join(dir, name);
-      const stats = lstatSync(path, { bigint: true });
-      entries.set(rel, signature(rel, path, stats, made, objects.has(rel) ? join(cacheDir, rel) : undefined));
-      if (stats.isDirectory() && !visit(path, rel)) return false;
-    }
-    return true;
-  };
   try {
     const root = lstatSync(gitDir, { bigint: true });
     if (!root.isDirectory()) return undefined;
-    entries.set('', owned('d', root, root.ino));
-    return visit(gitDir, '') ? entries : undefined;
+    const entries = new Map([['', owned('d', root, root.ino)]]);
+    const within = walkTree(gitDir, maxEntries, (rel, path, stats) => {
+      entries.set(rel, signature(rel, path, stats, made, objects.has(rel) ? join(cacheDir, rel) : undefined));
+    });
+    return within ? entries : undefined;
   } catch {
     return undefined; // gone, unreadable, replaced while walked: not known to be unchanged
   }
 }
 
-/** `cacheFile`: the cache's file this entry was linked from, for an object file. */
+/**
+ * `cacheFile`: the cache's file this entry was linked from, for an object file. Entries of
+ * no kind the drone made (a new one, a link, a file where none was written) need no more
+ * than their kind: their path alone is not in the record.
+ */
 function signature(rel: string, path: string, stats: BigIntStats, made: MadeBuildGit, cacheFile: string | undefined): string {
   if (REPLACED.has(rel)) return stats.isFile() ? 'replaced' : 'not a file';
   if (stats.isDirectory()) return owned('d', stats, stats.ino);
-  if (!stats.isFile()) return `other ${stats.mode}`;
   const text = made.written.get(rel);
-  if (text !== undefined) {
+  if (text !== undefined && stats.isFile()) {
     // Read only when it is the size written: any other size is a change already.
     const same = stats.size === BigInt(Buffer.byteLength(text)) && readFileSync(path, 'utf8') === text;
     return owned(same ? 'w' : 'w-changed', stats);
   }
-  if (cacheFile !== undefined) {
+  if (cacheFile !== undefined && stats.isFile()) {
     const cached = lstatSync(cacheFile, { bigint: true, throwIfNoEntry: false });
     const linked = cached === undefined || (cached.ino === stats.ino && cached.dev === stats.dev);
     return owned('o', stats, linked ? 'linked' : stats.ino);
   }
-  return owned('f', stats, `${stats.ino}:${stats.size}:${stats.ctimeNs}`);
+  return `other ${stats.mode}`;
 }
 
 function owned(kind: string, stats: BigIntStats, more: unknown = ''): string {

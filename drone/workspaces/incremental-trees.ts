@@ -260,10 +260,9 @@ export class IncrementalTrees {
       if (kept && kept.of === buildGitKey(update) && kept.record.unchanged(dotGit)) {
         // A refresh that fails half-way (an object file gone while linked: a `git gc` of
         // the cache) leaves a .git that is then moved aside like any other.
-        const made = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt).catch(() => undefined);
-        // Nothing to bring along: the record still holds (HEAD and index are not in it).
-        if (made && sameBuildGit(made, kept.record.made)) return { made, record: kept.record };
-        if (made) return { made };
+        const refreshed = await refreshBuildGitDir(kept.record.made, update.cacheDir, update.repoUrl, dotGit, update.objectsAt).catch(() => undefined);
+        // Nothing brought along: the record still holds (HEAD and index are not in it).
+        if (refreshed) return refreshed.changed ? { made: refreshed.made } : { made: refreshed.made, record: kept.record };
       }
       const [cloned, removed] = await Promise.allSettled([cloneForBuild(), this.#discardBuildGit(slotDir, tree)]);
       if (cloned.status === 'rejected') throw cloned.reason;
@@ -304,14 +303,6 @@ export class IncrementalTrees {
     // No template: no hooks or excludes of the host's git installation in the private repository.
     await localGit(['init', '--bare', '--quiet', '--template=', join(slotDir, 'git')], { cwd: slotDir, env: this.#options.hostEnv, signal });
   }
-}
-
-/** Whether two build .git's hold the same objects and the same written files. */
-function sameBuildGit(a: MadeBuildGit, b: MadeBuildGit): boolean {
-  if (a.local !== b.local || a.objects.length !== b.objects.length || a.written.size !== b.written.size) return false;
-  for (let i = 0; i < a.objects.length; i++) if (a.objects[i] !== b.objects[i]) return false;
-  for (const [path, text] of a.written) if (b.written.get(path) !== text) return false;
-  return true;
 }
 
 /** What a kept build's .git must have been made for: the same repository URL (its origin) and objects mount. */

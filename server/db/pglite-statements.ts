@@ -101,6 +101,8 @@ class PreparedStatements {
   readonly #prepared = new Map<string, Statement>();
   /** Texts seen once, oldest first. */
   readonly #seen = new Set<string>();
+  /** Names of statements forgotten (made stale by DDL), to close once outside a transaction. */
+  readonly #stale: string[] = [];
   #made = 0;
 
   constructor(private readonly client: PGlite, private readonly capacity: number) {}
@@ -130,18 +132,14 @@ class PreparedStatements {
       // second run could only answer "current transaction is aborted", hiding this error:
       // it is the caller's, the statement is forgotten, and closed after the transaction.
       if (!(err instanceof messages.DatabaseError && err.code === '0A000' && /cached plan must not change result type/.test(err.message))) throw err;
-      if (inTransaction) {
-        this.#forget(text);
-        throw err;
-      }
-      await this.#close(text);
+      this.#forget(text);
+      if (inTransaction) throw err;
+      await this.#closeStale(false);
       return this.#runPrepared<T>(text, params, options);
     }
   }
 
-  /** Statements forgotten inside a transaction, to close once outside one. */
-  readonly #stale: string[] = [];
-
+  /** Forgets the statement of `text`; it is closed by the next `#closeStale` outside a transaction. */
   #forget(text: string): void {
     const statement = this.#prepared.get(text);
     if (!statement) return;
@@ -168,13 +166,6 @@ class PreparedStatements {
     const message = concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]);
     const answer = await this.#exec(message, text);
     return this.#results<T>(statement, answer.messages, options);
-  }
-
-  async #close(text: string): Promise<void> {
-    const statement = this.#prepared.get(text);
-    if (!statement) return;
-    this.#prepared.delete(text);
-    await this.#exec(concat([protocol.serialize.close({ type: 'S', name: statement.name }), protocol.serialize.sync()]), text);
   }
 
   async #prepare(text: string): Promise<Statement> {
