@@ -35,10 +35,13 @@
  *      put into it are gone with it.
  *   7. The state is written.
  *
- * Building the same commit again in a tree no build changed since its update (told by
- * a walk of the tree against the snapshot taken after that update: tree-snapshot.ts)
- * skips steps 2–5: only the build's `.git` is seen to (and with a kept one, its HEAD
- * and index replaced).
+ * A tree no build changed since its update (told by a walk of the tree against the
+ * snapshot taken after that update: tree-snapshot.ts) holds that commit's files and the
+ * caches, nothing else. Building the same commit again then skips steps 2–5: only the
+ * build's `.git` is seen to (and with a kept one, its HEAD and index replaced). Another
+ * commit (a push's) needs only step 3: no uploads to remove, and the checkout leaves
+ * nothing a clean would find — it removes what it wrote for the last commit, and never
+ * writes a `.git` — so the clean and the listing of the commit's directories are spared.
  *
  * A failure in 2–6 makes the slot anew and tries once more. A slot that cannot even be
  * deleted (files a container left owned by root) is moved aside and deleted as far as
@@ -88,6 +91,9 @@ export class WorkspaceCacheError extends Error {
   override name = 'WorkspaceCacheError';
 }
 
+/** What an update does to the tree itself (see `#bringToCommit`). */
+type TreeWork = 'checkout-and-clean' | 'checkout' | 'none';
+
 /** What an update moved aside to delete later is named so. */
 const ASIDE_PREFIX = 'old-git-';
 
@@ -136,15 +142,21 @@ export class IncrementalTrees {
     await clearTreeState(slotDir);
     if (before) {
       try {
-        const kept = snapshot?.of === snapshotKey(update) && before.sha === update.sha && snapshot.tree.unchanged(this.treePath(lease));
-        if (kept) {
+        // As the last update left it (for the same caches and objects mount): no build changed it.
+        const asLeft = snapshot?.of === snapshotKey({ ...update, sha: before.sha }) && snapshot.tree.unchanged(this.treePath(lease));
+        if (asLeft && before.sha.toLowerCase() === update.sha.toLowerCase()) {
           update.progress(`Workspace ${lease.slot} of the project is as the last build of ${before.sha.slice(0, 7)} found it: no checkout needed (incremental)`);
-          await this.#bringToCommit(slotDir, [], update, true);
+          await this.#bringToCommit(slotDir, [], update, 'none');
           this.#snapshots.set(slotDir, snapshot);
           return;
         }
-        update.progress(`Updating workspace ${lease.slot} of the project from ${before.sha.slice(0, 7)} (incremental)`);
-        await this.#bringToCommit(slotDir, before.droneFiles, update);
+        if (asLeft) {
+          update.progress(`Updating workspace ${lease.slot} of the project from ${before.sha.slice(0, 7)}, as the last build found it: checkout only (incremental)`);
+          await this.#bringToCommit(slotDir, [], update, 'checkout');
+        } else {
+          update.progress(`Updating workspace ${lease.slot} of the project from ${before.sha.slice(0, 7)} (incremental)`);
+          await this.#bringToCommit(slotDir, before.droneFiles, update);
+        }
         this.#snapshot(slotDir, update);
         return;
       } catch (err) {
@@ -200,8 +212,12 @@ export class IncrementalTrees {
     return join(this.#options.root, safeDirName(lease.projectId), String(lease.slot));
   }
 
-  /** `treeUnchanged`: the tree is known to be as the last update left it at this commit (only its `.git` is made anew). */
-  async #bringToCommit(slotDir: string, droneFiles: string[], update: TreeUpdate, treeUnchanged = false): Promise<void> {
+  /**
+   * `work`: what the tree needs — steps 2–5 (`'checkout-and-clean'`); only the checkout
+   * (`'checkout'`: the tree is as the last update left it, at another commit); nothing
+   * (`'none'`: as the last update left it at this commit). Only the `.git` is seen to always.
+   */
+  async #bringToCommit(slotDir: string, droneFiles: string[], update: TreeUpdate, work: TreeWork = 'checkout-and-clean'): Promise<void> {
     const tree = join(slotDir, 'tree');
     const privateGit = join(slotDir, 'git');
     const git = (args: string[], cwd = tree) => localGit(args, { cwd, env: this.#options.hostEnv, signal: update.signal });
@@ -219,7 +235,16 @@ export class IncrementalTrees {
     }
 
     const cleanTree = async () => {
-      if (treeUnchanged) return;
+      if (work === 'none') return;
+      if (work === 'checkout') {
+        // The tree holds the last commit's files and the caches, nothing else (the snapshot
+        // says so): a checkout removes the files that commit had and this one lacks, and
+        // writes no `.git` (git refuses such paths), so a clean would find nothing.
+        await localGit(['--git-dir=' + privateGit, '--work-tree=' + tree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--force', '--detach', update.sha], {
+          cwd: tree, env: this.#options.hostEnv, signal: update.signal,
+        });
+        return;
+      }
       // Checkout, clean and the listing of the commit's directories in one shell: the drone
       // starts one process, not three (starting one from the drone's big process blocks its
       // thread for a few milliseconds; the shell starts git for a fraction of that).

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, link, lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -155,6 +155,102 @@ it('takes a tree no build changed as it is, and goes through git again after any
     await restarted.update(lease, { cacheDir: join(dir, 'cache-unchanged'), repoUrl: source.url, sha: source.initialSha, caches: [], droneFiles: [], progress: (l) => lines.push(l) });
     assert.doesNotMatch(lines.join('\n'), kept);
     await Promise.all([trees.backgroundDone(), restarted.backgroundDone()]);
+  } finally {
+    await source.cleanup();
+  }
+});
+
+/** Every entry of a tree but its root `.git`: type, mode, and a file's text or a link's target. */
+async function listing(root: string, at = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of (await readdir(join(root, at))).sort()) {
+    const rel = at ? `${at}/${name}` : name;
+    if (rel === '.git') continue;
+    const path = join(root, rel);
+    const info = await lstat(path);
+    if (info.isSymbolicLink()) out.push(`${rel} -> ${await readlink(path)}`);
+    else if (info.isDirectory()) out.push(`${rel}/`, ...(await listing(root, rel)));
+    else out.push(`${rel} ${(info.mode & 0o777).toString(8)} ${JSON.stringify(await readFile(path, 'utf8'))}`);
+  }
+  return out;
+}
+
+it('brings a tree no build changed to another commit with a checkout alone, leaving what a full update leaves', async () => {
+  const source = await createGitRepo({ files: { 'README.md': 'one\n', 'src/a.txt': 'a\n', 'src/deep/er/b.txt': 'b\n', 'run.sh': 'echo run\n', '.gitignore': '*.log\nbuild/\n' } });
+  try {
+    const { trees, update } = await treesOf(source, 'checkout-only');
+    // `index`: the change is made in the index alone (a submodule, which has no files here).
+    const commit = async (message: string, change: () => Promise<unknown>, index = false) => {
+      await change();
+      if (!index) await source.git('add', '--all');
+      await source.git('commit', '--quiet', '--allow-empty', '-m', message);
+      return (await source.git('rev-parse', 'HEAD')).trim();
+    };
+    const work = source.dir;
+    const shas: Record<string, string> = { initial: source.initialSha };
+    shas['deleted, changed, added, a mode, a link'] = await commit('c1', async () => {
+      await rm(join(work, 'src', 'deep'), { recursive: true });
+      await writeFile(join(work, 'README.md'), 'two\n');
+      await mkdir(join(work, 'n', 'm'), { recursive: true });
+      await writeFile(join(work, 'n', 'm', 'c.txt'), 'c\n');
+      await chmod(join(work, 'run.sh'), 0o755);
+      await symlink('README.md', join(work, 'readme-link'));
+    });
+    shas['a file and a link become directories'] = await commit('c2', async () => {
+      await rm(join(work, 'src', 'a.txt'));
+      await mkdir(join(work, 'src', 'a.txt'));
+      await writeFile(join(work, 'src', 'a.txt', 'inner'), 'i\n');
+      await rm(join(work, 'readme-link'));
+      await mkdir(join(work, 'readme-link'));
+      await writeFile(join(work, 'readme-link', 'x'), 'x\n');
+    });
+    shas['directories become a file and a link'] = await commit('c3', async () => {
+      await rm(join(work, 'src', 'a.txt'), { recursive: true });
+      await writeFile(join(work, 'src', 'a.txt'), 'a again\n');
+      await rm(join(work, 'n'), { recursive: true });
+      await symlink('src', join(work, 'n'));
+    });
+    shas['a submodule added'] = await commit('c4', () => source.git('update-index', '--add', '--cacheinfo', `160000,${source.initialSha},sub`), true);
+    shas['the submodule removed'] = await commit('c5', () => source.git('rm', '--cached', '--quiet', 'sub'), true);
+    shas['back to the first commit'] = source.initialSha;
+    await exec('git', ['fetch', '--quiet', source.url, '+refs/heads/*:refs/heads/*'], { cwd: join(dir, 'cache-checkout-only') });
+
+    let job = 0;
+    // Until the tree has a snapshot (one written within the clock's tick gets none: tree-snapshot.ts).
+    const settle = async (sha: string) => {
+      for (let i = 0; i < 3; i++) if (/no checkout needed/.test((await update(`j${job++}`, { sha })).progress)) return;
+      assert.fail('the tree never got a snapshot');
+    };
+    let current = source.initialSha;
+    await update(`j${job++}`, { sha: current });
+    for (const [what, sha] of Object.entries(shas).slice(1)) {
+      await settle(current);
+      const { tree, progress } = await update(`j${job++}`, { sha });
+      assert.match(progress, /checkout only/, what);
+      const fresh = new IncrementalTrees({ root: join(dir, `fresh-checkout-only-${job}`), hostEnv: pickHostEnv(process.env) });
+      const lease = fresh.lease('p', 'fresh');
+      await fresh.update(lease, { cacheDir: join(dir, 'cache-checkout-only'), repoUrl: source.url, sha, caches: [], droneFiles: [], progress: () => {} });
+      assert.deepEqual(await listing(tree), await listing(fresh.treePath(lease)), `${what}: as a full update leaves it`);
+      assert.equal((await exec('git', ['status', '--porcelain', '--ignored'], { cwd: tree })).stdout, '', `${what}: clean`);
+      assert.equal((await exec('git', ['rev-parse', 'HEAD'], { cwd: tree })).stdout.trim(), sha, what);
+      fresh.release('fresh');
+      await fresh.backgroundDone();
+      current = sha;
+    }
+
+    // A tree a build changed goes through the clean: what the build left is gone.
+    const other = shas['deleted, changed, added, a mode, a link'];
+    await settle(current);
+    const { tree } = await update(`j${job++}`, { sha: current });
+    await writeFile(join(tree, 'out.log'), 'ignored output\n');
+    await mkdir(join(tree, 'build'));
+    const changed = await update(`j${job++}`, { sha: other });
+    assert.doesNotMatch(changed.progress, /checkout only/);
+    assert.ok(!(await listing(tree)).some((e) => e.startsWith('out.log') || e.startsWith('build/')), 'the build\'s files are gone');
+    // Other caches than the last update's: the full update too.
+    await settle(other);
+    assert.doesNotMatch((await update(`j${job++}`, { sha: current, caches: ['build'] })).progress, /checkout only/);
+    await trees.backgroundDone();
   } finally {
     await source.cleanup();
   }
