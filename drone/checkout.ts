@@ -40,6 +40,7 @@ import { redactSecrets } from '../common/secrets/redact.ts';
 import { removeTree } from './remove-tree.ts';
 import { safeDirName } from './safe-dir-name.ts';
 import { looseCommitSubject } from './commit-subject.ts';
+import { FETCH_WITHOUT_MAINTENANCE, FetchMaintenance } from '../common/git/fetch-maintenance.ts';
 import { KnownCommits } from '../common/git/known-commits.ts';
 import { fetchedTip } from '../common/git/fetch-head.ts';
 import { fetchScope } from './known-commits.ts';
@@ -94,6 +95,7 @@ const GIT_ENV_ALLOWED = ['GIT_ASKPASS', 'GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'
 export class RepoCache {
   readonly #locks = new KeyedMutex();
   readonly #knownCommits = new KnownCommits();
+  readonly #maintenance = new FetchMaintenance();
   readonly #trees: IncrementalTrees;
 
   readonly #options: RepoCacheOptions;
@@ -251,6 +253,7 @@ export class RepoCache {
       if (/^\s*bare\s*=\s*true\s*$/m.test(config)) return;
     }
     this.#knownCommits.forget(cacheDir);
+    this.#maintenance.forget(cacheDir);
     await removeTree(cacheDir);
     await mkdir(cacheDir, { recursive: true });
     await this.#git(cacheDir, undefined, signal).raw(['init', '--bare']);
@@ -263,13 +266,16 @@ export class RepoCache {
    */
   async #fetch(cacheDir: string, url: string, refspecs: string[], auth: GitAuth, signal: AbortSignal | undefined, clean: (s: string) => string): Promise<void> {
     try {
-      await runRemoteGit(['-c', 'credential.helper=', 'fetch', '--prune', '--no-tags', url, ...refspecs], {
+      await runRemoteGit(['-c', 'credential.helper=', 'fetch', FETCH_WITHOUT_MAINTENANCE, '--prune', '--no-tags', url, ...refspecs], {
         cwd: cacheDir,
         env: { ...this.#options.hostEnv, GIT_TERMINAL_PROMPT: '0', ...auth.env },
         timeouts: this.#options.gitTimeouts ?? DEFAULT_GIT_TIMEOUTS,
         url,
         signal,
       });
+      // git's own maintenance, every so many fetches rather than after each (fetch-maintenance.ts).
+      // A commit it prunes that a job expects is fetched again (see `checkout`).
+      await this.#maintenance.afterFetch(cacheDir, this.#options.hostEnv);
     } catch (err) {
       if (signal?.aborted) throw err;
       if (err instanceof GitTimeoutError) {

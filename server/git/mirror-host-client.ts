@@ -122,7 +122,7 @@ export class MirrorHost implements Mirrors {
    * since its last fetch into that mirror is answered without a call: one round trip to
    * another process less on a manual build's way to its drone. Anything else — another
    * URL, a sha or refspec, a tip not known to be in the mirror — is the host's to answer;
-   * its answers teach what is in each mirror, and one that fetched (or failed) forgets it.
+   * its answers teach what is in each mirror, and one that ran git's maintenance there (or failed) forgets it.
    */
   async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
     if (ref.branch && !ref.sha && !ref.refspec) {
@@ -136,7 +136,7 @@ export class MirrorHost implements Mirrors {
       this.#inMirror.forget(repoUrl);
       throw err;
     }
-    if (resolved.fetched) this.#inMirror.forget(repoUrl);
+    if (resolved.maintained) this.#inMirror.forget(repoUrl);
     this.#inMirror.add(repoUrl, resolved.sha);
     return { sha: resolved.sha };
   }

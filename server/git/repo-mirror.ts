@@ -18,6 +18,7 @@ import type { GitTimeouts } from '../../common/git/git-timeouts.ts';
 import { GitTimeoutError, runRemoteGit } from '../../common/git/remote-git.ts';
 import { redactSecrets } from '../../common/secrets/redact.ts';
 import { fetchedTip } from '../../common/git/fetch-head.ts';
+import { FETCH_WITHOUT_MAINTENANCE, FetchMaintenance } from '../../common/git/fetch-maintenance.ts';
 import { KnownCommits } from '../../common/git/known-commits.ts';
 import { isObjectId } from '../../common/git/object-id.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
@@ -29,11 +30,11 @@ import { readBlob } from './read-blob.ts';
 export interface Resolved {
   sha: string;
   /**
-   * The mirror was fetched into on the way: a fetch may start git's automatic gc, which
-   * can remove commits no ref reaches, so whatever was known to be in the mirror before
-   * may be gone (the queen's side of the git host forgets it: mirror-host-client.ts).
+   * git's maintenance ran on the mirror on the way (after a fetch: fetch-maintenance.ts):
+   * a gc can remove commits no ref reaches, so whatever was known to be in the mirror
+   * before may be gone (the queen's side of the git host forgets it: mirror-host-client.ts).
    */
-  fetched?: true;
+  maintained?: true;
 }
 
 /** A file read at a commit (`readCommitFile`). */
@@ -87,10 +88,11 @@ const COMMIT_FILES_BYTES = 4 * 1024 * 1024;
 
 export class RepoMirrors {
   readonly #locks = new KeyedMutex();
-  /** Commits seen in a mirror since its last fetch (`#has`, and what a fetch resolved). */
+  /** Commits seen in a mirror since its last maintenance run (what fetches resolved, and what git found). */
   readonly #present = new KnownCommits();
-  /** Fetches begun per mirror, for `Resolved.fetched`. */
-  readonly #fetches = new Map<string, number>();
+  readonly #maintenance = new FetchMaintenance();
+  /** Maintenance runs per mirror, for `Resolved.maintained`. */
+  readonly #maintained = new Map<string, number>();
   readonly #commitFiles = new CommitFileCache(COMMIT_FILES_BYTES);
 
   /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
@@ -120,11 +122,15 @@ export class RepoMirrors {
    * out (common/git/remote-git.ts): a server that never answers fails this job, not the
    * jobs of other repositories waiting behind it.
    */
-  #fetch(path: string, repoUrl: string, args: string[], authEnv: Record<string, string>): Promise<unknown> {
-    this.#fetches.set(path, (this.#fetches.get(path) ?? 0) + 1);
-    return runRemoteGit(['-c', 'credential.helper=', 'fetch', ...args], {
+  async #fetch(path: string, repoUrl: string, args: string[], authEnv: Record<string, string>): Promise<void> {
+    await runRemoteGit(['-c', 'credential.helper=', 'fetch', FETCH_WITHOUT_MAINTENANCE, ...args], {
       cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
     });
+    // A fetch removes no objects; git's maintenance, run here every so many fetches, may.
+    if (await this.#maintenance.afterFetch(path, this.env)) {
+      this.#present.forget(path);
+      this.#maintained.set(path, (this.#maintained.get(path) ?? 0) + 1);
+    }
   }
 
   async #ensure(repoUrl: string): Promise<string> {
@@ -156,9 +162,9 @@ export class RepoMirrors {
   async #resolve(repoUrl: string, ref: RefRequest, authEnv: Record<string, string>, message: (err: unknown) => string): Promise<Resolved> {
     return this.#locks.run(repoUrl, async () => {
       const path = await this.#ensure(repoUrl);
-      const fetchesBefore = this.#fetches.get(path) ?? 0;
+      const runsBefore = this.#maintained.get(path) ?? 0;
       const { sha } = await this.#resolveLocked(path, repoUrl, ref, authEnv, message);
-      return (this.#fetches.get(path) ?? 0) === fetchesBefore ? { sha } : { sha, fetched: true };
+      return (this.#maintained.get(path) ?? 0) === runsBefore ? { sha } : { sha, maintained: true };
     });
   }
 
@@ -167,6 +173,7 @@ export class RepoMirrors {
     // A commit the run's first job fetched needs no fetch again — a commit never changes:
     // the other jobs of a run of a hundred cost one fetch, not a hundred.
     if (ref.sha && ref.fetchedForProject) {
+      if (isObjectId(ref.sha) && this.#present.has(path, ref.sha)) return { sha: ref.sha.toLowerCase() };
       const present = await commitOf(path, this.env, ref.sha);
       if (present) return { sha: present };
     }
@@ -188,15 +195,16 @@ export class RepoMirrors {
       }
       if (ref.sha) return { sha: ref.sha.toLowerCase() };
       if (!tip) throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: it has no such branch`);
-      if (await this.#has(path, tip)) return { sha: tip };
+      // A tip not known to be here is fetched rather than looked for: it is a push's new
+      // commit nearly always, and a git process asking would be one for nothing. (A tip
+      // the mirror has but forgot — after a restart — costs a fetch that brings nothing.)
+      if (this.#present.has(path, tip)) return { sha: tip };
     }
     const extra = ref.refspec ? normalizeRefspec(ref.refspec) : undefined;
     const refspecs = ref.branch ? [`+refs/heads/${ref.branch}:refs/heads/${ref.branch}`] : extra ? [] : ['+refs/heads/*:refs/heads/*'];
     if (extra) refspecs.push(extra.spec);
     try {
       await this.#fetch(path, repoUrl, ['--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, repoUrl, ...refspecs], authEnv);
-      // A fetch may start git's automatic gc, the one thing that removes objects.
-      this.#present.forget(path);
     } catch (err) {
       if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
       throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
@@ -248,18 +256,6 @@ export class RepoMirrors {
     return undefined;
   }
 
-  /**
-   * Whether the mirror has the commit: remembered per mirror once seen (a commit never
-   * leaves a mirror but with the mirror, or a fetch's prune of what no ref reaches —
-   * so a fetch forgets what was remembered), else asked of git.
-   */
-  async #has(path: string, sha: string): Promise<boolean> {
-    if (this.#present.has(path, sha)) return true;
-    if ((await commitOf(path, this.env, sha)) !== sha.toLowerCase()) return false;
-    this.#present.add(path, sha);
-    return true;
-  }
-
   /** The parents of a commit already fetched by `resolve` (a merge commit has two). */
   async parents(repoUrl: string, sha: string): Promise<string[]> {
     return this.#locks.run(repoUrl, async () => {
@@ -286,8 +282,9 @@ export class RepoMirrors {
       const blob = await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
       switch (blob.kind) {
         case 'missing': {
-          // Kept as absent only once the commit itself is known to be here.
-          const lasting = isObjectId(sha) && (await commitOf(path, this.env, sha)) === sha;
+          // Kept as absent only once the commit itself is known to be here (the resolution
+          // that fetched it remembered it: no git process for a push's commit).
+          const lasting = isObjectId(sha) && (this.#present.has(path, sha) || (await commitOf(path, this.env, sha)) === sha);
           if (lasting) this.#commitFiles.set(repoUrl, sha, file, null);
           return { lasting };
         }
@@ -305,6 +302,7 @@ export class RepoMirrors {
   async remove(repoUrl: string): Promise<void> {
     await this.#locks.run(repoUrl, async () => {
       this.#present.forget(this.#pathFor(repoUrl));
+      this.#maintenance.forget(this.#pathFor(repoUrl));
       await rm(this.#pathFor(repoUrl), { recursive: true, force: true });
     });
   }

@@ -9,6 +9,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FETCHES_PER_MAINTENANCE } from '../../common/git/fetch-maintenance.ts';
 import { DEFAULT_GIT_TIMEOUTS } from '../../common/git/git-timeouts.ts';
 import { ResolveError } from '../../server/errors.ts';
 import { GitHostError, MirrorHost } from '../../server/git/mirror-host-client.ts';
@@ -154,7 +155,14 @@ describe('repository mirrors in the git host', () => {
     assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { ...main, sha: tip })), { answered: false, value: { sha: tip } });
     const moved = await repo.commit({ files: { tips: '1' } });
     assert.deepEqual(await whileStopped(() => host.resolve(repo.url, main)), { answered: false, value: { sha: moved } });
-    // That answer fetched: what was known to be in the mirror before is asked again.
+    // A fetch removes nothing: what was known to be in the mirror stays known.
+    assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: true, value: { sha: feature } });
+    // git's maintenance may (a gc), and it runs once in every so many fetches
+    // (fetch-maintenance.ts): after that many, what was known before is asked again.
+    for (let i = 0; i < FETCHES_PER_MAINTENANCE; i++) {
+      const pushed = await repo.commit({ files: { tips: `${i + 2}` } });
+      assert.equal((await host.resolve(repo.url, main)).sha, pushed);
+    }
     assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: false, value: { sha: feature } });
     assert.deepEqual(await whileStopped(() => host.resolve(repo.url, { branch: 'tips-feature' })), { answered: true, value: { sha: feature } });
     // A branch that is gone: the host says so.
