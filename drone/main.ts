@@ -2,6 +2,7 @@
 import pino from 'pino';
 import { exitAfter } from '../common/hard-exit.ts';
 import { boundedStdout } from '../common/log-destination.ts';
+import { checkGitVersion } from '../common/git/git-version.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { ConfigError, loadDroneConfig } from './config.ts';
 import { Drone } from './drone.ts';
@@ -11,6 +12,7 @@ import { DRONE_USAGE } from './usage.ts';
 let config;
 try {
   config = loadDroneConfig(process.argv.slice(2), process.env);
+  await checkGitVersion(config.hostEnv);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   // A misused command line exits 2 with the usage; a bad setting 1, with its one line.

@@ -1,6 +1,6 @@
 /**
  * Starts the queen (and, unless turned off, a local drone). Wiring only. What stops it from
- * starting — a misused command line (exit 2, with the usage), a bad setting, a data
+ * starting — a misused command line (exit 2, with the usage), a bad setting, no git or one too old, a data
  * directory another queen holds, an embedded database that cannot be created or opened, a
  * port in use (exit 1) — is one line on stderr, never a stack trace.
  */
@@ -8,6 +8,7 @@
 import './v8-tuning.ts';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../common/config-error.ts';
+import { checkGitVersion } from '../common/git/git-version.ts';
 import { UsageError } from '../common/usage-error.ts';
 import { exitAfter } from '../common/hard-exit.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
@@ -60,6 +61,7 @@ let queen: Queen;
 try {
   checkQueenArgs(process.argv.slice(2));
   config = loadConfig(process.env, process.argv.slice(2));
+  await checkGitVersion(config.gitEnv);
   // The lock first: with DATABASE_URL too, since the mirrors and secret.key live there.
   lock = await lockDataDir(config.dataDir, 'a Hive queen');
   await checkPortFree(config.host, config.port);

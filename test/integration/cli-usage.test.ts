@@ -4,7 +4,7 @@
  * how to fix) with exit 1 — never a stack trace. Run as the real command.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,25 @@ it('says in one line what setting is wrong, exit 1', async () => {
   const badUrl = await run(['drone', '--queen', 'ftp://x', '--token', 'x'.repeat(20)]);
   assert.equal(badUrl.code, 1);
   assert.match(badUrl.stderr, /^hive drone: Expected --queen to be a ws:\/\/ or wss:\/\/ URL, got "ftp:\/\/x"\n$/);
+});
+
+it('refuses to start a queen or a drone on a git older than it needs, or without git, exit 1', async () => {
+  const fakeBin = join(dataDir, 'old-git-bin');
+  await mkdir(fakeBin, { recursive: true });
+  await writeFile(join(fakeBin, 'git'), '#!/bin/sh\necho "git version 2.25.1"\n', { mode: 0o755 });
+  const oldGit = { PATH: `${fakeBin}:${process.env.PATH}` };
+  const queen = await run(['queen'], { ...oldGit, HIVE_PORT: '0' });
+  assert.equal(queen.code, 1, queen.stderr);
+  assert.equal(queen.stderr, 'hive: git 2.25 is installed; Hive needs git 2.29 or later\n');
+  const drone = await run(['drone', '--queen', 'ws://127.0.0.1:9', '--token', 'x'.repeat(20)], oldGit);
+  assert.equal(drone.code, 1, drone.stderr);
+  assert.equal(drone.stderr, 'hive drone: git 2.25 is installed; Hive needs git 2.29 or later\n');
+  // No git at all: an empty PATH (the command itself is started by node's full path).
+  const emptyBin = join(dataDir, 'empty-bin');
+  await mkdir(emptyBin, { recursive: true });
+  const noGit = await run(['drone', '--queen', 'ws://127.0.0.1:9', '--token', 'x'.repeat(20)], { PATH: emptyBin });
+  assert.equal(noGit.code, 1, noGit.stderr);
+  assert.equal(noGit.stderr, 'hive drone: git could not be run (not found on PATH); Hive needs git 2.29 or later\n');
 });
 
 it('says the port is in use, exit 1, without opening the database', async () => {
