@@ -119,10 +119,11 @@ export class MirrorHost implements Mirrors {
   /**
    * Where a branch of a repository on this disk stands is read here, from its files
    * (local-branch-tip.ts, as the host reads it), and a tip the host has answered with
-   * since its last fetch into that mirror is answered without a call: one round trip to
-   * another process less on a manual build's way to its drone. Anything else — another
-   * URL, a sha or refspec, a tip not known to be in the mirror — is the host's to answer;
-   * its answers teach what is in each mirror, and one that ran git's maintenance there (or failed) forgets it.
+   * since git's last maintenance run on that mirror is answered without a call: one round
+   * trip to another process less on a manual build's way to its drone. Anything else —
+   * another URL, a sha or refspec, a tip not known to be in the mirror — is the host's to
+   * answer; its answers teach what is in each mirror, and one that ran git's maintenance
+   * there (which may remove objects: fetch-maintenance.ts), or failed, forgets it.
    */
   async resolve(repoUrl: string, ref: RefRequest, credentials?: GitCredentials): Promise<{ sha: string }> {
     if (ref.branch && !ref.sha && !ref.refspec) {
