@@ -24,6 +24,7 @@ import { isObjectId } from '../../common/git/object-id.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
 import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { localBranchTip } from './local-branch-tip.ts';
+import { looseCommitFile } from './loose-commit-file.ts';
 import { readBlob } from './read-blob.ts';
 
 /** The commit a request resolved to, which the mirror now has. */
@@ -279,7 +280,9 @@ export class RepoMirrors {
     if (kept !== undefined) return { text: kept ?? undefined, lasting: true };
     return this.#locks.run(repoUrl, async () => {
       const path = this.#pathFor(repoUrl);
-      const blob = await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES);
+      // From the loose objects a push's fetch left, else from git (loose-commit-file.ts).
+      const blob = (await looseCommitFile(path, sha, file, MAX_CONFIG_BYTES))
+        ?? (await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES));
       switch (blob.kind) {
         case 'missing': {
           // Kept as absent only once the commit itself is known to be here (the resolution
