@@ -89,7 +89,7 @@ const COMMIT_FILES_BYTES = 4 * 1024 * 1024;
 
 export class RepoMirrors {
   readonly #locks = new KeyedMutex();
-  /** Commits seen in a mirror since its last maintenance run (what fetches resolved, and what git found). */
+  /** Commits a fetch brought into a mirror (or found there) since its last maintenance run. */
   readonly #present = new KnownCommits();
   readonly #maintenance = new FetchMaintenance();
   /** Maintenance runs per mirror, for `Resolved.maintained`. */
