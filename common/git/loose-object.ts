@@ -53,6 +53,21 @@ export async function readLooseObject(gitDir: string, sha: string, maxBytes?: nu
   return { type, body };
 }
 
+/** A SHA-1 commit object's tree and parents, from its header; undefined when malformed. */
+export function commitHeader(body: Buffer): { tree: string; parents: string[] } | undefined {
+  const end = body.indexOf('\n\n');
+  const lines = body.subarray(0, end < 0 ? body.length : end).toString('latin1').split('\n');
+  const tree = /^tree ([0-9a-f]{40})$/.exec(lines[0] ?? '')?.[1];
+  if (!tree) return undefined;
+  const parents: string[] = [];
+  for (const line of lines.slice(1)) {
+    const parent = /^parent ([0-9a-f]{40})$/.exec(line)?.[1];
+    if (!parent) break; // parents come right after the tree, before the author
+    parents.push(parent);
+  }
+  return { tree, parents };
+}
+
 /** A SHA-1 tree object's entries: name → mode (octal text, as git writes it) and object id; undefined when malformed. */
 export function treeEntries(body: Buffer): Map<string, { mode: string; sha: string }> | undefined {
   const entries = new Map<string, { mode: string; sha: string }>();

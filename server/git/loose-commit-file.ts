@@ -1,5 +1,5 @@
 /**
- * A file at a commit read from the mirror's loose objects — the commit, the trees on the
+ * A file at a commit (and a commit's parents) read from the mirror's loose objects — the commit, the trees on the
  * file's path and the blob — without `git cat-file`: a push's fetch leaves the new commit
  * and its trees loose, and the file (`.hive.yml`) is loose too unless a gc packed it. One
  * git process less (~9 ms here) on a new commit's resolution. Any object on the way that
@@ -7,7 +7,7 @@
  * git (read-blob.ts), whose answers these mirror — a symbolic link is the blob of its
  * target's path, a directory or a submodule not a file.
  */
-import { readLooseObject, treeEntries } from '../../common/git/loose-object.ts';
+import { commitHeader, readLooseObject, treeEntries } from '../../common/git/loose-object.ts';
 import type { BlobResult } from './read-blob.ts';
 
 /** The type git gives an entry of each mode. */
@@ -16,8 +16,7 @@ const TYPE_OF_MODE: Record<string, string> = { '40000': 'tree', '160000': 'commi
 export async function looseCommitFile(gitDir: string, sha: string, file: string, maxBytes: number): Promise<BlobResult | undefined> {
   if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
   const commit = await readLooseObject(gitDir, sha);
-  if (commit?.type !== 'commit') return undefined;
-  const tree = /^tree ([0-9a-f]{40})\n/.exec(commit.body.subarray(0, 46).toString('latin1'))?.[1];
+  const tree = commit?.type === 'commit' ? commitHeader(commit.body)?.tree : undefined;
   if (!tree) return undefined;
   const names = file.split('/');
   if (names.some((name) => name === '' || name === '.' || name === '..')) return undefined;
@@ -39,4 +38,14 @@ export async function looseCommitFile(gitDir: string, sha: string, file: string,
   const blob = await readLooseObject(gitDir, entry.sha, maxBytes);
   if (blob?.type !== 'blob' || blob.body.length > maxBytes) return undefined;
   return { kind: 'blob', text: blob.body.toString('utf8') };
+}
+
+/**
+ * A loose commit's parents as its object records them (what a pull request's merge commit
+ * is checked against: pull-request-ref.ts), or undefined when it is not loose.
+ */
+export async function looseCommitParents(gitDir: string, sha: string): Promise<string[] | undefined> {
+  if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
+  const commit = await readLooseObject(gitDir, sha);
+  return commit?.type === 'commit' ? commitHeader(commit.body)?.parents : undefined;
 }

@@ -24,7 +24,7 @@ import { isObjectId } from '../../common/git/object-id.ts';
 import { CommitFileCache } from './commit-file-cache.ts';
 import { MAX_CONFIG_BYTES } from './mirror-host-protocol.ts';
 import { localBranchTip } from './local-branch-tip.ts';
-import { looseCommitFile } from './loose-commit-file.ts';
+import { looseCommitFile, looseCommitParents } from './loose-commit-file.ts';
 import { readBlob } from './read-blob.ts';
 
 /** The commit a request resolved to, which the mirror now has. */
@@ -257,9 +257,11 @@ export class RepoMirrors {
     return undefined;
   }
 
-  /** The parents of a commit already fetched by `resolve` (a merge commit has two). */
+  /** The parents of a commit already fetched by `resolve` (a merge commit has two): from its loose object, else from git. */
   async parents(repoUrl: string, sha: string): Promise<string[]> {
     return this.#locks.run(repoUrl, async () => {
+      const loose = await looseCommitParents(this.#pathFor(repoUrl), sha);
+      if (loose) return loose;
       const line = await this.#git(this.#pathFor(repoUrl)).raw(['rev-list', '--parents', '-n', '1', sha]);
       return line.trim().split(/\s+/).slice(1);
     });

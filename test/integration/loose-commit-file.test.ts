@@ -1,7 +1,8 @@
 /**
  * A file at a commit read from loose objects (server/git/loose-commit-file.ts) answers as
- * `git cat-file` does (read-blob.ts) for every kind of path, on a real repository; packed
- * objects, short ids and blobs past the limit are left to git.
+ * `git cat-file` does (read-blob.ts) for every kind of path, and a commit's parents as
+ * `git rev-list --parents` lists them, on a real repository; packed objects, short ids
+ * and blobs past the limit are left to git.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, it } from 'node:test';
 import { looseCommitSubject } from '../../drone/commit-subject.ts';
-import { looseCommitFile } from '../../server/git/loose-commit-file.ts';
+import { looseCommitFile, looseCommitParents } from '../../server/git/loose-commit-file.ts';
 import { readBlob } from '../../server/git/read-blob.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 
@@ -56,6 +57,21 @@ it('reads what git reads, for each kind of path, from loose objects', async () =
   assert.equal(await looseCommitSubject(gitDir, sha), 'kinds of paths');
 });
 
+it('reads a commit\'s parents as git lists them: a merge commit\'s two, a root commit\'s none', async () => {
+  const side = await repo.commit({ branch: 'side', from: sha, files: { 'side.txt': 'side\n' } });
+  await repo.git('checkout', '--quiet', repo.defaultBranch);
+  await repo.git('merge', '--quiet', '--no-ff', '-m', 'merge side', 'side');
+  const merge = (await repo.git('rev-parse', 'HEAD')).trim();
+  for (const commit of [merge, side, repo.initialSha]) {
+    const listed = (await repo.git('rev-list', '--parents', '-n', '1', commit)).trim().split(/\s+/).slice(1);
+    assert.deepEqual(await looseCommitParents(gitDir, commit), listed, commit);
+  }
+  assert.equal((await looseCommitParents(gitDir, merge))!.length, 2);
+  assert.deepEqual(await looseCommitParents(gitDir, repo.initialSha), []);
+  assert.equal(await looseCommitParents(gitDir, (await repo.git('rev-parse', `${merge}^{tree}`)).trim()), undefined, 'a tree is no commit');
+  assert.equal(await looseCommitParents(gitDir, merge.slice(0, 20)), undefined);
+});
+
 it('leaves to git what is past the limit, damaged, packed or not named by a full id and plain path', async () => {
   // Past the limit (a 4 MiB file that compresses to a few KiB is not inflated whole either).
   for (const path of ['big.txt', 'zeros.bin']) {
@@ -80,5 +96,6 @@ it('leaves to git what is past the limit, damaged, packed or not named by a full
   await repo.git('gc', '--quiet', '--prune=now');
   assert.equal(await looseCommitFile(gitDir, sha, '.hive.yml', LIMIT), undefined);
   assert.equal(await looseCommitSubject(gitDir, sha), undefined);
+  assert.equal(await looseCommitParents(gitDir, sha), undefined);
   assert.equal((await viaGit('.hive.yml')).kind, 'blob');
 });
