@@ -8,7 +8,8 @@ import { readLooseObject } from '../common/git/loose-object.ts';
 
 /** The subject of a loose commit object in `gitDir`, or undefined (not loose, not a commit, another encoding). */
 export async function looseCommitSubject(gitDir: string, sha: string): Promise<string | undefined> {
-  const object = await readLooseObject(gitDir, sha);
+  // A commit of a megabyte is someone's joke: git reads that one.
+  const object = await readLooseObject(gitDir, sha, 1024 * 1024);
   if (object?.type !== 'commit') return undefined;
   const text = object.body.toString('utf8');
   const headerEnd = text.indexOf('\n\n');

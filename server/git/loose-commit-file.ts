@@ -10,12 +10,19 @@
 import { commitHeader, readLooseObject, treeEntries } from '../../common/git/loose-object.ts';
 import type { BlobResult } from './read-blob.ts';
 
+/**
+ * Commits and trees past this are left to git: a repository could push a tree of millions
+ * of entries, and this reads each object whole (a commit of a few KiB and trees of a few
+ * hundred entries are the usual).
+ */
+const MAX_COMMIT_OR_TREE_BYTES = 4 * 1024 * 1024;
+
 /** The type git gives an entry of each mode. */
 const TYPE_OF_MODE: Record<string, string> = { '40000': 'tree', '160000': 'commit', '100644': 'blob', '100755': 'blob', '120000': 'blob' };
 
 export async function looseCommitFile(gitDir: string, sha: string, file: string, maxBytes: number): Promise<BlobResult | undefined> {
   if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
-  const commit = await readLooseObject(gitDir, sha);
+  const commit = await readLooseObject(gitDir, sha, MAX_COMMIT_OR_TREE_BYTES);
   const tree = commit?.type === 'commit' ? commitHeader(commit.body)?.tree : undefined;
   if (!tree) return undefined;
   const names = file.split('/');
@@ -23,7 +30,7 @@ export async function looseCommitFile(gitDir: string, sha: string, file: string,
   let entry = { mode: '40000', sha: tree };
   for (const name of names) {
     if (entry.mode !== '40000') return { kind: 'missing' }; // a path through a file
-    const object = await readLooseObject(gitDir, entry.sha);
+    const object = await readLooseObject(gitDir, entry.sha, MAX_COMMIT_OR_TREE_BYTES);
     if (object?.type !== 'tree') return undefined;
     const entries = treeEntries(object.body);
     if (!entries) return undefined;
@@ -46,6 +53,6 @@ export async function looseCommitFile(gitDir: string, sha: string, file: string,
  */
 export async function looseCommitParents(gitDir: string, sha: string): Promise<string[] | undefined> {
   if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
-  const commit = await readLooseObject(gitDir, sha);
+  const commit = await readLooseObject(gitDir, sha, MAX_COMMIT_OR_TREE_BYTES);
   return commit?.type === 'commit' ? commitHeader(commit.body)?.parents : undefined;
 }
