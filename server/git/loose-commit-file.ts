@@ -20,10 +20,15 @@ const MAX_COMMIT_OR_TREE_BYTES = 4 * 1024 * 1024;
 /** The type git gives an entry of each mode. */
 const TYPE_OF_MODE: Record<string, string> = { '40000': 'tree', '160000': 'commit', '100644': 'blob', '100755': 'blob', '120000': 'blob' };
 
-export async function looseCommitFile(gitDir: string, sha: string, file: string, maxBytes: number): Promise<BlobResult | undefined> {
+/** The header (tree, parents) of the loose commit `sha`, named by its full SHA-1; else undefined. */
+async function looseCommit(gitDir: string, sha: string): Promise<{ tree: string; parents: string[] } | undefined> {
   if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
   const commit = await readLooseObject(gitDir, sha, MAX_COMMIT_OR_TREE_BYTES);
-  const tree = commit?.type === 'commit' ? commitHeader(commit.body)?.tree : undefined;
+  return commit?.type === 'commit' ? commitHeader(commit.body) : undefined;
+}
+
+export async function looseCommitFile(gitDir: string, sha: string, file: string, maxBytes: number): Promise<BlobResult | undefined> {
+  const tree = (await looseCommit(gitDir, sha))?.tree;
   if (!tree) return undefined;
   const names = file.split('/');
   if (names.some((name) => name === '' || name === '.' || name === '..')) return undefined;
@@ -52,7 +57,5 @@ export async function looseCommitFile(gitDir: string, sha: string, file: string,
  * is checked against: pull-request-ref.ts), or undefined when it is not loose.
  */
 export async function looseCommitParents(gitDir: string, sha: string): Promise<string[] | undefined> {
-  if (!/^[0-9a-f]{40}$/.test(sha)) return undefined;
-  const commit = await readLooseObject(gitDir, sha, MAX_COMMIT_OR_TREE_BYTES);
-  return commit?.type === 'commit' ? commitHeader(commit.body)?.parents : undefined;
+  return (await looseCommit(gitDir, sha))?.parents;
 }

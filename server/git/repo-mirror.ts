@@ -283,13 +283,14 @@ export class RepoMirrors {
     return this.#locks.run(repoUrl, async () => {
       const path = this.#pathFor(repoUrl);
       // From the loose objects a push's fetch left, else from git (loose-commit-file.ts).
-      const blob = (await looseCommitFile(path, sha, file, MAX_CONFIG_BYTES))
-        ?? (await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES));
+      const loose = await looseCommitFile(path, sha, file, MAX_CONFIG_BYTES);
+      const blob = loose ?? (await readBlob(path, { ...this.env, GIT_TERMINAL_PROMPT: '0' }, `${sha}:${file}`, MAX_CONFIG_BYTES));
       switch (blob.kind) {
         case 'missing': {
-          // Kept as absent only once the commit itself is known to be here (the resolution
-          // that fetched it remembered it: no git process for a push's commit).
-          const lasting = isObjectId(sha) && (this.#present.has(path, sha) || (await commitOf(path, this.env, sha)) === sha);
+          // Kept as absent only once the commit itself is known to be here: read just now
+          // from its loose object, or remembered by the resolution that fetched it — no git
+          // process for a push's commit — else asked of git.
+          const lasting = isObjectId(sha) && (loose !== undefined || this.#present.has(path, sha) || (await commitOf(path, this.env, sha)) === sha);
           if (lasting) this.#commitFiles.set(repoUrl, sha, file, null);
           return { lasting };
         }
