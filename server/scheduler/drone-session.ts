@@ -209,9 +209,12 @@ export class DroneSession {
     for (const ref of hello.running) {
       const job = await findJob(db, ref.jobId);
       const active = !!job && job.lease === ref.lease && ACTIVE_STATUSES.includes(job.status);
-      // Reaped while the drone was away, and the drone has more to say (it went on
-      // building): it keeps the job and sends the rest, recorded as its late result.
-      const late = !!job && job.lease === ref.lease && takesLateEvents(job) && ref.lastSeq > job.lastSeq;
+      // Reaped while the drone was away, and the drone went on building: it keeps the job
+      // and sends the rest, recorded as its late result. Holding the job under its lease,
+      // the drone always has more to say — events not stored yet, or, still building with
+      // nothing new printed (back before its next line), at least its end. (A seq
+      // behind the stored one cannot come from a drone that kept the job.)
+      const late = !!job && job.lease === ref.lease && takesLateEvents(job) && ref.lastSeq >= job.lastSeq;
       const keep = active || late;
       resume.push({ jobId: ref.jobId, lease: ref.lease, ackedSeq: keep ? job!.lastSeq : 0, keep });
       if (keep) kept.push(ref.jobId);

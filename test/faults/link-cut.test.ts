@@ -92,10 +92,13 @@ describe('the drone ⇄ queen link', { concurrency: false }, () => {
     const lostLog = await jobLog(queen.api, lost.jobId);
     assertNumberedLog(lostLog, undefined, 10);
     // The drone's jobs run on meanwhile: the retried one's later lines must not reach its
-    // new attempt; the errored one's are its late result.
+    // new attempt; the errored one's are its late result. The link comes back before they
+    // print another line, so the drone returns with nothing unsent: a job it still builds
+    // has more to say all the same (its end), and keeps it.
     const late = waitForOutput(queen, lost.jobId, /the drone finished after the job was reaped: passed/, 30_000);
-    await Promise.all([lost.open(), retried.open()]);
     proxy.restore();
+    await queen.waitForDrones(1);
+    await Promise.all([lost.open(), retried.open()]);
 
     const rerun = await queen.waitForJob(retried.jobId, ['passed', 'failed', 'errored', 'cancelled', 'timed_out'], 30_000);
     assert.equal(rerun.status, 'passed', rerun.message ?? '');
