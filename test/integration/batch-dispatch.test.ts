@@ -14,6 +14,7 @@ import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
+import { resultRows } from '../../server/db/transfer/raw-sql.ts';
 
 let queen: TestQueen;
 let repo: GitRepo;
@@ -38,7 +39,7 @@ async function queueCopies(modelId: string, count: number): Promise<string[]> {
     from jobs m, generate_series(1, ${count}) g, lateral (select gen_random_uuid() as id, g as k) n
     where m.id = ${modelId}
     returning id`);
-  return rowsOf<{ id: string }>(rows).map((r) => r.id);
+  return resultRows<{ id: string }>(rows).map((r) => r.id);
 }
 
 it('assigns a backlog larger than a page over many drones, each job once, in queue order, within capacity', async () => {
@@ -80,7 +81,7 @@ it('assigns a backlog larger than a page over many drones, each job once, in que
   }
   const states = await queen.database.db.execute(sql`
     select status, count(*)::int as n from jobs where id in ${backlog} group by status order by status`);
-  const byStatus = Object.fromEntries(rowsOf<{ status: string; n: number }>(states).map((r) => [r.status, r.n]));
+  const byStatus = Object.fromEntries(resultRows<{ status: string; n: number }>(states).map((r) => [r.status, r.n]));
   assert.deepEqual(byStatus, { assigned: 250, queued: 10 });
 });
 
@@ -95,7 +96,7 @@ it('never gives one job to two claimers racing for it, nor claims a job that is 
     const inserted = await db.execute(sql`insert into jobs (id, project_id, number, type, ref, trigger, spec)
       select gen_random_uuid(), ${projectId}, g, 'TEST', '{}'::jsonb, '{}'::jsonb, '{}'::jsonb from generate_series(1, 300) g
       returning id`);
-    const ids = rowsOf<{ id: string }>(inserted).map((r) => r.id);
+    const ids = resultRows<{ id: string }>(inserted).map((r) => r.id);
     await db.execute(sql`update jobs set status = 'cancelled' where id = ${ids[0]}`);
     const claimsFor = (droneName: string) => ids.map((id) => ({ id, drone: { id: randomUUID(), name: droneName }, lease: randomUUID() }));
     const [a, b] = await Promise.all([
@@ -116,8 +117,3 @@ it('never gives one job to two claimers racing for it, nor claims a job that is 
     await testDb.close();
   }
 });
-
-/** The rows of a raw query, whichever driver ran it (PGlite answers `{ rows }`, postgres-js an array). */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}

@@ -9,6 +9,7 @@ import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { insertJob } from '../../server/db/jobs.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
+import { resultRows } from '../../server/db/transfer/raw-sql.ts';
 
 let database: TestDatabase;
 before(async () => {
@@ -31,14 +32,14 @@ it('numbers a project\'s jobs one after another, concurrent ones too, with the q
   assert.equal(urgent?.number, 22);
   assert.equal(urgent!.createdAt.getTime() - urgent!.queueKey.getTime(), 30 * 60_000, 'queued 30 minutes ahead');
   const result = await database.db.execute(sql`select next_job_number from projects where id = ${projectId}`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { next_job_number: number }[];
+  const rows = resultRows<{ next_job_number: number }>(result);
   assert.equal(rows[0].next_job_number, 23);
 });
 
 it('inserts nothing for a project that is gone', async () => {
   const count = async () => {
     const result = await database.db.execute(sql`select count(*)::int as n from jobs`);
-    return ((Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[])[0].n;
+    return resultRows<{ n: number }>(result)[0].n;
   };
   const before = await count();
   assert.equal(await insertJob(database.db, newJob(randomUUID())), undefined);

@@ -15,6 +15,7 @@ import type { JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { findProject } from '../../server/db/projects.ts';
 import { jobLogChunks } from '../../server/db/schema.ts';
+import { resultRows } from '../../server/db/transfer/raw-sql.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
@@ -138,6 +139,17 @@ it('a project changed or removed in SQL is seen once the database says so, and a
   assert.equal((await findProject(queen.database.db, project.id))!.defaultBranch, 'trunk');
   await queen.database.db.execute(sql`delete from projects where id = ${project.id}`);
   await seenAfterSqlChange(async () => (await read()).status === 404);
+});
+
+it("a project's change is announced for an update of any of its columns but the job counter (migration 0019's list is the table's)", async () => {
+  const names = async (query: ReturnType<typeof sql>) => resultRows<{ name: string }>(await queen.database.db.execute(query)).map((r) => r.name).sort();
+  const columns = await names(sql`select attname as name from pg_attribute
+    where attrelid = 'projects'::regclass and attnum > 0 and not attisdropped`);
+  const watched = await names(sql`select a.attname as name from pg_trigger t
+    join pg_attribute a on a.attrelid = t.tgrelid and a.attnum = any (t.tgattr::int2[])
+    where t.tgrelid = 'projects'::regclass and t.tgname = 'projects_update_change_feed'`);
+  assert.ok(columns.includes('next_job_number'));
+  assert.deepEqual(watched, columns.filter((c) => c !== 'next_job_number'), 'a column added to projects must be added to the trigger');
 });
 
 it('a project changed through the API is seen by the next read, and taking a job number does not drop the kept row', async () => {

@@ -9,6 +9,7 @@ import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { resultRows } from '../../server/db/transfer/raw-sql.ts';
 
 const POOL_LIMIT = 120;
 let queen: TestQueen;
@@ -36,6 +37,6 @@ it('resolves 170 queued jobs, more than the pool holds, each once', async () => 
       count(*) filter (where spec is not null and status = 'queued')::int as resolved,
       count(*) filter (where resolved_at is not null)::int as stamped
     from jobs where project_id = ${project.id}`);
-  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { total: number; resolved: number; stamped: number }[];
+  const [row] = resultRows<{ total: number; resolved: number; stamped: number }>(result);
   assert.deepEqual(row, { total: 170, resolved: 170, stamped: 170 });
 });
