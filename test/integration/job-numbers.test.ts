@@ -45,3 +45,25 @@ it('inserts nothing for a project that is gone', async () => {
   assert.equal(await insertJob(database.db, newJob(randomUUID())), undefined);
   assert.equal(await count(), before);
 });
+
+it('stores what a trigger gave, and the defaults of what it did not (SQL NULL, not JSON null)', async () => {
+  const projectId = randomUUID();
+  await database.db.execute(sql`insert into projects (id, name, repo_url) values (${projectId}, 'fields', 'x')`);
+  const bare = await insertJob(database.db, newJob(projectId));
+  const full = await insertJob(database.db, {
+    ...newJob(projectId, -5), matrix: { os: 'linux', 'odd "key"': "it's" }, params: { name: 'x' }, dedupKey: 'k1', uploadId: randomUUID(),
+  });
+  assert.ok(bare && full);
+  const read = async (id: string) => resultRows<Record<string, unknown>>(await database.db.execute(sql`
+    select matrix is null as no_matrix, jsonb_typeof(matrix) as matrix_type, params, priority, run_id, upload_id is null as no_upload,
+      dedup_key, ref, trigger->'source' as source from jobs where id = ${id}`))[0];
+  const b = await read(bare.id);
+  assert.deepEqual([b.no_matrix, b.params, b.priority, b.run_id, b.no_upload, b.dedup_key], [true, {}, 0, null, true, null]);
+  assert.deepEqual(b.ref, { branch: 'main' });
+  assert.deepEqual(b.source, { type: 'api' });
+  const f = await read(full.id);
+  assert.deepEqual([f.no_matrix, f.matrix_type, f.params, f.priority, f.no_upload, f.dedup_key], [false, 'object', { name: 'x' }, -5, false, 'k1']);
+  assert.deepEqual(full.matrix, { os: 'linux', 'odd "key"': "it's" });
+  assert.equal(bare.matrix, null);
+  assert.deepEqual(bare.params, {});
+});
