@@ -59,6 +59,9 @@ import { fireDueSchedule } from './schedules/fire-schedule.ts';
 import { ScheduleLoop } from './schedules/schedule-loop.ts';
 import { LostJobHandler } from './scheduler/lost-jobs.ts';
 
+/** How long an idle HTTP keep-alive connection stays open (see where it is set). */
+const KEEP_ALIVE_MS = 65_000;
+
 export interface StartOptions {
   /** An already open database (tests); otherwise opened from the config. */
   database?: Database;
@@ -202,6 +205,13 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // An idle keep-alive connection stays open 65 s, not node's 5 s. A client that reuses it
+  // after its own timer — a load balancer's (60 s on many), or fetch's, whose 4 s is kept
+  // by a clock of about a second — otherwise meets a connection the queen just closed, and
+  // a request fails ("fetch failed", a 502 behind a proxy) without having been read.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Node's rule: longer than the keep-alive, or a request's headers could be cut short.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   const droneInfoWrites = new DroneInfoWrites({ db, log });
   const live = new LiveFanout({ db, bus, log, hub, view: liveJobView });
   live.start();

@@ -3,6 +3,7 @@
  * input — every bad request gets a clear error and changes nothing.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 
@@ -189,4 +190,21 @@ describe('jobs', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.drones, []);
   });
+});
+
+it('keeps an idle connection open 65 s and says so, so that no client reuses one the queen closed', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const get = () => new Promise<{ keepAlive?: string | string[]; socket: unknown }>((resolve, reject) => {
+      http.get(`${queen.url}/healthz`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ keepAlive: res.headers['keep-alive'], socket: res.socket }));
+      }).on('error', reject);
+    });
+    const first = await get();
+    assert.equal(first.keepAlive, 'timeout=65');
+    assert.equal((await get()).socket, first.socket, 'the same connection, kept');
+  } finally {
+    agent.destroy();
+  }
 });
