@@ -1,8 +1,10 @@
 /**
  * A query built once per database and run with new parameters each time — for lookups
  * every API request makes (its credential, a log's job row), where building the SQL
- * through drizzle's query builder costs as much as the lookup itself on PGlite. Only for
- * the database handle (`Database.db`), not a transaction's.
+ * through drizzle's query builder costs as much as the lookup itself on PGlite, and for
+ * the writes of every job (its insert, its resolution with the claim). Meant for the
+ * database handle (`Database.db`); a transaction's handle (a run's inserts) gets a query of
+ * its own at its first use — built as often as without this, and run in that transaction.
  */
 import type { Db } from './client.ts';
 
