@@ -79,9 +79,9 @@ const insertJobQuery = preparedQuery((db) => {
       type: bound<JobType>('type'),
       ref: bound<JobRef>('ref'),
       trigger: bound<JobTrigger>('trigger'),
-      // now() is the statement's time, the same as created_at's default.
       number: sql`(select number from ${taken})`,
       priority: bound<number>('priority'),
+      // now() is the statement's time, the same as created_at's default.
       queueKey: sql`now() - make_interval(mins => ${p('priority')}::int)`,
       runId: bound<string>('runId'),
       matrix: sql`${p('matrix')}::jsonb`,
