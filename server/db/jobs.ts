@@ -59,6 +59,12 @@ export async function insertJob(db: Db, input: NewJob): Promise<Job | undefined>
 }
 
 /**
+ * A placeholder where drizzle's types want a value (a column's, in `.set()` or `.values()`):
+ * drizzle binds it as that column's when the query runs.
+ */
+const bound = <T>(name: string) => sql.placeholder(name) as unknown as T;
+
+/**
  * `insertJob`'s statement, built once per database: every column a trigger may set is
  * given (a value, or what the column's default would be), so it is the same statement for
  * every job — drizzle took 0.25–0.6 ms to build it afresh for each.
@@ -68,8 +74,6 @@ const insertJobQuery = preparedQuery((db) => {
   const taken = db.$with('taken', { number: sql<number>`number` }).as(
     sql`update ${projects} set next_job_number = next_job_number + 1 where id = ${p('projectId')}::uuid returning next_job_number - 1 as number`,
   );
-  // Placeholders where drizzle's types want values: each is bound as its column's.
-  const bound = <T>(name: string) => p(name) as unknown as T;
   return db
     .with(taken)
     .insert(jobs)
@@ -176,7 +180,7 @@ export async function listUnresolvedJobs(db: Db, limit: number): Promise<Job[]> 
 /** What a resolution writes. */
 const resolution = (spec: JobSpec, ref: JobRef, plugins: JobPlugin[]) => ({ spec, ref, plugins, resolvedAt: sql`now()` });
 /** Only once: a job another queen resolved meanwhile keeps the spec it was given. */
-const stillUnresolved = (id: string) => and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec));
+const stillUnresolved = (id: string | Placeholder) => and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec));
 
 export async function setJobSpec(db: Db, id: string, spec: JobSpec, ref: JobRef, plugins: JobPlugin[]): Promise<boolean> {
   const rows = await db.update(jobs).set(resolution(spec, ref, plugins)).where(stillUnresolved(id)).returning({ id: jobs.id });
@@ -213,20 +217,13 @@ const resolveAndClaimQuery = preparedQuery((db) => {
     .map((column) => [column, sql`case when place.first then ${claimSets[column]} else ${jobs[column]} end`])) as Record<ClaimColumn, SQL>;
   return db
     .update(jobs)
-    // Placeholders where drizzle's types want values: each is bound as its column's (JSON).
-    .set({
-      spec: sql.placeholder('spec') as unknown as JobSpec,
-      ref: sql.placeholder('ref') as unknown as JobRef,
-      plugins: sql.placeholder('plugins') as unknown as JobPlugin[],
-      resolvedAt: sql`now()`,
-      ...whenFirst,
-    })
+    .set({ ...resolution(bound('spec'), bound('ref'), bound('plugins')), ...whenFirst })
     .from(sql`(select not exists (
         select 1 from jobs a
         where a.status = 'queued' and a.spec is not null
           and (a.queue_key, a.created_at, a.id) < (select j.queue_key, j.created_at, j.id from jobs j where j.id = ${id}::uuid)
       ) as first) as place`)
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'queued'), isNull(jobs.spec)))
+    .where(stillUnresolved(id))
     .returning(getTableColumns(jobs))
     .prepare('resolve_and_claim_job');
 });
@@ -281,7 +278,7 @@ const runnableJobsQuery = (db: Db, name: string, after?: QueueCursor) => {
 // Built once each: a scheduling round reads a page every time a slot frees, and building
 // this query through drizzle cost twice what PGlite takes to run it.
 const firstRunnablePage = preparedQuery((db) => runnableJobsQuery(db, 'runnable_jobs_first'));
-const nextRunnablePage = preparedQuery((db) => runnableJobsQuery(db, 'runnable_jobs_after', { id: sql.placeholder('after') as unknown as string }));
+const nextRunnablePage = preparedQuery((db) => runnableJobsQuery(db, 'runnable_jobs_after', { id: bound<string>('after') }));
 
 export async function listRunnableJobs(db: Db, limit: number, after?: QueueCursor): Promise<QueuedJob[]> {
   return after ? nextRunnablePage(db).execute({ limit, after: after.id }) : firstRunnablePage(db).execute({ limit });
