@@ -91,32 +91,66 @@ export function effectsOf(events: readonly StoredEvent[]): EventEffects {
  */
 export const changesJobRow = (effects: EventEffects): boolean => !!(effects.startedAt || effects.done);
 
+/** How many command rows a batch writes, of each kind: with the batch's other counts, its statement's shape. */
+export interface CommandCounts {
+  started: number;
+  ended: number;
+}
+
+export const commandCounts = (effects: EventEffects): CommandCounts => ({ started: effects.startedCommands.length, ended: effects.endedCommands.size });
+
 /**
  * The command rows' writes, as data-modifying CTEs that read the fenced job row from a
  * CTE named `fenced` (its `attempt`): nothing is written when the fence held no row. The
  * two never touch one row: a command that started and ended in the batch is one insert.
+ * Every value is a placeholder (`commandParams` gives them, `jobId` among them), so the
+ * statement is the same for every batch of these counts and is built once (job-log.ts).
  */
-export function commandWrites(jobId: string, effects: EventEffects): SQL[] {
+export function commandWrites(counts: CommandCounts): SQL[] {
+  const p = sql.placeholder;
   const writes: SQL[] = [];
-  if (effects.startedCommands.length > 0) {
-    const rows = sql.join(effects.startedCommands.map((c) => sql`(${c.idx}::int, ${c.phase}::text, ${c.command}::text, ${c.startedAt}::timestamptz,
-      ${c.end?.exitCode ?? null}::int, ${c.end?.durationMs ?? null}::int, ${c.end?.error ?? null}::text, ${c.end?.finishedAt ?? null}::timestamptz)`), sql`, `);
+  if (counts.started > 0) {
+    const rows = sql.join(Array.from({ length: counts.started }, (_, i) => sql`(${p(`s${i}_idx`)}::int, ${p(`s${i}_phase`)}::text, ${p(`s${i}_command`)}::text, ${p(`s${i}_started_at`)}::timestamptz,
+      ${p(`s${i}_exit_code`)}::int, ${p(`s${i}_duration_ms`)}::int, ${p(`s${i}_error`)}::text, ${p(`s${i}_finished_at`)}::timestamptz)`), sql`, `);
     // A start already stored keeps its row; an end in the batch is still recorded on it.
     writes.push(sql`insert into job_commands (job_id, attempt, idx, phase, command, started_at, exit_code, duration_ms, error, finished_at)
-      select ${jobId}::uuid, fenced.attempt, v.idx, v.phase, v.command, v.started_at, v.exit_code, v.duration_ms, v.error, v.finished_at
+      select ${p('jobId')}::uuid, fenced.attempt, v.idx, v.phase, v.command, v.started_at, v.exit_code, v.duration_ms, v.error, v.finished_at
       from fenced, (values ${rows}) as v(idx, phase, command, started_at, exit_code, duration_ms, error, finished_at)
       on conflict (job_id, attempt, idx) do update set exit_code = excluded.exit_code, duration_ms = excluded.duration_ms,
         error = excluded.error, finished_at = excluded.finished_at
       where excluded.finished_at is not null
       returning 1 as n`);
   }
-  if (effects.endedCommands.size > 0) {
-    const rows = sql.join([...effects.endedCommands].map(([idx, end]) =>
-      sql`(${idx}::int, ${end.exitCode}::int, ${end.durationMs}::int, ${end.error}::text, ${end.finishedAt}::timestamptz)`), sql`, `);
+  if (counts.ended > 0) {
+    const rows = sql.join(Array.from({ length: counts.ended }, (_, i) =>
+      sql`(${p(`e${i}_idx`)}::int, ${p(`e${i}_exit_code`)}::int, ${p(`e${i}_duration_ms`)}::int, ${p(`e${i}_error`)}::text, ${p(`e${i}_finished_at`)}::timestamptz)`), sql`, `);
     writes.push(sql`update job_commands c set exit_code = v.exit_code, duration_ms = v.duration_ms, error = v.error, finished_at = v.finished_at
       from fenced, (values ${rows}) as v(idx, exit_code, duration_ms, error, finished_at)
-      where c.job_id = ${jobId}::uuid and c.attempt = fenced.attempt and c.idx = v.idx
+      where c.job_id = ${p('jobId')}::uuid and c.attempt = fenced.attempt and c.idx = v.idx
       returning 1 as n`);
   }
   return writes;
+}
+
+/** The values of `commandWrites`' placeholders (all but `jobId`), into `params`. */
+export function commandParams(effects: EventEffects, params: Record<string, unknown>): void {
+  effects.startedCommands.forEach((c, i) => {
+    params[`s${i}_idx`] = c.idx;
+    params[`s${i}_phase`] = c.phase;
+    params[`s${i}_command`] = c.command;
+    params[`s${i}_started_at`] = c.startedAt;
+    params[`s${i}_exit_code`] = c.end?.exitCode ?? null;
+    params[`s${i}_duration_ms`] = c.end?.durationMs ?? null;
+    params[`s${i}_error`] = c.end?.error ?? null;
+    params[`s${i}_finished_at`] = c.end?.finishedAt ?? null;
+  });
+  let i = 0;
+  for (const [idx, end] of effects.endedCommands) {
+    params[`e${i}_idx`] = idx;
+    params[`e${i}_exit_code`] = end.exitCode;
+    params[`e${i}_duration_ms`] = end.durationMs;
+    params[`e${i}_error`] = end.error;
+    params[`e${i}_finished_at`] = end.finishedAt;
+    i++;
+  }
 }

@@ -6,12 +6,12 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
-import { and, asc, eq, getTableColumns, gt, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
-import { changesJobRow, commandWrites, effectsOf, type EventEffects } from './event-effects.ts';
+import { changesJobRow, commandCounts, commandParams, commandWrites, effectsOf, type CommandCounts, type EventEffects } from './event-effects.ts';
 import { jobCommands, jobLogChunks, jobs, type LateResult } from './schema.ts';
 
 /** An event as stored and as sent to browsers: without the drone-side jobId and lease. */
@@ -133,23 +133,22 @@ export interface AppendedEvents {
  */
 export async function appendJobEvents(db: Db, jobId: string, lease: string, events: StoredEvent[]): Promise<AppendedEvents | undefined> {
   if (events.length === 0) return undefined;
-  const seqFrom = events[0].seq;
-  const seqTo = events[events.length - 1].seq;
   const chunks = await encodeChunks(events);
-  const fence = and(
-    eq(jobs.id, jobId),
-    eq(jobs.lease, lease),
-    eq(jobs.lastSeq, seqFrom - 1),
-    inArray(jobs.status, ACTIVE_STATUSES),
-  );
   const effects = effectsOf(events);
-  const sets = [sql`last_seq = ${seqTo}`];
   const status = effects.done?.status ?? (effects.startedAt && 'running');
-  if (status) sets.push(sql`status = ${status}`);
-  if (effects.startedAt) sets.push(sql`started_at = ${effects.startedAt}::timestamptz`);
-  if (effects.done) sets.push(sql`message = ${effects.done.message}, finished_at = ${effects.done.finishedAt}::timestamptz, lease_expires_at = null`);
-  if (effects.phases) sets.push(sql`phases = ${jobs.phases} || ${JSON.stringify(effects.phases)}::jsonb`);
-  const written = await appendBatch(db, { jobId, fence, sets, chunks, effects, wantRow: changesJobRow(effects) });
+  const params: Record<string, unknown> = { jobId, lease, seqBefore: events[0].seq - 1, lastSeq: events[events.length - 1].seq };
+  if (status) params.status = status;
+  if (effects.startedAt) params.startedAt = effects.startedAt;
+  if (effects.done) Object.assign(params, { message: effects.done.message, finishedAt: effects.done.finishedAt });
+  if (effects.phases) params.phases = JSON.stringify(effects.phases);
+  const shape: BatchShape = {
+    late: false,
+    wantRow: changesJobRow(effects),
+    sets: { status: !!status, startedAt: !!effects.startedAt, done: !!effects.done, phases: !!effects.phases, lateResult: false },
+    chunks: chunks.length,
+    commands: commandCounts(effects),
+  };
+  const written = await appendBatch(db, shape, params, chunks, effects);
   return written && { attempt: written.attempt, previousStatus: written.previousStatus, changed: written.row, cancelRequested: written.cancelRequested };
 }
 
@@ -162,34 +161,104 @@ function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: 
 }
 
 /**
+ * What decides the text of a batch's statement: which of the job row's columns it sets,
+ * how many chunks and command rows it writes, whose row comes back. The values are
+ * parameters, so batches of one shape — a trivial job's few batches are each of a shape
+ * every such job repeats — run one statement built once per database.
+ */
+interface BatchShape {
+  /** A lost job's late events (appendLateJobEvents): another fence, the status untouched. */
+  late: boolean;
+  wantRow: boolean;
+  sets: { status: boolean; startedAt: boolean; done: boolean; phases: boolean; lateResult: boolean };
+  chunks: number;
+  commands: CommandCounts;
+}
+
+const shapeKey = (shape: BatchShape): string => {
+  const { sets } = shape;
+  const flags = [shape.late, shape.wantRow, sets.status, sets.startedAt, sets.done, sets.phases, sets.lateResult].map((f) => (f ? 1 : 0)).join('');
+  return `${flags}:${shape.chunks}:${shape.commands.started}:${shape.commands.ended}`;
+};
+
+/**
+ * Shapes kept per database, and the largest kept: a rarer one (a batch of many chunks or
+ * command rows) is built for its one use, as every batch was before — drizzle took
+ * ~0.3 ms of the queen's thread to build a trivial job's batch, three of them a job.
+ */
+const MAX_KEPT_SHAPES = 48;
+const MAX_KEPT_ROWS = 8;
+const keptBatchQueries = new WeakMap<Db, Map<string, ReturnType<typeof buildBatchQuery>>>();
+
+function batchQuery(db: Db, shape: BatchShape) {
+  if (shape.chunks + shape.commands.started + shape.commands.ended > MAX_KEPT_ROWS) return buildBatchQuery(db, shape);
+  let kept = keptBatchQueries.get(db);
+  if (!kept) keptBatchQueries.set(db, (kept = new Map()));
+  const key = shapeKey(shape);
+  let query = kept.get(key);
+  if (!query) {
+    query = buildBatchQuery(db, shape);
+    if (kept.size < MAX_KEPT_SHAPES) kept.set(key, query);
+  }
+  return query;
+}
+
+/**
  * One statement for a whole batch (a single statement is atomic: no transaction, one
  * round trip): the fenced update of the job's row, its chunks, its commands' rows. The
  * chunks and commands are written only if the fence held. `wantRow`: the job's row after
  * the batch comes back, with its status before it; otherwise only the status (which the
- * batch did not change) and attempt, sparing the parse of the row's JSON columns.
+ * batch did not change) and attempt, sparing the parse of the row's JSON columns. Every
+ * value is a placeholder (`appendBatch` fills them).
  */
-async function appendBatch(
-  db: Db,
-  batch: { jobId: string; fence: SQL | undefined; sets: SQL[]; chunks: Awaited<ReturnType<typeof encodeChunks>>; effects: EventEffects; wantRow: boolean },
-): Promise<{ attempt: number; previousStatus: JobStatus; row?: Job; cancelRequested: boolean } | undefined> {
-  const { jobId, fence, sets, chunks, effects, wantRow } = batch;
+function buildBatchQuery(db: Db, shape: BatchShape) {
+  const p = sql.placeholder;
+  const fence = shape.late
+    ? and(eq(jobs.id, p('jobId')), eq(jobs.lease, p('lease')), eq(jobs.lastSeq, p('seqBefore')), eq(jobs.status, 'errored'),
+      sql`${jobs.lateResult} is null`, eq(jobs.cancelRequested, false))
+    : and(eq(jobs.id, p('jobId')), eq(jobs.lease, p('lease')), eq(jobs.lastSeq, p('seqBefore')), inArray(jobs.status, ACTIVE_STATUSES));
+  const sets = [sql`last_seq = ${p('lastSeq')}::int`];
+  if (shape.sets.status) sets.push(sql`status = ${p('status')}`);
+  if (shape.sets.startedAt) sets.push(sql`started_at = ${p('startedAt')}::timestamptz`);
+  if (shape.sets.done) sets.push(sql`message = ${p('message')}::text, finished_at = ${p('finishedAt')}::timestamptz, lease_expires_at = null`);
+  if (shape.sets.phases) sets.push(sql`phases = ${jobs.phases} || ${p('phases')}::jsonb`);
+  if (shape.sets.lateResult) sets.push(sql`late_result = ${p('lateResult')}::jsonb`);
   const update = sql`update ${jobs} set ${sql.join(sets, sql`, `)}`;
-  const fenced = wantRow
+  const fenced = shape.wantRow
     ? db.$with('fenced', { ...getTableColumns(jobs), previousStatus: sql<JobStatus>`prev_status`.as('prev_status') }).as(sql`${update}
-        from (select status as prev_status from ${jobs} where id = ${jobId}::uuid) as prev
+        from (select status as prev_status from ${jobs} where id = ${p('jobId')}::uuid) as prev
         where ${fence} returning ${jobs}.*, prev.prev_status`)
     : db.$with('fenced', { status: jobs.status, attempt: jobs.attempt, cancelRequested: jobs.cancelRequested })
       .as(sql`${update} where ${fence} returning status, attempt, cancel_requested`);
-  const values = sql.join(chunks.map((c) => sql`(${c.seqFrom}::int, ${c.seqTo}::int, ${c.body}::text, ${c.bytes}::int)`), sql`, `);
+  const values = sql.join(Array.from({ length: shape.chunks }, (_, i) =>
+    sql`(${p(`c${i}_from`)}::int, ${p(`c${i}_to`)}::int, ${p(`c${i}_body`)}::text, ${p(`c${i}_bytes`)}::int)`), sql`, `);
   const writes = [
     sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
-      select ${jobId}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
+      select ${p('jobId')}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
       returning 1 as n`,
-    ...commandWrites(jobId, effects),
+    ...commandWrites(shape.commands),
   ].map((write, i) => db.$with(`write${i}`, { n: sql<number>`n` }).as(write));
-  const [row] = await db.with(fenced, ...writes).select().from(fenced);
+  return db.with(fenced, ...writes).select().from(fenced).prepare(`append_events_${shapeKey(shape)}`);
+}
+
+/** Runs a batch's statement with its values: those of the job row's `params`, its chunks' and its commands'. */
+async function appendBatch(
+  db: Db,
+  shape: BatchShape,
+  params: Record<string, unknown>,
+  chunks: Awaited<ReturnType<typeof encodeChunks>>,
+  effects: EventEffects,
+): Promise<{ attempt: number; previousStatus: JobStatus; row?: Job; cancelRequested: boolean } | undefined> {
+  chunks.forEach((c, i) => {
+    params[`c${i}_from`] = c.seqFrom;
+    params[`c${i}_to`] = c.seqTo;
+    params[`c${i}_body`] = c.body;
+    params[`c${i}_bytes`] = c.bytes;
+  });
+  commandParams(effects, params);
+  const [row] = await batchQuery(db, shape).execute(params);
   if (!row) return undefined;
-  if (!wantRow) {
+  if (!shape.wantRow) {
     const { status, attempt, cancelRequested } = row as { status: JobStatus; attempt: number; cancelRequested: boolean };
     return { attempt, previousStatus: status, cancelRequested };
   }
@@ -220,23 +289,22 @@ export async function appendLateJobEvents(
     ? [...events, { type: 'job:log', seq: seqTo + 1, at: done.at, data: `${note(done)}\n` } as StoredEvent]
     : events;
   const chunks = await encodeChunks(stored);
-  const fence = and(
-    eq(jobs.id, jobId),
-    eq(jobs.lease, lease),
-    eq(jobs.lastSeq, events[0].seq - 1),
-    eq(jobs.status, 'errored'),
-    sql`${jobs.lateResult} is null`,
-    eq(jobs.cancelRequested, false),
-  );
   // The status is final: only the record of what ran changes, and the drone's end.
   const effects = effectsOf(events);
-  const sets = [sql`last_seq = ${stored[stored.length - 1].seq}`];
-  if (effects.phases) sets.push(sql`phases = ${jobs.phases} || ${JSON.stringify(effects.phases)}::jsonb`);
+  const params: Record<string, unknown> = { jobId, lease, seqBefore: events[0].seq - 1, lastSeq: stored[stored.length - 1].seq };
+  if (effects.phases) params.phases = JSON.stringify(effects.phases);
   if (effects.done) {
     const lateResult: LateResult = { status: effects.done.status, message: effects.done.message, finishedAt: effects.done.finishedAt };
-    sets.push(sql`late_result = ${JSON.stringify(lateResult)}::jsonb`);
+    params.lateResult = JSON.stringify(lateResult);
   }
-  const written = await appendBatch(db, { jobId, fence, sets, chunks, effects, wantRow: true });
+  const shape: BatchShape = {
+    late: true,
+    wantRow: true,
+    sets: { status: false, startedAt: false, done: false, phases: !!effects.phases, lateResult: !!effects.done },
+    chunks: chunks.length,
+    commands: commandCounts(effects),
+  };
+  const written = await appendBatch(db, shape, params, chunks, effects);
   return written?.row && { job: written.row, stored };
 }
 

@@ -111,3 +111,48 @@ it('writes nothing — row, commands, log — for a batch under a stale lease or
   assert.deepEqual((await readJobEvents(queen.database.db, { jobId: job.id, attempt: 1 }, 0)).map((e) => e.seq), [1]);
   assert.deepEqual(job.statuses, ['running']);
 });
+
+it('batches of one shape, the statement built once: each job gets its own values, none of an earlier batch', async () => {
+  // Two jobs told the same kinds of events in the same batches — one statement per shape,
+  // built at its first use — with every value different: ids, leases, seqs, times, commands,
+  // output, exit codes, phases, messages, statuses. A value built into the kept statement
+  // instead of bound would show up in the second job's rows.
+  const told = async (n: number) => {
+    const job = await freshJob();
+    const at = (seq: number) => ({ at: T0 + n * 100_000 + seq * 1000 });
+    await queen.lifecycle.recordEvents(job.id, job.lease, [ev(1, 'job:started', at(1))]);
+    await queen.lifecycle.recordEvents(job.id, job.lease, [
+      ev(2, 'job:cmd:start', { cmd: 0, phase: 'test', command: `make check-${n}`, ...at(2) }),
+      ev(3, 'job:cmd:stdout', { cmd: 0, data: `output of job ${n}\n`, ...at(3) }),
+      ev(4, 'job:cmd:done', { cmd: 0, exitCode: n, durationMs: 10 * n, error: `exit ${n}`, ...at(4) }),
+      ev(5, 'job:cmd:start', { cmd: 1, phase: 'test', command: `report-${n}`, ...at(5) }),
+    ]);
+    await queen.lifecycle.recordEvents(job.id, job.lease, [
+      ev(6, 'job:cmd:done', { cmd: 1, exitCode: 0, durationMs: 20 * n, ...at(6) }),
+      ev(7, 'job:phase:done', { phase: 'test', status: n === 1 ? 'passed' : 'failed', durationMs: 30 * n, ...at(7) }),
+      ev(8, 'job:done', { status: n === 1 ? 'passed' : 'failed', message: n === 1 ? null : `job ${n} failed`, ...at(8) }),
+    ]);
+    return { job, at };
+  };
+  const one = await told(1);
+  const two = await told(2);
+  for (const [n, { job, at }] of [[1, one], [2, two]] as const) {
+    const row = await findJob(queen.database.db, job.id);
+    assert.equal(row?.status, n === 1 ? 'passed' : 'failed');
+    assert.equal(row?.message, n === 1 ? null : `job ${n} failed`);
+    assert.equal(row?.lastSeq, 8);
+    assert.equal(row?.startedAt?.toISOString(), new Date(at(1).at).toISOString());
+    assert.equal(row?.finishedAt?.toISOString(), new Date(at(8).at).toISOString());
+    assert.deepEqual(row?.phases, { test: { status: n === 1 ? 'passed' : 'failed', durationMs: 30 * n } });
+    const commands = await listJobCommands(queen.database.db, { jobId: job.id, attempt: 1 });
+    assert.deepEqual(commands.map((c) => [c.idx, c.command, c.exitCode, c.durationMs, c.error, c.startedAt.toISOString(), c.finishedAt?.toISOString()]), [
+      [0, `make check-${n}`, n, 10 * n, `exit ${n}`, new Date(at(2).at).toISOString(), new Date(at(4).at).toISOString()],
+      [1, `report-${n}`, 0, 20 * n, null, new Date(at(5).at).toISOString(), new Date(at(6).at).toISOString()],
+    ]);
+    const stored = await readJobEvents(queen.database.db, { jobId: job.id, attempt: 1 }, 0);
+    assert.deepEqual(stored.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+    const output = stored.find((e) => e.type === 'job:cmd:stdout');
+    assert.equal(output?.type === 'job:cmd:stdout' && output.data, `output of job ${n}\n`);
+    assert.deepEqual(job.statuses, ['running', n === 1 ? 'passed' : 'failed']);
+  }
+});

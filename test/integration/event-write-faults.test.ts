@@ -5,10 +5,13 @@
  * ids that name no job are dropped without a retry loop.
  */
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import { sql } from 'drizzle-orm';
 import { after, before, describe, it } from 'node:test';
 import type { JobAssign } from '../../common/protocol/index.ts';
 import { findJob } from '../../server/db/jobs.ts';
 import { readJobEvents } from '../../server/db/job-log.ts';
+import { createLogger } from '../../server/logger.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
@@ -18,7 +21,10 @@ let repo: GitRepo;
 let projectId: string;
 
 before(async () => {
-  queen = await startTestQueen({ HIVE_LEASE_MS: '60000' });
+  const log = createLogger('info', 'queen', {
+    write: (line: string) => { if (line.includes('storing job events failed')) logged.emit('write-failed'); },
+  });
+  queen = await startTestQueen({ HIVE_LEASE_MS: '60000' }, undefined, { log });
   repo = await createGitRepo({ files: { 'a.txt': 'a' } });
   projectId = (await queen.api('POST', '/api/projects', { name: 'faults', repoUrl: repo.url, config: { phases: { test: ['true'] } } })).body.id;
 });
@@ -27,24 +33,26 @@ after(async () => {
   await repo?.cleanup();
 });
 
+/** Lines the queen logs, for `breakEventWrites` to hear its failed write. */
+const logged = new EventEmitter();
+
 /**
- * Makes the queen's database writes of job events fail until `restore()`; `failed`
- * resolves at the first refused one. Events are stored by one statement with CTEs
- * (`db.with(…).select().from(…)`, job-log.ts), other writes in transactions: both are
- * refused. The queen's modules share this one drizzle object.
+ * Makes the database refuse the queen's writes of job events until `restore()`: a trigger
+ * on the log's table raises, so a batch's one statement (job-log.ts) fails whole — in the
+ * database, whatever statement the queen built or kept. `failed` resolves when the queen
+ * logs its first refused write.
  */
-function breakTransactions(db: object) {
-  const target = db as { transaction: (...args: unknown[]) => Promise<unknown>; with: (...args: unknown[]) => unknown };
-  const original = { transaction: target.transaction, with: target.with };
-  let signal!: () => void;
-  const failed = new Promise<void>((resolve) => (signal = resolve));
-  const refuse = () => {
-    signal();
-    return Promise.reject(new Error('simulated: database unreachable'));
-  };
-  target.transaction = refuse;
-  target.with = () => ({ select: () => ({ from: refuse }) });
-  return { failed, restore: () => Object.assign(target, original) };
+async function breakEventWrites() {
+  const failed = once(logged, 'write-failed').then(() => {});
+  // One statement per call: PGlite runs a query's text as one prepared statement.
+  const run = async (...statements: string[]) => { for (const text of statements) await queen.database.db.execute(sql.raw(text)); };
+  await run(
+    `create function refuse_event_writes() returns trigger language plpgsql as $$
+      begin raise exception 'simulated: database unreachable'; end $$`,
+    'create trigger refuse_event_writes before insert on job_log_chunks for each row execute function refuse_event_writes()',
+  );
+  const restore = () => run('drop trigger refuse_event_writes on job_log_chunks', 'drop function refuse_event_writes()');
+  return { failed, restore };
 }
 
 async function assignedJob(drone: RawDrone): Promise<JobAssign> {
@@ -61,13 +69,13 @@ describe('a failed write of job events', () => {
       const base = (seq: number) => ({ jobId: a.spec.jobId, lease: a.lease, seq, at: Date.now() });
       drone.send({ type: 'job:accepted', jobId: a.spec.jobId, lease: a.lease });
 
-      const outage = breakTransactions(queen.database.db);
+      const outage = await breakEventWrites();
       // The whole job in one go, then silence: the drone waits for its ack.
       drone.send({ type: 'job:started', ...base(1) });
       drone.send({ type: 'job:cmd:stdout', ...base(2), cmd: 0, data: 'line during the outage\n' });
       drone.send({ type: 'job:done', ...base(3), status: 'passed' });
       await outage.failed;
-      outage.restore();
+      await outage.restore();
 
       const ack = await drone.waitFor((m) => m.type === 'job:ack' && m.jobId === a.spec.jobId && m.seq === 3, 20_000);
       assert.equal(ack.type, 'job:ack');
