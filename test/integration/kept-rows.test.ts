@@ -136,7 +136,11 @@ it('a project changed or removed in SQL is seen once the database says so, and a
   await seenAfterSqlChange(async () => (await read()).body.defaultBranch === 'trunk');
   const mine = await findProject(queen.database.db, project.id);
   mine!.defaultBranch = 'scribbled';
-  assert.equal((await findProject(queen.database.db, project.id))!.defaultBranch, 'trunk');
+  // Deep as well: the kept row's arrays and JSON columns are copied too.
+  mine!.workspaceCaches.push('scribbled');
+  const next = (await findProject(queen.database.db, project.id))!;
+  assert.equal(next.defaultBranch, 'trunk');
+  assert.deepEqual(next.workspaceCaches, []);
   await queen.database.db.execute(sql`delete from projects where id = ${project.id}`);
   await seenAfterSqlChange(async () => (await read()).status === 404);
 });
