@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Registry } from 'prom-client';
-import { bodyLimit } from 'hono/body-limit';
+import { apiBodyLimit } from './routes/body-limit.ts';
 import { HTTPException } from 'hono/http-exception';
 import type { PluginRegistry } from '../plugins/loader.ts';
 import type { AuthFailures } from './auth/auth-failures.ts';
@@ -75,11 +75,8 @@ export function createApp(deps: AppDeps) {
   app.use('*', securityHeaders());
   app.use('*', cleanQuery());
 
-  const limit = (maxSize: number) => bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes`);
-    },
+  const limit = (maxSize: number) => apiBodyLimit(maxSize, () => {
+    throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes`);
   });
   const apiLimit = limit(deps.maxBodyBytes);
   // Webhooks get their own, larger limit: GitHub's push payloads can be several MB. Triggers
