@@ -10,10 +10,12 @@
  * runs its mirrors in its own process instead (mirror-service.ts).
  */
 import { killAllRemoteGit } from '../../common/git/remote-git.ts';
+import { CallsInFlight, STOP_DRAIN_MS } from './calls-in-flight.ts';
 import { RepoMirrors } from './repo-mirror.ts';
 import type { HostReply, HostRequest } from './mirror-host-protocol.ts';
 
 let mirrors: RepoMirrors | undefined;
+const calls = new CallsInFlight();
 /**
  * Answers the queen, unless it is gone: a queen that exits (a failed start, a stop) while
  * an answer is on its way must not make this process die with an EPIPE stack trace on the
@@ -35,16 +37,18 @@ process.on('message', async (message: HostRequest) => {
   try {
     if (!mirrors) throw new Error('git host used before init');
     const method = mirrors[message.method] as (...args: unknown[]) => Promise<unknown>;
-    reply({ type: 'result', id: message.id, value: await method.apply(mirrors, message.args) });
+    reply({ type: 'result', id: message.id, value: await calls.track(() => method.apply(mirrors, message.args)) });
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply({ type: 'error', id: message.id, name: e.name, message: e.message });
   }
 });
 
-// The queen is gone (stopped or crashed): nothing left to serve, and fetches in flight
-// (each in a process group of its own) would outlive us, so they go first.
+// The queen is gone (stopped or crashed): nothing left to serve. Fetches in flight (each
+// in a process group of its own) would outlive us, so they go first, and the calls still
+// running end before this process does (calls-in-flight.ts): the queen's stop waits for
+// this exit, and then no git of ours still writes in its data directory.
 process.on('disconnect', () => {
   killAllRemoteGit();
-  process.exit(0);
+  void calls.drain(STOP_DRAIN_MS, killAllRemoteGit).then(() => process.exit(0));
 });

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +206,59 @@ describe('repository mirrors in the git host', () => {
     assert.notEqual(host.pid, pid);
   });
 });
+
+describe('a stopped git host', () => {
+  it('exits only after the git a call is running has ended, so nothing writes in its directory after the stop', async () => {
+    // A `git` earlier in PATH whose `init` (a new mirror's first command) waits on a FIFO
+    // the test opens, then runs the real one and says who its parent is by then: the host
+    // (it waited) or not (it had exited and left git running in the mirrors' directory).
+    const fake = await mkdtemp(join(tmpdir(), 'hive-fake-git-'));
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    execFileSync('mkfifo', [join(fake, 'release')]);
+    writeFileSync(join(fake, 'git'), `#!/bin/sh
+if [ "$1" = init ]; then
+  : > '${fake}/started'
+  read _ < '${fake}/release'
+  '${realGit}' "$@"; rc=$?
+  ps -o ppid= -p $$ | tr -d ' ' > '${fake}/parent.tmp' && mv '${fake}/parent.tmp' '${fake}/parent'
+  exit $rc
+fi
+exec '${realGit}' "$@"
+`, { mode: 0o755 });
+    const mirrors = await mkdtemp(join(tmpdir(), 'hive-git-host-stop-'));
+    const path = process.env.PATH;
+    process.env.PATH = `${fake}:${path}`; // the host is forked with this environment
+    const stopping = new MirrorHost({ dir: mirrors, env: { PATH: process.env.PATH }, timeouts: DEFAULT_GIT_TIMEOUTS, log: createLogger('silent') });
+    try {
+      await stopping.start();
+    } finally {
+      process.env.PATH = path;
+    }
+    const hostPid = stopping.pid!;
+    try {
+      const call = stopping.resolve(repo.url, { branch: repo.defaultBranch, sha: await repo.head() }).catch((err: unknown) => err);
+      await until(() => existsSync(join(fake, 'started')));
+      const stopped = stopping.stop();
+      writeFileSync(join(fake, 'release'), 'go\n');
+      await stopped;
+      // The stop waited for git: it had ended, still the host's child, before the host exited.
+      assert.equal(readFileSync(join(fake, 'parent'), 'utf8').trim(), String(hostPid));
+      assert.ok((await call) instanceof GitHostError, 'the call in flight fails, as any call of a stopped host');
+      await rm(mirrors, { recursive: true });
+    } finally {
+      await stopping.stop();
+      await rm(fake, { recursive: true, force: true });
+      await rm(mirrors, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Resolves once `check` holds, looking every 10 ms (at most 10 s). */
+async function until(check: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !check(); await new Promise((resolve) => setTimeout(resolve, 10))) {
+    if (Date.now() > deadline) throw new Error('gave up waiting');
+  }
+}
 
 /** Blocks until the process has exited (its /proc state is Z) without running the event loop. */
 function waitUntilZombie(pid: number): void {
