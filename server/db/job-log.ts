@@ -10,6 +10,7 @@ import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-or
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import type { Db } from './client.ts';
+import { preparedQueries } from './prepared-query.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
 import { changesJobRow, commandCounts, commandParams, commandWrites, effectsOf, type CommandCounts, type EventEffects } from './event-effects.ts';
 import { jobCommands, jobLogChunks, jobs, type LateResult } from './schema.ts';
@@ -188,19 +189,11 @@ const shapeKey = (shape: BatchShape): string => {
  */
 const MAX_KEPT_SHAPES = 48;
 const MAX_KEPT_ROWS = 8;
-const keptBatchQueries = new WeakMap<Db, Map<string, ReturnType<typeof buildBatchQuery>>>();
+const keptBatchQuery = preparedQueries(buildBatchQuery, shapeKey, MAX_KEPT_SHAPES);
 
 function batchQuery(db: Db, shape: BatchShape) {
-  if (shape.chunks + shape.commands.started + shape.commands.ended > MAX_KEPT_ROWS) return buildBatchQuery(db, shape);
-  let kept = keptBatchQueries.get(db);
-  if (!kept) keptBatchQueries.set(db, (kept = new Map()));
-  const key = shapeKey(shape);
-  let query = kept.get(key);
-  if (!query) {
-    query = buildBatchQuery(db, shape);
-    if (kept.size < MAX_KEPT_SHAPES) kept.set(key, query);
-  }
-  return query;
+  const rows = shape.chunks + shape.commands.started + shape.commands.ended;
+  return rows > MAX_KEPT_ROWS ? buildBatchQuery(db, shape) : keptBatchQuery(db, shape);
 }
 
 /**

@@ -19,3 +19,23 @@ export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
     return query;
   };
 }
+
+/**
+ * `preparedQuery` for a family of statements told apart by their arguments (an event
+ * write's shape, job-log.ts): each built once per database and `keyOf(args)`, at most
+ * `limit` of them kept per database — beyond that, a query is built for its one use.
+ */
+export function preparedQueries<A, Q>(build: (db: Db, args: A) => Q, keyOf: (args: A) => string, limit: number): (db: Db, args: A) => Q {
+  const built = new WeakMap<Db, Map<string, Q>>();
+  return (db, args) => {
+    let kept = built.get(db);
+    if (!kept) built.set(db, (kept = new Map()));
+    const key = keyOf(args);
+    let query = kept.get(key);
+    if (query === undefined) {
+      query = build(db, args);
+      if (kept.size < limit) kept.set(key, query);
+    }
+    return query;
+  };
+}
