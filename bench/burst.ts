@@ -1,7 +1,7 @@
 /**
  * Builds at once (issue #13's throughput figure): a project whose one command is `true`,
  * one real drone process of capacity 2 (process executor, incremental workspaces),
- * `[builds]` triggers sent at once, all awaited; `[rounds]` rounds after one warm-up round.
+ * `[builds]` triggers sent at once (bench/json-post.ts), all awaited; `[rounds]` rounds after one warm-up round.
  * Prints each round's trigger → all passed and the builds per second, and the queen's and
  * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
  * `DRONE_PROF=<dir>` writes the drone's CPU profile there;
@@ -19,6 +19,7 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { JobResults } from './job-results.ts';
+import { closeJsonPost, triggerHiveJob } from './json-post.ts';
 
 const [BUILDS = 20, ROUNDS = 5] = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const CAPACITY = 2;
@@ -49,7 +50,7 @@ const results: string[] = [];
 for (let round = 0; round <= ROUNDS; round++) {
   const cpu0 = [await cpuSeconds(process.pid), await cpuSeconds(drone.process.pid!)];
   const t0 = performance.now();
-  const ids = await Promise.all(Array.from({ length: BUILDS }, async () => (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string));
+  const ids = await Promise.all(Array.from({ length: BUILDS }, () => triggerHiveJob(queen.url, project.id)));
   const jobs = await Promise.all(ids.map((id) => jobResults.wait(id)));
   const ms = performance.now() - t0;
   const cpu = [(await cpuSeconds(process.pid)) - cpu0[0], (await cpuSeconds(drone.process.pid!)) - cpu0[1]];
@@ -60,6 +61,7 @@ for (let round = 0; round <= ROUNDS; round++) {
 }
 console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds at once on one drone of capacity ${CAPACITY}, ${ROUNDS} rounds after a warm-up round`);
 for (const r of results) console.log(`  ${r}`);
+closeJsonPost();
 await drone.stop();
 await queen.stop();
 await repo.cleanup();

@@ -24,10 +24,11 @@
  *
  * Buildbot: master and workers are started with `buildbot start` / `buildbot-worker start`
  * in a temp dir and stopped at the end, also on failure or Ctrl-C. Builds are triggered by
- * the REST API's JSON-RPC `force` on a ForceScheduler and followed on the master's
+ * the REST API's JSON-RPC `force` on a ForceScheduler (through bench/json-post.ts, the
+ * client Hive's trigger goes through too) and followed on the master's
  * WebSocket, or by polling the REST API with BENCH_BUILDBOT_WATCH=poll (see POLL_MS).
  * Hive: a queen in this process (test/helpers/queen.ts, PGlite) and one real drone process,
- * triggered by its REST API and followed on the queen's bus, as bench/run.ts — the bench's
+ * triggered by its REST API (bench/json-post.ts) and followed on the queen's bus, as bench/run.ts — the bench's
  * HTTP client and bookkeeping share the queen's thread. With BENCH_HIVE_QUEEN=process, a
  * queen process as `hive queen` runs it (test/helpers/queen-process.ts: the compiled
  * package when dist/ is current, PGlite on disk in its data dir), followed on its
@@ -54,6 +55,7 @@ import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../test/helpers/que
 import type { TestDatabase } from '../test/helpers/test-db.ts';
 import { openDatabase } from '../server/db/client.ts';
 import { JobResults } from './job-results.ts';
+import { closeJsonPost, postJson, triggerHiveJob } from './json-post.ts';
 
 const exec = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -206,12 +208,10 @@ async function startBuildbot(repo: GitRepo, workers: number): Promise<Buildbot> 
     };
     let rpcId = 0;
     const force = async (cmd: string) => {
-      const res = await fetch(`${url}/forceschedulers/force`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: ++rpcId, params: { builderNames: ['bench'], cmd } }),
-      });
-      const body = await res.json() as any;
+      // The same client as Hive's trigger (json-post.ts).
+      const { body, text } = await postJson(`${url}/forceschedulers/force`,
+        { jsonrpc: '2.0', method: 'force', id: ++rpcId, params: { builderNames: ['bench'], cmd } });
+      if (!body) throw new Error(`force: ${text}`);
       if (body.error) throw new Error(`force: ${JSON.stringify(body.error)}`);
       // result: [buildsetid, {builderid: buildrequestid}]
       return Object.values(body.result[1] as Record<string, number>)[0];
@@ -420,9 +420,8 @@ async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive
 }
 
 async function hiveTrigger(hive: Hive, project: string): Promise<string> {
-  const res = await hive.queen.api('POST', `/api/projects/${project}/jobs`, {});
-  if (res.status !== 201 && res.status !== 200) throw new Error(`trigger: ${res.status} ${res.text}`);
-  return res.body.id;
+  // Not queen.api (fetch): json-post.ts says why.
+  return triggerHiveJob(hive.queen.url, project);
 }
 
 async function hiveBuild(hive: Hive, project: string, timeoutMs = 60_000) {
@@ -453,6 +452,7 @@ let bb: Buildbot | undefined;
 let watch: BuildbotWatch;
 const cleanup = async () => {
   watch?.close();
+  closeJsonPost();
   await bb?.stop().catch((err) => console.error(err));
   await hive?.drone.stop().catch((err) => console.error(err));
   await hive?.queen.stop().catch((err) => console.error(err));

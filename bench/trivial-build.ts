@@ -1,6 +1,7 @@
 /**
  * Where a trivial build's time goes (issue #13): a project whose one command is `true`,
- * on one real drone process (process executor, incremental workspace), triggered and
+ * on one real drone process (process executor, incremental workspace), triggered (through
+ * bench/json-post.ts, whose comment says why not `fetch`) and
  * awaited one after another; for each build a timeline of the queen's status changes and
  * the drone's events (their own `at`), and then the median of each step over the builds.
  * `node --import tsx bench/trivial-build.ts [builds] [--new-commits] [--commands N] [--idle MS]` (PGlite;
@@ -21,6 +22,7 @@ import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { JobResults } from './job-results.ts';
+import { closeJsonPost, triggerHiveJob } from './json-post.ts';
 
 const BUILDS = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 20);
 const NEW_COMMITS = process.argv.includes('--new-commits');
@@ -68,7 +70,7 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   if (IDLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
   const wall0 = Date.now();
   const t0 = performance.now();
-  const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+  const id = await triggerHiveJob(queen.url, project.id);
   const job = await jobResults.wait(id);
   const ms = performance.now() - t0;
   queen.bus.off('job-status', onStatus);
@@ -100,6 +102,7 @@ console.log('median ms after the trigger (clocks: Date.now(), 1 ms):');
 for (const [what, at] of [...steps.entries()].filter(([, xs]) => xs.length >= BUILDS / 2).sort((a, b) => median(a[1]) - median(b[1]))) {
   console.log(`  ${median(at).toFixed(0).padStart(5)}  ${what}${at.length < BUILDS ? ` (${at.length} builds)` : ''}`);
 }
+closeJsonPost();
 await drone.stop();
 await queen.stop();
 await repo.cleanup();
