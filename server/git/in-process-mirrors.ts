@@ -4,8 +4,8 @@
  * directly; stopping ends the fetches in flight and waits for the calls still running, as
  * the git host does before it exits.
  */
-import { killAllRemoteGit } from '../../common/git/remote-git.ts';
 import { CallsInFlight, STOP_DRAIN_MS } from './calls-in-flight.ts';
+import { GitHostError } from './mirror-host-client.ts';
 import type { MirrorOptions, MirrorService } from './mirror-service.ts';
 import { RepoMirrors } from './repo-mirror.ts';
 
@@ -37,7 +37,9 @@ export class InProcessMirrors implements MirrorService {
   }
 
   stop(): Promise<void> {
-    killAllRemoteGit();
+    // As the git host's stop fails its calls: the resolver leaves their jobs queued for
+    // the next start instead of failing them for the queen's sake.
+    this.#mirrors.stop(new GitHostError('The queen is stopping'));
     return this.#calls.drain(STOP_DRAIN_MS);
   }
 }

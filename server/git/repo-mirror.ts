@@ -95,6 +95,12 @@ export class RepoMirrors {
   /** Maintenance runs per mirror, for `Resolved.maintained`. */
   readonly #maintained = new Map<string, number>();
   readonly #commitFiles = new CommitFileCache(COMMIT_FILES_BYTES);
+  /**
+   * Aborted by `stop`: kills this instance's fetches and refuses new ones. Its own, not
+   * every git of the process (remote-git.ts's `killAllRemoteGit`): a test process runs
+   * several queens, and one's stop must not fail another's fetches.
+   */
+  readonly #stopping = new AbortController();
 
   /** `env` is everything git runs with (see QueenConfig.gitEnv): never the queen's whole environment. */
   constructor(
@@ -102,6 +108,16 @@ export class RepoMirrors {
     private readonly env: Record<string, string>,
     private readonly timeouts: GitTimeouts,
   ) {}
+
+  /** Kills the fetches running now; later ones fail at once with `reason`. Other git commands run on. */
+  stop(reason: Error): void {
+    this.#stopping.abort(reason);
+  }
+
+  /** Rethrows `stop`'s reason as it is: a stopping queen is no fault of the repository's. */
+  #passStop(err: unknown): void {
+    if (this.#stopping.signal.aborted && err === this.#stopping.signal.reason) throw err;
+  }
 
   #pathFor(repoUrl: string): string {
     return join(this.dir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 24)}.git`);
@@ -126,6 +142,7 @@ export class RepoMirrors {
   async #fetch(path: string, repoUrl: string, args: string[], authEnv: Record<string, string>): Promise<void> {
     await runRemoteGit(['-c', 'credential.helper=', 'fetch', FETCH_WITHOUT_MAINTENANCE, ...args], {
       cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
+      signal: this.#stopping.signal,
     });
     // A fetch removes no objects; git's maintenance, run here every so many fetches, may.
     if (await this.#maintenance.afterFetch(path, this.env)) {
@@ -191,6 +208,7 @@ export class RepoMirrors {
       try {
         tip = await this.#remoteTip(path, repoUrl, target, authEnv);
       } catch (err) {
+        this.#passStop(err);
         if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
         throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
       }
@@ -207,6 +225,7 @@ export class RepoMirrors {
     try {
       await this.#fetch(path, repoUrl, ['--no-tags', '--prune', `--depth=${FETCH_DEPTH}`, repoUrl, ...refspecs], authEnv);
     } catch (err) {
+      this.#passStop(err);
       if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
       throw new ResolveError(`Could not fetch ${describe(ref)} from ${redactUrl(repoUrl)}: ${message(err)}`, { cause: err });
     }
@@ -217,6 +236,7 @@ export class RepoMirrors {
       // their whole history (the rare case that pays for what shallow fetches save).
       const shallow = await stat(join(path, 'shallow')).then(() => true, () => false);
       await this.#fetch(path, repoUrl, [...(shallow ? ['--unshallow'] : []), repoUrl, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], authEnv).catch((err) => {
+        this.#passStop(err);
         if (err instanceof GitTimeoutError) throw notInTime(repoUrl, err);
       });
       const again = await commitOf(path, this.env, ref.sha);
@@ -249,6 +269,7 @@ export class RepoMirrors {
     if (local) return local;
     const { stdout } = await runRemoteGit(['-c', 'credential.helper=', 'ls-remote', repoUrl, ref], {
       cwd: path, env: { ...this.env, GIT_TERMINAL_PROMPT: '0', ...authEnv }, timeouts: this.timeouts, url: repoUrl,
+      signal: this.#stopping.signal,
     });
     for (const line of stdout.split('\n')) {
       const [sha, name] = line.split('\t');

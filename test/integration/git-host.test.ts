@@ -13,11 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import { FETCHES_PER_MAINTENANCE } from '../../common/git/fetch-maintenance.ts';
 import { DEFAULT_GIT_TIMEOUTS } from '../../common/git/git-timeouts.ts';
 import { ResolveError } from '../../server/errors.ts';
+import { InProcessMirrors } from '../../server/git/in-process-mirrors.ts';
 import { GitHostError, MirrorHost } from '../../server/git/mirror-host-client.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen } from '../helpers/queen.ts';
 import { testDatabaseKind } from '../helpers/test-db.ts';
+import { until } from '../helpers/until.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -237,7 +239,7 @@ exec '${realGit}' "$@"
     const hostPid = stopping.pid!;
     try {
       const call = stopping.resolve(repo.url, { branch: repo.defaultBranch, sha: await repo.head() }).catch((err: unknown) => err);
-      await until(() => existsSync(join(fake, 'started')));
+      await until('the fake git\'s init started', () => existsSync(join(fake, 'started')));
       const stopped = stopping.stop();
       writeFileSync(join(fake, 'release'), 'go\n');
       await stopped;
@@ -253,12 +255,66 @@ exec '${realGit}' "$@"
   });
 });
 
-/** Resolves once `check` holds, looking every 10 ms (at most 10 s). */
-async function until(check: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !check(); await new Promise((resolve) => setTimeout(resolve, 10))) {
-    if (Date.now() > deadline) throw new Error('gave up waiting');
+// A queen on PostgreSQL runs its mirrors in its own process (in-process-mirrors.ts); a test
+// process runs several such queens at once.
+describe('mirrors in the queen\'s process, stopped', () => {
+  /** A `git` earlier in PATH whose first fetch waits on the FIFO `release` after touching `fetching`. */
+  async function fakeGitHoldingFetches(): Promise<string> {
+    const fake = await mkdtemp(join(tmpdir(), 'hive-fake-git-'));
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    execFileSync('mkfifo', [join(fake, 'release')]);
+    writeFileSync(join(fake, 'git'), `#!/bin/sh
+case " $* " in *" fetch "*)
+  if [ ! -e '${fake}/fetching' ]; then
+    : > '${fake}/fetching'
+    read _ < '${fake}/release'
+  fi
+esac
+exec '${realGit}' "$@"
+`, { mode: 0o755 });
+    return fake;
   }
-}
+  const mirrorsWith = async (fake: string) => {
+    const mirrorsDir = await mkdtemp(join(tmpdir(), 'hive-in-process-mirrors-'));
+    const mirrors = new InProcessMirrors({ dir: mirrorsDir, env: { PATH: `${fake}:${process.env.PATH}` }, timeouts: DEFAULT_GIT_TIMEOUTS, log: createLogger('silent') });
+    return { mirrors, dir: mirrorsDir };
+  };
+
+  it('one stopped leaves the fetches of another running', async () => {
+    const fake = await fakeGitHoldingFetches();
+    const a = await mirrorsWith(fake);
+    const b = await mirrorsWith(fake);
+    try {
+      const call = b.mirrors.resolve(repo.url, { branch: repo.defaultBranch, sha: headSha });
+      await until('b\'s fetch started', () => existsSync(join(fake, 'fetching')));
+      await a.mirrors.stop();
+      writeFileSync(join(fake, 'release'), 'go\n');
+      // Killed by a's stop, b's fetch would fail the call.
+      assert.equal((await call).sha, headSha);
+    } finally {
+      await Promise.all([a.mirrors.stop(), b.mirrors.stop()]);
+      await Promise.all([fake, a.dir, b.dir].map((path) => rm(path, { recursive: true, force: true })));
+    }
+  });
+
+  it('its own fetch in flight is killed, and it and later calls fail as the git host\'s do', async () => {
+    const fake = await fakeGitHoldingFetches();
+    const { mirrors, dir: mirrorsDir } = await mirrorsWith(fake);
+    try {
+      const call = mirrors.resolve(repo.url, { branch: repo.defaultBranch, sha: headSha }).catch((err: unknown) => err);
+      await until('the fetch started', () => existsSync(join(fake, 'fetching')));
+      // Returns only once the killed fetch's call has ended (no FIFO written: its reader is gone).
+      await mirrors.stop();
+      const failed = await call;
+      assert.ok(failed instanceof GitHostError, `the call in flight fails with GitHostError, not ${String(failed)}`);
+      const later = await mirrors.resolve(repo.url, { branch: repo.defaultBranch, sha: firstSha }).catch((err: unknown) => err);
+      assert.ok(later instanceof GitHostError, `a later fetch fails with GitHostError, not ${String(later)}`);
+    } finally {
+      await mirrors.stop();
+      await Promise.all([fake, mirrorsDir].map((path) => rm(path, { recursive: true, force: true })));
+    }
+  });
+});
 
 /** Blocks until the process has exited (its /proc state is Z) without running the event loop. */
 function waitUntilZombie(pid: number): void {
