@@ -22,6 +22,7 @@ import { assertNumberedLog, jobLog, numberedProject, triggerJob } from '../helpe
 import { startTestQueen } from '../helpers/queen.ts';
 import { startQueenProcess } from '../helpers/queen-process.ts';
 import { testDatabaseKind } from '../helpers/test-db.ts';
+import { until } from '../helpers/until.ts';
 
 const skip = testDatabaseKind() === 'postgres' ? false : 'needs PostgreSQL (set TEST_DATABASE_URL): queens share a database server, the embedded one is a single process\'s';
 const LINES = 30;
@@ -30,17 +31,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
-
-/** Resolves once `check` returns a value; asks again on every heartbeat of the test. */
-async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the queen of a drone dies, and the drone knows no other', { skip }, () => {
   it('its job is reaped by the other queen after the lease; the drone\'s late result is recorded', async (t) => {
@@ -81,10 +71,10 @@ describe('the queen of a drone dies, and the drone knows no other', { skip }, ()
     await writeFile(gate, '');
     const b2 = await startQueenProcess(bOptions);
     cleanups.push(() => b2.kill('SIGTERM'));
-    const job = await until(async () => {
+    const job = await until('the late result', async () => {
       const res = await a.api('GET', `/api/jobs/${jobId}`);
       return res.body?.lateResult ? res.body : undefined;
-    }, 'the late result');
+    }, { timeoutMs: 30_000, everyMs: 100 });
     assert.equal(job.status, 'errored', 'a final status never changes');
     assert.equal(job.attempt, 1);
     assert.deepEqual([job.lateResult.status, job.lateResult.message], ['passed', null]);

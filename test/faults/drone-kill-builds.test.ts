@@ -15,6 +15,7 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { triggerJob } from '../helpers/numbered-log.ts';
 import { cmdline, groupMembers, isAlive } from '../helpers/processes.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
+import { until } from '../helpers/until.ts';
 
 let queen: TestQueen;
 let repo: GitRepo;
@@ -39,15 +40,6 @@ async function drone(name: string, dataDir: string): Promise<TestDrone> {
   const d = await connectDrone(queen, { name, capacity: 1, dataDir, env: { HIVE_DRONE_EXECUTOR: 'process' } });
   drones.push(d);
   return d;
-}
-
-/** Polls `check` every 20 ms until it holds; fails after `timeoutMs` saying `what`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const readText = (path: string) => readFile(path, 'utf8').catch(() => '');
@@ -77,10 +69,10 @@ describe('a process-executor drone killed while its build runs', { concurrency: 
     assert.ok(isAlive(writer));
     await first.kill();
     // The drone is not restarted: the guard alone ends the group.
-    await until('the writer is gone', () => !isAlive(writer), 5_000);
-    await until('the command\'s shell is gone', () => !isAlive(leader), 5_000);
+    await until('the writer is gone', () => !isAlive(writer), { timeoutMs: 5_000 });
+    await until('the command\'s shell is gone', () => !isAlive(leader), { timeoutMs: 5_000 });
     // Every member got the watcher's SIGKILL; the kernel may still be finishing one.
-    await until('nothing is left in the command\'s group', () => groupMembers(leader).length === 0, 5_000);
+    await until('nothing is left in the command\'s group', () => groupMembers(leader).length === 0, { timeoutMs: 5_000 });
     const size = (await readText(out)).length;
     assert.equal((await readText(out)).length, size, 'the file no longer grows');
   });
@@ -93,14 +85,14 @@ describe('a process-executor drone killed while its build runs', { concurrency: 
     const watchers = groupMembers(leader).filter((pid) => cmdline(pid).includes('hive-guard'));
     assert.equal(watchers.length, 1, `one watcher in the group: ${groupMembers(leader).map(cmdline).join(' | ')}`);
     process.kill(watchers[0], 'SIGKILL');
-    await until('the watcher is gone', () => !isAlive(watchers[0]), 5_000);
+    await until('the watcher is gone', () => !isAlive(watchers[0]), { timeoutMs: 5_000 });
     await first.kill();
     assert.ok(isAlive(writer), 'without its watcher, the build outlived its drone');
 
     await drone('phoenix', dataDir);
     // Killed at start, before the drone connected.
-    await until('the writer is gone', () => !isAlive(writer), 5_000);
-    await until('the command\'s shell is gone', () => !isAlive(leader), 5_000);
-    await until('nothing is left in the command\'s group', () => groupMembers(leader).length === 0, 5_000);
+    await until('the writer is gone', () => !isAlive(writer), { timeoutMs: 5_000 });
+    await until('the command\'s shell is gone', () => !isAlive(leader), { timeoutMs: 5_000 });
+    await until('nothing is left in the command\'s group', () => groupMembers(leader).length === 0, { timeoutMs: 5_000 });
   });
 });

@@ -20,19 +20,11 @@ import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, waitForOutput, type TestQueen } from '../helpers/queen.ts';
 import { testDatabaseKind } from '../helpers/test-db.ts';
 import { logIn, webRequest } from '../helpers/web-session.ts';
+import { until } from '../helpers/until.ts';
 
 const skip = testDatabaseKind() === 'postgres' ? false : 'needs PostgreSQL (set TEST_DATABASE_URL): queens share a database server, the embedded one is a single process\'s';
 // Heartbeats every 2 s: a lease made to look expired stays so for the reaper check that follows.
 const ENV = { HIVE_HEARTBEAT_MS: '2000', HIVE_LEASE_MS: '10000', HIVE_ADMIN_PASSWORD: 'fleet-admin-password' };
-
-/** Resolves once `check` holds; looks again every 50 ms (for state kept in a queen's memory, which no event announces). */
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('the fleet of queens sharing one PostgreSQL', { skip }, () => {
   let a: TestQueen;
@@ -105,7 +97,8 @@ describe('the fleet of queens sharing one PostgreSQL', { skip }, () => {
     // B's drone has vouched for the lease in a heartbeat (B's memory; its next heartbeat is at most 2 s away).
     const lease = (await findJob(a.testDb.db, jobId))!.lease!;
     const bDrone = b.hub.all().find((d) => d.name === 'on-b')!;
-    await until(() => bDrone.heartbeat?.leases.has(lease) === true, 'a heartbeat naming the lease');
+    // State kept in the queen's memory, which no event announces.
+    await until('a heartbeat naming the lease', () => bDrone.heartbeat?.leases.has(lease) === true, { everyMs: 50 });
     // However expired the lease looks (B's writes late, say), A leaves it to B.
     await a.testDb.db.execute(sql`update jobs set lease_expires_at = now() - interval '1 second' where id = ${jobId}`);
     assert.deepEqual(await a.reaper.check(), { reaped: 0, extended: 0 });
