@@ -283,6 +283,37 @@ interface SessionOptions {
 /** How long to wait for the engine's word on how a failed command ended (fallback OOM check). */
 const EXEC_END_WAIT_MS = 2_000;
 
+/**
+ * Run in the job container by `stop()`: `kill -9 -1` (every process but PID 1, the
+ * keep-alive loop, and this shell), then a wait until the processes there were before the
+ * kill are gone. A SIGKILL only marks a process, which dies when next scheduled: on a
+ * loaded machine a killed `sleep` was still listed after `kill` returned, so stop() now
+ * returns once they have died (zombies, left for PID 1 to reap, run nothing). The wait is
+ * for those processes only: the keep-alive loop starts a new `sleep` as soon as its own
+ * is killed. The first 50 rounds look again at once (a killed process nearly always dies
+ * within them: a 10 ms pause there cost most stops 10 ms), then 300 more 10 ms apart; exit
+ * 1 if some never go (a process stuck in the kernel), and the container is killed instead. Builtins only, apart from `sleep`,
+ * whose process is this shell's child and never among those waited for; any POSIX sh.
+ */
+const KILL_LEFT_PROCESSES = `pids=
+for d in /proc/[0-9]*; do
+  p=\${d#/proc/}
+  if [ "\$p" != 1 ] && [ "\$p" != "\$\$" ]; then pids="\$pids \$p"; fi
+done
+kill -9 -1 2>/dev/null
+n=0
+while :; do
+  left=0
+  for p in \$pids; do
+    read -r s 2>/dev/null < "/proc/\$p/stat" || continue
+    case "\${s##*) }" in Z*|X*) ;; *) left=1 ;; esac
+  done
+  [ \$left = 0 ] && exit 0
+  n=\$((n + 1))
+  [ \$n -ge 350 ] && exit 1
+  if [ \$n -gt 50 ]; then sleep 0.01 2>/dev/null || :; fi
+done`;
+
 class DockerSession implements ExecSession {
   /** Set by a kill; the next command starts the container again. */
   #stopped = false;
@@ -342,7 +373,8 @@ class DockerSession implements ExecSession {
   /**
    * Hands the files back, then ends every process the job left in the container
    * (background ones too): after this nothing writes in the workspace. From inside, with
-   * one exec of `kill -9 -1` (all but PID 1, the keep-alive loop, which writes nothing):
+   * one exec of `kill -9 -1` (all but PID 1, the keep-alive loop, which writes nothing)
+   * that also waits for them to be gone (KILL_LEFT_PROCESSES):
    * the engine's own kill answers only after its clean-up of the stopped container
    * (measured 35 ms here, 300 ms on the loaded machine, before the result); the container
    * itself goes with dispose(), after the result. Should the exec fail, the container is
@@ -353,7 +385,7 @@ class DockerSession implements ExecSession {
       await this.#killing;
       if (this.#options.owner) await this.#handBackFiles(this.#options.owner);
       if (this.#stopped) return; // killed already: nothing runs in it
-      const ended = await execCommand(this.#container, ['sh', '-c', 'kill -9 -1'], { onStdout() {}, onStderr() {} }, {
+      const ended = await execCommand(this.#container, ['sh', '-c', KILL_LEFT_PROCESSES], { onStdout() {}, onStderr() {} }, {
         workingDir: '/',
         user: '0',
         signal: AbortSignal.timeout(10_000),

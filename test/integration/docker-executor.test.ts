@@ -391,14 +391,19 @@ describe('runJob with the Docker executor', { skip, concurrency: true }, () => {
     const checkout = await repos.checkout({ jobId: spec.jobId, checkout: spec.checkout });
     try {
       const session = await executor.start({ spec, workspace: checkout.workspace, env: {} });
-      const io = { onStdout: () => {}, onStderr: () => {}, signal: new AbortController().signal };
-      assert.deepEqual(await session.run('(while :; do echo x >> bg.log; sleep 0.05; done) > /dev/null 2>&1 &', io), { exitCode: 0 });
-      await session.stop!();
-      const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
-      const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,args' });
-      const commands = (Processes as string[][]).map((p) => p.at(-1) ?? '');
-      assert.ok(!commands.some((c) => /sleep 0\.05|bg\.log/.test(c)), `left running: ${commands.join('; ')}`);
-      await session.dispose();
+      try {
+        const io = { onStdout: () => {}, onStderr: () => {}, signal: new AbortController().signal };
+        assert.deepEqual(await session.run('(while :; do echo x >> bg.log; sleep 0.05; done) > /dev/null 2>&1 &', io), { exitCode: 0 });
+        // stop() returns once they are gone, not only signalled (KILL_LEFT_PROCESSES).
+        await session.stop!();
+        const [info] = await testDocker.listContainers({ filters: { label: [`hive.job=${spec.jobId}`, 'hive.role=job'] } });
+        const { Processes } = await testDocker.getContainer(info.Id).top({ ps_args: '-o pid,args' });
+        const commands = (Processes as string[][]).map((p) => p.at(-1) ?? '');
+        assert.ok(!commands.some((c) => /sleep 0\.05|bg\.log/.test(c)), `left running: ${commands.join('; ')}`);
+      } finally {
+        // Also when an assertion failed: a container left behind kept the test process alive.
+        await session.dispose();
+      }
     } finally {
       await repos.removeWorkspace(spec.jobId);
     }
