@@ -292,8 +292,9 @@ const EXEC_END_WAIT_MS = 2_000;
  * for those processes only: the keep-alive loop starts a new `sleep` as soon as its own
  * is killed. The first 50 rounds look again at once (a killed process nearly always dies
  * within them: a 10 ms pause there cost most stops 10 ms), then 300 more 10 ms apart; exit
- * 1 if some never go (a process stuck in the kernel), and the container is killed instead. Builtins only, apart from `sleep`,
- * whose process is this shell's child and never among those waited for; any POSIX sh.
+ * 1 if some never go (a process stuck in the kernel), and the container is killed instead.
+ * Builtins only, apart from `sleep`, whose process is this shell's child and never among
+ * those waited for; any POSIX sh.
  */
 const KILL_LEFT_PROCESSES = `pids=
 for d in /proc/[0-9]*; do
