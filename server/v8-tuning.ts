@@ -5,14 +5,12 @@
  * unit). V8 reads it when it acts on it, so setting it from inside works (checked
  * here by measuring: Node.js makes no promise about flags set after start in general).
  *
- * - The young generation keeps its first size (1 MiB per semi-space) instead of growing
- *   to 16 MiB: V8 grows it while the queen starts (migrations, loading modules) and never
- *   gives it back; fixed, the idle queen holds ~15–20 MiB less. (`--max-semi-space-size`
- *   is only read at start-up, so the growth factor is what can be set here.)
+ * - The young generation keeps its first size, except while a log floods in
+ *   (young-generation.ts).
  *
  * PGlite's WebAssembly compiler setting is set where PGlite is opened, for every process
  * that opens it (db/pglite-compiler.ts).
  */
-import { setFlagsFromString } from 'node:v8';
+import { keepYoungGenerationSmall } from './young-generation.ts';
 
-setFlagsFromString('--semi-space-growth-factor=1');
+keepYoungGenerationSmall();

@@ -24,6 +24,7 @@ import type { DroneHub } from '../scheduler/drone-hub.ts';
 import type { JobLifecycle } from './job-lifecycle.ts';
 import type { LiveBus } from './live-bus.ts';
 import { isFinal } from './job-transitions.ts';
+import { youngGenerationGrowth } from '../young-generation.ts';
 import { takesLateEvents } from './late-result.ts';
 
 export interface IngestDeps {
@@ -64,7 +65,10 @@ interface Stream {
   lastWriteAt: number;
 }
 
-/** A log this large, then 2 s without events, and the queen collects its garbage (burst-collector.ts says why). */
+/**
+ * A log this large, then 2 s without events, and the queen collects its garbage (burst-collector.ts
+ * says why); from 2 MiB on its young generation may grow meanwhile (young-generation.ts).
+ */
 const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
 const COLLECT_WHEN_QUIET_MS = 2_000;
 
@@ -94,7 +98,7 @@ const MAX_FRESH_ASSIGNMENTS = 10_000;
 
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
-  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS });
+  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS, young: youngGenerationGrowth });
   /**
    * Jobs this queen just assigned, by id: the lease and the stored seq (0) the claim set.
    * While the drone stays connected here, events under that lease can only be stored by

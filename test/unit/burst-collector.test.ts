@@ -36,3 +36,79 @@ it('runs a real full collection', async () => {
   collectGarbage();
   assert.equal(ref.deref(), undefined);
 });
+
+/** A young generation that grows when allowed and shrinks after `shrinksAfter` collections. */
+function fakeYoung(shrinksAfter: number) {
+  const calls: string[] = [];
+  let size = 1;
+  let collections = 0;
+  const young = {
+    fromBytes: 50,
+    retryMs: 100,
+    retries: 3,
+    allow: () => { calls.push('allow'); size = 16; },
+    restrict: () => calls.push('restrict'),
+    grown: () => size > 1,
+  };
+  const collect = () => {
+    collections++;
+    calls.push('collect');
+    if (collections >= shrinksAfter) size = 1;
+  };
+  return { young, collect, calls };
+}
+
+it('lets the young generation grow for a burst and collects until it is back to its size', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const { young, collect, calls } = fakeYoung(3);
+  const collector = new BurstCollector({ minBytes: 1000, quietMs: 40, collect, young });
+  collector.note(30);
+  assert.deepEqual(calls, [], 'below fromBytes nothing changes');
+  collector.note(30);
+  assert.deepEqual(calls, ['allow']);
+  collector.note(30);
+  assert.deepEqual(calls, ['allow'], 'allowed once per burst');
+  t.mock.timers.tick(40);
+  // Under minBytes, but the young generation grew: restricted, then collected.
+  assert.deepEqual(calls, ['allow', 'restrict', 'collect']);
+  t.mock.timers.tick(99);
+  assert.equal(calls.length, 3, 'the next try waits retryMs of quiet');
+  t.mock.timers.tick(1);
+  assert.deepEqual(calls, ['allow', 'restrict', 'collect', 'collect']);
+  collector.note(10); // a little work (no new burst) puts the next try off
+  t.mock.timers.tick(60);
+  assert.equal(calls.length, 4);
+  t.mock.timers.tick(40);
+  assert.deepEqual(calls, ['allow', 'restrict', 'collect', 'collect', 'collect'], 'back to its size at the third collection');
+  for (let i = 0; i < 10; i++) t.mock.timers.tick(100);
+  assert.equal(calls.length, 5, 'no tries once it shrank');
+  collector.stop();
+});
+
+it('tries a bounded number of times, and a new burst starts over', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const { young, collect, calls } = fakeYoung(Infinity);
+  const collector = new BurstCollector({ minBytes: 1000, quietMs: 40, collect, young });
+  collector.note(60);
+  t.mock.timers.tick(40);
+  t.mock.timers.tick(100);
+  assert.deepEqual(calls, ['allow', 'restrict', 'collect', 'collect']);
+  collector.note(60); // a new burst during the tries
+  assert.deepEqual(calls.slice(4), ['allow']);
+  t.mock.timers.tick(100);
+  assert.deepEqual(calls.slice(4), ['allow', 'restrict', 'collect'], 'the new burst is collected after quietMs, not retryMs');
+  for (let i = 0; i < 100; i++) t.mock.timers.tick(100);
+  assert.deepEqual(calls.slice(4), ['allow', 'restrict', 'collect', 'collect', 'collect', 'collect'], '1 + retries collections, then it gives up');
+  collector.stop();
+});
+
+it('a burst that did not make the young generation grow is not collected', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const calls: string[] = [];
+  const young = { fromBytes: 50, retryMs: 100, retries: 3, allow: () => calls.push('allow'), restrict: () => calls.push('restrict'), grown: () => false };
+  const collector = new BurstCollector({ minBytes: 1000, quietMs: 40, collect: () => calls.push('collect'), young });
+  collector.note(60);
+  for (let i = 0; i < 10; i++) t.mock.timers.tick(100);
+  assert.deepEqual(calls, ['allow', 'restrict']);
+  collector.stop();
+});
