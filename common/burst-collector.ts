@@ -30,13 +30,13 @@ export function collectGarbage(): void {
   fullGc();
 }
 
-/** How a process lets its young generation grow during a burst (server/v8-tuning.ts for the queen). */
+/** How a process lets its young generation grow during a burst (server/young-generation.ts for the queen). */
 export interface YoungGenerationGrowth {
   /** Work this large lets the young generation grow. */
   fromBytes: number;
   allow(): void;
   restrict(): void;
-  /** Whether the young generation is still larger than before growth was allowed. */
+  /** Whether the young generation is still larger than the size it is kept at. */
   grown(): boolean;
   /** Quiet time between tries to collect it back to its size. */
   retryMs: number;
@@ -51,6 +51,8 @@ export class BurstCollector {
   #lastNote = 0;
   /** The young generation may grow (since the burst passed `young.fromBytes`). */
   #growing = false;
+  /** Collections still to try while the young generation stays grown (undefined: none under way). */
+  #triesLeft: number | undefined;
 
   constructor(private readonly options: { minBytes: number; quietMs: number; collect?: () => void; young?: YoungGenerationGrowth }) {}
 
@@ -73,9 +75,6 @@ export class BurstCollector {
     if (this.#bytes < this.options.minBytes && !this.#growing) return;
     this.#wait(this.options.quietMs);
   }
-
-  /** Collections still to try while the young generation stays grown (undefined: none under way). */
-  #triesLeft: number | undefined;
 
   /** Waits out the quiet period; work noted meanwhile (still busy) starts it again from that moment. */
   #wait(ms: number): void {

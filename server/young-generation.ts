@@ -14,7 +14,9 @@
  *
  * `--max-semi-space-size` is only read at start-up, so the growth factor is what is set,
  * from inside (server/v8-tuning.ts says why that works). A process that never called
- * `keepYoungGenerationSmall` (tests, tools) keeps V8's own behaviour.
+ * `keepYoungGenerationSmall` (tests, tools) keeps V8's own behaviour. The setting is the
+ * process's: queens sharing one (tests) share it too, which changes their speed, not what
+ * they do.
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import type { YoungGenerationGrowth } from '../common/burst-collector.ts';
@@ -23,12 +25,13 @@ import type { YoungGenerationGrowth } from '../common/burst-collector.ts';
 const V8_GROWTH_FACTOR = 2;
 
 let kept = false;
-let sizeBeforeGrowth = 0;
+/** The size it is kept at, which collections after a burst bring it back to. */
+let keptSize = 0;
 
 /** From now on the young generation does not grow, except during bursts. */
 export function keepYoungGenerationSmall(): void {
   kept = true;
-  sizeBeforeGrowth = youngGenerationSize();
+  keptSize = youngGenerationSize();
   setFlagsFromString('--semi-space-growth-factor=1');
 }
 
@@ -39,14 +42,12 @@ function youngGenerationSize(): number {
 export const youngGenerationGrowth: YoungGenerationGrowth = {
   fromBytes: 2 * 1024 * 1024,
   allow() {
-    if (!kept) return;
-    sizeBeforeGrowth = youngGenerationSize();
-    setFlagsFromString(`--semi-space-growth-factor=${V8_GROWTH_FACTOR}`);
+    if (kept) setFlagsFromString(`--semi-space-growth-factor=${V8_GROWTH_FACTOR}`);
   },
   restrict() {
     if (kept) setFlagsFromString('--semi-space-growth-factor=1');
   },
-  grown: () => kept && youngGenerationSize() > sizeBeforeGrowth,
+  grown: () => kept && youngGenerationSize() > keptSize,
   retryMs: 4_000,
   retries: 3,
 };
