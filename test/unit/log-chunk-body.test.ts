@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { decodeChunkBody, encodeChunkBody, encodeChunkParts } from '../../server/db/job-log.ts';
 
-it('stores chunk bodies gzip-compressed and reads them back', async () => {
+it('stores chunk bodies brotli-compressed and reads them back', async () => {
   const json = JSON.stringify([{ seq: 1, type: 'job:cmd:stdout', data: 'ok ✓\n'.repeat(1000) }]);
   const body = await encodeChunkBody(json);
-  assert.ok(body.length < json.length / 10, `${body.length} bytes for ${json.length}`);
+  assert.ok(body.startsWith('~') && body.length < json.length / 10, `${body.length} bytes for ${json.length}`);
   assert.equal(await decodeChunkBody(body), json);
 });
 
-it('reads rows written before compression (plain UTF-8 JSON) as they are', async () => {
+it('reads rows written before brotli (gzip as base64) and before compression (plain UTF-8 JSON)', async () => {
+  const before = JSON.stringify([{ seq: 1, type: 'job:cmd:stdout', data: 'gzip ✓\n'.repeat(500) }]);
+  assert.equal(await decodeChunkBody(gzipSync(before, { level: 1 }).toString('base64')), before);
   const json = '[{"seq":1,"type":"job:log","data":"héllo"}]';
   assert.equal(await decodeChunkBody(json), json);
 });
