@@ -4,7 +4,7 @@
  * tab must stay responsive), how many rows the DOM holds, and how fast a far line is
  * reached.   node --import tsx bench/ui-large-log.ts [megabytes]
  */
-import { encodeChunkBody } from '../server/db/job-log.ts';
+import { encodeChunkBody } from '../server/db/log-chunk-body.ts';
 import { randomUUID } from 'node:crypto';
 import { jobLogChunks, jobs } from '../server/db/schema.ts';
 import { loggedInBrowser } from './ui-helpers.ts';

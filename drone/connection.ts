@@ -28,7 +28,7 @@ import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseQueenMessage } from '../commo
 import type {
   DroneDrain, DroneHello, DroneMessage, JobAck, JobAssign, JobCancel, JobQueryInfo, QueenMessage, QueenWelcome,
 } from '../common/protocol/index.ts';
-import type { OutboxTransport } from './event-outbox.ts';
+import type { Frame, OutboxTransport } from './event-outbox.ts';
 import type { Logger } from './logger.ts';
 import { zeroMask } from './zero-mask.ts';
 
@@ -142,7 +142,7 @@ export class QueenConnection extends EventEmitter<ConnectionEvents> implements O
     return this.isConnected && this.#ws!.bufferedAmount < this.#options.highWaterMark;
   }
 
-  sendFrame(frame: string, onWritten: () => void): void {
+  sendFrame(frame: Frame, onWritten: () => void): void {
     if (!this.isConnected) {
       setImmediate(onWritten);
       return;

@@ -33,7 +33,8 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_MESSAGE_BYTES } from '../common/protocol/index.ts';
+import { MAX_MESSAGE_BYTES, encodeDataFrame } from '../common/protocol/index.ts';
+import { dataFrameEvent } from '../common/protocol/data-frame.ts';
 import type { JobEvent, QueenWelcome, RunningJobRef } from '../common/protocol/index.ts';
 import type { Logger } from './logger.ts';
 
@@ -45,8 +46,11 @@ export type JobEventBody = DistributiveOmit<JobEvent, 'jobId' | 'lease' | 'seq' 
 export interface OutboxTransport {
   /** True while the queen has welcomed us and the socket's send buffer has room. */
   canSend(): boolean;
-  /** Sends one frame; `onWritten` runs once it has left the process (or failed to). */
-  sendFrame(frame: string, onWritten: () => void): void;
+  /**
+   * Sends one frame — JSON text, or a binary data frame (common/protocol/data-frame.ts)
+   * when it is a Buffer; `onWritten` runs once it has left the process (or failed to).
+   */
+  sendFrame(frame: Frame, onWritten: () => void): void;
 }
 
 export interface EventOutboxOptions {
@@ -65,8 +69,10 @@ export interface EventOutboxEvents {
   closed: [jobId: string, why: 'acked' | 'dropped'];
 }
 
-interface MemEntry { seq: number; frame: string; bytes: number }
-interface DiskEntry { seq: number; offset: number; length: number }
+/** An event as sent: JSON text, or the binary data frame of an event with output. */
+export type Frame = string | Buffer;
+interface MemEntry { seq: number; frame: Frame; bytes: number }
+interface DiskEntry { seq: number; offset: number; length: number; binary: boolean }
 interface SpillFile { path: string; fd: number; size: number }
 
 interface JobBox {
@@ -231,8 +237,8 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     // jobId and lease first: the queen stores the rest of the frame's text as it is
     // (common/protocol/stored-event-json.ts).
     const event = { jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent;
-    const frame = JSON.stringify(event);
-    const bytes = Buffer.byteLength(frame);
+    const frame = frameOf(event);
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
     if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {
       this.#spill(box, seq, frame, bytes);
     } else {
@@ -318,7 +324,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     let parts: string[] = [];
     let bytes = 0;
     for (let seq = box.ackedSeq + 1; seq <= box.lastSeq; seq++) {
-      const frame = this.#frameAt(box, seq);
+      const frame = jsonOf(this.#frameAt(box, seq));
       const size = Buffer.byteLength(frame) + 1;
       if (parts.length && bytes + size > budget) {
         yield `${head}${parts.join(',')}]}`;
@@ -370,24 +376,24 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     });
   };
 
-  #frameAt(box: JobBox, seq: number): string {
+  #frameAt(box: JobBox, seq: number): Frame {
     const firstMem = box.memHead < box.mem.length ? box.mem[box.memHead].seq : Infinity;
     const lastMem = box.memHead < box.mem.length ? box.mem[box.mem.length - 1].seq : -Infinity;
     if (seq >= firstMem && seq <= lastMem) return box.mem[box.memHead + (seq - firstMem)].frame;
     const entry = box.disk[box.diskHead + (seq - box.disk[box.diskHead].seq)];
     const buf = Buffer.alloc(entry.length);
     readSync(box.file!.fd, buf, 0, entry.length, entry.offset);
-    return buf.toString('utf8');
+    return entry.binary ? buf : buf.toString('utf8');
   }
 
-  #hold(box: JobBox, seq: number, frame: string, bytes: number): void {
+  #hold(box: JobBox, seq: number, frame: Frame, bytes: number): void {
     box.mem.push({ seq, frame, bytes });
     this.#memBytes += bytes;
     box.memBytes += bytes;
   }
 
   /** Appends the event to the job's spill file, or — when the disk fails — keeps it in memory. */
-  #spill(box: JobBox, seq: number, frame: string, bytes: number): void {
+  #spill(box: JobBox, seq: number, frame: Frame, bytes: number): void {
     const now = this.#now();
     if (this.#spillRetryAt === undefined || now >= this.#spillRetryAt) {
       try {
@@ -412,24 +418,27 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     for (let i = box.diskHead; i < box.disk.length; i++) {
       const seq = box.disk[i].seq;
       const frame = this.#frameAt(box, seq);
-      this.#hold(box, seq, frame, Buffer.byteLength(frame));
+      this.#hold(box, seq, frame, typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
     }
     this.#removeSpill(box);
   }
 
-  #append(box: JobBox, seq: number, frame: string): void {
+  #append(box: JobBox, seq: number, frame: Frame): void {
     if (!box.file) {
       mkdirSync(this.#spillDir, { recursive: true });
       const name = createHash('sha256').update(`${box.jobId}\0${box.lease}`).digest('hex').slice(0, 32);
-      const path = join(this.#spillDir, `${name}.jsonl`);
+      const path = join(this.#spillDir, `${name}.events`);
       box.file = { path, fd: openSync(path, 'w+', 0o600), size: 0 };
       this.#logger?.info({ jobId: box.jobId, path }, 'held job events exceed the memory limit; spilling to disk');
     }
-    const data = Buffer.from(`${frame}\n`);
+    // Text frames end with a newline (a file a person can read), data frames do not: the
+    // offsets kept in memory are what reading goes by.
+    const binary = typeof frame !== 'string';
+    const data = binary ? frame : Buffer.from(`${frame}\n`);
     // A disk that fills up mid-write writes part of it and says so only on the next write.
     const written = writeSync(box.file.fd, data, 0, data.length, box.file.size);
     if (written !== data.length) throw new Error(`short write to ${box.file.path} (${written} of ${data.length} bytes): no space left?`);
-    box.disk.push({ seq, offset: box.file.size, length: data.length - 1 });
+    box.disk.push({ seq, offset: box.file.size, length: binary ? data.length : data.length - 1, binary });
     box.file.size += data.length;
   }
 
@@ -468,4 +477,19 @@ function compact(box: JobBox, key: 'mem' | 'disk', headKey: 'memHead' | 'diskHea
     (box[key] as unknown[]) = box[key].slice(head);
     box[headKey] = 0;
   }
+}
+
+/**
+ * How an event is sent: an event with output as a binary data frame (its output as raw
+ * UTF-8, not escaped into JSON: common/protocol/data-frame.ts), any other as JSON text.
+ */
+function frameOf(event: JobEvent): Frame {
+  if (!('data' in event)) return JSON.stringify(event);
+  const { data, ...header } = event;
+  return encodeDataFrame(JSON.stringify(header), data);
+}
+
+/** A frame as JSON text (for `job:info`, whose events are JSON). */
+function jsonOf(frame: Frame): string {
+  return typeof frame === 'string' ? frame : JSON.stringify(dataFrameEvent(frame));
 }

@@ -251,7 +251,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
         socketLink(ws, liveness),
         credential,
       );
-      ws.on('message', (raw) => void session.receive(raw as Buffer));
+      ws.on('message', (raw, binary) => void session.receive(raw as Buffer, binary));
       ws.on('close', () => void session.closed());
     },
     onEvents: (ws, credential) => handleEventsSocket(ws, { db, fanout: live, log, rechecks: eventsRechecks, credential }),

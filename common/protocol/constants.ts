@@ -11,8 +11,10 @@
  * the field and build without them).
  * 3: `checkout.credentials.knownHosts` (a drone of version 2 would drop it and accept any
  * host key it had not seen before).
+ * 4: output events (`job:cmd:stdout`, `job:cmd:stderr`, `job:log`) as binary data frames
+ * (./data-frame.ts), which a queen of version 3 would refuse.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Upper bound of one frame; larger frames are refused by both sides. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -4,6 +4,7 @@
  * folder alone. Browser code imports types only, or values from ./constants.ts (no zod).
  */
 export * from './constants.ts';
+export { encodeDataFrame } from './data-frame.ts';
 export * from './job-spec.ts';
 export * from './messages.ts';
 export * from './parse.ts';

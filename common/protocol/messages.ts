@@ -1,5 +1,6 @@
 /**
- * The queen⇄drone wire protocol: one JSON message per WebSocket frame.
+ * The queen⇄drone wire protocol: one JSON message per WebSocket frame — except events with
+ * output, which a drone sends as binary data frames (./data-frame.ts).
  *
  * Job events (`job:started` … `job:done`) are numbered per job by the drone (`seq`, from 1,
  * no gaps) and carry the assignment's `lease`. The queen persists them idempotently by

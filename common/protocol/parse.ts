@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from './constants.ts';
 import { issueText, pathText } from './issue-text.ts';
 import { droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
+import { dataFrameEvent } from './data-frame.ts';
 import { ProtocolError } from './protocol-error.ts';
 import { noteStoredJson } from './stored-event-json.ts';
 
@@ -57,18 +58,35 @@ function parseWith(schemas: SchemaMap, raw: string | Buffer, onValid?: OnValid):
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('message must be a JSON object');
   }
+  const message = validate(schemas, value);
+  onValid?.(text, value, message);
+  return message;
+}
+
+/** The message `value` is, by the schema of its `type`; a ProtocolError names what is wrong. */
+function validate(schemas: SchemaMap, value: object): unknown {
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string') throw new ProtocolError('message has no string "type"');
   const schema = schemas.get(type);
   if (!schema) throw new ProtocolError(`unknown message type "${type.slice(0, 100)}"`);
   const result = schema.safeParse(value, parseParams);
-  if (result.success) {
-    onValid?.(text, value, result.data);
-    return result.data;
-  }
+  if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = pathText(issue.path);
   throw new ProtocolError(`malformed ${type}: ${where ? `${where}: ` : ''}${issue.message}`, { cause: result.error });
+}
+
+/** Drone messages that may come as a binary data frame (./data-frame.ts): events with `data`. */
+const DATA_FRAME_TYPES: ReadonlySet<string> = new Set(['job:cmd:stdout', 'job:cmd:stderr', 'job:log']);
+
+function parseDataFrame(frame: Buffer): DroneMessage {
+  if (frame.length > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${frame.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  const value = dataFrameEvent(frame);
+  const type = value.type;
+  if (typeof type === 'string' && droneSchemas.has(type) && !DATA_FRAME_TYPES.has(type)) {
+    throw new ProtocolError(`${type} has no data and cannot come as a binary frame`);
+  }
+  return validate(droneSchemas, value) as DroneMessage;
 }
 
 /** A job event's frame text becomes its stored JSON (stored-event-json.ts). */
@@ -76,5 +94,7 @@ const noteJobEvent: OnValid = (text, value, message) => {
   if (isJobEvent(message as DroneMessage)) noteStoredJson(text, value, message as { jobId: string; lease: string });
 };
 
-export const parseDroneMessage = (raw: string | Buffer): DroneMessage => parseWith(droneSchemas, raw, noteJobEvent) as DroneMessage;
+/** A drone's frame: JSON text, or (`binary`) an event with its data after its JSON. */
+export const parseDroneMessage = (raw: string | Buffer, binary = false): DroneMessage =>
+  binary && typeof raw !== 'string' ? parseDataFrame(raw) : parseWith(droneSchemas, raw, noteJobEvent) as DroneMessage;
 export const parseQueenMessage = (raw: string | Buffer): QueenMessage => parseWith(queenSchemas, raw) as QueenMessage;

@@ -4,11 +4,10 @@
  * size of the log. Appending also applies what the events mean to the job's row and its
  * commands, in the same statement, so state and log never disagree.
  */
-import { promisify } from 'node:util';
-import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, gunzip, gunzipSync } from 'node:zlib';
 import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
-import { carryStoredJson, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
+import { carryStoredJson } from '../../common/protocol/stored-event-json.ts';
+import { chunkPartOf, decodeChunkEvents, encodeChunkParts, type ChunkPart } from './log-chunk-body.ts';
 import type { Db } from './client.ts';
 import { preparedQueries } from './prepared-query.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
@@ -27,119 +26,26 @@ export function toStoredEvent(event: JobEvent): StoredEvent {
   return rest as StoredEvent;
 }
 
-const brotliAsync = promisify(brotliCompress);
-const unbrotliAsync = promisify(brotliDecompress);
-const gunzipAsync = promisify(gunzip);
-/**
- * Bodies smaller than this are (de)compressed on the spot: a trip through libuv's thread
- * pool costs far more than the work (a log stored in thousands of one-line batches read
- * 8× slower through it).
- */
-const SYNC_ZIP_BELOW = 16 * 1024;
-const COMPRESS_FROM = 2048;
-/**
- * Marks a brotli body. Base64 never holds it and JSON never starts with it, so a body
- * says what it is: `[` JSON, `~` brotli, anything else gzip (rows before 2026-12-03).
- */
-const BROTLI_MARK = '~';
-
-/**
- * Brotli at quality 1: on log text it is faster than gzip at level 1, which bodies were
- * before, and compresses better — measured on 256 KiB chunks of event JSON: `seq`'s
- * numbers 8.1 against 10.4 ms per MB to 11.8 % against 27.1 % of their size (gzip's
- * output there was so poor that PostgreSQL's own TOAST compression then shrank it 6× more,
- * at the queen's cost in PGlite), `ls -lR`'s lines 5.6 against 8.4 ms to 13.8 against
- * 14.3 %, a repeated line 0.55 against 2.3 ms. Reading back costs about the same.
- * The size hint lets brotli size its window to the body.
- */
-const brotliOptions = (bytes: number) => ({
-  params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: bytes },
-});
-
-/**
- * Chunk bodies are compressed JSON, stored as base64 text: logs shrink several times
- * over, compression runs on libuv's thread pool beside the event loop, and text (unlike
- * bytea, which PGlite converts byte by byte in JavaScript) travels fast through both
- * drivers. Rows that would not shrink (and rows from before compression) hold the JSON
- * itself, which always starts with `[`.
- */
-export async function encodeChunkBody(json: string): Promise<string> {
-  // A small chunk (a chatty build's one-line batch) is kept as it is: the compressor's
-  // set-up per body costs more than it saves, when a log of thousands of them is read back.
-  if (json.length < COMPRESS_FROM) return json;
-  return (await packed(Buffer.from(json), json.length)) ?? json;
-}
-
-/**
- * The body of a chunk of these events' JSON texts: `encodeChunkBody` of their JSON array,
- * without making that array one string. The texts are written straight into one UTF-8
- * buffer for the compressor: joined first, each 256 KiB body was a large object of its
- * own for V8 (memory mapped afresh, each page faulting on first touch, ~10 µs on the VMs
- * measured) and then copied again into a buffer — ~3× the time, most of it page faults.
- */
-export async function encodeChunkParts(parts: string[]): Promise<{ body: string; chars: number }> {
-  let chars = parts.length + 1; // the brackets and the commas between the texts
-  for (const part of parts) chars += part.length;
-  if (chars < COMPRESS_FROM) return { body: `[${parts.join(',')}]`, chars };
-  return { body: (await packed(jsonArrayBytes(parts), chars)) ?? `[${parts.join(',')}]`, chars };
-}
-
-/** `raw` compressed, marked, as base64; undefined when that would not shrink `chars` of text enough. */
-async function packed(raw: Buffer, chars: number): Promise<string | undefined> {
-  const options = brotliOptions(raw.length);
-  const compressed = raw.length < SYNC_ZIP_BELOW ? brotliCompressSync(raw, options) : await brotliAsync(raw, options);
-  // Output that does not compress (already compressed, random) is kept as it is.
-  const text = BROTLI_MARK + compressed.toString('base64');
-  return text.length < chars * 0.8 ? text : undefined;
-}
-
-/** `[a,b,…]` of the JSON texts, in UTF-8. */
-function jsonArrayBytes(parts: string[]): Buffer {
-  let size = parts.length + 1;
-  for (const part of parts) size += Buffer.byteLength(part);
-  const bytes = Buffer.allocUnsafe(size);
-  let at = 0;
-  bytes[at++] = 0x5b; // [
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) bytes[at++] = 0x2c; // ,
-    at += bytes.write(parts[i], at);
-  }
-  bytes[at] = 0x5d; // ]
-  return bytes;
-}
-
-/** A chunk body's JSON, whichever way it was stored (see BROTLI_MARK). */
-export async function decodeChunkBody(body: string): Promise<string> {
-  if (body.startsWith('[')) return body;
-  if (body.startsWith(BROTLI_MARK)) {
-    const packed = Buffer.from(body.slice(BROTLI_MARK.length), 'base64');
-    return (packed.length < SYNC_ZIP_BELOW ? brotliDecompressSync(packed) : await unbrotliAsync(packed)).toString('utf8');
-  }
-  const packed = Buffer.from(body, 'base64');
-  return (packed.length < SYNC_ZIP_BELOW ? gunzipSync(packed) : await gunzipAsync(packed)).toString('utf8');
-}
-
-/** Events cut into chunks of about CHUNK_BODY_BYTES of JSON, each as its events' JSON texts. */
-function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; parts: string[] }[] {
-  const chunks: { seqFrom: number; seqTo: number; parts: string[] }[] = [];
-  let parts: string[] = [];
+/** Events cut into chunks of about CHUNK_BODY_BYTES, each as its events' parts (log-chunk-body.ts). */
+function cutIntoChunks(events: StoredEvent[]): { seqFrom: number; seqTo: number; parts: ChunkPart[]; chars: number }[] {
+  const chunks: { seqFrom: number; seqTo: number; parts: ChunkPart[]; chars: number }[] = [];
+  let parts: ChunkPart[] = [];
   let size = 0;
   let from = 0;
   let to = 0;
   for (const e of events) {
-    // The drone's own text of the event when the parser kept it (stored-event-json.ts).
-    const json = storedJsonOf(e) ?? JSON.stringify(e);
-    if (parts.length > 0 && size + json.length > CHUNK_BODY_BYTES) {
-      chunks.push({ seqFrom: from, seqTo: to, parts });
+    const { part, chars } = chunkPartOf(e);
+    if (parts.length > 0 && size + chars > CHUNK_BODY_BYTES) {
+      chunks.push({ seqFrom: from, seqTo: to, parts, chars: size + 1 });
       parts = [];
       size = 0;
     }
     if (parts.length === 0) from = e.seq;
-    parts.push(json);
-    size += json.length + 1;
+    parts.push(part);
+    size += chars;
     to = e.seq;
   }
-  if (parts.length > 0) chunks.push({ seqFrom: from, seqTo: to, parts });
+  if (parts.length > 0) chunks.push({ seqFrom: from, seqTo: to, parts, chars: size + 1 });
   return chunks;
 }
 
@@ -182,8 +88,8 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
 
 /** Chunk bodies, compressed before the statement runs, so it stays short. */
 function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: number; body: string; bytes: number }[]> {
-  return Promise.all(cutIntoChunks(events).map(async ({ seqFrom, seqTo, parts }) => {
-    const { body, chars } = await encodeChunkParts(parts);
+  return Promise.all(cutIntoChunks(events).map(async ({ seqFrom, seqTo, parts, chars }) => {
+    const body = await encodeChunkParts(parts, chars);
     return { seqFrom, seqTo, body, bytes: chars };
   }));
 }
@@ -374,8 +280,8 @@ export async function readJobEvents(db: Db, of: LogOf, afterSeq: number, maxByte
     .where(and(where, lte(jobLogChunks.seqFrom, sizes[last].seqFrom)))
     .orderBy(asc(jobLogChunks.seqFrom));
   const events: StoredEvent[] = [];
-  for (const json of await Promise.all(rows.map((row) => decodeChunkBody(row.body)))) {
-    for (const e of JSON.parse(json) as StoredEvent[]) if (e.seq > afterSeq) events.push(e);
+  for (const chunk of await Promise.all(rows.map((row) => decodeChunkEvents(row.body)))) {
+    for (const e of chunk) if (e.seq > afterSeq) events.push(e);
   }
   return events;
 }

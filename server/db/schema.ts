@@ -303,8 +303,8 @@ export const jobLogChunks = pgTable('job_log_chunks', {
   attempt: integer('attempt').notNull(),
   body: text('body').notNull(),
   /**
-   * The events' JSON length before compression: readers take pages of a bounded number of
-   * bytes, so reading costs in proportion to a log's size, not to how many batches it was
+   * About the events' size before compression (log-chunk-body.ts): readers take pages of
+   * a bounded number of bytes, so reading costs in proportion to a log's size, not to how many batches it was
    * stored in. Null on rows from before it was kept (counted as a full chunk).
    */
   bytes: integer('bytes'),

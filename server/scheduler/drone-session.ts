@@ -91,11 +91,11 @@ export class DroneSession {
     return void heldElsewhere(again.heldBy.address);
   }
 
-  /** Handles one raw frame. Never throws. */
-  async receive(raw: string | Buffer): Promise<void> {
+  /** Handles one raw frame (`binary`: a data frame, common/protocol/data-frame.ts). Never throws. */
+  async receive(raw: string | Buffer, binary = false): Promise<void> {
     let message: DroneMessage;
     try {
-      message = parseDroneMessage(raw);
+      message = parseDroneMessage(raw, binary);
     } catch (err) {
       const reason = err instanceof ProtocolError ? err.message : 'unreadable message';
       this.deps.log.warn({ drone: this.#drone?.name, reason }, 'malformed drone message');

@@ -10,7 +10,8 @@ import { DRONE_TOKEN } from './queen.ts';
 export interface RawDrone {
   messages: QueenMessage[];
   send(message: unknown): void;
-  sendRaw(text: string): void;
+  /** A frame as it is: text, or (a Buffer) a binary frame. */
+  sendRaw(frame: string | Buffer): void;
   waitFor<T extends QueenMessage = QueenMessage>(match: (m: QueenMessage) => boolean, timeoutMs?: number): Promise<T>;
   hello(over?: Record<string, unknown>): Promise<Extract<QueenMessage, { type: 'queen:welcome' }>>;
   closed: Promise<{ code: number; reason: string }>;
@@ -42,7 +43,7 @@ export async function openRawDrone(port: number, token = DRONE_TOKEN, opts: { an
     closed,
     socket: ws,
     send: (m) => ws.send(JSON.stringify(m)),
-    sendRaw: (t) => ws.send(t),
+    sendRaw: (frame) => ws.send(frame),
     waitFor(match, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         let seen = 0;

@@ -26,7 +26,7 @@ export async function runJobForEvents(spec: JobSpec, options: RunJobOptions): Pr
   outbox.attach({
     canSend: () => true,
     sendFrame: (frame, onWritten) => {
-      const event = parseDroneMessage(frame) as JobEvent;
+      const event = parseDroneMessage(frame, typeof frame !== 'string') as JobEvent;
       events.push(event);
       options.onEvent?.(event);
       onWritten();

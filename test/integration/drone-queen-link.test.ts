@@ -32,8 +32,8 @@ class Link {
   readonly closed: Promise<void>;
 
   constructor(readonly socket: WebSocket, readonly request: IncomingMessage) {
-    socket.on('message', (data) => {
-      const message = parseDroneMessage(data as Buffer);
+    socket.on('message', (data, binary) => {
+      const message = parseDroneMessage(data as Buffer, binary);
       this.messages.push(message);
       this.waiters = this.waiters.filter((w) => (w.match(message) ? (w.resolve(message), false) : true));
     });
@@ -55,7 +55,7 @@ class Link {
       if ('seq' in m) this.send({ type: 'job:ack', jobId: m.jobId, lease: m.lease, seq: m.seq });
     };
     this.messages.forEach(ack);
-    this.socket.on('message', (data) => ack(parseDroneMessage(data as Buffer)));
+    this.socket.on('message', (data, binary) => ack(parseDroneMessage(data as Buffer, binary)));
   }
 
   send(message: QueenMessage | Record<string, unknown>): void {

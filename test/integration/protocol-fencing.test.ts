@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { findJob } from '../../server/db/jobs.ts';
 import { appendJobEvents, readJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
-import type { JobAssign } from '../../common/protocol/index.ts';
+import { encodeDataFrame, type JobAssign } from '../../common/protocol/index.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
@@ -93,6 +93,48 @@ describe('job events', () => {
     const events = await readJobEvents(queen.testDb.db, { jobId: a.spec.jobId, attempt: 1 }, 0);
     assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
     assert.equal((await queen.api('GET', `/api/jobs/${a.spec.jobId}/log`)).text, '$ true\nfirst\nsecond\n');
+    d.close();
+  });
+
+  it('takes output as binary data frames, and answers malformed ones with an error, storing nothing of them', async () => {
+    const d = await openRawDrone(queen.port);
+    await d.hello({ name: 'binary' });
+    const a = await assignedJob(d);
+    const output = (seq: number, data: string, over: Record<string, unknown> = {}) =>
+      encodeDataFrame(JSON.stringify({ type: 'job:cmd:stdout', ...base(a, seq), cmd: 0, ...over }), data);
+    d.send({ type: 'job:accepted', jobId: a.spec.jobId, lease: a.lease });
+    d.send({ type: 'job:started', ...base(a, 1) });
+    d.send({ type: 'job:cmd:start', ...base(a, 2), cmd: 0, phase: 'test', command: 'true' });
+    d.sendRaw(output(3, 'é ✓ "q" \\ \u0000\n'));
+    await d.waitFor((m) => m.type === 'job:ack' && m.seq === 3);
+    const before = d.messages.length;
+    const bad = [
+      Buffer.from([1, 0, 0]), // too short
+      Buffer.concat([Buffer.from([2]), output(4, 'x\n').subarray(1)]), // unknown kind
+      output(4, 'x\n').subarray(0, 20), // the header cut short
+      encodeDataFrame('{"type":"job:cmd:stdout"', 'x'), // the header is not JSON
+      encodeDataFrame(JSON.stringify({ type: 'job:done', ...base(a, 4), status: 'passed' }), ''), // an event without data
+      output(4, 'x\n', { data: 'twice' }), // data in the header too
+      output(0, 'x\n'), // a bad seq
+    ];
+    for (const frame of bad) d.sendRaw(frame);
+    await d.waitFor(() => d.messages.slice(before).filter((m) => m.type === 'error').length === bad.length);
+    const errors = d.messages.slice(before).filter((m) => m.type === 'error').map((m) => (m as { message: string }).message);
+    assert.match(errors[0], /too short/);
+    assert.match(errors[1], /unknown kind 2/);
+    assert.match(errors[2], /runs past its end/);
+    assert.match(errors[3], /not valid JSON/);
+    assert.match(errors[4], /job:done has no data/);
+    assert.match(errors[5], /must not hold "data"/);
+    assert.match(errors[6], /seq/);
+    assert.equal((await findJob(queen.testDb.db, a.spec.jobId))?.lastSeq, 3, 'nothing of them was stored');
+    d.sendRaw(output(4, 'more\n'));
+    d.send({ type: 'job:cmd:done', ...base(a, 5), cmd: 0, exitCode: 0, durationMs: 3 });
+    d.send({ type: 'job:done', ...base(a, 6), status: 'passed' });
+    assert.equal((await queen.waitForJob(a.spec.jobId)).status, 'passed');
+    const events = await readJobEvents(queen.testDb.db, { jobId: a.spec.jobId, attempt: 1 }, 0);
+    assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5, 6]);
+    assert.equal((await queen.api('GET', `/api/jobs/${a.spec.jobId}/log`)).text, '$ true\né ✓ "q" \\ \u0000\nmore\n');
     d.close();
   });
 

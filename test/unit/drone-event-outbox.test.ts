@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventOutbox, SEND_WINDOW } from '../../drone/event-outbox.ts';
-import type { OutboxTransport } from '../../drone/event-outbox.ts';
+import type { Frame, OutboxTransport } from '../../drone/event-outbox.ts';
 import { MAX_MESSAGE_BYTES, parseDroneMessage } from '../../common/protocol/index.ts';
 import type { JobEvent, JobInfo } from '../../common/protocol/index.ts';
 
@@ -15,7 +15,7 @@ let dirs = 0;
 /** A transport standing in for the socket: records frames; can be "disconnected" or "full". */
 class RecordingTransport implements OutboxTransport {
   connected = true;
-  frames: string[] = [];
+  frames: Frame[] = [];
   /** Frames that may be in flight before canSend() says no (backpressure), or Infinity. */
   window = Infinity;
   private inFlight: (() => void)[] = [];
@@ -23,7 +23,7 @@ class RecordingTransport implements OutboxTransport {
   canSend() {
     return this.connected && this.inFlight.length < this.window;
   }
-  sendFrame(frame: string, onWritten: () => void) {
+  sendFrame(frame: Frame, onWritten: () => void) {
     this.frames.push(frame);
     this.inFlight.push(onWritten);
     if (this.window === Infinity) this.writeAll();
@@ -35,7 +35,7 @@ class RecordingTransport implements OutboxTransport {
     for (const cb of callbacks) cb();
   }
   events(): JobEvent[] {
-    return this.frames.map((f) => parseDroneMessage(f) as JobEvent);
+    return this.frames.map((f) => parseDroneMessage(f, typeof f !== 'string') as JobEvent);
   }
   take(): JobEvent[] {
     const e = this.events();
@@ -165,10 +165,11 @@ describe('EventOutbox', () => {
     outbox.open('a', 'la');
     outbox.open('b', 'lb');
     transport.connected = false;
-    const payload = (job: string, i: number) => `${job}-${i}-${'x'.repeat(100)}`;
+    const payload = (job: string, i: number) => `${job}-${i}-${'x é ✓ 😀 "q" \\ \n'.repeat(8)}`;
     for (let i = 1; i <= 60; i++) {
       outbox.push('a', log(payload('a', i)));
-      outbox.push('b', log(payload('b', i)));
+      // b's events are JSON text frames, a's binary data frames: both spill and come back.
+      outbox.push('b', { type: 'job:cmd:start', cmd: i, phase: 'test', command: payload('b', i) });
     }
     assert.ok(outbox.memoryBytes <= 2_000, `memory ${outbox.memoryBytes} over the limit`);
     assert.ok(outbox.spilledEvents > 100, `only ${outbox.spilledEvents} events spilled`);
@@ -182,7 +183,7 @@ describe('EventOutbox', () => {
     assert.deepEqual(ofA.map((e) => e.seq), Array.from({ length: 60 }, (_, i) => i + 1));
     assert.deepEqual(ofA.map((e) => e.data), Array.from({ length: 60 }, (_, i) => payload('a', i + 1)));
     assert.deepEqual(ofB.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 11));
-    assert.deepEqual(ofB.map((e) => e.data), Array.from({ length: 50 }, (_, i) => payload('b', i + 11)));
+    assert.deepEqual(ofB.map((e) => (e as unknown as { command: string }).command), Array.from({ length: 50 }, (_, i) => payload('b', i + 11)));
 
     // Events pushed while a job still has spilled events go after them, in order.
     outbox.push('a', log('a-61'));

@@ -1,46 +1,57 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
-import { gzipSync } from 'node:zlib';
-import { decodeChunkBody, encodeChunkBody, encodeChunkParts } from '../../server/db/job-log.ts';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import type { StoredJobEvent } from '../../common/protocol/index.ts';
+import { chunkPartOf, CorruptChunkError, decodeChunkEvents, encodeChunkBody, encodeChunkParts } from '../../server/db/log-chunk-body.ts';
 
-it('stores chunk bodies brotli-compressed and reads them back', async () => {
-  const json = JSON.stringify([{ seq: 1, type: 'job:cmd:stdout', data: 'ok ✓\n'.repeat(1000) }]);
-  const body = await encodeChunkBody(json);
-  assert.ok(body.startsWith('~') && body.length < json.length / 10, `${body.length} bytes for ${json.length}`);
-  assert.equal(await decodeChunkBody(body), json);
-});
+/** The body of these events, as the queen stores a batch of them. */
+async function bodyOf(events: StoredJobEvent[]): Promise<string> {
+  const parts = events.map((e) => chunkPartOf(e));
+  return encodeChunkParts(parts.map((p) => p.part), parts.reduce((n, p) => n + p.chars, 1));
+}
 
-it('reads rows written before brotli (gzip as base64) and before compression (plain UTF-8 JSON)', async () => {
-  const before = JSON.stringify([{ seq: 1, type: 'job:cmd:stdout', data: 'gzip ✓\n'.repeat(500) }]);
-  assert.equal(await decodeChunkBody(gzipSync(before, { level: 1 }).toString('base64')), before);
-  const json = '[{"seq":1,"type":"job:log","data":"héllo"}]';
-  assert.equal(await decodeChunkBody(json), json);
-});
+const output = (seq: number, data: string): StoredJobEvent => ({ type: 'job:cmd:stdout', seq, at: 1_700_000_000_000 + seq, cmd: 0, data });
 
-it('keeps output that does not compress as plain JSON', async () => {
-  const random = randomBytes(30_000).toString('base64');
-  const json = JSON.stringify([{ seq: 1, type: 'job:cmd:stdout', data: random }]);
-  const body = await encodeChunkBody(json);
-  assert.equal(body, json);
-  assert.equal(await decodeChunkBody(body), json);
-});
-
-it('encodes a chunk from its events\' texts as from their joined array, whatever their characters', async () => {
-  const texts = [
-    JSON.stringify({ seq: 1, type: 'job:cmd:stdout', data: 'ascii line\n'.repeat(400) }),
-    JSON.stringify({ seq: 2, type: 'job:cmd:stdout', data: 'é ✓ 😀 \u0000 "q" \\ \n'.repeat(300) }),
-    // A text cut out of a longer one, as the queen keeps a frame's (stored-event-json.ts).
-    `xx${JSON.stringify({ seq: 3, type: 'job:log', data: 'ü\n' })}`.slice(2),
+it('stores a large chunk brotli-compressed, output as raw UTF-8, and reads back the same events', async () => {
+  const events: StoredJobEvent[] = [
+    { type: 'job:cmd:start', seq: 1, at: 1, cmd: 0, phase: 'test', command: 'make' },
+    output(2, 'ascii line\n'.repeat(400)),
+    output(3, 'é ✓ 😀 \u0000 "q" \\ \r\n\u001b[31mred\u001b[0m\n'.repeat(300)),
+    { type: 'job:log', seq: 4, at: 4, data: '' },
+    { type: 'job:cmd:done', seq: 5, at: 5, cmd: 0, exitCode: 0, durationMs: 3 },
   ];
-  const joined = `[${texts.join(',')}]`;
-  const { body, chars } = await encodeChunkParts(texts);
-  assert.equal(chars, joined.length);
-  assert.ok(body.length < joined.length / 5, 'compressed');
-  assert.equal(await decodeChunkBody(body), joined);
-  // Small: the array itself; not compressible: the array itself.
-  const small = await encodeChunkParts(['{"seq":1}', '{"seq":2}']);
-  assert.deepEqual(small, { body: '[{"seq":1},{"seq":2}]', chars: 21 });
-  const random = JSON.stringify({ seq: 4, data: randomBytes(30_000).toString('base64') });
-  assert.equal((await encodeChunkParts([random])).body, `[${random}]`);
+  const body = await bodyOf(events);
+  const json = JSON.stringify(events);
+  assert.ok(body.startsWith('~') && body.length < json.length / 10, `${body.length} characters for ${json.length}`);
+  assert.deepEqual(await decodeChunkEvents(body), events);
+});
+
+it('keeps a small chunk, and one that does not compress, as its events\' JSON', async () => {
+  const small = [output(1, 'hi\n'), { type: 'job:cmd:done', seq: 2, at: 2, cmd: 0, exitCode: 1, durationMs: 1 } as StoredJobEvent];
+  const body = await bodyOf(small);
+  assert.deepEqual(JSON.parse(body), small);
+  assert.deepEqual(await decodeChunkEvents(body), small);
+
+  const random = [output(1, randomBytes(30_000).toString('base64'))];
+  const kept = await bodyOf(random);
+  assert.deepEqual(JSON.parse(kept), random);
+  assert.deepEqual(await decodeChunkEvents(kept), random);
+});
+
+it('reads rows stored before: gzip\'d JSON as base64, brotli\'d JSON, plain JSON', async () => {
+  const events = [output(1, 'before ✓\n'.repeat(500))];
+  const json = JSON.stringify(events);
+  assert.deepEqual(await decodeChunkEvents(gzipSync(json, { level: 1 }).toString('base64')), events);
+  assert.deepEqual(await decodeChunkEvents(`~${brotliCompressSync(json).toString('base64')}`), events);
+  assert.deepEqual(await decodeChunkEvents(await encodeChunkBody(json)), events);
+  assert.deepEqual(await decodeChunkEvents(json), events);
+});
+
+it('refuses a corrupt body with a typed error that names it', async () => {
+  const body = await bodyOf([output(1, 'x'.repeat(10_000))]);
+  const records = brotliCompressSync(Buffer.concat([Buffer.from([1, 1]), Buffer.from([200, 0, 0, 0]), Buffer.from('{"seq":1}')]));
+  for (const corrupt of [`~${body.slice(5)}`, `~${records.toString('base64')}`, 'not base64 gzip']) {
+    await assert.rejects(decodeChunkEvents(corrupt), (err) => err instanceof CorruptChunkError && /stored log chunk/.test(err.message));
+  }
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { EventOutbox, SPILL_RETRY_MS, type OutboxTransport } from '../../drone/event-outbox.ts';
+import { EventOutbox, SPILL_RETRY_MS, type Frame, type OutboxTransport } from '../../drone/event-outbox.ts';
 import type { Logger } from '../../drone/logger.ts';
 import { parseDroneMessage, type JobEvent } from '../../common/protocol/index.ts';
 
@@ -25,7 +25,7 @@ it('holds events in memory while the spill directory cannot be written, in order
     child: () => logger,
   };
   const outbox = new EventOutbox({ spillDir, memoryLimitBytes: 300, now: () => now, logger });
-  const frames: string[] = [];
+  const frames: Frame[] = [];
   let connected = false;
   const transport: OutboxTransport = { canSend: () => connected, sendFrame: (f, done) => { frames.push(f); done(); } };
   outbox.attach(transport);
@@ -62,7 +62,7 @@ it('holds events in memory while the spill directory cannot be written, in order
   connected = true;
   outbox.pump();
   for (const job of ['job-1', 'job-2']) {
-    const data = frames.map((f) => parseDroneMessage(f) as JobEvent).filter((e) => e.jobId === job)
+    const data = frames.map((f) => parseDroneMessage(f, typeof f !== 'string') as JobEvent).filter((e) => e.jobId === job)
       .map((e) => (e as Extract<JobEvent, { type: 'job:log' }>).data);
     assert.deepEqual(data, Array.from({ length: pushed[job] }, (_, i) => `line ${i + 1}\n`), `every event of ${job} once, in order`);
   }

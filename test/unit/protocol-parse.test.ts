@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validDroneMessages } from '../fixtures/protocol-messages.ts';
-import { parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../common/protocol/index.ts';
+import { encodeDataFrame, parseDroneMessage, parseQueenMessage, ProtocolError, PROTOCOL_VERSION } from '../../common/protocol/index.ts';
 
 const hello = { type: 'drone:hello', version: PROTOCOL_VERSION, name: 'd1', capacity: 2, speed: 1, labels: ['a'], plugins: [], running: [] };
 const ev = { jobId: 'j1', lease: 'l1', seq: 1, at: 1 };
@@ -26,6 +26,21 @@ describe('protocol parser', () => {
     assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:done', ...ev, status: 'great' })), /status/);
     assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:phase:done', ...ev, phase: 'lint', status: 'passed', durationMs: 1 })), /phase/);
     assert.throws(() => parseDroneMessage(JSON.stringify({ type: 'job:info', jobId: 'j', lease: 'l', events: [{ type: 'drone:hello' }] })), /events\[0\]/);
+  });
+
+  it('reads an event with output from a binary data frame as from its JSON', () => {
+    for (const event of [
+      { type: 'job:cmd:stdout', ...ev, cmd: 0, data: 'é ✓ 😀 "q" \\ \u0000 \r\n' },
+      { type: 'job:cmd:stderr', ...ev, cmd: 3, data: '' },
+      { type: 'job:log', ...ev, data: 'checkout\n' },
+    ]) {
+      const { data, ...header } = event;
+      const frame = encodeDataFrame(JSON.stringify(header), data);
+      assert.deepEqual(parseDroneMessage(frame, true), event);
+      assert.deepEqual(parseDroneMessage(JSON.stringify(event)), event);
+    }
+    assert.throws(() => parseDroneMessage(encodeDataFrame(JSON.stringify({ type: 'job:log', ...ev }), 'x'.repeat(1024 * 1024)), true), /exceeds/);
+    assert.throws(() => parseDroneMessage(encodeDataFrame(JSON.stringify({ type: 'teleport', ...ev }), 'x'), true), /unknown message type "teleport"/);
   });
 
   it('refuses oversized frames', () => {
