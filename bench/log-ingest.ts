@@ -34,6 +34,8 @@ export interface LogIngestResult {
    * passed — steadier than MB/s on a machine shared with other work.
    */
   cpu: { queen: number; drone: number }[];
+  /** The queen's minor page faults per run (first touches of memory: ~10 µs each on these VMs). */
+  faults: number[];
 }
 
 export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, profileDir?: string, only?: string): Promise<LogIngestResult[]> {
@@ -51,16 +53,19 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       const rates: number[] = [];
       const phases: LogIngestResult['phases'] = [];
       const cpu: LogIngestResult['cpu'] = [];
+      const faults: number[] = [];
       for (let i = 0; i < runs; i++) {
         const profiler = profileDir ? await startProfiler() : undefined;
         const t0 = performance.now();
         const queenCpu0 = process.cpuUsage();
+        const faults0 = process.resourceUsage().minorPageFault;
         const droneCpu0 = await cpuSeconds(drone.process.pid!);
         const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
         const job = await queen.waitForJob(id, undefined, 600_000);
         const finishedAt = Date.now();
         const secs = (performance.now() - t0) / 1000;
         const queenCpu = process.cpuUsage(queenCpu0);
+        faults.push(process.resourceUsage().minorPageFault - faults0);
         if (profiler) await profiler.stop(`${profileDir}/queen-${results.length}-${i}.cpuprofile`);
         cpu.push({ queen: (queenCpu.user + queenCpu.system) / 1e6, drone: (await cpuSeconds(drone.process.pid!)) - droneCpu0 });
         if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
@@ -68,7 +73,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
         rates.push(shape.bytes / 1e6 / secs);
         phases.push({ commandMs: done.durationMs, tailMs: finishedAt - done.at });
       }
-      results.push({ name: shape.name, rates, phases, cpu });
+      results.push({ name: shape.name, rates, phases, cpu, faults });
     }
   } finally {
     await drone.stop();
@@ -121,5 +126,6 @@ async function checkStored(queen: TestQueen, jobId: string, bytes: number, end: 
 export function describeLogIngest(results: LogIngestResult[]): string {
   return results.map((r) => `${r.name}, trigger → passed and stored: ${r.rates.map((x) => `${x.toFixed(1)} MB/s`).join(', ')}`
     + ` (the command ran ${r.phases.map((p) => `${p.commandMs.toFixed(0)}`).join(', ')} ms on the drone; its end → the result stored ${r.phases.map((p) => `${p.tailMs}`).join(', ')} ms;`
-    + ` CPU s queen/drone ${r.cpu.map((c) => `${c.queen.toFixed(2)}/${c.drone.toFixed(2)}`).join(', ')})`).join('\n');
+    + ` CPU s queen/drone ${r.cpu.map((c) => `${c.queen.toFixed(2)}/${c.drone.toFixed(2)}`).join(', ')};`
+    + ` the queen's page faults ${r.faults.map((n) => `${(n / 1000).toFixed(1)}k`).join(', ')})`).join('\n');
 }

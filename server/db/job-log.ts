@@ -7,7 +7,7 @@
 import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryStoredJson } from '../../common/protocol/stored-event-json.ts';
-import { chunkPartOf, decodeChunkEvents, encodeChunkParts, type ChunkPart } from './log-chunk-body.ts';
+import { chunkPartOf, decodeChunkEvents, encodeChunkParts, syncBudget, type ChunkPart } from './log-chunk-body.ts';
 import type { Db } from './client.ts';
 import { preparedQueries } from './prepared-query.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
@@ -88,8 +88,9 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
 
 /** Chunk bodies, compressed before the statement runs, so it stays short. */
 function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: number; body: string; bytes: number }[]> {
+  const budget = syncBudget();
   return Promise.all(cutIntoChunks(events).map(async ({ seqFrom, seqTo, parts, chars }) => {
-    const body = await encodeChunkParts(parts, chars);
+    const body = await encodeChunkParts(parts, chars, budget);
     return { seqFrom, seqTo, body, bytes: chars };
   }));
 }

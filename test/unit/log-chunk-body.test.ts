@@ -55,3 +55,16 @@ it('refuses a corrupt body with a typed error that names it', async () => {
     await assert.rejects(decodeChunkEvents(corrupt), (err) => err instanceof CorruptChunkError && /stored log chunk/.test(err.message));
   }
 });
+
+it('compresses on the queen\'s thread while a batch\'s budget lasts, then on the thread pool, with the same result', async () => {
+  const parts = [output(1, 'budget line\n'.repeat(30_000))].map((e) => chunkPartOf(e));
+  const chars = parts.reduce((n, p) => n + p.chars, 1);
+  const budget = { ms: 2 };
+  const onThread = await encodeChunkParts(parts.map((p) => p.part), chars, budget);
+  assert.ok(budget.ms < 2, 'the budget was spent on the spot');
+  const spent = { ms: 0 };
+  const onPool = await encodeChunkParts(parts.map((p) => p.part), chars, spent);
+  assert.equal(spent.ms, 0, 'a spent budget is left alone');
+  assert.equal(onThread, onPool);
+  assert.deepEqual(await decodeChunkEvents(onPool), [output(1, 'budget line\n'.repeat(30_000))]);
+});
