@@ -93,15 +93,15 @@ export const syncBudget = (): SyncBudget => ({ ms: SYNC_BUDGET_MS });
  */
 export async function encodeChunkParts(parts: ChunkPart[], chars: number, budget: SyncBudget = { ms: 0 }): Promise<string> {
   if (chars < COMPRESS_FROM) return jsonArray(parts);
-  const records = recordBytes(parts);
-  const options = brotliOptions(records.length);
+  const size = recordsSize(parts);
+  const options = brotliOptions(size);
   let compressed: Buffer;
-  if (records.length < SYNC_ZIP_BELOW || budget.ms > 0) {
+  if (size < SYNC_ZIP_BELOW || budget.ms > 0) {
     const start = performance.now();
-    compressed = brotliCompressSync(records, options);
+    compressed = brotliCompressSync(writeRecords(parts, scratchOf(size)), options);
     budget.ms -= performance.now() - start;
   } else {
-    compressed = await brotliAsync(records, options);
+    compressed = await brotliAsync(writeRecords(parts, Buffer.allocUnsafe(size)), options);
   }
   const text = BROTLI_MARK + compressed.toString('base64');
   // Output that does not compress (already compressed, random) is kept as it is.
@@ -125,17 +125,35 @@ function jsonArray(parts: ChunkPart[]): string {
   return `[${parts.map(partJson).join(',')}]`;
 }
 
-/**
- * The records of these parts, written straight into one buffer: each 256 KiB body made
- * one string first was a large object of its own for V8 (memory mapped afresh, each page
- * faulting on first touch, ~10 µs on the VMs measured) and then copied again.
- */
-function recordBytes(parts: ChunkPart[]): Buffer {
+/** The size of these parts' records. */
+function recordsSize(parts: ChunkPart[]): number {
   let size = 1;
   for (const part of parts) {
     size += 'json' in part ? 5 + Buffer.byteLength(part.json) : 9 + Buffer.byteLength(part.header) + Buffer.byteLength(part.data);
   }
-  const bytes = Buffer.allocUnsafe(size);
+  return size;
+}
+
+/**
+ * The buffer records compressed on the spot are written into, kept from chunk to chunk:
+ * a fresh 256 KiB buffer per chunk was memory glibc mapped anew and the kernel faulted
+ * in page by page (~3 % of the queen's time on a large log).
+ */
+let scratch: Buffer | undefined;
+const MAX_SCRATCH_BYTES = 1024 * 1024;
+
+function scratchOf(size: number): Buffer {
+  if (size > MAX_SCRATCH_BYTES) return Buffer.allocUnsafe(size);
+  if (!scratch || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 320 * 1024));
+  return scratch.subarray(0, size);
+}
+
+/**
+ * The records of these parts, written straight into `bytes` (of `recordsSize`): made one
+ * string first, each 256 KiB body was a large object of its own for V8 (memory mapped
+ * afresh, each page faulting on first touch, ~10 µs on the VMs measured), then copied.
+ */
+function writeRecords(parts: ChunkPart[], bytes: Buffer): Buffer {
   bytes[0] = RECORDS_VERSION;
   let at = 1;
   const text = (s: string) => {
