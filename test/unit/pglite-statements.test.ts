@@ -72,6 +72,16 @@ test('parameters are serialized by their described types: JSON objects, byte arr
   assert.deepEqual(ours.rows[0], { j: { deep: { list: [1, 'two'] } }, b: new Uint8Array([1, 2, 3]), t: new Date('2026-01-02T03:04:05.678Z'), nothing: null, n: 42 });
 });
 
+test('a long text parameter (sent as its UTF-8 bytes) is the same text: every character, its length, its comparisons', async () => {
+  const long = 'é ✓ 😀 "q" \\ \n\t ascii '.repeat(200);
+  const text = 'select $1::text as t, length($1::text) as n, $1::text = $2::text as same, $3::text as short';
+  const { ours, theirs } = await both(text, [long, long, 'short é']);
+  assert.deepEqual(ours.rows, theirs.rows);
+  assert.deepEqual(ours.rows[0], { t: long, n: [...long].length, same: true, short: 'short é' });
+  // A text with a NUL is refused as PostgreSQL refuses it: first as PGlite runs it, then prepared.
+  for (let i = 0; i < 2; i++) await assert.rejects(prepared.query('select $1::text as t', ['\u0000'.repeat(600)]), /invalid byte sequence|0x00/);
+});
+
 test('affectedRows counts what an insert, update or delete changed, with or without returning', async () => {
   for (const text of [
     `update things set n = n where n > $1`,
