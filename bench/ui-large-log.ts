@@ -4,7 +4,7 @@
  * tab must stay responsive), how many rows the DOM holds, and how fast a far line is
  * reached.   node --import tsx bench/ui-large-log.ts [megabytes]
  */
-import { encodeChunkBody } from '../server/db/log-chunk-body.ts';
+import { encodeChunkEvents } from '../server/db/log-chunk-body.ts';
 import { randomUUID } from 'node:crypto';
 import { jobLogChunks, jobs } from '../server/db/schema.ts';
 import { loggedInBrowser } from './ui-helpers.ts';
@@ -26,7 +26,7 @@ const outputEvent = (seq: number) => {
       ? `\x1b[32m✓\x1b[0m test ${lineNo} passes \x1b[2m(${lineNo % 997} ms)\x1b[0m ${'.'.repeat(40)}\n`
       : `line ${lineNo}: ${'lorem ipsum dolor sit amet '.repeat(2)}${'x'.repeat(10)}\n`;
   }
-  return { seq, at, type: 'job:cmd:stdout', cmd: 0, data };
+  return { seq, at, type: 'job:cmd:stdout' as const, cmd: 0, data };
 };
 const eventCount = Math.ceil((MB * 1024 * 1024) / (64 * 1024));
 await db.insert(jobs).values({
@@ -36,16 +36,16 @@ await db.insert(jobs).values({
 });
 let seq = 1;
 const t0 = Date.now();
-await db.insert(jobLogChunks).values({ jobId, seqFrom: 1, seqTo: 1, attempt: 1, body: await encodeChunkBody(JSON.stringify([{ seq: seq++, at, type: 'job:cmd:start', cmd: 0, phase: 'test', command: 'big-test-suite' }])) });
+await db.insert(jobLogChunks).values({ jobId, seqFrom: 1, seqTo: 1, attempt: 1, body: await encodeChunkEvents([{ seq: seq++, at, type: 'job:cmd:start', cmd: 0, phase: 'test', command: 'big-test-suite' }]) });
 while (seq <= eventCount + 1) {
   const events = [];
   for (let k = 0; k < 4 && seq <= eventCount + 1; k++) events.push(outputEvent(seq++));
-  await db.insert(jobLogChunks).values({ jobId, seqFrom: events[0].seq, seqTo: events[events.length - 1].seq, attempt: 1, body: await encodeChunkBody(JSON.stringify(events)) });
+  await db.insert(jobLogChunks).values({ jobId, seqFrom: events[0].seq, seqTo: events[events.length - 1].seq, attempt: 1, body: await encodeChunkEvents(events) });
 }
-await db.insert(jobLogChunks).values({ jobId, seqFrom: seq, seqTo: seq + 1, attempt: 1, body: await encodeChunkBody(JSON.stringify([
+await db.insert(jobLogChunks).values({ jobId, seqFrom: seq, seqTo: seq + 1, attempt: 1, body: await encodeChunkEvents([
   { seq, at, type: 'job:cmd:done', cmd: 0, exitCode: 0, durationMs: 60_000 },
   { seq: seq + 1, at, type: 'job:done', status: 'passed' },
-])) });
+]) });
 console.log(`stored ${MB} MB (${lineNo.toLocaleString('en')} lines, ${eventCount} events) in ${Date.now() - t0} ms`);
 
 const page = await context.newPage();

@@ -111,14 +111,10 @@ export async function encodeChunkParts(parts: ChunkPart[], chars: number, budget
   return text.length < chars * 0.8 ? text : jsonArray(parts);
 }
 
-/** A body of these events' JSON array (small bodies; the benches' made-up logs). */
-export async function encodeChunkBody(json: string): Promise<string> {
-  if (json.length < COMPRESS_FROM) return json;
-  const raw = Buffer.from(json);
-  const options = brotliOptions(raw.length);
-  const compressed = raw.length < SYNC_ZIP_BELOW ? brotliCompressSync(raw, options) : await brotliAsync(raw, options);
-  const text = BROTLI_MARK + compressed.toString('base64');
-  return text.length < json.length * 0.8 ? text : json;
+/** The body of these events, as the queen stores a batch of them (tools, benches, tests). */
+export function encodeChunkEvents(events: StoredJobEvent[]): Promise<string> {
+  const parts = events.map(chunkPartOf);
+  return encodeChunkParts(parts.map((p) => p.part), parts.reduce((n, p) => n + p.chars, 1));
 }
 
 const partJson = (part: ChunkPart): string =>
