@@ -32,8 +32,6 @@ export interface DataFrameParts {
   /** The header's JSON value: an object without `data`. */
   value: Record<string, unknown>;
   data: string;
-  /** The data's bytes: a view of the frame, not a copy. */
-  bytes: Buffer;
 }
 
 /** Splits a data frame; a ProtocolError says what is wrong with a malformed one. */
@@ -50,7 +48,7 @@ export function decodeDataFrame(frame: Buffer): DataFrameParts {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('binary frame\'s header must be a JSON object');
   if ('data' in value) throw new ProtocolError('binary frame\'s header must not hold "data"');
-  return { value: value as Record<string, unknown>, data: frame.toString('utf8', headerEnd), bytes: frame.subarray(headerEnd) };
+  return { value: value as Record<string, unknown>, data: frame.toString('utf8', headerEnd) };
 }
 
 /** The event a data frame carries, as its JSON form would parse: the header's members and `data`. */

@@ -11,9 +11,9 @@ import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from './constants.ts';
 import { issueText, pathText } from './issue-text.ts';
 import { droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
-import { decodeDataFrame } from './data-frame.ts';
+import { dataFrameEvent } from './data-frame.ts';
 import { ProtocolError } from './protocol-error.ts';
-import { noteDataBytes, noteStoredJson } from './stored-event-json.ts';
+import { noteStoredJson } from './stored-event-json.ts';
 
 type SchemaMap = ReadonlyMap<string, z.ZodType>;
 
@@ -81,15 +81,12 @@ const DATA_FRAME_TYPES: ReadonlySet<string> = new Set(['job:cmd:stdout', 'job:cm
 
 function parseDataFrame(frame: Buffer): DroneMessage {
   if (frame.length > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${frame.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
-  const { value, data, bytes } = decodeDataFrame(frame);
-  value.data = data;
+  const value = dataFrameEvent(frame);
   const type = value.type;
   if (typeof type === 'string' && droneSchemas.has(type) && !DATA_FRAME_TYPES.has(type)) {
     throw new ProtocolError(`${type} has no data and cannot come as a binary frame`);
   }
-  const message = validate(droneSchemas, value) as DroneMessage;
-  noteDataBytes(message, bytes);
-  return message;
+  return validate(droneSchemas, value) as DroneMessage;
 }
 
 /** A job event's frame text becomes its stored JSON (stored-event-json.ts). */

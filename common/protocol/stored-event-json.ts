@@ -25,28 +25,8 @@ export function storedJsonOf(event: object): string | undefined {
   return storedJson.get(event);
 }
 
-/**
- * An event from a data frame (./data-frame.ts) keeps its data's bytes as they came, for
- * the queen's storage to copy: encoding the decoded string again, and measuring it first,
- * cost the queen a tenth of its work on a large log. The bytes decode to the event's
- * `data` (they are what it was decoded from), so a reader of either gets the same text.
- */
-const dataBytes = new WeakMap<object, Buffer>();
-
-/** Called by the parser for a valid event from a data frame. */
-export function noteDataBytes(event: object, bytes: Buffer): void {
-  dataBytes.set(event, bytes);
-}
-
-/** The bytes of an event's `data` as its frame carried them, if it came in one. */
-export function dataBytesOf(event: object): Buffer | undefined {
-  return dataBytes.get(event);
-}
-
-/** The stored form of an event keeps its noted JSON, or its data's bytes. */
+/** The stored form of an event keeps its noted JSON. */
 export function carryStoredJson(from: object, to: object): void {
   const json = storedJson.get(from);
   if (json !== undefined) storedJson.set(to, json);
-  const bytes = dataBytes.get(from);
-  if (bytes !== undefined) dataBytes.set(to, bytes);
 }

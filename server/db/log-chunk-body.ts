@@ -19,7 +19,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, gunzip, gunzipSync } from 'node:zlib';
 import type { StoredJobEvent } from '../../common/protocol/index.ts';
-import { dataBytesOf, storedJsonOf } from '../../common/protocol/stored-event-json.ts';
+import { storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import { HiveError } from '../errors.ts';
 
 /** A stored body that cannot be read back (a corrupt row). */
@@ -54,18 +54,15 @@ const brotliOptions = (bytes: number) => ({
   params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: bytes },
 });
 
-/**
- * An event as a chunk holds it: its JSON, or its JSON without `data` and the data — with
- * the data's bytes when the event came in a data frame (stored-event-json.ts).
- */
-export type ChunkPart = { json: string } | { header: string; data: string; bytes?: Buffer };
+/** An event as a chunk holds it: its JSON, or its JSON without `data` and the data. */
+export type ChunkPart = { json: string } | { header: string; data: string };
 
 /** How an event goes into a chunk; `chars` is about what it adds to the chunk's size. */
 export function chunkPartOf(event: StoredJobEvent): { part: ChunkPart; chars: number } {
   if ('data' in event) {
     const { data, ...rest } = event;
     const header = JSON.stringify(rest);
-    return { part: { header, data, bytes: dataBytesOf(event) }, chars: header.length + data.length + 10 };
+    return { part: { header, data }, chars: header.length + data.length + 10 };
   }
   // The drone's own text of the event when the parser kept it (stored-event-json.ts).
   const json = storedJsonOf(event) ?? JSON.stringify(event);
@@ -128,7 +125,7 @@ function jsonArray(parts: ChunkPart[]): string {
 function recordsSize(parts: ChunkPart[]): number {
   let size = 1;
   for (const part of parts) {
-    size += 'json' in part ? 5 + Buffer.byteLength(part.json) : 9 + Buffer.byteLength(part.header) + (part.bytes?.length ?? Buffer.byteLength(part.data));
+    size += 'json' in part ? 5 + Buffer.byteLength(part.json) : 9 + Buffer.byteLength(part.header) + Buffer.byteLength(part.data);
   }
   return size;
 }
@@ -167,12 +164,7 @@ function writeRecords(parts: ChunkPart[], bytes: Buffer): Buffer {
     } else {
       bytes[at++] = WITH_DATA;
       text(part.header);
-      if (part.bytes) {
-        bytes.writeUInt32LE(part.bytes.length, at);
-        at += 4 + part.bytes.copy(bytes, at + 4);
-      } else {
-        text(part.data);
-      }
+      text(part.data);
     }
   }
   return bytes;
