@@ -33,8 +33,8 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_MESSAGE_BYTES, encodeDataFrame } from '../common/protocol/index.ts';
-import { dataFrameEvent } from '../common/protocol/data-frame.ts';
+import { MAX_MESSAGE_BYTES } from '../common/protocol/index.ts';
+import { dataFrameEvent, encodeDataFrame } from '../common/protocol/data-frame.ts';
 import type { JobEvent, QueenWelcome, RunningJobRef } from '../common/protocol/index.ts';
 import type { Logger } from './logger.ts';
 
@@ -238,7 +238,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     // (common/protocol/stored-event-json.ts).
     const event = { jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent;
     const frame = frameOf(event);
-    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    const bytes = frameBytes(frame);
     if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {
       this.#spill(box, seq, frame, bytes);
     } else {
@@ -418,7 +418,7 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     for (let i = box.diskHead; i < box.disk.length; i++) {
       const seq = box.disk[i].seq;
       const frame = this.#frameAt(box, seq);
-      this.#hold(box, seq, frame, typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+      this.#hold(box, seq, frame, frameBytes(frame));
     }
     this.#removeSpill(box);
   }
@@ -488,6 +488,8 @@ function frameOf(event: JobEvent): Frame {
   const { data, ...header } = event;
   return encodeDataFrame(JSON.stringify(header), data);
 }
+
+const frameBytes = (frame: Frame): number => (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
 
 /** A frame as JSON text (for `job:info`, whose events are JSON). */
 function jsonOf(frame: Frame): string {

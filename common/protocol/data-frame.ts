@@ -6,14 +6,14 @@
  * `JSON.parse` (~2.7 ns per byte); here the drone writes the string's UTF-8 and the queen
  * reads it back, each well under a nanosecond per byte.
  *
- * Layout: one byte FRAME_KIND; the length of the header as a 32-bit big-endian integer;
+ * Layout: one byte DATA_FRAME_KIND; the length of the header as a 32-bit big-endian integer;
  * the header, the event's JSON without `data`; then `data`, to the end of the frame.
  * The queen checks a decoded frame with the same schema as the event's JSON form.
  */
 import { ProtocolError } from './protocol-error.ts';
 
 /** The first byte of a data frame (the only kind of binary frame there is). */
-export const DATA_FRAME_KIND = 0x01;
+const DATA_FRAME_KIND = 0x01;
 const PREFIX_BYTES = 5;
 
 /** The frame of an event: `header` is its JSON without `data`. */
@@ -27,15 +27,11 @@ export function encodeDataFrame(header: string, data: string): Buffer {
   return frame;
 }
 
-/** A data frame's header and data, unchecked beyond the framing. */
-export interface DataFrameParts {
-  /** The header's JSON value: an object without `data`. */
-  value: Record<string, unknown>;
-  data: string;
-}
-
-/** Splits a data frame; a ProtocolError says what is wrong with a malformed one. */
-export function decodeDataFrame(frame: Buffer): DataFrameParts {
+/**
+ * The event a data frame carries, as its JSON form would parse — the header's members and
+ * `data` — checked no further than the framing; a ProtocolError says what is wrong.
+ */
+export function dataFrameEvent(frame: Buffer): Record<string, unknown> {
   if (frame.length < PREFIX_BYTES) throw new ProtocolError(`binary frame of ${frame.length} bytes is too short`);
   if (frame[0] !== DATA_FRAME_KIND) throw new ProtocolError(`binary frame of unknown kind ${frame[0]}`);
   const headerEnd = PREFIX_BYTES + frame.readUInt32BE(1);
@@ -48,12 +44,5 @@ export function decodeDataFrame(frame: Buffer): DataFrameParts {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolError('binary frame\'s header must be a JSON object');
   if ('data' in value) throw new ProtocolError('binary frame\'s header must not hold "data"');
-  return { value: value as Record<string, unknown>, data: frame.toString('utf8', headerEnd) };
-}
-
-/** The event a data frame carries, as its JSON form would parse: the header's members and `data`. */
-export function dataFrameEvent(frame: Buffer): Record<string, unknown> {
-  const { value, data } = decodeDataFrame(frame);
-  value.data = data;
-  return value;
+  return { ...value, data: frame.toString('utf8', headerEnd) };
 }

@@ -154,6 +154,8 @@ export const typesOf = (schemas: readonly { shape: { type: z.ZodLiteral } }[]): 
   schemas.flatMap((s) => [...s.shape.type.values] as string[]);
 
 export const JOB_EVENT_TYPES = typesOf(jobEventSchemas) as readonly JobEventType[];
+/** Job events with `data` (output): the ones a drone may send as binary data frames (./data-frame.ts). */
+export const DATA_EVENT_TYPES = typesOf(jobEventSchemas.filter((s) => 'data' in s.shape)) as readonly JobEventType[];
 const jobEventTypes = new Set<string>(JOB_EVENT_TYPES);
 
 export function isJobEvent(m: DroneMessage): m is JobEvent {

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from './constants.ts';
 import { issueText, pathText } from './issue-text.ts';
-import { droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
+import { DATA_EVENT_TYPES, droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
 import { dataFrameEvent } from './data-frame.ts';
 import { ProtocolError } from './protocol-error.ts';
 import { noteStoredJson } from './stored-event-json.ts';
@@ -45,9 +45,13 @@ function sizeOf(raw: string | Buffer): number {
 /** Told about every valid message with the frame's text and JSON value (stored-event-json.ts). */
 type OnValid = (text: string, value: object, message: unknown) => void;
 
-function parseWith(schemas: SchemaMap, raw: string | Buffer, onValid?: OnValid): unknown {
+function refuseOversized(raw: string | Buffer): void {
   const size = sizeOf(raw);
   if (size > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+}
+
+function parseWith(schemas: SchemaMap, raw: string | Buffer, onValid?: OnValid): unknown {
+  refuseOversized(raw);
   let value: unknown;
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   try {
@@ -76,14 +80,13 @@ function validate(schemas: SchemaMap, value: object): unknown {
   throw new ProtocolError(`malformed ${type}: ${where ? `${where}: ` : ''}${issue.message}`, { cause: result.error });
 }
 
-/** Drone messages that may come as a binary data frame (./data-frame.ts): events with `data`. */
-const DATA_FRAME_TYPES: ReadonlySet<string> = new Set(['job:cmd:stdout', 'job:cmd:stderr', 'job:log']);
+const dataEventTypes: ReadonlySet<string> = new Set(DATA_EVENT_TYPES);
 
 function parseDataFrame(frame: Buffer): DroneMessage {
-  if (frame.length > MAX_MESSAGE_BYTES) throw new ProtocolError(`message of ${frame.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  refuseOversized(frame);
   const value = dataFrameEvent(frame);
   const type = value.type;
-  if (typeof type === 'string' && droneSchemas.has(type) && !DATA_FRAME_TYPES.has(type)) {
+  if (typeof type === 'string' && droneSchemas.has(type) && !dataEventTypes.has(type)) {
     throw new ProtocolError(`${type} has no data and cannot come as a binary frame`);
   }
   return validate(droneSchemas, value) as DroneMessage;

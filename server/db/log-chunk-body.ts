@@ -5,9 +5,9 @@
  *   a compressor's set-up per body costs more than it saves, when a chatty build's log of
  *   thousands of one-line batches is read back. So is a chunk that does not compress
  *   (random or already compressed output).
- * - Any other is compressed, marked and stored as base64 text — compression runs on
- *   libuv's thread pool beside the event loop, and text (unlike bytea, which PGlite
- *   converts byte by byte in JavaScript) travels fast through both drivers. What is
+ * - Any other is compressed (on the queen's thread while a batch's budget lasts, then on
+ *   libuv's pool: SYNC_BUDGET_MS), marked and stored as base64 text — text (unlike bytea,
+ *   which PGlite converts byte by byte in JavaScript) travels fast through both drivers. What is
  *   compressed is a list of records (RECORDS_VERSION): each event's JSON and, for an
  *   event with output, its JSON without `data` followed by the data as raw UTF-8. Output
  *   is neither escaped into JSON on the way in nor parsed out of it on the way out: it
