@@ -140,7 +140,7 @@ async function assembleQueen(config: QueenConfig, options: StartOptions, log: Lo
   const presence = new QueenPresence({
     db, hub, log, queenId, beatMs: config.heartbeatMs, leaseMs: config.leaseMs,
     // The relay (created below, before the first pass) announces only while others are live.
-    onPeers: database.notifier.shared ? (others) => relay.peersSeen(others) : undefined,
+    refreshPeers: database.notifier.shared ? () => relay.refreshPeers() : undefined,
   });
   // Before any drone can connect: its earlier run's drones are gone, other queens' are not.
   await presence.open(`${hostname()}:${config.port}`);

@@ -7,10 +7,14 @@
  *
  * A queen alone on its database announces nothing (a NOTIFY per job event and status is
  * most of a trivial job's statements): it announces while other queens are live. It learns
- * of them from the queens table — at start, and on each presence beat (`peersSeen`) — and
- * at once from the `joined` notice a queen sends when it starts listening, before it
- * serves anything, so no notice a new queen needs is skipped: it has no watchers, drones
- * or cancels of its own until it serves, and by then the others have heard of it.
+ * of them from the queens table — at start, and on each presence beat (`refreshPeers`) —
+ * and at once from the `joined` notice a queen sends when it starts listening, before it
+ * serves anything. Each live queen answers that notice with a `welcome` once it announces
+ * to the newcomer, and the newcomer waits for those answers (bounded: a queen killed a
+ * moment ago still counts as live and never answers), so no notice a new queen needs is
+ * skipped: it has no watchers, drones or cancels of its own until it serves, and by then
+ * the others announce to it. A count from the table that began before a `joined` notice
+ * was heard cannot undo it (it may not have seen the newcomer's row).
  */
 import type { Db } from '../db/client.ts';
 import { findJob, type Job } from '../db/jobs.ts';
@@ -28,6 +32,9 @@ const QUEUE = 'hive_queue';
 const CANCEL = 'hive_cancel';
 const JOINED = 'hive_queen_joined';
 const DRONES = 'hive_drones';
+const WELCOME = 'hive_queen_welcome';
+/** How long a starting queen waits for the live queens' welcomes (see the file comment). */
+const WELCOME_WAIT_MS = 2_000;
 
 interface Deps {
   db: Db;
@@ -44,6 +51,11 @@ interface Deps {
 export class ClusterRelay {
   /** Whether another queen was live at the last look, or joined since. */
   #othersLive = false;
+  /** `joined` notices heard: a count of live queens begun before the latest one is stale. */
+  #joinsHeard = 0;
+  /** Welcomes addressed to this queen while it starts. */
+  #welcomes = 0;
+  #onWelcome?: () => void;
   #unlisten: (() => Promise<void>)[] = [];
   readonly #onEvents = (jobId: string, events: StoredEvent[]) =>
     this.#send(EVENTS, { j: jobId, s: events[events.length - 1]?.seq ?? 0 });
@@ -65,9 +77,12 @@ export class ClusterRelay {
     return this.shared && this.#othersLive;
   }
 
-  /** The presence pass counted the other live queens. */
-  peersSeen(others: number): void {
-    this.#othersLive = others > 0;
+  /** Counts the other live queens (each presence pass). */
+  async refreshPeers(): Promise<number> {
+    const joinsBefore = this.#joinsHeard;
+    const others = await countOtherLiveQueens(this.deps.db, this.deps.queenId);
+    if (this.#joinsHeard === joinsBefore) this.#othersLive = others > 0;
+    return others;
   }
 
   async start(): Promise<void> {
@@ -101,16 +116,39 @@ export class ClusterRelay {
     await on(DRONES, () => {
       bus.emit('drones-remote');
     });
-    await on(JOINED, () => {
+    await on(JOINED, async (p) => {
+      this.#joinsHeard++;
       this.#othersLive = true;
+      await notifier.notify(WELCOME, JSON.stringify({ q: this.deps.queenId, to: p.q }));
+    });
+    await on(WELCOME, (p) => {
+      if (p.to !== this.deps.queenId) return;
+      this.#welcomes++;
+      this.#onWelcome?.();
     });
     await on(CANCEL, (p) => {
       const drone = this.deps.hub.all().find((d) => d.jobs.has(p.j));
       drone?.link.send({ type: 'job:cancel', jobId: p.j, lease: p.l, reason: p.r });
     });
-    // Listening now: the others start announcing to this queen.
-    this.peersSeen(await countOtherLiveQueens(this.deps.db, this.deps.queenId));
+    // Listening now: the others start announcing to this queen once they hear it joined.
+    const others = await this.refreshPeers();
     await notifier.notify(JOINED, JSON.stringify({ q: this.deps.queenId }));
+    if (others > 0) await this.#welcomed(others);
+  }
+
+  /** Waits until `others` queens have answered this one's `joined` notice, or the bound passes. */
+  async #welcomed(others: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#onWelcome = () => {
+        if (this.#welcomes >= others) resolve();
+      };
+      this.#onWelcome();
+      timer = setTimeout(resolve, WELCOME_WAIT_MS);
+    });
+    clearTimeout(timer);
+    this.#onWelcome = undefined;
+    if (this.#welcomes < others) this.deps.log.info({ live: others, answered: this.#welcomes }, 'not every live queen answered this one\'s start; one may have stopped a moment ago');
   }
 
   async stop(): Promise<void> {

@@ -19,7 +19,7 @@
  */
 import type { Db } from '../db/client.ts';
 import {
-  countOtherLiveQueens, forgetLongDeadQueens, markDronesConnectedAgain, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen,
+  forgetLongDeadQueens, markDronesConnectedAgain, markDronesOfDeadQueensDisconnected, markOwnDronesDisconnected, queenBeat, registerQueen,
 } from '../db/queens.ts';
 import { extendVouchedLeases } from '../db/lease-extensions.ts';
 import type { Logger } from '../logger.ts';
@@ -35,8 +35,8 @@ export interface PresenceDeps {
   beatMs: number;
   /** How far a vouched lease is extended (HIVE_LEASE_MS). */
   leaseMs: number;
-  /** Hears how many other queens are live, each pass (only where the database is shared). */
-  onPeers?: (others: number) => void;
+  /** Counts the other live queens, each pass (only where the database is shared). */
+  refreshPeers?: () => Promise<unknown>;
 }
 
 /** Passes between clean-ups of long-dead queens' rows. */
@@ -97,7 +97,7 @@ export class QueenPresence {
     await extendVouchedLeases(db, vouched, this.deps.leaseMs);
     for (const e of extended) this.#extended.set(e.drone, e.at);
     this.#failed = false;
-    if (this.deps.onPeers) this.deps.onPeers(await countOtherLiveQueens(db, queenId));
+    await this.deps.refreshPeers?.();
     const gone = await markDronesOfDeadQueensDisconnected(db);
     if (gone > 0) this.deps.log.info({ drones: gone }, 'drones of queens that stopped were marked disconnected');
     if (++this.#passes % FORGET_EVERY === 0) await forgetLongDeadQueens(db, queenId);
