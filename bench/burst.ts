@@ -4,7 +4,8 @@
  * `[builds]` triggers sent at once (bench/json-post.ts), all awaited; `[rounds]` rounds after one warm-up round.
  * Prints each round's trigger → all passed and the builds per second, and the queen's and
  * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
- * `DRONE_PROF=<dir>` writes the drone's CPU profile there;
+ * `DRONE_PROF=<dir>` writes the drone's CPU profile there, `QUEEN_PROF=<file>` the queen's
+ * over the timed rounds;
  * `TEST_DATABASE_URL` for PostgreSQL). Prints figures, asserts nothing.
  */
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
@@ -18,6 +19,7 @@ import { connectDrone } from '../test/helpers/drone-process.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
+import { startCpuProfile } from './cpu-profile.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, triggerHiveJob } from './json-post.ts';
 
@@ -47,7 +49,9 @@ async function cpuSeconds(pid: number): Promise<number> {
 }
 
 const results: string[] = [];
+let profile: Awaited<ReturnType<typeof startCpuProfile>> | undefined;
 for (let round = 0; round <= ROUNDS; round++) {
+  if (round === 1 && process.env.QUEEN_PROF) profile = await startCpuProfile();
   const cpu0 = [await cpuSeconds(process.pid), await cpuSeconds(drone.process.pid!)];
   const t0 = performance.now();
   const ids = await Promise.all(Array.from({ length: BUILDS }, () => triggerHiveJob(queen.url, project.id)));
@@ -59,6 +63,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   if (round === 0) continue; // warm-up
   results.push(`round ${round}: ${ms.toFixed(0)} ms, ${((BUILDS * 1000) / ms).toFixed(1)} builds/s; CPU ms per build: queen ${((cpu[0] * 1000) / BUILDS).toFixed(1)}, drone ${((cpu[1] * 1000) / BUILDS).toFixed(1)}`);
 }
+await profile?.stop(process.env.QUEEN_PROF!);
 console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds at once on one drone of capacity ${CAPACITY}, ${ROUNDS} rounds after a warm-up round`);
 for (const r of results) console.log(`  ${r}`);
 closeJsonPost();

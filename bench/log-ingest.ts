@@ -9,8 +9,8 @@
  * and one of the queen in this process from each trigger to its result (the inspector's
  * profiler: neither the setup nor the check of the stored log is in it).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
+import { readFile } from 'node:fs/promises';
+import { startCpuProfile } from './cpu-profile.ts';
 import { performance } from 'node:perf_hooks';
 import { iterateJobEvents, logOf } from '../server/db/job-log.ts';
 import { findJob } from '../server/db/jobs.ts';
@@ -55,7 +55,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       const cpu: LogIngestResult['cpu'] = [];
       const faults: number[] = [];
       for (let i = 0; i < runs; i++) {
-        const profiler = profileDir ? await startProfiler() : undefined;
+        const profiler = profileDir ? await startCpuProfile() : undefined;
         const t0 = performance.now();
         const queenCpu0 = process.cpuUsage();
         const faults0 = process.resourceUsage().minorPageFault;
@@ -79,21 +79,6 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
     await drone.stop();
   }
   return results;
-}
-
-/** The queen's CPU profile (this process) until stop() writes it. */
-async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    async stop(file) {
-      const { profile } = await session.post('Profiler.stop');
-      session.disconnect();
-      await writeFile(file, JSON.stringify(profile));
-    },
-  };
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (0 where there is none). */
