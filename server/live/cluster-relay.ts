@@ -46,6 +46,10 @@ interface Deps {
   lifecycle: JobLifecycle;
   /** This queen's id in the queens table: its notices carry it (its own are ignored), and the other live queens are counted without it. */
   queenId: string;
+  /** How many other queens are live (default: counted in the queens table). */
+  countPeers?: () => Promise<number>;
+  /** How long a starting queen waits for the live queens' welcomes (default WELCOME_WAIT_MS). */
+  welcomeWaitMs?: number;
 }
 
 export class ClusterRelay {
@@ -80,7 +84,7 @@ export class ClusterRelay {
   /** Counts the other live queens (each presence pass). */
   async refreshPeers(): Promise<number> {
     const joinsBefore = this.#joinsHeard;
-    const others = await countOtherLiveQueens(this.deps.db, this.deps.queenId);
+    const others = await (this.deps.countPeers ?? (() => countOtherLiveQueens(this.deps.db, this.deps.queenId)))();
     if (this.#joinsHeard === joinsBefore) this.#othersLive = others > 0;
     return others;
   }
@@ -144,7 +148,7 @@ export class ClusterRelay {
         if (this.#welcomes >= others) resolve();
       };
       this.#onWelcome();
-      timer = setTimeout(resolve, WELCOME_WAIT_MS);
+      timer = setTimeout(resolve, this.deps.welcomeWaitMs ?? WELCOME_WAIT_MS);
     });
     clearTimeout(timer);
     this.#onWelcome = undefined;
