@@ -301,6 +301,7 @@ export const jobLogChunks = pgTable('job_log_chunks', {
   seqFrom: integer('seq_from').notNull(),
   seqTo: integer('seq_to').notNull(),
   attempt: integer('attempt').notNull(),
+  /** Stored as it is, never compressed again by TOAST (migration 0020 says why; drizzle has no word for a column's storage). */
   body: text('body').notNull(),
   /**
    * About the events' size before compression (log-chunk-body.ts): readers take pages of
