@@ -17,6 +17,11 @@
  * go the unnamed way, and at most CAPACITY statements are kept (the least recently
  * used one is closed when another is made), so PostgreSQL's memory for plans stays small.
  *
+ * A text that goes the unnamed way with a long text parameter (a log chunk's body, in a
+ * batch of a shape not seen before) still runs through this file, as the unnamed statement:
+ * its long texts go as bytes (`#bindValues` says why), where PGlite's `query` would measure
+ * and copy each in JavaScript — a large log's first batches carry megabytes.
+ *
  * Results are what PGlite's `query` returns for the same statement: rows as objects or
  * arrays (`rowMode`), parsed by the same parsers (the client's, then the query's own),
  * `affectedRows`, `fields`. Errors are PostgreSQL's `DatabaseError`s as `query` throws them.
@@ -51,6 +56,12 @@ const SEEN_LIMIT = 512;
 export const MAX_PREPARED_TEXT = 8 * 1024;
 
 type QueryOptions = Parameters<PGlite['query']>[2];
+
+/** Whether a statement run once is worth running here (`runOnce`): a long text parameter, and no option this file leaves to PGlite. */
+function hasLongText(params: unknown[] | undefined, options: QueryOptions): boolean {
+  if (!params || options?.blob || options?.paramTypes || options?.onNotice) return false;
+  return params.some((p) => typeof p === 'string' && p.length >= TEXT_AS_BYTES_FROM);
+}
 type Parser = (value: string, typeId: number) => unknown;
 
 /** What a named statement answers with, from its description. */
@@ -80,10 +91,11 @@ export function usePreparedStatements(client: PGlite, capacity = CAPACITY): bool
   const plainTransaction = client.transaction.bind(client);
 
   client.query = (async <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
-    if (!statements.wants(text, options)) return plainQuery<T>(text, params, options);
+    const once = !statements.wants(text, options);
+    if (once && !hasLongText(params, options)) return plainQuery<T>(text, params, options);
     await locks._checkReady();
     return locks._runExclusiveTransaction(() => locks.runExclusive(async () => {
-      const result = await statements.run<T>(text, params ?? [], options);
+      const result = once ? await statements.runOnce<T>(text, params ?? [], options) : await statements.run<T>(text, params ?? [], options);
       await client.syncToFs();
       return result;
     }));
@@ -143,6 +155,14 @@ class PreparedStatements {
     }
   }
 
+  /** Runs `text` as the unnamed statement (parsed, described, then bound and run); call under PGlite's query lock. */
+  async runOnce<T>(text: string, params: unknown[], options: QueryOptions): Promise<Results<T>> {
+    await this.#closeStale(false);
+    const statement = await this.#describe('', text, []);
+    const answer = await this.#exec(this.#bindMessage(statement, params, options), text);
+    return this.#results<T>(statement, answer.messages, options);
+  }
+
   /** Forgets the statement of `text`; it is closed by the next `#closeStale` outside a transaction. */
   #forget(text: string): void {
     const statement = this.#prepared.get(text);
@@ -157,17 +177,22 @@ class PreparedStatements {
     await this.#exec(concat([...names.map((name) => protocol.serialize.close({ type: 'S', name })), protocol.serialize.sync()]), 'close');
   }
 
-  /**
-   * Long text parameters (log chunk bodies) go in binary format — a text's UTF-8 bytes,
-   * which PostgreSQL takes as they are (`textrecv`, checked as text input is). PGlite
-   * measures and copies a string parameter in JavaScript, a character at a time (~19 ns a
-   * character: on a log of short lines, a tenth of the queen's time), where Buffer.from
-   * encodes it natively.
-   */
   async #runPrepared<T>(text: string, params: unknown[], options: QueryOptions): Promise<Results<T>> {
     const statement = this.#prepared.get(text) ?? await this.#prepare(text);
     this.#prepared.delete(text);
     this.#prepared.set(text, statement);
+    const answer = await this.#exec(this.#bindMessage(statement, params, options), text);
+    return this.#results<T>(statement, answer.messages, options);
+  }
+
+  /**
+   * Bind, execute, sync for `statement` with these values. Long text parameters (log chunk
+   * bodies) go in binary format — a text's UTF-8 bytes, which PostgreSQL takes as they are
+   * (`textrecv`, checked as text input is). PGlite measures and copies a string parameter
+   * in JavaScript, a character at a time (~19 ns a character: on a log of short lines, a
+   * tenth of the queen's time), where Buffer.from encodes it natively.
+   */
+  #bindMessage(statement: Statement, params: unknown[], options: QueryOptions): Uint8Array {
     const serializers = this.client.serializers;
     const values = params.map((value, i) => {
       if (value === null || value === undefined) return null;
@@ -177,19 +202,22 @@ class PreparedStatements {
       const serialize = options?.serializers?.[statement.paramTypes[i]] ?? serializers[statement.paramTypes[i]];
       return serialize ? serialize(value) : String(value);
     });
-    const message = concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]);
-    const answer = await this.#exec(message, text);
-    return this.#results<T>(statement, answer.messages, options);
+    return concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]);
   }
 
   async #prepare(text: string): Promise<Statement> {
     const name = `hive_${++this.#made}`;
     const evicted = this.#prepared.size >= this.capacity ? this.#prepared.keys().next().value : undefined;
-    const parts = [protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name })];
-    if (evicted !== undefined) parts.push(protocol.serialize.close({ type: 'S', name: this.#prepared.get(evicted)!.name }));
-    parts.push(protocol.serialize.sync());
-    const answer = await this.#exec(concat(parts), text);
+    const close = evicted === undefined ? [] : [protocol.serialize.close({ type: 'S', name: this.#prepared.get(evicted)!.name })];
+    const statement = await this.#describe(name, text, close);
     if (evicted !== undefined) this.#prepared.delete(evicted);
+    return statement;
+  }
+
+  /** Parses `text` as the statement `name` ('' for the unnamed one) and reads its description; `also` goes in the same round trip. */
+  async #describe(name: string, text: string, also: Uint8Array[]): Promise<Statement> {
+    const parts = [protocol.serialize.parse({ name, text, types: [] }), protocol.serialize.describe({ type: 'S', name }), ...also, protocol.serialize.sync()];
+    const answer = await this.#exec(concat(parts), text);
     let paramTypes: number[] = [];
     let fields: Statement['fields'] = [];
     for (const m of answer.messages) {

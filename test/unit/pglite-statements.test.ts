@@ -82,6 +82,24 @@ test('a long text parameter (sent as its UTF-8 bytes) is the same text: every ch
   for (let i = 0; i < 2; i++) await assert.rejects(prepared.query('select $1::text as t', ['\u0000'.repeat(600)]), /invalid byte sequence|0x00/);
 });
 
+test('a statement seen once with a long text parameter runs as the unnamed one, its text sent as bytes: the same answer, nothing kept', async () => {
+  const before = await preparedNames();
+  const long = 'ü ✓ line\n'.repeat(100);
+  const text = 'select $1::text as t, octet_length($1::text) as bytes, $2::int + 1 as n /* once */';
+  const ours = await prepared.query(text, [long, 1]);
+  const theirs = await plain.query(text, [long, 1]);
+  assert.deepEqual(ours.rows, theirs.rows);
+  assert.deepEqual(ours.fields, theirs.fields);
+  assert.deepEqual(ours.rows[0], { t: long, bytes: Buffer.byteLength(long), n: 2 });
+  assert.deepEqual(await preparedNames(), before, 'a text seen once is not prepared');
+  // Its errors are PGlite's, with the statement's text, and the next statement runs.
+  const broken = 'select $1::text as t from no_such_table /* once */';
+  const err = await prepared.query(broken, [long]).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof messages.DatabaseError && /no_such_table/.test(err.message), String(err));
+  assert.equal((err as { query?: string }).query, broken);
+  assert.deepEqual((await prepared.query('select $1::int as v', [7])).rows, [{ v: 7 }]);
+});
+
 test('affectedRows counts what an insert, update or delete changed, with or without returning', async () => {
   for (const text of [
     `update things set n = n where n > $1`,
