@@ -204,7 +204,6 @@ export class Drone extends EventEmitter<DroneEvents> {
     this.outbox.open(jobId, lease);
     this.connection.send({ type: 'job:accepted', jobId, lease });
     const log = this.#log.child({ jobId, lease });
-    log.info({ project: spec.projectName, number: spec.number }, 'job accepted');
     const controller = new AbortController();
     let tornDown: Promise<void> | undefined;
     const done = runJob({
@@ -246,6 +245,9 @@ export class Drone extends EventEmitter<DroneEvents> {
       this.emit('job:finished', jobId, outcome);
     });
     this.#jobs.set(jobId, { lease, controller, done });
+    // Logged once the job has begun (its job:started is on the socket): a log line is a
+    // write to the drone's output that would otherwise delay every build's start.
+    log.info({ project: spec.projectName, number: spec.number }, 'job accepted');
     this.emit('job:started', jobId);
   }
 
