@@ -6,44 +6,30 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import type { JobAssign } from '../../common/protocol/index.ts';
-import { appendJobEvents, iterateJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
+import { iterateJobEvents } from '../../server/db/job-log.ts';
 import { resultRows } from '../../server/db/transfer/raw-sql.ts';
-import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
-import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
+import { startHandDrivenLogs, type HandDrivenLogs } from '../helpers/hand-driven-logs.ts';
 
-let queen: TestQueen;
-let repo: GitRepo;
-let drone: RawDrone;
+let logs: HandDrivenLogs;
 let jobId: string;
 // Counting numbers: brotli at quality 1 leaves a pattern in its output that pglz does find,
 // so without the migration these bodies would be stored compressed a second time.
 const output = Array.from({ length: 200_000 }, (_, i) => `${i + 1}\n`).join(''); // `seq 1 200000`
 
 before(async () => {
-  queen = await startTestQueen({ HIVE_LEASE_MS: '600000' });
-  repo = await createGitRepo({ files: { '.hive.yml': 'phases:\n  test: "true"\n' } });
-  const project = (await queen.api('POST', '/api/projects', { name: 'chunk-storage', repoUrl: repo.url })).body;
-  drone = await openRawDrone(queen.port);
-  await drone.hello({ name: 'storer', capacity: 1 });
-  jobId = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id;
-  const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === jobId);
-  const at = Date.now();
-  const events = [{ type: 'job:started', seq: 1, at }] as StoredEvent[];
-  for (let i = 0, seq = 2; i < output.length; i += 64 * 1024, seq++) {
-    events.push({ type: 'job:cmd:stdout', seq, at, cmd: 0, data: output.slice(i, i + 64 * 1024) } as StoredEvent);
-  }
-  assert.ok(await appendJobEvents(queen.database.db, jobId, lease, events));
+  logs = await startHandDrivenLogs('chunk-storage');
+  const job = await logs.runningJob();
+  jobId = job.id;
+  const pieces: string[] = [];
+  for (let i = 0; i < output.length; i += 64 * 1024) pieces.push(output.slice(i, i + 64 * 1024));
+  await job.append(pieces);
 });
 after(async () => {
-  drone?.close();
-  await queen?.stop();
-  await repo?.cleanup();
+  await logs?.stop();
 });
 
 it('stores compressed chunk bodies as they are, not compressed again by the database', async () => {
-  const db = queen.database.db;
+  const db = logs.queen.database.db;
   const [storage] = resultRows<{ attstorage: string }>(await db.execute(sql`select attstorage from pg_attribute where attrelid = 'job_log_chunks'::regclass and attname = 'body'`));
   assert.equal(storage.attstorage, 'e', 'external: out of line, uncompressed');
   const rows = resultRows<{ body_bytes: number; stored_bytes: number; brotli: boolean }>(await db.execute(sql`
@@ -56,7 +42,7 @@ it('stores compressed chunk bodies as they are, not compressed again by the data
 
 it('reads the output back whole', async () => {
   let text = '';
-  for await (const page of iterateJobEvents(queen.database.db, { jobId, attempt: 1 })) {
+  for await (const page of iterateJobEvents(logs.queen.database.db, { jobId, attempt: 1 })) {
     for (const e of page) if (e.type === 'job:cmd:stdout') text += e.data;
   }
   assert.equal(text.length, output.length);
