@@ -19,7 +19,7 @@
  *
  * A text that goes the unnamed way with a long text parameter (a log chunk's body, in a
  * batch of a shape not seen before) still runs through this file, as the unnamed statement:
- * its long texts go as bytes (`#bindValues` says why), where PGlite's `query` would measure
+ * its long texts go as bytes (`#bindMessage` says why), where PGlite's `query` would measure
  * and copy each in JavaScript — a large log's first batches carry megabytes.
  *
  * Results are what PGlite's `query` returns for the same statement: rows as objects or
