@@ -56,12 +56,6 @@ const SEEN_LIMIT = 512;
 export const MAX_PREPARED_TEXT = 8 * 1024;
 
 type QueryOptions = Parameters<PGlite['query']>[2];
-
-/** Whether a statement run once is worth running here (`runOnce`): a long text parameter, and no option this file leaves to PGlite. */
-function hasLongText(params: unknown[] | undefined, options: QueryOptions): boolean {
-  if (!params || options?.blob || options?.paramTypes || options?.onNotice) return false;
-  return params.some((p) => typeof p === 'string' && p.length >= TEXT_AS_BYTES_FROM);
-}
 type Parser = (value: string, typeId: number) => unknown;
 
 /** What a named statement answers with, from its description. */
@@ -70,6 +64,13 @@ interface Statement {
   paramTypes: number[];
   fields: { name: string; dataTypeID: number }[];
 }
+
+/** Options only PGlite's own `query` knows what to do with (a COPY's blob, given parameter types, notices). */
+const leftToPglite = (options: QueryOptions): boolean => !!(options?.blob || options?.paramTypes || options?.onNotice);
+
+/** Whether a statement run once is worth running here (`runOnce`): it has a long text parameter. */
+const hasLongText = (params: unknown[] | undefined, options: QueryOptions): boolean =>
+  !!params && !leftToPglite(options) && params.some((p) => typeof p === 'string' && p.length >= TEXT_AS_BYTES_FROM);
 
 /** PGlite's members this relies on beyond its documented API (checked before use). */
 interface PgliteLocks {
@@ -125,7 +126,7 @@ class PreparedStatements {
 
   /** Whether `text` runs as a named statement: it was seen before, and nothing in the options asks for more. */
   wants(text: string, options: QueryOptions): boolean {
-    if (options?.blob || options?.paramTypes || options?.onNotice || text.length > MAX_PREPARED_TEXT) return false;
+    if (leftToPglite(options) || text.length > MAX_PREPARED_TEXT) return false;
     if (this.#prepared.has(text)) return true;
     if (this.#seen.delete(text)) return true;
     this.#seen.add(text);
