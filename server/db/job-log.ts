@@ -117,12 +117,15 @@ const shapeKey = (shape: BatchShape): string => {
 };
 
 /**
- * Shapes kept per database, and the largest kept: a rarer one (a batch of many chunks or
- * command rows) is built for its one use, as every batch was before — drizzle took
- * ~0.3 ms of the queen's thread to build a trivial job's batch, three of them a job.
+ * Shapes kept per database, and the largest kept: a rarer one (a batch of many command
+ * rows) is built for its one use, as every batch was before — drizzle took ~0.3 ms of the
+ * queen's thread to build a trivial job's batch, three of them a job, and ~0.8 ms for a
+ * large log's batch of a dozen chunks. A batch holds at most MAX_BATCH_BYTES of output
+ * (event-ingest.ts), 4 MiB: 16 chunks and the one an event's end may open are kept, for
+ * such batches are a large log's every other write (14 of 39 for 50 MB of `yes`).
  */
 const MAX_KEPT_SHAPES = 48;
-const MAX_KEPT_ROWS = 8;
+const MAX_KEPT_ROWS = 17;
 const keptBatchQuery = preparedQueries(buildBatchQuery, shapeKey, MAX_KEPT_SHAPES);
 
 function batchQuery(db: Db, shape: BatchShape) {
