@@ -46,3 +46,8 @@ export function dataFrameEvent(frame: Buffer): Record<string, unknown> {
   if ('data' in value) throw new ProtocolError('binary frame\'s header must not hold "data"');
   return { ...value, data: frame.toString('utf8', headerEnd) };
 }
+
+/** The bytes of a data frame's `data` (of a frame `dataFrameEvent` accepted). */
+export function dataFrameData(frame: Buffer): Buffer {
+  return frame.subarray(PREFIX_BYTES + frame.readUInt32BE(1));
+}

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { MAX_MESSAGE_BYTES } from './constants.ts';
 import { issueText, pathText } from './issue-text.ts';
 import { DATA_EVENT_TYPES, droneMessageSchemas, isJobEvent, queenMessageSchemas, typesOf, type DroneMessage, type QueenMessage } from './messages.ts';
-import { dataFrameEvent } from './data-frame.ts';
+import { dataFrameData, dataFrameEvent } from './data-frame.ts';
+import { noteDataBytes } from './event-data-bytes.ts';
 import { ProtocolError } from './protocol-error.ts';
 import { noteStoredJson } from './stored-event-json.ts';
 
@@ -89,7 +90,10 @@ function parseDataFrame(frame: Buffer): DroneMessage {
   if (typeof type === 'string' && droneSchemas.has(type) && !dataEventTypes.has(type)) {
     throw new ProtocolError(`${type} has no data and cannot come as a binary frame`);
   }
-  return validate(droneSchemas, value) as DroneMessage;
+  const message = validate(droneSchemas, value) as DroneMessage;
+  // The data's bytes go along to the store, if the event's data is the string made of them.
+  if ('data' in message && message.data === value.data) noteDataBytes(message, dataFrameData(frame));
+  return message;
 }
 
 /** A job event's frame text becomes its stored JSON (stored-event-json.ts). */

@@ -6,6 +6,7 @@
  */
 import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
+import { carryDataBytes } from '../../common/protocol/event-data-bytes.ts';
 import { carryStoredJson } from '../../common/protocol/stored-event-json.ts';
 import { chunkPartOf, decodeChunkEvents, encodeChunkParts, syncBudget, type ChunkPart } from './log-chunk-body.ts';
 import type { Db } from './client.ts';
@@ -23,6 +24,7 @@ const CHUNK_BODY_BYTES = 256 * 1024;
 export function toStoredEvent(event: JobEvent): StoredEvent {
   const { jobId: _j, lease: _l, ...rest } = event;
   carryStoredJson(event, rest);
+  carryDataBytes(event, rest);
   return rest as StoredEvent;
 }
 

@@ -19,6 +19,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, gunzip, gunzipSync } from 'node:zlib';
 import type { StoredJobEvent } from '../../common/protocol/index.ts';
+import { dataBytesOf } from '../../common/protocol/event-data-bytes.ts';
 import { storedJsonOf } from '../../common/protocol/stored-event-json.ts';
 import { HiveError } from '../errors.ts';
 
@@ -63,15 +64,18 @@ const brotliOptions = (bytes: number) => ({
   params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: bytes },
 });
 
-/** An event as a chunk holds it: its JSON, or its JSON without `data` and the data. */
-export type ChunkPart = { json: string } | { header: string; data: string };
+/**
+ * An event as a chunk holds it: its JSON, or its JSON without `data` and the data — with
+ * the data's UTF-8 when the drone's frame brought it (common/protocol/event-data-bytes.ts).
+ */
+export type ChunkPart = { json: string } | { header: string; data: string; dataBytes?: Buffer };
 
 /** How an event goes into a chunk; `chars` is about what it adds to the chunk's size. */
 export function chunkPartOf(event: StoredJobEvent): { part: ChunkPart; chars: number } {
   if ('data' in event) {
     const { data, ...rest } = event;
     const header = JSON.stringify(rest);
-    return { part: { header, data }, chars: header.length + data.length + 10 };
+    return { part: { header, data, dataBytes: dataBytesOf(event) }, chars: header.length + data.length + 10 };
   }
   // The drone's own text of the event when the parser kept it (stored-event-json.ts).
   const json = storedJsonOf(event) ?? JSON.stringify(event);
@@ -134,7 +138,7 @@ function jsonArray(parts: ChunkPart[]): string {
 function recordsSize(parts: ChunkPart[]): number {
   let size = 1;
   for (const part of parts) {
-    size += 'json' in part ? 5 + Buffer.byteLength(part.json) : 9 + Buffer.byteLength(part.header) + Buffer.byteLength(part.data);
+    size += 'json' in part ? 5 + Buffer.byteLength(part.json) : 9 + Buffer.byteLength(part.header) + (part.dataBytes?.length ?? Buffer.byteLength(part.data));
   }
   return size;
 }
@@ -161,8 +165,9 @@ function scratchOf(size: number): Buffer {
 function writeRecords(parts: ChunkPart[], bytes: Buffer): Buffer {
   bytes[0] = RECORDS_VERSION;
   let at = 1;
-  const text = (s: string) => {
-    const n = bytes.write(s, at + 4);
+  // A text, or the UTF-8 of one (an event's data as the drone sent it), after its length.
+  const text = (s: string | Buffer) => {
+    const n = typeof s === 'string' ? bytes.write(s, at + 4) : s.copy(bytes, at + 4);
     bytes.writeUInt32LE(n, at);
     at += 4 + n;
   };
@@ -173,7 +178,7 @@ function writeRecords(parts: ChunkPart[], bytes: Buffer): Buffer {
     } else {
       bytes[at++] = WITH_DATA;
       text(part.header);
-      text(part.data);
+      text(part.dataBytes ?? part.data);
     }
   }
   return bytes;

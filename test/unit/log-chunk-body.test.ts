@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { encodeDataFrame, parseDroneMessage, type JobEvent, type StoredJobEvent } from '../../common/protocol/index.ts';
+import { dataBytesOf } from '../../common/protocol/event-data-bytes.ts';
 import { toStoredEvent } from '../../server/db/job-log.ts';
 import { chunkPartOf, CorruptChunkError, decodeChunkEvents, encodeChunkEvents, encodeChunkParts } from '../../server/db/log-chunk-body.ts';
 
@@ -63,4 +64,24 @@ it('compresses on the queen\'s thread while a batch\'s budget lasts, then on the
   assert.equal(spent.ms, 0, 'a spent budget is left alone');
   assert.equal(onThread, onPool);
   assert.deepEqual(await decodeChunkEvents(onPool), [output(1, 'budget line\n'.repeat(30_000))]);
+});
+
+it('stores output from the bytes its frame brought, the same body its text gives, and output that is not UTF-8 from its text', async () => {
+  const header = (seq: number) => JSON.stringify({ jobId: randomUUID(), lease: 'lease-1', type: 'job:cmd:stdout', seq, at: 1_700_000_000_000 + seq, cmd: 0 });
+  const text = 'é ✓ 😀 \u0000 "q" \\ \r\n\u001b[31mred\u001b[0m\n'.repeat(300);
+  const valid = parseDroneMessage(encodeDataFrame(header(1), text), true) as JobEvent;
+  // A lone continuation byte, two bytes that start nothing, a sequence cut short.
+  const notUtf8 = Buffer.concat([Buffer.from('a'), Buffer.from([0x80, 0xff, 0xfe]), Buffer.from('b'), Buffer.from([0xe2, 0x82]), Buffer.from('tail\n'.repeat(500))]);
+  const invalid = parseDroneMessage(Buffer.concat([encodeDataFrame(header(2), ''), notUtf8]), true) as JobEvent;
+  assert.equal(dataBytesOf(valid)?.toString('latin1'), Buffer.from(text).toString('latin1'), 'the frame\'s bytes are kept');
+  assert.equal(dataBytesOf(invalid), undefined, 'bytes that are not UTF-8 are not');
+  assert.equal((invalid as { data: string }).data, notUtf8.toString());
+
+  const stored = [valid, invalid].map(toStoredEvent);
+  assert.ok(dataBytesOf(stored[0]), 'the stored form carries them');
+  const copies = stored.map((e) => ({ ...e }));
+  assert.equal(dataBytesOf(copies[0]), undefined);
+  const fromBytes = await encodeChunkEvents(stored);
+  assert.equal(fromBytes, await encodeChunkEvents(copies), 'the same body as from the text');
+  assert.deepEqual(await decodeChunkEvents(fromBytes), copies);
 });
