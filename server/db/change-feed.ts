@@ -6,7 +6,8 @@
  * data directory is locked), and PGlite delivers a commit's notifications before the
  * committing query returns to its caller — so by the time any write has finished, the
  * caches have dropped what it changed, whoever wrote it and however (a cascade from a
- * removed user included). The triggers are in migrations 0013 and 0014; they notify only in a
+ * removed user included). The triggers are in migrations 0013 and 0014 (jobs: only rows
+ * of ended jobs, the only ones kept, since 0021); they notify only in a
  * session that set `hive.change_feed`, which only this one does — on PostgreSQL, whose
  * notifications reach other queens later and could be missed while a listener
  * reconnects, nobody sets it and the queen reads through FreshReads instead.

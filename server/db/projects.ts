@@ -30,7 +30,7 @@ const projectReads = new WeakMap<Db, SharedReads<Project | undefined>>();
  * lookup that started after they asked (row-reads.ts).
  */
 export function shareProjectReads(db: Db, changes?: ChangeFeed, ttlMs?: number): void {
-  projectReads.set(db, rowReads<Project | undefined>(changes, 'project', ttlMs === undefined ? undefined : () => Date.now() + ttlMs));
+  projectReads.set(db, rowReads<Project | undefined>(changes, 'project', { validUntil: ttlMs === undefined ? undefined : () => Date.now() + ttlMs }));
 }
 
 /** This queen's own change of a project is seen by its next read, whatever the feed's delay. */

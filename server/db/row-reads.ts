@@ -15,14 +15,16 @@ const MAX_ENTRIES = 10_000;
 /**
  * Shared reads of `rows`, keyed by the row's id (any key for auth, whose every change
  * drops every kept value): kept when there is a change feed, FreshReads otherwise.
+ * `keeps`: the values that may be kept — for rows whose feed announces only some changes
+ * (jobs: those of ended jobs, migration 0021), the values those changes are about.
  */
 export function rowReads<V>(
   changes: ChangeFeed | undefined,
   rows: ChangedRows,
-  validUntil?: InvalidatedReadsOptions<V>['validUntil'],
+  options: Pick<InvalidatedReadsOptions<V>, 'validUntil' | 'keeps'> = {},
 ): SharedReads<V> {
   if (!changes) return new FreshReads<V>();
-  const reads = new InvalidatedReads<V>({ maxEntries: MAX_ENTRIES, validUntil });
+  const reads = new InvalidatedReads<V>({ maxEntries: MAX_ENTRIES, ...options });
   changes.on(rows, (id) => (id ? reads.invalidate(id) : reads.invalidateAll()));
   return reads;
 }

@@ -14,6 +14,7 @@ import { findJobLogState, type JobLogState } from '../db/jobs.ts';
 import { rowReads } from '../db/row-reads.ts';
 import type { SharedReads } from '../util/fresh-reads.ts';
 import { GoneError, NotFoundError } from '../errors.ts';
+import { isFinal } from '../jobs/job-transitions.ts';
 import { LogTextCache } from '../jobs/log-text-cache.ts';
 import type { Logger } from '../logger.ts';
 import { coalescedChunks } from '../util/coalesced-chunks.ts';
@@ -29,13 +30,16 @@ const WRITE_BYTES = 256 * 1024;
 
 /**
  * The job rows log readers share, never older than their request, so each still reads
- * up to the `lastSeq` stored when it asked (row-reads.ts).
+ * up to the `lastSeq` stored when it asked (row-reads.ts). Only an ended job's row is
+ * kept: the database announces changes of those alone (migration 0021), and a running
+ * job's row changes with every batch of its output, so readers who arrive together share
+ * its read and the next ones read it again.
  */
 export class JobLogRows {
   readonly #rows: SharedReads<JobLogState | undefined>;
 
   constructor(private readonly db: Db, changes?: ChangeFeed) {
-    this.#rows = rowReads<JobLogState | undefined>(changes, 'job');
+    this.#rows = rowReads<JobLogState | undefined>(changes, 'job', { keeps: (row) => row !== undefined && isFinal(row.status) });
   }
 
   read(id: string): Promise<JobLogState | undefined> {

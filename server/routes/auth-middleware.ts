@@ -54,7 +54,7 @@ export function requireApiToken(
   // arrive together on PostgreSQL (row-reads.ts). A session is looked up again once it
   // is due for renewal, so that the lookup renews it.
   const credentials = rowReads<TokenLookup | undefined>(changes, 'auth');
-  const sessions = rowReads<LiveSession | undefined>(changes, 'auth', (session) => session?.renewAt);
+  const sessions = rowReads<LiveSession | undefined>(changes, 'auth', { validUntil: (session) => session?.renewAt });
   const touched = new WeakSet<ApiToken>();
   return async (c, next) => {
     const header = c.req.header('authorization');

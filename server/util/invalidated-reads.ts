@@ -11,7 +11,8 @@
  *
  * Memory: at most `maxEntries` values, the least recently read dropped first. A value can
  * also carry its own end (`validUntil`, ms since the epoch): a session past the time it
- * must be renewed is loaded again, so the load renews it.
+ * must be renewed is loaded again, so the load renews it. And a value may not be kept at
+ * all (`keeps`).
  */
 import type { SharedReads } from './fresh-reads.ts';
 
@@ -19,6 +20,12 @@ export interface InvalidatedReadsOptions<V> {
   maxEntries: number;
   /** When a kept value stops being valid by itself (time), or undefined for never. */
   validUntil?: (value: V) => number | undefined;
+  /**
+   * Which values are kept at all (default: every one). Another answers the callers that
+   * shared its load, and the next caller loads again — for values whose changes the
+   * database does not announce (a running job's row: db/row-reads.ts).
+   */
+  keeps?: (value: V) => boolean;
 }
 
 interface Load<V> {
@@ -74,6 +81,7 @@ export class InvalidatedReads<V> implements SharedReads<V> {
   }
 
   #keep(key: string, value: V): void {
+    if (this.options.keeps && !this.options.keeps(value)) return;
     this.#kept.set(key, { value, until: this.options.validUntil?.(value) });
     if (this.#kept.size > this.options.maxEntries) this.#kept.delete(this.#kept.keys().next().value!);
   }

@@ -107,6 +107,53 @@ it("a job's log read follows its row: lines stored, writes refused, the log prun
   assert.equal((await read()).status, 410);
 });
 
+it("an ended job's log read is kept, and follows its row when that changes in SQL: the log pruned, the job removed", async () => {
+  const project = (await queen.api('POST', '/api/projects', { name: 'kept-rows-ended', repoUrl: repo.url })).body;
+  const endedJob = async () => {
+    const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+    const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+    assert.ok(await appendJobEvents(queen.database.db, id, lease, [
+      { type: 'job:started', seq: 1, at: Date.now() } as StoredEvent,
+      { type: 'job:log', seq: 2, at: Date.now(), data: 'the only line\n' } as StoredEvent,
+      { type: 'job:done', seq: 3, at: Date.now(), status: 'passed' } as StoredEvent,
+    ]));
+    return id;
+  };
+  const read = async (id: string) => {
+    const res = await queen.api('GET', `/api/jobs/${id}/log`);
+    return { status: res.status, text: res.text };
+  };
+  const pruned = await endedJob();
+  // Read twice: the second answer may come from what the queen keeps.
+  for (let i = 0; i < 2; i++) assert.deepEqual(await read(pruned), { status: 200, text: 'the only line\n' });
+  await queen.database.db.execute(sql`update jobs set log_pruned_at = now() where id = ${pruned}`);
+  assert.equal((await read(pruned)).status, 410);
+
+  const removed = await endedJob();
+  for (let i = 0; i < 2; i++) assert.equal((await read(removed)).status, 200);
+  await queen.database.db.execute(sql`delete from jobs where id = ${removed}`);
+  assert.equal((await read(removed)).status, 404);
+});
+
+it('the feed of job rows speaks of ended jobs only: a job being built changes its row unannounced', { skip: testDatabaseKind() !== 'pglite' && 'the embedded database alone has a change feed' }, async () => {
+  const heard: string[] = [];
+  const stop = await queen.testDb.pglite!.listen('hive_job_changed', (id) => heard.push(id));
+  try {
+    const project = (await queen.api('POST', '/api/projects', { name: 'kept-rows-feed', repoUrl: repo.url })).body;
+    const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
+    const { lease } = await drone.waitFor<JobAssign>((m) => m.type === 'job:assign' && m.spec.jobId === id);
+    assert.ok(await appendJobEvents(queen.database.db, id, lease, [{ type: 'job:started', seq: 1, at: Date.now() } as StoredEvent]));
+    assert.ok(await appendJobEvents(queen.database.db, id, lease, [{ type: 'job:log', seq: 2, at: Date.now(), data: 'a line\n' } as StoredEvent]));
+    assert.ok(await appendJobEvents(queen.database.db, id, lease, [{ type: 'job:done', seq: 3, at: Date.now(), status: 'failed' } as StoredEvent]));
+    assert.deepEqual(heard, [], 'created, claimed, started, its output and its end: nothing announced');
+    await queen.database.db.execute(sql`update jobs set log_pruned_at = now() where id = ${id}`);
+    await queen.database.db.execute(sql`delete from jobs where id = ${id}`);
+    assert.deepEqual(heard, [id, id], 'the ended job\'s change and its removal');
+  } finally {
+    await stop();
+  }
+});
+
 /** Hears `hive_project_changed` on a connection of the test's own (PostgreSQL). */
 async function listenToProjectChanges(onChange: (id: string) => void): Promise<postgres.Sql> {
   const client = postgres(queen.testDb.url!, { max: 1, onnotice: () => {} });

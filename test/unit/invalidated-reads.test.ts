@@ -99,3 +99,21 @@ it('a value past its own end is loaded again; at most maxEntries are kept, least
     Date.now = realNow;
   }
 });
+
+it('a value it does not keep answers the callers that shared its load, and the next caller loads again', async () => {
+  const src = heldLoads();
+  // Keeps only values of version 1 and later (a running job's row is not kept, an ended one's is).
+  const reads = new InvalidatedReads<string>({ maxEntries: 10, keeps: (value) => !value.endsWith('@0') });
+  const both = Promise.all([reads.read('k', () => src.load('k')), reads.read('k', () => src.load('k'))]);
+  await src.startedCount(1);
+  src.started[0].release();
+  assert.deepEqual(await both, ['k@0', 'k@0'], 'shared while it ran');
+  assert.equal(reads.size, 0);
+  src.set(1);
+  const next = reads.read('k', () => src.load('k'));
+  await src.startedCount(2);
+  src.started[1].release();
+  assert.equal(await next, 'k@1', 'not kept: loaded again, without any invalidation');
+  assert.equal(await reads.read('k', () => src.load('k')), 'k@1');
+  assert.equal(src.started.length, 2, 'a value it keeps is kept');
+});
