@@ -32,6 +32,7 @@
  * itself.
  */
 import { messages, PGlite, protocol, types, type Results, type Transaction } from '@electric-sql/pglite';
+import { bindExecuteSync, type BindValue } from './pglite-bind-message.ts';
 
 type BackendMessage = { name: string };
 type ParameterDescription = InstanceType<typeof messages.ParameterDescriptionMessage>;
@@ -191,19 +192,20 @@ class PreparedStatements {
    * bodies) go in binary format — a text's UTF-8 bytes, which PostgreSQL takes as they are
    * (`textrecv`, checked as text input is). PGlite measures and copies a string parameter
    * in JavaScript, a character at a time (~19 ns a character: on a log of short lines, a
-   * tenth of the queen's time), where Buffer.from encodes it natively.
+   * tenth of the queen's time); here it is encoded natively, straight into the message
+   * (pglite-bind-message.ts).
    */
   #bindMessage(statement: Statement, params: unknown[], options: QueryOptions): Uint8Array {
     const serializers = this.client.serializers;
-    const values = params.map((value, i) => {
+    const values = params.map((value, i): BindValue => {
       if (value === null || value === undefined) return null;
       if (typeof value === 'string' && value.length >= TEXT_AS_BYTES_FROM && statement.paramTypes[i] === TEXT_OID) {
-        return Buffer.from(value) as unknown as string;
+        return { binary: value };
       }
       const serialize = options?.serializers?.[statement.paramTypes[i]] ?? serializers[statement.paramTypes[i]];
       return serialize ? serialize(value) : String(value);
     });
-    return concat([protocol.serialize.bind({ statement: statement.name, values }), protocol.serialize.execute({}), protocol.serialize.sync()]);
+    return bindExecuteSync(statement.name, values);
   }
 
   async #prepare(text: string): Promise<Statement> {
