@@ -6,6 +6,8 @@
 -- batch write on PGlite, and as much on each of a trivial build's writes (its creation,
 -- claim, start and end) — for a kept row that could not exist. A new job needs no
 -- announcement either: nobody keeps the row of a job that was not there.
+-- The list is FINAL_STATUSES (common/protocol/constants.ts); test/integration/kept-rows.test.ts
+-- fails when a status is added there and not here.
 DROP TRIGGER "jobs_change_feed" ON "jobs";
 --> statement-breakpoint
 CREATE TRIGGER "jobs_change_feed" AFTER UPDATE OR DELETE ON "jobs"

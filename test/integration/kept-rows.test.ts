@@ -11,7 +11,7 @@ import { after, before, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { count, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import type { JobAssign } from '../../common/protocol/index.ts';
+import { FINAL_STATUSES, JOB_STATUSES, type JobAssign } from '../../common/protocol/index.ts';
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { findProject } from '../../server/db/projects.ts';
 import { jobLogChunks } from '../../server/db/schema.ts';
@@ -152,6 +152,13 @@ it('the feed of job rows speaks of ended jobs only: a job being built changes it
   } finally {
     await stop();
   }
+});
+
+it("the feed of job rows names every final status and no other (migration 0021's list is the protocol's)", async () => {
+  const [{ def }] = resultRows<{ def: string }>(await queen.database.db.execute(sql`select pg_get_triggerdef(oid) as def from pg_trigger
+    where tgrelid = 'jobs'::regclass and tgname = 'jobs_change_feed'`));
+  const named = JOB_STATUSES.filter((status) => def.includes(`'${status}'`));
+  assert.deepEqual(named, [...FINAL_STATUSES], `a status added to FINAL_STATUSES must be added to the trigger: ${def}`);
 });
 
 /** Hears `hive_project_changed` on a connection of the test's own (PostgreSQL). */
