@@ -25,11 +25,8 @@ const TEXT_FORMAT = 0;
 const BINARY_FORMAT = 1;
 
 export function bindExecuteSync(statement: string, values: readonly BindValue[]): Uint8Array {
-  const lengths = values.map((value) => {
-    if (value === null) return 0;
-    const data = typeof value === 'string' ? value : value.binary;
-    return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-  });
+  const datas = values.map((value) => (value === null || typeof value === 'string' ? value : value.binary));
+  const lengths = datas.map((data) => (data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength));
   const statementBytes = Buffer.byteLength(statement);
   // The length counts itself, not the message's type byte.
   const bindLength = 4 + 1 + statementBytes + 1 + 2 + 2 * values.length + 2
@@ -43,13 +40,12 @@ export function bindExecuteSync(statement: string, values: readonly BindValue[])
   at = out.writeUInt16BE(values.length, at);
   for (const value of values) at = out.writeUInt16BE(value !== null && typeof value !== 'string' ? BINARY_FORMAT : TEXT_FORMAT, at);
   at = out.writeUInt16BE(values.length, at);
-  values.forEach((value, i) => {
-    if (value === null) {
+  datas.forEach((data, i) => {
+    if (data === null) {
       at = out.writeInt32BE(-1, at);
       return;
     }
     at = out.writeInt32BE(lengths[i], at);
-    const data = typeof value === 'string' ? value : value.binary;
     if (typeof data === 'string') out.write(data, at);
     else out.set(data, at);
     at += lengths[i];
