@@ -210,7 +210,8 @@ export class Drone extends EventEmitter<DroneEvents> {
       spec,
       emit: (event) => {
         if ('data' in event) this.#collector.note(event.data.length);
-        return this.outbox.push(jobId, event);
+        else if ('bytes' in event) this.#collector.note(event.bytes.length);
+        this.outbox.push(jobId, event);
       },
       signal: controller.signal,
       // A command whose output outruns the queen waits rather than spilling — this job's,

@@ -39,8 +39,19 @@ import type { JobEvent, QueenWelcome, RunningJobRef } from '../common/protocol/i
 import type { Logger } from './logger.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-/** A job event as the runner produces it; the outbox adds jobId, lease, seq and at. */
-export type JobEventBody = DistributiveOmit<JobEvent, 'jobId' | 'lease' | 'seq' | 'at'>;
+/**
+ * A job event as the runner produces it; the outbox adds jobId, lease, seq and at. A
+ * command's output may come as the bytes it wrote (`bytes`, instead of `data`): they go
+ * into the data frame as they are, and the queen reads them as the event's `data`.
+ */
+export type JobEventBody = DistributiveOmit<JobEvent, 'jobId' | 'lease' | 'seq' | 'at'> | OutputBytesBody;
+
+export interface OutputBytesBody {
+  type: 'job:cmd:stdout' | 'job:cmd:stderr';
+  cmd: number;
+  /** UTF-8, cut between characters (drone/utf8-boundary.ts). */
+  bytes: Buffer;
+}
 
 /** Where the outbox sends frames; implemented by the queen connection. */
 export interface OutboxTransport {
@@ -227,17 +238,21 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
   }
 
   /**
-   * Numbers and stores an event, and sends it when the transport can. Returns the stamped
-   * event, or undefined when the job has no outbox (dropped, or already done).
+   * Numbers and stores an event, and sends it when the transport can. Returns its seq, or
+   * undefined when the job has no outbox (dropped, or already done).
    */
-  push(jobId: string, body: JobEventBody): JobEvent | undefined {
+  push(jobId: string, body: JobEventBody): number | undefined {
     const box = this.#boxes.get(jobId);
     if (!box || box.doneSeq !== undefined) return undefined;
     const seq = box.lastSeq + 1;
     // jobId and lease first: the queen stores the rest of the frame's text as it is
     // (common/protocol/stored-event-json.ts).
-    const event = { jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent;
-    const frame = frameOf(event);
+    let frame: Frame;
+    if ('bytes' in body) {
+      frame = encodeDataFrame(JSON.stringify({ jobId, lease: box.lease, type: body.type, cmd: body.cmd, seq, at: this.#now() }), body.bytes);
+    } else {
+      frame = frameOf({ jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent);
+    }
     const bytes = frameBytes(frame);
     if (box.disk.length > box.diskHead || this.#memBytes + bytes > this.#memoryLimit) {
       this.#spill(box, seq, frame, bytes);
@@ -245,9 +260,9 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
       this.#hold(box, seq, frame, bytes);
     }
     box.lastSeq = seq;
-    if (event.type === 'job:done') box.doneSeq = seq;
+    if (body.type === 'job:done') box.doneSeq = seq;
     this.pump();
-    return event;
+    return seq;
   }
 
   /** The queen has stored every event of the job up to `seq`: free them. */

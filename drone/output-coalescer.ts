@@ -3,32 +3,61 @@
  * per line or per read: a chatty command printing 100 000 short lines must not become
  * 100 000 WebSocket frames and database rows.
  *
- * Per stream: bytes → StringDecoder (keeps UTF-8 characters that straddle reads whole) →
- * an optional filter (the secret masker) → a buffer flushed at once after a quiet spell,
- * else at most every `flushMs`, or as soon as it reaches `maxBufferChars`. Emitted chunks are at most `maxChunkChars` long and never
- * split a UTF-16 surrogate pair. Within a stream order is exact; between stdout and
- * stderr it is as exact as the flush window (the stream written to first is emitted first).
+ * Per stream, output is gathered in a buffer flushed at once after a quiet spell, else at
+ * most every `flushMs`, or as soon as it reaches `maxBufferChars`. How it is gathered:
+ *
+ * - With a filter (the secret masker, for a job with secrets), as text: bytes →
+ *   StringDecoder (keeps UTF-8 characters that straddle reads whole) → the filter. Emitted
+ *   chunks are strings of at most `maxChunkChars` UTF-16 units that never split a
+ *   surrogate pair.
+ * - Without one, as the bytes the command wrote, never decoded: the queen reads a data
+ *   frame's output as UTF-8 (common/protocol/data-frame.ts), so the drone decoding it to
+ *   a string and encoding it back only cost it time (~1 ms per MB) and memory. Emitted
+ *   chunks are Buffers of at most `maxChunkChars` bytes — no more UTF-16 units than that
+ *   either — cut only between characters (utf8-boundary.ts): each decodes on its own as
+ *   the whole output would, invalid bytes included.
+ *
+ * Within a stream order is exact; between stdout and stderr it is as exact as the flush
+ * window (the stream written to first is emitted first).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { TextFilter } from './secret-masker.ts';
+import { characterBoundaryAtOrBefore, incompleteTailLength } from './utf8-boundary.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
 export interface OutputCoalescerOptions {
-  emit: (stream: OutputStream, data: string) => void;
-  /** One filter per stream (e.g. `() => masker.stream()`). */
+  /** A chunk of a stream's output: text when the stream has a filter, else its bytes. */
+  emit: (stream: OutputStream, data: string | Buffer) => void;
+  /** One filter per stream (e.g. `() => masker.stream()`); without it output stays bytes. */
   createFilter?: () => TextFilter;
   flushMs?: number;
+  /** A flush is due at this size (UTF-16 units of text, or bytes). */
   maxBufferChars?: number;
+  /** The largest chunk emitted (UTF-16 units of text, or bytes). */
   maxChunkChars?: number;
 }
 
-interface StreamState {
+/** A stream gathered as text, through its filter. */
+interface TextStream {
   decoder: StringDecoder;
-  filter: TextFilter | undefined;
+  filter: TextFilter;
   pending: string;
 }
+
+/** A stream gathered as bytes. */
+interface ByteStream {
+  pieces: Buffer[];
+  size: number;
+  /** The start of a character that the next read may complete. */
+  carry: Buffer | undefined;
+}
+
+type StreamState = TextStream | ByteStream;
+
+/** How much a stream holds: UTF-16 units of text, or bytes. */
+const pendingSize = (s: StreamState): number => ('pieces' in s ? s.size : s.pending.length);
 
 export class OutputCoalescer {
   readonly #emitFn: OutputCoalescerOptions['emit'];
@@ -49,18 +78,22 @@ export class OutputCoalescer {
     this.#flushMs = options.flushMs ?? 15;
     this.#maxChunkChars = options.maxChunkChars ?? MAX_OUTPUT_CHUNK_CHARS;
     this.#maxBufferChars = Math.min(options.maxBufferChars ?? 32 * 1024, this.#maxChunkChars);
-    const state = (): StreamState => ({ decoder: new StringDecoder('utf8'), filter: options.createFilter?.(), pending: '' });
+    const state = (): StreamState => {
+      const filter = options.createFilter?.();
+      if (!filter) return { pieces: [], size: 0, carry: undefined };
+      return { decoder: new StringDecoder('utf8'), filter, pending: '' };
+    };
     this.#streams = { stdout: state(), stderr: state() };
   }
 
   write(stream: OutputStream, chunk: Buffer | string): void {
     if (this.#ended) return;
     const s = this.#streams[stream];
-    const text = typeof chunk === 'string' ? chunk : s.decoder.write(chunk);
-    this.#append(stream, s.filter ? s.filter.write(text) : text);
+    if ('pieces' in s) this.#appendBytes(stream, s, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    else this.#append(stream, s.filter.write(typeof chunk === 'string' ? chunk : s.decoder.write(chunk)));
     // Flush both streams, not just the full one, so the other's earlier text goes first.
-    if (s.pending.length >= this.#maxBufferChars) this.#flushPending();
-    else if (s.pending && !this.#timer && !this.#immediate) {
+    if (pendingSize(s) >= this.#maxBufferChars) this.#flushPending();
+    else if (pendingSize(s) > 0 && !this.#timer && !this.#immediate) {
       // The first output after a quiet spell goes out at once (after the reads of this
       // turn of the event loop): a line printed now and then reaches watchers without
       // waiting for the window. Output that follows within `flushMs` of a flush waits for
@@ -88,9 +121,14 @@ export class OutputCoalescer {
     if (this.#ended) return;
     for (const stream of ['stdout', 'stderr'] as const) {
       const s = this.#streams[stream];
-      let rest = s.decoder.end();
-      if (s.filter) rest = s.filter.write(rest) + s.filter.end();
-      this.#append(stream, rest);
+      if ('pieces' in s) {
+        // An unfinished character at the very end goes as it is: the queen decodes it to
+        // U+FFFD, as StringDecoder's end() would have.
+        if (s.carry) this.#addPiece(stream, s, s.carry);
+        s.carry = undefined;
+      } else {
+        this.#append(stream, s.filter.write(s.decoder.end()) + s.filter.end());
+      }
     }
     this.#ended = true;
     this.#flushPending();
@@ -98,9 +136,26 @@ export class OutputCoalescer {
 
   #append(stream: OutputStream, text: string): void {
     if (!text) return;
-    const s = this.#streams[stream];
+    const s = this.#streams[stream] as TextStream;
     if (!s.pending) this.#order.push(stream);
     s.pending += text;
+  }
+
+  /** A read's bytes, less the start of a character the next read may complete. */
+  #appendBytes(stream: OutputStream, s: ByteStream, chunk: Buffer): void {
+    let bytes = s.carry ? Buffer.concat([s.carry, chunk]) : chunk;
+    const tail = incompleteTailLength(bytes);
+    // The carry is copied: a view would keep the whole read's buffer alive for 1–3 bytes.
+    s.carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : undefined;
+    if (tail > 0) bytes = bytes.subarray(0, bytes.length - tail);
+    this.#addPiece(stream, s, bytes);
+  }
+
+  #addPiece(stream: OutputStream, s: ByteStream, bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    if (s.size === 0) this.#order.push(stream);
+    s.pieces.push(bytes);
+    s.size += bytes.length;
   }
 
   #flushPending(): void {
@@ -115,10 +170,29 @@ export class OutputCoalescer {
   #flushStream(stream: OutputStream): void {
     const s = this.#streams[stream];
     this.#order = this.#order.filter((x) => x !== stream);
+    if ('pieces' in s) {
+      const bytes = s.pieces.length === 1 ? s.pieces[0] : Buffer.concat(s.pieces, s.size);
+      s.pieces = [];
+      s.size = 0;
+      for (const chunk of splitByteChunks(bytes, this.#maxChunkChars)) this.#emitFn(stream, chunk);
+      return;
+    }
     const text = s.pending;
     s.pending = '';
     for (const chunk of splitChunks(text, this.#maxChunkChars)) this.#emitFn(stream, chunk);
   }
+}
+
+/** Splits UTF-8 `bytes` into pieces of at most `max` bytes, only between characters. */
+export function splitByteChunks(bytes: Buffer, max: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const end = bytes.length - i <= max ? bytes.length : i + Math.max(1, characterBoundaryAtOrBefore(bytes.subarray(i), max));
+    chunks.push(bytes.subarray(i, end));
+    i = end;
+  }
+  return chunks;
 }
 
 /** Splits `text` into pieces of at most `max` UTF-16 units, never inside a surrogate pair. */

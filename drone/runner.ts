@@ -372,8 +372,12 @@ class JobRun {
     const shown = this.#text(command.display ?? command.run, MAX_OUTPUT_CHUNK_CHARS);
     this.#emit({ type: 'job:cmd:start', cmd, phase, command: shown });
     const output = new OutputCoalescer({
-      emit: (stream, data) => this.#emit({ type: stream === 'stdout' ? 'job:cmd:stdout' : 'job:cmd:stderr', cmd, data }),
-      createFilter: () => this.#masker.stream(),
+      emit: (stream, data) => {
+        const type = stream === 'stdout' ? 'job:cmd:stdout' : 'job:cmd:stderr';
+        this.#emit(typeof data === 'string' ? { type, cmd, data } : { type, cmd, bytes: data });
+      },
+      // Output is masked as text; without secrets it goes as the bytes it is.
+      ...(this.#masker.hasSecrets && { createFilter: () => this.#masker.stream() }),
     });
     const started = this.#now();
     let result: CommandResult;

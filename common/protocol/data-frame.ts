@@ -16,14 +16,15 @@ import { ProtocolError } from './protocol-error.ts';
 const DATA_FRAME_KIND = 0x01;
 const PREFIX_BYTES = 5;
 
-/** The frame of an event: `header` is its JSON without `data`. */
-export function encodeDataFrame(header: string, data: string): Buffer {
+/** The frame of an event: `header` is its JSON without `data`; `data` as text, or its UTF-8. */
+export function encodeDataFrame(header: string, data: string | Uint8Array): Buffer {
   const headerBytes = Buffer.byteLength(header);
-  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes + Buffer.byteLength(data));
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes + (typeof data === 'string' ? Buffer.byteLength(data) : data.length));
   frame[0] = DATA_FRAME_KIND;
   frame.writeUInt32BE(headerBytes, 1);
   frame.write(header, PREFIX_BYTES);
-  frame.write(data, PREFIX_BYTES + headerBytes);
+  if (typeof data === 'string') frame.write(data, PREFIX_BYTES + headerBytes);
+  else frame.set(data, PREFIX_BYTES + headerBytes);
   return frame;
 }
 

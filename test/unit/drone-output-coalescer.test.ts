@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OutputCoalescer, splitChunks } from '../../drone/output-coalescer.ts';
+import { OutputCoalescer, splitByteChunks, splitChunks } from '../../drone/output-coalescer.ts';
 import type { OutputStream } from '../../drone/output-coalescer.ts';
 import { MASK, SecretMasker } from '../../drone/secret-masker.ts';
 
+/** Collects emitted chunks as the queen reads them: bytes decoded as UTF-8, each on its own. */
 function collector() {
   const events: { stream: OutputStream; data: string }[] = [];
+  const raw: (string | Buffer)[] = [];
   let waiter: (() => void) | undefined;
   return {
     events,
-    emit: (stream: OutputStream, data: string) => {
-      events.push({ stream, data });
+    raw,
+    emit: (stream: OutputStream, data: string | Buffer) => {
+      raw.push(data);
+      events.push({ stream, data: typeof data === 'string' ? data : data.toString('utf8') });
       waiter?.();
     },
     /** Resolves at the next emitted event (the flush timer firing). */
@@ -124,6 +128,49 @@ describe('OutputCoalescer', () => {
     out.end();
     assert.equal(c.events.filter((e) => e.stream === 'stdout').map((e) => e.data).join(''), `pw: ${MASK}\n`);
     assert.equal(c.events.filter((e) => e.stream === 'stderr').map((e) => e.data).join(''), 'err hunter');
+  });
+
+  it('emits output as the bytes written when there is no filter, and as text through one', () => {
+    const plain = collector();
+    const out = new OutputCoalescer({ emit: plain.emit });
+    out.write('stdout', Buffer.from('héllo\n'));
+    out.end();
+    assert.ok(Buffer.isBuffer(plain.raw[0]));
+    assert.deepEqual(plain.raw[0], Buffer.from('héllo\n'));
+    const masked = collector();
+    const filtered = new OutputCoalescer({ emit: masked.emit, createFilter: () => new SecretMasker(['s3cret']).stream() });
+    filtered.write('stdout', Buffer.from('héllo\n'));
+    filtered.end();
+    assert.equal(masked.raw[0], 'héllo\n');
+  });
+
+  it('cuts bytes only between characters, so each chunk decodes as the whole output does', () => {
+    // Valid and invalid UTF-8 mixed: multibyte characters, a lone continuation byte, a
+    // truncated sequence before ASCII, an overlong lead, and one unfinished at the very end.
+    const valid = Buffer.from('aé€🐝z'.repeat(40));
+    const input = Buffer.concat([valid, Buffer.from([0x80, 0x41, 0xe2, 0x82, 0x42, 0xc0, 0xaf]), valid, Buffer.from([0xf0, 0x9f, 0x90])]);
+    let seed = 7;
+    const random = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let round = 0; round < 50; round++) {
+      const c = collector();
+      const maxChunkChars = 4 + random(20);
+      const out = new OutputCoalescer({ emit: c.emit, flushMs: 60_000, maxChunkChars, maxBufferChars: 1 + random(30) });
+      for (let at = 0; at < input.length;) {
+        const n = 1 + random(9);
+        out.write('stdout', input.subarray(at, at + n));
+        at += n;
+      }
+      out.end();
+      assert.equal(c.events.map((e) => e.data).join(''), input.toString('utf8'), `round ${round}`);
+      assert.deepEqual(Buffer.concat(c.raw as Buffer[]), input, 'every byte, once, in order');
+      assert.ok(c.raw.every((b) => b.length <= maxChunkChars), 'no chunk over the limit');
+    }
+  });
+
+  it('splits bytes at the chunk limit only between characters', () => {
+    const chunks = splitByteChunks(Buffer.from('ab🐝cd€'), 4);
+    assert.deepEqual(chunks.map((b) => b.toString('utf8')), ['ab', '🐝', 'cd€'.slice(0, 2), '€']);
+    assert.deepEqual(splitByteChunks(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80]), 4).map((b) => b.length), [4, 2], 'stray continuation bytes are cut where asked');
   });
 
   it('ignores writes after end', () => {
