@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import type { Registry } from 'prom-client';
 import { apiBodyLimit } from './routes/body-limit.ts';
 import { HTTPException } from 'hono/http-exception';
+import { isDatabaseUnreachable } from './db/database-unreachable.ts';
 import type { PluginRegistry } from '../plugins/loader.ts';
 import type { AuthFailures } from './auth/auth-failures.ts';
 import { requestAddress } from './auth/client-address.ts';
@@ -142,6 +143,11 @@ export function createApp(deps: AppDeps) {
     }
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
+    }
+    if (isDatabaseUnreachable(err)) {
+      deps.log.warn({ err, path: c.req.path }, 'request refused: the database is unreachable');
+      c.header('Retry-After', '1');
+      return c.json({ error: { code: 'database_unavailable', message: 'The database cannot be reached; try again shortly' } }, 503);
     }
     deps.log.error({ err, path: c.req.path }, 'request failed');
     return c.json({ error: { code: 'internal_error', message: 'Internal error; see the queen log' } }, 500);

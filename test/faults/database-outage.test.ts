@@ -98,6 +98,12 @@ describe('PostgreSQL unreachable', { concurrency: false, skip: onPostgres ? fals
   it('shorter than the lease: running jobs pass, every line once, in order', async () => {
     const { jobId, open } = await gatedJob('db-short');
     proxy.cut();
+    // A read the database cannot serve now is refused as such (503, try again), not a 500.
+    const during = await queen.api('GET', `/api/jobs/${jobId}`);
+    assert.equal(during.status, 503, during.text);
+    assert.equal(during.body.error.code, 'database_unavailable');
+    assert.equal(during.headers.get('retry-after'), '1');
+    assert.deepEqual(failedRequests, [], 'nothing logged as a failed request');
     await open(); // the job goes on, and finishes, while nothing can be stored
     await outage(LEASE_MS * 0.5);
     proxy.restore();
