@@ -4,8 +4,10 @@
  *   1. trivial build (`true`): trigger → build finished, sequential, p50/p95;
  *   2. trigger → build started (Hive: the drone's job:started is stored; Buildbot: the build
  *      exists, i.e. a worker was picked and its first step, worker_preparation, runs);
- *   3. a 20 MB log (`head -c 20000000 /dev/zero | tr '\0' x | fold -w 99`): trigger → finished
- *      with the whole log stored (checked afterwards through each one's API);
+ *   3. large logs: a 20 MB log (`head -c 20000000 /dev/zero | tr '\0' x | fold -w 99`) and
+ *      issue #13's two (bench/log-ingest.ts's `LOG_SHAPES`: 50 MB in 704k lines, 14.9 MB in
+ *      2M short lines), trigger → finished with the whole log stored (checked afterwards
+ *      through each one's API: every payload character, against the command's own output);
  *   4. throughput: 20 trivial builds triggered at once, until all finished.
  *
  *   node --import tsx bench/compare-buildbot.ts
@@ -20,7 +22,8 @@
  * (`in-process`, default, or `process`), BENCH_BUILDBOT_WATCH (`ws` or `poll`);
  * BENCH_KEEP_BUILDBOT=1 keeps Buildbot's dirs (twistd.log, state.sqlite) for a look afterwards;
  * BENCH_QUIET=0 starts each build right after the other system's (see `untilQuiet`);
- * BENCH_BIG_WARMUP=0 measures the 20 MB log without a warm-up build of it (see BIG_WARMUP).
+ * BENCH_BIG_WARMUP=0 measures the large logs without a warm-up build of each (see BIG_WARMUP);
+ * BENCH_LOGS: which large logs (`20mb,50mb,2m`, the default, or a part of that list).
  *
  * Buildbot: master and workers are started with `buildbot start` / `buildbot-worker start`
  * in a temp dir and stopped at the end, also on failure or Ctrl-C. Builds are triggered by
@@ -56,6 +59,7 @@ import type { TestDatabase } from '../test/helpers/test-db.ts';
 import { openDatabase } from '../server/db/client.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, postJson, triggerHiveJob } from './json-post.ts';
+import { LOG_SHAPES } from './log-ingest.ts';
 
 const exec = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -66,7 +70,7 @@ const WARMUP = 5;
 const BATCH = 20;
 const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 2);
 /**
- * One 20 MB log build on each side before the measured ones (BENCH_BIG_WARMUP=0: none).
+ * One build of each large log on each side before the measured ones (BENCH_BIG_WARMUP=0: none).
  * Buildbot runs every command on its one builder, whose workspaces the trivial builds
  * warmed; Hive's big log is a project of its own, whose first build makes its workspace.
  * Without it, the first measured run compared a fresh Hive workspace (and both sides' first
@@ -74,8 +78,22 @@ const BIG_RUNS = Number(process.env.BENCH_BIG_RUNS ?? 2);
  * slower one is the figure.
  */
 const BIG_WARMUP = process.env.BENCH_BIG_WARMUP !== '0';
-const BIG_BYTES = 20_000_000;
-const BIG_CMD = `head -c ${BIG_BYTES} /dev/zero | tr '\\0' x | fold -w 99`;
+/**
+ * A large log: its command, and the lines that are its payload (not the lines a system
+ * adds, such as Buildbot's header). Every payload character must be stored, as many as
+ * the command prints here (`expectedPayload`).
+ */
+interface LogShape { key: string; label: string; command: string; payloadLine: RegExp; megabytes: number }
+const [YES_50MB, SEQ_2M] = LOG_SHAPES;
+const ALL_LOG_SHAPES: LogShape[] = [
+  { key: '20mb', label: '20 MB log', command: `head -c 20000000 /dev/zero | tr '\\0' x | fold -w 99`, payloadLine: /^x+$/, megabytes: 20 },
+  { key: '50mb', label: `${YES_50MB.name}`, command: YES_50MB.command, payloadLine: /^x+$/, megabytes: YES_50MB.bytes / 1e6 },
+  { key: '2m', label: `${SEQ_2M.name}`, command: SEQ_2M.command, payloadLine: /^\d+$/, megabytes: SEQ_2M.bytes / 1e6 },
+];
+const wantedLogs = (process.env.BENCH_LOGS ?? '20mb,50mb,2m').split(',');
+const unknownLog = wantedLogs.find((k) => !ALL_LOG_SHAPES.some((s) => s.key === k));
+if (unknownLog) throw new Error(`BENCH_LOGS: ${unknownLog} is not one of 20mb, 50mb, 2m`);
+const LOG_SHAPES_RUN = ALL_LOG_SHAPES.filter((s) => wantedLogs.includes(s.key));
 const GIT_MODE = process.env.BUILDBOT_GIT_MODE ?? 'incremental';
 const LOG_COMPRESSION = process.env.BUILDBOT_LOG_COMPRESSION ?? 'gz';
 const HIVE_DB = process.env.BENCH_HIVE_DB ?? 'disk';
@@ -141,11 +159,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Counts the characters of the big log's payload: the lines made only of `x`. */
-function countPayload(text: string): number {
+/** Counts the characters of a log's payload: its lines that match `payloadLine`. */
+function countPayload(text: string, payloadLine: RegExp): number {
   let n = 0;
-  for (const line of text.split('\n')) if (/^x+$/.test(line)) n += line.length;
+  for (const line of text.split('\n')) if (payloadLine.test(line)) n += line.length;
   return n;
+}
+
+/** The payload characters the shape's command prints, run here. */
+async function expectedPayload(shape: LogShape): Promise<number> {
+  const { stdout } = await exec('sh', ['-c', shape.command], { maxBuffer: 256 * 1024 * 1024 });
+  return countPayload(stdout, shape.payloadLine);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -324,7 +348,8 @@ interface Hive {
   queen: BenchQueen;
   drone: TestDrone;
   trivial: string;
-  big: string;
+  /** A project per large log (LogShape.key). */
+  logs: Map<string, string>;
   /** When the queen stored each job's job:started event. */
   startedAt: Map<string, number>;
   /** The jobs' results, as the queen's bus announces them. */
@@ -356,7 +381,7 @@ async function startHiveProcess(repo: GitRepo, capacity: number): Promise<Hive> 
   try {
     const project = hiveProject(queen, repo);
     const trivial = await project('bench-trivial', 'true');
-    const big = await project('bench-big-log', BIG_CMD);
+    const logs = await logProjects(project);
     const startedAt = new Map<string, number>();
     // Every status change of every job, as the queen tells its watchers; the drone's
     // arrival too (subscribed after the projects, so both hold once it is heard).
@@ -385,11 +410,17 @@ async function startHiveProcess(repo: GitRepo, capacity: number): Promise<Hive> 
     });
     const drone = await startDrone(undefined, { name: 'bench-drone', capacity, port });
     await connected;
-    return { queen, drone, trivial, big, startedAt, results };
+    return { queen, drone, trivial, logs, startedAt, results };
   } catch (err) {
     await queen.stop();
     throw err;
   }
+}
+
+async function logProjects(project: (name: string, command: string) => Promise<string>): Promise<Map<string, string>> {
+  const logs = new Map<string, string>();
+  for (const shape of LOG_SHAPES_RUN) logs.set(shape.key, await project(`bench-log-${shape.key}`, shape.command));
+  return logs;
 }
 
 async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive> {
@@ -404,7 +435,7 @@ async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive
   try {
     const project = hiveProject(queen, repo);
     const trivial = await project('bench-trivial', 'true');
-    const big = await project('bench-big-log', BIG_CMD);
+    const logs = await logProjects(project);
     const startedAt = new Map<string, number>();
     queen.bus.on('job-events', (jobId: string, events: { type: string }[]) => {
       if (events.some((e) => e.type === 'job:started')) startedAt.set(jobId, performance.now());
@@ -412,7 +443,7 @@ async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive
     // Results from the queen's bus, read nowhere (job-results.ts says why).
     const results = new JobResults(queen.bus);
     const drone = await connectDrone(queen, { name: 'bench-drone', capacity });
-    return { queen, drone, trivial, big, startedAt, results };
+    return { queen, drone, trivial, logs, startedAt, results };
   } catch (err) {
     await queen.stop();
     throw err;
@@ -485,8 +516,10 @@ try {
   await Promise.all(Array.from({ length: CONCURRENCY * 2 }, () => bbBuild(bb!, watch, 'true')));
   await Promise.all(Array.from({ length: CONCURRENCY * 2 }, () => hiveBuild(hive!, hive!.trivial)));
   if (BIG_WARMUP) {
-    await bbBuild(bb, watch, BIG_CMD);
-    await hiveBuild(hive, hive.big, 600_000);
+    for (const shape of LOG_SHAPES_RUN) {
+      await bbBuild(bb, watch, shape.command);
+      await hiveBuild(hive, hive.logs.get(shape.key)!, 600_000);
+    }
   }
 
   // 1 + 2. Sequential trivial builds, alternating between the two so that any change in
@@ -514,29 +547,33 @@ try {
   row(`trivial build: trigger → finished (p50 / p95, n=${N_SEQ})`, hiveDone, bbDone);
   row(`trigger → build started (p50 / p95, n=${N_SEQ})`, hiveStarted, bbStarted);
 
-  // 3. The big log.
-  console.error(`3. ${BIG_BYTES / 1e6} MB log, ${BIG_RUNS} run(s) each…`);
-  const hiveBig: number[] = [];
-  const bbBig: number[] = [];
-  for (let i = 0; i < BIG_RUNS; i++) {
-    await untilQuiet();
-    const h = await hiveBuild(hive, hive.big, 600_000);
-    hiveBig.push(h.ms);
-    const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    const hiveChars = countPayload(await res.text());
-    if (hiveChars !== BIG_BYTES) throw new Error(`Hive stored ${hiveChars} of ${BIG_BYTES} log characters`);
+  // 3. The large logs.
+  for (const shape of LOG_SHAPES_RUN) {
+    const expected = await expectedPayload(shape);
+    console.error(`3. ${shape.label}, ${BIG_RUNS} run(s) each…`);
+    const hiveBig: number[] = [];
+    const bbBig: number[] = [];
+    for (let i = 0; i < BIG_RUNS; i++) {
+      await untilQuiet();
+      const h = await hiveBuild(hive, hive.logs.get(shape.key)!, 600_000);
+      hiveBig.push(h.ms);
+      const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const hiveChars = countPayload(await res.text(), shape.payloadLine);
+      if (hiveChars !== expected) throw new Error(`Hive stored ${hiveChars} of ${expected} payload characters of the ${shape.label}`);
 
-    await untilQuiet();
-    const b = await bbBuild(bb, watch, BIG_CMD);
-    bbBig.push(b.ms);
-    const [build] = (await bb.get(`/builds?buildrequestid=${b.brid}`)).builds;
-    const [log] = (await bb.get(`/builds/${build.buildid}/steps/shell/logs/stdio`)).logs;
-    const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
-    const bbChars = countPayload(raw);
-    if (bbChars !== BIG_BYTES) throw new Error(`Buildbot stored ${bbChars} of ${BIG_BYTES} log characters (num_lines ${log.num_lines})`);
-    console.error(`  run ${i + 1}: Hive ${ms(h.ms)}, Buildbot ${ms(b.ms)} (Buildbot stdio log: ${log.num_lines} lines)`);
+      await untilQuiet();
+      const b = await bbBuild(bb, watch, shape.command);
+      bbBig.push(b.ms);
+      const [build] = (await bb.get(`/builds?buildrequestid=${b.brid}`)).builds;
+      const [log] = (await bb.get(`/builds/${build.buildid}/steps/shell/logs/stdio`)).logs;
+      const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
+      const bbChars = countPayload(raw, shape.payloadLine);
+      if (bbChars !== expected) throw new Error(`Buildbot stored ${bbChars} of ${expected} payload characters of the ${shape.label} (num_lines ${log.num_lines})`);
+      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; its stdio log: ${log.num_lines} lines)`);
+    }
+    const rates = (xs: number[]) => xs.map((x) => (shape.megabytes / (x / 1000)).toFixed(1)).join(', ');
+    row(`${shape.label}: trigger → finished, log complete (each run; Hive ${rates(hiveBig)} MB/s, Buildbot ${rates(bbBig)} MB/s)`, hiveBig, bbBig);
   }
-  row(`${BIG_BYTES / 1e6} MB log: trigger → finished, log complete (each run)`, hiveBig, bbBig);
 
   // 4. Throughput: a burst of builds on CONCURRENCY slots.
   console.error(`4. ${BATCH} builds at once, ${CONCURRENCY} at a time…`);
@@ -571,7 +608,7 @@ try {
   console.log(QUIET
     ? `Each measured build started on a machine at rest (no CPU busy for more than a tick over ${QUIET_WINDOW_MS} ms; ${quietTimeouts} waits ran out after ${QUIET_MAX_MS} ms).`
     : 'Builds started right after the other system\'s (BENCH_QUIET=0).');
-  console.log(BIG_WARMUP ? 'The 20 MB log measured after one warm-up build of it on each side.' : 'The 20 MB log measured without a warm-up build of it (BENCH_BIG_WARMUP=0).');
+  console.log(BIG_WARMUP ? 'Each large log measured after one warm-up build of it on each side.' : 'The large logs measured without a warm-up build of each (BENCH_BIG_WARMUP=0).');
   console.log(`Buildbot: ${CONCURRENCY} workers (max_builds=1), Git mode ${GIT_MODE}, sqlite, log compression ${LOG_COMPRESSION}, followed by ${WATCH === 'ws' ? 'its WebSocket' : `polling every ${POLL_MS} ms`}; Hive: drone capacity ${CONCURRENCY}, ${HIVE_WORKSPACE} workspaces, PGlite (${HIVE_DB}).`);
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(4, ...rows.map((r) => r.hive.length)), Math.max(8, ...rows.map((r) => r.buildbot.length))];
   const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])} | ${b.padStart(w[1])} | ${c.padStart(w[2])} | ${d}`;
