@@ -72,8 +72,11 @@ export class Drone extends EventEmitter<DroneEvents> {
    * leaves, its next start removes (stale Docker resources, old workspaces).
    */
   readonly #teardowns = new Set<Promise<void>>();
-  /** After 16 MB of job output and 2 s of none, the garbage of it is collected (burst-collector.ts says why). */
-  readonly #collector = new BurstCollector({ minBytes: 16 * 1024 * 1024, quietMs: 2_000 });
+  /**
+   * After 16 MB of job output and 2 s of none, the garbage of it is collected, and a young
+   * collection follows every 8 MB of output (burst-collector.ts says why).
+   */
+  readonly #collector = new BurstCollector({ minBytes: 16 * 1024 * 1024, quietMs: 2_000, sweepEveryBytes: 8 * 1024 * 1024 });
   #draining = false;
   #stopping: Promise<void> | undefined;
 
@@ -210,7 +213,7 @@ export class Drone extends EventEmitter<DroneEvents> {
       spec,
       emit: (event) => {
         if ('data' in event) this.#collector.note(event.data.length);
-        else if ('bytes' in event) this.#collector.note(event.bytes.length);
+        else if ('bytes' in event) for (const part of event.bytes) this.#collector.note(part.length);
         this.outbox.push(jobId, event);
       },
       signal: controller.signal,

@@ -49,8 +49,8 @@ export type JobEventBody = DistributiveOmit<JobEvent, 'jobId' | 'lease' | 'seq' 
 export interface OutputBytesBody {
   type: 'job:cmd:stdout' | 'job:cmd:stderr';
   cmd: number;
-  /** UTF-8, cut between characters (drone/utf8-boundary.ts). */
-  bytes: Buffer;
+  /** UTF-8 in parts (the command's reads), cut between characters (drone/utf8-boundary.ts). */
+  bytes: readonly Buffer[];
 }
 
 /** Where the outbox sends frames; implemented by the queen connection. */

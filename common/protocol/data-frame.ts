@@ -16,15 +16,22 @@ import { ProtocolError } from './protocol-error.ts';
 const DATA_FRAME_KIND = 0x01;
 const PREFIX_BYTES = 5;
 
-/** The frame of an event: `header` is its JSON without `data`; `data` as text, or its UTF-8. */
-export function encodeDataFrame(header: string, data: string | Uint8Array): Buffer {
+/**
+ * The frame of an event: `header` is its JSON without `data`; `data` as text, or its
+ * UTF-8 in parts, copied one after the other.
+ */
+export function encodeDataFrame(header: string, data: string | readonly Uint8Array[]): Buffer {
   const headerBytes = Buffer.byteLength(header);
-  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes + (typeof data === 'string' ? Buffer.byteLength(data) : data.length));
+  let dataBytes = 0;
+  if (typeof data === 'string') dataBytes = Buffer.byteLength(data);
+  else for (const part of data) dataBytes += part.length;
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes + dataBytes);
   frame[0] = DATA_FRAME_KIND;
   frame.writeUInt32BE(headerBytes, 1);
   frame.write(header, PREFIX_BYTES);
-  if (typeof data === 'string') frame.write(data, PREFIX_BYTES + headerBytes);
-  else frame.set(data, PREFIX_BYTES + headerBytes);
+  let at = PREFIX_BYTES + headerBytes;
+  if (typeof data === 'string') frame.write(data, at);
+  else for (const part of data) { frame.set(part, at); at += part.length; }
   return frame;
 }
 

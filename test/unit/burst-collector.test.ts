@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BurstCollector, collectGarbage } from '../../common/burst-collector.ts';
+import { BurstCollector, collectGarbage, collectYoungGarbage } from '../../common/burst-collector.ts';
 
 it('collects once when a burst of at least minBytes has been quiet for quietMs', (t) => {
   // The clock is the test's: a loaded machine cannot stretch a "burst" into quiet periods.
@@ -111,4 +111,27 @@ it('a burst that did not make the young generation grow is not collected', (t) =
   for (let i = 0; i < 10; i++) t.mock.timers.tick(100);
   assert.deepEqual(calls, ['allow', 'restrict']);
   collector.stop();
+});
+
+it('asks for a young collection every sweepEveryBytes of work, and none without it', () => {
+  let sweeps = 0;
+  const collector = new BurstCollector({ minBytes: 1e9, quietMs: 1e6, sweepEveryBytes: 100, sweep: () => sweeps++ });
+  for (let i = 0; i < 9; i++) collector.note(30); // 270 bytes: at 120 and at 240
+  assert.equal(sweeps, 2);
+  collector.note(1000);
+  assert.equal(sweeps, 3, 'one for a large piece of work, not one per 100 bytes of it');
+  collector.stop();
+  let unasked = 0;
+  const plain = new BurstCollector({ minBytes: 1e9, quietMs: 1e6, sweep: () => unasked++ });
+  for (let i = 0; i < 100; i++) plain.note(1000);
+  assert.equal(unasked, 0);
+  plain.stop();
+});
+
+it('runs a real young collection, which frees dead Buffers\' memory', () => {
+  const before = process.memoryUsage().arrayBuffers;
+  for (let i = 0; i < 64; i++) Buffer.alloc(256 * 1024); // 16 MiB, dead at once
+  assert.ok(process.memoryUsage().arrayBuffers - before >= 8 * 1024 * 1024, 'not freed before a collection');
+  collectYoungGarbage();
+  assert.ok(process.memoryUsage().arrayBuffers - before < 4 * 1024 * 1024, 'freed by it');
 });

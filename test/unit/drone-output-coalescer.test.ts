@@ -7,14 +7,15 @@ import { MASK, SecretMasker } from '../../drone/secret-masker.ts';
 /** Collects emitted chunks as the queen reads them: bytes decoded as UTF-8, each on its own. */
 function collector() {
   const events: { stream: OutputStream; data: string }[] = [];
-  const raw: (string | Buffer)[] = [];
+  /** As emitted: text, or the parts of a chunk of bytes. */
+  const raw: (string | Buffer[])[] = [];
   let waiter: (() => void) | undefined;
   return {
     events,
     raw,
-    emit: (stream: OutputStream, data: string | Buffer) => {
+    emit: (stream: OutputStream, data: string | Buffer[]) => {
       raw.push(data);
-      events.push({ stream, data: typeof data === 'string' ? data : data.toString('utf8') });
+      events.push({ stream, data: typeof data === 'string' ? data : Buffer.concat(data).toString('utf8') });
       waiter?.();
     },
     /** Resolves at the next emitted event (the flush timer firing). */
@@ -133,10 +134,11 @@ describe('OutputCoalescer', () => {
   it('emits output as the bytes written when there is no filter, and as text through one', () => {
     const plain = collector();
     const out = new OutputCoalescer({ emit: plain.emit });
-    out.write('stdout', Buffer.from('héllo\n'));
+    const read = Buffer.from('héllo\n');
+    out.write('stdout', read);
     out.end();
-    assert.ok(Buffer.isBuffer(plain.raw[0]));
-    assert.deepEqual(plain.raw[0], Buffer.from('héllo\n'));
+    assert.ok(Array.isArray(plain.raw[0]));
+    assert.equal((plain.raw[0] as Buffer[])[0], read, 'the read\'s own buffer, not a copy');
     const masked = collector();
     const filtered = new OutputCoalescer({ emit: masked.emit, createFilter: () => new SecretMasker(['s3cret']).stream() });
     filtered.write('stdout', Buffer.from('héllo\n'));
@@ -162,15 +164,19 @@ describe('OutputCoalescer', () => {
       }
       out.end();
       assert.equal(c.events.map((e) => e.data).join(''), input.toString('utf8'), `round ${round}`);
-      assert.deepEqual(Buffer.concat(c.raw as Buffer[]), input, 'every byte, once, in order');
-      assert.ok(c.raw.every((b) => b.length <= maxChunkChars), 'no chunk over the limit');
+      const chunks = (c.raw as Buffer[][]).map((parts) => Buffer.concat(parts));
+      assert.deepEqual(Buffer.concat(chunks), input, 'every byte, once, in order');
+      assert.ok(chunks.every((b) => b.length > 0 && b.length <= maxChunkChars), 'no chunk empty or over the limit');
     }
   });
 
   it('splits bytes at the chunk limit only between characters', () => {
-    const chunks = splitByteChunks(Buffer.from('ab🐝cd€'), 4);
-    assert.deepEqual(chunks.map((b) => b.toString('utf8')), ['ab', '🐝', 'cd€'.slice(0, 2), '€']);
-    assert.deepEqual(splitByteChunks(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80]), 4).map((b) => b.length), [4, 2], 'stray continuation bytes are cut where asked');
+    const text = (chunks: Buffer[][]) => chunks.map((parts) => Buffer.concat(parts).toString('utf8'));
+    assert.deepEqual(text(splitByteChunks([Buffer.from('ab🐝cd€')], 4)), ['ab', '🐝', 'cd', '€']);
+    const [a, b, c] = ['a€', 'b€', 'c€'].map((t) => Buffer.from(t));
+    assert.deepEqual(splitByteChunks([a, b, c], 4), [[a], [b], [c]], 'pieces are cut between, not into, where they fit');
+    assert.deepEqual(splitByteChunks([a, b, c], 8), [[a, b], [c]]);
+    assert.deepEqual(splitByteChunks([Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80])], 4).map((parts) => Buffer.concat(parts).length), [4, 2], 'stray continuation bytes are cut where asked');
   });
 
   it('ignores writes after end', () => {
