@@ -16,8 +16,8 @@
  *   chunks are at most `maxChunkChars` bytes — no more UTF-16 units than that either —
  *   cut only between characters (utf8-boundary.ts): each decodes on its own as the whole
  *   output would, invalid bytes included. A chunk is the reads' own buffers (or parts of
- *   them), in order, which the outbox copies into the frame: joined here first, each
- *   chunk was one more copy and allocation (the drone held ~5 MiB more after a 50 MB log).
+ *   them), in order, which the outbox copies into the frame (joined here first, each chunk
+ *   would be one more copy and allocation).
  *
  * Within a stream order is exact; between stdout and stderr it is as exact as the flush
  * window (the stream written to first is emitted first).
@@ -48,14 +48,15 @@ interface TextStream {
   pending: string;
 }
 
-/** A stream gathered as bytes. */
+/**
+ * A stream gathered as bytes. Each piece begins and ends between characters: a read's
+ * unfinished last character is carried over to the next.
+ */
 interface ByteStream {
   pieces: Buffer[];
   size: number;
   /** The start of a character that the next read may complete. */
   carry: Buffer | undefined;
-  // Each piece begins and ends between characters: a read's unfinished last character is
-  // carried over to the next.
 }
 
 type StreamState = TextStream | ByteStream;
