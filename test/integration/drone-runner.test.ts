@@ -122,6 +122,19 @@ describe('runJob with the process executor', { concurrency: true }, () => {
     assert.equal(output(events, 'job:cmd:stderr'), 'err1\nerr2\n');
   });
 
+  it('passes output on as its bytes: characters split over reads arrive whole, invalid bytes as U+FFFD', async () => {
+    // Each character split over two writes with a pause, so over two reads of the drone.
+    const { events } = await run(makeSpec({
+      test: [
+        `printf 'h\\303'; sleep 0.05; printf '\\251llo \\360\\237'; sleep 0.05; printf '\\220\\235 ok\\n'`,
+        `printf 'bad \\377 \\200 \\342\\202'; sleep 0.05; printf 'A end \\342\\202'`,
+      ],
+    }));
+    assert.equal(output(events, 'job:cmd:stdout', 0), 'héllo 🐝 ok\n');
+    assert.equal(output(events, 'job:cmd:stdout', 1), 'bad \ufffd \ufffd \ufffdA end \ufffd', 'as the whole output decodes');
+    assert.equal(output(events, 'job:cmd:stdout', 1), Buffer.from([...Buffer.from('bad '), 0xff, 0x20, 0x80, 0x20, 0xe2, 0x82, ...Buffer.from('A end '), 0xe2, 0x82]).toString('utf8'));
+  });
+
   it('masks secrets in output, in command text and across output chunks', async () => {
     const secret = 'sup3r-s3cret-value';
     const spec = makeSpec({
