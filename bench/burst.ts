@@ -11,10 +11,7 @@
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDatabase } from '../server/db/client.ts';
+import { readFile } from 'node:fs/promises';
 import { connectDrone } from '../test/helpers/drone-process.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
@@ -22,13 +19,13 @@ import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { startCpuProfile } from './cpu-profile.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, triggerHiveJob } from './json-post.ts';
+import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const [BUILDS = 20, ROUNDS = 5] = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const CAPACITY = 2;
 
 // Hive's own default, PGlite on disk in the queen's data dir (the test helper's is in memory).
-const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-burst-'));
-const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.TEST_DATABASE_URL ? undefined : { dataDir, testDb: await openDatabase({ dataDir: join(dataDir, 'db') }) });
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.TEST_DATABASE_URL ? undefined : await pgliteOnDisk('hive-bench-burst-'));
 const repo = await createGitRepo({ files: { README: 'burst\n' } });
 const project = (await queen.api('POST', '/api/projects', {
   name: 'burst', repoUrl: repo.url, config: { phases: { test: ['true'] } },
@@ -70,4 +67,3 @@ closeJsonPost();
 await drone.stop();
 await queen.stop();
 await repo.cleanup();
-await rm(dataDir, { recursive: true, force: true });

@@ -55,11 +55,10 @@ import { connectDrone, startDrone, type TestDrone } from '../test/helpers/drone-
 import { startQueenProcess } from '../test/helpers/queen-process.ts';
 import { createGitRepo, type GitRepo } from '../test/helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../test/helpers/queen.ts';
-import type { TestDatabase } from '../test/helpers/test-db.ts';
-import { openDatabase } from '../server/db/client.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, postJson, triggerHiveJob } from './json-post.ts';
 import { LOG_SHAPES } from './log-ingest.ts';
+import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const exec = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -87,8 +86,8 @@ interface LogShape { key: string; label: string; command: string; payloadLine: R
 const [YES_50MB, SEQ_2M] = LOG_SHAPES;
 const ALL_LOG_SHAPES: LogShape[] = [
   { key: '20mb', label: '20 MB log', command: `head -c 20000000 /dev/zero | tr '\\0' x | fold -w 99`, payloadLine: /^x+$/, megabytes: 20 },
-  { key: '50mb', label: `${YES_50MB.name}`, command: YES_50MB.command, payloadLine: /^x+$/, megabytes: YES_50MB.bytes / 1e6 },
-  { key: '2m', label: `${SEQ_2M.name}`, command: SEQ_2M.command, payloadLine: /^\d+$/, megabytes: SEQ_2M.bytes / 1e6 },
+  { key: '50mb', label: YES_50MB.name, command: YES_50MB.command, payloadLine: /^x+$/, megabytes: YES_50MB.bytes / 1e6 },
+  { key: '2m', label: SEQ_2M.name, command: SEQ_2M.command, payloadLine: /^\d+$/, megabytes: SEQ_2M.bytes / 1e6 },
 ];
 const wantedLogs = (process.env.BENCH_LOGS ?? '20mb,50mb,2m').split(',');
 const unknownLog = wantedLogs.find((k) => !ALL_LOG_SHAPES.some((s) => s.key === k));
@@ -426,12 +425,7 @@ async function logProjects(project: (name: string, command: string) => Promise<s
 async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive> {
   // Hive's own default is PGlite on disk under its data dir (Buildbot's sqlite is on disk
   // too); the test helper's default, in memory, is there with BENCH_HIVE_DB=memory.
-  let from: { testDb: TestDatabase; dataDir: string } | undefined;
-  if (HIVE_DB === 'disk') {
-    const dataDir = await mkdtemp(join(tmpdir(), 'hive-bench-queen-'));
-    from = { dataDir, testDb: await openDatabase({ dataDir: join(dataDir, 'db') }) };
-  }
-  const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, from);
+  const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, HIVE_DB === 'disk' ? await pgliteOnDisk('hive-bench-queen-') : undefined);
   try {
     const project = hiveProject(queen, repo);
     const trivial = await project('bench-trivial', 'true');

@@ -6,18 +6,14 @@
  * `npm start` do; `memory` runs it in memory, as the tests do.
  */
 import '../server/v8-tuning.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { benchLogIngest, describeLogIngest } from './log-ingest.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';
 import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
-import { openDatabase } from '../server/db/client.ts';
+import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const onDisk = testDatabaseKind() === 'pglite' && (process.env.BENCH_HIVE_DB ?? 'disk') === 'disk';
-const dataDir = onDisk ? await mkdtemp(join(tmpdir(), 'hive-bench-queen-')) : undefined;
-const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, dataDir ? { dataDir, testDb: await openDatabase({ dataDir: join(dataDir, 'db') }) } : undefined);
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, onDisk ? await pgliteOnDisk('hive-bench-queen-') : undefined);
 const repo = await createGitRepo({ files: { README: 'bench\n' } });
 try {
   console.log(`database: ${testDatabaseKind()}${testDatabaseKind() === 'pglite' ? (onDisk ? ' on disk' : ' in memory') : ''}`);
@@ -25,5 +21,4 @@ try {
 } finally {
   await queen.stop();
   await repo.cleanup();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
