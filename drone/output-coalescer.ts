@@ -25,7 +25,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { MAX_OUTPUT_CHUNK_CHARS } from '../common/protocol/index.ts';
 import type { TextFilter } from './secret-masker.ts';
-import { characterBoundaryAtOrBefore, incompleteTailLength } from './utf8-boundary.ts';
+import { characterBoundaryAtOrBefore, continuationLength, incompleteTailLength } from './utf8-boundary.ts';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -148,7 +148,21 @@ export class OutputCoalescer {
 
   /** A read's bytes, less the start of a character the next read may complete. */
   #appendBytes(stream: OutputStream, s: ByteStream, chunk: Buffer): void {
-    let bytes = s.carry ? Buffer.concat([s.carry, chunk]) : chunk;
+    let bytes = chunk;
+    if (s.carry) {
+      // The carried character, with the bytes of this read that continue it, is a piece of
+      // its own: joined with the whole read, every read of non-ASCII output that split a
+      // character was copied.
+      const n = continuationLength(s.carry, bytes);
+      const joined = Buffer.concat([s.carry, bytes.subarray(0, n)]);
+      bytes = bytes.subarray(n);
+      s.carry = undefined;
+      if (bytes.length === 0 && incompleteTailLength(joined) > 0) {
+        s.carry = joined; // the read ended inside the character too
+        return;
+      }
+      this.#addPiece(stream, s, joined);
+    }
     const tail = incompleteTailLength(bytes);
     // The carry is copied: a view would keep the whole read's buffer alive for 1–3 bytes.
     s.carry = tail > 0 ? Buffer.from(bytes.subarray(bytes.length - tail)) : undefined;

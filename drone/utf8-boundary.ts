@@ -33,6 +33,19 @@ export function incompleteTailLength(bytes: Uint8Array): number {
 }
 
 /**
+ * How many of `next`'s first bytes belong to the character `start` (an incomplete tail, as
+ * `incompleteTailLength` found it) begins: its continuation bytes, as many as it lacks and
+ * `next` has. Fewer than it lacks, with more of `next` after them, leaves it invalid — it
+ * decodes to U+FFFD however the bytes after it are cut.
+ */
+export function continuationLength(start: Uint8Array, next: Uint8Array): number {
+  const lacking = sequenceLength(start[0]) - start.length;
+  let n = 0;
+  while (n < lacking && n < next.length && isContinuation(next[n])) n++;
+  return n;
+}
+
+/**
  * The largest cut at or before `at` (0 < at < bytes.length) that falls between
  * characters; `at` itself when the bytes there are not a character's continuation, and
  * never 0 (a run of stray continuation bytes is cut where asked).
