@@ -213,7 +213,7 @@ export class Drone extends EventEmitter<DroneEvents> {
       spec,
       emit: (event) => {
         if ('data' in event) this.#collector.note(event.data.length);
-        else if ('bytes' in event) for (const part of event.bytes) this.#collector.note(part.length);
+        else if ('bytes' in event) this.#collector.note(event.bytes.reduce((n, part) => n + part.length, 0));
         this.outbox.push(jobId, event);
       },
       signal: controller.signal,

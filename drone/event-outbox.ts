@@ -249,7 +249,8 @@ export class EventOutbox extends EventEmitter<EventOutboxEvents> {
     // (common/protocol/stored-event-json.ts).
     let frame: Frame;
     if ('bytes' in body) {
-      frame = encodeDataFrame(JSON.stringify({ jobId, lease: box.lease, type: body.type, cmd: body.cmd, seq, at: this.#now() }), body.bytes);
+      const { bytes, ...header } = body;
+      frame = encodeDataFrame(JSON.stringify({ jobId, lease: box.lease, ...header, seq, at: this.#now() }), bytes);
     } else {
       frame = frameOf({ jobId, lease: box.lease, ...body, seq, at: this.#now() } as JobEvent);
     }
