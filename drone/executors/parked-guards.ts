@@ -13,6 +13,15 @@
  * a command runs that the runner says is followed by another. A parked guard is a process
  * group like any command's — recorded for the drone's next start, killed with its watcher
  * when the drone dies — and the session that takes one owns it from then on.
+ *
+ * Guards are started in batches: only once fewer than `refillBelow` are ready, and then up
+ * to `size`, one per turn of the event loop. A fork costs the drone far more after it than
+ * during it: it leaves every page of the drone's memory shared with the child, so the
+ * first write to each page afterwards is a page fault (~12 µs on the VMs measured), even
+ * once the child has exec'd. A drone that started a guard after each job took 5–6k of them
+ * in the next job of a 2M-line log (~60 ms of its ~180 ms); with batches, 0.3–2k in the
+ * jobs between batches (bench/log-bench.ts). A parked guard costs ~0.3 MB (two small `sh`
+ * processes, their PSS).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +29,20 @@ import type { Socket } from 'node:net';
 import { POSIX_SHELL } from '../posix-shell.ts';
 import type { ProcessGroupRecord } from './process-group-record.ts';
 import { killGroup, PARKED_GUARD_PRELUDE, parkedGuardArgs, parkedStdio, quietGuardPipe } from './process-guard.ts';
+
+/** Guards a drone keeps parked per slot, at most (a batch lasts about as many jobs per slot). */
+const GUARDS_PER_SLOT = 6;
+/** At most this many in a drone's pool, whatever its capacity (each is two processes). */
+const MAX_PARKED = 24;
+
+/**
+ * The pool of a drone with `capacity` slots: refilled once fewer than one guard per slot
+ * is ready, up to GUARDS_PER_SLOT per slot (MAX_PARKED in all, and always one more than
+ * the slots).
+ */
+export function parkedPoolFor(capacity: number): { spares: number; refillSparesBelow: number } {
+  return { spares: Math.max(capacity + 1, Math.min(GUARDS_PER_SLOT * capacity, MAX_PARKED)), refillSparesBelow: capacity };
+}
 
 export interface ParkedGuard {
   child: ChildProcess;
@@ -29,18 +52,23 @@ export interface ParkedGuard {
 
 export class ParkedGuards {
   readonly #size: number;
+  readonly #refillBelow: number;
   readonly #shell: string;
   readonly #groupRecord: ProcessGroupRecord | undefined;
   readonly #ready: ParkedGuard[] = [];
   #closed = false;
-  #refillScheduled = false;
+  /** A batch is being started, one guard per turn (`#fillSoon`). */
+  #filling = false;
 
   /**
    * `shell` is the guards' shell, POSIX_SHELL unless a test gives another (busybox's, which
-   * reads its argv[0]); the commands' own shell is POSIX_SHELL in any case.
+   * reads its argv[0]); the commands' own shell is POSIX_SHELL in any case. `refillBelow`
+   * (at most `size`, which it is by default: a guard started for each one taken) is how
+   * few may be ready before a batch refills the pool.
    */
-  constructor(options: { size: number; groupRecord?: ProcessGroupRecord; shell?: string }) {
+  constructor(options: { size: number; refillBelow?: number; groupRecord?: ProcessGroupRecord; shell?: string }) {
     this.#size = options.size;
+    this.#refillBelow = Math.min(options.refillBelow ?? options.size, options.size);
     this.#shell = options.shell ?? POSIX_SHELL;
     this.#groupRecord = options.groupRecord;
   }
@@ -59,30 +87,56 @@ export class ParkedGuards {
     return guard;
   }
 
-  /** Starts one guard if the pool is short of one (a start holds the drone's thread ~10 ms). */
+  /**
+   * While a command runs that is followed by another: if the pool is low, one guard now (a
+   * start holds the drone's thread ~10 ms), so the next command finds it, and the rest of
+   * the batch in the turns after.
+   */
   refillOne(): void {
-    if (this.#closed || this.#ready.length >= this.#size) return;
+    if (!this.#low()) return;
+    this.#startOne();
+    this.#fillSoon();
+  }
+
+  /**
+   * As the drone starts: `refillBelow` guards now, so that its first jobs find theirs, and
+   * the rest of the pool from the next turn on.
+   */
+  fill(): void {
+    while (!this.#closed && this.#ready.length < this.#refillBelow) {
+      if (!this.#startOne()) return; // could not start one: the commands start directly
+    }
+    this.#fillSoon();
+  }
+
+  /** If the pool is low, refills it from the next turn on: after what is being sent (a job's result) is out. */
+  refillSoon(): void {
+    if (this.#low()) this.#fillSoon();
+  }
+
+  /** Fewer than `refillBelow` ready, and no batch under way. */
+  #low(): boolean {
+    return !this.#closed && !this.#filling && this.#ready.length < this.#refillBelow;
+  }
+
+  /** One guard per turn until the pool is full (or a start fails). */
+  #fillSoon(): void {
+    if (this.#filling || this.#closed || this.#ready.length >= this.#size) return;
+    this.#filling = true;
+    const next = () => {
+      if (this.#closed || this.#ready.length >= this.#size || !this.#startOne()) {
+        this.#filling = false;
+        return;
+      }
+      setImmediate(next).unref();
+    };
+    setImmediate(next).unref();
+  }
+
+  #startOne(): boolean {
     const guard = this.#start();
     if (guard) this.#ready.push(guard);
-  }
-
-  /** Fills the pool now. */
-  fill(): void {
-    while (!this.#closed && this.#ready.length < this.#size) {
-      const before = this.#ready.length;
-      this.refillOne();
-      if (this.#ready.length === before) return; // could not start one: the commands start directly
-    }
-  }
-
-  /** Fills the pool after the current turn: after what is being sent (a job's result) is out. */
-  refillSoon(): void {
-    if (this.#refillScheduled || this.#closed || this.#ready.length >= this.#size) return;
-    this.#refillScheduled = true;
-    setImmediate(() => {
-      this.#refillScheduled = false;
-      this.fill();
-    }).unref();
+    return guard !== undefined;
   }
 
   /** Ends every parked guard; the pool starts no more. */

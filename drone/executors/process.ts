@@ -49,10 +49,12 @@ export interface ProcessExecutorOptions {
   /** Where the commands' process groups are recorded for the drone's next start; none without it. */
   groupRecord?: ProcessGroupRecord;
   /**
-   * How many guards to keep parked for the next commands (parked-guards.ts); the drone
-   * keeps one per slot. 0: every command starts its own process.
+   * How many guards to keep parked for the next commands (parked-guards.ts; the drone's
+   * pool: `parkedPoolFor`). 0: every command starts its own process.
    */
   spares?: number;
+  /** The pool is refilled once fewer than this are ready (parked-guards.ts); `spares` by default. */
+  refillSparesBelow?: number;
   /**
    * The shell the guards run in (process-guard.ts): POSIX_SHELL. A test gives busybox's,
    * which picks what to run by its argv[0]: /bin/sh on Alpine.
@@ -60,7 +62,7 @@ export interface ProcessExecutorOptions {
   guardShell?: string;
 }
 
-type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord' | 'spares'>>
+type SessionOptions = Required<Omit<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord' | 'spares' | 'refillSparesBelow'>>
   & Pick<ProcessExecutorOptions, 'cacheRoot' | 'groupRecord'> & { spares: ParkedGuards | undefined };
 
 export class ProcessExecutor implements Executor {
@@ -68,11 +70,13 @@ export class ProcessExecutor implements Executor {
   readonly #options: SessionOptions;
 
   constructor(options: ProcessExecutorOptions) {
-    const { spares = 0, ...rest } = options;
+    const { spares = 0, refillSparesBelow, ...rest } = options;
     const guardShell = options.guardShell ?? POSIX_SHELL;
-    const pool = spares > 0 ? new ParkedGuards({ size: spares, groupRecord: options.groupRecord, shell: guardShell }) : undefined;
+    const pool = spares > 0
+      ? new ParkedGuards({ size: spares, refillBelow: refillSparesBelow, groupRecord: options.groupRecord, shell: guardShell })
+      : undefined;
     this.#options = { killGraceMs: 3_000, closeWaitMs: 1_000, ...rest, guardShell, spares: pool };
-    // Made as the drone starts: the first job's command finds its guard.
+    // Made as the drone starts: the first jobs' commands find their guards.
     pool?.fill();
   }
 

@@ -18,6 +18,7 @@ import type { ChooseExecutor } from './choose.ts';
 import { LazyDockerExecutor } from './lazy-docker.ts';
 import { DOCKER_LABEL } from '../../common/drone-labels.ts';
 import { ProcessExecutor } from './process.ts';
+import { parkedPoolFor } from './parked-guards.ts';
 import { killRecordedGroups, PROCESS_GROUPS_FILE, ProcessGroupRecord } from './process-group-record.ts';
 
 export { DOCKER_LABEL } from '../../common/drone-labels.ts';
@@ -50,7 +51,7 @@ export async function setupExecutors(config: DroneConfig, logger: Logger): Promi
   mkdirSync(config.dataDir, { recursive: true });
   const groupRecord = new ProcessGroupRecord(groupsFile, (err) => logger.warn({ err: err.message, file: groupsFile }, 'could not record build process groups'));
   // A parked guard per slot (parked-guards.ts): a slot's next command need not wait for a process start.
-  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot, groupRecord, spares: config.capacity });
+  const processExecutor = new ProcessExecutor({ hostEnv: config.hostEnv, cacheRoot, groupRecord, ...parkedPoolFor(config.capacity) });
   const mode = config.executor ?? 'auto';
   if (mode === 'process') {
     return { choose: executorChooser(mode, processExecutor, undefined), labels: config.labels };

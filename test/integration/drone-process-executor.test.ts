@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ProcessExecutor } from '../../drone/executors/process.ts';
+import { parkedPoolFor } from '../../drone/executors/parked-guards.ts';
 import { cmdline, groupMembers, isAlive } from '../helpers/processes.ts';
 import type { CommandResult, ExecSession } from '../../drone/executors/executor.ts';
 import type { JobSpec } from '../../common/protocol/index.ts';
@@ -279,6 +280,48 @@ describe('ProcessExecutor: parked guards', () => {
     executor.close();
     while (isAlive(parked)) await new Promise((resolve) => setImmediate(resolve));
     assert.ok(groups.removed.includes(parked), 'close() kills and forgets the parked guards');
+  });
+
+  it('refills the pool in batches: none started while enough are parked, then up to its size, one per turn', async () => {
+    const groups = groupLog();
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 1, groupRecord: groups.record });
+    try {
+      assert.equal(groups.added.length, 1, 'as many as refillSparesBelow at once');
+      while (groups.added.length < 3) await turns(1);
+      await turns(5); // the batch has ended (one taken while it is under way is replaced)
+      const pool = groups.added.slice(0, 3);
+      const ran: number[] = [];
+      // Two jobs leave one parked, which is enough: no guard is started after them.
+      for (let job = 0; job < 2; job++) {
+        const session = await executor.start({ spec, workspace, env: {} });
+        ran.push(Number((await runIn(session, 'echo $$')).stdout));
+        await session.dispose();
+        await turns(5);
+        assert.equal(groups.added.length, 3, `no guard started after job ${job + 1}: ${JSON.stringify({ ran, added: groups.added })}`);
+      }
+      // The third takes the last one: the pool is filled again, to its size.
+      const session = await executor.start({ spec, workspace, env: {} });
+      ran.push(Number((await runIn(session, 'echo $$')).stdout));
+      await session.dispose();
+      assert.deepEqual(ran, pool, 'each command in a guard of the pool');
+      while (groups.added.length < 6) await turns(1);
+      await turns(5);
+      assert.equal(groups.added.length, 6, 'no more than the pool holds');
+      assert.ok(groups.added.slice(3).every(isAlive));
+    } finally {
+      executor.close();
+    }
+  });
+
+  it('sizes a drone\'s pool by its slots: batches of several jobs per slot, bounded in all', () => {
+    assert.deepEqual(parkedPoolFor(1), { spares: 6, refillSparesBelow: 1 });
+    assert.deepEqual(parkedPoolFor(2), { spares: 12, refillSparesBelow: 2 });
+    assert.deepEqual(parkedPoolFor(4), { spares: 24, refillSparesBelow: 4 });
+    assert.deepEqual(parkedPoolFor(16), { spares: 24, refillSparesBelow: 16 });
+    assert.deepEqual(parkedPoolFor(40), { spares: 41, refillSparesBelow: 40 }, 'always one more than the slots');
   });
 
   it('starts directly what a parked guard cannot take: a variable that is no shell name, a long command, a dead guard', async () => {
