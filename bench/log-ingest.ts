@@ -43,8 +43,12 @@ export interface LogIngestResult {
    * passed — steadier than MB/s on a machine shared with other work.
    */
   cpu: { queen: number; drone: number }[];
-  /** The queen's minor page faults per run (first touches of memory: ~10 µs each on these VMs). */
+  /**
+   * Minor page faults per run, the queen's and the drone's: first touches of memory, and
+   * first writes to memory shared with a child since a fork (~12 µs each on these VMs).
+   */
   faults: number[];
+  droneFaults: number[];
 }
 
 export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, profileDir?: string, only?: string): Promise<LogIngestResult[]> {
@@ -63,12 +67,13 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       const phases: LogIngestResult['phases'] = [];
       const cpu: LogIngestResult['cpu'] = [];
       const faults: number[] = [];
+      const droneFaults: number[] = [];
       for (let i = 0; i < runs; i++) {
         const profiler = profileDir ? await startCpuProfile() : undefined;
         const t0 = performance.now();
         const queenCpu0 = process.cpuUsage();
         const faults0 = process.resourceUsage().minorPageFault;
-        const droneCpu0 = await cpuSeconds(drone.process.pid!);
+        const drone0 = await processUsage(drone.process.pid!);
         const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
         const job = await queen.waitForJob(id, undefined, 600_000);
         const finishedAt = Date.now();
@@ -76,13 +81,15 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
         const queenCpu = process.cpuUsage(queenCpu0);
         faults.push(process.resourceUsage().minorPageFault - faults0);
         if (profiler) await profiler.stop(`${profileDir}/queen-${results.length}-${i}.cpuprofile`);
-        cpu.push({ queen: (queenCpu.user + queenCpu.system) / 1e6, drone: (await cpuSeconds(drone.process.pid!)) - droneCpu0 });
+        const drone1 = await processUsage(drone.process.pid!);
+        cpu.push({ queen: (queenCpu.user + queenCpu.system) / 1e6, drone: drone1.cpuSeconds - drone0.cpuSeconds });
+        droneFaults.push(drone1.minorFaults - drone0.minorFaults);
         if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
         const done = await checkStored(queen, id, shape.bytes, shape.tail);
         rates.push(shape.bytes / 1e6 / secs);
         phases.push({ commandMs: done.durationMs, tailMs: finishedAt - done.at });
       }
-      results.push({ name: shape.name, rates, phases, cpu, faults });
+      results.push({ name: shape.name, rates, phases, cpu, faults, droneFaults });
     }
   } finally {
     await drone.stop();
@@ -90,11 +97,12 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
   return results;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (0 where there is none). */
-async function cpuSeconds(pid: number): Promise<number> {
+/** CPU seconds (user + system) a process has used and its minor page faults, from /proc (0 where there is none). */
+async function processUsage(pid: number): Promise<{ cpuSeconds: number; minorFaults: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields.length > 13 ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
+  if (fields.length <= 13) return { cpuSeconds: 0, minorFaults: 0 };
+  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, minorFaults: Number(fields[7]) };
 }
 
 /** Every output byte is in the stored log, and it ends as the output did; returns the command's end. */
@@ -132,5 +140,5 @@ export function describeLogIngest(results: LogIngestResult[]): string {
   return results.map((r) => `${r.name}, trigger → passed and stored: ${r.rates.map((x) => `${x.toFixed(1)} MB/s`).join(', ')}${laterRuns(r.rates)}`
     + ` (the command ran ${r.phases.map((p) => `${p.commandMs.toFixed(0)}`).join(', ')} ms on the drone; its end → the result stored ${r.phases.map((p) => `${p.tailMs}`).join(', ')} ms;`
     + ` CPU s queen/drone ${r.cpu.map((c) => `${c.queen.toFixed(2)}/${c.drone.toFixed(2)}`).join(', ')};`
-    + ` the queen's page faults ${r.faults.map((n) => `${(n / 1000).toFixed(1)}k`).join(', ')})`).join('\n');
+    + ` page faults queen/drone ${r.faults.map((n, i) => `${(n / 1000).toFixed(1)}k/${(r.droneFaults[i] / 1000).toFixed(1)}k`).join(', ')})`).join('\n');
 }
