@@ -3,6 +3,7 @@
  * assigned to the raw drone, and the test stores the job's events itself, as the queen's
  * ingest would, so it controls exactly what is stored and when.
  */
+import { noteDataBytes } from '../../common/protocol/event-data-bytes.ts';
 import assert from 'node:assert/strict';
 import { setImmediate } from 'node:timers/promises';
 import type { JobAssign } from '../../common/protocol/index.ts';
@@ -30,7 +31,7 @@ export interface HandDrivenLogs {
   /**
    * A job triggered, assigned to the hand-driven drone, and ready for its events — stored
    * directly, or `throughIngest`: through the queen's lifecycle, announced on its bus as a
-   * drone's events are.
+   * drone's events are, with their output's UTF-8 kept as the parser of a drone's frame keeps it.
    */
   runningJob(options?: { throughIngest?: boolean }): Promise<RunningJob>;
   stop(): Promise<void>;
@@ -61,7 +62,12 @@ export async function startHandDrivenLogs(projectName: string): Promise<HandDriv
           const at = Date.now();
           const events: StoredEvent[] = [];
           if (seq === 0) events.push({ type: 'job:started', seq: ++seq, at } as StoredEvent, { type: 'job:cmd:start', seq: ++seq, at, cmd: 0, phase: 'test', command: 'print' } as StoredEvent);
-          for (const data of lines) events.push({ type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent);
+          for (const data of lines) {
+            const event = { type: 'job:cmd:stdout', seq: ++seq, at, cmd: 0, data } as StoredEvent & { data: string };
+            // As the queen's parser of a drone's data frame does (event-data-bytes.ts).
+            if (options.throughIngest) noteDataBytes(event, Buffer.from(data));
+            events.push(event);
+          }
           const stored = options.throughIngest
             ? await queen.lifecycle.recordEvents(id, lease, events)
             : await appendJobEvents(queen.database.db, id, lease, events);

@@ -95,6 +95,17 @@ it('keeps the text of a job this queen ingests as it is stored: its readers read
   assert.equal(gunzipSync(await readOverHttp(job.id, { gzip: true })).toString(), text);
 });
 
+it('keeps an ingested job\'s text byte for byte: characters of two, three and four bytes, a command\'s line before them', async () => {
+  const job = await runningJob({ throughIngest: true });
+  const odd = (i: number) => `${i}: héllo 🐝 ${'ü'.repeat(i % 7)} \ufffd end\n`;
+  for (let i = 0; i < 30; i++) await job.append(Array.from({ length: 40 }, (_, k) => odd(i * 40 + k)));
+  const text = await uncached(job.id);
+  assert.ok(text.startsWith('$ print\n0: héllo 🐝  \ufffd end\n1: héllo 🐝 ü \ufffd end\n'), text.slice(0, 80));
+  await queen.database.db.delete(jobLogChunks).where(eq(jobLogChunks.jobId, job.id));
+  assert.equal(await readOverHttp(job.id), text, 'served from the kept text, exactly as stored');
+  assert.equal(gunzipSync(await readOverHttp(job.id, { gzip: true })).toString(), text);
+});
+
 it('ends a read only with what was stored after it began, even when it joins a read already under way', async () => {
   const job = await runningJob();
   await job.append(lines(0, 10));
