@@ -15,13 +15,16 @@
  * when the drone dies — and the session that takes one owns it from then on.
  *
  * Guards are started in batches: only once fewer than `refillBelow` are ready, and then up
- * to `size`, one per turn of the event loop. A fork costs the drone far more after it than
- * during it: it leaves every page of the drone's memory shared with the child, so the
- * first write to each page afterwards is a page fault (~12 µs on the VMs measured), even
- * once the child has exec'd. A drone that started a guard after each job took 5–6k of them
- * in the next job of a 2M-line log (~60 ms of its ~180 ms); with batches, 0.3–2k in the
- * jobs between batches (bench/log-bench.ts). A parked guard costs ~0.3 MB (two small `sh`
- * processes, their PSS).
+ * to `size`, one per turn of the event loop while no command runs (`commandStarted`,
+ * `commandEnded`). A fork costs the drone far more after it than during it: it leaves
+ * every page of the drone's memory shared with the child, so the first write to each page
+ * afterwards is a page fault (~12 µs on the VMs measured), even once the child has
+ * exec'd. A drone that started a guard after each job took 5–6k of them in the next job
+ * of a 2M-line log (~60 ms of its ~180 ms); with batches, 0.3–2k in the jobs between
+ * batches (bench/log-bench.ts). The fork itself holds the drone's thread 5–8 ms: a batch
+ * waits while commands run, so that their output is not held up behind it; a drone that
+ * is never idle starts its guards one at a time, as the commands need them (`refillOne`,
+ * or a direct start). A parked guard costs ~0.3 MB (two small `sh` processes, their PSS).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -59,6 +62,10 @@ export class ParkedGuards {
   #closed = false;
   /** A batch is being started, one guard per turn (`#fillSoon`). */
   #filling = false;
+  /** A batch stopped for a job that started, to go on when no job runs. */
+  #paused = false;
+  /** Jobs' sessions running on this drone (a batch waits for none). */
+  #sessions = 0;
 
   /**
    * `shell` is the guards' shell, POSIX_SHELL unless a test gives another (busybox's, which
@@ -89,13 +96,10 @@ export class ParkedGuards {
 
   /**
    * While a command runs that is followed by another: if the pool is low, one guard now (a
-   * start holds the drone's thread ~10 ms), so the next command finds it, and the rest of
-   * the batch in the turns after.
+   * start holds the drone's thread 5–8 ms), so that the next command finds it.
    */
   refillOne(): void {
-    if (!this.#low()) return;
-    this.#startOne();
-    this.#fillSoon();
+    if (!this.#closed && this.#ready.length < this.#refillBelow) this.#startOne();
   }
 
   /**
@@ -109,21 +113,39 @@ export class ParkedGuards {
     this.#fillSoon();
   }
 
-  /** If the pool is low, refills it from the next turn on: after what is being sent (a job's result) is out. */
-  refillSoon(): void {
-    if (this.#low()) this.#fillSoon();
+  /** A job's session starts: a batch under way waits until no job runs. */
+  sessionStarted(): void {
+    this.#sessions++;
   }
 
-  /** Fewer than `refillBelow` ready, and no batch under way. */
-  #low(): boolean {
-    return !this.#closed && !this.#filling && this.#ready.length < this.#refillBelow;
+  /**
+   * A job's session ended (its result is out). If no other job runs, a batch that waited
+   * goes on, or one starts if the pool is low; while others run, a low pool gets one guard
+   * from the next turn on, as each job's end gave one before batches.
+   */
+  sessionEnded(): void {
+    this.#sessions--;
+    if (this.#closed) return;
+    if (this.#sessions === 0) {
+      if (this.#paused || this.#ready.length < this.#refillBelow) {
+        this.#paused = false;
+        this.#fillSoon();
+      }
+    } else if (this.#ready.length < this.#refillBelow) {
+      setImmediate(() => this.refillOne()).unref();
+    }
   }
 
-  /** One guard per turn until the pool is full (or a start fails). */
+  /** One guard per turn until the pool is full (or a start fails), while no job runs. */
   #fillSoon(): void {
     if (this.#filling || this.#closed || this.#ready.length >= this.#size) return;
     this.#filling = true;
     const next = () => {
+      if (this.#sessions > 0) {
+        this.#filling = false;
+        this.#paused = true;
+        return;
+      }
       if (this.#closed || this.#ready.length >= this.#size || !this.#startOne()) {
         this.#filling = false;
         return;

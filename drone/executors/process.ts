@@ -111,6 +111,7 @@ class ProcessSession implements ExecSession {
   readonly #job: ExecutorJob;
   readonly #env: Record<string, string>;
   readonly #options: SessionOptions;
+  #disposed = false;
 
   constructor(
     job: ExecutorJob,
@@ -119,6 +120,8 @@ class ProcessSession implements ExecSession {
     this.#job = job;
     this.#env = env;
     this.#options = options;
+    // No batch of parked guards is started while a job runs (parked-guards.ts).
+    options.spares?.sessionStarted();
   }
 
   run(command: string, io: CommandIo): Promise<CommandResult> {
@@ -240,7 +243,8 @@ class ProcessSession implements ExecSession {
     this.#guardPipes.clear();
     this.#options.groupRecord?.remove(this.#groups);
     this.#groups.clear();
-    // The job's result is out by now: the drone has a moment for the next job's guards.
-    this.#options.spares?.refillSoon();
+    // The job's result is out by now: the drone has a moment for the next jobs' guards.
+    if (!this.#disposed) this.#options.spares?.sessionEnded();
+    this.#disposed = true;
   }
 }

@@ -225,6 +225,18 @@ describe('ProcessExecutor: parked guards', () => {
     return { added, removed, record: record as unknown as ProcessGroupRecord };
   }
   const hostEnv = { PATH: process.env.PATH! };
+  /** Turns of the event loop: a batch starts one guard per turn. */
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  /** Until `n` guards have been started (10 s at most: a failure, not a hang). */
+  const untilStarted = async (groups: { added: number[] }, n: number) => {
+    const deadline = Date.now() + 10_000;
+    while (groups.added.length < n) {
+      assert.ok(Date.now() < deadline, `${groups.added.length} guards started, waited for ${n}`);
+      await turns(1);
+    }
+  };
 
   it('runs a command in the guard parked for it, with exactly the job environment, quoting and all', async () => {
     const groups = groupLog();
@@ -274,7 +286,7 @@ describe('ProcessExecutor: parked guards', () => {
     await session.dispose();
     assert.deepEqual(groups.removed.sort(), [...pids].sort(), 'the session forgets its groups');
     // After the job, the pool is filled again for the next one.
-    while (groups.added.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    await untilStarted(groups, 3);
     const parked = groups.added[2]!;
     assert.equal(isAlive(parked), true);
     executor.close();
@@ -284,13 +296,10 @@ describe('ProcessExecutor: parked guards', () => {
 
   it('refills the pool in batches: none started while enough are parked, then up to its size, one per turn', async () => {
     const groups = groupLog();
-    const turns = async (n: number) => {
-      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-    };
     const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 1, groupRecord: groups.record });
     try {
       assert.equal(groups.added.length, 1, 'as many as refillSparesBelow at once');
-      while (groups.added.length < 3) await turns(1);
+      await untilStarted(groups, 3);
       await turns(5); // the batch has ended (one taken while it is under way is replaced)
       const pool = groups.added.slice(0, 3);
       const ran: number[] = [];
@@ -307,10 +316,52 @@ describe('ProcessExecutor: parked guards', () => {
       ran.push(Number((await runIn(session, 'echo $$')).stdout));
       await session.dispose();
       assert.deepEqual(ran, pool, 'each command in a guard of the pool');
-      while (groups.added.length < 6) await turns(1);
+      await untilStarted(groups, 6);
       await turns(5);
       assert.equal(groups.added.length, 6, 'no more than the pool holds');
       assert.ok(groups.added.slice(3).every(isAlive));
+    } finally {
+      executor.close();
+    }
+  });
+
+  it('holds a batch back while a job runs, and goes on with it once none does', async () => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 1, groupRecord: groups.record });
+    try {
+      await untilStarted(groups, 3);
+      await turns(5);
+      const first = await executor.start({ spec, workspace, env: {} });
+      for (let i = 0; i < 3; i++) assert.equal((await runIn(first, 'true')).exitCode, 0);
+      await first.dispose(); // the pool is empty: a batch is due
+      const next = await executor.start({ spec, workspace, env: {} }); // … and a job starts before its first guard
+      await turns(10);
+      assert.equal(groups.added.length, 3, 'no guard started while a job runs');
+      await next.dispose();
+      await untilStarted(groups, 6);
+      await turns(5);
+      assert.equal(groups.added.length, 6, 'the pool filled to its size once no job ran');
+    } finally {
+      executor.close();
+    }
+  });
+
+  it('gives a low pool one guard per job that ends while other jobs run, as before batches', async () => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 2, groupRecord: groups.record });
+    try {
+      await untilStarted(groups, 3);
+      await turns(5);
+      const busy = await executor.start({ spec, workspace, env: {} });
+      const ending = await executor.start({ spec, workspace, env: {} });
+      for (let i = 0; i < 2; i++) assert.equal((await runIn(ending, 'true')).exitCode, 0);
+      await ending.dispose(); // one parked, fewer than 2, and `busy` still runs
+      await untilStarted(groups, 4);
+      await turns(10);
+      assert.equal(groups.added.length, 4, 'one guard, not a batch');
+      await busy.dispose(); // two parked now: not low, nothing to start
+      await turns(10);
+      assert.equal(groups.added.length, 4);
     } finally {
       executor.close();
     }
