@@ -34,9 +34,9 @@ import type { ProcessGroupRecord } from './process-group-record.ts';
 import { killGroup, PARKED_GUARD_PRELUDE, parkedGuardArgs, parkedStdio, quietGuardPipe } from './process-guard.ts';
 
 /** Guards a drone keeps parked per slot, at most (a batch lasts about as many jobs per slot). */
-const GUARDS_PER_SLOT = 6;
+const GUARDS_PER_SLOT = 4;
 /** At most this many in a drone's pool, whatever its capacity (each is two processes). */
-const MAX_PARKED = 24;
+const MAX_PARKED = 16;
 
 /**
  * The pool of a drone with `capacity` slots: refilled once fewer than one guard per slot

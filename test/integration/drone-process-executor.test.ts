@@ -368,11 +368,11 @@ describe('ProcessExecutor: parked guards', () => {
   });
 
   it('sizes a drone\'s pool by its slots: batches of several jobs per slot, bounded in all', () => {
-    assert.deepEqual(parkedPoolFor(1), { spares: 6, refillSparesBelow: 1 });
-    assert.deepEqual(parkedPoolFor(2), { spares: 12, refillSparesBelow: 2 });
-    assert.deepEqual(parkedPoolFor(4), { spares: 24, refillSparesBelow: 4 });
-    assert.deepEqual(parkedPoolFor(16), { spares: 24, refillSparesBelow: 16 });
-    assert.deepEqual(parkedPoolFor(40), { spares: 41, refillSparesBelow: 40 }, 'always one more than the slots');
+    assert.deepEqual(parkedPoolFor(1), { spares: 4, refillSparesBelow: 1 });
+    assert.deepEqual(parkedPoolFor(2), { spares: 8, refillSparesBelow: 2 });
+    assert.deepEqual(parkedPoolFor(4), { spares: 16, refillSparesBelow: 4 });
+    assert.deepEqual(parkedPoolFor(8), { spares: 16, refillSparesBelow: 8 });
+    assert.deepEqual(parkedPoolFor(20), { spares: 21, refillSparesBelow: 20 }, 'always one more than the slots');
   });
 
   it('starts directly what a parked guard cannot take: a variable that is no shell name, a long command, a dead guard', async () => {
