@@ -6,5 +6,5 @@ import { measureStartMemory, memoryTable } from './start-memory.ts';
 
 const pgUrl = process.argv[2] ?? process.env.TEST_DATABASE_URL;
 const samples = [...(await measureStartMemory()), ...(pgUrl ? await measureStartMemory(pgUrl) : [])];
-console.log('resident memory (RSS) of `hive start`, MiB, per process and summed');
+console.log('resident memory (RSS) of `hive start`, MiB, per process and summed; and the sum of their PSS (a page shared by several counted once)');
 console.log(memoryTable(samples));

@@ -126,17 +126,23 @@ export async function measureStartMemory(adminUrl?: string): Promise<MemorySampl
 const ROLES = ['queen', 'git host', 'drone'];
 const mib = (kib: number) => (kib / 1024).toFixed(0);
 
-/** A table of the samples: RSS per process and the sum, in MiB. */
+/** A table of the samples: RSS per process and the sum, and the sum of their PSS, in MiB. */
 export function memoryTable(samples: MemorySample[]): string {
   const rows = samples.map((s) => {
     const rss = (role: string) => s.processes.filter((p) => p.role === role).reduce((a, p) => a + p.rssKiB, 0);
-    const others = s.processes.filter((p) => !ROLES.includes(p.role));
-    const otherText = others.length ? others.map((p) => `${p.role} ${mib(p.rssKiB)}`).join(', ') : '—';
+    // Others by program: the drone's parked guards are many `sh` of ~2 MiB each.
+    const others = new Map<string, { count: number; kib: number }>();
+    for (const p of s.processes.filter((p) => !ROLES.includes(p.role))) {
+      const other = others.get(p.role) ?? { count: 0, kib: 0 };
+      others.set(p.role, { count: other.count + 1, kib: other.kib + p.rssKiB });
+    }
+    const otherText = others.size ? [...others].map(([role, o]) => `${role}${o.count > 1 ? ` ×${o.count}` : ''} ${mib(o.kib)}`).join(', ') : '—';
     const sum = s.processes.reduce((a, p) => a + p.rssKiB, 0);
+    const pss = s.processes.reduce((a, p) => a + p.pssKiB, 0);
     const moment = s.buildMs === undefined ? s.moment : `${s.moment} (built in ${(s.buildMs / 1000).toFixed(1)} s)`;
-    return [s.database, moment, ...ROLES.map((r) => (rss(r) ? mib(rss(r)) : '—')), otherText, mib(sum)];
+    return [s.database, moment, ...ROLES.map((r) => (rss(r) ? mib(rss(r)) : '—')), otherText, mib(sum), pss ? mib(pss) : '—'];
   });
-  const header = ['database', '10 s idle after', ...ROLES, 'other', 'sum'];
+  const header = ['database', '10 s idle after', ...ROLES, 'other', 'sum', 'sum of PSS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
