@@ -10,8 +10,14 @@
  * bench/run.ts; alone: `node --import tsx bench/log-bench.ts [runs]`. To see where the
  * time goes: BENCH_CPU_PROF=<dir> writes a CPU profile of the drone (`--cpu-prof`)
  * and one of the queen in this process from each trigger to its result (the inspector's
- * profiler: neither the setup nor the check of the stored log is in it).
+ * profiler: neither the setup nor the check of the stored log is in it). BENCH_WINDOWS=<file>
+ * appends each run's trigger → result as two CLOCK_MONOTONIC nanosecond readings, to keep
+ * only those samples of a system-wide `perf record -k CLOCK_MONOTONIC -a` (every process
+ * and thread: queen, drone, command, kernel) — the check of the stored log between runs
+ * decompresses the whole log and is not part of a build.
  */
+const windowsFile = process.env.BENCH_WINDOWS;
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { startCpuProfile } from './cpu-profile.ts';
 import { performance } from 'node:perf_hooks';
@@ -71,12 +77,14 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
       for (let i = 0; i < runs; i++) {
         const profiler = profileDir ? await startCpuProfile() : undefined;
         const t0 = performance.now();
+        const window0 = process.hrtime.bigint();
         const queenCpu0 = process.cpuUsage();
         const faults0 = process.resourceUsage().minorPageFault;
         const drone0 = await processUsage(drone.process.pid!);
         const id = (await queen.api('POST', `/api/projects/${project.id}/jobs`, {})).body.id as string;
         const job = await queen.waitForJob(id, undefined, 600_000);
         const finishedAt = Date.now();
+        if (windowsFile) appendFileSync(windowsFile, `${window0} ${process.hrtime.bigint()}\n`);
         const secs = (performance.now() - t0) / 1000;
         const queenCpu = process.cpuUsage(queenCpu0);
         faults.push(process.resourceUsage().minorPageFault - faults0);

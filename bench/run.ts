@@ -161,7 +161,7 @@ if (part('5')) {
   const flag = process.argv.indexOf('--postgres');
   const postgresUrl = flag === -1 ? process.env.TEST_DATABASE_URL : process.argv[flag + 1];
   const samples = [...(await measureStartMemory()), ...(postgresUrl ? await measureStartMemory(postgresUrl) : [])];
-  console.log('resident memory (RSS) of `hive start`, MiB, per process and summed:');
+  console.log('resident memory (RSS) of `hive start`, MiB, per process and summed; and the sum of their PSS (a page shared by several counted once):');
   console.log(memoryTable(samples));
 }
 
