@@ -229,6 +229,14 @@ describe('ProcessExecutor: parked guards', () => {
   const turns = async (n: number) => {
     for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
   };
+  /** An executor whose pool of `spares` is full and whose first batch has ended. */
+  const filledPool = async (spares: number, refillSparesBelow: number) => {
+    const groups = groupLog();
+    const executor = new ProcessExecutor({ hostEnv, spares, refillSparesBelow, groupRecord: groups.record });
+    await untilStarted(groups, spares);
+    await turns(5); // the batch has ended (one taken while it is under way is replaced)
+    return { groups, executor };
+  };
   /** Until `n` guards have been started (10 s at most: a failure, not a hang). */
   const untilStarted = async (groups: { added: number[] }, n: number) => {
     const deadline = Date.now() + 10_000;
@@ -326,11 +334,8 @@ describe('ProcessExecutor: parked guards', () => {
   });
 
   it('holds a batch back while a job runs, and goes on with it once none does', async () => {
-    const groups = groupLog();
-    const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 1, groupRecord: groups.record });
+    const { groups, executor } = await filledPool(3, 1);
     try {
-      await untilStarted(groups, 3);
-      await turns(5);
       const first = await executor.start({ spec, workspace, env: {} });
       for (let i = 0; i < 3; i++) assert.equal((await runIn(first, 'true')).exitCode, 0);
       await first.dispose(); // the pool is empty: a batch is due
@@ -347,11 +352,8 @@ describe('ProcessExecutor: parked guards', () => {
   });
 
   it('gives a low pool one guard per job that ends while other jobs run, as before batches', async () => {
-    const groups = groupLog();
-    const executor = new ProcessExecutor({ hostEnv, spares: 3, refillSparesBelow: 2, groupRecord: groups.record });
+    const { groups, executor } = await filledPool(3, 2);
     try {
-      await untilStarted(groups, 3);
-      await turns(5);
       const busy = await executor.start({ spec, workspace, env: {} });
       const ending = await executor.start({ spec, workspace, env: {} });
       for (let i = 0; i < 2; i++) assert.equal((await runIn(ending, 'true')).exitCode, 0);
