@@ -15,16 +15,16 @@
  * when the drone dies — and the session that takes one owns it from then on.
  *
  * Guards are started in batches: only once fewer than `refillBelow` are ready, and then up
- * to `size`, one per turn of the event loop while no command runs (`commandStarted`,
- * `commandEnded`). A fork costs the drone far more after it than during it: it leaves
+ * to `size`, one per turn of the event loop while no job runs (`sessionStarted`,
+ * `sessionEnded`). A fork costs the drone far more after it than during it: it leaves
  * every page of the drone's memory shared with the child, so the first write to each page
  * afterwards is a page fault (~12 µs on the VMs measured), even once the child has
  * exec'd. A drone that started a guard after each job took 5–6k of them in the next job
  * of a 2M-line log (~60 ms of its ~180 ms); with batches, 0.3–2k in the jobs between
  * batches (bench/log-bench.ts). The fork itself holds the drone's thread 5–8 ms: a batch
- * waits while commands run, so that their output is not held up behind it; a drone that
- * is never idle starts its guards one at a time, as the commands need them (`refillOne`,
- * or a direct start). A parked guard costs ~0.3 MB (two small `sh` processes, their PSS).
+ * waits while jobs run, so that their work is not held up behind it; a drone that is never
+ * idle starts its guards one at a time, one per job that ends and one while a command with
+ * a successor runs if the pool is low (`refillOne`), or the command starts directly. A parked guard costs ~0.3 MB (two small `sh` processes, their PSS).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -95,8 +95,9 @@ export class ParkedGuards {
   }
 
   /**
-   * While a command runs that is followed by another: if the pool is low, one guard now (a
-   * start holds the drone's thread 5–8 ms), so that the next command finds it.
+   * If the pool is low, one guard now (a start holds the drone's thread 5–8 ms): while a
+   * command runs that is followed by another, so that the next command finds it, and after
+   * a job that ended while others run.
    */
   refillOne(): void {
     if (!this.#closed && this.#ready.length < this.#refillBelow) this.#startOne();
