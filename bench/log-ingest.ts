@@ -16,7 +16,6 @@
  * and thread: queen, drone, command, kernel) — the check of the stored log between runs
  * decompresses the whole log and is not part of a build.
  */
-const windowsFile = process.env.BENCH_WINDOWS;
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { startCpuProfile } from './cpu-profile.ts';
@@ -26,6 +25,8 @@ import { findJob } from '../server/db/jobs.ts';
 import { connectDrone } from '../test/helpers/drone-process.ts';
 import type { GitRepo } from '../test/helpers/git-repo.ts';
 import type { TestQueen } from '../test/helpers/queen.ts';
+
+const windowsFile = process.env.BENCH_WINDOWS;
 
 export const LOG_SHAPES = [
   { name: '50 MB log in 704k lines', command: `yes ${'x'.repeat(70)} | head -c 50000000`, bytes: 50_000_000, tail: `${'x'.repeat(70)}\n${'x'.repeat(25)}` },
