@@ -5,6 +5,10 @@
  * nothing else happened (V8's memory reducer gets to it some time later, or not at all).
  * After `minBytes` of work and then `quietMs` without any, one full collection hands it
  * back: ~100–150 ms of the main thread, once per burst, when nothing else is going on.
+ * "Without any" means less than `quietBytes` of work within `quietMs`: a queen that goes
+ * on with small builds after a large log (a trivial build's events are ~1–2 KB, one every
+ * second or so) had its collection put off by each of them, for as long as they kept
+ * coming — measured, 15 s of builds every 0.5 s after a 50 MB log and no collection.
  *
  * A process may also let its young generation grow for the burst (`young`): from
  * `young.fromBytes` of work on, growth is allowed; once the burst is quiet it is not, the
@@ -66,7 +70,7 @@ export interface YoungGenerationGrowth {
 export class BurstCollector {
   #bytes = 0;
   #timer?: NodeJS.Timeout;
-  /** When the last work was noted (Date.now()): the quiet period counts from there. */
+  /** When the last work that kept the burst going was noted (Date.now()): the quiet period counts from there. */
   #lastNote = 0;
   /** The young generation may grow (since the burst passed `young.fromBytes`). */
   #growing = false;
@@ -76,9 +80,15 @@ export class BurstCollector {
   /** Work since the last young collection asked for (`sweepEveryBytes`). */
   #unswept = 0;
 
+  /** Work noted since `#tallySince`, a window of at most `quietMs` (see `quietBytes`). */
+  #tally = 0;
+  #tallySince = 0;
+
   constructor(private readonly options: {
     minBytes: number;
     quietMs: number;
+    /** Less work than this within `quietMs` still counts as quiet (0, the default: any work keeps a burst going). */
+    quietBytes?: number;
     collect?: () => void;
     young?: YoungGenerationGrowth;
     /** A young collection after this much work (see above); none without it. */
@@ -96,7 +106,7 @@ export class BurstCollector {
         (this.options.sweep ?? collectYoungGarbage)();
       }
     }
-    this.#lastNote = Date.now();
+    this.#tallyBusy(bytes);
     const { young } = this.options;
     if (young && !this.#growing && this.#bytes >= young.fromBytes) {
       this.#growing = true;
@@ -111,6 +121,20 @@ export class BurstCollector {
     this.#triesLeft = undefined;
     if (this.#bytes < this.options.minBytes && !this.#growing) return;
     this.#wait(this.options.quietMs);
+  }
+
+  /** Counts `bytes` towards the window's work; the quiet period starts again once the window holds `quietBytes`. */
+  #tallyBusy(bytes: number): void {
+    const now = Date.now();
+    if (now - this.#tallySince >= this.options.quietMs) {
+      this.#tallySince = now;
+      this.#tally = 0;
+    }
+    this.#tally += bytes;
+    if (this.#tally < (this.options.quietBytes ?? 0)) return;
+    this.#lastNote = now;
+    this.#tallySince = now;
+    this.#tally = 0;
   }
 
   /** Waits out the quiet period; work noted meanwhile (still busy) starts it again from that moment. */

@@ -73,10 +73,13 @@ export class Drone extends EventEmitter<DroneEvents> {
    */
   readonly #teardowns = new Set<Promise<void>>();
   /**
-   * After 16 MB of job output and 2 s of none, the garbage of it is collected, and a young
-   * collection follows every 8 MB of output (burst-collector.ts says why).
+   * After 16 MB of job output and 2 s with less than 64 KiB of it (other jobs' few lines do
+   * not put it off), the garbage of it is collected, and a young collection follows every 8 MB
+   * of output (burst-collector.ts says why).
    */
-  readonly #collector = new BurstCollector({ minBytes: 16 * 1024 * 1024, quietMs: 2_000, sweepEveryBytes: 8 * 1024 * 1024 });
+  readonly #collector = new BurstCollector({
+    minBytes: 16 * 1024 * 1024, quietMs: 2_000, quietBytes: 64 * 1024, sweepEveryBytes: 8 * 1024 * 1024,
+  });
   #draining = false;
   #stopping: Promise<void> | undefined;
 

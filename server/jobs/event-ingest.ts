@@ -66,11 +66,13 @@ interface Stream {
 }
 
 /**
- * A log this large, then 2 s without events, and the queen collects its garbage (burst-collector.ts
- * says why); from 2 MiB on its young generation may grow meanwhile (young-generation.ts).
+ * A log this large, then 2 s with less than 64 KiB of events, and the queen collects its
+ * garbage (burst-collector.ts says why; the other builds' few events must not put it off); from 2 MiB on its young
+ * generation may grow meanwhile (young-generation.ts).
  */
 const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
 const COLLECT_WHEN_QUIET_MS = 2_000;
+const QUIET_BELOW_BYTES = 64 * 1024;
 
 /** Roughly what an event cost the queen: its output, and a little for the rest. */
 const eventBytes = (e: JobEvent) => 100 + ('data' in e ? e.data.length : 0);
@@ -98,7 +100,7 @@ const MAX_FRESH_ASSIGNMENTS = 10_000;
 
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
-  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS, young: youngGenerationGrowth });
+  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS, quietBytes: QUIET_BELOW_BYTES, young: youngGenerationGrowth });
   /**
    * Jobs this queen just assigned, by id: the lease and the stored seq (0) the claim set.
    * While the drone stays connected here, events under that lease can only be stored by

@@ -29,6 +29,52 @@ it('collects once when a burst of at least minBytes has been quiet for quietMs',
   collector.stop();
 });
 
+it('a trickle of less than quietBytes per quietMs does not put the collection off; more does', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  let collections = 0;
+  const collector = new BurstCollector({ minBytes: 100, quietMs: 40, quietBytes: 50, collect: () => collections++ });
+  collector.note(200); // the burst
+  // Another job's few bytes every 15 ms: 10 bytes a note, 30 within any 40 ms.
+  for (let i = 0; i < 3; i++) {
+    t.mock.timers.tick(13);
+    collector.note(10);
+  }
+  t.mock.timers.tick(1);
+  assert.equal(collections, 1, 'collected quietMs after the burst, though work went on');
+  for (let i = 0; i < 9; i++) {
+    t.mock.timers.tick(15);
+    collector.note(10);
+  }
+  t.mock.timers.tick(100);
+  assert.equal(collections, 1, 'a trickle under minBytes is not a burst');
+
+  collector.note(200); // a second burst, then work of quietBytes within quietMs
+  t.mock.timers.tick(20);
+  collector.note(30);
+  t.mock.timers.tick(10);
+  collector.note(30); // 60 bytes within 30 ms: busy, 30 ms after the burst
+  t.mock.timers.tick(39);
+  assert.equal(collections, 1, 'busy work starts the quiet period again');
+  t.mock.timers.tick(1);
+  assert.equal(collections, 2);
+  collector.stop();
+});
+
+it('without quietBytes any work starts the quiet period again', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  let collections = 0;
+  const collector = new BurstCollector({ minBytes: 100, quietMs: 40, collect: () => collections++ });
+  collector.note(200);
+  for (let i = 0; i < 6; i++) {
+    t.mock.timers.tick(30);
+    collector.note(1);
+  }
+  assert.equal(collections, 0);
+  t.mock.timers.tick(40);
+  assert.equal(collections, 1);
+  collector.stop();
+});
+
 it('runs a real full collection', async () => {
   let garbage: unknown[] | undefined = Array.from({ length: 1000 }, (_, i) => ({ i }));
   const ref = new WeakRef(garbage[0] as object);
