@@ -57,7 +57,7 @@ import { createGitRepo, type GitRepo } from '../test/helpers/git-repo.ts';
 import { ADMIN_TOKEN, startTestQueen, type TestQueen } from '../test/helpers/queen.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, postJson, triggerHiveJob } from './json-post.ts';
-import { LOG_SHAPES } from './log-ingest.ts';
+import { LOG_SHAPES, processUsage } from './log-ingest.ts';
 import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const exec = promisify(execFile);
@@ -345,6 +345,8 @@ interface BenchQueen {
 
 interface Hive {
   queen: BenchQueen;
+  /** The queen's process: this one, or the `hive queen` child (its CPU and page faults per large log). */
+  queenPid: number;
   drone: TestDrone;
   trivial: string;
   /** A project per large log (LogShape.key). */
@@ -409,7 +411,7 @@ async function startHiveProcess(repo: GitRepo, capacity: number): Promise<Hive> 
     });
     const drone = await startDrone(undefined, { name: 'bench-drone', capacity, port });
     await connected;
-    return { queen, drone, trivial, logs, startedAt, results };
+    return { queen, queenPid: child.process.pid!, drone, trivial, logs, startedAt, results };
   } catch (err) {
     await queen.stop();
     throw err;
@@ -437,7 +439,7 @@ async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive
     // Results from the queen's bus, read nowhere (job-results.ts says why).
     const results = new JobResults(queen.bus);
     const drone = await connectDrone(queen, { name: 'bench-drone', capacity });
-    return { queen, drone, trivial, logs, startedAt, results };
+    return { queen, queenPid: process.pid, drone, trivial, logs, startedAt, results };
   } catch (err) {
     await queen.stop();
     throw err;
@@ -549,7 +551,11 @@ try {
     const bbBig: number[] = [];
     for (let i = 0; i < BIG_RUNS; i++) {
       await untilQuiet();
+      const queen0 = await processUsage(hive.queenPid);
+      const drone0 = await processUsage(hive.drone.process.pid!);
       const h = await hiveBuild(hive, hive.logs.get(shape.key)!, 600_000);
+      const queen1 = await processUsage(hive.queenPid);
+      const drone1 = await processUsage(hive.drone.process.pid!);
       hiveBig.push(h.ms);
       const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const hiveChars = countPayload(await res.text(), shape.payloadLine);
@@ -563,7 +569,9 @@ try {
       const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
       const bbChars = countPayload(raw, shape.payloadLine);
       if (bbChars !== expected) throw new Error(`Buildbot stored ${bbChars} of ${expected} payload characters of the ${shape.label} (num_lines ${log.num_lines})`);
-      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; its stdio log: ${log.num_lines} lines)`);
+      // What a first large log after other work pays in fresh memory (README: Performance).
+      const usage = `queen ${(queen1.cpuSeconds - queen0.cpuSeconds).toFixed(2)} s CPU, ${((queen1.minorFaults - queen0.minorFaults) / 1000).toFixed(1)}k page faults; drone ${(drone1.cpuSeconds - drone0.cpuSeconds).toFixed(2)} s, ${((drone1.minorFaults - drone0.minorFaults) / 1000).toFixed(1)}k`;
+      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s; ${usage}), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; its stdio log: ${log.num_lines} lines)`);
     }
     const rates = (xs: number[]) => xs.map((x) => (shape.megabytes / (x / 1000)).toFixed(1)).join(', ');
     row(`${shape.label}: trigger → finished, log complete (each run; Hive ${rates(hiveBig)} MB/s, Buildbot ${rates(bbBig)} MB/s)`, hiveBig, bbBig);

@@ -107,7 +107,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
 }
 
 /** CPU seconds (user + system) a process has used and its minor page faults, from /proc (0 where there is none). */
-async function processUsage(pid: number): Promise<{ cpuSeconds: number; minorFaults: number }> {
+export async function processUsage(pid: number): Promise<{ cpuSeconds: number; minorFaults: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   if (fields.length <= 13) return { cpuSeconds: 0, minorFaults: 0 };
