@@ -47,6 +47,7 @@ chmodSync(join(dist, 'scripts/hive.js'), 0o755);
 // npm's `hive`: the launcher that starts node with the memory settings (hive-launcher.sh says why).
 cpSync(join(root, 'scripts/hive-launcher.sh'), join(dist, 'scripts/hive'));
 chmodSync(join(dist, 'scripts/hive'), 0o755);
+cpSync(join(root, 'scripts/malloc-settings.sh'), join(dist, 'scripts/malloc-settings.sh'));
 
 // The bundles, with the same esbuild settings a queen from the sources uses in memory.
 const { bundleClientScripts, BUNDLE_DIR } = await import(pathToFileURL(join(dist, 'server/routes/ui-bundle.js')).href);
