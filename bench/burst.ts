@@ -8,6 +8,8 @@
  * over the timed rounds;
  * `TEST_DATABASE_URL` for PostgreSQL). Prints figures, asserts nothing.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';

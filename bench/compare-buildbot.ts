@@ -39,6 +39,8 @@
  * followed on its own.
  * Every temp dir is under os.tmpdir(), on the same disk for both.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
 import { execFile } from 'node:child_process';

@@ -2,6 +2,8 @@
  * Only the container part of `npm run bench`: `node --import tsx bench/container.ts [runs]`
  * (PGlite; TEST_DATABASE_URL for PostgreSQL) — a container job against a bare `docker run`.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 import '../server/v8-tuning.ts';
 import { benchContainerJob, describeContainerBench, skipContainerBench } from './container-job.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';

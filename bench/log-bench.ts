@@ -5,6 +5,8 @@
  * BENCH_HIVE_DB: `disk` (default) runs PGlite in the queen's data dir, as `hive queen` and
  * `npm start` do; `memory` runs it in memory, as the tests do.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 import '../server/v8-tuning.ts';
 import { benchLogIngest, describeLogIngest } from './log-ingest.ts';
 import { createGitRepo } from '../test/helpers/git-repo.ts';

@@ -15,6 +15,8 @@
  * `npm run bench:log-reads`; on PostgreSQL: `TEST_DATABASE_URL=postgres://… npm run bench:log-reads`;
  * `BENCH_READS=gzip-bytes` (a comma-separated list) runs only those readers.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
 import { execFile } from 'node:child_process';

@@ -20,6 +20,8 @@
  * `npm run bench -- --parts=1,3` runs only those parts (1, 2, 3, 3b, 4, 4b, 5, 6).
  * The queen of 1–4 runs in this process, with the queen's V8 settings.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 import '../server/v8-tuning.ts';
 import { performance } from 'node:perf_hooks';
 import type { JobAssign } from '../common/protocol/index.ts';

@@ -11,6 +11,8 @@
  * and `bench/compare-buildbot.ts`'s). `DRONE_PROF=<dir>` writes the drone's CPU profile
  * there (`--cpu-prof`). Prints figures, asserts nothing.
  */
+// First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
+import './product-malloc.ts';
 // The queen in this process runs with the V8 settings of the installed queen (server/main.ts).
 import '../server/v8-tuning.ts';
 import { readFileSync } from 'node:fs';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { droneCommandArgs } from './built-hive.ts';
 import { DRONE_TOKEN, type TestQueen } from './queen.ts';
+import { mallocEnv } from './malloc-env.ts';
 
 export interface DroneOptions {
   name: string;
@@ -53,7 +54,7 @@ export async function startDrone(queen: TestQueen | undefined, opts: DroneOption
   if (opts.labels?.length) args.push('--labels', opts.labels.join(','));
   if (opts.speed !== undefined) args.push('--speed', String(opts.speed));
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HIVE_DRONE_TOKEN: opts.token ?? DRONE_TOKEN, ...opts.env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...mallocEnv(), HIVE_DRONE_TOKEN: opts.token ?? DRONE_TOKEN, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ADMIN_TOKEN, DRONE_TOKEN } from './queen.ts';
 import { seedEmbeddedDatabase } from './test-db.ts';
 import { hiveCommandArgs } from './built-hive.ts';
+import { mallocEnv } from './malloc-env.ts';
 
 
 export interface QueenProcessOptions {
@@ -50,6 +51,7 @@ export async function startQueenProcess(options: QueenProcessOptions): Promise<Q
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      ...mallocEnv(),
       HIVE_DATA_DIR: options.dataDir,
       HIVE_PORT: String(options.port),
       HIVE_HOST: '127.0.0.1',
