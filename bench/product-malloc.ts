@@ -12,7 +12,9 @@
  * was started.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isMallocSetting } from '../test/helpers/malloc-env.ts';
 
 const SETTINGS = fileURLToPath(new URL('../scripts/malloc-settings.sh', import.meta.url));
 
@@ -24,7 +26,7 @@ function productMallocEnv(): Record<string, string> {
     const at = line.indexOf('=');
     return [line.slice(0, at), line.slice(at + 1)];
   }));
-  return Object.fromEntries(Object.entries(after).filter(([name, value]) => /^(MALLOC_|GLIBC_TUNABLES$)/.test(name) && process.env[name] !== value));
+  return Object.fromEntries(Object.entries(after).filter(([name, value]) => isMallocSetting(name) && process.env[name] !== value));
 }
 
 if (process.env.BENCH_MALLOC !== 'as-is') {
@@ -33,7 +35,7 @@ if (process.env.BENCH_MALLOC !== 'as-is') {
     const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env: { ...process.env, ...missing }, stdio: 'inherit' });
     // Ctrl-C reaches both processes: the bench's own handler stops what it started; this one waits for it.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-    const code = await new Promise<number>((resolve) => child.once('exit', (status, signal) => resolve(status ?? (signal ? 128 + 15 : 1))));
+    const code = await new Promise<number>((resolve) => child.once('exit', (status, signal) => resolve(status ?? 128 + (signal ? constants.signals[signal] : 0))));
     process.exit(code);
   }
 }

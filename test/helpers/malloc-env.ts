@@ -5,5 +5,8 @@
  * (bench/product-malloc.ts) measures its drones as they run. Empty when none is set.
  */
 export function mallocEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(MALLOC_|GLIBC_TUNABLES$)/.test(e[0]) && e[1] !== undefined));
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => isMallocSetting(e[0]) && e[1] !== undefined));
 }
+
+/** Whether an environment variable is one glibc's malloc reads at a process's start. */
+export const isMallocSetting = (name: string): boolean => /^(MALLOC_|GLIBC_TUNABLES$)/.test(name);
