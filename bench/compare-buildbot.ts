@@ -448,6 +448,17 @@ async function startHiveInProcess(repo: GitRepo, capacity: number): Promise<Hive
   }
 }
 
+/** The queen's and the drone's CPU and page faults so far: what a large log costs each (README: Performance). */
+async function hiveUsage(hive: Hive) {
+  return { queen: await processUsage(hive.queenPid), drone: await processUsage(hive.drone.process.pid!) };
+}
+
+function describeUsage(before: Awaited<ReturnType<typeof hiveUsage>>, after: Awaited<ReturnType<typeof hiveUsage>>): string {
+  const cpu = (p: 'queen' | 'drone') => (after[p].cpuSeconds - before[p].cpuSeconds).toFixed(2);
+  const faults = (p: 'queen' | 'drone') => ((after[p].minorFaults - before[p].minorFaults) / 1000).toFixed(1);
+  return `queen ${cpu('queen')} s CPU, ${faults('queen')}k page faults; drone ${cpu('drone')} s, ${faults('drone')}k`;
+}
+
 async function hiveTrigger(hive: Hive, project: string): Promise<string> {
   // Not queen.api (fetch): json-post.ts says why.
   return triggerHiveJob(hive.queen.url, project);
@@ -553,11 +564,9 @@ try {
     const bbBig: number[] = [];
     for (let i = 0; i < BIG_RUNS; i++) {
       await untilQuiet();
-      const queen0 = await processUsage(hive.queenPid);
-      const drone0 = await processUsage(hive.drone.process.pid!);
+      const usage0 = await hiveUsage(hive);
       const h = await hiveBuild(hive, hive.logs.get(shape.key)!, 600_000);
-      const queen1 = await processUsage(hive.queenPid);
-      const drone1 = await processUsage(hive.drone.process.pid!);
+      const usage = describeUsage(usage0, await hiveUsage(hive));
       hiveBig.push(h.ms);
       const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const hiveChars = countPayload(await res.text(), shape.payloadLine);
@@ -571,8 +580,6 @@ try {
       const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
       const bbChars = countPayload(raw, shape.payloadLine);
       if (bbChars !== expected) throw new Error(`Buildbot stored ${bbChars} of ${expected} payload characters of the ${shape.label} (num_lines ${log.num_lines})`);
-      // What a first large log after other work pays in fresh memory (README: Performance).
-      const usage = `queen ${(queen1.cpuSeconds - queen0.cpuSeconds).toFixed(2)} s CPU, ${((queen1.minorFaults - queen0.minorFaults) / 1000).toFixed(1)}k page faults; drone ${(drone1.cpuSeconds - drone0.cpuSeconds).toFixed(2)} s, ${((drone1.minorFaults - drone0.minorFaults) / 1000).toFixed(1)}k`;
       console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s; ${usage}), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; its stdio log: ${log.num_lines} lines)`);
     }
     const rates = (xs: number[]) => xs.map((x) => (shape.megabytes / (x / 1000)).toFixed(1)).join(', ');
