@@ -11,6 +11,17 @@
 # heap, and 30–40 MiB above). Setting it keeps both at their small defaults.
 : "${MALLOC_TRIM_THRESHOLD_:=131072}"
 export MALLOC_TRIM_THRESHOLD_
+# MALLOC_MMAP_THRESHOLD_=1 MiB: setting the trim threshold (above) also fixes the size from
+# which glibc gives a block a mapping of its own at its default, 128 KiB, and every such
+# block is fresh memory, a page fault per 4 KiB touched. The queen's log compressor asks
+# for two such blocks per chunk (brotli's 512 KiB hash table, which it clears, and its
+# command buffer): 4–25k faults per 50 MB log, most of them on libuv's pool threads.
+# From the heap instead, a freed table is the next one: with this, a queen took 0.2–2k
+# faults per 50 MB log after its first and stored it at 145–171 MB/s median instead of
+# 132–148 (bench/log-bench.ts, alternately); `hive start` held as much after a 50 MB log
+# (bench/memory.ts). Larger blocks (a few per log) still get their own mappings.
+: "${MALLOC_MMAP_THRESHOLD_:=1048576}"
+export MALLOC_MMAP_THRESHOLD_
 # MALLOC_ARENA_MAX=2: glibc gives threads heaps of their own (arenas, up to 8 per core), and
 # libuv's pool threads compress and decompress log chunks in theirs; each arena keeps its
 # own freed memory. With two, a queen on the embedded database held 154–155 MiB after a

@@ -25,9 +25,10 @@ before(async () => {
   await copyFile(join(scripts, 'hive-launcher.sh'), join(pkg, 'hive'));
   await chmod(join(pkg, 'hive'), 0o755); // as scripts/build.mjs leaves it
   await copyFile(join(scripts, 'malloc-settings.sh'), join(pkg, 'malloc-settings.sh'));
-  await writeFile(join(pkg, 'hive.js'), `console.log(JSON.stringify({ argv: process.argv.slice(2), env: {
-    MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES,
-  } }));\n`);
+  // Every malloc setting it was started with, whatever its name (a new one is checked too).
+  await writeFile(join(pkg, 'hive.js'), `console.log(JSON.stringify({ argv: process.argv.slice(2), env: Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => /^(MALLOC_|GLIBC_TUNABLES$)/.test(name)).sort(([a], [b]) => a.localeCompare(b)),
+  ) }));\n`);
   await mkdir(join(dir, 'node_modules/.bin'));
   bin = join(dir, 'node_modules/.bin/hive');
   await symlink('../hive-ci/dist/scripts/hive', bin);
@@ -43,12 +44,14 @@ async function launch(env: Record<string, string>) {
 it('starts node with the malloc settings and the arguments it was given', async () => {
   const { argv, env } = await launch({});
   assert.deepEqual(argv, ['queen', '--flag']);
-  assert.deepEqual(env, { MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+  assert.deepEqual(env, {
+    GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_TRIM_THRESHOLD_: '131072',
+  });
 });
 
 it('keeps what the user set, and adds the huge pages to other tunables', async () => {
-  assert.deepEqual((await launch({ MALLOC_ARENA_MAX: '4', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).env, {
-    MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '4', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0',
+  assert.deepEqual((await launch({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).env, {
+    GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0', MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_TRIM_THRESHOLD_: '131072',
   });
   assert.equal((await launch({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' })).env.GLIBC_TUNABLES, 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1');
   assert.equal((await launch({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=2' })).env.GLIBC_TUNABLES, 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=2');
