@@ -15,11 +15,12 @@ export MALLOC_TRIM_THRESHOLD_
 # which glibc gives a block a mapping of its own at its default, 128 KiB, and every such
 # block is fresh memory, a page fault per 4 KiB touched. The queen's log compressor asks
 # for two such blocks per chunk (brotli's 512 KiB hash table, which it clears, and its
-# command buffer): 4–25k faults per 50 MB log, most of them on libuv's pool threads.
-# From the heap instead, a freed table is the next one: with this, a queen took 0.2–2k
-# faults per 50 MB log after its first and stored it at 145–171 MB/s median instead of
-# 132–148 (bench/log-bench.ts, alternately); `hive start` held as much after a 50 MB log
-# (bench/memory.ts). Larger blocks (a few per log) still get their own mappings.
+# command buffer): most of a queen's 0.5–25k faults per 50 MB log, on libuv's pool
+# threads. From the heap instead, a freed table is the next one's: with this, 0.1–2.9k
+# after the first such log, stored at 145–171 MB/s median instead of 132–148
+# (bench/log-bench.ts, alternately); `hive start` held about as much after a 50 MB log
+# (bench/memory.ts). Larger blocks (a few per log) still get their own mappings. An
+# empty value is replaced too: glibc would read it as 0, every block its own mapping.
 : "${MALLOC_MMAP_THRESHOLD_:=1048576}"
 export MALLOC_MMAP_THRESHOLD_
 # MALLOC_ARENA_MAX=2: glibc gives threads heaps of their own (arenas, up to 8 per core), and

@@ -53,6 +53,8 @@ it('keeps what the user set, and adds the huge pages to other tunables', async (
   assert.deepEqual((await launch({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' })).env, {
     GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0', MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '262144', MALLOC_TRIM_THRESHOLD_: '131072',
   });
+  // Empty is not a value: glibc would read a threshold of 0, every block a mapping of its own.
+  assert.equal((await launch({ MALLOC_MMAP_THRESHOLD_: '' })).env.MALLOC_MMAP_THRESHOLD_, '1048576');
   assert.equal((await launch({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' })).env.GLIBC_TUNABLES, 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=1');
   assert.equal((await launch({ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=2' })).env.GLIBC_TUNABLES, 'glibc.malloc.tcache_count=0:glibc.malloc.hugetlb=2');
 });
