@@ -62,6 +62,14 @@ const droneFaults = () => {
   return { own: Number(fields[7]), children: Number(fields[9]) };
 };
 let faults0 = { queen: 0, drone: droneFaults() };
+/** The drone process's own CPU so far (ms; its children's not: the build's commands). */
+const droneCpuMs = () => {
+  const stat = readFileSync(`/proc/${drone.process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+/** CPU from each trigger until its build passed: this process (the queen, and the bench's trigger) and the drone. */
+const cpu = { queen: 0, drone: 0 };
 
 for (let i = 0; i < WARM_UP + BUILDS; i++) {
   if (i === WARM_UP) faults0 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
@@ -72,9 +80,16 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   if (IDLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
   const wall0 = Date.now();
   const t0 = performance.now();
+  const queenCpu0 = process.cpuUsage();
+  const droneCpu0 = droneCpuMs();
   const id = await triggerHiveJob(queen.url, project.id);
   const job = await jobResults.wait(id);
   const ms = performance.now() - t0;
+  const queenCpu = process.cpuUsage(queenCpu0);
+  if (i >= WARM_UP) {
+    cpu.queen += (queenCpu.user + queenCpu.system) / 1000;
+    cpu.drone += droneCpuMs() - droneCpu0;
+  }
   queen.bus.off('job-status', onStatus);
   if (job.status !== 'passed') throw new Error(`build ${job.status}: ${job.message}`);
   if (i < WARM_UP) continue;
@@ -100,6 +115,8 @@ console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${W
 const faults1 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
 // A first touch of a page costs ~10 µs on the VMs measured (bench/README: page faults).
 console.log(`minor page faults per build: queen (and this bench) ${((faults1.queen - faults0.queen) / BUILDS).toFixed(0)}, drone ${((faults1.drone.own - faults0.drone.own) / BUILDS).toFixed(0)}, the drone's children ${((faults1.drone.children - faults0.drone.children) / BUILDS).toFixed(0)}`);
+// The drone's figure counts in 10 ms ticks of its clock: a mean over many builds.
+console.log(`CPU per build, trigger → passed (mean): queen (and this bench's trigger) ${(cpu.queen / BUILDS).toFixed(1)} ms, drone ${(cpu.drone / BUILDS).toFixed(1)} ms`);
 console.log('median ms after the trigger (clocks: Date.now(), 1 ms):');
 for (const [what, at] of [...steps.entries()].filter(([, xs]) => xs.length >= BUILDS / 2).sort((a, b) => median(a[1]) - median(b[1]))) {
   console.log(`  ${median(at).toFixed(0).padStart(5)}  ${what}${at.length < BUILDS ? ` (${at.length} builds)` : ''}`);
