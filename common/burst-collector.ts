@@ -17,6 +17,10 @@
  * after the burst) the collection is tried again every `young.retryMs` of quiet, a few
  * times at most.
  *
+ * A setting may also hold for the burst's duration (`during`): from its `fromBytes` of work
+ * on until the burst's collection is done — the old generation's room to grow between
+ * full collections (old-generation-growth.ts), which that collection sets for the next one.
+ *
  * A process whose work is mostly Buffers — the drone, passing a command's output on as the
  * bytes it read (drone/output-coalescer.ts) — also asks for a young collection every
  * `sweepEveryBytes` of work (`sweep`). A dead Buffer's memory, outside V8's heap, is freed
@@ -53,12 +57,17 @@ export function collectYoungGarbage(): void {
   exposedGc()({ type: 'minor' });
 }
 
-/** How a process lets its young generation grow during a burst (server/young-generation.ts for the queen). */
-export interface YoungGenerationGrowth {
-  /** Work this large lets the young generation grow. */
+/** A setting of the process that holds from `fromBytes` of a burst's work until the burst is quiet. */
+export interface BurstSetting {
+  /** Work this large puts it in place. */
   fromBytes: number;
   allow(): void;
+  /** Undoes it, once the collection that ends the burst is done. */
   restrict(): void;
+}
+
+/** How a process lets its young generation grow during a burst (server/young-generation.ts for the queen). */
+export interface YoungGenerationGrowth extends BurstSetting {
   /** Whether the young generation is still larger than the size it is kept at. */
   grown(): boolean;
   /** Quiet time between tries to collect it back to its size. */
@@ -74,6 +83,8 @@ export class BurstCollector {
   #lastNote = 0;
   /** The young generation may grow (since the burst passed `young.fromBytes`). */
   #growing = false;
+  /** `during` is in place (since the burst passed its `fromBytes`). */
+  #settingOn = false;
   /** Collections still to try while the young generation stays grown (undefined: none under way). */
   #triesLeft: number | undefined;
 
@@ -91,6 +102,8 @@ export class BurstCollector {
     quietBytes?: number;
     collect?: () => void;
     young?: YoungGenerationGrowth;
+    /** A setting for the burst's duration, undone after its collection (common/old-generation-growth.ts). */
+    during?: BurstSetting;
     /** A young collection after this much work (see above); none without it. */
     sweepEveryBytes?: number;
     sweep?: () => void;
@@ -107,10 +120,14 @@ export class BurstCollector {
       }
     }
     this.#tallyBusy(bytes);
-    const { young } = this.options;
+    const { young, during } = this.options;
     if (young && !this.#growing && this.#bytes >= young.fromBytes) {
       this.#growing = true;
       young.allow();
+    }
+    if (during && !this.#settingOn && this.#bytes >= during.fromBytes) {
+      this.#settingOn = true;
+      during.allow();
     }
     if (this.#timer) {
       // A burst during the tries to shrink the young generation: wait for this one's end.
@@ -119,7 +136,7 @@ export class BurstCollector {
       this.#timer = undefined;
     }
     this.#triesLeft = undefined;
-    if (this.#bytes < this.options.minBytes && !this.#growing) return;
+    if (this.#bytes < this.options.minBytes && !this.#growing && !this.#settingOn) return;
     this.#wait(this.options.quietMs);
   }
 
@@ -160,6 +177,11 @@ export class BurstCollector {
     const worth = this.#bytes >= this.options.minBytes || (young?.grown() ?? false);
     this.#bytes = 0;
     if (worth) (this.options.collect ?? collectGarbage)();
+    // After the collection: it is the one that sets how far the next burst may go.
+    if (this.#settingOn) {
+      this.#settingOn = false;
+      this.options.during!.restrict();
+    }
     if (this.#triesLeft === undefined) return;
     if (this.#triesLeft > 0 && young!.grown()) {
       this.#triesLeft--;
@@ -172,5 +194,9 @@ export class BurstCollector {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#settingOn) {
+      this.#settingOn = false;
+      this.options.during!.restrict();
+    }
   }
 }

@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BurstCollector } from '../common/burst-collector.ts';
+import { oldGenerationGrowth } from '../common/old-generation-growth.ts';
 import type { JobAssign, JobCancel, JobQueryInfo, JobSpec, QueenWelcome } from '../common/protocol/index.ts';
 import { RepoCache } from './checkout.ts';
 import type { DroneConfig } from './config.ts';
@@ -75,10 +76,11 @@ export class Drone extends EventEmitter<DroneEvents> {
   /**
    * After 16 MB of job output and 2 s with less than 64 KiB of it (other jobs' few lines do
    * not put it off), the garbage of it is collected, and a young collection follows every 8 MB
-   * of output (burst-collector.ts says why).
+   * of output (burst-collector.ts says why); from 2 MiB of it on, the old generation may
+   * triple between full collections (old-generation-growth.ts).
    */
   readonly #collector = new BurstCollector({
-    minBytes: 16 * 1024 * 1024, quietMs: 2_000, quietBytes: 64 * 1024, sweepEveryBytes: 8 * 1024 * 1024,
+    minBytes: 16 * 1024 * 1024, quietMs: 2_000, quietBytes: 64 * 1024, sweepEveryBytes: 8 * 1024 * 1024, during: oldGenerationGrowth,
   });
   #draining = false;
   #stopping: Promise<void> | undefined;

@@ -25,6 +25,7 @@ import type { JobLifecycle } from './job-lifecycle.ts';
 import type { LiveBus } from './live-bus.ts';
 import { isFinal } from './job-transitions.ts';
 import { youngGenerationGrowth } from '../young-generation.ts';
+import { oldGenerationGrowth } from '../../common/old-generation-growth.ts';
 import { takesLateEvents } from './late-result.ts';
 
 export interface IngestDeps {
@@ -68,7 +69,8 @@ interface Stream {
 /**
  * A log this large, then 2 s with less than 64 KiB of events, and the queen collects its
  * garbage (burst-collector.ts says why; the other builds' few events must not put it off); from 2 MiB on its young
- * generation may grow meanwhile (young-generation.ts).
+ * generation may grow meanwhile (young-generation.ts), and its old generation triple
+ * between full collections (old-generation-growth.ts).
  */
 const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
 const COLLECT_WHEN_QUIET_MS = 2_000;
@@ -100,7 +102,7 @@ const MAX_FRESH_ASSIGNMENTS = 10_000;
 
 export class EventIngest {
   readonly #streams = new Map<string, Stream>();
-  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS, quietBytes: QUIET_BELOW_BYTES, young: youngGenerationGrowth });
+  readonly #collector = new BurstCollector({ minBytes: COLLECT_AFTER_BYTES, quietMs: COLLECT_WHEN_QUIET_MS, quietBytes: QUIET_BELOW_BYTES, young: youngGenerationGrowth, during: oldGenerationGrowth });
   /**
    * Jobs this queen just assigned, by id: the lease and the stored seq (0) the claim set.
    * While the drone stays connected here, events under that lease can only be stored by

@@ -191,3 +191,35 @@ it('runs a real young collection', async () => {
   collectYoungGarbage();
   await minor.finally(() => { observer!.disconnect(); clearTimeout(deadline); });
 });
+
+it('a setting for the burst holds from its fromBytes until after the collection that ends it', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const calls: string[] = [];
+  const collector = new BurstCollector({
+    minBytes: 100,
+    quietMs: 40,
+    collect: () => calls.push('collect'),
+    during: { fromBytes: 30, allow: () => calls.push('allow'), restrict: () => calls.push('restrict') },
+  });
+  collector.note(20);
+  assert.deepEqual(calls, [], 'not below fromBytes');
+  collector.note(20);
+  collector.note(100);
+  assert.deepEqual(calls, ['allow'], 'once, when the burst reached fromBytes');
+  t.mock.timers.tick(40);
+  assert.deepEqual(calls, ['allow', 'collect', 'restrict'], 'undone after the collection, which it shapes');
+
+  // A burst that reached fromBytes but not minBytes: undone once quiet, with no collection.
+  collector.note(50);
+  t.mock.timers.tick(39);
+  assert.deepEqual(calls.slice(3), ['allow']);
+  t.mock.timers.tick(1);
+  assert.deepEqual(calls.slice(3), ['allow', 'restrict']);
+
+  // Stopped during a burst: the setting is undone (it is the process's, not the collector's).
+  collector.note(50);
+  collector.stop();
+  assert.deepEqual(calls.slice(5), ['allow', 'restrict']);
+  t.mock.timers.tick(100);
+  assert.deepEqual(calls.slice(5), ['allow', 'restrict'], 'and nothing follows');
+});
