@@ -14,7 +14,10 @@
  * appends each run's trigger → result as two CLOCK_MONOTONIC nanosecond readings, to keep
  * only those samples of a system-wide `perf record -k CLOCK_MONOTONIC -a` (every process
  * and thread: queen, drone, command, kernel) — the check of the stored log between runs
- * decompresses the whole log and is not part of a build.
+ * decompresses the whole log and is not part of a build. BENCH_PAUSE_MS=<ms> waits that
+ * long after each run's check before the next trigger, as builds come with time between
+ * them: from 2 s on, queen and drone make the collection that ends a burst
+ * (common/burst-collector.ts) in between, which back-to-back runs never see.
  */
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -27,6 +30,7 @@ import type { GitRepo } from '../test/helpers/git-repo.ts';
 import type { TestQueen } from '../test/helpers/queen.ts';
 
 const windowsFile = process.env.BENCH_WINDOWS;
+const pauseMs = Number(process.env.BENCH_PAUSE_MS ?? 0);
 
 export const LOG_SHAPES = [
   { name: '50 MB log in 704k lines', command: `yes ${'x'.repeat(70)} | head -c 50000000`, bytes: 50_000_000, tail: `${'x'.repeat(70)}\n${'x'.repeat(25)}` },
@@ -95,6 +99,7 @@ export async function benchLogIngest(queen: TestQueen, repo: GitRepo, runs = 2, 
         droneFaults.push(drone1.minorFaults - drone0.minorFaults);
         if (job.status !== 'passed') throw new Error(`log bench job ${job.status}: ${job.message}`);
         const done = await checkStored(queen, id, shape.bytes, shape.tail);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         rates.push(shape.bytes / 1e6 / secs);
         phases.push({ commandMs: done.durationMs, tailMs: finishedAt - done.at });
       }
