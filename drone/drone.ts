@@ -211,6 +211,9 @@ export class Drone extends EventEmitter<DroneEvents> {
 
     this.outbox.open(jobId, lease);
     this.connection.send({ type: 'job:accepted', jobId, lease });
+    // Started with the acceptance, before the runner's set-up (its logger, masker, plans):
+    // the queen stores it, and the build shows as running, while the drone sets up.
+    this.outbox.push(jobId, { type: 'job:started' });
     const log = this.#log.child({ jobId, lease });
     const controller = new AbortController();
     let tornDown: Promise<void> | undefined;
@@ -225,6 +228,7 @@ export class Drone extends EventEmitter<DroneEvents> {
       // A command whose output outruns the queen waits rather than spilling — this job's,
       // when it is among those that filled the outbox (event-outbox.ts).
       outputFlow: this.outbox.flowOf(jobId),
+      startedEmitted: true,
       executor: typeof this.#options.executor === 'function' ? this.#options.executor(spec) : this.#options.executor,
       workspaces: this.#repos,
       keepWorkspaces: this.#config.keepWorkspaces,

@@ -84,6 +84,11 @@ export interface RunJobOptions {
   deferTeardown?: (teardown: Promise<void>) => void;
   /** When the commands' output should wait (the drone's outbox is congested); see CommandIo.flow. */
   outputFlow?: OutputFlow;
+  /**
+   * The caller emitted `job:started` already, with its acceptance of the job and before
+   * the runner's own set-up (drone.ts says why): the run begins with what follows it.
+   */
+  startedEmitted?: boolean;
 }
 
 const MAIN_PHASES = PHASES.filter((p) => p !== 'cleanup');
@@ -138,7 +143,7 @@ class JobRun {
 
   async run(): Promise<JobOutcome> {
     const { spec, signal } = this.#options;
-    this.#emit({ type: 'job:started' });
+    if (!this.#options.startedEmitted) this.#emit({ type: 'job:started' });
     const onStop = () => this.#stop(toStopReason(signal.reason));
     signal.addEventListener('abort', onStop, { once: true });
     if (signal.aborted) onStop();

@@ -218,6 +218,10 @@ describe('drone ⇄ queen link', () => {
       assert.deepEqual(all.map((e) => e.seq), Array.from({ length: done.seq }, (_, i) => i + 1));
       const stdout = all.flatMap((e) => (e.type === 'job:cmd:stdout' ? [e.data] : [])).join('');
       assert.equal(stdout, 'one\ntwo\n');
+      // Started once, first, right behind the acceptance (the drone sends it before its runner's set-up).
+      assert.deepEqual(all.filter((e) => e.type === 'job:started').map((e) => e.seq), [1]);
+      const firstLinkTypes = link.messages.filter((m) => 'jobId' in m && m.jobId === job.jobId).map((m) => m.type);
+      assert.deepEqual(firstLinkTypes.slice(0, 2), ['job:accepted', 'job:started']);
 
       // Query-info returns what is still held; the ack of job:done frees it all.
       link2.send({ type: 'job:query-info', jobId: job.jobId });
