@@ -23,7 +23,7 @@
  * BENCH_KEEP_BUILDBOT=1 keeps Buildbot's dirs (twistd.log, state.sqlite) for a look afterwards;
  * BENCH_QUIET=0 starts each build right after the other system's (see `untilQuiet`);
  * BENCH_BIG_WARMUP=0 measures the large logs without a warm-up build of each (see BIG_WARMUP);
- * BENCH_LOGS: which large logs (`20mb,50mb,2m`, the default, or a part of that list).
+ * BENCH_LOGS: which large logs (`20mb,50mb,2m`, the default, a part of that list, or `none`).
  *
  * Buildbot: master and workers are started with `buildbot start` / `buildbot-worker start`
  * in a temp dir and stopped at the end, also on failure or Ctrl-C. Builds are triggered by
@@ -91,7 +91,8 @@ const ALL_LOG_SHAPES: LogShape[] = [
   { key: '50mb', label: YES_50MB.name, command: YES_50MB.command, payloadLine: /^x+$/, megabytes: YES_50MB.bytes / 1e6 },
   { key: '2m', label: SEQ_2M.name, command: SEQ_2M.command, payloadLine: /^\d+$/, megabytes: SEQ_2M.bytes / 1e6 },
 ];
-const wantedLogs = (process.env.BENCH_LOGS ?? '20mb,50mb,2m').split(',');
+// `none`: no large log (the trivial builds, started and the burst only).
+const wantedLogs = process.env.BENCH_LOGS === 'none' ? [] : (process.env.BENCH_LOGS ?? '20mb,50mb,2m').split(',');
 const unknownLog = wantedLogs.find((k) => !ALL_LOG_SHAPES.some((s) => s.key === k));
 if (unknownLog) throw new Error(`BENCH_LOGS: ${unknownLog} is not one of 20mb, 50mb, 2m`);
 const LOG_SHAPES_RUN = ALL_LOG_SHAPES.filter((s) => wantedLogs.includes(s.key));

@@ -25,6 +25,7 @@ import { startTestQueen } from '../test/helpers/queen.ts';
 import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, triggerHiveJob } from './json-post.ts';
+import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const BUILDS = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 20);
 const NEW_COMMITS = process.argv.includes('--new-commits');
@@ -36,7 +37,8 @@ const idleArg = process.argv.indexOf('--idle');
 const IDLE_MS = idleArg >= 0 ? Number(process.argv[idleArg + 1]) : 0;
 const WARM_UP = 3;
 
-const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' });
+// BENCH_HIVE_DB=disk: PGlite in a data dir, as `hive start` and compare-buildbot.ts run it (default: in memory).
+const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? await pgliteOnDisk('hive-bench-trivial-') : undefined);
 const repo = await createGitRepo({ files: { README: 'trivial\n' } });
 const project = (await queen.api('POST', '/api/projects', {
   name: 'trivial', repoUrl: repo.url, config: { phases: { test: Array.from({ length: COMMANDS }, () => 'true') } },
@@ -111,7 +113,7 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`database: ${testDatabaseKind()}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
+console.log(`database: ${testDatabaseKind()}${process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? ' (on disk)' : ''}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
 const faults1 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
 // A first touch of a page costs ~10 µs on the VMs measured (bench/README: page faults).
 console.log(`minor page faults per build: queen (and this bench) ${((faults1.queen - faults0.queen) / BUILDS).toFixed(0)}, drone ${((faults1.drone.own - faults0.drone.own) / BUILDS).toFixed(0)}, the drone's children ${((faults1.drone.children - faults0.drone.children) / BUILDS).toFixed(0)}`);
