@@ -4,7 +4,7 @@
  * bench/json-post.ts, whose comment says why not `fetch`) and
  * awaited one after another; for each build a timeline of the queen's status changes and
  * the drone's events (their own `at`), and then the median of each step over the builds.
- * `node --import tsx bench/trivial-build.ts [builds] [--new-commits] [--commands N] [--idle MS]` (PGlite;
+ * `node --import tsx bench/trivial-build.ts [builds] [--new-commits] [--commands N] [--idle MS] [--fresh]` (PGlite;
  * `TEST_DATABASE_URL` for PostgreSQL). With `--new-commits` each build is of a commit made
  * just before its trigger (not timed) — as a push's build is: the queen's mirror and the
  * drone's cache both fetch it — instead of the same commit every time (a re-run's case,
@@ -35,13 +35,15 @@ const COMMANDS = commandsArg >= 0 ? Number(process.argv[commandsArg + 1]) : 1;
 /** `--idle MS`: the pause between a build's end and the next trigger (builds seldom come back to back). */
 const idleArg = process.argv.indexOf('--idle');
 const IDLE_MS = idleArg >= 0 ? Number(process.argv[idleArg + 1]) : 0;
+/** `--fresh`: the project's workspace is `fresh` (a new work tree per build) instead of the default, incremental. */
+const FRESH = process.argv.includes('--fresh');
 const WARM_UP = 3;
 
 // BENCH_HIVE_DB=disk: PGlite in a data dir, as `hive start` and compare-buildbot.ts run it (default: in memory).
 const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? await pgliteOnDisk('hive-bench-trivial-') : undefined);
 const repo = await createGitRepo({ files: { README: 'trivial\n' } });
 const project = (await queen.api('POST', '/api/projects', {
-  name: 'trivial', repoUrl: repo.url, config: { phases: { test: Array.from({ length: COMMANDS }, () => 'true') } },
+  name: 'trivial', repoUrl: repo.url, ...(FRESH && { workspace: 'fresh' }), config: { phases: { test: Array.from({ length: COMMANDS }, () => 'true') } },
 })).body;
 const drone = await connectDrone(queen, { name: 'trivial-drone', capacity: 1, nodeArgs: process.env.DRONE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.DRONE_PROF] : [] });
 
@@ -113,9 +115,9 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`database: ${testDatabaseKind()}${process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? ' (on disk)' : ''}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
+console.log(`database: ${testDatabaseKind()}${process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? ' (on disk)' : ''}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}${FRESH ? ', fresh workspaces' : ''}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
 const faults1 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
-// A first touch of a page costs ~10 µs on the VMs measured (bench/README: page faults).
+// A first touch of a page costs ~10 µs on the VMs measured (docs/PERFORMANCE.md, Storing large logs: "2026-12-03, night").
 console.log(`minor page faults per build: queen (and this bench) ${((faults1.queen - faults0.queen) / BUILDS).toFixed(0)}, drone ${((faults1.drone.own - faults0.drone.own) / BUILDS).toFixed(0)}, the drone's children ${((faults1.drone.children - faults0.drone.children) / BUILDS).toFixed(0)}`);
 // The drone's figure counts in 10 ms ticks of its clock: a mean over many builds.
 console.log(`CPU per build, trigger → passed (mean): queen (and this bench's trigger) ${(cpu.queen / BUILDS).toFixed(1)} ms, drone ${(cpu.drone / BUILDS).toFixed(1)} ms`);

@@ -52,8 +52,43 @@ describe('RepoCache.checkout', () => {
     assert.equal(remote, repo.url);
     // A local clone, not one borrowing objects through alternates.
     await assert.rejects(stat(join(result.workspace, '.git/objects/info/alternates')));
+    // As `git clone` of the cache leaves it (the .git is made by hand where the cache
+    // allows): nothing changed, the same refs, every object there.
+    const gitIn = async (dir: string, ...args: string[]) => (await exec('git', args, { cwd: dir })).stdout;
+    assert.equal(await gitIn(result.workspace, 'status', '--porcelain'), '');
+    const cloned = join(dataDir, 'clone-for-comparison');
+    await exec('git', ['clone', '--quiet', '--no-checkout', cache.cachePath(repo.url), cloned]);
+    const refsOf = async (dir: string) => (await gitIn(dir, 'for-each-ref', '--format=%(refname) %(objectname) %(symref)')).trim();
+    assert.equal(await refsOf(result.workspace), await refsOf(cloned));
+    assert.match(await refsOf(result.workspace), /^refs\/remotes\/origin\/main /m);
+    await gitIn(result.workspace, 'fsck', '--no-progress', '--connectivity-only');
+    await assert.rejects(stat(join(result.workspace, '.git', 'description')), 'made by hand, not from git\'s template');
+    await rm(cloned, { recursive: true, force: true });
     await cache.removeWorkspace('job-branch');
     await assert.rejects(stat(result.workspace));
+  });
+
+  it('clones the cache when its layout is not one whose .git it makes by hand', async () => {
+    const other = await createGitRepo({ files: { 'other.txt': 'other\n' } });
+    const otherCache = new RepoCache({ dataDir: await mkdtemp(join(os.tmpdir(), 'hive-drone-checkout-ext-')), hostEnv: pickHostEnv(process.env) });
+    try {
+      const checkout = { repoUrl: other.url, sha: other.initialSha, branch: 'main' };
+      await otherCache.checkout({ jobId: 'job-ext-1', checkout });
+      await otherCache.removeWorkspace('job-ext-1');
+      // A repository extension (build-git-dir.ts handles none): git's own clone then.
+      const cacheDir = otherCache.cachePath(other.url);
+      await exec('git', ['config', 'core.repositoryformatversion', '1'], { cwd: cacheDir });
+      await exec('git', ['config', 'extensions.noop', 'true'], { cwd: cacheDir });
+      const result = await otherCache.checkout({ jobId: 'job-ext-2', checkout });
+      assert.equal(await headOf(result.workspace), other.initialSha);
+      assert.equal(await readFile(join(result.workspace, 'other.txt'), 'utf8'), 'other\n');
+      // Cloned by git, which fills the .git from its template (the one made by hand has no description).
+      await stat(join(result.workspace, '.git', 'description'));
+      assert.equal((await exec('git', ['remote', 'get-url', 'origin'], { cwd: result.workspace })).stdout.trim(), other.url);
+      await otherCache.removeWorkspace('job-ext-2');
+    } finally {
+      await other.cleanup();
+    }
   });
 
   it('checks out an exact older sha of a branch', async () => {
