@@ -141,7 +141,7 @@ async function checkStored(queen: TestQueen, jobId: string, bytes: number, end: 
 
 /**
  * A queen's first build of a large log costs about twice the CPU of its fifth (memory
- * touched for the first time, code not yet optimized; README: Storing large logs): with
+ * touched for the first time, code not yet optimized; docs/PERFORMANCE.md: Storing large logs): with
  * three runs or more, the median of the runs after the first is printed apart.
  */
 function laterRuns(rates: number[]): string {

@@ -6,7 +6,7 @@
  * parses, analyses and plans the text every time. Hive's hot statements — a job's insert,
  * its resolution, its event batches: CTEs over several tables, 0.5–1.6 KB of SQL — cost
  * 0.5–1.7 ms of the queen's thread each that way, measured one by one where they changed
- * nothing, and 0.1–0.27 ms as named statements (README: Statements per job). The
+ * nothing, and 0.1–0.27 ms as named statements (docs/PERFORMANCE.md: Statements per job). The
  * embedded database runs in the queen's thread, so that time is taken from everything
  * else the queen does.
  *
