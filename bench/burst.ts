@@ -1,6 +1,6 @@
 /**
  * Builds at once (issue #13's throughput figure): a project whose one command is `true`,
- * one real drone process of capacity 2 (process executor, incremental workspaces),
+ * one real drone process of capacity 2 (process executor, incremental workspaces; `--fresh`: fresh ones),
  * `[builds]` triggers sent at once (bench/json-post.ts), all awaited; `[rounds]` rounds after one warm-up round.
  * Prints each round's trigger → all passed and the builds per second, and the queen's and
  * the drone's CPU per build. `node --import tsx bench/burst.ts [builds] [rounds]` (PGlite;
@@ -25,12 +25,13 @@ import { pgliteOnDisk } from './pglite-on-disk.ts';
 
 const [BUILDS = 20, ROUNDS = 5] = process.argv.slice(2).filter((a) => /^\d+$/.test(a)).map(Number);
 const CAPACITY = 2;
+const FRESH = process.argv.includes('--fresh');
 
 // Hive's own default, PGlite on disk in the queen's data dir (the test helper's is in memory).
 const queen = await startTestQueen({ HIVE_LOG_LEVEL: 'silent' }, process.env.TEST_DATABASE_URL ? undefined : await pgliteOnDisk('hive-bench-burst-'));
 const repo = await createGitRepo({ files: { README: 'burst\n' } });
 const project = (await queen.api('POST', '/api/projects', {
-  name: 'burst', repoUrl: repo.url, config: { phases: { test: ['true'] } },
+  name: 'burst', repoUrl: repo.url, ...(FRESH && { workspace: 'fresh' }), config: { phases: { test: ['true'] } },
 })).body;
 // Results from the queen's bus, read nowhere (job-results.ts says why).
 const jobResults = new JobResults(queen.bus);
