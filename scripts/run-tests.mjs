@@ -110,7 +110,10 @@ async function askForReport(pid, file) {
     const handles = (report.libuv ?? []).filter((h) => h.is_active && h.is_referenced !== false && h.type !== 'loop')
       .map((h) => `  ${h.type}${h.remoteEndpoint ? ` to ${h.remoteEndpoint.host}:${h.remoteEndpoint.port}` : ''}${h.localEndpoint ? ` from :${h.localEndpoint.port}` : ''}${h.timeout != null ? ` (timer ${h.timeout} ms)` : ''}${h.pid ? ` (pid ${h.pid})` : ''}`);
     const stack = (report.javascriptStack?.stack ?? []).slice(0, 12).map((l) => `  ${l.trim()}`);
-    return `\n# what kept the hung process alive (node's diagnostic report):\n# active handles:\n${handles.join('\n') || '  (none)'}\n# JavaScript stack:\n  ${report.javascriptStack?.message ?? ''}\n${stack.join('\n')}\n`;
+    // A child process that keeps it alive: what it is and does (it is killed with the file's group, or outlives it).
+    const children = (report.libuv ?? []).filter((h) => h.is_active && h.type === 'process' && h.pid).flatMap((h) => processTree(h.pid));
+    const childLines = children.length ? `# its child processes and theirs (pid, parent, state, elapsed, command):\n${children.map((c) => `  ${c}`).join('\n')}\n` : '';
+    return `\n# what kept the hung process alive (node's diagnostic report):\n# active handles:\n${handles.join('\n') || '  (none)'}\n${childLines}# JavaScript stack:\n  ${report.javascriptStack?.message ?? ''}\n${stack.join('\n')}\n`;
   } catch (err) {
     return `\n# no diagnostic report from the hung process (${err.message})\n`;
   }
@@ -121,6 +124,25 @@ function killGroup(pgid) {
 }
 
 /** `pid command` of every process still in the process group. */
+/** A process and its descendants as `ps` shows them: pid, parent, state, elapsed time, command. */
+function processTree(pid) {
+  try {
+    const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,etime=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(.*)$/))
+      .filter(Boolean)
+      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), text: `${m[1]} ${m[2]} ${m[3]} ${m[4]} ${m[5].slice(0, 200)}` }));
+    const tree = new Set([pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const r of rows) if (!tree.has(r.pid) && tree.has(r.ppid)) { tree.add(r.pid); grew = true; }
+    }
+    return rows.filter((r) => tree.has(r.pid)).map((r) => r.text);
+  } catch {
+    return [];
+  }
+}
+
 function groupMembers(pgid) {
   try {
     return execFileSync('ps', ['-e', '-o', 'pgid=,pid=,args='], { encoding: 'utf8' })
