@@ -123,7 +123,6 @@ function killGroup(pgid) {
   try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ }
 }
 
-/** `pid command` of every process still in the process group. */
 /** A process and its descendants as `ps` shows them: pid, parent, state, elapsed time, command. */
 function processTree(pid) {
   try {
@@ -143,6 +142,7 @@ function processTree(pid) {
   }
 }
 
+/** `pid command` of every process still in the process group. */
 function groupMembers(pgid) {
   try {
     return execFileSync('ps', ['-e', '-o', 'pgid=,pid=,args='], { encoding: 'utf8' })
