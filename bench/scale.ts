@@ -104,7 +104,6 @@ if (parts.has('watchers')) {
   let seq = 0;
   const event = (type: string, extra: Record<string, unknown> = {}) =>
     streamer.send({ type, jobId: job.id, lease: a.lease, seq: ++seq, at: Date.now(), ...extra });
-  streamer.send({ type: 'job:accepted', jobId: job.id, lease: a.lease });
   event('job:started');
   event('job:cmd:start', { cmd: 0, phase: 'test', command: 'watched' });
   for (let i = 0; i < 20; i++) event('job:cmd:stdout', { cmd: 0, data: `history ${i}\n` });
@@ -169,8 +168,7 @@ if (parts.has('backlog')) {
   let last = 0;
   const drones = await connectSimDrones('backlog', BACKLOG, {
     port: queen.port, capacity: 0,
-    onAssign: (d, a) => {
-      d.send({ type: 'job:accepted', jobId: a.spec.jobId, lease: a.lease });
+    onAssign: () => {
       last = now();
       if (++assigns === BACKLOG) allAssigned();
     },

@@ -2,9 +2,10 @@
  * The drone: takes jobs from the queen up to its capacity, runs them concurrently, and
  * streams their events back through the outbox, across reconnects.
  *
- * - `job:assign`: accepted (`job:accepted`) when a slot is free and the drone has the
- *   labels and plugins the job requires, else `job:rejected` with the reason. A repeated
- *   assign of a job the drone already runs under the same lease is accepted again.
+ * - `job:assign`: taken when a slot is free and the drone has the labels and plugins the
+ *   job requires — its first event, `job:started` (seq 1), says so — else `job:rejected`
+ *   with the reason. A repeated assign of a job the drone already runs under the same
+ *   lease is answered `job:accepted` (its started went out with the first).
  * - `job:cancel` with the job's current lease stops it (status `cancelled`).
  * - `queen:welcome` after a reconnect: jobs the queen abandons are stopped and their
  *   events dropped; the others replay from the last acknowledged seq.
@@ -210,9 +211,11 @@ export class Drone extends EventEmitter<DroneEvents> {
     if (missingPlugins.length) return reject(`missing plugins: ${missingPlugins.join(', ')}`);
 
     this.outbox.open(jobId, lease);
-    this.connection.send({ type: 'job:accepted', jobId, lease });
-    // Started with the acceptance, before the runner's set-up (its logger, masker, plans):
-    // the queen stores it, and the build shows as running, while the drone sets up.
+    // `job:started` is the acceptance, sent before the runner's set-up (its logger, masker,
+    // plans): the queen stores it, and the build shows as running, while the drone sets up.
+    // No `job:accepted` before it: the queen reads nothing from one, and on a machine where
+    // the two processes share a core its frame woke the queen for nothing and delayed the
+    // started behind it (trigger → started ~2 ms p50 sooner without, docs/PERFORMANCE.md).
     this.outbox.push(jobId, { type: 'job:started' });
     const log = this.#log.child({ jobId, lease });
     const controller = new AbortController();

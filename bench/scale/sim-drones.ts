@@ -1,6 +1,6 @@
 /**
  * Simulated drones for the scale bench: real WebSockets speaking the drone protocol
- * (`drone:hello`, `job:accepted`, job events, and the link's upkeep as a real drone does
+ * (`drone:hello`, job events — the first, `job:started`, taking the assignment — and the link's upkeep as a real drone does
  * it: `job:heartbeat` every period the queen's welcome gives while it runs jobs, and a ping
  * every 10 s after which nothing came from the queen — drone/connection.ts), without
  * running anything. Kept lean — no message history — since a bench opens thousands.
@@ -45,7 +45,6 @@ async function connectOne(name: string, options: SimDroneOptions): Promise<SimDr
     },
     runTrivial(a) {
       const base = (seq: number) => ({ jobId: a.spec.jobId, lease: a.lease, seq, at: Date.now() });
-      drone.send({ type: 'job:accepted', jobId: a.spec.jobId, lease: a.lease });
       drone.send({ type: 'job:started', ...base(1) });
       drone.send({ type: 'job:cmd:start', ...base(2), cmd: 0, phase: 'test', command: 'true' });
       drone.send({ type: 'job:cmd:stdout', ...base(3), cmd: 0, data: 'ok\n' });

@@ -102,6 +102,10 @@ const droneInfo = z.object({
   speed: num(0).optional(),
   labels: list(label, 200).optional(),
 });
+/**
+ * An assignment the drone already runs under that lease, assigned again (a new one is
+ * answered by its `job:started`, seq 1, or `job:rejected`).
+ */
 const jobAccepted = z.object({ type: z.literal('job:accepted'), jobId: id, lease: id });
 /** Refused assignment (e.g. over capacity); the queen re-queues the job. */
 const jobRejected = z.object({ type: z.literal('job:rejected'), jobId: id, lease: id, reason: str(10_000) });

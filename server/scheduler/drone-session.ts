@@ -132,8 +132,9 @@ export class DroneSession {
         for (const e of message.events) this.deps.ingest.accept(this.link, e);
         return;
       case 'job:accepted':
-        // Nothing to read: a cancel that overtook the assignment is said again when the
-        // job's first events are stored (event-ingest.ts), saving a query per job.
+        // An assignment the drone had already (drones before 2026-12-04 sent it for every
+        // job). Nothing to read: a cancel that overtook the assignment is said again when
+        // the job's first events are stored (event-ingest.ts), saving a query per job.
         return;
       case 'job:rejected':
       {

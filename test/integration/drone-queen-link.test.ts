@@ -190,7 +190,7 @@ describe('drone ⇄ queen link', () => {
 
       const job = spec([`echo one; while [ ! -e ${gate} ]; do sleep 0.01; done; echo two`], { requires: { labels: ['linux'], plugins: [] } });
       link.send({ type: 'job:assign', lease: 'lease-1', spec: job });
-      await link.next(isType('job:accepted', job.jobId));
+      await link.next(isType('job:started', job.jobId));
       const firstOutput = await link.next((m) => m.type === 'job:cmd:stdout' && m.jobId === job.jobId);
       await link.next(isType('job:heartbeat'));
 
@@ -218,10 +218,12 @@ describe('drone ⇄ queen link', () => {
       assert.deepEqual(all.map((e) => e.seq), Array.from({ length: done.seq }, (_, i) => i + 1));
       const stdout = all.flatMap((e) => (e.type === 'job:cmd:stdout' ? [e.data] : [])).join('');
       assert.equal(stdout, 'one\ntwo\n');
-      // Started once, first, right behind the acceptance (the drone sends it before its runner's set-up).
+      // Started once, as the acceptance: the first message about the job (sent before the
+      // runner's set-up), with no job:accepted for a new assignment.
       assert.deepEqual(all.filter((e) => e.type === 'job:started').map((e) => e.seq), [1]);
       const firstLinkTypes = link.messages.filter((m) => 'jobId' in m && m.jobId === job.jobId).map((m) => m.type);
-      assert.deepEqual(firstLinkTypes.slice(0, 2), ['job:accepted', 'job:started']);
+      assert.equal(firstLinkTypes[0], 'job:started');
+      assert.ok(!firstLinkTypes.includes('job:accepted'));
 
       // Query-info returns what is still held; the ack of job:done frees it all.
       link2.send({ type: 'job:query-info', jobId: job.jobId });
@@ -250,16 +252,18 @@ describe('drone ⇄ queen link', () => {
       link.autoAck();
       const long = spec(['echo started; sleep 100']);
       link.send({ type: 'job:assign', lease: 'l-long', spec: long });
-      await link.next(isType('job:accepted', long.jobId));
+      await link.next(isType('job:started', long.jobId));
 
       const extra = spec(['true']);
       link.send({ type: 'job:assign', lease: 'l-extra', spec: extra });
       const rejected = await link.next(isType('job:rejected', extra.jobId));
       assert.equal(rejected.reason, 'no free slot (capacity 1)');
 
-      // A repeated assign of the running job under its lease is accepted again (idempotent).
+      // A repeated assign of the running job under its lease is accepted (idempotent), and
+      // not started again.
       link.send({ type: 'job:assign', lease: 'l-long', spec: long });
-      await link.next((m) => m.type === 'job:accepted' && link.messages.filter(isType('job:accepted', long.jobId)).length === 2);
+      await link.next(isType('job:accepted', long.jobId));
+      assert.equal(link.messages.filter(isType('job:started', long.jobId)).length, 1);
 
       await link.next((m) => m.type === 'job:cmd:stdout' && m.jobId === long.jobId);
       link.send({ type: 'job:cancel', jobId: long.jobId, lease: 'stale-lease' });
