@@ -9,7 +9,8 @@
  * just before its trigger (not timed) — as a push's build is: the queen's mirror and the
  * drone's cache both fetch it — instead of the same commit every time (a re-run's case,
  * and `bench/compare-buildbot.ts`'s). `DRONE_PROF=<dir>` writes the drone's CPU profile
- * there (`--cpu-prof`). Prints figures, asserts nothing.
+ * there (`--cpu-prof`), `QUEEN_PROF=<file>` this process's (the queen's, sampled every 50 µs)
+ * over the measured builds, which then print no timeline. Prints figures, asserts nothing.
  */
 // First: the process runs with npm's `hive`'s malloc settings (product-malloc.ts).
 import './product-malloc.ts';
@@ -26,6 +27,7 @@ import { testDatabaseKind } from '../test/helpers/test-db.ts';
 import { JobResults } from './job-results.ts';
 import { closeJsonPost, triggerHiveJob } from './json-post.ts';
 import { pgliteOnDisk } from './pglite-on-disk.ts';
+import { startCpuProfile } from './cpu-profile.ts';
 
 const BUILDS = Number(process.argv[2] !== undefined && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 20);
 const NEW_COMMITS = process.argv.includes('--new-commits');
@@ -75,8 +77,10 @@ const droneCpuMs = () => {
 /** CPU from each trigger until its build passed: this process (the queen, and the bench's trigger) and the drone. */
 const cpu = { queen: 0, drone: 0 };
 
+let profile: Awaited<ReturnType<typeof startCpuProfile>> | undefined;
 for (let i = 0; i < WARM_UP + BUILDS; i++) {
   if (i === WARM_UP) faults0 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
+  if (i === WARM_UP && process.env.QUEEN_PROF) profile = await startCpuProfile(50);
   const seen: { at: number; what: string }[] = [];
   const onStatus = (job: { status: string }) => seen.push({ at: Date.now(), what: `queen: ${job.status}` });
   queen.bus.on('job-status', onStatus);
@@ -98,6 +102,8 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   if (job.status !== 'passed') throw new Error(`build ${job.status}: ${job.message}`);
   if (i < WARM_UP) continue;
   totals.push(ms);
+  // The timeline's reads would be in the queen's profile: with one, no timeline.
+  if (profile) continue;
   const stored = (await findJob(queen.testDb.db, id))!;
   note('queen: resolved (spec stored)', stored.resolvedAt!.getTime() - wall0);
   // Each kind once per build: the first of a repeated one (status changes, log lines) in order.
@@ -114,6 +120,7 @@ for (let i = 0; i < WARM_UP + BUILDS; i++) {
   }
 }
 
+await profile?.stop(process.env.QUEEN_PROF!);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`database: ${testDatabaseKind()}${process.env.BENCH_HIVE_DB === 'disk' && !process.env.TEST_DATABASE_URL ? ' (on disk)' : ''}; ${BUILDS} trivial builds after ${WARM_UP} warm-up ones, ${NEW_COMMITS ? 'each of a new commit' : 'all of one commit'}${FRESH ? ', fresh workspaces' : ''}; trigger → passed p50 ${median(totals).toFixed(1)} ms`);
 const faults1 = { queen: process.resourceUsage().minorPageFault, drone: droneFaults() };
