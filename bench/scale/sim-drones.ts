@@ -3,7 +3,8 @@
  * (`drone:hello`, job events — the first, `job:started`, taking the assignment — and the
  * link's upkeep as a real drone does it: `job:heartbeat` every period the queen's welcome
  * gives while it runs jobs, and a ping every 10 s after which nothing came from the queen
- * — drone/connection.ts), without running anything. Kept lean — no message history — since a bench opens thousands.
+ * — drone/connection.ts), without running anything. Kept lean — no message history —
+ * since a bench opens thousands.
  */
 import { WebSocket } from 'ws';
 import { tickPeer, watchPeer } from '../../common/peer-liveness.ts';
