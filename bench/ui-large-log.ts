@@ -36,13 +36,13 @@ await db.insert(jobs).values({
 });
 let seq = 1;
 const t0 = Date.now();
-await db.insert(jobLogChunks).values({ jobId, seqFrom: 1, seqTo: 1, attempt: 1, body: await encodeChunkEvents([{ seq: seq++, at, type: 'job:cmd:start', cmd: 0, phase: 'test', command: 'big-test-suite' }]) });
+await db.insert(jobLogChunks).values({ jobId, seqFrom: 1, seqTo: 1, attempt: 1, ...await encodeChunkEvents([{ seq: seq++, at, type: 'job:cmd:start', cmd: 0, phase: 'test', command: 'big-test-suite' }]) });
 while (seq <= eventCount + 1) {
   const events = [];
   for (let k = 0; k < 4 && seq <= eventCount + 1; k++) events.push(outputEvent(seq++));
-  await db.insert(jobLogChunks).values({ jobId, seqFrom: events[0].seq, seqTo: events[events.length - 1].seq, attempt: 1, body: await encodeChunkEvents(events) });
+  await db.insert(jobLogChunks).values({ jobId, seqFrom: events[0].seq, seqTo: events[events.length - 1].seq, attempt: 1, ...await encodeChunkEvents(events) });
 }
-await db.insert(jobLogChunks).values({ jobId, seqFrom: seq, seqTo: seq + 1, attempt: 1, body: await encodeChunkEvents([
+await db.insert(jobLogChunks).values({ jobId, seqFrom: seq, seqTo: seq + 1, attempt: 1, ...await encodeChunkEvents([
   { seq, at, type: 'job:cmd:done', cmd: 0, exitCode: 0, durationMs: 60_000 },
   { seq: seq + 1, at, type: 'job:done', status: 'passed' },
 ]) });

@@ -8,7 +8,7 @@ import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-or
 import type { JobEvent, JobStatus, StoredJobEvent } from '../../common/protocol/index.ts';
 import { carryDataBytes } from '../../common/protocol/event-data-bytes.ts';
 import { carryStoredJson } from '../../common/protocol/stored-event-json.ts';
-import { chunkPartOf, decodeChunkEvents, encodeChunkParts, syncBudget, type ChunkPart } from './log-chunk-body.ts';
+import { chunkPartOf, decodeChunkEvents, encodeChunkParts, syncBudget, type ChunkBody, type ChunkPart } from './log-chunk-body.ts';
 import type { Db } from './client.ts';
 import { preparedQueries } from './prepared-query.ts';
 import { ACTIVE_STATUSES, type Job } from './jobs.ts';
@@ -88,12 +88,12 @@ export async function appendJobEvents(db: Db, jobId: string, lease: string, even
   return written && { attempt: written.attempt, previousStatus: written.previousStatus, changed: written.row, cancelRequested: written.cancelRequested };
 }
 
-/** Chunk bodies, compressed before the statement runs, so it stays short. */
-function encodeChunks(events: StoredEvent[]): Promise<{ seqFrom: number; seqTo: number; body: string; bytes: number }[]> {
+/** Chunk rows, compressed before the statement runs, so it stays short. */
+function encodeChunks(events: StoredEvent[]): Promise<(ChunkBody & { seqFrom: number; seqTo: number; bytes: number })[]> {
   const budget = syncBudget();
   return Promise.all(cutIntoChunks(events).map(async ({ seqFrom, seqTo, parts, chars }) => {
     const body = await encodeChunkParts(parts, chars, budget);
-    return { seqFrom, seqTo, body, bytes: chars };
+    return { seqFrom, seqTo, ...body, bytes: chars };
   }));
 }
 
@@ -163,10 +163,11 @@ function buildBatchQuery(db: Db, shape: BatchShape) {
     : db.$with('fenced', { status: jobs.status, attempt: jobs.attempt, cancelRequested: jobs.cancelRequested })
       .as(sql`${update} where ${fence} returning status, attempt, cancel_requested`);
   const values = sql.join(Array.from({ length: shape.chunks }, (_, i) =>
-    sql`(${p(`c${i}_from`)}::int, ${p(`c${i}_to`)}::int, ${p(`c${i}_body`)}::text, ${p(`c${i}_bytes`)}::int)`), sql`, `);
+    sql`(${p(`c${i}_from`)}::int, ${p(`c${i}_to`)}::int, ${p(`c${i}_body`)}::text, ${p(`c${i}_packed`)}::bytea, ${p(`c${i}_bytes`)}::int)`), sql`, `);
   const writes = [
-    sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, bytes)
-      select ${p('jobId')}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.bytes from fenced, (values ${values}) as v(seq_from, seq_to, body, bytes)
+    sql`insert into ${jobLogChunks} (job_id, attempt, seq_from, seq_to, body, packed, bytes)
+      select ${p('jobId')}::uuid, fenced.attempt, v.seq_from, v.seq_to, v.body, v.packed, v.bytes
+      from fenced, (values ${values}) as v(seq_from, seq_to, body, packed, bytes)
       returning 1 as n`,
     ...commandWrites(shape.commands),
   ].map((write, i) => db.$with(`write${i}`, { n: sql<number>`n` }).as(write));
@@ -185,6 +186,7 @@ async function appendBatch(
     params[`c${i}_from`] = c.seqFrom;
     params[`c${i}_to`] = c.seqTo;
     params[`c${i}_body`] = c.body;
+    params[`c${i}_packed`] = c.packed;
     params[`c${i}_bytes`] = c.bytes;
   });
   commandParams(effects, params);
@@ -281,12 +283,12 @@ export async function readJobEvents(db: Db, of: LogOf, afterSeq: number, maxByte
     last = i;
   }
   const rows = await db
-    .select({ body: jobLogChunks.body })
+    .select({ body: jobLogChunks.body, packed: jobLogChunks.packed })
     .from(jobLogChunks)
     .where(and(where, lte(jobLogChunks.seqFrom, sizes[last].seqFrom)))
     .orderBy(asc(jobLogChunks.seqFrom));
   const events: StoredEvent[] = [];
-  for (const chunk of await Promise.all(rows.map((row) => decodeChunkEvents(row.body)))) {
+  for (const chunk of await Promise.all(rows.map(decodeChunkEvents))) {
     for (const e of chunk) if (e.seq > afterSeq) events.push(e);
   }
   return events;

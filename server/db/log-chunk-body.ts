@@ -1,20 +1,24 @@
 /**
- * How a chunk of a job's log is stored in `job_log_chunks.body` (text), and read back.
+ * How a chunk of a job's log is stored in its row of `job_log_chunks`, and read back.
  *
- * - A small chunk (under COMPRESS_FROM characters) is its events' JSON array, as it is:
- *   a compressor's set-up per body costs more than it saves, when a chatty build's log of
- *   thousands of one-line batches is read back. So is a chunk that does not compress
- *   (random or already compressed output).
+ * - A small chunk (under COMPRESS_FROM characters) is its events' JSON array, as it is, in
+ *   `body` (text): a compressor's set-up per body costs more than it saves, when a chatty
+ *   build's log of thousands of one-line batches is read back. So is a chunk that does not
+ *   compress (random or already compressed output).
  * - Any other is compressed (on the queen's thread while a batch's budget lasts, then on
- *   libuv's pool: SYNC_BUDGET_MS), marked and stored as base64 text — text (unlike bytea,
- *   which PGlite converts byte by byte in JavaScript) travels fast through both drivers. What is
- *   compressed is a list of records (RECORDS_VERSION): each event's JSON and, for an
- *   event with output, its JSON without `data` followed by the data as raw UTF-8. Output
- *   is neither escaped into JSON on the way in nor parsed out of it on the way out: it
- *   comes from the drone as raw UTF-8 (common/protocol/data-frame.ts) and leaves as text.
+ *   libuv's pool: SYNC_BUDGET_MS) into `packed` (bytea): a format byte (PACKED_BROTLI),
+ *   then brotli's output. What is compressed is a list of records (RECORDS_VERSION): each
+ *   event's JSON and, for an event with output, its JSON without `data` followed by the
+ *   data as raw UTF-8. Output is neither escaped into JSON on the way in nor parsed out of
+ *   it on the way out: it comes from the drone as raw UTF-8
+ *   (common/protocol/data-frame.ts) and leaves as text. The bytes go to the database as
+ *   they are, in binary format (PGlite: pglite-statements.ts; postgres.js sends a Buffer
+ *   as bytea itself) — until 2026-12-04 they were base64 text in `body`, a third more
+ *   for the database to write and the queen to encode, and that much more on disk.
  *
- * A body says what it is by its first character: `[` JSON, `~` brotli (records, or JSON
- * on rows of 2026-12-03), anything else gzip'd JSON as base64 (rows from before).
+ * Rows stored before keep their `body`, which says what it is by its first character: `[`
+ * JSON, `~` brotli as base64 (records, or JSON on rows of 2026-12-03), anything else gzip'd
+ * JSON as base64. A row has a `body` or a `packed`, never both (migration 0022).
  */
 import { promisify } from 'node:util';
 import { brotliCompress, brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, gunzip, gunzipSync } from 'node:zlib';
@@ -36,7 +40,12 @@ const gunzipAsync = promisify(gunzip);
  */
 const SYNC_ZIP_BELOW = 16 * 1024;
 const COMPRESS_FROM = 2048;
+/** Compressed to this part of its size or more, a chunk is kept as JSON (as base64 text, the rule was the same). */
+const KEEP_AS_JSON_FROM = 0.6;
 const BROTLI_MARK = '~';
+/** The first byte of a `packed` value: brotli's output follows. */
+const PACKED_BROTLI = 0x01;
+const PACKED_BROTLI_BYTE = Buffer.from([PACKED_BROTLI]);
 /** The first byte of a list of records (JSON, the other thing a compressed body holds, starts with `[`). */
 const RECORDS_VERSION = 0x01;
 const JSON_ONLY = 0;
@@ -100,12 +109,20 @@ export interface SyncBudget {
 
 export const syncBudget = (): SyncBudget => ({ ms: SYNC_BUDGET_MS });
 
+/** A chunk as its row holds it: its events' JSON, or their records compressed. */
+export type ChunkBody = { body: string; packed: null } | { body: null; packed: Buffer };
+/** A chunk's row as read back (rows stored before have a `body` of another kind: see above). */
+export interface StoredChunk {
+  body: string | null;
+  packed: Uint8Array | null;
+}
+
 /**
- * The body of a chunk of these parts (`chars`: their sizes added up), compressed on the
+ * The row of a chunk of these parts (`chars`: their sizes added up), compressed on the
  * spot while `budget` lasts (a small body always), else on libuv's thread pool.
  */
-export async function encodeChunkParts(parts: ChunkPart[], chars: number, budget: SyncBudget = { ms: 0 }): Promise<string> {
-  if (chars < COMPRESS_FROM) return jsonArray(parts);
+export async function encodeChunkParts(parts: ChunkPart[], chars: number, budget: SyncBudget = { ms: 0 }): Promise<ChunkBody> {
+  if (chars < COMPRESS_FROM) return { body: jsonArray(parts), packed: null };
   const size = recordsSize(parts);
   const options = brotliOptions(size);
   let compressed: Buffer;
@@ -116,13 +133,14 @@ export async function encodeChunkParts(parts: ChunkPart[], chars: number, budget
   } else {
     compressed = await brotliAsync(writeRecords(parts, Buffer.allocUnsafe(size)), options);
   }
-  const text = BROTLI_MARK + compressed.toString('base64');
-  // Output that does not compress (already compressed, random) is kept as it is.
-  return text.length < chars * 0.8 ? text : jsonArray(parts);
+  // Output that does not compress well (already compressed, random, base64 of either, at
+  // ~75 %) is kept as it is: each read would decompress it for little saved.
+  if (compressed.length >= chars * KEEP_AS_JSON_FROM) return { body: jsonArray(parts), packed: null };
+  return { body: null, packed: Buffer.concat([PACKED_BROTLI_BYTE, compressed]) };
 }
 
-/** The body of these events, as the queen stores a batch of them (tools, benches, tests). */
-export function encodeChunkEvents(events: StoredJobEvent[]): Promise<string> {
+/** The row of these events, as the queen stores a batch of them (tools, benches, tests). */
+export function encodeChunkEvents(events: StoredJobEvent[]): Promise<ChunkBody> {
   const parts = events.map(chunkPartOf);
   return encodeChunkParts(parts.map((p) => p.part), parts.reduce((n, p) => n + p.chars, 1));
 }
@@ -184,19 +202,34 @@ function writeRecords(parts: ChunkPart[], bytes: Buffer): Buffer {
   return bytes;
 }
 
-/** The events of a stored body, whichever way it was stored. */
-export async function decodeChunkEvents(body: string): Promise<StoredJobEvent[]> {
+/** The events of a stored chunk, whichever way it was stored. */
+export async function decodeChunkEvents(chunk: StoredChunk): Promise<StoredJobEvent[]> {
   try {
-    if (body.startsWith('[')) return JSON.parse(body) as StoredJobEvent[];
-    const brotli = body.startsWith(BROTLI_MARK);
-    const packed = Buffer.from(brotli ? body.slice(BROTLI_MARK.length) : body, 'base64');
-    const unpack = brotli ? (packed.length < SYNC_ZIP_BELOW ? brotliDecompressSync : unbrotliAsync) : (packed.length < SYNC_ZIP_BELOW ? gunzipSync : gunzipAsync);
-    const raw = await unpack(packed);
-    return raw[0] === RECORDS_VERSION ? eventsOfRecords(raw) : JSON.parse(raw.toString('utf8')) as StoredJobEvent[];
+    if (chunk.packed) return await eventsOfPacked(chunk.packed);
+    if (chunk.body === null) throw new CorruptChunkError('a stored log chunk has neither a body nor packed records');
+    return await eventsOfBody(chunk.body);
   } catch (cause) {
     if (cause instanceof CorruptChunkError) throw cause;
     throw new CorruptChunkError(`a stored log chunk cannot be read: ${(cause as Error).message}`, { cause });
   }
+}
+
+async function eventsOfPacked(packed: Uint8Array): Promise<StoredJobEvent[]> {
+  if (packed[0] !== PACKED_BROTLI) throw new CorruptChunkError(`a stored log chunk is packed in an unknown format ${packed[0]}`);
+  const compressed = Buffer.from(packed.buffer, packed.byteOffset + 1, packed.byteLength - 1);
+  const raw = await (compressed.length < SYNC_ZIP_BELOW ? brotliDecompressSync(compressed) : unbrotliAsync(compressed));
+  if (raw[0] !== RECORDS_VERSION) throw new CorruptChunkError(`a stored log chunk holds records of unknown version ${raw[0]}`);
+  return eventsOfRecords(raw);
+}
+
+/** A `body`: JSON, or (rows stored before 2026-12-04) compressed as base64. */
+async function eventsOfBody(body: string): Promise<StoredJobEvent[]> {
+  if (body.startsWith('[')) return JSON.parse(body) as StoredJobEvent[];
+  const brotli = body.startsWith(BROTLI_MARK);
+  const packed = Buffer.from(brotli ? body.slice(BROTLI_MARK.length) : body, 'base64');
+  const unpack = brotli ? (packed.length < SYNC_ZIP_BELOW ? brotliDecompressSync : unbrotliAsync) : (packed.length < SYNC_ZIP_BELOW ? gunzipSync : gunzipAsync);
+  const raw = await unpack(packed);
+  return raw[0] === RECORDS_VERSION ? eventsOfRecords(raw) : JSON.parse(raw.toString('utf8')) as StoredJobEvent[];
 }
 
 function eventsOfRecords(raw: Buffer): StoredJobEvent[] {

@@ -14,6 +14,7 @@ import { openPgliteChangeFeed } from './change-feed.ts';
 import { EmbeddedDatabaseError } from './embedded-database-error.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { localNotifier } from './notifier.ts';
+import { byteaTypeOptions } from './pglite-bytea.ts';
 import { pgliteStartParams } from './pglite-settings.ts';
 import { usePreparedStatements } from './pglite-statements.ts';
 import { shareProjectReads } from './projects.ts';
@@ -29,14 +30,14 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
   let client: PGlite;
   if ('dataDir' in source) {
     try {
-      client = await PGlite.create(source.dataDir, { startParams });
+      client = await PGlite.create(source.dataDir, { startParams, ...byteaTypeOptions });
     } catch (cause) {
       // PGlite's own message says little ("PGlite failed to initialize properly"): say where.
       throw new EmbeddedDatabaseError(`The embedded database in ${source.dataDir} could not be opened (${describe(cause)}); `
         + 'restore it from a backup, or move it away to start with a new one', { cause });
     }
   } else {
-    client = await PGlite.create({ startParams, ...(source.template ? { loadDataDir: source.template } : {}) });
+    client = await PGlite.create({ startParams, ...byteaTypeOptions, ...(source.template ? { loadDataDir: source.template } : {}) });
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });

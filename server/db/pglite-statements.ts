@@ -17,10 +17,11 @@
  * go the unnamed way, and at most CAPACITY statements are kept (the least recently
  * used one is closed when another is made), so PostgreSQL's memory for plans stays small.
  *
- * A text that goes the unnamed way with a long text parameter (a log chunk's body, in a
- * batch of a shape not seen before) still runs through this file, as the unnamed statement:
- * its long texts go as bytes (`#bindMessage` says why), where PGlite's `query` would measure
- * and copy each in JavaScript — a large log's first batches carry megabytes.
+ * A text that goes the unnamed way with a long text parameter or bytes (a log chunk's
+ * body or packed records, in a batch of a shape not seen before) still runs through this
+ * file, as the unnamed statement: its long texts and bytes go as bytes (`#bindMessage`
+ * says why), where PGlite's `query` would measure and copy each text in JavaScript, and
+ * write bytes as hex a byte at a time — a large log's first batches carry megabytes.
  *
  * Results are what PGlite's `query` returns for the same statement: rows as objects or
  * arrays (`rowMode`), parsed by the same parsers (the client's, then the query's own),
@@ -43,6 +44,8 @@ type CommandComplete = InstanceType<typeof messages.CommandCompleteMessage>;
 /** PostgreSQL's `text` type, and the length from which a text parameter goes as bytes (`#runPrepared`). */
 const TEXT_OID = 25;
 const TEXT_AS_BYTES_FROM = 512;
+/** PostgreSQL's `bytea`: a parameter of bytes goes as they are (`#bindMessage`). */
+const BYTEA_OID = 17;
 
 /** Statements kept prepared; Hive's hot set is a few dozen. */
 export const CAPACITY = 64;
@@ -69,9 +72,10 @@ interface Statement {
 /** Options only PGlite's own `query` knows what to do with (a COPY's blob, given parameter types, notices). */
 const leftToPglite = (options: QueryOptions): boolean => !!(options?.blob || options?.paramTypes || options?.onNotice);
 
-/** Whether a statement run once is worth running here (`runOnce`): it has a long text parameter. */
-const hasLongText = (params: unknown[] | undefined, options: QueryOptions): boolean =>
-  !!params && !leftToPglite(options) && params.some((p) => typeof p === 'string' && p.length >= TEXT_AS_BYTES_FROM);
+/** Whether a statement run once is worth running here (`runOnce`): it has a long text parameter, or bytes. */
+const hasLongValue = (params: unknown[] | undefined, options: QueryOptions): boolean =>
+  !!params && !leftToPglite(options)
+  && params.some((p) => (typeof p === 'string' && p.length >= TEXT_AS_BYTES_FROM) || p instanceof Uint8Array);
 
 /** PGlite's members this relies on beyond its documented API (checked before use). */
 interface PgliteLocks {
@@ -94,7 +98,7 @@ export function usePreparedStatements(client: PGlite, capacity = CAPACITY): bool
 
   client.query = (async <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> => {
     const once = !statements.wants(text, options);
-    if (once && !hasLongText(params, options)) return plainQuery<T>(text, params, options);
+    if (once && !hasLongValue(params, options)) return plainQuery<T>(text, params, options);
     await locks._checkReady();
     return locks._runExclusiveTransaction(() => locks.runExclusive(async () => {
       const result = once ? await statements.runOnce<T>(text, params ?? [], options) : await statements.run<T>(text, params ?? [], options);
@@ -193,7 +197,8 @@ class PreparedStatements {
    * (`textrecv`, checked as text input is). PGlite measures and copies a string parameter
    * in JavaScript, a character at a time (~19 ns a character: on a log of short lines, a
    * tenth of the queen's time); here it is encoded natively, straight into the message
-   * (pglite-bind-message.ts).
+   * (pglite-bind-message.ts). A bytea parameter goes as its bytes, which PGlite's own
+   * serializer writes as hex text, a byte at a time in JavaScript.
    */
   #bindMessage(statement: Statement, params: unknown[], options: QueryOptions): Uint8Array {
     const serializers = this.client.serializers;
@@ -202,6 +207,7 @@ class PreparedStatements {
       if (typeof value === 'string' && value.length >= TEXT_AS_BYTES_FROM && statement.paramTypes[i] === TEXT_OID) {
         return { binary: value };
       }
+      if (value instanceof Uint8Array && statement.paramTypes[i] === BYTEA_OID) return { binary: value };
       const serialize = options?.serializers?.[statement.paramTypes[i]] ?? serializers[statement.paramTypes[i]];
       return serialize ? serialize(value) : String(value);
     });

@@ -4,10 +4,13 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  boolean, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
+  boolean, check, customType, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import type { FinalJobStatus, JobSpec, JobStatus, JobType, PhaseName, PhaseStatus, WorkspaceMode } from '../../common/protocol/index.ts';
 import type { JobRef, JobTrigger } from '../../common/job-summary.ts';
+
+/** Bytes; both drivers give a Buffer (PGlite through the parser pglite-client.ts sets). */
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -180,7 +183,7 @@ export const uploadFiles = pgTable('upload_files', {
   projectId: uuid('project_id').notNull().references(() => projects.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
   size: integer('size').notNull(),
-  content: customType<{ data: Buffer }>({ dataType: () => 'bytea' })('content').notNull(),
+  content: bytea('content').notNull(),
   createdAt: createdAt(),
 }, (t) => [primaryKey({ columns: [t.uploadId, t.name] })]);
 
@@ -301,8 +304,15 @@ export const jobLogChunks = pgTable('job_log_chunks', {
   seqFrom: integer('seq_from').notNull(),
   seqTo: integer('seq_to').notNull(),
   attempt: integer('attempt').notNull(),
-  /** Stored as it is, never compressed again by TOAST (migration 0020 says why; drizzle has no word for a column's storage). */
-  body: text('body').notNull(),
+  /**
+   * The chunk's events' JSON, when small or incompressible; on rows from before 2026-12-04
+   * also their compressed form as base64 (log-chunk-body.ts). Stored as it is, never
+   * compressed again by TOAST (migration 0020 says why; drizzle has no word for a
+   * column's storage).
+   */
+  body: text('body'),
+  /** The events' records compressed, when `body` is null (log-chunk-body.ts); stored as it is too (migration 0022). */
+  packed: bytea('packed'),
   /**
    * About the events' size before compression (log-chunk-body.ts): readers take pages of
    * a bounded number of bytes, so reading costs in proportion to a log's size, not to how many batches it was
@@ -310,7 +320,10 @@ export const jobLogChunks = pgTable('job_log_chunks', {
    */
   bytes: integer('bytes'),
   createdAt: createdAt(),
-}, (t) => [primaryKey({ columns: [t.jobId, t.attempt, t.seqFrom] })]);
+}, (t) => [
+  primaryKey({ columns: [t.jobId, t.attempt, t.seqFrom] }),
+  check('job_log_chunks_body_or_packed', sql`(${t.body} is null) <> (${t.packed} is null)`),
+]);
 
 export const drones = pgTable('drones', {
   id: uuid('id').primaryKey(),

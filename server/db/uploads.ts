@@ -3,9 +3,10 @@
  * its content a bytea.
  *
  * Content travels as base64 text (`decode`/`encode` in SQL) rather than as a bytea
- * parameter: PGlite converts bytea parameters and results byte by byte in JavaScript,
- * which measured ~25 s for 50 MiB each way, against ~5 s in and ~1 s out as base64 (the
- * `postgres` driver sends bytea as hex text anyway, so base64 is also smaller there).
+ * parameter: PGlite's own bytea codecs worked byte by byte in JavaScript (~25 s for 50 MiB
+ * each way, against ~5 s in and ~1 s out as base64) until pglite-bytea.ts replaced them,
+ * and the `postgres` driver sends bytea as hex text, twice the bytes, where base64 is a
+ * third more.
  * Files are read back in slices, so a download never holds a whole file in memory.
  */
 import { and, asc, eq, lt, sql } from 'drizzle-orm';

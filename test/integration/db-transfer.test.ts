@@ -35,6 +35,8 @@ const opened: TestDatabase[] = [];
 const ids = { project: randomUUID(), job: randomUUID(), user: randomUUID(), drone: randomUUID(), upload: randomUUID(), run: randomUUID() };
 const MICROS = '2026-01-02 03:04:05.678901+00';
 const BIG_BODY = randomBytes(300 * 1024).toString('base64'); // ~400 KB: a few of these pass the 4 MiB batch
+/** Packed records as the queen stores a log's compressed chunks: bytes (here random, every byte value). */
+const BIG_PACKED = randomBytes(300 * 1024);
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString('hex');
 // A secret plugin field as the API stores it, sealed: the same key opens it after the move.
 const box = new SecretBox(randomBytes(32));
@@ -60,6 +62,8 @@ async function fill(db: Db): Promise<void> {
     SELECT ${ids.job}, g, g, 1, md5(g::text) FROM generate_series(1, 1200) g`);
   await db.execute(sql`INSERT INTO job_log_chunks (job_id, seq_from, seq_to, attempt, body)
     SELECT ${ids.job}, g, g, 1, ${BIG_BODY} FROM generate_series(1201, 1212) g`);
+  await db.execute(sql`INSERT INTO job_log_chunks (job_id, seq_from, seq_to, attempt, packed, bytes)
+    SELECT ${ids.job}, g, g, 1, ${BIG_PACKED}::bytea, 2000000 FROM generate_series(1213, 1218) g`);
   await db.execute(sql`INSERT INTO upload_files (upload_id, project_id, name, size, content) VALUES (${ids.upload}, ${ids.project}, 'all-bytes', 256, decode(${ALL_BYTES}, 'hex'))`);
   await db.execute(sql`INSERT INTO users (id, username, password_hash, is_admin, created_at) VALUES (${ids.user}, 'carol', 'scrypt$1$2$3$salt$hash', false, ${MICROS})`);
   await db.execute(sql`INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at) VALUES ('b0b', ${ids.user}, 'csrf', '2027-01-01 00:00:00+00')`);
@@ -131,6 +135,9 @@ describe('export and import', () => {
     assert.equal(upload.hex, ALL_BYTES);
     const [big] = resultRows<{ n: number }>(await target.db.execute(sql`SELECT count(*)::int AS n FROM job_log_chunks WHERE body = ${BIG_BODY}`));
     assert.equal(big.n, 12);
+    const packed = resultRows<{ packed: Buffer }>(await target.db.execute(sql`SELECT packed FROM job_log_chunks WHERE packed IS NOT NULL ORDER BY seq_from`));
+    assert.equal(packed.length, 6);
+    for (const row of packed) assert.ok(Buffer.from(row.packed).equals(BIG_PACKED), 'packed records move byte for byte');
   });
 
   it('never overwrites a file', async () => {

@@ -8,10 +8,12 @@ import { toStoredEvent } from '../../server/db/job-log.ts';
 import { chunkPartOf, CorruptChunkError, decodeChunkEvents, encodeChunkEvents, encodeChunkParts } from '../../server/db/log-chunk-body.ts';
 
 const bodyOf = encodeChunkEvents;
+/** A row of a chunk stored before 2026-12-04: everything in `body`. */
+const bodyRow = (body: string) => ({ body, packed: null });
 
 const output = (seq: number, data: string): StoredJobEvent => ({ type: 'job:cmd:stdout', seq, at: 1_700_000_000_000 + seq, cmd: 0, data });
 
-it('stores a large chunk brotli-compressed, output as raw UTF-8, and reads back the same events', async () => {
+it('stores a large chunk brotli-compressed as bytes, output as raw UTF-8, and reads back the same events', async () => {
   const events: StoredJobEvent[] = [
     { type: 'job:cmd:start', seq: 1, at: 1, cmd: 0, phase: 'test', command: 'make' },
     output(2, 'ascii line\n'.repeat(400)),
@@ -19,37 +21,53 @@ it('stores a large chunk brotli-compressed, output as raw UTF-8, and reads back 
     { type: 'job:log', seq: 4, at: 4, data: '' },
     { type: 'job:cmd:done', seq: 5, at: 5, cmd: 0, exitCode: 0, durationMs: 3 },
   ];
-  const body = await bodyOf(events);
+  const row = await bodyOf(events);
   const json = JSON.stringify(events);
-  assert.ok(body.startsWith('~') && body.length < json.length / 10, `${body.length} characters for ${json.length}`);
-  assert.deepEqual(await decodeChunkEvents(body), events);
+  assert.equal(row.body, null);
+  assert.ok(row.packed && row.packed[0] === 1 && row.packed.length < json.length / 10, `${row.packed?.length} bytes for ${json.length} characters`);
+  assert.deepEqual(await decodeChunkEvents(row), events);
 });
 
 it('keeps a small chunk, and one that does not compress, as its events\' JSON', async () => {
   const small = [output(1, 'hi\n'), { type: 'job:cmd:done', seq: 2, at: 2, cmd: 0, exitCode: 1, durationMs: 1 } as StoredJobEvent];
-  const body = await bodyOf(small);
-  assert.deepEqual(JSON.parse(body), small);
-  assert.deepEqual(await decodeChunkEvents(body), small);
+  const row = await bodyOf(small);
+  assert.equal(row.packed, null);
+  assert.deepEqual(JSON.parse(row.body!), small);
+  assert.deepEqual(await decodeChunkEvents(row), small);
 
   const random = [output(1, randomBytes(30_000).toString('base64'))];
   const kept = await bodyOf(random);
-  assert.deepEqual(JSON.parse(kept), random);
+  assert.equal(kept.packed, null);
+  assert.deepEqual(JSON.parse(kept.body!), random);
   assert.deepEqual(await decodeChunkEvents(kept), random);
 });
 
-it('reads rows stored before: gzip\'d JSON as base64, brotli\'d JSON, plain JSON', async () => {
+it('reads rows stored before: gzip\'d JSON as base64, brotli\'d JSON or records as base64, plain JSON', async () => {
   const events = [output(1, 'before ✓\n'.repeat(500))];
   const json = JSON.stringify(events);
-  assert.deepEqual(await decodeChunkEvents(gzipSync(json, { level: 1 }).toString('base64')), events);
-  assert.deepEqual(await decodeChunkEvents(`~${brotliCompressSync(json).toString('base64')}`), events);
-  assert.deepEqual(await decodeChunkEvents(json), events);
+  assert.deepEqual(await decodeChunkEvents(bodyRow(gzipSync(json, { level: 1 }).toString('base64'))), events);
+  assert.deepEqual(await decodeChunkEvents(bodyRow(`~${brotliCompressSync(json).toString('base64')}`)), events);
+  assert.deepEqual(await decodeChunkEvents(bodyRow(json)), events);
+  // Records as base64 text, as 2026-12-03 stored them: the packed bytes' brotli output.
+  const { packed } = await bodyOf(events);
+  assert.deepEqual(await decodeChunkEvents(bodyRow(`~${packed!.subarray(1).toString('base64')}`)), events);
 });
 
-it('refuses a corrupt body with a typed error that names it', async () => {
-  const body = await bodyOf([output(1, 'x'.repeat(10_000))]);
-  const records = brotliCompressSync(Buffer.concat([Buffer.from([1, 1]), Buffer.from([200, 0, 0, 0]), Buffer.from('{"seq":1}')]));
-  for (const corrupt of [`~${body.slice(5)}`, `~${records.toString('base64')}`, 'not base64 gzip']) {
-    await assert.rejects(decodeChunkEvents(corrupt), (err) => err instanceof CorruptChunkError && /stored log chunk/.test(err.message));
+it('refuses a corrupt chunk with a typed error that names it', async () => {
+  const { packed } = await bodyOf([output(1, 'x'.repeat(10_000))]);
+  assert.ok(packed);
+  const cutShort = brotliCompressSync(Buffer.concat([Buffer.from([1, 1]), Buffer.from([200, 0, 0, 0]), Buffer.from('{"seq":1}')]));
+  const corrupt = [
+    { body: null, packed: Buffer.concat([packed.subarray(0, 1), packed.subarray(5)]) },
+    { body: null, packed: Buffer.concat([Buffer.from([1]), cutShort]) },
+    { body: null, packed: Buffer.concat([Buffer.from([7]), packed.subarray(1)]) },
+    { body: null, packed: Buffer.concat([Buffer.from([1]), brotliCompressSync(Buffer.from([9, 0, 0]))]) },
+    { body: null, packed: null },
+    bodyRow(`~${cutShort.toString('base64')}`),
+    bodyRow('not base64 gzip'),
+  ];
+  for (const row of corrupt) {
+    await assert.rejects(decodeChunkEvents(row), (err) => err instanceof CorruptChunkError && /stored log chunk/.test(err.message), JSON.stringify(row));
   }
 });
 
@@ -62,7 +80,7 @@ it('compresses on the queen\'s thread while a batch\'s budget lasts, then on the
   const spent = { ms: 0 };
   const onPool = await encodeChunkParts(parts.map((p) => p.part), chars, spent);
   assert.equal(spent.ms, 0, 'a spent budget is left alone');
-  assert.equal(onThread, onPool);
+  assert.deepEqual(onThread, onPool);
   assert.deepEqual(await decodeChunkEvents(onPool), [output(1, 'budget line\n'.repeat(30_000))]);
 });
 
@@ -82,6 +100,6 @@ it('stores output from the bytes its frame brought, the same body its text gives
   const copies = stored.map((e) => ({ ...e }));
   assert.equal(dataBytesOf(copies[0]), undefined);
   const fromBytes = await encodeChunkEvents(stored);
-  assert.equal(fromBytes, await encodeChunkEvents(copies), 'the same body as from the text');
+  assert.deepEqual(fromBytes, await encodeChunkEvents(copies), 'the same body as from the text');
   assert.deepEqual(await decodeChunkEvents(fromBytes), copies);
 });

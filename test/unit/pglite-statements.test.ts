@@ -100,6 +100,21 @@ test('a statement seen once with a long text parameter runs as the unnamed one, 
   assert.deepEqual((await prepared.query('select $1::int as v', [7])).rows, [{ v: 7 }]);
 });
 
+test('bytes go as they are, in a named statement and run once: every byte value, in and out', async () => {
+  const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7 + (i >> 8)) % 256));
+  for (const text of ['select $1::bytea as b, octet_length($1::bytea) as n, md5($1::bytea) as sum /* once */',
+    'select $1::bytea as b, octet_length($1::bytea) as n, md5($1::bytea) as sum']) {
+    const { ours, theirs } = await both(text, [bytes], undefined, text.includes('once') ? 1 : 3);
+    assert.deepEqual(ours.rows, theirs.rows);
+    const row = ours.rows[0] as { b: Uint8Array; n: number; sum: string };
+    assert.equal(row.n, bytes.length);
+    assert.ok(Buffer.from(row.b).equals(bytes));
+  }
+  const { rows } = await plain.query.call(prepared, `select statement from pg_prepared_statements where name like 'hive_%'`) as { rows: { statement: string }[] };
+  const kept = rows.map((r) => r.statement).filter((t) => t.includes('$1::bytea as b'));
+  assert.deepEqual(kept, ['select $1::bytea as b, octet_length($1::bytea) as n, md5($1::bytea) as sum'], 'only the statement run again is kept');
+});
+
 test('affectedRows counts what an insert, update or delete changed, with or without returning', async () => {
   for (const text of [
     `update things set n = n where n > $1`,
