@@ -1,9 +1,10 @@
 /**
  * PGlite's parser and serializer for bytea, replaced: its own turn each byte into or out of
  * two hex digits in JavaScript (`Uint8Array.from` over `parseInt` of each pair; `map` and
- * `join` of each byte's string), ~50 ns a byte — a log's packed chunks (log-chunk-body.ts)
- * are megabytes. Node's hex codec does the same natively. Parameters of a named statement
- * go as bytes without either (pglite-statements.ts); this serves the rest.
+ * `join` of each byte's string) — ~25 s for 50 MiB each way, measured for uploads
+ * (uploads.ts), and a log's packed chunks (log-chunk-body.ts) are megabytes. Node's hex
+ * codec does the same natively. Parameters of statements run through
+ * pglite-statements.ts go as bytes without either; this serves the rest.
  */
 import { types } from '@electric-sql/pglite';
 import { HiveError } from '../errors.ts';

@@ -197,8 +197,8 @@ class PreparedStatements {
    * (`textrecv`, checked as text input is). PGlite measures and copies a string parameter
    * in JavaScript, a character at a time (~19 ns a character: on a log of short lines, a
    * tenth of the queen's time); here it is encoded natively, straight into the message
-   * (pglite-bind-message.ts). A bytea parameter goes as its bytes, which PGlite's own
-   * serializer writes as hex text, a byte at a time in JavaScript.
+   * (pglite-bind-message.ts). A bytea parameter goes as its bytes too, not as hex text
+   * (twice the bytes, made by the serializer: pglite-bytea.ts).
    */
   #bindMessage(statement: Statement, params: unknown[], options: QueryOptions): Uint8Array {
     const serializers = this.client.serializers;
