@@ -10,7 +10,7 @@ import { describeDatabase, embeddedDatabaseDir } from '../../server/db/configure
 import { openToolDatabase } from '../../server/db/tool-database.ts';
 import { exportDatabase } from '../../server/db/transfer/export-database.ts';
 import { checkSchema, importDatabase, readExportHeader } from '../../server/db/transfer/import-database.ts';
-import { latestMigration } from '../../server/db/transfer/migration-level.ts';
+import { latestMigration } from '../../server/db/migration-level.ts';
 import { hiveVersion } from '../../server/util/hive-version.ts';
 import { CliUsageError, parseArgs } from './config.ts';
 

@@ -12,6 +12,7 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import type { Database, Db } from './client.ts';
 import { openPgliteChangeFeed } from './change-feed.ts';
 import { EmbeddedDatabaseError } from './embedded-database-error.ts';
+import { refuseNewerSchema } from './migration-level.ts';
 import { migrationsFolder } from './migrations-folder.ts';
 import { localNotifier } from './notifier.ts';
 import { byteaTypeOptions } from './pglite-bytea.ts';
@@ -41,6 +42,10 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
   }
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });
+  await refuseNewerSchema(db as unknown as Db).catch(async (err: unknown) => {
+    await client.close();
+    throw err;
+  });
   // After the migrations, whose statements each run once.
   usePreparedStatements(client);
   const changes = await openPgliteChangeFeed(client);

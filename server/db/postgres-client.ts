@@ -2,6 +2,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Database, Db } from './client.ts';
+import { refuseNewerSchema } from './migration-level.ts';
 import { migrateUnderLock } from './postgres-migrate.ts';
 import { postgresNotifier } from './notifier.ts';
 import { openPostgresProjectFeed, PROJECT_ROW_TTL_MS } from './project-change-feed.ts';
@@ -12,6 +13,10 @@ export async function openPostgres(url: string, maxConnections: number): Promise
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
   await migrateUnderLock(client, db);
+  await refuseNewerSchema(db as unknown as Db).catch(async (err: unknown) => {
+    await client.end({ timeout: 5 });
+    throw err;
+  });
   const projectChanges = await openPostgresProjectFeed(client).catch(async (err: unknown) => {
     await client.end({ timeout: 5 });
     throw err;
