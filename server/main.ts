@@ -1,8 +1,8 @@
 /**
  * Starts the queen (and, unless turned off, a local drone). Wiring only. What stops it from
  * starting — a misused command line (exit 2, with the usage), a bad setting, no git or one too old, a data
- * directory another queen holds, an embedded database that cannot be created or opened, a
- * port in use (exit 1) — is one line on stderr, never a stack trace.
+ * directory another queen holds, an embedded database that cannot be created or opened or
+ * that a newer Hive migrated, a port in use (exit 1) — is one line on stderr, never a stack trace.
  */
 // First: V8 settings that must hold before the rest loads (v8-tuning.ts).
 import './v8-tuning.ts';
@@ -14,6 +14,7 @@ import { exitAfter } from '../common/hard-exit.ts';
 import { loadConfig, type QueenConfig } from './config.ts';
 import { DataDirLockedError, DataDirUnusableError, lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { EmbeddedDatabaseError } from './db/embedded-database-error.ts';
+import { UnknownMigrationError } from './db/migration-level.ts';
 import { startLocalDrone } from './local-drone.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startQueen, type Queen } from './queen.ts';
@@ -22,7 +23,7 @@ import { PortUnavailableError, checkPortFree, portError } from './util/port-chec
 
 function refuseToStart(err: unknown): never {
   const known = err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof DataDirUnusableError
-    || err instanceof EmbeddedDatabaseError || err instanceof PortUnavailableError;
+    || err instanceof EmbeddedDatabaseError || err instanceof UnknownMigrationError || err instanceof PortUnavailableError;
   if (!known) throw err;
   process.stderr.write(`hive: ${err.message}\n`);
   if (err instanceof UsageError) process.stderr.write(`${QUEEN_USAGE}\n`);

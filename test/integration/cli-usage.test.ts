@@ -9,7 +9,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { openDatabase } from '../../server/db/client.ts';
 import { runHive } from '../helpers/cli-process.ts';
+import { seedEmbeddedDatabase, testDatabaseKind } from '../helpers/test-db.ts';
 
 let dataDir: string;
 
@@ -106,6 +109,18 @@ it('refuses to start a queen or a drone on a git older than it needs, or without
   const noGit = await run(['drone', '--queen', 'ws://127.0.0.1:9', '--token', 'x'.repeat(20)], { PATH: emptyBin });
   assert.equal(noGit.code, 1, noGit.stderr);
   assert.equal(noGit.stderr, 'hive drone: git could not be run (not found on PATH); Hive needs git 2.29 or later\n');
+});
+
+it('refuses, in one line, an embedded database a newer Hive migrated, exit 1', { skip: testDatabaseKind() !== 'pglite' && 'the embedded database' }, async () => {
+  const newerDir = join(dataDir, 'newer');
+  await seedEmbeddedDatabase(join(newerDir, 'db'));
+  const database = await openDatabase({ dataDir: join(newerDir, 'db') });
+  await database.db.execute(sql`insert into drizzle.__drizzle_migrations (hash, created_at) values ('from-a-newer-hive', ${Date.UTC(2099, 0, 1)})`);
+  await database.close();
+  const res = await run(['queen'], { HIVE_DATA_DIR: newerDir, HIVE_PORT: '0' });
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /^hive: The database has a migration this Hive does not know \(applied at 2099-01-01T00:00:00\.000Z; this Hive's last is \d{4}_\w+\): it was upgraded by a newer Hive; use that one\n$/);
+  noStackTrace(res.stderr);
 });
 
 it('says the port is in use, exit 1, without opening the database', async () => {
