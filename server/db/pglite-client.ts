@@ -41,11 +41,13 @@ export async function openPglite(source: PgliteSource): Promise<Database> {
     client = await PGlite.create({ startParams, ...byteaTypeOptions, ...(source.template ? { loadDataDir: source.template } : {}) });
   }
   const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder });
-  await refuseNewerSchema(db as unknown as Db).catch(async (err: unknown) => {
+  try {
+    await migrate(db, { migrationsFolder });
+    await refuseNewerSchema(db as unknown as Db);
+  } catch (err) {
     await client.close();
     throw err;
-  });
+  }
   // After the migrations, whose statements each run once.
   usePreparedStatements(client);
   const changes = await openPgliteChangeFeed(client);

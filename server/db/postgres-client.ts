@@ -12,15 +12,16 @@ import * as schema from './schema.ts';
 export async function openPostgres(url: string, maxConnections: number): Promise<Database> {
   const client = postgres(url, { max: maxConnections, onnotice: () => {} });
   const db = drizzle(client, { schema });
-  await migrateUnderLock(client, db);
-  await refuseNewerSchema(db as unknown as Db).catch(async (err: unknown) => {
+  let projectChanges: Awaited<ReturnType<typeof openPostgresProjectFeed>>;
+  try {
+    await migrateUnderLock(client, db);
+    await refuseNewerSchema(db as unknown as Db);
+    projectChanges = await openPostgresProjectFeed(client);
+  } catch (err) {
+    // Not opened: no connection is left behind to keep the process alive.
     await client.end({ timeout: 5 });
     throw err;
-  });
-  const projectChanges = await openPostgresProjectFeed(client).catch(async (err: unknown) => {
-    await client.end({ timeout: 5 });
-    throw err;
-  });
+  }
   shareProjectReads(db as unknown as Db, projectChanges, PROJECT_ROW_TTL_MS);
   const notifier = postgresNotifier(client);
   const close = async () => {
