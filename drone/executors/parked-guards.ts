@@ -6,7 +6,7 @@
  * small shell takes ~1 ms — and then the guard's shell still has to start before it execs
  * the command's. A parked guard (process-guard.ts) has done all of that already, with an
  * empty environment, in `/`: a command is then one write to its stdin (its environment,
- * workspace and command) and one exec.
+ * workspace and command), which the guard's shell runs itself (process-guard.ts).
  *
  * The pool holds up to `size` of them. They are started when the drone has time: when the
  * pool is made (the drone's start), when a session ends (after its job's result), and while

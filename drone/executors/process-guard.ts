@@ -2,8 +2,8 @@
  * Build processes end when the drone dies, even by SIGKILL.
  *
  * Linux's PR_SET_PDEATHSIG is out of reach from Node, and it would only cover the direct
- * child anyway. So every command starts through a tiny shell guard, the leader of the
- * command's process group (and session: the spawn is `detached`):
+ * child anyway. So every command runs in a tiny shell guard, the leader of the command's
+ * process group (and session: the spawn is `detached`):
  *
  *   - The drone hands it one more pipe, fd 3, whose other end only the drone holds (Node
  *     opens its fds close-on-exec, so no other child of the drone inherits that end).
@@ -12,25 +12,32 @@
  *     end is closed — by the kernel, when the drone dies, however it dies. The watcher
  *     then kills its whole group (`kill -KILL 0`): the command and whatever it started in
  *     the background.
- *   - The guard then `exec`s the command as before (`sh -c <command>`, without fd 3): the
- *     process the drone spawned is still the command's shell, so its exit code, its
- *     killing signal, its output and the group the drone signals on cancel or timeout are
- *     exactly what they were without a guard.
+ *   - The guard then closes fd 3 and runs the command itself (`eval`): the process the
+ *     drone spawned is the command's shell, so its exit code, its output and the group
+ *     the drone signals on cancel or timeout are the command's own.
  *
- * The watcher is a background subshell (one fork, no exec) that the command's shell
- * inherits as a child it never started: `wait` in a shell waits only for its own jobs, so
- * it does not wait for the watcher. (Double-forking it away cost the command a serial
- * fork and reap, ~3 ms on a loaded machine, for programs that reap every child until there
- * is none — not build commands.) It outlives its command on purpose — background processes
- * a command left stay guarded until the job ends — and is killed with the group by the
- * session's dispose() (the drone holds its end of fd 3 until then). Its stdio is /dev/null,
- * so it holds neither the command's output pipes nor anything in the workspace.
+ * Running the command in the guard's shell, rather than `exec`ing `sh -c <command>` from
+ * it, saves starting a second shell — execve, the dynamic loader, the shell's set-up —
+ * which was the largest part of a trivial command's time (a parked guard given `true`:
+ * 3.6 ms p50 with the exec, 1.4 ms with `eval`, on the 2-core VM; 20 builds at once
+ * 33–36 → 38–41.5 builds/s). So that the command cannot tell, its watcher is not a job of
+ * the shell: a subshell starts it and ends at once (`wait` in the command waits for the
+ * command's own jobs only, `$!` is unset), and the positional parameters are the
+ * command's (none; `$0` is the shell's path). What differs from `sh -c <command>`, and is
+ * the same whichever way a command starts: an error the shell reports itself names
+ * `eval` ("sh: 1: eval: make: not found"); the last program of a command is started as a
+ * child (`sh -c` would have exec'd it in its place), so one killed by a signal ends the
+ * command with 128 + the signal's number, as in a script; and in `ps` the command's shell
+ * is the guard.
+ *
+ * The watcher outlives its command on purpose — background processes a command left
+ * stay guarded until the job ends — and is killed with the group by the session's
+ * dispose() (the drone holds its end of fd 3 until then). Its stdio is /dev/null, so it
+ * holds neither the command's output pipes nor anything in the workspace.
  *
  * What escapes the guard — a process that moved to a group of its own (setsid), or a
  * watcher killed together with the drone — is what the process-group record
- * (process-group-record.ts) lets the drone's next start end. Cost: one fork and one
- * exec of `sh` per command, ~1 ms (`sh -c 'echo hi'` 300 times: 2–2.7 ms each, guarded
- * 2.9–3.5 ms, on a loaded two-core machine).
+ * (process-group-record.ts) lets the drone's next start end.
  */
 
 import type { ChildProcess } from 'node:child_process';
@@ -40,14 +47,17 @@ import { POSIX_SHELL } from '../posix-shell.ts';
 /** The extra stdio fd on which the guard waits for the drone's end to close. */
 export const GUARD_FD = 3;
 
-const WATCHER = `(read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 &`;
+/** The watcher, started by a subshell that ends at once: no job of the guard's shell. */
+const WATCHER = `( (read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 & )`;
 
-const GUARD_SCRIPT = `${WATCHER} exec ${POSIX_SHELL} -c "$1" ${GUARD_FD}<&-`;
+/** `shift 2` runs inside the `eval`, so the command sees no positional parameters. */
+const GUARD_SCRIPT = `${WATCHER}; exec ${GUARD_FD}<&-; eval "shift 2; $2"; exit`;
 
 /** The argv of POSIX_SHELL that runs `command` under the guard; spawn it with `guardStdio`. */
 export function guardedShellArgs(command: string): string[] {
-  // "hive-guard" is the guard's $0: it names the watcher in `ps`.
-  return ['-c', GUARD_SCRIPT, 'hive-guard', command];
+  // $0 is the shell's path, as the command's `$0` was under `sh -c`; "hive-guard" ($1)
+  // names the guard and its watcher in `ps`.
+  return ['-c', GUARD_SCRIPT, POSIX_SHELL, 'hive-guard', command];
 }
 
 /** stdin from /dev/null, stdout and stderr piped to the drone, and the guard's pipe. */
@@ -58,19 +68,20 @@ export const guardStdio = ['ignore', 'pipe', 'pipe', 'pipe'] as const;
  * script from stdin (`sh -s`, which dash reads in blocks). The drone writes the watcher's
  * line at once (`PARKED_GUARD_PRELUDE`), so the watcher is in place from the start, and
  * when a command needs the guard, the rest (`parkedGuardInput`): the job's environment,
- * `cd` to the workspace, and the same `exec` of the command's shell as above; then it
- * closes stdin. (Node's stdio "pipes" are socket pairs, which `. /dev/stdin` cannot open.)
+ * `cd` to the workspace, and the command, run as the direct guard runs it; then it closes
+ * stdin. (Node's stdio "pipes" are socket pairs, which `. /dev/stdin` cannot open.)
  * Started with an empty environment in `/`, it runs nothing else before its input; an
- * input that ends without an exec (the drone gave up on it) ends the shell.
+ * input that ends without the command (the drone gave up on it) ends the shell. One more
+ * difference from `sh -c`, only here: `$-` holds `s`.
  */
 export const PARKED_GUARD_PRELUDE = `${WATCHER}\n`;
 
 /**
  * The argv of POSIX_SHELL for a parked guard; spawn it with `parkedStdio`. "hive-guard" is
- * its one positional parameter, there only to name the guard and its watcher in `ps`. It
- * cannot be the guard's argv[0], as the direct guard's $0 is: where /bin/sh is busybox
- * (Alpine; the test engine's node image), busybox picks its applet by argv[0] and answers "hive-guard:
- * applet not found".
+ * its one positional parameter (cleared before the command), there only to name the guard
+ * and its watcher in `ps`. It cannot be the guard's argv[0]: where /bin/sh is busybox
+ * (Alpine; the test engine's node image), busybox picks its applet by argv[0] and answers
+ * "hive-guard: applet not found".
  */
 export function parkedGuardArgs(): string[] {
   return ['-s', 'hive-guard'];
@@ -81,8 +92,8 @@ export const parkedStdio = ['pipe', 'pipe', 'pipe', 'pipe'] as const;
 
 /**
  * Past this, a command starts directly: an argument of over 128 KiB is refused by exec,
- * which a direct start reports as a start failure, and a parked guard could only report
- * as the shell's exit code.
+ * which a direct start reports as a start failure. A parked guard, which needs no exec,
+ * would run it: the limit keeps one answer for a command whichever way it starts.
  */
 const MAX_PARKED_COMMAND_CHARS = 64 * 1024;
 
@@ -101,7 +112,11 @@ export function parkedGuardInput(env: Record<string, string>, workspace: string,
     if (!SHELL_NAME.test(name)) return undefined;
     exports += `export ${name}=${shellQuote(value)}\n`;
   }
-  return `cd -- ${shellQuote(workspace)} || exit 126\nunset OLDPWD\n${exports}exec ${POSIX_SHELL} -c ${shellQuote(command)} ${GUARD_FD}<&- </dev/null\n`;
+  // One line, read whole before any of it runs: once `exec` replaces stdin, the shell's
+  // own input, nothing more is read from the drone. The `exit` after the command ends the
+  // shell even if the command made some file its stdin (`exec <file`): the shell would
+  // otherwise go on to read that file as its script.
+  return `cd -- ${shellQuote(workspace)} || exit 126\nunset OLDPWD\n${exports}exec ${GUARD_FD}<&- </dev/null; set --; eval ${shellQuote(command)}; exit\n`;
 }
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectDrone, type TestDrone } from '../helpers/drone-process.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { triggerJob } from '../helpers/numbered-log.ts';
-import { cmdline, groupMembers, isAlive } from '../helpers/processes.ts';
+import { cmdline, groupMembers, guardWatchers, isAlive } from '../helpers/processes.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { until } from '../helpers/until.ts';
 
@@ -81,8 +81,8 @@ describe('a process-executor drone killed while its build runs', { concurrency: 
     const dataDir = join(scratch, 'phoenix-data');
     const first = await drone('phoenix', dataDir);
     const { writer, leader } = await buildWithWriter('restart-ends-build');
-    // Defeat the guard: its watcher (named by its $0, hive-guard) dies before the drone.
-    const watchers = groupMembers(leader).filter((pid) => cmdline(pid).includes('hive-guard'));
+    // Defeat the guard: its watcher dies before the drone.
+    const watchers = guardWatchers(leader);
     assert.equal(watchers.length, 1, `one watcher in the group: ${groupMembers(leader).map(cmdline).join(' | ')}`);
     process.kill(watchers[0], 'SIGKILL');
     await until('the watcher is gone', () => !isAlive(watchers[0]), { timeoutMs: 5_000 });

@@ -1,5 +1,5 @@
 /** Whether a process still runs: alive means running or stopped, not a zombie waiting to be reaped. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -44,4 +44,13 @@ export function cmdline(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * A guard's watcher in process group `pgid`: the member named hive-guard that holds fd 3,
+ * the guard's pipe (process-guard.ts) — the shell that runs the command, a guard too when
+ * it was parked, closed it before the command.
+ */
+export function guardWatchers(pgid: number): number[] {
+  return groupMembers(pgid).filter((pid) => cmdline(pid).includes('hive-guard') && existsSync(`/proc/${pid}/fd/3`));
 }

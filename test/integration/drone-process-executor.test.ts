@@ -73,7 +73,31 @@ for (const spares of [0, 1]) describe(`ProcessExecutor, ${spares ? 'commands giv
     assert.equal((await runIn(session, 'exit 7')).exitCode, 7);
     const killed = await runIn(session, 'kill -KILL $$');
     assert.deepEqual([killed.exitCode, killed.signal, killed.error], [null, 'SIGKILL', 'killed by SIGKILL']);
+    // The command's last program is a child of its shell whichever way it started (never
+    // exec'd in its place): killed, it ends the command with 128 + the signal's number.
+    const lastKilled = await runIn(session, 'sh -c \'kill -KILL $$\'');
+    assert.deepEqual([lastKilled.exitCode, lastKilled.signal], [137, undefined]);
     await session.dispose();
+  });
+
+  // A parked guard runs the command in its own shell (process-guard.ts): what that shell
+  // did before the command — its watcher, its script on stdin — must not show.
+  it('runs a command as `sh -c` does: no parameters, no jobs but its own, stdin at its end, and its stdin its own business', async () => {
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } }).start({ spec, workspace, env: {} });
+    try {
+      const r = await runIn(session, [
+        'echo "args:$# bang:[$!]"',
+        // A watcher that were a job of this shell would be listed, and `wait` wait for it for ever.
+        'jobs -p > jobs.txt; if [ -s jobs.txt ]; then echo "jobs: $(cat jobs.txt)"; else sleep 0.01 & wait; echo "waited $?"; fi',
+        'if read -r line; then echo "read [$line]"; else echo "stdin at its end"; fi',
+        // A shell reading its script from stdin would go on with this file's lines.
+        "printf 'echo INJECTED\\n' > injected.sh; exec < injected.sh; false",
+      ].join('\n'));
+      assert.equal(r.stdout, 'args:0 bang:[]\nwaited 0\nstdin at its end\n', r.stderr);
+      assert.equal(r.exitCode, 1);
+    } finally {
+      await session.dispose();
+    }
   });
 
   it('reports a command that cannot start', async () => {
@@ -263,6 +287,18 @@ describe('ProcessExecutor: parked guards', () => {
       assert.equal(dumped, tricky, 'a value reaches the command byte for byte');
       assert.deepEqual(rest.at(-2)!.trim().split(' '), ['EMPTY', 'OLDPWD', 'PATH', 'PWD', 'TRICKY']);
       assert.equal(rest.at(-1), '/the/job/own||set', 'the job\'s own OLDPWD, not the guard\'s cd');
+    } finally {
+      await session.dispose();
+      executor.close();
+    }
+  });
+
+  it('runs the command in the parked guard\'s own shell, without starting another', async () => {
+    const executor = new ProcessExecutor({ hostEnv, spares: 1 });
+    const session = await executor.start({ spec, workspace, env: {} });
+    try {
+      const r = await runIn(session, 'tr "\\0" " " < /proc/$$/cmdline');
+      assert.equal(r.stdout, '/bin/sh -s hive-guard ', r.stderr);
     } finally {
       await session.dispose();
       executor.close();
