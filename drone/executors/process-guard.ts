@@ -51,7 +51,7 @@ export const GUARD_FD = 3;
 const WATCHER = `( (read -r _ <&${GUARD_FD}; kill -KILL 0) </dev/null >/dev/null 2>&1 & )`;
 
 /** `shift 2` runs inside the `eval`, so the command sees no positional parameters. */
-const GUARD_SCRIPT = `${WATCHER}; exec ${GUARD_FD}<&-; eval "shift 2; $2"; exit`;
+const GUARD_SCRIPT = `${WATCHER}; exec ${GUARD_FD}<&-; eval "shift 2; $2"`;
 
 /** The argv of POSIX_SHELL that runs `command` under the guard; spawn it with `guardStdio`. */
 export function guardedShellArgs(command: string): string[] {
@@ -100,7 +100,7 @@ const MAX_PARKED_COMMAND_CHARS = 64 * 1024;
 /**
  * What a parked guard reads to run `command` in `workspace` with exactly `env` — or
  * undefined when that cannot be said in `sh`: a variable name that is no shell name (a
- * direct start passes it on), or a command too long.
+ * direct start passes it on), one a shell sets as it starts, or a command too long.
  *
  * `cd` sets OLDPWD, which a command started directly does not get: unset before the job's
  * own variables are exported (OLDPWD among them, if it has one).
@@ -109,17 +109,28 @@ export function parkedGuardInput(env: Record<string, string>, workspace: string,
   if (command.length > MAX_PARKED_COMMAND_CHARS) return undefined;
   let exports = '';
   for (const [name, value] of Object.entries(env)) {
-    if (!SHELL_NAME.test(name)) return undefined;
+    if (!SHELL_NAME.test(name) || SET_AT_SHELL_START.has(name)) return undefined;
     exports += `export ${name}=${shellQuote(value)}\n`;
   }
   // One line, read whole before any of it runs: once `exec` replaces stdin, the shell's
-  // own input, nothing more is read from the drone. The `exit` after the command ends the
-  // shell even if the command made some file its stdin (`exec <file`): the shell would
-  // otherwise go on to read that file as its script.
-  return `cd -- ${shellQuote(workspace)} || exit 126\nunset OLDPWD\n${exports}exec ${GUARD_FD}<&- </dev/null; set --; eval ${shellQuote(command)}; exit\n`;
+  // own input, nothing more is read from the drone; after the command the shell reads
+  // /dev/null's end and exits with the command's status. A command that could make some
+  // file its stdin for good (`exec <file`) is followed by an `exit`, or the shell would go
+  // on to read that file as its script; only then, as under `set -x` the shell would
+  // print the `exit` too.
+  const exit = /\bexec\b/.test(command) ? '; exit' : '';
+  return `cd -- ${shellQuote(workspace)} || exit 126\nunset OLDPWD\n${exports}exec ${GUARD_FD}<&- </dev/null; set --; eval ${shellQuote(command)}${exit}\n`;
 }
 
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Variables a shell sets for itself as it starts, whatever its environment says (`IFS`,
+ * `OPTIND`, `PPID`; `PWD` when it is not the directory): exported by a parked guard's
+ * shell, which has started already, they would be the command's own. A job that sets one
+ * starts its commands directly, in a shell that starts with them in its environment.
+ */
+const SET_AT_SHELL_START = new Set(['IFS', 'OPTIND', 'PPID', 'PWD']);
 
 /** One word for `sh`, whatever it holds: single quotes, each `'` closed, escaped and reopened. */
 function shellQuote(value: string): string {

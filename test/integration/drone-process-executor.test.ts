@@ -100,6 +100,19 @@ for (const spares of [0, 1]) describe(`ProcessExecutor, ${spares ? 'commands giv
     }
   });
 
+  it('runs a command with the shell\'s own IFS, OPTIND and PWD whatever the job sets, and traces only the command', async () => {
+    const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } })
+      .start({ spec, workspace, env: { IFS: ':', OPTIND: '5', PWD: '/elsewhere' } });
+    try {
+      const r = await runIn(session, 'x=a:b; for i in $x; do echo "[$i]"; done; echo "$OPTIND $PWD"; set -x; true');
+      assert.equal(r.stdout, `[a:b]\n1 ${workspace}\n`, r.stderr);
+      assert.equal(r.stderr, '+ true\n', 'nothing of the guard\'s in the trace');
+      assert.equal(r.exitCode, 0);
+    } finally {
+      await session.dispose();
+    }
+  });
+
   it('reports a command that cannot start', async () => {
     const session = await new ProcessExecutor({ spares, hostEnv: { PATH: process.env.PATH! } })
       .start({ spec, workspace: join(workspace, 'does-not-exist'), env: {} });
