@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { HiveError } from '../errors.ts';
 import type { Db } from './client.ts';
-import { resultRows } from './transfer/raw-sql.ts';
+import { resultRows } from './raw-sql.ts';
 
 interface JournalEntry {
   tag: string;

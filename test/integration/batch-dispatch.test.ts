@@ -14,7 +14,7 @@ import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';
 import { openDatabase } from '../../server/db/client.ts';
 import { createTestDatabase } from '../helpers/test-db.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 
 let queen: TestQueen;
 let repo: GitRepo;

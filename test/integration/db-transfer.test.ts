@@ -18,7 +18,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../server/db/client.ts';
 import { ExportTargetExistsError, exportDatabase } from '../../server/db/transfer/export-database.ts';
 import { DatabaseNotEmptyError, ImportRefusedError, SchemaMismatchError, importDatabase } from '../../server/db/transfer/import-database.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 import { ExportFileError } from '../../server/db/transfer/transfer-format.ts';
 import { transferTables } from '../../server/db/transfer/transfer-tables.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';

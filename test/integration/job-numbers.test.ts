@@ -9,7 +9,7 @@ import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { insertJob } from '../../server/db/jobs.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 
 let database: TestDatabase;
 before(async () => {

@@ -15,7 +15,7 @@ import { FINAL_STATUSES, JOB_STATUSES, type JobAssign } from '../../common/proto
 import { appendJobEvents, type StoredEvent } from '../../server/db/job-log.ts';
 import { findProject } from '../../server/db/projects.ts';
 import { jobLogChunks } from '../../server/db/schema.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
 import { openRawDrone, type RawDrone } from '../helpers/raw-drone.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { iterateJobEvents } from '../../server/db/job-log.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 import { startHandDrivenLogs, type HandDrivenLogs } from '../helpers/hand-driven-logs.ts';
 
 let logs: HandDrivenLogs;

@@ -9,7 +9,7 @@ import { after, before, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createGitRepo, type GitRepo } from '../helpers/git-repo.ts';
 import { startTestQueen, type TestQueen } from '../helpers/queen.ts';
-import { resultRows } from '../../server/db/transfer/raw-sql.ts';
+import { resultRows } from '../../server/db/raw-sql.ts';
 
 const POOL_LIMIT = 120;
 let queen: TestQueen;

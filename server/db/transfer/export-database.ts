@@ -12,7 +12,7 @@ import { HiveError } from '../../errors.ts';
 import type { Db } from '../client.ts';
 import { writeGzip } from './gzip-lines.ts';
 import { appliedMigration } from '../migration-level.ts';
-import { quoteIdent, resultRows } from './raw-sql.ts';
+import { quoteIdent, resultRows } from '../raw-sql.ts';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, doneLine, endLine, headerLine, tableLine, type ExportHeader } from './transfer-format.ts';
 import { transferTables, type TransferTable } from './transfer-tables.ts';
 

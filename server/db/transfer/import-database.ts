@@ -13,7 +13,7 @@ import { HiveError } from '../../errors.ts';
 import type { Db } from '../client.ts';
 import { readGzipLines } from './gzip-lines.ts';
 import { appliedMigration } from '../migration-level.ts';
-import { quoteIdent, resultRows } from './raw-sql.ts';
+import { quoteIdent, resultRows } from '../raw-sql.ts';
 import { ExportFileError, isRowLine, parseControl, parseHeader, parseRow, type ExportHeader } from './transfer-format.ts';
 import { transferTables, type TransferTable } from './transfer-tables.ts';
 
