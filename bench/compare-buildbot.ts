@@ -9,7 +9,8 @@
  *      2M short lines), trigger → finished with the whole log stored (checked afterwards
  *      through each one's API: every payload character, against the command's own output);
  *   4. throughput: 20 trivial builds triggered at once, until all finished;
- * and under the table, which of issue #13's absolute targets the run met (`verdicts`).
+ * then what each large log cost the whole machine in CPU on each side (`MachineCpu`), and
+ * under it, which of issue #13's absolute targets the run met (`verdicts`).
  *
  *   node --import tsx bench/compare-buildbot.ts
  *
@@ -151,6 +152,38 @@ async function untilQuiet(): Promise<void> {
     }
   }
   quietTimeouts++;
+}
+/** Seconds per /proc/stat tick (USER_HZ: 100 on every Linux this runs on; `getconf CLK_TCK` says). */
+const TICK_S = 1 / Number((await exec('getconf', ['CLK_TCK'])).stdout.trim() || 100);
+const CPUS = (await import('node:os')).cpus().length;
+
+/**
+ * The CPU a large log's build cost the whole machine — every process, from /proc/stat,
+ * trigger → finished and stored — on each side. Each build starts on a machine at rest
+ * (`untilQuiet`), so on a quiet machine it is the system's own: server, worker or drone,
+ * the command and the kernel's work for them. It says how far the CPUs themselves bound a
+ * figure: a build that costs C CPU-seconds takes at least C / CPUS seconds here, whatever
+ * its parts wait on; and CPU per MB compares the two systems' work apart from the
+ * machine's speed.
+ */
+interface MachineCpu { label: string; megabytes: number; hive: { cpuS: number; ms: number }[]; buildbot: { cpuS: number; ms: number }[] }
+const machineCpu: MachineCpu[] = [];
+
+/** Machine-wide CPU seconds while `build` runs, and what it returns. */
+async function withMachineCpu<T>(build: () => Promise<T>): Promise<{ result: T; cpuS: number }> {
+  const before = await busyTicks();
+  const result = await build();
+  return { result, cpuS: (await busyTicks() - before) * TICK_S };
+}
+
+function describeMachineCpu(m: MachineCpu): string {
+  const each = (runs: MachineCpu['hive']) => runs.map((r) => r.cpuS.toFixed(2)).join(', ');
+  const busy = m.hive.map((r) => `${Math.round((100 * r.cpuS) / (CPUS * (r.ms / 1000)))} %`).join(', ');
+  const floor = m.hive.map((r) => `${(m.megabytes / (r.cpuS / CPUS)).toFixed(0)}`).join(', ');
+  const perMb = (runs: MachineCpu['hive']) => (1000 * median(runs.map((r) => r.cpuS))) / m.megabytes;
+  return `${m.label}: Hive ${each(m.hive)} CPU-s (the ${CPUS} CPUs ${busy} busy over the build; that CPU alone allows at most ${floor} MB/s here),`
+    + ` Buildbot ${each(m.buildbot)} CPU-s; CPU per MB, median: Hive ${perMb(m.hive).toFixed(1)} ms, Buildbot ${perMb(m.buildbot).toFixed(0)} ms`
+    + ` (${(perMb(m.buildbot) / perMb(m.hive)).toFixed(1)}×)`;
 }
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const median = (xs: number[]) => pct(xs, 50);
@@ -586,25 +619,29 @@ try {
     console.error(`3. ${shape.label}, ${BIG_RUNS} run(s) each…`);
     const hiveBig: number[] = [];
     const bbBig: number[] = [];
+    const cpu: MachineCpu = { label: shape.label, megabytes: shape.megabytes, hive: [], buildbot: [] };
+    machineCpu.push(cpu);
     for (let i = 0; i < BIG_RUNS; i++) {
       await untilQuiet();
       const usage0 = await hiveUsage(hive);
-      const h = await hiveBuild(hive, hive.logs.get(shape.key)!, 600_000);
+      const { result: h, cpuS: hiveCpuS } = await withMachineCpu(() => hiveBuild(hive!, hive!.logs.get(shape.key)!, 600_000));
       const usage = describeUsage(usage0, await hiveUsage(hive));
       hiveBig.push(h.ms);
+      cpu.hive.push({ cpuS: hiveCpuS, ms: h.ms });
       const res = await fetch(`${hive.queen.url}/api/jobs/${h.id}/log`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       const hiveChars = countPayload(await res.text(), shape.payloadLine);
       if (hiveChars !== expected) throw new Error(`Hive stored ${hiveChars} of ${expected} payload characters of the ${shape.label}`);
 
       await untilQuiet();
-      const b = await bbBuild(bb, watch, shape.command);
+      const { result: b, cpuS: bbCpuS } = await withMachineCpu(() => bbBuild(bb!, watch, shape.command));
       bbBig.push(b.ms);
+      cpu.buildbot.push({ cpuS: bbCpuS, ms: b.ms });
       const [build] = (await bb.get(`/builds?buildrequestid=${b.brid}`)).builds;
       const [log] = (await bb.get(`/builds/${build.buildid}/steps/shell/logs/stdio`)).logs;
       const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
       const bbChars = countPayload(raw, shape.payloadLine);
       if (bbChars !== expected) throw new Error(`Buildbot stored ${bbChars} of ${expected} payload characters of the ${shape.label} (num_lines ${log.num_lines})`);
-      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s; ${usage}), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; its stdio log: ${log.num_lines} lines)`);
+      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s; ${usage}; machine ${hiveCpuS.toFixed(2)} CPU-s), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; machine ${bbCpuS.toFixed(2)} CPU-s; its stdio log: ${log.num_lines} lines)`);
     }
     const rates = (xs: number[]) => xs.map((x) => (shape.megabytes / (x / 1000)).toFixed(1)).join(', ');
     row(`${shape.label}: trigger → finished, log complete (each run; Hive ${rates(hiveBig)} MB/s, Buildbot ${rates(bbBig)} MB/s)`, hiveBig, bbBig);
@@ -643,7 +680,7 @@ try {
   eachAtLeast(`${BATCH} at once, each round`, hiveBurst.map((x) => BATCH / (x / 1000)), BURST_TARGET_BUILDS_PER_S, 'builds/s');
 
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  console.log(`\nHive vs Buildbot ${version} — ${new Date().toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} CPUs, load ${load}`);
+  console.log(`\nHive vs Buildbot ${version} — ${new Date().toISOString().slice(0, 10)}, ${CPUS} CPUs, load ${load}`);
   console.log(QUIET
     ? `Each measured build started on a machine at rest (no CPU busy for more than a tick over ${QUIET_WINDOW_MS} ms; ${quietTimeouts} waits ran out after ${QUIET_MAX_MS} ms).`
     : 'Builds started right after the other system\'s (BENCH_QUIET=0).');
@@ -654,6 +691,10 @@ try {
   console.log(line('', 'Hive', 'Buildbot', 'Buildbot / Hive'));
   console.log(`${'-'.repeat(w[0])}-|-${'-'.repeat(w[1])}-|-${'-'.repeat(w[2])}-|----------------`);
   for (const r of rows) console.log(line(r.name, r.hive, r.buildbot, ratio(r.times)));
+  if (machineCpu.length > 0) {
+    console.log(`\nWhat each large log's build cost the machine in CPU (every process, trigger → finished and stored; each run):`);
+    for (const m of machineCpu) console.log(`  ${describeMachineCpu(m)}`);
+  }
   const under = rows.filter((r) => r.times < RATIO_TARGET);
   verdicts.push({ name: `every ratio ≥ ${RATIO_TARGET}×`, held: under.length === 0, detail: under.length === 0 ? `${rows.length} of ${rows.length}` : `under: ${under.map((r) => `${ratio(r.times)} (${r.name.split(/[:(]/)[0].trim()})`).join('; ')}` });
   console.log(`\nIssue #13's targets in this run (its container target: bench/container.ts):`);
