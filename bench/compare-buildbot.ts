@@ -129,11 +129,27 @@ const QUIET_WINDOW_MS = 30;
 const QUIET_MAX_MS = 1_000;
 let quietTimeouts = 0;
 
+/** The machine's line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice, in USER_HZ ticks. */
+async function cpuTimes(): Promise<number[]> {
+  const [cpu] = (await readFile('/proc/stat', 'utf8')).split('\n');
+  return cpu.trim().split(/\s+/).slice(1).map(Number);
+}
+
 /** CPU time all CPUs spent busy so far, in USER_HZ ticks (/proc/stat: everything but idle and iowait). */
 async function busyTicks(): Promise<number> {
-  const [cpu] = (await readFile('/proc/stat', 'utf8')).split('\n');
-  const fields = cpu.trim().split(/\s+/).slice(1).map(Number);
+  const fields = await cpuTimes();
   return fields.reduce((a, b) => a + b, 0) - fields[3] - fields[4];
+}
+
+/**
+ * CPU time this machine's own processes and kernel used so far (user, nice, system, irq,
+ * softirq), in USER_HZ ticks: without steal — time the hypervisor gave another guest while
+ * this one waited, which is the host's load, not work done here — and without guest time,
+ * which user time already counts.
+ */
+async function workTicks(): Promise<number> {
+  const [user, nice, system, , , irq, softirq] = await cpuTimes();
+  return user + nice + system + irq + softirq;
 }
 
 async function untilQuiet(): Promise<void> {
@@ -171,9 +187,9 @@ const machineCpu: MachineCpu[] = [];
 
 /** Machine-wide CPU seconds while `build` runs, and what it returns. */
 async function withMachineCpu<T>(build: () => Promise<T>): Promise<{ result: T; cpuS: number }> {
-  const before = await busyTicks();
+  const before = await workTicks();
   const result = await build();
-  return { result, cpuS: (await busyTicks() - before) * TICK_S };
+  return { result, cpuS: (await workTicks() - before) * TICK_S };
 }
 
 function describeMachineCpu(m: MachineCpu): string {
@@ -609,8 +625,9 @@ try {
   row(`trivial build: trigger → finished (p50 / p95, n=${N_SEQ})`, hiveDone, bbDone);
   row(`trigger → build started (p50 / p95, n=${N_SEQ})`, hiveStarted, bbStarted);
   verdicts.push(
-    { name: 'trivial build, p50', held: median(hiveDone) <= TRIVIAL_TARGET_MS, detail: `${ms(median(hiveDone))} (≤ ${TRIVIAL_TARGET_MS} ms)` },
-    { name: 'trigger → started, p50', held: median(hiveStarted) <= STARTED_TARGET_MS, detail: `${ms(median(hiveStarted))} (≤ ${STARTED_TARGET_MS} ms)` },
+    // A tenth of a millisecond shown: a median of 10.3 ms misses ≤ 10, and "10 ms" would not say why.
+    { name: 'trivial build, p50', held: median(hiveDone) <= TRIVIAL_TARGET_MS, detail: `${median(hiveDone).toFixed(1)} ms (≤ ${TRIVIAL_TARGET_MS} ms)` },
+    { name: 'trigger → started, p50', held: median(hiveStarted) <= STARTED_TARGET_MS, detail: `${median(hiveStarted).toFixed(1)} ms (≤ ${STARTED_TARGET_MS} ms)` },
   );
 
   // 3. The large logs.
