@@ -636,6 +636,7 @@ try {
     console.error(`3. ${shape.label}, ${BIG_RUNS} run(s) each…`);
     const hiveBig: number[] = [];
     const bbBig: number[] = [];
+    const mbPerS = (buildMs: number) => shape.megabytes / (buildMs / 1000);
     const cpu: MachineCpu = { label: shape.label, megabytes: shape.megabytes, hive: [], buildbot: [] };
     machineCpu.push(cpu);
     for (let i = 0; i < BIG_RUNS; i++) {
@@ -658,12 +659,12 @@ try {
       const raw = await (await fetch(`${bb.url}/logs/${log.logid}/raw`)).text();
       const bbChars = countPayload(raw, shape.payloadLine);
       if (bbChars !== expected) throw new Error(`Buildbot stored ${bbChars} of ${expected} payload characters of the ${shape.label} (num_lines ${log.num_lines})`);
-      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${(shape.megabytes / (h.ms / 1000)).toFixed(1)} MB/s; ${usage}; machine ${hiveCpuS.toFixed(2)} CPU-s), Buildbot ${ms(b.ms)} (${(shape.megabytes / (b.ms / 1000)).toFixed(2)} MB/s; machine ${bbCpuS.toFixed(2)} CPU-s; its stdio log: ${log.num_lines} lines)`);
+      console.error(`  run ${i + 1}: Hive ${ms(h.ms)} (${mbPerS(h.ms).toFixed(1)} MB/s; ${usage}; machine ${hiveCpuS.toFixed(2)} CPU-s), Buildbot ${ms(b.ms)} (${mbPerS(b.ms).toFixed(2)} MB/s; machine ${bbCpuS.toFixed(2)} CPU-s; its stdio log: ${log.num_lines} lines)`);
     }
-    const rates = (xs: number[]) => xs.map((x) => (shape.megabytes / (x / 1000)).toFixed(1)).join(', ');
+    const rates = (xs: number[]) => xs.map((x) => mbPerS(x).toFixed(1)).join(', ');
     row(`${shape.label}: trigger → finished, log complete (each run; Hive ${rates(hiveBig)} MB/s, Buildbot ${rates(bbBig)} MB/s)`, hiveBig, bbBig);
     if (shape.targetMBs !== undefined) {
-      eachAtLeast(`${shape.label}, each run`, hiveBig.map((x) => shape.megabytes / (x / 1000)), shape.targetMBs, 'MB/s');
+      eachAtLeast(`${shape.label}, each run`, hiveBig.map(mbPerS), shape.targetMBs, 'MB/s');
     }
   }
 
